@@ -1,0 +1,1 @@
+"""bot layer: the business — configuration, messages, availability, booking, billing, outbox, senders, jobs."""

@@ -1,0 +1,286 @@
+"""SQLAlchemy 2 typed models: the whole schema of slotbot's booking core.
+
+The schema is only ever created by the Alembic migrations in `storage/migrations`; these
+classes describe it for the ORM. Every timestamp is UTC (`UTCDateTime`); local wall time is
+computed above this layer, in the business's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every slotbot table."""
+
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+# Appointment statuses. Every status except "cancelled" occupies the staff member's time.
+AWAITING_DEPOSIT = "awaiting_deposit"
+BOOKED = "booked"
+CONFIRMED = "confirmed"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+NO_SHOW = "no_show"
+STATUSES = (AWAITING_DEPOSIT, BOOKED, CONFIRMED, IN_PROGRESS, COMPLETED, CANCELLED, NO_SHOW)
+UPCOMING_STATUSES = (AWAITING_DEPOSIT, BOOKED, CONFIRMED, IN_PROGRESS)
+
+
+class Business(Base):
+    """The one business this installation serves, as last loaded from business.toml."""
+
+    __tablename__ = "business"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    locale: Mapped[str] = mapped_column(String(32))
+    # Percent as an exact decimal string ("8.875"): tax is computed with Decimal, never float.
+    tax_rate: Mapped[str] = mapped_column(String(16), default="0")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    config_digest: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime]
+
+
+class Service(Base):
+    """Something a customer can book: a haircut, a 60-minute massage, a boiler service."""
+
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    duration_minutes: Mapped[int]
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    buffer_before_minutes: Mapped[int] = mapped_column(default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0)
+    on_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    deposit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    deposit_percent: Mapped[int] = mapped_column(default=0)
+    # Kinds of resource the service needs besides a staff member, e.g. ["room"].
+    resource_kinds: Mapped[list[Any]] = mapped_column(default=list)
+    rebook_after_days: Mapped[int | None] = mapped_column(default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    staff: Mapped[list[Staff]] = relationship(
+        secondary="staff_service", back_populates="services", order_by="Staff.id"
+    )
+
+
+class Staff(Base):
+    """A person whose time is booked."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    per_day_limit: Mapped[int | None] = mapped_column(default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    services: Mapped[list[Service]] = relationship(
+        secondary="staff_service", back_populates="staff", order_by="Service.id"
+    )
+
+
+class StaffService(Base):
+    """Which staff member can perform which service."""
+
+    __tablename__ = "staff_service"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+
+
+class Resource(Base):
+    """A bookable thing that is not a person: a room, a chair, a piece of equipment."""
+
+    __tablename__ = "resource"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WorkingHours(Base):
+    """A weekly period of work (or a break) in local wall time; staff_id NULL = the business."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (Index("ix_working_hours_staff_weekday", "staff_id", "weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    weekday: Mapped[int]  # Monday = 0
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+    is_break: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TimeOff(Base):
+    """Time nobody can book: staff leave, a business closure (staff_id NULL), a resource out."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (Index("ix_time_off_period", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"), default=None)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    # "config" rows are replaced on every config load; "admin" rows are the owner's own.
+    source: Mapped[str] = mapped_column(String(16), default="admin")
+
+
+class Customer(Base):
+    """Someone who books. Found again by any of their channel identities."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    address: Mapped[str | None] = mapped_column(Text, default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+    identities: Mapped[list[CustomerIdentity]] = relationship(back_populates="customer")
+
+
+class CustomerIdentity(Base):
+    """One way of reaching a customer: a channel plus an address (`sms:+15551234567`)."""
+
+    __tablename__ = "customer_identity"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_identity_channel_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    opted_out_at: Mapped[datetime | None] = mapped_column(default=None)
+    promotions_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+
+class RecurringSeries(Base):
+    """A repeating booking described by an RFC 5545 rule, anchored in local wall time."""
+
+    __tablename__ = "recurring_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    rule: Mapped[str] = mapped_column(Text)
+    # The first occurrence in the business's local wall time (ISO, no offset): occurrences
+    # keep the wall-clock time across DST changes, as a customer expects.
+    local_start: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Appointment(Base):
+    """A booked service for a customer with one staff member (and maybe a resource).
+
+    `block_start`/`block_end` include the service's buffers: they are what the staff
+    member's calendar loses, and what the database refuses to let overlap.
+    """
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        Index("ix_appointment_staff_block", "staff_id", "block_start"),
+        Index("ix_appointment_customer", "customer_id", "starts_at"),
+        Index("ix_appointment_starts", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"), default=None)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recurring_series.id"), default=None, index=True
+    )
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    block_start: Mapped[datetime]
+    block_end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=BOOKED)
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    customer: Mapped[Customer] = relationship()
+    service: Mapped[Service] = relationship()
+    staff: Mapped[Staff] = relationship()
+    resource: Mapped[Resource | None] = relationship()
+    events: Mapped[list[AppointmentEvent]] = relationship(
+        back_populates="appointment", order_by="AppointmentEvent.id"
+    )
+
+
+class AppointmentEvent(Base):
+    """One change in an appointment's life: a status change or a move to another time."""
+
+    __tablename__ = "appointment_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "status" or "rescheduled"
+    from_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    to_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    old_starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    new_starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+    appointment: Mapped[Appointment] = relationship(back_populates="events")
+
+
+class SlotHold(Base):
+    """A slot kept for one customer for a few minutes while they confirm."""
+
+    __tablename__ = "slot_hold"
+    __table_args__ = (Index("ix_slot_hold_staff_expires", "staff_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"), default=None)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    block_start: Mapped[datetime]
+    block_end: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]

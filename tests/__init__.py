@@ -1,0 +1,1 @@
+"""slotbot test suite."""

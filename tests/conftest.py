@@ -1,0 +1,130 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, the app and its client.
+
+Every storage and booking test that takes `db` runs twice: on a fresh SQLite file and on a
+fresh schema in PostgreSQL. PostgreSQL comes from $SLOTBOT_TEST_DATABASE_URL or the local
+server on 127.0.0.1:5432; without one the PostgreSQL half skips with the reason — except
+under CI (CI=true), where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+from storage.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = ROOT / "business.toml"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server the tests use."""
+    return os.environ.get("SLOTBOT_TEST_DATABASE_URL") or PG_DEFAULT
+
+
+def _libpq_dsn(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    parts = {
+        "host": parsed.host or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "user": parsed.username or "postgres",
+        "dbname": parsed.database or "postgres",
+    }
+    if parsed.password:
+        parts["password"] = parsed.password
+    return " ".join(f"{k}={v}" for k, v in parts.items())
+
+
+_PG_STATE: dict[str, str | None] = {}
+
+
+def postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it answers (checked once per run)."""
+    if "problem" not in _PG_STATE:
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                _libpq_dsn(postgres_url()), connect_timeout=3, autocommit=True
+            ) as conn:
+                # Once per database: extensions are database-wide, schemas are per test (and the
+                # search_path excludes public, so a stray public.alembic_version cannot fool us).
+                conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public")
+            _PG_STATE["problem"] = None
+        except Exception as exc:  # any failure to connect means "not here"
+            _PG_STATE["problem"] = f"PostgreSQL not reachable at {postgres_url()}: {exc}"
+    return _PG_STATE["problem"]
+
+
+def require_postgres() -> None:
+    """Skip (on a laptop) or fail (under CI) when PostgreSQL is not reachable."""
+    problem = postgres_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI requires PostgreSQL: {problem}")
+    pytest.skip(problem)
+
+
+def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """Yield the URL of an empty, migrated database on `backend`, dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'slotbot.db'}"
+        upgrade(url)
+        yield url
+        return
+    require_postgres()
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    dsn = _libpq_dsn(postgres_url())
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    base = postgres_url()
+    separator = "&" if "?" in base else "?"
+    url = f"{base}{separator}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database URL, once per backend."""
+    yield from fresh_database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty SQLite database URL (for tests about SQLite itself)."""
+    yield from fresh_database_url("sqlite", tmp_path)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A `Database` on a migrated, empty database, once per backend."""
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """A folder for screenshots and other things a person should look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,587 @@
+"""business.toml: parsing, validation messages, and syncing the config into the database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bot.config import (
+    TEMPLATE_PATH,
+    BookingRules,
+    apply_config,
+    load_config,
+    parse_config,
+    rules_from_settings,
+    settings_for,
+    slugify,
+    write_template,
+)
+from bot.errors import ConfigError
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "business.toml"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+BUSINESS = """
+[business]
+name = "Test Shop"
+timezone = "America/New_York"
+currency = "USD"
+locale = "en_US"
+"""
+HOURS = """
+[hours]
+tue = "09:00-17:00"
+"""
+SERVICE = """
+[[services]]
+name = "Haircut"
+duration_minutes = 30
+price = "30.00"
+staff = ["sam"]
+"""
+STAFF = """
+[[staff]]
+key = "sam"
+name = "Sam"
+"""
+ROOM = """
+[[resources]]
+key = "room-1"
+name = "Room 1"
+kind = "room"
+"""
+
+
+def snippet(
+    business: str = BUSINESS,
+    hours: str = HOURS,
+    extra: str = "",
+    services: str = SERVICE,
+    staff: str = STAFF,
+) -> str:
+    """A small business.toml; each part is replaceable to break exactly one thing."""
+    return "\n".join([business, hours, extra, services, staff])
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def test_the_demo_business_loads_with_its_zone_prices_and_deposits() -> None:
+    cfg = load_config(DEMO)
+    assert cfg.name == "Maple & Mane Salon"
+    assert str(cfg.zone) == "America/New_York"
+    assert cfg.tax_rate == Decimal("8.875")
+    assert cfg.service("haircut").price_minor == 4500
+    assert cfg.service("colour").deposit_percent == 20
+    assert cfg.service("massage-60").resource_kinds == ["room"]
+    assert cfg.service("home-haircut").on_site is True
+    assert {"web:owner", "telegram:1000"} <= set(cfg.owners)
+    assert cfg.hours[0] == []  # closed on Mondays
+    assert date(2026, 12, 25) in {closure.day for closure in cfg.closures}
+
+
+def test_a_staff_member_can_do_their_own_services_plus_those_that_list_them() -> None:
+    cfg = load_config(DEMO)
+    # Alex lists only beard-trim; haircut and colour list Alex.
+    assert cfg.staff_member("alex").services == ["haircut", "colour", "beard-trim"]
+    assert [m.key for m in cfg.staff_for("facial")] == ["priya"]
+
+
+def test_staff_without_hours_work_the_opening_hours() -> None:
+    cfg = load_config(DEMO)
+    assert cfg.staff_member("priya").hours == cfg.hours
+    assert cfg.staff_member("alex").hours[2] == []  # Wednesdays off
+
+
+def test_the_template_loads_and_has_one_service_and_one_staff_member() -> None:
+    cfg = load_config(TEMPLATE_PATH)
+    assert len(cfg.services) == 1 and len(cfg.staff) == 1
+    assert cfg.staff[0].services == [cfg.services[0].key]
+
+
+def test_write_template_writes_a_valid_file_and_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "business.toml"
+    write_template(target)
+    assert load_config(target).name == "My Business"
+    with pytest.raises(ConfigError, match="already exists; not overwritten"):
+        write_template(target)
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_defaults_apply_when_optional_sections_are_left_out() -> None:
+    cfg = parse_config(snippet())
+    assert cfg.rules == BookingRules()
+    assert cfg.reminders == [1440, 120]
+    assert cfg.quiet_hours == (time(21), time(8))
+    assert cfg.services[0].key == "haircut"
+    assert cfg.locale == "en_US"
+
+
+def test_closures_and_time_off_need_only_their_dates() -> None:
+    extra = "[[closures]]\ndate = 2026-07-04\n"
+    staff = STAFF + '[[staff.time_off]]\nfrom = "2026-05-01"\n'
+    cfg = parse_config(snippet(extra=extra, staff=staff))
+    assert cfg.closures[0].day == date(2026, 7, 4) and cfg.closures[0].reason == ""
+    assert cfg.staff[0].time_off == [(date(2026, 5, 1), date(2026, 5, 1), "")]
+
+
+def test_values_are_normalised() -> None:
+    extra = '[notifications]\nreminders = [30, "1d", "2h"]\nquiet_hours = "off"\n'
+    business = BUSINESS.replace('"USD"', '"usd"') + 'owners = ["SMS:+1 212 555 0199"]\n'
+    hours = '[hours]\nTuesday = "13:00-17:00, 09:00-12:00"\n'
+    cfg = parse_config(snippet(business=business, hours=hours, extra=extra))
+    assert cfg.currency == "USD"
+    assert cfg.owners == ["sms:+12125550199"]
+    assert cfg.reminders == [1440, 120, 30]
+    assert cfg.quiet_hours is None
+    assert cfg.hours[1] == [(time(9), time(12)), (time(13), time(17))]
+
+
+def test_money_uses_the_currencys_minor_digits() -> None:
+    business = BUSINESS.replace('"USD"', '"JPY"')
+    services = SERVICE.replace('"30.00"', "3000")
+    assert (
+        parse_config(snippet(business=business, services=services)).services[0].price_minor == 3000
+    )
+
+
+def test_slugify_makes_keys_from_names() -> None:
+    assert slugify("Massage (60 min)") == "massage-60-min"
+    assert slugify("Crème Brûlée Facial") == "creme-brulee-facial"
+
+
+def test_rules_round_trip_through_the_business_settings() -> None:
+    cfg = load_config(DEMO)
+    assert rules_from_settings(settings_for(cfg)) == cfg.rules
+    assert rules_from_settings({}) == BookingRules()
+
+
+def test_the_digest_ignores_comments_and_layout() -> None:
+    plain = parse_config(snippet())
+    commented = parse_config("# a comment\n" + snippet().replace("\n", "\n\n"))
+    assert plain.digest == commented.digest
+    assert plain.digest != parse_config(snippet(hours='[hours]\nwed = "09:00-17:00"\n')).digest
+
+
+# -------------------------------------------------------------------------- bad configs
+
+BROKEN = [
+    (
+        "bad time zone",
+        snippet(business=BUSINESS.replace("America/New_York", "America/New_Yrok")),
+        "business.timezone",
+        "unknown time zone 'America/New_Yrok'; did you mean 'America/New_York'?",
+    ),
+    (
+        "bad currency",
+        snippet(business=BUSINESS.replace('"USD"', '"USX"')),
+        "business.currency",
+        "unknown currency 'USX'",
+    ),
+    (
+        "bad locale",
+        snippet(business=BUSINESS.replace('"en_US"', '"xx_QQ"')),
+        "business.locale",
+        "unknown locale 'xx_QQ'",
+    ),
+    (
+        "tax over 100 percent",
+        snippet(business=BUSINESS + 'tax_rate = "150"\n'),
+        "business.tax_rate",
+        "from 0 to 100, got 150",
+    ),
+    (
+        "tax finer than the column keeps",
+        snippet(business=BUSINESS + 'tax_rate = "8.123456"\n'),
+        "business.tax_rate",
+        "more than 4 decimal places, got 8.123456",
+    ),
+    (
+        "bad phone",
+        snippet(business=BUSINESS + 'phone = "212 555"\n'),
+        "business.phone",
+        "not a phone number",
+    ),
+    (
+        "negative price",
+        snippet(services=SERVICE.replace('"30.00"', '"-5.00"')),
+        "services[0].price",
+        "must not be negative, got '-5.00'",
+    ),
+    (
+        "price finer than a cent",
+        snippet(services=SERVICE.replace('"30.00"', '"45.005"')),
+        "services[0].price",
+        "more than 2 decimal places for USD, got '45.005'",
+    ),
+    (
+        "misspelt key",
+        snippet(services=SERVICE.replace("duration_minutes", "durration_minutes")),
+        "services[0].durration_minutes",
+        "unknown key 'durration_minutes'; did you mean 'duration_minutes'?",
+    ),
+    (
+        "misspelt section",
+        snippet(extra="[rulez]\nhold_minutes = 5\n"),
+        "rulez",
+        "unknown section 'rulez'; did you mean 'rules'?",
+    ),
+    (
+        "zero duration",
+        snippet(services=SERVICE.replace("= 30", "= 0")),
+        "services[0].duration_minutes",
+        "must be between 5 and 1440, got 0",
+    ),
+    (
+        "duration as text",
+        snippet(services=SERVICE.replace("= 30", '= "30"')),
+        "services[0].duration_minutes",
+        "must be a whole number, got '30'",
+    ),
+    (
+        "opening hours ending before they start",
+        snippet(hours='[hours]\ntue = "18:00-09:00"\n'),
+        "hours.tue",
+        "ends before it starts: '18:00-09:00'",
+    ),
+    (
+        "overlapping opening hours",
+        snippet(hours='[hours]\ntue = "09:00-13:00, 12:00-17:00"\n'),
+        "hours.tue",
+        "overlap",
+    ),
+    (
+        "bad weekday key",
+        snippet(hours='[hours]\ntuseday = "09:00-17:00"\n'),
+        "hours.tuseday",
+        "unknown weekday 'tuseday'; did you mean 'tuesday'?",
+    ),
+    (
+        "staff hours ending before they start",
+        snippet(staff=STAFF + 'hours = { mon = "17:00-09:00" }\n'),
+        "staff[sam].hours.mon",
+        "ends before it starts",
+    ),
+    (
+        "break outside working hours",
+        snippet(staff=STAFF + 'breaks = { tue = "18:00-18:30" }\n'),
+        "staff[sam].breaks.tue",
+        "break 18:00-18:30 is outside working hours",
+    ),
+    (
+        "unknown staff in a service",
+        snippet(services=SERVICE.replace('["sam"]', '["sma"]')),
+        "services[0].staff",
+        "unknown staff member 'sma'; did you mean 'sam'?",
+    ),
+    (
+        "unknown service on a staff member",
+        snippet(staff=STAFF + 'services = ["hiarcut"]\n'),
+        "staff[sam].services",
+        "unknown service 'hiarcut'; did you mean 'haircut'?",
+    ),
+    (
+        "service nobody can do",
+        snippet(services=SERVICE.replace('staff = ["sam"]\n', "")),
+        "services[0].staff",
+        "nobody can do 'Haircut'",
+    ),
+    (
+        "duplicate service key",
+        snippet(services=SERVICE + SERVICE),
+        "services[1].key",
+        "duplicate key 'haircut' (also services[0].key)",
+    ),
+    (
+        "duplicate staff key",
+        snippet(staff=STAFF + STAFF),
+        "staff[1].key",
+        "duplicate key 'sam'",
+    ),
+    (
+        "deposit over the price",
+        snippet(services=SERVICE + 'deposit = "40.00"\n'),
+        "services[0].deposit",
+        "deposit '40.00' is more than the price",
+    ),
+    (
+        "deposit percent over 100",
+        snippet(services=SERVICE + 'deposit = "120%"\n'),
+        "services[0].deposit",
+        "from 1% to 100%, got '120%'",
+    ),
+    (
+        "needs an unknown resource kind",
+        snippet(extra=ROOM, services=SERVICE + 'needs = ["rom"]\n'),
+        "services[0].needs",
+        "unknown resource kind 'rom'; did you mean 'room'?",
+    ),
+    (
+        "bad location",
+        snippet(services=SERVICE + 'location = "onsite"\n'),
+        "services[0].location",
+        "unknown location 'onsite'; did you mean 'on_site'?",
+    ),
+    (
+        "bad reminder",
+        snippet(extra='[notifications]\nreminders = ["abc"]\n'),
+        "notifications.reminders",
+        "not a duration like '24h' or '30m', got 'abc'",
+    ),
+    (
+        "rule out of range",
+        snippet(extra="[rules]\nslot_interval_minutes = 1\n"),
+        "rules.slot_interval_minutes",
+        "must be between 5 and 240, got 1",
+    ),
+    (
+        "bad closure date",
+        snippet(extra='[[closures]]\ndate = "2026-13-01"\n'),
+        "closures[0].date",
+        "not a date like 2026-12-25, got '2026-13-01'",
+    ),
+    (
+        "time off ending before it starts",
+        snippet(staff=STAFF + '[[staff.time_off]]\nfrom = "2026-05-10"\nto = "2026-05-01"\n'),
+        "staff[sam].time_off[0].to",
+        "is before 'from'",
+    ),
+    (
+        "bad identity channel",
+        snippet(staff=STAFF + 'identities = ["telegarm:12"]\n'),
+        "staff[sam].identities",
+        "unknown channel 'telegarm'; did you mean 'telegram'?",
+    ),
+    (
+        "missing business name",
+        snippet(business=BUSINESS.replace('name = "Test Shop"\n', "")),
+        "business.name",
+        "is required",
+    ),
+    (
+        "no services",
+        snippet(services=""),
+        "services",
+        "at least one",
+    ),
+    (
+        "TOML syntax error",
+        snippet(business=BUSINESS.replace('name = "Test Shop"', 'name = "Test Shop')),
+        "business.toml",
+        "is not valid TOML: Illegal character '\\n' (at line 3",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "fragment"),
+    [pytest.param(text, field, fragment, id=case) for case, text, field, fragment in BROKEN],
+)
+def test_a_broken_config_names_the_field_and_the_problem(
+    text: str, field: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert caught.value.field == field
+    assert fragment in caught.value.problem
+    assert str(caught.value) == f"{field}: {caught.value.problem}"
+
+
+def test_every_broken_snippet_is_otherwise_valid() -> None:
+    # The base snippet must parse, or the table above would test nothing.
+    parse_config(snippet())
+    parse_config(snippet(extra=ROOM, services=SERVICE + 'needs = ["room"]\n'))
+
+
+# ----------------------------------------------------------------------- the database
+
+
+def _pg_base_url() -> str:
+    return os.environ.get("SLOTBOT_TEST_DATABASE_URL") or DEFAULT_PG_URL
+
+
+def _pg_conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A freshly migrated database: a SQLite file, or a throwaway PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'slotbot.db'}"
+        upgrade(url)
+        database = Database(url)
+        yield database
+        database.dispose()
+        return
+    base = _pg_base_url()
+    try:
+        admin = psycopg.connect(_pg_conninfo(base), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL not reachable at {base}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {base}")
+    schema = f"t_{secrets.token_hex(6)}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        url_text = url.render_as_string(hide_password=False)
+        upgrade(url_text)
+        database = Database(url_text)
+        yield database
+        database.dispose()
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+def _counts(database: Database) -> dict[str, int]:
+    models = (Business, Service, Staff, Resource, WorkingHours, TimeOff)
+    with database.read() as session:
+        return {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in models}
+
+
+def test_apply_config_writes_the_business_and_its_catalogue(db: Database) -> None:
+    cfg = load_config(DEMO)
+    apply_config(db, cfg)
+    with db.read() as session:
+        business = session.get(Business, 1)
+        assert business is not None
+        assert (business.name, business.timezone, business.currency) == (
+            "Maple & Mane Salon",
+            "America/New_York",
+            "USD",
+        )
+        assert business.tax_rate == "8.875"
+        assert business.config_digest == cfg.digest
+        assert business.settings["rules"]["per_day_limit"] == 8
+        assert business.settings["quiet_hours"] == ["21:00", "08:00"]
+        assert "telegram:1000" in business.settings["owners"]
+        colour = session.scalars(select(Service).where(Service.key == "colour")).one()
+        assert (colour.price_minor, colour.deposit_percent) == (12000, 20)
+        alex = session.scalars(select(Staff).where(Staff.key == "alex")).one()
+        assert [s.key for s in alex.services] == ["haircut", "colour", "beard-trim"]
+        assert session.scalar(select(func.count()).select_from(Resource)) == 2
+        business_hours = session.scalars(
+            select(WorkingHours).where(WorkingHours.staff_id.is_(None))
+        ).all()
+        assert len(business_hours) == 6  # closed on Mondays
+        breaks = session.scalars(select(WorkingHours).where(WorkingHours.is_break)).all()
+        assert len(breaks) == sum(len(v) for m in cfg.staff for v in m.breaks.values())
+
+
+def test_applying_the_same_config_twice_changes_nothing(db: Database) -> None:
+    cfg = load_config(DEMO)
+    apply_config(db, cfg)
+    first = _counts(db)
+    apply_config(db, cfg)
+    assert _counts(db) == first
+    apply_config(db, cfg, force=True)  # the full sync path, not the digest shortcut
+    assert _counts(db) == first
+
+
+def test_a_changed_config_updates_rows_in_place(db: Database) -> None:
+    cfg = load_config(DEMO)
+    apply_config(db, cfg)
+    with db.read() as session:
+        haircut_id = session.scalars(select(Service.id).where(Service.key == "haircut")).one()
+    cheaper = replace(cfg.service("haircut"), price_minor=4000)
+    services = [cheaper if s.key == "haircut" else s for s in cfg.services]
+    apply_config(db, replace(cfg, services=services, raw={**cfg.raw, "changed": True}))
+    with db.read() as session:
+        haircut = session.get(Service, haircut_id)
+        assert haircut is not None and haircut.price_minor == 4000
+
+
+def test_a_service_removed_from_the_config_is_deactivated_not_deleted(db: Database) -> None:
+    cfg = load_config(DEMO)
+    apply_config(db, cfg)
+    without_facial = parse_config(DEMO.read_text().replace('key = "facial"', 'key = "peel"'))
+    apply_config(db, without_facial)
+    with db.read() as session:
+        facial = session.scalars(select(Service).where(Service.key == "facial")).one()
+        assert facial.active is False
+        assert facial.staff == []
+        assert session.scalars(select(Service).where(Service.key == "peel")).one().active
+
+
+def test_admin_time_off_survives_a_reapply(db: Database) -> None:
+    cfg = load_config(DEMO)
+    apply_config(db, cfg)
+    with db.write() as session:
+        session.add(
+            TimeOff(
+                starts_at=datetime(2026, 7, 4, 4, tzinfo=UTC),
+                ends_at=datetime(2026, 7, 5, 4, tzinfo=UTC),
+                reason="Burst pipe",
+                source="admin",
+            )
+        )
+    apply_config(db, cfg, force=True)
+    with db.read() as session:
+        reasons = session.scalars(select(TimeOff.reason).where(TimeOff.source == "admin")).all()
+        assert reasons == ["Burst pipe"]
+        config_rows = session.scalar(
+            select(func.count()).select_from(TimeOff).where(TimeOff.source == "config")
+        )
+        assert config_rows == len(cfg.closures) + sum(len(m.time_off) for m in cfg.staff)
+
+
+def test_the_christmas_closure_covers_the_new_york_day_in_utc(db: Database) -> None:
+    apply_config(db, load_config(DEMO))
+    with db.read() as session:
+        christmas = session.scalars(select(TimeOff).where(TimeOff.reason == "Christmas Day")).one()
+        assert christmas.staff_id is None
+        assert christmas.starts_at == datetime(2026, 12, 25, 5, tzinfo=UTC)
+        assert christmas.ends_at == datetime(2026, 12, 26, 5, tzinfo=UTC)
+
+
+def test_a_closure_on_the_spring_forward_day_lasts_23_hours(db: Database) -> None:
+    extra = '[[closures]]\ndate = "2026-03-08"\nreason = "DST"\n'
+    apply_config(db, parse_config(snippet(extra=extra)))
+    with db.read() as session:
+        closure = session.scalars(select(TimeOff).where(TimeOff.reason == "DST")).one()
+        assert closure.starts_at == datetime(2026, 3, 8, 5, tzinfo=UTC)
+        assert closure.ends_at == datetime(2026, 3, 9, 4, tzinfo=UTC)
+
+
+def test_staff_time_off_runs_to_the_end_of_its_last_day(db: Database) -> None:
+    apply_config(db, load_config(DEMO))
+    with db.read() as session:
+        holiday = session.scalars(select(TimeOff).where(TimeOff.reason == "Holiday")).one()
+        sam = session.scalars(select(Staff).where(Staff.key == "sam")).one()
+        assert holiday.staff_id == sam.id
+        assert holiday.starts_at == datetime(2026, 12, 26, 5, tzinfo=UTC)
+        assert holiday.ends_at == datetime(2027, 1, 1, 5, tzinfo=UTC)
+
+
+def test_workers_applying_the_config_at_once_all_succeed(db: Database) -> None:
+    cfg = load_config(DEMO)
+    workers = [Database(db.url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(workers)) as pool:
+            list(pool.map(lambda worker: apply_config(worker, cfg), workers))
+    finally:
+        for worker in workers:
+            worker.dispose()
+    assert _counts(db)["Business"] == 1
+    assert _counts(db)["Service"] == len(cfg.services)

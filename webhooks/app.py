@@ -1,0 +1,42 @@
+"""The Flask app factory: one app per process, service objects in `app.extensions`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from bot.config import apply_config, load_config
+from storage.db import Database, database_url
+from storage.migrate import upgrade
+
+
+def config_path() -> Path:
+    """Where business.toml is: $SLOTBOT_CONFIG, else ./business.toml."""
+    return Path(os.environ.get("SLOTBOT_CONFIG", "business.toml"))
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: migrate, load business.toml into the database, register blueprints."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        DATABASE_URL=database_url(),
+        BUSINESS_CONFIG=str(config_path()),
+        MIGRATE_ON_START=True,
+    )
+    app.config.update(overrides or {})
+
+    if app.config["MIGRATE_ON_START"]:
+        upgrade(app.config["DATABASE_URL"])
+    db = Database(app.config["DATABASE_URL"])
+    business = load_config(app.config["BUSINESS_CONFIG"])
+    apply_config(db, business)
+    app.extensions["slotbot.db"] = db
+    app.extensions["slotbot.config"] = business
+
+    from webhooks import health
+
+    app.register_blueprint(health.bp)
+    return app

@@ -1,0 +1,220 @@
+"""The `slotbot` command line: init, config check, db upgrade, serve, worker, slots.
+
+Every failure is one line on stderr (`slotbot: error: …`) and a non-zero exit, whether it is
+a bad argument, a bad business.toml or an unknown service: owners read these, not tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
+from bot.clock import utcnow
+from bot.config import apply_config, load_config, write_template
+from bot.errors import SlotbotError
+from storage.db import Database, database_url
+from storage.migrate import upgrade
+from storage.models import Service, Staff
+from webhooks.app import config_path
+
+EXIT_USAGE = 2
+_Named = TypeVar("_Named", Service, Staff)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="business.toml to use (default: $SLOTBOT_CONFIG or ./business.toml).",
+)
+@click.option("--database", default=None, help="Database URL (default: $SLOTBOT_DATABASE_URL).")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, database: str | None) -> None:
+    """slotbot: a conversational booking bot for appointment businesses."""
+    ctx.obj = {
+        "config": config_file or config_path(),
+        "database": database_url(database),
+    }
+    # The server's workers build their own app: hand the choices on through the environment.
+    if config_file is not None:
+        os.environ["SLOTBOT_CONFIG"] = str(config_file)
+    if database is not None:
+        os.environ["SLOTBOT_DATABASE_URL"] = database_url(database)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="business.toml")
+def init(path: Path) -> None:
+    """Write a commented business.toml template to start from."""
+    write_template(path)
+    click.echo(f"wrote {path}: edit it, then run `slotbot config check`")
+
+
+@cli.group()
+def config() -> None:
+    """Business configuration."""
+
+
+@config.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.pass_context
+def config_check(ctx: click.Context, path: Path | None) -> None:
+    """Validate business.toml without touching the database."""
+    path = path or ctx.obj["config"]
+    business = load_config(path)
+    click.echo(
+        f"{path}: OK — {business.name}, {len(business.services)} services, "
+        f"{len(business.staff)} staff, timezone {business.timezone}"
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database schema to the newest version."""
+    upgrade(ctx.obj["database"])
+    click.echo(f"database at {_safe_url(ctx.obj['database'])} is up to date")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _prepare(ctx: click.Context) -> Database:
+    """Migrate, load and apply business.toml; the common start of serve, worker and slots."""
+    business = load_config(ctx.obj["config"])
+    upgrade(ctx.obj["database"])
+    database = Database(ctx.obj["database"])
+    apply_config(database, business)
+    return database
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--no-worker", is_flag=True, help="Do not start the scheduler process.")
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int, threads: int, no_worker: bool
+) -> None:
+    """Serve the web chat, webhooks and pages, with the scheduler beside them."""
+    from webhooks.serve import serve as run_server
+
+    _prepare(ctx).dispose()
+    click.echo(f"slotbot serving on http://{host}:{port}/")
+    run_server(host, port, workers, threads, with_worker=not no_worker)
+
+
+@cli.command()
+@click.option("--parent", type=int, default=None, hidden=True)
+@click.pass_context
+def worker(ctx: click.Context, parent: int | None) -> None:
+    """Run the scheduler alone (reminders, outbox dispatch, housekeeping)."""
+    from webhooks.serve import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_worker(_prepare(ctx), parent_pid=parent)
+
+
+@cli.command()
+@click.argument("service")
+@click.option("--when", "when_text", default="today", show_default=True, help="A day or window.")
+@click.option("--staff", "staff_name", default=None, help="Only this staff member.")
+@click.option("--limit", default=0, type=click.IntRange(0, 500), help="Best N instead of all.")
+@click.pass_context
+def slots(
+    ctx: click.Context, service: str, when_text: str, staff_name: str | None, limit: int
+) -> None:
+    """Print the open slots for SERVICE (key or name) on a day or in a window."""
+    database = _prepare(ctx)
+    with database.read() as session:
+        business = BusinessContext.load(session)
+        found = _find(session, Service, service)
+        staff_id = _find(session, Staff, staff_name).id if staff_name else None
+        start, end, target = _window(when_text, business)
+        query = SlotQuery(found.id, start, end, staff_id=staff_id, target=target)
+        now = utcnow()
+        result = (
+            best_slots(session, query, now=now, limit=limit)
+            if limit
+            else open_slots(session, query, now=now)
+        )
+        names = dict(session.execute(select(Staff.id, Staff.name)).tuples().all())
+        if not result:
+            click.echo(f"no open slots for {found.name} {when_text}")
+        for slot in result:
+            local = slot.start.astimezone(business.zone)
+            click.echo(f"{local:%a %d %b %Y %H:%M %Z}  {names[slot.staff_id]}")
+    database.dispose()
+
+
+def _find(session: Session, model: type[_Named], name: str) -> _Named:
+    """A Service or Staff row by key or case-insensitive name; a one-line error if none."""
+    row = session.scalar(
+        select(model).where(
+            (model.key == name.lower()) | (func.lower(model.name) == name.lower()),
+            model.active.is_(True),
+        )
+    )
+    if row is None:
+        known = ", ".join(session.scalars(select(model.key).where(model.active.is_(True))))
+        kind = model.__tablename__
+        raise click.BadParameter(f"unknown {kind} {name!r} (known: {known})")
+    return row
+
+
+def _window(text: str, business: BusinessContext) -> tuple[datetime, datetime, datetime | None]:
+    """Turn --when into a [start, end) window in UTC, with an optional preferred moment."""
+    from conversations.when import parse_when
+
+    now_local = utcnow().astimezone(business.zone)
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        when = parse_when(text, now_local)
+        if when is None:
+            raise click.BadParameter(f"--when: cannot understand {text!r}") from None
+        return when.start, when.end, when.target
+    start = datetime.combine(day, time(0), tzinfo=business.zone)
+    return start, start + timedelta(days=1), None
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning every expected failure into one line and exit 2."""
+    try:
+        cli.main(standalone_mode=False, prog_name="slotbot")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("slotbot: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"slotbot: error: {exc.format_message()}", err=True)
+        sys.exit(EXIT_USAGE)
+    except SlotbotError as exc:
+        click.echo(f"slotbot: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()

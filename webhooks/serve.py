@@ -1,0 +1,78 @@
+"""Serving: gunicorn for HTTP, and a separate worker process for the scheduler.
+
+The scheduler runs in its own process rather than in gunicorn's master or workers: forking
+with background threads alive is how locks get stuck, and a worker count above one would
+otherwise mean several schedulers. `slotbot serve` starts both; `slotbot worker` is the
+scheduler alone, for a machine that runs the web part elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from bot.jobs import build_scheduler
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from webhooks.app import create_app
+
+        # The parent already migrated and loaded the config; workers only read them.
+        return create_app({"MIGRATE_ON_START": False})
+
+
+def serve(host: str, port: int, workers: int, threads: int, with_worker: bool = True) -> None:
+    """Serve HTTP with gunicorn, plus the scheduler in a child process."""
+    child = None
+    if with_worker:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "webhooks.cli", "worker", "--parent", str(os.getpid())]
+        )
+    try:
+        _Gunicorn(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 30,
+                "accesslog": "-",
+            }
+        ).run()
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=10)
+
+
+def run_worker(db: Database, parent_pid: int | None = None) -> None:
+    """Run the scheduler until SIGTERM/SIGINT (or until the parent process is gone)."""
+    scheduler = build_scheduler(db)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler.start()
+    log.info("scheduler started")
+    while not stop.wait(2):
+        if parent_pid is not None and os.getppid() != parent_pid:
+            break  # orphaned: the server died without telling us
+    scheduler.shutdown(wait=True)
