@@ -22,15 +22,19 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Bring the database schema up to `revision` (the newest by default)."""
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Bring the database schema up to `revision` (every newest head by default).
+
+    Features add their tables in migrations that branch from a shared base, so there may
+    be several heads; "heads" applies them all.
+    """
     command.upgrade(alembic_config(url), revision)
 
 
 def is_current(db: Database) -> bool:
-    """Whether the database is at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
+    """Whether the database is at every newest migration."""
+    heads = set(ScriptDirectory.from_config(alembic_config(db.url)).get_heads())
     with db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        current = set(MigrationContext.configure(connection).get_current_heads())
         connection.rollback()
-    return current == head
+    return current == heads

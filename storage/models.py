@@ -284,3 +284,69 @@ class SlotHold(Base):
     block_end: Mapped[datetime]
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    """Where one person's dialogue stands on one channel: the state machine lives here.
+
+    `version` is an optimistic lock: two workers handling messages from the same person
+    cannot both move the conversation on from the same version.
+    """
+
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_conversation_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None)
+    role: Mapped[str] = mapped_column(String(16), default="customer")  # customer/owner/staff
+    flow: Mapped[str] = mapped_column(String(32), default="idle")
+    step: Mapped[str] = mapped_column(String(32), default="start")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """Every delivery received, once: providers redeliver, the unique key makes that a no-op.
+
+    Stored before it is handled, in the same transaction as the handling, so a message is
+    either fully handled (with its replies in the outbox) or not at all and redelivered.
+    """
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id", name="uq_inbound_provider_id"),
+        Index("ix_inbound_identity", "channel", "address", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    provider_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+
+
+class AwaitingReply(Base):
+    """A question slotbot asked outside a dialogue (a reminder, a feedback request, a
+    waitlist offer) whose answer the next inbound message from that person may be.
+
+    Lower layers leave these rows; the conversation engine reads them.
+    """
+
+    __tablename__ = "awaiting_reply"
+    __table_args__ = (Index("ix_awaiting_reply_identity", "channel", "address", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(32))  # reminder, feedback, waitlist_offer, …
+    ref_id: Mapped[int | None] = mapped_column(default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
