@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from storage.db import Database
 from storage.migrate import upgrade
@@ -128,3 +130,21 @@ def artifacts() -> Path:
     """A folder for screenshots and other things a person should look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[Flask]:
+    """The slotbot Flask app on a fresh database with the demo business loaded."""
+    from webhooks.app import create_app
+
+    application = create_app(
+        {"DATABASE_URL": db_url, "BUSINESS_CONFIG": str(DEMO_CONFIG), "TESTING": True}
+    )
+    yield application
+    application.extensions["slotbot.db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for `app`."""
+    return app.test_client()
