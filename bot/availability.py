@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -38,8 +39,13 @@ from storage.models import (
     TimeOff,
     WorkingHours,
 )
+from storage.types import epoch_seconds
 
 Interval = tuple[int, int]  # [start, end) in epoch seconds
+# The longest block an appointment can have: business.toml caps a duration and each buffer
+# at 1,440 minutes. It bounds range scans from below, so they don't read all history.
+MAX_BLOCK = timedelta(days=3)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,16 +101,23 @@ class _Calendar:
     service: Service
     ctx: BusinessContext
     staff_ids: list[int]
-    # Open working intervals per staff, chronological, already minus breaks.
-    open: dict[int, list[Interval]] = field(default_factory=dict)
-    busy: dict[int, list[Interval]] = field(default_factory=dict)
-    resource_busy: dict[int, list[Interval]] = field(default_factory=dict)
+    days: list[date] = field(default_factory=list)
+    day_starts: list[int] = field(default_factory=list)  # epoch of each local midnight
+    open: dict[int, _Intervals] = field(default_factory=dict)  # working time minus breaks
+    busy: dict[int, _Intervals] = field(default_factory=dict)
     resource_ids: list[int] = field(default_factory=list)
-    busy_index: dict[int, _Busy] = field(default_factory=dict)
-    resource_index: dict[int, _Busy] = field(default_factory=dict)
-    # (staff_id, local date) → live appointments that day, for per-day limits.
-    day_counts: dict[tuple[int, date], int] = field(default_factory=dict)
+    resource_busy: dict[int, _Intervals] = field(default_factory=dict)
+    # (staff_id, index into days) → live appointments that day, for per-day limits.
+    day_counts: dict[tuple[int, int], int] = field(default_factory=dict)
     day_limit: dict[int, int | None] = field(default_factory=dict)
+
+    def day_index(self, seconds: int) -> int:
+        """Which of `days` the instant falls on."""
+        return bisect_right(self.day_starts, seconds) - 1
+
+    def staff_order(self, day: int) -> list[int]:
+        """Staff for a day, least booked first, so "anyone" spreads the work."""
+        return sorted(self.staff_ids, key=lambda sid: (self.day_counts.get((sid, day), 0), sid))
 
 
 def _epoch(moment: datetime) -> int:
@@ -183,19 +196,25 @@ def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
     return sorted(out)
 
 
-class _Busy:
-    """A sorted, disjoint list of busy intervals with an O(log n) overlap test."""
+class _Intervals:
+    """Sorted, disjoint intervals with O(log n) overlap and containment tests."""
 
     __slots__ = ("starts", "ends")
 
-    def __init__(self, intervals: list[Interval]) -> None:
+    def __init__(self, intervals: Iterable[Interval]) -> None:
         merged = _merge(intervals)
         self.starts = [s for s, _ in merged]
         self.ends = [e for _, e in merged]
 
     def overlaps(self, start: int, end: int) -> bool:
+        """Whether any interval overlaps [start, end)."""
         i = bisect_right(self.ends, start)
         return i < len(self.starts) and self.starts[i] < end
+
+    def contains(self, start: int, end: int) -> bool:
+        """Whether one interval covers all of [start, end)."""
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and end <= self.ends[i]
 
 
 def _eligible_staff(session: Session, service: Service, staff_id: int | None) -> list[int]:
@@ -207,7 +226,7 @@ def _eligible_staff(session: Session, service: Service, staff_id: int | None) ->
     )
     if staff_id is not None:
         stmt = stmt.where(Staff.id == staff_id)
-    return list(session.scalars(stmt))
+    return list(session.connection().scalars(stmt))
 
 
 def _load_calendar(
@@ -224,77 +243,55 @@ def _load_calendar(
     cal = _Calendar(service=service, ctx=ctx, staff_ids=staff_ids)
     if not staff_ids:
         return cal
-    days = local_days(_from_epoch(range_start), _from_epoch(range_end), zone)
+    cal.days = local_days(_from_epoch(range_start), _from_epoch(range_end), zone)
+    cal.day_starts = [_day_edge(day, time(0), zone) for day in cal.days]
     # Whole local days, so per-day limits count every appointment of those days.
-    lo = _from_epoch(_day_edge(days[0], time(0), zone))
-    hi = _from_epoch(_day_edge(days[-1] + timedelta(days=1), time(0), zone))
+    lo = _from_epoch(cal.day_starts[0])
+    hi = _from_epoch(_day_edge(cal.days[-1] + timedelta(days=1), time(0), zone))
 
-    hours: dict[int | None, dict[int, list[tuple[time, time, bool]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for row in session.execute(
-        select(
-            WorkingHours.staff_id,
-            WorkingHours.weekday,
-            WorkingHours.start,
-            WorkingHours.end,
-            WorkingHours.is_break,
-        ).where(or_(WorkingHours.staff_id.is_(None), WorkingHours.staff_id.in_(staff_ids)))
-    ):
-        hours[row.staff_id][row.weekday].append((row.start, row.end, row.is_break))
-
-    staff_rows = session.execute(
-        select(Staff.id, Staff.per_day_limit).where(Staff.id.in_(staff_ids))
-    ).all()
-    for row in staff_rows:
-        cal.day_limit[row.id] = row.per_day_limit or ctx.rules.per_day_limit
-
-    for sid in staff_ids:
-        intervals: list[Interval] = []
-        for day in days:
-            weekday = day.weekday()
-            opening = [(s, e) for s, e, brk in hours[None][weekday] if not brk]
-            working = [(s, e) for s, e, brk in hours[sid][weekday] if not brk]
-            breaks = [(s, e) for s, e, brk in hours[sid][weekday] + hours[None][weekday] if brk]
-            as_epoch = [
-                [(_day_edge(day, s, zone), _day_edge(day, e, zone)) for s, e in part]
-                for part in (opening, working, breaks)
-            ]
-            intervals += _subtract(_intersect(as_epoch[0], as_epoch[1]), as_epoch[2])
-        cal.open[sid] = intervals
-
+    _load_hours(session, cal)
     busy: dict[int, list[Interval]] = defaultdict(list)
     closures: list[Interval] = []
-    for row in session.execute(
-        select(TimeOff.staff_id, TimeOff.resource_id, TimeOff.starts_at, TimeOff.ends_at).where(
+    for staff_id, resource_id, start, end in session.connection().execute(
+        select(
+            TimeOff.staff_id,
+            TimeOff.resource_id,
+            epoch_seconds(TimeOff.starts_at),
+            epoch_seconds(TimeOff.ends_at),
+        ).where(
             TimeOff.starts_at < hi,
             TimeOff.ends_at > lo,
             or_(TimeOff.staff_id.is_(None), TimeOff.staff_id.in_(staff_ids)),
         )
     ):
-        interval = (_epoch(row.starts_at), _epoch(row.ends_at))
-        if row.staff_id is not None:
-            busy[row.staff_id].append(interval)
-        elif row.resource_id is None:
-            closures.append(interval)
+        if staff_id is not None:
+            busy[staff_id].append((start, end))
+        elif resource_id is None:
+            closures.append((start, end))
 
     appointments = select(
-        Appointment.staff_id, Appointment.block_start, Appointment.block_end, Appointment.starts_at
+        Appointment.staff_id,
+        epoch_seconds(Appointment.block_start),
+        epoch_seconds(Appointment.block_end),
+        epoch_seconds(Appointment.starts_at),
     ).where(
         Appointment.staff_id.in_(staff_ids),
         Appointment.status != CANCELLED,
         Appointment.block_start < hi,
+        Appointment.block_start > lo - MAX_BLOCK,
         Appointment.block_end > lo,
     )
     if query.ignore_appointment_id is not None:
         appointments = appointments.where(Appointment.id != query.ignore_appointment_id)
-    counts: dict[tuple[int, date], int] = defaultdict(int)
-    for row in session.execute(appointments):
-        busy[row.staff_id].append((_epoch(row.block_start), _epoch(row.block_end)))
-        counts[(row.staff_id, row.starts_at.astimezone(zone).date())] += 1
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for staff_id, block_start, block_end, starts_at in session.connection().execute(appointments):
+        busy[staff_id].append((block_start, block_end))
+        counts[(staff_id, cal.day_index(starts_at))] += 1
     cal.day_counts = counts
 
-    holds = select(SlotHold.staff_id, SlotHold.block_start, SlotHold.block_end).where(
+    holds = select(
+        SlotHold.staff_id, epoch_seconds(SlotHold.block_start), epoch_seconds(SlotHold.block_end)
+    ).where(
         SlotHold.staff_id.in_(staff_ids),
         SlotHold.expires_at > now,
         SlotHold.block_start < hi,
@@ -302,12 +299,10 @@ def _load_calendar(
     )
     if query.customer_id is not None:
         holds = holds.where(SlotHold.customer_id != query.customer_id)
-    for row in session.execute(holds):
-        busy[row.staff_id].append((_epoch(row.block_start), _epoch(row.block_end)))
+    for staff_id, start, end in session.connection().execute(holds):
+        busy[staff_id].append((start, end))
 
-    for sid in staff_ids:
-        cal.busy[sid] = busy[sid] + closures
-
+    cal.busy = {sid: _Intervals(busy[sid] + closures) for sid in staff_ids}
     kinds = list(service.resource_kinds or [])
     if kinds:
         cal.resource_ids = list(
@@ -319,6 +314,48 @@ def _load_calendar(
         )
         _load_resource_busy(session, cal, query, lo, hi, now, closures)
     return cal
+
+
+def _load_hours(session: Session, cal: _Calendar) -> None:
+    """Working intervals per staff member: opening hours ∩ their hours, minus breaks."""
+    zone = cal.ctx.zone
+    hours: dict[int | None, dict[int, list[tuple[time, time, bool]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for row in session.connection().execute(
+        select(
+            WorkingHours.staff_id,
+            WorkingHours.weekday,
+            WorkingHours.start,
+            WorkingHours.end,
+            WorkingHours.is_break,
+        ).where(or_(WorkingHours.staff_id.is_(None), WorkingHours.staff_id.in_(cal.staff_ids)))
+    ):
+        hours[row.staff_id][row.weekday].append((row.start, row.end, row.is_break))
+    for row in session.connection().execute(
+        select(Staff.id, Staff.per_day_limit).where(Staff.id.in_(cal.staff_ids))
+    ):
+        cal.day_limit[row.id] = row.per_day_limit or cal.ctx.rules.per_day_limit
+    edges: dict[tuple[date, time], int] = {}
+
+    def edge(day: date, wall: time) -> int:
+        if (day, wall) not in edges:
+            edges[(day, wall)] = _day_edge(day, wall, zone)
+        return edges[(day, wall)]
+
+    for sid in cal.staff_ids:
+        intervals: list[Interval] = []
+        for day in cal.days:
+            weekday = day.weekday()
+            opening = [(s, e) for s, e, brk in hours[None][weekday] if not brk]
+            working = [(s, e) for s, e, brk in hours[sid][weekday] if not brk]
+            breaks = [(s, e) for s, e, brk in hours[sid][weekday] + hours[None][weekday] if brk]
+            as_epoch = [
+                [(edge(day, s), edge(day, e)) for s, e in part]
+                for part in (opening, working, breaks)
+            ]
+            intervals += _subtract(_intersect(as_epoch[0], as_epoch[1]), as_epoch[2])
+        cal.open[sid] = _Intervals(intervals)
 
 
 def _load_resource_busy(
@@ -333,16 +370,23 @@ def _load_resource_busy(
     rids = cal.resource_ids
     busy: dict[int, list[Interval]] = defaultdict(list)
     appointments = select(
-        Appointment.resource_id, Appointment.block_start, Appointment.block_end
+        Appointment.resource_id,
+        epoch_seconds(Appointment.block_start),
+        epoch_seconds(Appointment.block_end),
     ).where(
         Appointment.resource_id.in_(rids),
         Appointment.status != CANCELLED,
         Appointment.block_start < hi,
+        Appointment.block_start > lo - MAX_BLOCK,
         Appointment.block_end > lo,
     )
     if query.ignore_appointment_id is not None:
         appointments = appointments.where(Appointment.id != query.ignore_appointment_id)
-    holds = select(SlotHold.resource_id, SlotHold.block_start, SlotHold.block_end).where(
+    holds = select(
+        SlotHold.resource_id,
+        epoch_seconds(SlotHold.block_start),
+        epoch_seconds(SlotHold.block_end),
+    ).where(
         SlotHold.resource_id.in_(rids),
         SlotHold.expires_at > now,
         SlotHold.block_start < hi,
@@ -350,29 +394,33 @@ def _load_resource_busy(
     )
     if query.customer_id is not None:
         holds = holds.where(SlotHold.customer_id != query.customer_id)
-    off = select(TimeOff.resource_id, TimeOff.starts_at, TimeOff.ends_at).where(
-        and_(TimeOff.resource_id.in_(rids), TimeOff.starts_at < hi, TimeOff.ends_at > lo)
-    )
+    off = select(
+        TimeOff.resource_id, epoch_seconds(TimeOff.starts_at), epoch_seconds(TimeOff.ends_at)
+    ).where(and_(TimeOff.resource_id.in_(rids), TimeOff.starts_at < hi, TimeOff.ends_at > lo))
     for stmt in (appointments, holds, off):
-        for rid, start, end in session.execute(stmt):
-            busy[rid].append((_epoch(start), _epoch(end)))
-    for rid in rids:
-        cal.resource_busy[rid] = busy[rid] + closures
+        for rid, start, end in session.connection().execute(stmt):
+            busy[rid].append((start, end))
+    cal.resource_busy = {rid: _Intervals(busy[rid] + closures) for rid in rids}
 
 
-def _grid_starts(cal: _Calendar, range_start: int, range_end: int) -> list[int]:
-    """Every grid start time (local wall clock, aligned to midnight) inside the range."""
+def _grid_by_day(cal: _Calendar, range_start: int, range_end: int) -> dict[int, list[int]]:
+    """Grid start times (local wall clock, aligned to midnight) in the range, per day index."""
     zone = cal.ctx.zone
     step = cal.ctx.rules.slot_interval_minutes
-    starts: set[int] = set()
-    for day in local_days(_from_epoch(range_start), _from_epoch(range_end), zone):
-        for minute in range(0, 24 * 60, step):
-            wall = time(minute // 60, minute % 60)
-            for instant in local_instant(day, wall, zone):
-                seconds = _epoch(instant)
-                if range_start <= seconds < range_end:
-                    starts.add(seconds)
-    return sorted(starts)
+    walls = [time(minute // 60, minute % 60) for minute in range(0, 24 * 60, step)]
+    grid: dict[int, list[int]] = {}
+    for index, day in enumerate(cal.days):
+        midnight = cal.day_starts[index]
+        next_midnight = _day_edge(day + timedelta(days=1), time(0), zone)
+        if next_midnight - midnight == 86_400:
+            # No clock change today: wall time is midnight plus elapsed time.
+            starts = {midnight + step * 60 * i for i in range(len(walls))}
+        else:
+            starts = {_epoch(i) for wall in walls for i in local_instant(day, wall, zone)}
+        inside = sorted(s for s in starts if range_start <= s < range_end)
+        if inside:
+            grid[index] = inside
+    return grid
 
 
 def _search_range(ctx: BusinessContext, query: SlotQuery, now: datetime) -> tuple[int, int]:
@@ -392,29 +440,48 @@ def _fits(
     """Whether `staff_id` can take the service at `start`, and which resource it would use."""
     service = cal.service
     end = start + service.duration_minutes * 60
-    if not any(a <= start and end <= b for a, b in cal.open[staff_id]):
+    if not cal.open[staff_id].contains(start, end):
         return False, None
     block = (start - service.buffer_before_minutes * 60, end + service.buffer_after_minutes * 60)
-    if cal.busy_index[staff_id].overlaps(*block):
+    if cal.busy[staff_id].overlaps(*block):
         return False, None
     if enforce_limits:
         limit = cal.day_limit.get(staff_id)
-        if limit is not None:
-            day = _from_epoch(start).astimezone(cal.ctx.zone).date()
-            if cal.day_counts.get((staff_id, day), 0) >= limit:
-                return False, None
-    if not cal.service.resource_kinds:
+        if limit is not None and cal.day_counts.get((staff_id, cal.day_index(start)), 0) >= limit:
+            return False, None
+    if not service.resource_kinds:
         return True, None
     for rid in cal.resource_ids:
-        if not cal.resource_index[rid].overlaps(*block):
+        if not cal.resource_busy[rid].overlaps(*block):
             return True, rid
     return False, None
 
 
-def _prepare(cal: _Calendar) -> None:
-    # Sort and merge the raw interval lists once per query so each check is a bisect.
-    cal.busy_index = {sid: _Busy(v) for sid, v in cal.busy.items()}
-    cal.resource_index = {rid: _Busy(v) for rid, v in cal.resource_busy.items()}
+def _first_fit(cal: _Calendar, start: int, order: list[int], enforce: bool) -> Slot | None:
+    """The slot at `start` with the first staff member in `order` who can take it."""
+    for sid in order:
+        ok, resource = _fits(cal, sid, start, enforce)
+        if ok:
+            duration = cal.service.duration_minutes * 60
+            return Slot(_from_epoch(start), _from_epoch(start + duration), sid, resource)
+    return None
+
+
+def _prepare_query(
+    session: Session, query: SlotQuery, now: datetime
+) -> tuple[_Calendar, dict[int, list[int]]] | None:
+    """Load the calendar and grid for a query; None when nothing can be open."""
+    ctx = BusinessContext.load(session)
+    service = session.get(Service, query.service_id)
+    if service is None or not service.active:
+        raise NotFound(f"no service with id {query.service_id}")
+    range_start, range_end = _search_range(ctx, query, now)
+    if range_start >= range_end:
+        return None
+    cal = _load_calendar(session, ctx, service, query, range_start, range_end, now)
+    if not cal.staff_ids:
+        return None
+    return cal, _grid_by_day(cal, range_start, range_end)
 
 
 def open_slots(session: Session, query: SlotQuery, *, now: datetime) -> list[Slot]:
@@ -423,27 +490,17 @@ def open_slots(session: Session, query: SlotQuery, *, now: datetime) -> list[Slo
     When several staff members are free at the same time ("anyone"), the one with the fewest
     appointments that day gets it, so work spreads evenly.
     """
-    ctx = BusinessContext.load(session)
-    service = session.get(Service, query.service_id)
-    if service is None or not service.active:
-        raise NotFound(f"no service with id {query.service_id}")
-    range_start, range_end = _search_range(ctx, query, now)
-    if range_start >= range_end:
+    prepared = _prepare_query(session, query, now)
+    if prepared is None:
         return []
-    cal = _load_calendar(session, ctx, service, query, range_start, range_end, now)
-    if not cal.staff_ids:
-        return []
-    _prepare(cal)
-    duration = service.duration_minutes * 60
-    slots: list[Slot] = []
-    for start in _grid_starts(cal, range_start, range_end):
-        day = _from_epoch(start).astimezone(ctx.zone).date()
-        ranked = sorted(cal.staff_ids, key=lambda sid: (cal.day_counts.get((sid, day), 0), sid))
-        for sid in ranked:
-            ok, resource = _fits(cal, sid, start, query.enforce_rules)
-            if ok:
-                slots.append(Slot(_from_epoch(start), _from_epoch(start + duration), sid, resource))
-                break
+    cal, grid = prepared
+    slots = []
+    for day, starts in grid.items():
+        order = cal.staff_order(day)
+        for start in starts:
+            slot = _first_fit(cal, start, order, query.enforce_rules)
+            if slot is not None:
+                slots.append(slot)
     return slots
 
 
@@ -467,67 +524,107 @@ def slot_fits(
     range_start, range_end = _search_range(ctx, query, now)
     if not range_start <= start < range_end:
         return None
-    single = SlotQuery(**{**query.__dict__, "staff_id": staff_id})
+    single = replace(query, staff_id=staff_id)
     cal = _load_calendar(session, ctx, service, single, start, start + 1, now)
     if staff_id not in cal.staff_ids:
         return None
-    _prepare(cal)
-    ok, resource = _fits(cal, staff_id, start, query.enforce_rules)
-    if not ok:
-        return None
-    end = query.start + timedelta(minutes=service.duration_minutes)
-    return Slot(query.start, end, staff_id, resource)
+    return _first_fit(cal, start, [staff_id], query.enforce_rules)
+
+
+def _ranked(
+    grid: dict[int, list[int]],
+    days: list[date],
+    zone: ZoneInfo,
+    target: datetime | None,
+    limit: int,
+    pick: Callable[[int, int], T | None],
+) -> list[T]:
+    """The first `limit` candidates, in ranking order, that `pick(day, start)` accepts.
+
+    One day: nearest the target first (chronological without one). Several days: days take
+    turns — nearest day first — each offering its start nearest the asked time of day, so
+    "next week" offers Monday 10:00, Tuesday 10:00 … rather than six Mondays. Candidates
+    are tried lazily, so ten good slots cost ten-odd checks, not a week's worth.
+    """
+    if not grid:
+        return []
+    target_epoch = _epoch(target) if target else None
+    if len(grid) == 1:
+        [(day, starts)] = grid.items()
+        ordered = (
+            sorted(starts, key=lambda s: (abs(s - target_epoch), s))  # type: ignore[operator]
+            if target_epoch is not None
+            else starts
+        )
+        return _take(((day, s) for s in ordered), limit, pick)
+    anchor = (target or _from_epoch(min(min(v) for v in grid.values()))).astimezone(zone)
+    asked = anchor.hour * 60 + anchor.minute
+
+    def time_of_day_distance(seconds: int) -> tuple[int, int]:
+        local = _from_epoch(seconds).astimezone(zone)
+        return (abs(local.hour * 60 + local.minute - asked), seconds)
+
+    order = sorted(grid, key=lambda d: (abs((days[d] - anchor.date()).days), days[d]))
+    queues = {
+        d: iter(sorted(grid[d], key=time_of_day_distance) if target else grid[d]) for d in order
+    }
+    picked: list[T] = []
+    while queues and len(picked) < limit:
+        for day in list(queues):
+            found = _take(((day, s) for s in queues[day]), 1, pick)
+            if not found:
+                del queues[day]
+                continue
+            picked.append(found[0])
+            if len(picked) == limit:
+                break
+    return picked
+
+
+def _take(
+    candidates: Iterable[tuple[int, int]], limit: int, pick: Callable[[int, int], T | None]
+) -> list[T]:
+    taken: list[T] = []
+    for day, start in candidates:
+        item = pick(day, start)
+        if item is not None:
+            taken.append(item)
+            if len(taken) == limit:
+                break
+    return taken
 
 
 def rank_slots(
     slots: Sequence[Slot], zone: ZoneInfo, *, target: datetime | None, limit: int
 ) -> list[Slot]:
-    """The `limit` best slots: nearest the target first, spread over days for wide windows.
-
-    Within one local day, slots are ordered by distance to the target (or chronologically
-    without one). When the slots span several days, days take turns — nearest day first —
-    so "next week" offers Monday 10:00, Tuesday 10:00 … rather than six Mondays.
-    """
+    """Rank already-found slots the way `best_slots` does (see `_ranked`)."""
     if not slots:
         return []
-    by_day: dict[date, list[Slot]] = defaultdict(list)
-    for slot in slots:
-        by_day[slot.start.astimezone(zone).date()].append(slot)
-    anchor = target or slots[0].start
-    anchor_local = anchor.astimezone(zone)
-
-    def in_day_key(slot: Slot) -> tuple[float, datetime]:
-        local = slot.start.astimezone(zone)
-        if target is None:
-            return (0.0, slot.start)
-        if len(by_day) == 1:
-            return (abs((slot.start - target).total_seconds()), slot.start)
-        # Spread over days: match the asked time of day on each day.
-        minutes = local.hour * 60 + local.minute
-        asked = anchor_local.hour * 60 + anchor_local.minute
-        return (float(abs(minutes - asked)), slot.start)
-
-    if len(by_day) == 1:
-        return sorted(slots, key=in_day_key)[:limit]
-    days = sorted(by_day, key=lambda d: (abs((d - anchor_local.date()).days), d))
-    queues = [sorted(by_day[d], key=in_day_key) for d in days]
-    picked: list[Slot] = []
-    depth = 0
-    while len(picked) < limit and any(depth < len(q) for q in queues):
-        for queue in queues:
-            if depth < len(queue):
-                picked.append(queue[depth])
-                if len(picked) == limit:
-                    break
-        depth += 1
-    return picked
+    days = local_days(
+        min(s.start for s in slots), max(s.start for s in slots) + timedelta(seconds=1), zone
+    )
+    index = {day: i for i, day in enumerate(days)}
+    by_start = {_epoch(s.start): s for s in slots}
+    grid: dict[int, list[int]] = defaultdict(list)
+    for seconds in sorted(by_start):
+        grid[index[_from_epoch(seconds).astimezone(zone).date()]].append(seconds)
+    return _ranked(grid, days, zone, target, limit, lambda _day, start: by_start[start])
 
 
 def best_slots(session: Session, query: SlotQuery, *, now: datetime, limit: int = 5) -> list[Slot]:
-    """The best `limit` open slots for what was asked (see `rank_slots`)."""
-    slots = open_slots(session, query, now=now)
-    zone = BusinessContext.load(session).zone
-    return rank_slots(slots, zone, target=query.target, limit=limit)
+    """The best `limit` open slots for what was asked (see `_ranked`)."""
+    prepared = _prepare_query(session, query, now)
+    if prepared is None:
+        return []
+    cal, grid = prepared
+    orders: dict[int, list[int]] = {}
+
+    def pick(day: int, start: int) -> Slot | None:
+        if day not in orders:
+            orders[day] = cal.staff_order(day)
+        return _first_fit(cal, start, orders[day], query.enforce_rules)
+
+    return _ranked(grid, cal.days, cal.ctx.zone, query.target, limit, pick)
 
 
 def nearest_slots(

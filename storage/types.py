@@ -1,12 +1,16 @@
-"""Column types shared by the models: UTC timestamps that come back aware on every backend."""
+"""Column types shared by the models: UTC timestamps that come back aware on every backend,
+and `epoch_seconds` for reading them as integers on hot paths."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 
@@ -36,3 +40,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class epoch_seconds(ColumnElement[int]):  # noqa: N801 (reads like a SQL function)
+    """A UTC timestamp column as whole epoch seconds, computed by the database.
+
+    Hot read paths (availability over thousands of appointments) skip building datetime
+    objects row by row; integers compare just as well.
+    """
+
+    inherit_cache = True
+    type = BigInteger()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.column, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.column, **kw)}) AS BIGINT)"

@@ -1,0 +1,141 @@
+"""Benchmark: what reading a customer's "when" costs, and how often it is right.
+
+Times conversations.when.parse_when over the phrase table in tests/when_phrases.py (warm,
+many repetitions) against dateparser.parse alone on the same phrases, and scores both
+against the table's expected answers. Prints Markdown tables.
+
+    .venv/bin/python bench/when_cost.py
+    .venv/bin/python bench/when_cost.py --reps 50
+
+dateparser alone is scored leniently: a window answer counts when its single datetime
+falls anywhere inside the expected window, a None answer when it also returns None.
+The table is the one parse_when was built against, so its own score is a regression
+check, not an independent accuracy estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def load_phrases() -> ModuleType:
+    """Import tests/when_phrases.py by path (tests/ is not a package)."""
+    path = ROOT / "tests" / "when_phrases.py"
+    spec = importlib.util.spec_from_file_location("when_phrases", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["when_phrases"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def dateparser_alone(text: str, now: datetime) -> datetime | None:
+    """dateparser configured as recommended: English only, future, relative to local now."""
+    import dateparser
+
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": now.replace(tzinfo=None),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    return dateparser.parse(text, languages=["en"], settings=settings)
+
+
+def dateparser_right(case: Any, got: datetime | None) -> bool:
+    """Score one dateparser answer against the expected one."""
+    if case.start is None or got is None:
+        return case.start is None and got is None
+    moment = got.replace(tzinfo=case.moment(case.start).tzinfo, second=0, microsecond=0)
+    start = case.moment(case.start)
+    if case.exact:
+        return moment == start
+    return start <= moment < case.moment(case.end)
+
+
+def samples(fn: Callable[[str, datetime], object], cases: list[Any], nows: dict, reps: int) -> list:
+    """Per-call wall times in microseconds, each phrase warmed once then called reps times."""
+    out: list[float] = []
+    for case in cases:
+        now = nows[case.now]
+        fn(case.text, now)
+        for _ in range(reps):
+            started = time.perf_counter_ns()
+            fn(case.text, now)
+            out.append((time.perf_counter_ns() - started) / 1000)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def main() -> None:
+    """Run the benchmark and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=200, help="calls per phrase for parse_when")
+    parser.add_argument("--dp-reps", type=int, default=20, help="calls per phrase for dateparser")
+    args = parser.parse_args()
+
+    phrases = load_phrases()
+    when = importlib.import_module("conversations.when")
+    cases, nows = phrases.CASES, phrases.NOWS
+
+    ours = samples(when.parse_when, cases, nows, args.reps)
+    theirs = samples(dateparser_alone, cases, nows, args.dp_reps)
+
+    def ours_right(case: Any) -> bool:
+        return phrases.mismatch(case, when.parse_when(case.text, nows[case.now])) is None
+
+    def theirs_right(case: Any) -> bool:
+        return dateparser_right(case, dateparser_alone(case.text, nows[case.now]))
+
+    n = len(cases)
+    ok_ours = sum(ours_right(c) for c in cases)
+    ok_theirs = sum(theirs_right(c) for c in cases)
+    p50o, p99o, p50t, p99t = (
+        percentile(ours, 50),
+        percentile(ours, 99),
+        percentile(theirs, 50),
+        percentile(theirs, 99),
+    )
+    print(f"{n} phrases; parse_when x{args.reps}, dateparser x{args.dp_reps} each, warm\n")
+    print("| reader | p50 µs | p99 µs | mean µs | right |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| parse_when | {p50o:.1f} | {p99o:.1f} | {statistics.fmean(ours):.1f} "
+        f"| {ok_ours}/{n} ({ok_ours / n:.0%}) |"
+    )
+    print(
+        f"| dateparser.parse alone | {p50t:.1f} | {p99t:.1f} | {statistics.fmean(theirs):.1f} "
+        f"| {ok_theirs}/{n} ({ok_theirs / n:.0%}) |"
+    )
+    print(
+        f"| ratio dateparser / parse_when | {p50t / p50o:.1f}x | {p99t / p99o:.1f}x "
+        f"| {statistics.fmean(theirs) / statistics.fmean(ours):.1f}x | |"
+    )
+    print("\n| category | phrases | parse_when right | dateparser right |")
+    print("|---|---:|---:|---:|")
+    for name, group in phrases.CATEGORIES.items():
+        mine = sum(ours_right(c) for c in group)
+        other = sum(theirs_right(c) for c in group)
+        print(f"| {name} | {len(group)} | {mine} | {other} |")
+
+
+if __name__ == "__main__":
+    main()

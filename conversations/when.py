@@ -1,0 +1,1415 @@
+"""Understanding *when* a customer wants an appointment, from English chat text.
+
+This module owns one translation: free text such as "can I come in friday after 3?",
+"tmrw morning", "the 12th at 10:30" or "asap" becomes a :class:`When` -- an aware
+window in the business's time zone, a preferred moment for nearest-first ranking and
+a short label. It knows nothing about services, staff or availability.
+
+How phrases are read (the documented choices):
+
+* Everything is read towards the future (dateparser's ``PREFER_DATES_FROM='future'``).
+  A window never starts before ``now``: it is clipped to ``now``, and when nothing of it
+  is left it rolls forward (a day for "today"/undated times, a week for weekday names,
+  a month for "the 12th", a year for "dec 3").
+* ``<day>``, ``this <day>``, ``coming <day>``: the nearest upcoming such day, today
+  included -- unless today is that day and it is already past closing time, then the
+  same day next week. ``next <day>`` and ``<day> next week``: that day in the next
+  calendar week (weeks run Monday to Sunday), so on a Wednesday "next friday" is
+  nine days away, not two.
+* A bare hour ("at 3", "after 5", "between 2 and 4") takes the am/pm reading that falls
+  inside the part of day mentioned ("tonight at 9" is 21:00), else inside opening hours
+  ("at 7" with 08:00-20:00 is 19:00); when both or neither fit, 7-11 are morning and
+  12-6 afternoon. Numbers with no time cue ("2", "42", "£30") are never times.
+* Numeric dates "12/5" are month/day, except in Europe/* zones where they are
+  day/month; an impossible reading is swapped ("25/12" is always Christmas).
+* "from 10 to 4" and "10 to 4 tomorrow" are ranges (10:00-16:00); a lone "10 to 4" is
+  nothing (it could be people); "ten to four" in words is 15:50.
+* "after 5" with no day, said when 5 o'clock has passed, means tomorrow after 5.
+  An exact time already past today ("at 9" said at 10) means tomorrow.
+* When several days are named the first wins, except runs: "mon-wed", "monday to
+  wednesday", and "tue or wed" for two consecutive days, which span those days.
+  A weekday next to a date defers to the date ("friday the 13th" is the next 13th that
+  is a Friday). "last friday", negation ("not monday") and holidays are not understood.
+* Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
+  lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
+  "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
+  Monday to Monday, "this weekend" Saturday to Monday midnight, "next weekend" the
+  weekend of next calendar week, "end of the week" Friday to Monday midnight, "early
+  next week" Monday to Thursday midnight, "in 2 weeks"/"in 3 days" that single day,
+  "in 2 hours" and "same time next week" that exact minute, "the next few days" today
+  and the 3 days after, "asap"/"earliest"/"first available" now to now + 14 days.
+* A time of day with several days ("next week after 5", "tue or wed afternoon") is a
+  daily filter: :meth:`When.contains` admits only those hours on each day.
+
+dateparser is only a fallback, for date spellings the grammar here does not know
+("5-dec-2026"); it is called only when the text holds a month name and a digit.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import NamedTuple
+
+from rapidfuzz import fuzz, process
+
+__all__ = ["When", "parse_when"]
+
+_log = logging.getLogger(__name__)
+
+_MAX_CHARS = 300  # customers state a time early; the tail of a long message is not worth its cost
+_ASAP_SPAN = timedelta(days=14)
+_MINUTE = timedelta(minutes=1)
+_WEEK = timedelta(days=7)
+_DAY_MIN = 24 * 60
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_WD_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WD_LONG = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MON_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class When:
+    """What the customer asked for: a window of acceptable appointment starts."""
+
+    start: datetime
+    end: datetime
+    target: datetime | None
+    exact: bool
+    label: str
+    # Minutes-of-day filter for multi-day windows such as "next week after 5": the
+    # span alone would also admit every night in between.
+    _daily: tuple[int, int] | None = field(default=None, repr=False)
+
+    def contains(self, moment: datetime) -> bool:
+        """Tell whether an appointment starting at `moment` fits what was asked."""
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return False
+        stamp = moment.timestamp()
+        if self.exact:
+            return stamp // 60 == self.start.timestamp() // 60
+        if not self.start.timestamp() <= stamp < self.end.timestamp():
+            return False
+        if self._daily is None:
+            return True
+        local = moment.astimezone(self.start.tzinfo)
+        lo, hi = self._daily
+        return lo <= local.hour * 60 + local.minute < hi
+
+    @property
+    def days(self) -> list[date]:
+        """List the local dates the window touches."""
+        zone = self.start.tzinfo
+        first = self.start.date()
+        last = (self.end - timedelta(microseconds=1)).astimezone(zone).date()
+        out: list[date] = []
+        day = first
+        while day <= last:
+            if self._daily is None or self._touches(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return out
+
+    def _touches(self, day: date) -> bool:
+        assert self._daily is not None and self.start.tzinfo is not None
+        lo, hi = self._daily
+        opens = _at(day, lo, self.start.tzinfo)
+        closes = _at(day, hi, self.start.tzinfo)
+        return opens < self.end and closes > self.start
+
+
+# --------------------------------------------------------------------------- internal model
+
+
+class _Hours(NamedTuple):
+    """Opening hours as minutes after local midnight, close exclusive."""
+
+    open: int
+    close: int
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """A time of day asked for, in minutes after local midnight (hi may be 1440)."""
+
+    lo: int
+    hi: int
+    target: int | None
+    kind: str  # exact | around | after | before | range | part
+    label: str
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "exact"
+
+
+@dataclass(frozen=True)
+class _Days:
+    """One day or a run of consecutive days, and how to move on if it has passed."""
+
+    first: date
+    count: int = 1
+    step: str | None = None  # day | week | month | year: how to roll forward, None: no roll
+    label: str = ""  # used for multi-day spans only
+    implicit: bool = False  # no day was named; today is assumed
+
+
+@dataclass
+class _Found:
+    """What the date grammar found, and the text left for the clock grammar."""
+
+    text: str
+    days: _Days | None = None
+    moment: datetime | None = None
+    asap: bool = False
+
+
+class _Atom(NamedTuple):
+    hour: int
+    minute: int
+    meridiem: str | None
+    bare: bool  # no minutes and no am/pm: the reading must be guessed
+
+
+# --------------------------------------------------------------------------- normalising
+
+_CURRENCY = re.compile(
+    r"[$£€¥]\s*\d[\d,]*(?:\.\d+)?"
+    r"|\d[\d,]*(?:\.\d+)?\s*(?:usd|gbp|eur|dollars?|pounds?|euros?|bucks|quid)\b",
+    re.ASCII,
+)
+_AT_SIGN = re.compile(r"@\s*(?=\d|noon|midday)")
+_MERIDIEM_DOTS = re.compile(r"(?<=\d)\s*([ap])\.?\s?m\b\.?|(?<=\d)([ap])\b", re.ASCII)
+_DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\b", re.ASCII)
+_DOTTED_TIME = re.compile(r"(\b[a-z]+ )?\b(\d{1,2})\.(\d{2})(?!\d)(\s?[ap]m\b)?", re.ASCII)
+_GREETING = re.compile(
+    r"\bgood\s?(?:morning|afternoon|evening|night|day)\b|^\W*(?:morning|evening)\s*[!,.]"
+)
+_OCLOCK = re.compile(r"\bo\s*'?\s*clock\b", re.ASCII)
+_JUNK = re.compile(r"[^a-z0-9:/\-\s]+", re.ASCII)
+_SPACES = re.compile(r"\s+")
+_TIME_CUES = frozenset(
+    {"at", "around", "about", "by", "after", "before", "from", "until", "till", "til", "to"}
+)
+
+
+def _normalise(text: str) -> str:
+    """Lower-case ASCII words, digits and the separators : / - that times and dates use."""
+    text = text[:_MAX_CHARS].lower()
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-")
+    text = text.replace("\u2014", " - ")
+    text = _GREETING.sub(" ", _CURRENCY.sub(" ", text))
+    text = _AT_SIGN.sub("at ", text)
+    text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
+    text = _OCLOCK.sub(" oclock", text)
+    text = _DOTTED_DATE.sub(r"\1/\2/\3", text)
+    text = _DOTTED_TIME.sub(_dotted_time, text)
+    text = _JUNK.sub(" ", text.replace("'", ""))
+    return _SPACES.sub(" ", text).strip()
+
+
+def _dotted_time(m: re.Match[str]) -> str:
+    # "10.30" is a time, "45.00" or "12.99" is a price: take only plausible clock faces.
+    cue, hour, minute, meridiem = m.group(1) or "", int(m.group(2)), m.group(3), m.group(4)
+    timed = meridiem is not None or cue.strip() in _TIME_CUES
+    if hour <= 23 and int(minute) <= 59 and (timed or minute in ("00", "15", "30", "45")):
+        return f"{cue}{hour}:{minute}{meridiem or ''}"
+    return m.group(0).replace(".", " ")
+
+
+# --------------------------------------------------------------------------- canonical words
+
+_ALWAYS: dict[str, str] = {
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrow": "tomorrow",
+    "tmw": "tomorrow",
+    "tmoro": "tomorrow",
+    "tomo": "tomorrow",
+    "tomoz": "tomorrow",
+    "2moro": "tomorrow",
+    "2morro": "tomorrow",
+    "2morrow": "tomorrow",
+    "2morow": "tomorrow",
+    "2mrw": "tomorrow",
+    "2mro": "tomorrow",
+    "2day": "today",
+    "tdy": "today",
+    "tonite": "tonight",
+    "2nite": "tonight",
+    "2night": "tonight",
+    "tues": "tuesday",
+    "tue": "tuesday",
+    "weds": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "thr": "thursday",
+    "thrs": "thursday",
+    "fri": "friday",
+    "nxt": "next",
+    "wk": "week",
+    "wks": "weeks",
+    "wknd": "weekend",
+    "wkend": "weekend",
+    "weekends": "weekend",
+    "hr": "hour",
+    "hrs": "hours",
+    "mins": "minutes",
+    "b4": "before",
+    "til": "until",
+    "till": "until",
+    "untill": "until",
+    "btwn": "between",
+    "betw": "between",
+    "abt": "about",
+    "approx": "about",
+    "approximately": "about",
+    "roughly": "about",
+    "round": "around",
+    "arround": "around",
+    "arvo": "afternoon",
+    "morn": "morning",
+    "mornin": "morning",
+    "mornings": "morning",
+    "afternoons": "afternoon",
+    "evenings": "evening",
+    "nights": "night",
+    "lunchtimes": "lunchtime",
+    "a-s-a-p": "asap",
+}
+for _name in _WEEKDAYS:
+    _ALWAYS[_name + "s"] = _name
+# Short forms that are also ordinary words ("I sat", "the sun", "Jan"): trusted only
+# next to a date-ish neighbour.
+_GUARDED: dict[str, str] = {
+    "mon": "monday",
+    "wed": "wednesday",
+    "sat": "saturday",
+    "sun": "sunday",
+    "jan": "january",
+    "feb": "february",
+    "mar": "march",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
+}
+_DATE_BEFORE = frozenset(
+    {"on", "this", "next", "coming", "by", "until", "before", "after", "or", "and", "-", "to"}
+    | {"for", "from", "in", "of", "every", "early", "mid", "late", "the"}
+)
+_DATE_AFTER = frozenset(
+    {"morning", "afternoon", "evening", "night", "lunchtime", "at", "am", "pm", "or", "and", "-"}
+    | {"to", "the", "next", "this"}
+)
+_FUZZY_TARGETS = (*_WEEKDAYS, "tomorrow", "morning", "afternoon", "evening", "tonight")
+_FUZZY_MONTHS = tuple(m for m in _MONTHS if len(m) > 4)
+_FUZZY_FIRST = frozenset(w[0] for w in _FUZZY_TARGETS + _FUZZY_MONTHS)
+_NOT_TYPOS = frozenset(
+    {"sundae", "sundaes", "sundry", "saturated", "mourning", "moaning", "mondays", "evenly"}
+)
+_KNOWN = frozenset(
+    (*_WEEKDAYS, *_MONTHS, "today", "tonight", "tomorrow", "morning", "afternoon", "evening")
+)
+
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+_MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25, "twentyfive": 25}
+_ORDINAL_WORDS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "twenty-first": 21,
+    "twenty-second": 22,
+    "twenty-third": 23,
+    "twenty-fourth": 24,
+    "twenty-fifth": 25,
+    "twenty-sixth": 26,
+    "twenty-seventh": 27,
+    "twenty-eighth": 28,
+    "twenty-ninth": 29,
+    "thirtieth": 30,
+    "thirty-first": 31,
+}
+_HOUR_BEFORE = frozenset(
+    {"at", "around", "about", "by", "after", "before", "from", "between", "until", "to", "and"}
+    | {"past", "half", "-", "or", "quarter", "like", "say"}
+)
+_HOUR_AFTER = frozenset(
+    {"oclock", "am", "pm", "ish", "thirty", "fifteen", "forty-five", "fortyfive"}
+)
+_MINUTE_AFTER = frozenset({"past", "to", "after", "of", "until", "before"})
+
+
+def _suffix(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+@lru_cache(maxsize=4096)
+def _fuzzy(token: str) -> str | None:
+    """Map a misspelt day or part-of-day word ("firday", "wensday") to its spelling."""
+    if not (4 < len(token) <= 12 and token.isalpha()) or token[0] not in _FUZZY_FIRST:
+        return None
+    if token in _NOT_TYPOS:
+        return None
+    hit = process.extractOne(token, _FUZZY_TARGETS, scorer=fuzz.ratio, score_cutoff=80)
+    if hit is not None and hit[0][0] == token[0]:
+        return hit[0]
+    hit = process.extractOne(token, _FUZZY_MONTHS, scorer=fuzz.ratio, score_cutoff=85)
+    if hit is not None and hit[0][0] == token[0]:
+        return hit[0]
+    return None
+
+
+def _word(tokens: list[str], i: int) -> str:
+    """Canonical spelling of tokens[i], looking at its neighbours for context."""
+    tok = tokens[i]
+    prev = tokens[i - 1] if i else ""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if tok in _ALWAYS:
+        return _ALWAYS[tok]
+    if tok in _GUARDED:
+        near_date = i == 0 or prev in _DATE_BEFORE or nxt in _DATE_AFTER
+        if near_date or nxt[:1].isdigit() or prev[:1].isdigit():
+            return _GUARDED[tok]
+        return tok
+    if tok in _MINUTE_WORDS and nxt in _MINUTE_AFTER and prev not in ("from", "between"):
+        return f"{_MINUTE_WORDS[tok]}min"
+    if tok in _NUMBER_WORDS and (prev in _HOUR_BEFORE or nxt in _HOUR_AFTER):
+        return str(_NUMBER_WORDS[tok])
+    if tok in _ORDINAL_WORDS and _ordinal_context(tokens, i):
+        n = _ORDINAL_WORDS[tok]
+        return f"{n}{_suffix(n)}"
+    if tok in _KNOWN:
+        return tok
+    return _fuzzy(tok) or tok
+
+
+def _ordinal_context(tokens: list[str], i: int) -> bool:
+    # "the third of december", "december third", "on the third" -- not "first thing"
+    prev = tokens[i - 1] if i else ""
+    before = tokens[i - 2] if i > 1 else ""
+    after = tokens[i + 2] if i + 2 < len(tokens) else ""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if nxt == "of" and (after in _MONTHS or after in ("next", "this", "the")):
+        return True
+    if prev in _MONTHS:
+        return True
+    return prev == "the" and before in ("on", "for", "by", "until") and nxt in ("", "at", "of")
+
+
+_REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"\b(\d{1,2}) ?oclock\b"), r"\1:00"),
+    (re.compile(r"\b(?:12 ?)?(?:noon|midday)\b"), "12:00pm"),
+    (re.compile(r"\b(?:12 ?)?midnight\b"), "12:00am"),
+    (re.compile(r"\blunch ?time\b"), "lunchtime"),
+    (re.compile(r"\bhalf (?:past |after )?(\d{1,2})\b(?![:\d])"), r"\1:30"),
+    (re.compile(r"\b(?:a )?quarter (?:past|after) (\d{1,2})\b(?![:\d])"), r"\1:15"),
+    (
+        re.compile(r"\b(?:a )?quarter (?:to|of|before|until) (\d{1,2})\b(?![:\d])"),
+        lambda m: f"{_hour_before(int(m.group(1)))}:45",
+    ),
+    (
+        re.compile(r"\b(\d{1,2}) ?(?:(?:min|minutes?) (?:past|after)|past) (\d{1,2})\b(?![:\d])"),
+        lambda m: _minutes_past(int(m.group(2)), int(m.group(1))),
+    ),
+    (
+        re.compile(r"\b(\d{1,2}) ?(?:min|minutes?) (?:to|of|before|until) (\d{1,2})\b(?![:\d])"),
+        lambda m: _minutes_to(int(m.group(2)), int(m.group(1))),
+    ),
+    (re.compile(r"\b(\d{1,2}) (?:thirty)\b"), r"\1:30"),
+    (re.compile(r"\b(\d{1,2}) (?:fifteen)\b"), r"\1:15"),
+    (re.compile(r"\b(\d{1,2}) (?:forty-five|forty five|fortyfive)\b"), r"\1:45"),
+    (re.compile(r"\b(\d{1,2})([0-5]\d) ?(am|pm)\b"), r"\1:\2\3"),
+    (
+        re.compile(r"\b(at|around|about|after|before|by|from|until) ([01]\d|2[0-3])([0-5]\d)\b"),
+        r"\1 \2:\3",
+    ),
+    (re.compile(r"\bas soon as (?:possible|poss|you can|you could|can be)\b"), "asap"),
+    (re.compile(r"\ba s a p\b"), "asap"),
+)
+
+
+def _hour_before(hour: int) -> int:
+    return 12 if hour == 1 else hour - 1
+
+
+def _minutes_past(hour: int, minutes: int) -> str:
+    if minutes >= 60 or hour > 23:
+        return f"{minutes} {hour}"
+    return f"{hour}:{minutes:02d}"
+
+
+def _minutes_to(hour: int, minutes: int) -> str:
+    if not 0 < minutes < 60 or hour > 23:
+        return f"{minutes} {hour}"
+    return f"{_hour_before(hour)}:{60 - minutes:02d}"
+
+
+_DAY_FORMS = frozenset(_ALWAYS) | frozenset(_GUARDED) | frozenset(_WEEKDAYS)
+
+
+def _split_hyphen(token: str) -> list[str]:
+    # "mon-wed" is a run of days, but "mid-morning" and "twenty-five" stay whole words
+    if "-" not in token or token.count("-") > 1:
+        return [token]
+    left, right = token.split("-")
+    if left in _DAY_FORMS and right in _DAY_FORMS:
+        return [left, "-", right]
+    return [token]
+
+
+_TENS_ORDINAL = re.compile(
+    r"\b(twenty|thirty) (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b", re.ASCII
+)
+
+
+def _canonical(text: str) -> str:
+    """Normalised text with day words, typos and spelt-out times in one spelling each."""
+    text = _TENS_ORDINAL.sub(r"\1-\2", _normalise(text))
+    tokens = [part for tok in text.split() for part in _split_hyphen(tok)]
+    text = " ".join(_word(tokens, i) for i in range(len(tokens)))
+    for pattern, repl in _REWRITES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# --------------------------------------------------------------------------- clock grammar
+
+_ATOM = r"(\d{1,2})(?::([0-5]\d))?(?:\s?(am|pm)\b)?(?![\d:/]|(?:st|nd|rd|th)\b|\s?-?\s?ish)"
+_ATOM_ISH = r"(\d{1,2})(?::([0-5]\d))?(?:\s?(am|pm))?"
+_WEEKDAYS_ALT = "(?:" + "|".join(_WEEKDAYS) + ")"
+_DAYWORD = r"(?:today|tomorrow|tonight|" + "|".join(_WEEKDAYS) + ")"
+_C = re.ASCII
+
+_RANGE_LEAD = re.compile(
+    rf"\b(?:between|from)\s(?:about\s|around\s)?{_ATOM}\s?(?:-|to|until|and|thru|through)\s?"
+    rf"(?:about\s|around\s)?{_ATOM}",
+    _C,
+)
+_NOT_CLOCK = (
+    r"(?!\s?(?:days?|weeks?|months?|years?|hours?|minutes?|mins?|people|persons?|of us|guests))"
+)
+_RANGE_BARE = re.compile(rf"\b{_ATOM}\s?(?:-|to|until)\s?{_ATOM}{_NOT_CLOCK}", _C)
+_DAY_BEFORE_RANGE = re.compile(rf"\b{_DAYWORD}\s(?:from\s)?$", _C)
+_DAY_AFTER_RANGE = re.compile(rf"\s(?:on\s|this\s|next\s)?{_DAYWORD}\b", _C)
+# "how about 3?" proposes a time, it does not hedge it
+_AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa|say)\s(?:at\s)?{_ATOM}", _C)
+_ISH = re.compile(rf"\b{_ATOM_ISH}\s?-?\s?ish\b", _C)
+_AFTER = re.compile(
+    rf"\b(?:after|from|(?<!no\s)later than|not before|no earlier than|past|any ?time after)"
+    rf"\s(?:about\s|around\s)?{_ATOM}",
+    _C,
+)
+_BEFORE = re.compile(
+    rf"\b(?:before|by|until|no later than|earlier than|up to|latest)\s(?:about\s|around\s)?{_ATOM}",
+    _C,
+)
+_AT = re.compile(
+    rf"\b(?:at|how about|what about)\s{_ATOM}{_NOT_CLOCK}(?!\s(?:point|least|most|all|once)\b)", _C
+)
+_EXPLICIT = re.compile(r"\b(\d{1,2})(?::([0-5]\d)(?:\s?(am|pm)\b)?|\s?(am|pm)\b)(?![\d:/])", _C)
+_DAY_HOUR = re.compile(rf"\b{_DAYWORD}\s{_ATOM}{_NOT_CLOCK}", _C)
+_HOUR_DAY = re.compile(
+    rf"(?<!for\s)\b{_ATOM}\s(?:tonight|today|tomorrow|this\s(?:morning|afternoon|evening)"
+    rf"|on\s{_WEEKDAYS_ALT})\b",
+    _C,
+)
+_PART = re.compile(
+    r"\b(?:(early|late|mid)\s?-?\s?)?(morning|afternoon|evening|night|tonight|lunchtime|lunch)\b"
+    r"|\b(first thing|after work|after school|before work|after lunch|before lunch)(?:time)?\b",
+    _C,
+)
+_DAY_MERIDIEM = re.compile(rf"\b{_DAYWORD}\s(am|pm)\b", _C)
+
+
+def _minute_of_day(
+    atom: _Atom, prefer: tuple[int, int], *, as_end: bool = False, hint: str | None = None
+) -> int | None:
+    """Minutes after midnight for a clock reading; guesses am/pm for bare hours."""
+    hour, minute, meridiem = atom.hour, atom.minute, atom.meridiem or hint
+    if minute > 59 or hour > 24:
+        return None
+    if hour == 24:
+        return _DAY_MIN if as_end and minute == 0 else None
+    if meridiem and 1 <= hour <= 12:
+        value = (hour % 12 + (12 if meridiem == "pm" else 0)) * 60 + minute
+    elif hour == 0 or hour > 12:
+        value = hour * 60 + minute
+    else:
+        value = _guess_meridiem(hour, minute, prefer, as_end=as_end)
+    if as_end and value == 0:
+        return _DAY_MIN
+    return value
+
+
+def _guess_meridiem(hour: int, minute: int, prefer: tuple[int, int], *, as_end: bool) -> int:
+    morning = (hour % 12) * 60 + minute
+    readings = (morning, morning + 12 * 60)
+    lo, hi = prefer
+    fits = [r for r in readings if (lo < r <= hi if as_end else lo <= r < hi)]
+    if len(fits) == 1:
+        return fits[0]
+    return readings[0] if 7 <= hour <= 11 else readings[1]
+
+
+def _atom(groups: tuple[str | None, ...]) -> _Atom:
+    hour, minute, meridiem = groups
+    return _Atom(int(hour or 0), int(minute or 0), meridiem, minute is None and meridiem is None)
+
+
+_QUALIFIED_PARTS: dict[tuple[str, str], tuple[int, int]] = {
+    ("early", "morning"): (0, 10 * 60),  # starts at opening time, see _part_window
+    ("mid", "morning"): (9 * 60 + 30, 11 * 60 + 30),
+    ("late", "morning"): (10 * 60, 12 * 60),
+    ("early", "afternoon"): (12 * 60, 15 * 60),
+    ("mid", "afternoon"): (13 * 60 + 30, 16 * 60),
+    ("late", "afternoon"): (15 * 60, 17 * 60),
+    ("early", "evening"): (17 * 60, 19 * 60),
+    ("mid", "evening"): (18 * 60, 20 * 60),
+    ("late", "evening"): (19 * 60, 22 * 60),
+}
+
+
+def _part_window(word: str, qualifier: str | None, hours: _Hours) -> tuple[int, int, str, str]:
+    """(lo, hi, kind, label) of a named part of the day."""
+    morning_start = hours.open if hours.open < 11 * 60 else 6 * 60
+    parts: dict[str, tuple[int, int, str]] = {
+        "morning": (morning_start, 12 * 60, "part"),
+        "afternoon": (12 * 60, 17 * 60, "part"),
+        "evening": (17 * 60, 22 * 60, "part"),
+        "lunchtime": (11 * 60 + 30, 14 * 60, "part"),
+        "first thing": (hours.open, min(hours.open + 60, _DAY_MIN), "part"),
+        "after work": (17 * 60, _DAY_MIN, "after"),
+        "after school": (15 * 60, _DAY_MIN, "after"),
+        "after lunch": (14 * 60, _DAY_MIN, "after"),
+        "before work": (0, 9 * 60, "before"),
+        "before lunch": (0, 11 * 60 + 30, "before"),
+    }
+    label = {"night": "evening", "tonight": "evening", "lunch": "lunchtime"}.get(word, word)
+    lo, hi, kind = parts[label]
+    if qualifier and (qualifier, label) in _QUALIFIED_PARTS:
+        narrow_lo, narrow_hi = _QUALIFIED_PARTS[qualifier, label]
+        if label == "morning":
+            narrow_lo = max(narrow_lo, morning_start)
+        if narrow_lo < narrow_hi:  # a late-opening shop has no "early morning" to speak of
+            lo, hi = narrow_lo, narrow_hi
+            label = f"{qualifier}-{label}" if qualifier == "mid" else f"{qualifier} {label}"
+    return lo, hi, kind, label
+
+
+def _find_part(text: str, hours: _Hours) -> _Clock | None:
+    m = _PART.search(text)
+    if m is not None:
+        lo, hi, kind, label = _part_window(m.group(2) or m.group(3), m.group(1), hours)
+        return _Clock(lo, hi, None, kind, label)
+    m = _DAY_MERIDIEM.search(text)
+    if m is not None:
+        if m.group(1) == "am":
+            return _Clock(*_part_window("morning", None, hours)[:2], None, "part", "morning")
+        return _Clock(12 * 60, 22 * 60, None, "part", "afternoon or evening")
+    return None
+
+
+def _range_clock(m: re.Match[str], prefer: tuple[int, int], *, lead: bool) -> _Clock | None:
+    first, second = _atom(m.groups()[0:3]), _atom(m.groups()[3:6])
+    if not lead and first.bare and second.bare and "-" not in m.group(0):
+        # "2 to 4" alone is as likely "2 to 4 people" as a time; next to a day it is a time
+        before, after = m.string[: m.start()], m.string[m.end() :]
+        if not (_DAY_BEFORE_RANGE.search(before) or _DAY_AFTER_RANGE.match(after)):
+            return None
+    lo = _range_start(first, second, prefer)
+    if lo is None:
+        return None
+    hi = _range_end(second, lo)
+    if hi is None or hi <= lo:
+        return None
+    return _Clock(lo, hi, lo, "range", f"{_hm(lo)}-{_hm(hi)}")
+
+
+def _range_start(first: _Atom, second: _Atom, prefer: tuple[int, int]) -> int | None:
+    if first.meridiem is None and second.meridiem is not None:
+        # "2-4pm": the pm carries back unless that turns the range round ("10-2pm")
+        carried = _minute_of_day(first, prefer, hint=second.meridiem)
+        end = _minute_of_day(second, prefer, as_end=True)
+        if carried is not None and end is not None and carried < end:
+            return carried
+    return _minute_of_day(first, prefer)
+
+
+def _range_end(atom: _Atom, lo: int) -> int | None:
+    if atom.meridiem or atom.hour == 0 or atom.hour > 12:
+        return _minute_of_day(atom, (lo, _DAY_MIN), as_end=True)
+    if atom.minute > 59:
+        return None
+    morning = (atom.hour % 12) * 60 + atom.minute
+    for reading in (morning, morning + 12 * 60):
+        if reading > lo:
+            return reading
+    return None
+
+
+def _find_clock(text: str, hours: _Hours) -> _Clock | None:
+    """The time of day asked for, if any."""
+    part = _find_part(text, hours)
+    prefer = (part.lo, part.hi) if part is not None else (hours.open, hours.close)
+    for finder in (_clock_range, _clock_around, _clock_after_before, _clock_exact):
+        clock = finder(text, prefer)
+        if clock is not None:
+            return _with_part(clock, part)
+    return part
+
+
+def _with_part(clock: _Clock, part: _Clock | None) -> _Clock:
+    # "afternoon before 3" narrows to 12:00-15:00; a clash means the part was loose talk
+    if part is None or clock.kind not in ("after", "before"):
+        return clock
+    lo, hi = max(clock.lo, part.lo), min(clock.hi, part.hi)
+    if lo >= hi:
+        return clock
+    return _Clock(lo, hi, None, clock.kind, f"{part.label} {clock.label}")
+
+
+def _clock_range(text: str, prefer: tuple[int, int]) -> _Clock | None:
+    for pattern, lead in ((_RANGE_LEAD, True), (_RANGE_BARE, False)):
+        for m in pattern.finditer(text):
+            clock = _range_clock(m, prefer, lead=lead)
+            if clock is not None:
+                return clock
+    return None
+
+
+def _clock_around(text: str, prefer: tuple[int, int]) -> _Clock | None:
+    m = _AROUND.search(text) or _ISH.search(text)
+    if m is None:
+        return None
+    centre = _minute_of_day(_atom(m.groups()[0:3]), prefer)
+    if centre is None:
+        return None
+    lo, hi = max(0, centre - 60), min(_DAY_MIN, centre + 60)
+    return _Clock(lo, hi, centre, "around", f"around {_hm(centre)}")
+
+
+def _clock_after_before(text: str, prefer: tuple[int, int]) -> _Clock | None:
+    m = _AFTER.search(text)
+    if m is not None:
+        lo = _minute_of_day(_atom(m.groups()[0:3]), prefer)
+        if lo is not None and lo < _DAY_MIN:
+            return _Clock(lo, _DAY_MIN, lo, "after", f"after {_hm(lo)}")
+    m = _BEFORE.search(text)
+    if m is not None:
+        hi = _minute_of_day(_atom(m.groups()[0:3]), prefer, as_end=True)
+        if hi is not None and hi > 0:
+            return _Clock(0, hi, None, "before", f"before {_hm(hi)}")
+    return None
+
+
+def _clock_exact(text: str, prefer: tuple[int, int]) -> _Clock | None:
+    for pattern in (_AT, _EXPLICIT, _DAY_HOUR, _HOUR_DAY):
+        m = pattern.search(text)
+        if m is None:
+            continue
+        groups = m.groups()
+        if pattern is _EXPLICIT:
+            groups = (groups[0], groups[1], groups[2] or groups[3])
+        value = _minute_of_day(_atom(groups), prefer)
+        if value is not None and value < _DAY_MIN:
+            return _Clock(value, value + 1, value, "exact", _hm(value))
+    return None
+
+
+# --------------------------------------------------------------------------- date grammar
+
+_MONTH = "(" + "|".join(_MONTHS) + ")"
+_MONTH_NOT_MAY = "(" + "|".join(m for m in _MONTHS if m != "may") + ")"
+_WEEKDAY = "(" + "|".join(_WEEKDAYS) + ")"
+_ORD = r"(?:st|nd|rd|th)"
+
+_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?:t|\b)", _C)
+_NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b(?!/)", _C)
+_MONTH_DAY = re.compile(
+    rf"\b{_MONTH}\s(?:the\s)?(\d{{1,2}}){_ORD}?\b(?!:|\s?(?:am|pm)\b)(?:\s(\d{{4}})\b)?", _C
+)
+_DAY_MONTH = re.compile(
+    rf"\b(?:the\s)?(\d{{1,2}}){_ORD}?\s(?:of\s)?{_MONTH}\b(?:\s(\d{{4}})\b)?", _C
+)
+_ORDINAL = re.compile(
+    rf"(?:^|\b(?:the|on|for|by|until|from|after|before|{_WEEKDAY})\s)(?:the\s)?"
+    rf"(\d{{1,2}}){_ORD}\b(\s(?:of\s)?(?:next|this)\smonth)?",
+    _C,
+)
+_IN_HOURS = re.compile(
+    r"\bin\s(?:(an?|one|half an|\d{1,3}|two|three|four|five|six|a couple of|a few)\s)?"
+    r"(hours?|minutes?|min)\b(\s(?:and\s)?a\shalf)?",
+    _C,
+)
+_IN_DAYS = re.compile(
+    r"\b(?:in\s(an?|one|\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few)"
+    r"\s(days?|weeks?|fortnights?|months?)"
+    r"|(\d{1,3}|a|one|two|three|four|five|six)\s(days?|weeks?)\s(?:from\s)?(now|today|tomorrow|time)"
+    r")\b",
+    _C,
+)
+_DAY_AFTER = re.compile(r"\b(?:the\s)?day\safter\s(?:tomorrow|tmrw)\b", _C)
+_WEEKDAY_RANGE = re.compile(
+    rf"\b{_WEEKDAY}\s?(-|to|until|thru|through|or|/)\s?(?:on\s)?{_WEEKDAY}\b", _C
+)
+_WEEKS_FROM_DAY = re.compile(
+    rf"\b(a|one|\d|two|three|four)\sweeks?\s(?:from|on|after)\s(?:this\s)?{_WEEKDAY}\b", _C
+)
+_SAME_TIME = re.compile(r"\b(?:this|same)\stime\s(tomorrow|next\sweek)\b", _C)
+_NEXT_DAYS = re.compile(
+    r"\b(?:the\s)?(?:next|coming)\s(a few|few|a couple of|couple of|\d|two|three|four|five|six"
+    r"|seven)\sdays\b",
+    _C,
+)
+_WEEKDAY_WORD = re.compile(
+    rf"\b(?:(next|this|coming|last|the)\s)?{_WEEKDAY}\b"
+    r"(?:\s(?:of\s)?(next week|this week|after next|week))?",
+    _C,
+)
+_WEEK_THEN_DAY = re.compile(rf"\b(next|this)\sweek\s(?:on\s)?{_WEEKDAY}\b", _C)
+_RELATIVE_DAY = re.compile(r"\b(today|tonight|tomorrow|later today)\b", _C)
+_THIS_PART = re.compile(r"\bthis\s(?:morning|afternoon|evening|lunchtime)\b", _C)
+_PERIOD = re.compile(
+    r"\b(?:(early|end of|the end of|later|later in|beginning of|start of)\s)?(?:the\s)?"
+    r"(this|next|coming|the)?\s?(weekend after next|weekend|week after next|week|month)\b",
+    _C,
+)
+_MONTH_WORD = re.compile(
+    rf"\b(?:(early|mid|late|end of|beginning of|start of)\s(?:of\s)?)?(?:in\s)?{_MONTH_NOT_MAY}\b"
+    r"|\b(?:(early|mid|late|end of|beginning of|start of)\s|in\s)(may)\b",
+    _C,
+)
+_ASAP = re.compile(
+    r"\b(?:asap|soonest|earliest|first available|next available|first free|next free"
+    r"|first opening|next opening|right away|straight away|immediately|urgent|urgently|sooner"
+    r"|anytime|any time|whenever|any day|all day)\b",
+    _C,
+)
+_FALLBACK_CUE = re.compile(
+    r"(?=.*\d)(?=.*(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec|"
+    + "|".join(_MONTHS)
+    + r")(?![a-z]))",
+    _C,
+)
+_AMOUNTS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a couple of": 2,
+    "couple of": 2,
+    "a few": 3,
+    "few": 3,
+}
+
+
+def _amount(word: str | None) -> int:
+    if word is None:
+        return 1
+    return int(word) if word.isdigit() else _AMOUNTS.get(word, 1)
+
+
+def _mask(text: str, m: re.Match[str]) -> str:
+    """Blank out a match so later grammar does not read its digits again."""
+    return text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
+
+
+def _day_first(zone: tzinfo | None) -> bool:
+    return str(getattr(zone, "key", "")).startswith("Europe/")
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _next_yearly(today: date, month: int, day: int) -> date | None:
+    """The first month/day on or after today."""
+    for year in range(today.year, today.year + 9):
+        found = _make_date(year, month, day)
+        if found is not None and found >= today:
+            return found
+    return None
+
+
+def _next_monthly(start: date, day: int) -> date | None:
+    """The first date with this day of month on or after start."""
+    if not 1 <= day <= 31:
+        return None
+    first = start.replace(day=1)
+    for k in range(14):
+        month_start = _add_months(first, k)
+        if day <= calendar.monthrange(month_start.year, month_start.month)[1]:
+            found = month_start.replace(day=day)
+            if found >= start:
+                return found
+    return None
+
+
+def _add_months(d: date, n: int) -> date:
+    year, month0 = divmod(d.month - 1 + n, 12)
+    year += d.year
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(d.day, last))
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _explicit_date(found: _Found, today: date, zone: tzinfo | None) -> _Days | None:
+    """Calendar dates: ISO, numeric, month names and ordinals."""
+    m = _ISO.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        d = _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return _Days(d) if d is not None and d >= today else None
+    m = _NUMERIC.search(found.text)
+    if m is not None and m.group(0) != "24/7":
+        found.text = _mask(found.text, m)
+        return _numeric_date(m, today, zone)
+    for pattern, month_group, day_group in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
+        m = pattern.search(found.text)
+        if m is not None:
+            found.text = _mask(found.text, m)
+            month = _MONTHS.index(m.group(month_group)) + 1
+            return _dated(today, month, int(m.group(day_group)), m.group(3))
+    m = _ORDINAL.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        start = today
+        if m.group(3) and "next" in m.group(3):
+            start = _add_months(today.replace(day=1), 1)
+        d = _next_monthly(start, int(m.group(2)))
+        if d is not None and m.group(1):
+            d = _on_weekday(d, _WEEKDAYS.index(m.group(1)))
+        return _Days(d, step="month") if d is not None else None
+    return None
+
+
+def _on_weekday(d: date, weekday: int) -> date:
+    """ "friday the 13th": the first such date that really is a Friday, within a year."""
+    found: date | None = d
+    for _ in range(14):
+        if found is None or found.weekday() == weekday:
+            break
+        found = _next_monthly(found + timedelta(days=1), d.day)
+    return found if found is not None and found.weekday() == weekday else d
+
+
+def _dated(today: date, month: int, day: int, year: str | None) -> _Days | None:
+    if year is not None:
+        d = _make_date(int(year), month, day)
+        return _Days(d) if d is not None and d >= today else None
+    d = _next_yearly(today, month, day)
+    return _Days(d, step="year") if d is not None else None
+
+
+def _numeric_date(m: re.Match[str], today: date, zone: tzinfo | None) -> _Days | None:
+    a, b = int(m.group(1)), int(m.group(2))
+    month, day = (b, a) if _day_first(zone) else (a, b)
+    if month > 12 and day <= 12:
+        month, day = day, month
+    if not 1 <= month <= 12:
+        return None
+    year = m.group(3)
+    if year is not None and len(year) == 2:
+        year = str(2000 + int(year))
+    return _dated(today, month, day, year)
+
+
+def _relative_moment(found: _Found, now: datetime) -> None:
+    """ "in 2 hours", "same time next week": an exact moment counted from now."""
+    m = _IN_HOURS.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        amount = 0.5 if m.group(1) == "half an" else float(_amount(m.group(1)))
+        if m.group(3):
+            amount += 0.5
+        unit = timedelta(hours=1) if m.group(2).startswith("hour") else timedelta(minutes=1)
+        # real elapsed time, so "in 2 hours" stays 2 hours across a DST change
+        moment = (now.astimezone(UTC) + amount * unit).astimezone(now.tzinfo)
+        found.moment = moment.replace(second=0, microsecond=0)
+        return
+    m = _SAME_TIME.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        days = 1 if m.group(1) == "tomorrow" else 7
+        moment = _at(now.date() + timedelta(days=days), now.hour * 60 + now.minute, now.tzinfo)
+        found.moment = moment
+
+
+def _relative_day(found: _Found, today: date) -> _Days | None:
+    """ "in 3 days", "in 2 weeks", "day after tomorrow", "the next few days"."""
+    m = _DAY_AFTER.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        return _Days(today + timedelta(days=2))
+    m = _NEXT_DAYS.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        n = min(_amount(m.group(1)), 31)
+        return _Days(today, n + 1, None, f"the next {n} days")
+    m = _IN_DAYS.search(found.text)
+    if m is None:
+        return None
+    found.text = _mask(found.text, m)
+    word, unit = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
+    n = min(_amount(word), 400)
+    if m.group(5) == "tomorrow":  # "a week tomorrow"
+        today += timedelta(days=1)
+    if unit.startswith("month"):
+        return _Days(_add_months(today, min(n, 24)))
+    days = n * (14 if unit.startswith("fortnight") else 7 if unit.startswith("week") else 1)
+    if word == "a few":
+        return _Days(today + timedelta(days=2), count=3, label="in a few days")
+    return _Days(today + timedelta(days=days))
+
+
+def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
+    """Weekday names, alone or with this/next/next week, and Mon-Wed style runs."""
+    today = now.date()
+    m = _WEEKS_FROM_DAY.search(found.text)
+    if m is not None:
+        weeks = _amount(m.group(1))
+        return _Days(_upcoming(today, _WEEKDAYS.index(m.group(2)), now, hours) + weeks * _WEEK)
+    m = _WEEKDAY_RANGE.search(found.text)
+    if m is not None:
+        first = _upcoming(today, _WEEKDAYS.index(m.group(1)), now, hours)
+        span = (_WEEKDAYS.index(m.group(3)) - first.weekday()) % 7 + 1
+        # "mon or tue" is a two-day span; "mon or thu" would wrongly admit the days between
+        if m.group(2) not in ("or", "/") or span == 2:
+            last = first + timedelta(days=span - 1)
+            return _Days(first, span, "week", f"{_day_label(first)} - {_day_label(last)}")
+    m = _WEEK_THEN_DAY.search(found.text)
+    if m is not None:
+        return _week_day(today, _WEEKDAYS.index(m.group(2)), m.group(1) == "next")
+    for m in _WEEKDAY_WORD.finditer(found.text):
+        if m.group(1) == "last":
+            continue  # the past is not bookable; "last friday" says nothing about the future
+        wd = _WEEKDAYS.index(m.group(2))
+        suffix = m.group(3)
+        if m.group(1) == "next" or suffix == "next week":
+            return _week_day(today, wd, True)
+        if suffix == "after next":
+            return _Days(_monday(today) + timedelta(days=14 + wd), step="week")
+        if suffix == "week":  # British "friday week": a week after the coming friday
+            return _Days(_upcoming(today, wd, now, hours) + timedelta(days=7), step="week")
+        if suffix == "this week":
+            return _week_day(today, wd, False)
+        return _Days(_upcoming(today, wd, now, hours), step="week")
+    return None
+
+
+def _week_day(today: date, weekday: int, next_week: bool) -> _Days:
+    monday = _monday(today) + timedelta(days=7 if next_week else 0)
+    return _Days(monday + timedelta(days=weekday), step="week")
+
+
+def _upcoming(today: date, weekday: int, now: datetime, hours: _Hours) -> date:
+    ahead = (weekday - today.weekday()) % 7
+    if ahead == 0 and now.hour * 60 + now.minute >= hours.close:
+        ahead = 7  # "friday" said on a Friday after closing means next Friday
+    return today + timedelta(days=ahead)
+
+
+def _day_word(found: _Found, today: date) -> _Days | None:
+    m = _RELATIVE_DAY.search(found.text) or _THIS_PART.search(found.text)
+    if m is None:
+        return None
+    if m.group(0) == "tomorrow":
+        return _Days(today + timedelta(days=1))
+    return _Days(today, step="day")
+
+
+def _period(found: _Found, today: date) -> _Days | None:
+    """Weeks, weekends and months: "next week", "this weekend", "end of the week"."""
+    for m in _PERIOD.finditer(found.text):
+        qualifier, which, unit = m.group(1), m.group(2) or "this", m.group(3)
+        if which in ("the", "coming"):
+            which = "this"
+        if unit == "month":
+            if qualifier is None and m.group(2) is None:
+                continue
+            return _month_period(today, which, qualifier)
+        if unit.startswith("weekend"):
+            weeks = 2 if unit == "weekend after next" else 1 if which == "next" else 0
+            saturday = _monday(today) + timedelta(days=5 + 7 * weeks)
+            label = ("this weekend", "next weekend", "the weekend after next")[weeks]
+            return _Days(saturday, 2, "week", label)
+        if unit == "week" and m.group(2) is None and qualifier is None:
+            continue  # a lone "week" ("in a week" was taken earlier) is no date
+        return _week_period(today, which, unit, qualifier)
+    return None
+
+
+def _week_period(today: date, which: str, unit: str, qualifier: str | None) -> _Days:
+    weeks = 2 if unit == "week after next" else 1 if which == "next" else 0
+    monday = _monday(today) + timedelta(days=7 * weeks)
+    name = "the week after next" if weeks == 2 else f"{which} week"
+    if qualifier in ("early", "beginning of", "start of"):
+        return _Days(monday, 3, "week", f"early {name}")
+    if qualifier in ("later", "later in"):
+        first = max(monday, today + timedelta(days=1))
+        if first >= monday + timedelta(days=7):
+            first = today
+        return _Days(first, (monday + timedelta(days=7) - first).days, "week", f"later {name}")
+    if qualifier in ("end of", "the end of"):
+        return _Days(monday + timedelta(days=4), 3, "week", f"end of {name}")
+    return _Days(monday, 7, "week", name)
+
+
+def _month_period(today: date, which: str, qualifier: str | None) -> _Days:
+    first = today.replace(day=1)
+    if which == "next":
+        first = _add_months(first, 1)
+    length = calendar.monthrange(first.year, first.month)[1]
+    name = f"{which} month"
+    if qualifier in ("end of", "the end of", "later", "later in"):
+        return _Days(first.replace(day=length - 6), 7, None, f"end of {name}")
+    if qualifier in ("early", "beginning of", "start of"):
+        return _Days(first, 10, None, f"early {name}")
+    return _Days(first, length, None, name)
+
+
+def _month_name(found: _Found, today: date) -> _Days | None:
+    """A month on its own: "in december", "early march", "April"."""
+    m = _MONTH_WORD.search(found.text)
+    if m is None:
+        return None
+    qualifier, name = (m.group(1), m.group(2)) if m.group(2) else (m.group(3), m.group(4))
+    month = _MONTHS.index(name) + 1
+    year = today.year if month >= today.month else today.year + 1
+    first = date(year, month, 1)
+    length = calendar.monthrange(year, month)[1]
+    lo, hi = 1, length
+    if qualifier in ("early", "beginning of", "start of"):
+        hi = 10
+    elif qualifier == "mid":
+        lo, hi = 11, 20
+    elif qualifier in ("late", "end of"):
+        lo = 21
+    label = f"{qualifier + ' ' if qualifier else ''}{_MON_SHORT[month - 1]} {year}"
+    return _Days(first.replace(day=lo), hi - lo + 1, "year", label)
+
+
+def _dateparser_day(text: str, now: datetime) -> _Days | None:
+    """Last resort for date spellings the grammar does not know ("5-dec-2026")."""
+    if len(text) > 60 or not _FALLBACK_CUE.search(text):
+        return None
+    import dateparser  # deferred: importing it costs ~0.3 s and it is rarely needed
+
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": now.replace(tzinfo=None),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        parsed = dateparser.parse(text, languages=["en"], settings=settings)
+    except Exception:  # dateparser has raised on odd input before; never let it out
+        return None
+    if parsed is None:
+        return None
+    today = now.date()
+    d = parsed.date()
+    if not today <= d <= today + timedelta(days=366):
+        return None
+    return _Days(d)
+
+
+def _find_days(found: _Found, now: datetime, hours: _Hours) -> None:
+    """Fill found.days / found.moment / found.asap from the text, masking what it used."""
+    today = now.date()
+    found.days = _explicit_date(found, today, now.tzinfo)
+    if found.days is None:
+        _relative_moment(found, now)
+    if found.days is None and found.moment is None:
+        found.days = (
+            _relative_day(found, today)
+            or _weekday(found, now, hours)
+            or _day_word(found, today)
+            or _period(found, today)
+            or _dateparser_day(found.text, now)
+            or _month_name(found, today)
+        )
+    found.asap = _ASAP.search(found.text) is not None
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+def _at(day: date, minutes: int, zone: tzinfo) -> datetime:
+    """Local wall time on a day; minutes may be 1440 (next midnight)."""
+    day += timedelta(days=minutes // _DAY_MIN)
+    minutes %= _DAY_MIN
+    naive = datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
+    # the UTC round trip moves times that do not exist (spring forward) onto real ones
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def _ts(moment: datetime) -> float:
+    # comparing aware datetimes that share a tzinfo ignores the DST fold; timestamps do not
+    return moment.timestamp()
+
+
+def _later(a: datetime, b: datetime) -> datetime:
+    return a if _ts(a) >= _ts(b) else b
+
+
+def _aim(target: datetime, start: datetime, end: datetime) -> datetime:
+    """The asked-for moment, kept inside [start, end) (clipping and DST gaps can push it out)."""
+    return target if _ts(start) <= _ts(target) < _ts(end) else start
+
+
+def _hm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _day_label(d: date) -> str:
+    return f"{_WD_SHORT[d.weekday()]} {d.day} {_MON_SHORT[d.month - 1]}"
+
+
+def _exact(moment: datetime) -> When:
+    end = (moment.astimezone(UTC) + _MINUTE).astimezone(moment.tzinfo)
+    return When(moment, end, moment, True, f"{_day_label(moment.date())}, {_hm_of(moment)}")
+
+
+def _hm_of(moment: datetime) -> str:
+    return _hm(moment.hour * 60 + moment.minute)
+
+
+def _target(start: datetime, end: datetime, hours: _Hours) -> datetime:
+    """Where nearest-first ranking should aim: the window start, moved into opening hours."""
+    zone = start.tzinfo
+    assert zone is not None
+    minute = start.hour * 60 + start.minute
+    if minute < hours.open:
+        candidate = _at(start.date(), hours.open, zone)
+    elif minute >= hours.close:
+        candidate = _at(start.date() + timedelta(days=1), hours.open, zone)
+    else:
+        return start
+    return candidate if candidate.timestamp() < end.timestamp() else start
+
+
+def _single_day(days: _Days, clock: _Clock | None, now: datetime, hours: _Hours) -> When | None:
+    """The clock placed on one day; None when nothing of it is left."""
+    zone = now.tzinfo
+    assert zone is not None
+    d = days.first
+    if _after_has_passed(days, clock, now):
+        return None  # "after 5" said at 6 means another day's evening
+    found = _open_part_of_day(d, clock, now, hours)
+    if found is None:
+        return None
+    start, target = found
+    if clock is None:
+        return When(start, _at(d, _DAY_MIN, zone), target, False, _day_label(d))
+    if clock.exact:
+        return _exact(start)
+    end = _at(d, clock.hi, zone)
+    return When(start, end, target, False, _clock_label(d, clock, now.date()))
+
+
+def _after_has_passed(days: _Days, clock: _Clock | None, now: datetime) -> bool:
+    if clock is None or clock.kind != "after" or not days.implicit:
+        return False
+    assert now.tzinfo is not None
+    return _ts(_at(days.first, clock.lo, now.tzinfo)) < _ts(now)
+
+
+def _clock_label(d: date, clock: _Clock, today: date) -> str:
+    if clock.kind == "part":
+        day = _WD_LONG[d.weekday()] if 0 <= (d - today).days < 7 else _day_label(d)
+        return f"{day} {clock.label}"
+    return f"{_day_label(d)}, {clock.label}"
+
+
+def _multi_day(days: _Days, clock: _Clock | None, now: datetime, hours: _Hours) -> When | None:
+    """Spread the clock over a run of days, starting on the first day it has not passed."""
+    zone = now.tzinfo
+    assert zone is not None
+    lo, hi = (clock.lo, clock.hi) if clock is not None else (0, _DAY_MIN)
+    last = days.first + timedelta(days=days.count - 1)
+    window_end = _at(last, hi, zone)
+    for offset in range(days.count):
+        found = _open_part_of_day(days.first + timedelta(days=offset), clock, now, hours)
+        if found is None:
+            continue
+        start, target = found
+        if clock is None:
+            return When(start, window_end, _target(start, window_end, hours), False, days.label)
+        if not lo <= start.hour * 60 + start.minute < hi:
+            continue  # the time falls in this day's DST gap; the daily filter would refuse it
+        label = f"{days.label}, {clock.label}"
+        return When(start, window_end, target, False, label, (lo, hi))
+    return None
+
+
+def _open_part_of_day(
+    d: date, clock: _Clock | None, now: datetime, hours: _Hours
+) -> tuple[datetime, datetime] | None:
+    """(start, target) of what is left of the clock's window on day d, None if none is."""
+    zone = now.tzinfo
+    assert zone is not None
+    lo, hi = (clock.lo, clock.hi) if clock is not None else (0, _DAY_MIN)
+    start, end = _at(d, lo, zone), _at(d, hi, zone)
+    if clock is not None and clock.exact:
+        floor = now.replace(second=0, microsecond=0)
+        return (start, start) if _ts(start) >= _ts(floor) else None
+    if _ts(end) <= _ts(now):
+        return None
+    start = _later(start, now)
+    if clock is not None and clock.target is not None:
+        return start, _aim(_at(d, clock.target, zone), start, end)
+    return start, _target(start, end, hours)
+
+
+def _roll(days: _Days) -> _Days | None:
+    """The next candidate when what was asked has already passed."""
+    if days.step is None:
+        return None
+    d = days.first
+    if days.step == "day":
+        nxt: date | None = d + timedelta(days=1)
+    elif days.step == "week":
+        nxt = d + timedelta(days=7)
+    elif days.step == "month":
+        nxt = _next_monthly(d + timedelta(days=1), d.day)
+    else:
+        nxt = _next_yearly(d + timedelta(days=1), d.month, d.day)
+    if nxt is None:
+        return None
+    label = days.label
+    if days.count > 1 and days.step == "week":
+        label = {"this weekend": "next weekend", "this week": "next week"}.get(label, label)
+    return _Days(nxt, days.count, days.step, label, days.implicit)
+
+
+def _fit(days: _Days, clock: _Clock | None, now: datetime, hours: _Hours) -> When | None:
+    """Place the clock on the days, rolling forward while it lies in the past."""
+    current: _Days | None = days
+    for _ in range(4):
+        if current is None:
+            return None
+        if current.count == 1:
+            found = _single_day(current, clock, now, hours)
+        else:
+            found = _multi_day(current, clock, now, hours)
+        if found is not None:
+            return found
+        current = _roll(current)
+    return None
+
+
+def _asap(now: datetime) -> When:
+    return When(now, now + _ASAP_SPAN, now, False, "as soon as possible")
+
+
+def _opening(opening: tuple[time, time]) -> _Hours:
+    lo = opening[0].hour * 60 + opening[0].minute
+    hi = opening[1].hour * 60 + opening[1].minute or _DAY_MIN
+    return _Hours(lo, hi) if lo < hi else _Hours(0, _DAY_MIN)
+
+
+def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
+    found = _Found(_canonical(text))
+    if not found.text:
+        return None
+    _find_days(found, now, hours)
+    if found.moment is not None:
+        return _exact(found.moment)
+    clock = _find_clock(found.text, hours)
+    days = found.days
+    if days is None:
+        if clock is None:
+            return _asap(now) if found.asap else None
+        days = _Days(now.date(), step="day", implicit=True)
+    return _fit(days, clock, now, hours)
+
+
+def parse_when(
+    text: str, now: datetime, *, opening: tuple[time, time] = (time(8), time(20))
+) -> When | None:
+    """Read when the customer wants an appointment; None when the text names no date or time."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware (the business's zone)")
+    if not isinstance(text, str):
+        return None
+    try:
+        return _parse(text, now, _opening(opening))
+    except Exception:  # a chat message must never break the conversation
+        _log.warning("parse_when failed on %r", text[:80], exc_info=True)
+        return None

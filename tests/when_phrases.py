@@ -1,0 +1,447 @@
+"""Customer phrases with the answer `conversations.when.parse_when` should give.
+
+Shared by tests/test_when.py and bench/when_cost.py. Times are local wall-clock
+strings in the zone of the case's `now`; an exact case has no `end`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+LONDON = ZoneInfo("Europe/London")
+
+NOWS: dict[str, datetime] = {
+    "wed": datetime(2026, 11, 18, 10, 15, tzinfo=NEW_YORK),  # Wednesday morning
+    "eve": datetime(2026, 11, 18, 18, 0, tzinfo=NEW_YORK),  # Wednesday, after 5
+    "late": datetime(2026, 11, 18, 21, 30, tzinfo=NEW_YORK),  # Wednesday, after closing
+    "sat": datetime(2026, 11, 21, 11, 0, tzinfo=NEW_YORK),  # Saturday
+    "london": datetime(2026, 11, 18, 10, 15, tzinfo=LONDON),  # day-first dates
+    "before_fall_back": datetime(2026, 10, 28, 10, 15, tzinfo=NEW_YORK),  # DST ends Sun 1 Nov
+    "before_spring": datetime(2026, 3, 7, 12, 0, tzinfo=NEW_YORK),  # DST starts Sun 8 Mar
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One phrase, said at NOWS[now], and what it means (start None: no date or time)."""
+
+    text: str
+    now: str
+    start: str | None
+    end: str | None = None
+    inside: tuple[str, ...] = ()
+    outside: tuple[str, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        return self.start is not None and self.end is None
+
+    def moment(self, local: str) -> datetime:
+        """A local 'YYYY-MM-DD HH:MM' in the zone of this case's now."""
+        zone = NOWS[self.now].tzinfo
+        return datetime.fromisoformat(local).replace(tzinfo=zone)
+
+    @property
+    def id(self) -> str:
+        return f"{self.now}:{self.text[:40]!r}"
+
+
+def at(text: str, local: str, now: str = "wed") -> Case:
+    """An exact appointment time."""
+    return Case(text, now, local)
+
+
+def span(
+    text: str,
+    start: str,
+    end: str,
+    now: str = "wed",
+    inside: tuple[str, ...] = (),
+    outside: tuple[str, ...] = (),
+) -> Case:
+    """A window of acceptable starts, [start, end)."""
+    return Case(text, now, start, end, inside, outside)
+
+
+def nothing(text: str, now: str = "wed") -> Case:
+    """Text that names no date or time."""
+    return Case(text, now, None)
+
+
+TOMORROW = ("2026-11-19 00:00", "2026-11-20 00:00")
+TODAY_LEFT = ("2026-11-18 10:15", "2026-11-19 00:00")
+FRIDAY = ("2026-11-20 00:00", "2026-11-21 00:00")
+TUESDAY = ("2026-11-24 00:00", "2026-11-25 00:00")
+DEC_3 = ("2026-12-03 00:00", "2026-12-04 00:00")
+DEC_5 = ("2026-12-05 00:00", "2026-12-06 00:00")
+ASAP = ("2026-11-18 10:15", "2026-12-02 10:15")
+TWO_TO_FOUR = ("2026-11-18 14:00", "2026-11-18 16:00")
+
+EXACT_TIMES = [
+    at("tomorrow at 3", "2026-11-19 15:00"),
+    at("at 3pm", "2026-11-18 15:00"),
+    at("3:30", "2026-11-18 15:30"),
+    at("half past 4", "2026-11-18 16:30"),
+    at("half 3", "2026-11-18 15:30"),
+    at("quarter to 5", "2026-11-18 16:45"),
+    at("quarter of 5", "2026-11-18 16:45"),
+    at("quarter past 10", "2026-11-18 10:15"),
+    at("noon", "2026-11-18 12:00"),
+    at("midday", "2026-11-18 12:00"),
+    at("midnight", "2026-11-19 00:00"),
+    at("15:00", "2026-11-18 15:00"),
+    at("3 o'clock", "2026-11-18 15:00"),
+    at("10am", "2026-11-19 10:00"),
+    at("10 a.m.", "2026-11-19 10:00"),
+    at("10.30", "2026-11-18 10:30"),
+    at("1030am", "2026-11-18 10:30"),
+    at("930 am", "2026-11-19 09:30"),
+    at("at 1530", "2026-11-18 15:30"),
+    at("5pm ok?", "2026-11-18 17:00"),
+    at("3p tomorrow", "2026-11-19 15:00"),
+    at("@ 4pm tmrw", "2026-11-19 16:00"),
+    at("ten to four", "2026-11-18 15:50"),
+    at("twenty past three", "2026-11-18 15:20"),
+    at("10 past 11 tomorrow", "2026-11-19 11:10"),
+    at("at three", "2026-11-18 15:00"),
+    at("three thirty", "2026-11-18 15:30"),
+    at("noon tomorrow", "2026-11-19 12:00"),
+    at("12 noon on friday", "2026-11-20 12:00"),
+]
+
+BARE_HOURS = [
+    at("at 3", "2026-11-18 15:00"),
+    at("at 9", "2026-11-19 09:00"),
+    at("at 7", "2026-11-18 19:00"),
+    at("Wednesday at 12", "2026-11-18 12:00"),
+    at("friday 3", "2026-11-20 15:00"),
+    at("tonight at 9", "2026-11-18 21:00"),
+    at("9 tonight", "2026-11-18 21:00"),
+    at("tomorrow night at 7", "2026-11-19 19:00"),
+    at("tomorrow evening at 6:30", "2026-11-19 18:30"),
+    at("friday morning at 10", "2026-11-20 10:00"),
+    at("tomorrow at 9", "2026-11-19 09:00"),
+    at("at 9", "2026-11-19 09:00", now="late"),
+    at("at 10pm", "2026-11-18 22:00", now="late"),
+]
+
+DAY_WORDS = [
+    span("tomorrow", *TOMORROW),
+    span("tmrw", *TOMORROW),
+    span("tmr", *TOMORROW),
+    span("tomorow", *TOMORROW),
+    span("2moro", *TOMORROW),
+    span("tommorrow", *TOMORROW),
+    span("thurs", *TOMORROW),
+    span("thu", *TOMORROW),
+    span("weds", *TODAY_LEFT),
+    span("wensday", *TODAY_LEFT),
+    span("wednsday", *TODAY_LEFT),
+    span("tues", *TUESDAY),
+    span("tuesay", *TUESDAY),
+    span("firday", *FRIDAY),
+    span("friday", *FRIDAY),
+    span("this friday", *FRIDAY),
+    span("coming friday", *FRIDAY),
+    span("saturady", "2026-11-21 00:00", "2026-11-22 00:00"),
+    span("next friday", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("friday next week", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("friday week", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("next wednesday", "2026-11-25 00:00", "2026-11-26 00:00"),
+    span("next week thursday", "2026-11-26 00:00", "2026-11-27 00:00"),
+    span("day after tomorrow", *FRIDAY),
+    span("today", "2026-11-18 21:30", "2026-11-19 00:00", now="late"),
+    span("later today", *TODAY_LEFT),
+    span("anytime tomorrow", *TOMORROW),
+    span("earliest tomorrow", *TOMORROW),
+    span("Can I book for 2 people tomorrow?", *TOMORROW),
+    span("good morning, can I book friday?", *FRIDAY),
+    span("wednesday", "2026-11-25 00:00", "2026-11-26 00:00", now="late"),
+    span("friday", *FRIDAY, now="late"),
+    span("saturday", "2026-11-21 11:00", "2026-11-22 00:00", now="sat"),
+    span("sunday", "2026-11-22 00:00", "2026-11-23 00:00", now="sat"),
+    span("next saturday", "2026-11-28 00:00", "2026-11-29 00:00", now="sat"),
+    span("next sunday", "2026-11-29 00:00", "2026-11-30 00:00", now="sat"),
+    span("friday", "2026-11-27 00:00", "2026-11-28 00:00", now="sat"),
+    span("Mon-Wed", "2026-11-23 00:00", "2026-11-26 00:00"),
+    span("monday to wednesday", "2026-11-23 00:00", "2026-11-26 00:00"),
+    span("monday or tuesday", "2026-11-23 00:00", "2026-11-25 00:00"),
+    span("a week on friday", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("2 weeks from friday", "2026-12-04 00:00", "2026-12-05 00:00"),
+]
+
+DATES = [
+    span("the 12th", "2026-12-12 00:00", "2026-12-13 00:00"),
+    span("on the 2nd", "2026-12-02 00:00", "2026-12-03 00:00"),
+    span("the 31st", "2026-12-31 00:00", "2027-01-01 00:00"),
+    span("do you have something on the 5th next month", *DEC_5),
+    span("dec 3", *DEC_3),
+    span("3 december", *DEC_3),
+    span("December 3rd", *DEC_3),
+    span("december the 3rd", *DEC_3),
+    span("the third of december", *DEC_3),
+    span("12/5", *DEC_5),
+    span("2026-12-05", *DEC_5),
+    span("5-dec-2026", *DEC_5),
+    span("decmber 5", *DEC_5),
+    span("Febuary 3rd", "2027-02-03 00:00", "2027-02-04 00:00"),
+    span("jan 5", "2027-01-05 00:00", "2027-01-06 00:00"),
+    span("december twenty first", "2026-12-21 00:00", "2026-12-22 00:00"),
+    span("may 5", "2027-05-05 00:00", "2027-05-06 00:00"),
+    span("sat 21st nov", "2026-11-21 00:00", "2026-11-22 00:00"),
+    span("friday the 13th", "2027-08-13 00:00", "2027-08-14 00:00"),
+    span("in december", "2026-12-01 00:00", "2027-01-01 00:00"),
+    span("in may", "2027-05-01 00:00", "2027-06-01 00:00"),
+    span("April", "2027-04-01 00:00", "2027-05-01 00:00"),
+    at("what about the 12th at 10:30", "2026-12-12 10:30"),
+    at("dec 3 at 3", "2026-12-03 15:00"),
+    at("3rd of december at 2pm", "2026-12-03 14:00"),
+    at("on 12/5 at 4", "2026-12-05 16:00"),
+    at("2026-12-05 15:00", "2026-12-05 15:00"),
+    at("can you fit me in at 4 on the 2nd", "2026-12-02 16:00"),
+    span("12/5", "2027-05-12 00:00", "2027-05-13 00:00", now="london"),
+    span("5/12", *DEC_5, now="london"),
+    span("25/12", "2026-12-25 00:00", "2026-12-26 00:00", now="london"),
+    span("12/25", "2026-12-25 00:00", "2026-12-26 00:00", now="london"),
+    at("tomorrow at 3", "2026-11-19 15:00", now="london"),
+]
+
+RELATIVE = [
+    span("in 2 weeks", "2026-12-02 00:00", "2026-12-03 00:00"),
+    span("in 3 days", "2026-11-21 00:00", "2026-11-22 00:00"),
+    span("in a week", "2026-11-25 00:00", "2026-11-26 00:00"),
+    span("in a couple of days", *FRIDAY),
+    span("in a few days", "2026-11-20 00:00", "2026-11-23 00:00"),
+    span("in a month", "2026-12-18 00:00", "2026-12-19 00:00"),
+    span("2 weeks today", "2026-12-02 00:00", "2026-12-03 00:00"),
+    span("a week tomorrow", "2026-11-26 00:00", "2026-11-27 00:00"),
+    at("in an hour", "2026-11-18 11:15"),
+    at("in 2 hours", "2026-11-18 12:15"),
+    at("in half an hour", "2026-11-18 10:45"),
+    at("in 90 minutes", "2026-11-18 11:45"),
+    at("in 3 hours", "2026-11-19 00:30", now="late"),
+    at("same time next week", "2026-11-25 10:15"),
+    span("sometime in the next few days", "2026-11-18 10:15", "2026-11-22 00:00"),
+    span("next week", "2026-11-23 00:00", "2026-11-30 00:00"),
+    span("this week", "2026-11-18 10:15", "2026-11-23 00:00"),
+    span("this week", "2026-11-18 21:30", "2026-11-23 00:00", now="late"),
+    span("the week after next", "2026-11-30 00:00", "2026-12-07 00:00"),
+    span("early next week", "2026-11-23 00:00", "2026-11-26 00:00"),
+    span("end of the week", "2026-11-20 00:00", "2026-11-23 00:00"),
+    span("end of next week", "2026-11-27 00:00", "2026-11-30 00:00"),
+    span("later this week", "2026-11-19 00:00", "2026-11-23 00:00"),
+    span("next month", "2026-12-01 00:00", "2027-01-01 00:00"),
+    span("this weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
+    span("next weekend", "2026-11-28 00:00", "2026-11-30 00:00"),
+    span("the weekend after next", "2026-12-05 00:00", "2026-12-07 00:00"),
+    span("can I get in sooner?", *ASAP),
+    span("any time this weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
+    span("this weekend", "2026-11-21 11:00", "2026-11-23 00:00", now="sat"),
+    span("weekend", "2026-11-21 11:00", "2026-11-23 00:00", now="sat"),
+    span("next weekend", "2026-11-28 00:00", "2026-11-30 00:00", now="sat"),
+    span("next week", "2026-11-23 00:00", "2026-11-30 00:00", now="sat"),
+    span("end of the week", "2026-11-21 11:00", "2026-11-23 00:00", now="sat"),
+    span("asap", *ASAP),
+    span("as soon as possible", *ASAP),
+    span("earliest", *ASAP),
+    span("soonest", *ASAP),
+    span("the first available slot", *ASAP),
+    span("asap", "2026-11-18 21:30", "2026-12-02 21:30", now="late"),
+    span("whats your first available next week", "2026-11-23 00:00", "2026-11-30 00:00"),
+]
+
+WINDOWS = [
+    span("morning", "2026-11-18 10:15", "2026-11-18 12:00"),
+    span("afternoon", "2026-11-18 12:00", "2026-11-18 17:00"),
+    span("evening", "2026-11-18 17:00", "2026-11-18 22:00"),
+    span("this evening", "2026-11-18 17:00", "2026-11-18 22:00"),
+    span("lunchtime", "2026-11-18 11:30", "2026-11-18 14:00"),
+    span("around lunchtime", "2026-11-18 11:30", "2026-11-18 14:00"),
+    span("morning", "2026-11-19 08:00", "2026-11-19 12:00", now="late"),
+    span("tonight", "2026-11-18 21:30", "2026-11-18 22:00", now="late"),
+    span("friday morning", "2026-11-20 08:00", "2026-11-20 12:00"),
+    span("sunday afternoon?", "2026-11-22 12:00", "2026-11-22 17:00"),
+    span("saturday morning", "2026-11-21 11:00", "2026-11-21 12:00", now="sat"),
+    span("this morning", "2026-11-21 11:00", "2026-11-21 12:00", now="sat"),
+    span("after 5", "2026-11-18 17:00", "2026-11-19 00:00"),
+    span("after 5", "2026-11-19 17:00", "2026-11-20 00:00", now="eve"),
+    span("after 5", "2026-11-19 17:00", "2026-11-20 00:00", now="late"),
+    span("after 5", "2026-11-18 17:00", "2026-11-19 00:00", now="london"),
+    span("after 5pm tomorrow", "2026-11-19 17:00", "2026-11-20 00:00"),
+    span("anytime after 3 tomorrow", "2026-11-19 15:00", "2026-11-20 00:00"),
+    span("before noon", "2026-11-18 10:15", "2026-11-18 12:00"),
+    span("before 3", "2026-11-18 10:15", "2026-11-18 15:00"),
+    span("before 3", "2026-11-19 00:00", "2026-11-19 15:00", now="late"),
+    span("by 4", "2026-11-18 10:15", "2026-11-18 16:00"),
+    span("between 2 and 4", *TWO_TO_FOUR),
+    span("from 2 to 4", *TWO_TO_FOUR),
+    span("2-4pm", *TWO_TO_FOUR),
+    span("I am free 2-3pm", "2026-11-18 14:00", "2026-11-18 15:00"),
+    span("10-2pm", "2026-11-18 10:15", "2026-11-18 14:00"),
+    span("1-3 wednesday", "2026-11-18 13:00", "2026-11-18 15:00"),
+    span("2 to 4 tomorrow", "2026-11-19 14:00", "2026-11-19 16:00"),
+    span("between 10 and 12 on saturday", "2026-11-21 10:00", "2026-11-21 12:00"),
+    span("from 9 to 5 monday", "2026-11-23 09:00", "2026-11-23 17:00"),
+    span("9am-12 tuesday", "2026-11-24 09:00", "2026-11-24 12:00"),
+    span("around 11", "2026-11-18 10:15", "2026-11-18 12:00"),
+    span("3ish", "2026-11-18 14:00", "2026-11-18 16:00"),
+    span("at about 4", "2026-11-18 15:00", "2026-11-18 17:00"),
+    span("early afternoon tomorrow", "2026-11-19 12:00", "2026-11-19 15:00"),
+    span("late morning on friday", "2026-11-20 10:00", "2026-11-20 12:00"),
+    span("mid-morning friday", "2026-11-20 09:30", "2026-11-20 11:30"),
+    span("first thing tomorrow", "2026-11-19 08:00", "2026-11-19 09:00"),
+    span("after lunch", "2026-11-18 14:00", "2026-11-19 00:00"),
+    span("before lunch tomorrow", "2026-11-19 00:00", "2026-11-19 11:30"),
+    span("at lunch on thursday", "2026-11-19 11:30", "2026-11-19 14:00"),
+    span("tomorrow am", "2026-11-19 08:00", "2026-11-19 12:00"),
+    span("fri pm", "2026-11-20 12:00", "2026-11-20 22:00"),
+    span("tonight after 8", "2026-11-18 20:00", "2026-11-18 22:00"),
+    span(
+        "tues or weds afternoon",
+        "2026-11-24 12:00",
+        "2026-11-25 17:00",
+        inside=("2026-11-25 13:00",),
+        outside=("2026-11-24 18:00", "2026-11-25 11:00"),
+    ),
+    span(
+        "saturday or sunday morning",
+        "2026-11-21 08:00",
+        "2026-11-22 12:00",
+        inside=("2026-11-22 09:00",),
+        outside=("2026-11-21 13:00",),
+    ),
+    span("I'm free Monday after work", "2026-11-23 17:00", "2026-11-24 00:00"),
+    span(
+        "I can do mornings next week",
+        "2026-11-23 08:00",
+        "2026-11-29 12:00",
+        inside=("2026-11-25 09:00",),
+        outside=("2026-11-25 13:00", "2026-11-24 07:00"),
+    ),
+    span(
+        "next week after 5",
+        "2026-11-23 17:00",
+        "2026-11-30 00:00",
+        inside=("2026-11-24 18:00",),
+        outside=("2026-11-24 10:00",),
+    ),
+]
+
+SENTENCES = [
+    span("can I come in monday around 11?", "2026-11-23 10:00", "2026-11-23 12:00"),
+    span("do you have anything tmrw after 3pm", "2026-11-19 15:00", "2026-11-20 00:00"),
+    span("I'd like a haircut with Sam friday after 3", "2026-11-20 15:00", "2026-11-21 00:00"),
+    span("Is there a slot next tuesday morning please", "2026-11-24 08:00", "2026-11-24 12:00"),
+    span("thursday next week around 2", "2026-11-26 13:00", "2026-11-26 15:00"),
+    at("any chance of thursday at 2:30?", "2026-11-19 14:30"),
+    at("how about sat 10am", "2026-11-21 10:00"),
+    at("sat at 11", "2026-11-21 11:00"),
+    at("wed 2pm", "2026-11-18 14:00"),
+    at("next thursday 4pm", "2026-11-26 16:00"),
+    at("friday at 3pm", "2026-11-20 15:00"),
+    at("fri 3pm", "2026-11-20 15:00"),
+    at("Could I get a beard trim tomorrow at half past two?", "2026-11-19 14:30"),
+    span(
+        "need a colour sometime next week, mornings ideally", "2026-11-23 08:00", "2026-11-29 12:00"
+    ),
+    at("tomorrow at 10", "2026-11-22 10:00", now="sat"),
+    at("how about 3?", "2026-11-18 15:00"),
+    at("how about 6pm tonight", "2026-11-18 18:00"),
+    at("could you do 9 on monday", "2026-11-23 09:00"),
+    at("book me for next tues @ 11.30", "2026-11-24 11:30"),
+    at("wed 25th at 9:45", "2026-11-25 09:45"),
+    at("Monday at 9:30am with Jess for a cut and colour", "2026-11-23 09:30"),
+    span("something around half 2 friday", "2026-11-20 13:30", "2026-11-20 15:30"),
+    span("not before 11 please", "2026-11-18 11:00", "2026-11-19 00:00"),
+    span("no later than 6", "2026-11-18 10:15", "2026-11-18 18:00"),
+    span("morning of the 12th", "2026-12-12 08:00", "2026-12-12 12:00"),
+    span("hey! any openings thurs arvo?", "2026-11-19 12:00", "2026-11-19 17:00"),
+]
+
+DAYLIGHT_SAVING = [
+    at("sunday at 3", "2026-11-01 15:00", now="before_fall_back"),
+    span("sunday", "2026-11-01 00:00", "2026-11-02 00:00", now="before_fall_back"),
+    at("tomorrow at 9", "2026-03-08 09:00", now="before_spring"),
+]
+
+NOTHING = [
+    nothing(""),
+    nothing("   "),
+    nothing("2"),
+    nothing("5"),
+    nothing("42"),
+    nothing("+1 555 123 4567"),
+    nothing("07700 900123"),
+    nothing("call me on 555-123-4567"),
+    nothing("$45"),
+    nothing("45.00"),
+    nothing("£30"),
+    nothing("12.99"),
+    nothing("it costs 45 dollars"),
+    nothing("Sam"),
+    nothing("Jane Smith"),
+    nothing("I'm Jan"),
+    nothing("yes"),
+    nothing("no"),
+    nothing("haircut"),
+    nothing("how much is a haircut?"),
+    nothing("hello"),
+    nothing("thanks"),
+    nothing("ok see you then"),
+    nothing("sam@example.com"),
+    nothing("my email is jane.doe@gmail.com"),
+    nothing("\U0001f642"),
+    nothing("\U0001f44d\U0001f3fd thanks!"),
+    nothing("last friday"),
+    nothing("yesterday"),
+    nothing("I sat in the chair last time"),
+    nothing("i may come"),
+    nothing("2 to 4"),
+    nothing("1-2 weeks"),
+    nothing("is 3 ok"),
+    nothing("we are 3 people"),
+    nothing("table for 2"),
+    nothing("what about 2 people"),
+    nothing("I'm running 5 mins late"),
+    nothing("at one point I had long hair"),
+    nothing("24/7"),
+    nothing("sundae"),
+    nothing("fridge"),
+    nothing("money"),
+    nothing("thirsty"),
+]
+
+CATEGORIES: dict[str, list[Case]] = {
+    "exact times": EXACT_TIMES,
+    "bare hours": BARE_HOURS,
+    "day words and typos": DAY_WORDS,
+    "dates and ordinals": DATES,
+    "relative and periods": RELATIVE,
+    "time windows": WINDOWS,
+    "whole sentences": SENTENCES,
+    "daylight saving": DAYLIGHT_SAVING,
+    "no date or time": NOTHING,
+}
+
+CASES: list[Case] = [case for cases in CATEGORIES.values() for case in cases]
+
+
+def mismatch(case: Case, got: object) -> str | None:
+    """Why `got` (a When or None) is not the answer the case expects; None when it is."""
+    if case.start is None:
+        return None if got is None else f"expected None, got {got!r}"
+    if got is None:
+        return "expected an answer, got None"
+    start = case.moment(case.start)
+    if getattr(got, "exact", None) != case.exact:
+        return f"expected exact={case.exact}, got {got!r}"
+    if got.start.timestamp() != start.timestamp():  # type: ignore[attr-defined]
+        return f"expected start {start}, got {got!r}"
+    if case.end is not None:
+        end = case.moment(case.end)
+        if got.end.timestamp() != end.timestamp():  # type: ignore[attr-defined]
+            return f"expected end {end}, got {got!r}"
+    return None
