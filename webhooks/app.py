@@ -36,7 +36,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["slotbot.db"] = db
     app.extensions["slotbot.config"] = business
 
-    from webhooks import health
+    from webhooks import health, webchat
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(webchat.bp)
     return app

@@ -6,6 +6,7 @@ a bad argument, a bad business.toml or an unknown service: owners read these, no
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import sys
@@ -165,6 +166,47 @@ def slots(
         for slot in result:
             local = slot.start.astimezone(business.zone)
             click.echo(f"{local:%a %d %b %Y %H:%M %Z}  {names[slot.staff_id]}")
+    database.dispose()
+
+
+@cli.command()
+@click.option("--sender", default=None, help="Who you are on the terminal channel.")
+@click.option("--owner", is_flag=True, help="Chat as the owner (web:owner identity).")
+@click.pass_context
+def chat(ctx: click.Context, sender: str | None, owner: bool) -> None:
+    """Talk to the bot in this terminal, as a customer (or as the owner)."""
+    from bot.inline import take_since
+    from bot.messages import TERMINAL, WEB, Inbound
+    from conversations.engine import Engine
+
+    database = _prepare(ctx)
+    engine = Engine(database)
+    channel, address = (WEB, "owner") if owner else (TERMINAL, sender or getpass.getuser())
+    click.echo(f"Chatting as {channel}:{address}. Pick options by number; Ctrl-D to quit.")
+    options: list[str] = []
+    after = 0
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            click.echo()
+            break
+        text, option_id = line, None
+        if line.strip().isdigit() and 1 <= int(line) <= len(options):
+            text, option_id = "", options[int(line) - 1]
+        engine.handle(Inbound(channel=channel, sender=address, text=text, option_id=option_id))
+        options = []
+        messages = take_since(database, channel, address, after)
+        if messages:
+            after = messages[-1][0]
+        for _, reply in messages:
+            for part in reply.text.splitlines() or [""]:
+                click.echo(f"bot> {part}")
+            for attachment in reply.attachments:
+                click.echo(f"     [attachment: {attachment.filename}]")
+            for option in reply.options:
+                options.append(option.id)
+                click.echo(f"     {len(options)}. {option.label}")
     database.dispose()
 
 

@@ -1,0 +1,37 @@
+"""Delivery for channels whose client fetches its own messages: the web chat and the terminal.
+
+Their replies are written to the outbox like any other; the client then takes everything
+for its address since the last id it saw, which marks what it took as sent.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.messages import Reply
+from storage.db import Database
+from storage.messaging import CANCELLED, PENDING, SENT, OutboxMessage
+
+
+def take_since(
+    db: Database, channel: str, address: str, after: int, limit: int = 100
+) -> list[tuple[int, Reply]]:
+    """Messages for `channel:address` with id > `after`, oldest first; marks them sent."""
+    with db.write() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.id > after,
+                OutboxMessage.status != CANCELLED,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        ).all()
+        pending = [r.id for r in rows if r.status == PENDING]
+        if pending:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(pending)).values(status=SENT)
+            )
+        return [(row.id, Reply.from_json(row.body)) for row in rows]

@@ -1,0 +1,283 @@
+"""The conversation engine: `Engine.handle(inbound) -> replies`, for every channel.
+
+One inbound message is one write transaction: the delivery is recorded (a redelivery with the
+same provider id is a no-op), the person's conversation row is locked (so two messages from
+one sender are handled one after the other, in order), the dialogue moves on, and every reply
+goes into the outbox — all committed together. State lives only in the database, so any
+worker can take any message and a restart resumes where the dialogue was.
+
+If handling fails unexpectedly, the transaction rolls back (the dialogue stays where it was)
+and the person still gets an apology, recorded as handled: never a 500, never silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from bot.clock import utcnow
+from bot.messages import SMS, Inbound, Option, Reply
+from bot.outbox import enqueue
+from conversations import flows
+from conversations.turn import BusinessFacts, Turn
+from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
+from storage.db import Database
+from storage.messaging import PENDING, SENT
+from storage.models import Conversation, Customer, CustomerIdentity, InboundMessage
+
+log = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry, something went wrong on our side. Please try again in a moment, "
+    "or reply HELP to see what I can do."
+)
+# Channels whose replies travel back in the HTTP response itself.
+INLINE_CHANNELS = ("web", "terminal")
+
+
+class _Duplicate(Exception):
+    """This delivery was handled before."""
+
+
+class Engine:
+    """Handles inbound messages; holds nothing but the database handle and a clock."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one message and return the replies (already queued in the outbox)."""
+        if inbound.provider_id is None:
+            inbound = _with_id(inbound)
+        for attempt in range(5):
+            try:
+                with self.db.write() as session:
+                    return self._handle(session, inbound)
+            except _Duplicate:
+                return []
+            except (IntegrityError, OperationalError) as exc:
+                # Two first messages from one new sender raced to create the same rows, or
+                # the database was busy: the loser simply goes again (the dedupe row went too).
+                log.info("retrying message %s after %s", inbound.provider_id, exc)
+                if attempt == 4:
+                    log.exception("giving up on message %s", inbound.provider_id)
+                    return self._apologise(inbound)
+            except Exception:
+                log.exception("failed to handle message %s", inbound.provider_id)
+                return self._apologise(inbound)
+        return self._apologise(inbound)
+
+    # --- the transaction ---------------------------------------------------------------
+
+    def _handle(self, session: Session, inbound: Inbound) -> list[Reply]:
+        now = self.clock()
+        _record_delivery(session, inbound, now)
+        conversation = _lock_conversation(session, inbound, now)
+        identity, customer = _identify(session, inbound, now)
+        conversation.customer_id = customer.id
+        turn = Turn(
+            session=session,
+            inbound=inbound,
+            conversation=conversation,
+            identity=identity,
+            customer=customer,
+            business=BusinessFacts.load(session),
+            now=now,
+        )
+        purpose = "reply"
+        if is_opt_out_keyword(inbound.text):
+            purpose = _opt_out(turn)
+        elif is_opt_in_keyword(inbound.text):
+            _opt_in(turn)
+        elif identity.opted_out_at is not None:
+            pass  # deliberate silence: they asked us to stop
+        else:
+            _expire_if_stale(turn)
+            flows.dispatch(turn)
+        conversation.version += 1
+        conversation.updated_at = now
+        _queue(turn, purpose)
+        return turn.replies
+
+    def _apologise(self, inbound: Inbound) -> list[Reply]:
+        """Record the message as handled and queue an apology, in a fresh transaction."""
+        reply = Reply(APOLOGY)
+        try:
+            with self.db.write() as session:
+                now = self.clock()
+                _record_delivery(session, inbound, now)
+                identity = session.scalar(
+                    select(CustomerIdentity).where(
+                        CustomerIdentity.channel == inbound.channel,
+                        CustomerIdentity.address == inbound.sender,
+                    )
+                )
+                if identity is not None and identity.opted_out_at is not None:
+                    return []
+                enqueue(
+                    session,
+                    channel=inbound.channel,
+                    address=inbound.sender,
+                    reply=reply,
+                    status=SENT if inbound.channel in INLINE_CHANNELS else PENDING,
+                    now=now,
+                )
+        except _Duplicate:
+            return []
+        except Exception:
+            # The database itself is failing: still answer the person who is waiting.
+            log.exception("could not record apology for %s", inbound.provider_id)
+        return [reply]
+
+
+def _with_id(inbound: Inbound) -> Inbound:
+    from dataclasses import replace
+
+    return replace(inbound, provider_id=f"local-{uuid.uuid4().hex}")
+
+
+def _record_delivery(session: Session, inbound: Inbound, now: datetime) -> None:
+    """Insert the delivery under its unique provider id, or raise _Duplicate."""
+    exists = session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.channel == inbound.channel,
+            InboundMessage.provider_id == inbound.provider_id,
+        )
+    )
+    if exists:
+        raise _Duplicate
+    session.add(
+        InboundMessage(
+            channel=inbound.channel,
+            address=inbound.sender,
+            provider_id=inbound.provider_id,
+            text=inbound.text[:4000],
+            payload={
+                "option_id": inbound.option_id,
+                "attachments": [a.to_json() for a in inbound.attachments if a.url],
+                "location": (
+                    [inbound.location.latitude, inbound.location.longitude]
+                    if inbound.location
+                    else None
+                ),
+                "contact_phone": inbound.contact_phone,
+            },
+            received_at=now,
+        )
+    )
+    session.flush()
+
+
+def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Conversation:
+    """The sender's conversation row, locked for this transaction (created if new)."""
+    stmt = select(Conversation).where(
+        Conversation.channel == inbound.channel, Conversation.address == inbound.sender
+    )
+    conversation = session.scalar(stmt.with_for_update())
+    if conversation is None:
+        conversation = Conversation(
+            channel=inbound.channel,
+            address=inbound.sender,
+            flow="idle",
+            step="start",
+            data={},
+            version=0,
+            updated_at=now,
+        )
+        session.add(conversation)
+        session.flush()  # a concurrent twin fails here on the unique key and retries
+    return conversation
+
+
+def _identify(
+    session: Session, inbound: Inbound, now: datetime
+) -> tuple[CustomerIdentity, Customer]:
+    """Find the customer behind this channel address, or create them."""
+    identity = session.scalar(
+        select(CustomerIdentity).where(
+            CustomerIdentity.channel == inbound.channel,
+            CustomerIdentity.address == inbound.sender,
+        )
+    )
+    if identity is None:
+        customer = None
+        phone = inbound.sender if inbound.channel in (SMS, "whatsapp") else inbound.contact_phone
+        if phone:
+            # One customer across channels: the same phone number is the same person.
+            customer = session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
+        if customer is None:
+            customer = Customer(phone=phone, created_at=now, notes="")
+            if inbound.display_name:
+                customer.name = inbound.display_name.strip()[:200] or None
+            session.add(customer)
+            session.flush()
+        identity = CustomerIdentity(
+            customer_id=customer.id,
+            channel=inbound.channel,
+            address=inbound.sender,
+            created_at=now,
+        )
+        session.add(identity)
+        session.flush()
+    identity.last_inbound_at = now
+    customer = identity.customer
+    if inbound.contact_phone and not customer.phone:
+        customer.phone = inbound.contact_phone
+    return identity, customer
+
+
+def _opt_out(turn: Turn) -> str:
+    turn.identity.opted_out_at = turn.now
+    turn.identity.promotions_opt_in = False
+    turn.idle()
+    if turn.inbound.channel != SMS:
+        # Carriers answer STOP on SMS themselves; elsewhere the confirmation is ours to send.
+        turn.say(
+            "You're unsubscribed and won't get any more messages from us. Reply START to undo."
+        )
+    return "opt_out_confirmation"
+
+
+def _opt_in(turn: Turn) -> None:
+    turn.identity.opted_out_at = None
+    turn.idle()
+    turn.say(
+        f"Welcome back! You'll get messages from {turn.business.name} again. "
+        "What can I do for you?",
+        flows.MENU,
+    )
+
+
+def _expire_if_stale(turn: Turn) -> None:
+    conversation = turn.conversation
+    if conversation.flow == "idle":
+        return
+    timeout = timedelta(minutes=turn.business.context.rules.conversation_timeout_minutes)
+    if turn.now - conversation.updated_at > timeout:
+        turn.idle()
+        turn.set(expired=True)
+
+
+def _queue(turn: Turn, purpose: str) -> None:
+    inline = turn.inbound.channel in INLINE_CHANNELS
+    for reply in turn.replies:
+        enqueue(
+            turn.session,
+            channel=turn.inbound.channel,
+            address=turn.inbound.sender,
+            reply=reply,
+            purpose=purpose,
+            customer_id=turn.customer.id,
+            status=SENT if inline else PENDING,
+            now=turn.now,
+        )
+
+
+__all__ = ["Engine", "APOLOGY", "INLINE_CHANNELS", "Option"]

@@ -1,0 +1,135 @@
+"""Routing a turn to its flow, and what every flow shares: the fallbacks.
+
+Vocabulary after python-telegram-bot's ConversationHandler: each flow has entry points
+(intents that start it from idle), states (`Conversation.step`) and fallbacks (restart,
+help, talk to a person), which work in every state. Unlike PTB, the state is a database
+row, not a dict in a handler's memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.messages import Option
+from conversations import booking_flow, faq, manage_flow, threads
+from conversations.turn import Turn
+from conversations.understand import Intent, primary_intent
+
+MENU = (
+    Option("book", "Book an appointment"),
+    Option("mine", "My appointments"),
+    Option("human", "Talk to a person"),
+)
+
+# flow name → handler of a message inside that flow
+FLOWS: dict[str, Callable[[Turn], None]] = {
+    "book": booking_flow.handle,
+    "manage": manage_flow.handle,
+}
+# flow name → re-ask the current question (after help or an aside)
+REPROMPTS: dict[str, Callable[[Turn], None]] = {
+    "book": booking_flow.reprompt,
+    "manage": manage_flow.reprompt,
+}
+
+
+def dispatch(turn: Turn) -> None:
+    """Handle the turn: fallbacks first, then the current flow, else the idle menu."""
+    text = turn.inbound.text or ""
+    option = turn.inbound.option_id
+    intent = Intent.UNKNOWN if option else primary_intent(text)
+    flow = turn.conversation.flow
+
+    if option == "human" or intent is Intent.HUMAN:
+        handover(turn)
+        return
+    if option == "restart" or intent is Intent.RESTART:
+        turn.idle()
+        turn.say("No problem, let's start again. What would you like to do?", MENU)
+        return
+    if intent is Intent.HELP:
+        help_text(turn)
+        if flow in REPROMPTS:
+            REPROMPTS[flow](turn)
+        return
+    if flow in FLOWS:
+        FLOWS[flow](turn)
+        return
+    idle(turn, intent)
+
+
+def idle(turn: Turn, intent: Intent) -> None:
+    """No dialogue under way: answer a reply to something we asked, or start a flow."""
+    expired = turn.data.get("expired")
+    turn.forget("expired")
+    if threads.answer(turn):
+        return
+    if expired:
+        turn.say("It's been a while, so let's start fresh.")
+    option = turn.inbound.option_id
+    text = turn.inbound.text or ""
+    if option == "book" or intent is Intent.BOOK:
+        booking_flow.start(turn, text if option is None else "")
+    elif option == "mine" or intent is Intent.MY_APPOINTMENTS:
+        manage_flow.show_upcoming(turn)
+    elif intent is Intent.RESCHEDULE:
+        manage_flow.start_reschedule(turn, text)
+    elif intent is Intent.CANCEL:
+        manage_flow.start_cancel(turn)
+    elif option and option.startswith("appt:"):
+        manage_flow.handle_option(turn, option)
+    elif intent in (Intent.PAY, Intent.BALANCE, Intent.INVOICE):
+        faq.money(turn, intent)
+    elif booking_flow.looks_like_a_request(turn, text):
+        booking_flow.start(turn, text)
+    elif faq.answer(turn, text):
+        return
+    elif intent is Intent.THANKS:
+        turn.say("You're welcome! Anything else I can do?", MENU)
+    else:
+        greet(turn, intent is Intent.GREETING)
+
+
+def greet(turn: Turn, greeted: bool) -> None:
+    """Say hello (by name for returning customers) and show what the bot can do."""
+    name = turn.customer.name
+    hello = f"Hi {name.split()[0]}!" if name else "Hi!"
+    if greeted or not turn.inbound.text.strip():
+        turn.say(
+            f"{hello} I'm the booking assistant for {turn.business.name}. "
+            "I can book, move or cancel appointments. What would you like to do?",
+            MENU,
+        )
+    else:
+        turn.say(
+            "Sorry, I didn't catch that. I can book, move or cancel appointments, "
+            "or put you through to a person.",
+            MENU,
+        )
+
+
+def help_text(turn: Turn) -> None:
+    """What the bot can do, in one message."""
+    turn.say(
+        f"I'm the booking assistant for {turn.business.name}. Try: "
+        '"haircut tomorrow at 3", "my appointments", "move my appointment", '
+        '"cancel", "what do I owe" or "talk to a person". Say "start over" at any time.'
+    )
+
+
+def handover(turn: Turn) -> None:
+    """Pass the conversation to a person: tell the owners, reassure the customer."""
+    from conversations.notices import tell_owners
+
+    who = turn.customer.name or "A customer"
+    quoted = (turn.inbound.text or "").strip()[:200]
+    tell_owners(
+        turn,
+        f"{who} ({turn.inbound.identity}) asked to talk to a person."
+        + (f' They said: "{quoted}"' if quoted and turn.inbound.option_id is None else ""),
+    )
+    turn.idle()
+    turn.say(
+        "I've asked the team to get back to you here as soon as they can. "
+        "Meanwhile I can still book or change appointments."
+    )

@@ -1,0 +1,128 @@
+"""One turn of a conversation: the message, who sent it, where the dialogue stands, and
+what the bot says back. Flows read and change a `Turn`; the engine saves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_currency, get_currency_precision
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.availability import BusinessContext
+from bot.messages import Inbound, Option, Reply
+from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
+
+
+@dataclass
+class BusinessFacts:
+    """The business facts a dialogue needs, read once per turn."""
+
+    name: str
+    zone: ZoneInfo
+    locale: str
+    currency: str
+    settings: dict[str, Any]
+    context: BusinessContext
+
+    @classmethod
+    def load(cls, session: Session) -> BusinessFacts:
+        """Read the business row."""
+        row = session.get(Business, 1)
+        assert row is not None, "no business configured"
+        return cls(
+            name=row.name,
+            zone=ZoneInfo(row.timezone),
+            locale=row.locale,
+            currency=row.currency,
+            settings=dict(row.settings or {}),
+            context=BusinessContext.load(session),
+        )
+
+
+@dataclass
+class Turn:
+    """Everything a flow handler needs for one inbound message."""
+
+    session: Session
+    inbound: Inbound
+    conversation: Conversation
+    identity: CustomerIdentity
+    customer: Customer
+    business: BusinessFacts
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+
+    # --- dialogue state ----------------------------------------------------------------
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The flow's scratch data (JSON), saved with the conversation."""
+        return self.conversation.data
+
+    def go(self, flow: str, step: str, **data: Any) -> None:
+        """Move to `flow`/`step`, replacing the flow data when entering a new flow."""
+        if flow != self.conversation.flow:
+            self.conversation.data = {}
+        self.conversation.flow = flow
+        self.conversation.step = step
+        self.conversation.data = {**self.conversation.data, **data}
+
+    def set(self, **data: Any) -> None:
+        """Update flow data (reassigns, so the JSON column notices the change)."""
+        self.conversation.data = {**self.conversation.data, **data}
+
+    def forget(self, *keys: str) -> None:
+        """Drop keys from the flow data."""
+        self.conversation.data = {k: v for k, v in self.conversation.data.items() if k not in keys}
+
+    def idle(self) -> None:
+        """End any flow."""
+        self.conversation.flow = "idle"
+        self.conversation.step = "start"
+        self.conversation.data = {}
+
+    # --- saying things -------------------------------------------------------------------
+
+    def say(self, text: str, options: list[Option] | tuple[Option, ...] = ()) -> None:
+        """Queue a reply."""
+        self.replies.append(Reply(text=text, options=tuple(options)))
+
+    # --- formatting ------------------------------------------------------------------
+
+    def when(self, moment: datetime) -> str:
+        """A moment as the business's customers read it: "Tue, Nov 17, 3:00 PM"."""
+        local = moment.astimezone(self.business.zone)
+        day = format_skeleton("MMMEd", local, locale=self.business.locale)
+        return f"{day}, {format_time(local, 'short', locale=self.business.locale)}"
+
+    def day(self, moment: datetime) -> str:
+        """A date as "Tue, Nov 17"."""
+        local = moment.astimezone(self.business.zone)
+        return format_skeleton("MMMEd", local, locale=self.business.locale)
+
+    def long_day(self, moment: datetime) -> str:
+        """A date as "November 17, 2026"."""
+        return format_date(moment.astimezone(self.business.zone), "long", self.business.locale)
+
+    def money(self, minor: int) -> str:
+        """Minor units as the business's currency: "$45.00" (exact: Decimal, never float)."""
+        digits = get_currency_precision(self.business.currency)
+        amount = Decimal(minor).scaleb(-digits)
+        return format_currency(amount, self.business.currency, locale=self.business.locale)
+
+    # --- lookups ---------------------------------------------------------------------
+
+    def services(self) -> list[Service]:
+        """Active services, in configuration order."""
+        return list(self.session.scalars(select(Service).where(Service.active.is_(True))))
+
+    def staff_for(self, service: Service) -> list[Staff]:
+        """Active staff who do `service`."""
+        return [s for s in service.staff if s.active]
