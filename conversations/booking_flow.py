@@ -336,9 +336,10 @@ def _present(turn: Turn, slots: list[Slot], lead: str, empty_lead: str) -> None:
             f"{empty_lead} I'm fully booked around then. Could another day work?".strip(),
         )
         return
+    # Ranking chose which slots; people read times in order.
     offered = [
         {"id": f"slot:{i}", "start": s.start.isoformat(), "staff_id": s.staff_id}
-        for i, s in enumerate(slots)
+        for i, s in enumerate(sorted(slots, key=lambda s: s.start))
     ]
     turn.set(offered=offered)
     _show_offers(turn, offered, lead)

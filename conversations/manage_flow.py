@@ -173,7 +173,7 @@ def _offer(
         return
     offered = [
         {"id": f"slot:{i}", "start": s.start.isoformat(), "staff_id": s.staff_id}
-        for i, s in enumerate(slots)
+        for i, s in enumerate(sorted(slots, key=lambda s: s.start))
     ]
     turn.go("manage", "move_pick", appointment=appointment.id, offered=offered)
     turn.say(

@@ -20,6 +20,15 @@ from bot.messages import Inbound, Option, Reply
 from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
 
 
+# CLDR puts narrow and no-break spaces in times and amounts ("3:00\u202fPM"); one such
+# character turns a whole SMS from GSM-7 into UCS-2 (70 characters a part instead of 160).
+_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
+
+
+def _plain(text: str) -> str:
+    return text.translate(_SPACES)
+
+
 @dataclass
 class BusinessFacts:
     """The business facts a dialogue needs, read once per turn."""
@@ -100,22 +109,24 @@ class Turn:
         """A moment as the business's customers read it: "Tue, Nov 17, 3:00 PM"."""
         local = moment.astimezone(self.business.zone)
         day = format_skeleton("MMMEd", local, locale=self.business.locale)
-        return f"{day}, {format_time(local, 'short', locale=self.business.locale)}"
+        return _plain(f"{day}, {format_time(local, 'short', locale=self.business.locale)}")
 
     def day(self, moment: datetime) -> str:
         """A date as "Tue, Nov 17"."""
         local = moment.astimezone(self.business.zone)
-        return format_skeleton("MMMEd", local, locale=self.business.locale)
+        return _plain(format_skeleton("MMMEd", local, locale=self.business.locale))
 
     def long_day(self, moment: datetime) -> str:
         """A date as "November 17, 2026"."""
-        return format_date(moment.astimezone(self.business.zone), "long", self.business.locale)
+        return _plain(
+            format_date(moment.astimezone(self.business.zone), "long", self.business.locale)
+        )
 
     def money(self, minor: int) -> str:
         """Minor units as the business's currency: "$45.00" (exact: Decimal, never float)."""
         digits = get_currency_precision(self.business.currency)
         amount = Decimal(minor).scaleb(-digits)
-        return format_currency(amount, self.business.currency, locale=self.business.locale)
+        return _plain(format_currency(amount, self.business.currency, locale=self.business.locale))
 
     # --- lookups ---------------------------------------------------------------------
 
