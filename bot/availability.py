@@ -71,6 +71,9 @@ class SlotQuery:
     ignore_appointment_id: int | None = None  # rescheduling: the old booking does not block
     enforce_rules: bool = True  # owners booking by phone may ignore notice/horizon/limits
     within_horizon: bool = True  # recurring series book beyond the rolling horizon
+    # Only starts at these local times of day, as [from, to) minutes after midnight, on
+    # every day of the window ("next week after 5").
+    daily: tuple[int, int] | None = None
 
 
 @dataclass
@@ -403,7 +406,14 @@ def _load_resource_busy(
     cal.resource_busy = {rid: _Intervals(busy[rid] + closures) for rid in rids}
 
 
-def _grid_by_day(cal: _Calendar, range_start: int, range_end: int) -> dict[int, list[int]]:
+def _minute_of_day(seconds: int, zone: ZoneInfo) -> int:
+    local = _from_epoch(seconds).astimezone(zone)
+    return local.hour * 60 + local.minute
+
+
+def _grid_by_day(
+    cal: _Calendar, range_start: int, range_end: int, daily: tuple[int, int] | None = None
+) -> dict[int, list[int]]:
     """Grid start times (local wall clock, aligned to midnight) in the range, per day index."""
     zone = cal.ctx.zone
     step = cal.ctx.rules.slot_interval_minutes
@@ -418,6 +428,8 @@ def _grid_by_day(cal: _Calendar, range_start: int, range_end: int) -> dict[int, 
         else:
             starts = {_epoch(i) for wall in walls for i in local_instant(day, wall, zone)}
         inside = sorted(s for s in starts if range_start <= s < range_end)
+        if daily is not None:
+            inside = [s for s in inside if daily[0] <= _minute_of_day(s, zone) < daily[1]]
         if inside:
             grid[index] = inside
     return grid
@@ -481,7 +493,7 @@ def _prepare_query(
     cal = _load_calendar(session, ctx, service, query, range_start, range_end, now)
     if not cal.staff_ids:
         return None
-    return cal, _grid_by_day(cal, range_start, range_end)
+    return cal, _grid_by_day(cal, range_start, range_end, query.daily)
 
 
 def open_slots(session: Session, query: SlotQuery, *, now: datetime) -> list[Slot]:

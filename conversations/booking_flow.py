@@ -60,6 +60,7 @@ def _when_to_json(when: When) -> dict[str, Any]:
         "target": when.target.isoformat() if when.target else None,
         "exact": when.exact,
         "label": when.label,
+        "daily": list(when.daily) if when.daily else None,
     }
 
 
@@ -284,6 +285,7 @@ def _query(turn: Turn, service: Service, when: dict[str, Any]) -> SlotQuery:
         staff_id=staff_id,
         customer_id=turn.customer.id,
         target=datetime.fromisoformat(when["target"]) if when.get("target") else None,
+        daily=tuple(when["daily"]) if when.get("daily") else None,
     )
 
 

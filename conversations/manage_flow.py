@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.availability import Slot, SlotQuery, best_slots, nearest_slots
+from bot.availability import SlotQuery, best_slots, nearest_slots
 from bot.booking import TOO_LATE, Booked, Changed, cancel, history, reschedule, upcoming
 from bot.messages import SMS, WHATSAPP, Option
 from conversations.turn import Turn
 from conversations.understand import Intent, Offered, pick_option, primary_intent, yes_no
-from conversations.when import parse_when
+from conversations.when import When, parse_when
 from storage.models import Appointment
 
 
@@ -137,7 +137,7 @@ def _ask_when(turn: Turn, appointment: Appointment, text: str = "") -> None:
     turn.go("manage", "move_when", appointment=appointment.id)
     when = parse_when(text, turn.now.astimezone(turn.business.zone)) if text else None
     if when is not None:
-        _offer(turn, appointment, when.start, when.end, when.target, when.label)
+        _offer(turn, appointment, when)
         return
     turn.say(
         f"Moving {_describe(turn, appointment)}. When would suit you instead? "
@@ -145,22 +145,17 @@ def _ask_when(turn: Turn, appointment: Appointment, text: str = "") -> None:
     )
 
 
-def _offer(
-    turn: Turn,
-    appointment: Appointment,
-    start: datetime,
-    end: datetime,
-    target: datetime | None,
-    label: str,
-) -> None:
+def _offer(turn: Turn, appointment: Appointment, when: When) -> None:
+    label = when.label
     query = SlotQuery(
         service_id=appointment.service_id,
-        start=start,
-        end=end,
+        start=when.start,
+        end=when.end,
         staff_id=appointment.staff_id,
         customer_id=turn.customer.id,
-        target=target,
+        target=when.target,
         ignore_appointment_id=appointment.id,
+        daily=when.daily,
     )
     limit = 3 if turn.inbound.channel in (SMS, WHATSAPP) else 5
     slots = best_slots(turn.session, query, now=turn.now, limit=limit)
@@ -276,7 +271,7 @@ def _take_when(turn: Turn, text: str) -> None:
     if when is None:
         turn.say('Tell me a day and time, like "Thursday after 4" or "next week".')
         return
-    _offer(turn, appointment, when.start, when.end, when.target, when.label)
+    _offer(turn, appointment, when)
 
 
 def _take_pick(turn: Turn, text: str, option: str | None) -> None:
@@ -297,7 +292,7 @@ def _take_pick(turn: Turn, text: str, option: str | None) -> None:
     if picked is None:
         when = parse_when(text, turn.now.astimezone(turn.business.zone))
         if when is not None:
-            _offer(turn, appointment, when.start, when.end, when.target, when.label)
+            _offer(turn, appointment, when)
             return
         turn.say("Pick one of the times by number, or tell me another day.")
         return
@@ -314,17 +309,14 @@ def _take_pick(turn: Turn, text: str, option: str | None) -> None:
         turn.idle()
         turn.say(outcome.message, [Option("human", "Talk to a person")])
         return
-    slot = Slot(start, start, appointment.staff_id)
-    query = SlotQuery(
-        service_id=appointment.service_id,
-        start=slot.start - timedelta(days=1),
-        end=slot.start + timedelta(days=1),
-        staff_id=appointment.staff_id,
-        customer_id=turn.customer.id,
-        target=slot.start,
-        ignore_appointment_id=appointment.id,
+    around = When(
+        start=start - timedelta(days=1),
+        end=start + timedelta(days=1),
+        target=start,
+        exact=False,
+        label="around then",
     )
-    _offer(turn, appointment, query.start, query.end, slot.start, "around then")
+    _offer(turn, appointment, around)
 
 
 def _take_reason(turn: Turn, text: str, option: str | None) -> None:

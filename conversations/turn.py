@@ -19,7 +19,6 @@ from bot.availability import BusinessContext
 from bot.messages import Inbound, Option, Reply
 from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
 
-
 # CLDR puts narrow and no-break spaces in times and amounts ("3:00\u202fPM"); one such
 # character turns a whole SMS from GSM-7 into UCS-2 (70 characters a part instead of 160).
 _SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})

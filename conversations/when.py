@@ -120,6 +120,11 @@ class When:
         return lo <= local.hour * 60 + local.minute < hi
 
     @property
+    def daily(self) -> tuple[int, int] | None:
+        """For multi-day windows with a time of day: [from, to) minutes after local midnight."""
+        return self._daily
+
+    @property
     def days(self) -> list[date]:
         """List the local dates the window touches."""
         zone = self.start.tzinfo

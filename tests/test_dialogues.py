@@ -352,3 +352,12 @@ def test_the_conversation_survives_a_new_engine(chat, salon):
     chat.say("2")
     chat.expect("What name")
     assert chat.now - NOW < timedelta(minutes=1)
+
+
+def test_a_time_of_day_across_several_days_is_kept_on_every_day(chat):
+    chat.say("haircut with alex next week after 5pm")
+    chat.expect("Here's what I have")
+    starts = [label for label in chat.options if "with Alex" in label]
+    assert len(starts) >= 3
+    assert all(" PM" in label and int(label.split(", ")[2].split(":")[0]) >= 5 for label in starts)
+    assert len({label.split(", ")[1] for label in starts}) >= 2  # spread over days
