@@ -22,7 +22,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import notify
 from bot.availability import BusinessContext, Slot, SlotQuery, local_instant, slot_fits
+from bot.billing.hooks import on_status_changed as bill_status_change
 from bot.errors import InvalidRequest, NotFound
 from storage.db import lock_calendars
 from storage.models import (
@@ -311,6 +313,7 @@ def book(
             SlotHold.customer_id == customer_id, SlotHold.starts_at == appointment.starts_at
         )
     )
+    notify.on_booked(session, appointment, now=now, actor=actor)
     return Booked(appointment)
 
 
@@ -431,6 +434,9 @@ def _move(
         ) = old
         return _taken(slot.start)
     _event(session, appointment, kind="rescheduled", now=now, actor=actor, old_start=old[0])
+    notify.on_moved(
+        session, appointment, old_start=old[0], old_staff_id=old[4], now=now, actor=actor
+    )
     return Booked(appointment)
 
 
@@ -505,6 +511,10 @@ def _set(
         reason=reason,
     )
     session.flush()
+    notify.on_status_changed(
+        session, appointment, previous=previous, now=now, actor=actor, reason=reason
+    )
+    bill_status_change(session, appointment, now)
     return Changed(appointment, previous)
 
 

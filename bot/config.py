@@ -48,6 +48,9 @@ Week = dict[int, list[Range]]  # Monday = 0; every weekday present, [] when clos
 # The keys each table accepts; anything else is refused, with a suggestion, to catch typos.
 _SECTIONS = ("business", "hours", "closures", "rules", "notifications", "resources", "services")
 _SECTIONS += ("staff",)
+_SECTIONS += ("messaging", "waitlist", "followup")
+_SECTIONS += ("billing",)
+_SECTIONS += ("branding",)
 _BUSINESS_KEYS = ("name", "timezone", "currency", "locale", "tax_rate", "phone", "email")
 _BUSINESS_KEYS += ("address", "review_url", "owner_key", "owners")
 _SERVICE_KEYS = ("key", "name", "aliases", "duration_minutes", "price", "location", "staff")
@@ -55,6 +58,9 @@ _SERVICE_KEYS += ("buffer_before_minutes", "buffer_after_minutes", "deposit", "n
 _SERVICE_KEYS += ("rebook_after_days",)
 _STAFF_KEYS = ("key", "name", "services", "hours", "breaks", "time_off", "per_day_limit")
 _STAFF_KEYS += ("identities",)
+_NOTIFICATION_KEYS = ("reminders", "quiet_hours", "unconfirmed_alert_hours", "auto_no_show")
+_NOTIFICATION_KEYS += ("no_show_grace_minutes",)
+_WHATSAPP_FALLBACKS = ("sms", "template")
 _LOCATIONS = {"in_shop": False, "on_site": True}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-\u2013]\s*(\d{1,2}:\d{2})\s*$")
@@ -86,6 +92,99 @@ _RULE_LIMITS: dict[str, tuple[int, int | None]] = {
     "hold_minutes": (1, 120),
     "conversation_timeout_minutes": (1, 10080),
 }
+
+
+@dataclass(frozen=True)
+class MessagingConfig:
+    """How messages go out and which automatic messages run.
+
+    From [messaging], [waitlist], [followup] and the alert keys of [notifications].
+    """
+
+    max_attempts: int = 8  # sends tried before a message is given up (and the owner told)
+    whatsapp_outside_window: str = "sms"  # "sms": text the number instead; "template"
+    whatsapp_template: str | None = None  # approved Content SID (HX…) for "template"
+    unconfirmed_alert_hours: int = 12  # tell the owner this long before; 0 = never
+    auto_no_show: bool = True
+    no_show_grace_minutes: int = 30  # after the start, with nobody marking it started
+    waitlist_offer_minutes: int = 30  # how long a freed slot is held for the person offered
+    feedback_requests: bool = True
+    feedback_delay_minutes: int = 60  # after the appointment is marked completed
+    rebook_nudges: bool = True
+
+
+# [billing] keys; auto_charge choices.
+_BILLING_KEYS = ("invoice_prefix", "estimate_prefix", "payment_terms_days", "finance_charge")
+_BILLING_KEYS += ("finance_charge_grace_days", "finance_charge_minimum_balance")
+_BILLING_KEYS += ("deposit_hold_hours", "auto_charge", "statement_day", "no_show_fee")
+AUTO_CHARGE_CHOICES = ("off", "on_completion")
+_NUMBER_PREFIX = re.compile(r"^[A-Za-z0-9#/_.-]{0,12}$")
+
+
+@dataclass(frozen=True)
+class BillingConfig:
+    """Invoicing and collection, from [billing]; money in minor units, percents as text.
+
+    The finance charge is either a percent per month of the overdue balance
+    (`finance_charge_percent`, an exact decimal string) or a flat amount
+    (`finance_charge_flat_minor`); both unset means no finance charges.
+    """
+
+    invoice_prefix: str = "INV-"
+    estimate_prefix: str = "EST-"
+    payment_terms_days: int = 14
+    finance_charge_percent: str | None = None
+    finance_charge_flat_minor: int = 0
+    finance_charge_grace_days: int = 0
+    finance_charge_minimum_minor: int = 0  # overdue balances below this are left alone
+    deposit_hold_hours: int = 24  # an unpaid deposit releases the booking after this long
+    auto_charge: str = "off"  # "on_completion": charge a saved card when the work is done
+    statement_day: int = 1  # day of the month statements for the month before go out
+    no_show_fee_minor: int | None = None  # None: no fee
+
+    @property
+    def finance_charges_on(self) -> bool:
+        """Whether overdue invoices attract a finance charge."""
+        return self.finance_charge_percent is not None or self.finance_charge_flat_minor > 0
+
+
+# [branding]: logo files pages can show, and the contrast text on a colour must have.
+_BRANDING_KEYS = ("logo", "colour", "accent")
+_LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
+_HEX_COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+DEFAULT_BRAND_COLOUR = "#2f5d50"
+MIN_CONTRAST = 4.5  # WCAG AA for body text
+
+
+@dataclass(frozen=True)
+class BrandingConfig:
+    """How the pages and the web chat look, from [branding].
+
+    `logo` is an http(s) URL or the absolute path of an image file (written relative to
+    business.toml). `colour` carries white text and sits as text on white, so it is held to
+    WCAG AA contrast against white; `accent` is decorative.
+    """
+
+    logo: str | None = None
+    colour: str = DEFAULT_BRAND_COLOUR
+    accent: str | None = None
+
+    @property
+    def logo_is_url(self) -> bool:
+        """Whether the logo is a web address rather than a local file."""
+        return bool(self.logo) and self.logo.startswith(("https://", "http://"))
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 @dataclass(frozen=True)
@@ -169,6 +268,9 @@ class BusinessConfig:
     owners: list[str] = field(default_factory=list)
     reminders: list[int] = field(default_factory=lambda: [1440, 120])
     quiet_hours: Range | None = (time(21), time(8))
+    messaging: MessagingConfig = field(default_factory=MessagingConfig)
+    billing: BillingConfig = field(default_factory=BillingConfig)
+    branding: BrandingConfig = field(default_factory=BrandingConfig)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -536,8 +638,100 @@ def _parse_rules(data: Any) -> BookingRules:
     return BookingRules(**values)
 
 
+def _parse_fee(table: _Table, key: str, currency: str) -> int | None:
+    """An amount like "25.00", or "off" (None)."""
+    value = table.get(key, (str, int, float), 'an amount like "25.00" or "off"', "off")
+    if isinstance(value, str) and value.strip().lower() in ("off", "none"):
+        return None
+    minor = _parse_money(value, table.at(key), currency)
+    if minor == 0:
+        raise ConfigError(table.at(key), f'must be more than zero (or "off"), got {_show(value)}')
+    return minor
+
+
+def _parse_billing(data: Any, currency: str) -> BillingConfig:
+    table = _Table(data, "billing", _BILLING_KEYS)
+    default = BillingConfig()
+    prefixes = {}
+    for key in ("invoice_prefix", "estimate_prefix"):
+        prefix = table.get(key, (str,), "text in quotes", getattr(default, key))
+        if not _NUMBER_PREFIX.match(prefix):
+            problem = f"must be up to 12 letters, digits or - _ . / #, got {prefix!r}"
+            raise ConfigError(table.at(key), problem)
+        prefixes[key] = prefix
+    if prefixes["invoice_prefix"] == prefixes["estimate_prefix"]:
+        problem = f"must differ from invoice_prefix, got {prefixes['estimate_prefix']!r}"
+        raise ConfigError(table.at("estimate_prefix"), problem)
+    percent, flat = None, 0
+    charge = table.get("finance_charge", (str, int, float), 'a percent like "1.5%"', "off")
+    path = table.at("finance_charge")
+    if isinstance(charge, str) and charge.strip().endswith("%"):
+        rate = _parse_decimal(charge.strip()[:-1], path, 'a percent like "1.5%"')
+        if not 0 < rate <= 25:
+            problem = f"must be a percent per month above 0% up to 25%, got {charge!r}"
+            raise ConfigError(path, problem)
+        if int(rate.as_tuple().exponent) < -4:
+            raise ConfigError(path, f"has more than 4 decimal places, got {charge!r}")
+        percent = str(rate)
+    elif not (isinstance(charge, str) and charge.strip().lower() in ("off", "none")):
+        flat = _parse_fee(table, "finance_charge", currency) or 0
+    auto_charge = table.text("auto_charge", default.auto_charge)
+    if auto_charge not in AUTO_CHARGE_CHOICES:
+        problem = _unknown("choice", auto_charge, AUTO_CHARGE_CHOICES)
+        raise ConfigError(table.at("auto_charge"), problem)
+    minimum = table.get("finance_charge_minimum_balance", (str, int, float), "an amount", 0)
+    return BillingConfig(
+        invoice_prefix=prefixes["invoice_prefix"],
+        estimate_prefix=prefixes["estimate_prefix"],
+        payment_terms_days=table.integer("payment_terms_days", 0, 365, default.payment_terms_days),
+        finance_charge_percent=percent,
+        finance_charge_flat_minor=flat,
+        finance_charge_grace_days=table.integer("finance_charge_grace_days", 0, 365, 0),
+        finance_charge_minimum_minor=_parse_money(
+            minimum, table.at("finance_charge_minimum_balance"), currency
+        ),
+        deposit_hold_hours=table.integer("deposit_hold_hours", 1, 720, default.deposit_hold_hours),
+        auto_charge=auto_charge,
+        statement_day=table.integer("statement_day", 1, 28, default.statement_day),
+        no_show_fee_minor=_parse_fee(table, "no_show_fee", currency),
+    )
+
+
+def _parse_colour(table: _Table, key: str, default: str | None) -> str | None:
+    """A "#rrggbb" (or "#rgb") colour, normalised to lowercase "#rrggbb"."""
+    value = table.text(key, default)
+    if value is None or key not in table.data:
+        return value
+    if not _HEX_COLOUR.match(value):
+        raise ConfigError(table.at(key), f'must be a hex colour like "#2f5d50", got {value!r}')
+    digits = value[1:].lower()
+    return "#" + (digits if len(digits) == 6 else "".join(ch * 2 for ch in digits))
+
+
+def _parse_branding(data: Any, base: Path | None) -> BrandingConfig:
+    table = _Table(data, "branding", _BRANDING_KEYS)
+    colour = _parse_colour(table, "colour", DEFAULT_BRAND_COLOUR)
+    assert colour is not None
+    ratio = contrast_ratio(colour, "#ffffff")
+    if ratio < MIN_CONTRAST:
+        problem = f"{colour} is too light for white text ({ratio:.1f}:1; WCAG AA needs 4.5:1)"
+        raise ConfigError(table.at("colour"), f"{problem}: choose a darker shade")
+    logo = table.text("logo", None)
+    if logo is not None and not logo.startswith(("https://", "http://")):
+        path = Path(logo).expanduser()
+        if not path.is_absolute():
+            path = (base or Path.cwd()) / path
+        if path.suffix.lower() not in _LOGO_SUFFIXES:
+            kinds = ", ".join(_LOGO_SUFFIXES)
+            raise ConfigError(table.at("logo"), f"must be an image ({kinds}), got {logo!r}")
+        if not path.is_file():
+            raise ConfigError(table.at("logo"), f"file not found: {str(path)!r}")
+        logo = str(path.resolve())
+    return BrandingConfig(logo=logo, colour=colour, accent=_parse_colour(table, "accent", None))
+
+
 def _parse_notifications(data: Any) -> tuple[list[int], Range | None]:
-    table = _Table(data, "notifications", ("reminders", "quiet_hours"))
+    table = _Table(data, "notifications", _NOTIFICATION_KEYS)
     path = table.at("reminders")
     reminders = [1440, 120]
     if "reminders" in table.data:
@@ -547,6 +741,58 @@ def _parse_notifications(data: Any) -> tuple[list[int], Range | None]:
     if quiet.lower() in ("off", "none"):
         return reminders, None
     return reminders, _parse_range(quiet, table.at("quiet_hours"), wraps=True)
+
+
+def _parse_messaging(top: _Table, notifications: Any) -> MessagingConfig:
+    """[messaging], [waitlist], [followup] and the alert keys of [notifications]."""
+    default = MessagingConfig()
+    notes = _Table(notifications, "notifications", _NOTIFICATION_KEYS)
+    sending = _Table(
+        top.get("messaging", (dict,), "a [messaging] table", {}),
+        "messaging",
+        ("max_attempts", "whatsapp_outside_window", "whatsapp_template"),
+    )
+    waitlist = _Table(
+        top.get("waitlist", (dict,), "a [waitlist] table", {}), "waitlist", ("offer_minutes",)
+    )
+    followup = _Table(
+        top.get("followup", (dict,), "a [followup] table", {}),
+        "followup",
+        ("feedback_requests", "feedback_delay_minutes", "rebook_nudges"),
+    )
+    fallback = sending.text("whatsapp_outside_window", default.whatsapp_outside_window)
+    if fallback not in _WHATSAPP_FALLBACKS:
+        raise ConfigError(
+            sending.at("whatsapp_outside_window"), _unknown("choice", fallback, _WHATSAPP_FALLBACKS)
+        )
+    template = sending.text("whatsapp_template", None)
+    if template is not None and not re.fullmatch(r"HX[0-9a-fA-F]{32}", template):
+        problem = f"must be a Twilio Content SID like 'HX' + 32 hex digits, got {template!r}"
+        raise ConfigError(sending.at("whatsapp_template"), problem)
+    if fallback == "template" and template is None:
+        problem = 'is required when whatsapp_outside_window = "template"'
+        raise ConfigError(sending.at("whatsapp_template"), problem)
+    flag = (bool,), "true or false"
+    return MessagingConfig(
+        max_attempts=sending.integer("max_attempts", 1, 50, default.max_attempts),
+        whatsapp_outside_window=fallback,
+        whatsapp_template=template,
+        unconfirmed_alert_hours=notes.integer(
+            "unconfirmed_alert_hours", 0, 168, default.unconfirmed_alert_hours
+        ),
+        auto_no_show=notes.get("auto_no_show", *flag, default.auto_no_show),
+        no_show_grace_minutes=notes.integer(
+            "no_show_grace_minutes", 0, 1440, default.no_show_grace_minutes
+        ),
+        waitlist_offer_minutes=waitlist.integer(
+            "offer_minutes", 5, 1440, default.waitlist_offer_minutes
+        ),
+        feedback_requests=followup.get("feedback_requests", *flag, default.feedback_requests),
+        feedback_delay_minutes=followup.integer(
+            "feedback_delay_minutes", 0, 10080, default.feedback_delay_minutes
+        ),
+        rebook_nudges=followup.get("rebook_nudges", *flag, default.rebook_nudges),
+    )
 
 
 def _parse_resources(table: _Table) -> list[ResourceConfig]:
@@ -689,8 +935,14 @@ def _link(services: list[ServiceConfig], staff: list[StaffConfig]) -> list[Staff
     return linked
 
 
-def parse_config(text: str, source: str = "business.toml") -> BusinessConfig:
-    """Parse and validate business.toml text; ConfigError names the first problem."""
+def parse_config(
+    text: str, source: str = "business.toml", base: Path | None = None
+) -> BusinessConfig:
+    """Parse and validate business.toml text; ConfigError names the first problem.
+
+    `base` is the folder relative file names (the logo) are read from; the working folder
+    when not given.
+    """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -730,6 +982,11 @@ def parse_config(text: str, source: str = "business.toml") -> BusinessConfig:
         resources=resources,
         reminders=reminders,
         quiet_hours=quiet_hours,
+        messaging=_parse_messaging(top, notes),
+        billing=_parse_billing(
+            top.get("billing", (dict,), "a [billing] table", {}), business["currency"]
+        ),
+        branding=_parse_branding(top.get("branding", (dict,), "a [branding] table", {}), base),
         raw=raw,
     )
 
@@ -743,7 +1000,7 @@ def load_config(path: str | Path) -> BusinessConfig:
         raise ConfigError(str(path), "not found; `slotbot init` writes a starter file") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(path.name, f"is not UTF-8 text ({exc.reason})") from None
-    return parse_config(text, source=path.name)
+    return parse_config(text, source=path.name, base=path.parent)
 
 
 def write_template(path: str | Path) -> None:
@@ -766,6 +1023,9 @@ def settings_for(cfg: BusinessConfig) -> dict[str, Any]:
         "reminders": list(cfg.reminders),
         "quiet_hours": [f"{quiet[0]:%H:%M}", f"{quiet[1]:%H:%M}"] if quiet else None,
         "owners": list(cfg.owners),
+        "messaging": asdict(cfg.messaging),
+        "billing": asdict(cfg.billing),
+        "branding": asdict(cfg.branding),
         "phone": cfg.phone,
         "address": cfg.address,
         "email": cfg.email,
@@ -781,6 +1041,27 @@ def rules_from_settings(settings: Mapping[str, Any] | None) -> BookingRules:
     data = (settings or {}).get("rules") or {}
     known = {f.name for f in fields(BookingRules)}
     return BookingRules(**{name: value for name, value in data.items() if name in known})
+
+
+def billing_from_settings(settings: Mapping[str, Any] | None) -> BillingConfig:
+    """Rebuild BillingConfig from `Business.settings`; missing or unknown keys are ignored."""
+    data = (settings or {}).get("billing") or {}
+    known = {f.name for f in fields(BillingConfig)}
+    return BillingConfig(**{name: value for name, value in data.items() if name in known})
+
+
+def branding_from_settings(settings: Mapping[str, Any] | None) -> BrandingConfig:
+    """Rebuild BrandingConfig from `Business.settings`; missing or unknown keys are ignored."""
+    data = (settings or {}).get("branding") or {}
+    known = {f.name for f in fields(BrandingConfig)}
+    return BrandingConfig(**{name: value for name, value in data.items() if name in known})
+
+
+def messaging_from_settings(settings: Mapping[str, Any] | None) -> MessagingConfig:
+    """Rebuild MessagingConfig from `Business.settings`; missing or unknown keys are ignored."""
+    data = (settings or {}).get("messaging") or {}
+    known = {f.name for f in fields(MessagingConfig)}
+    return MessagingConfig(**{name: value for name, value in data.items() if name in known})
 
 
 # -------------------------------------------------------------------------- apply

@@ -9,13 +9,17 @@ downtime); the scheduler's own store is in memory and rebuilt on start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 
+from bot import followup, reminders, waitlist
+from bot.billing.jobs import billing_jobs
 from bot.clock import utcnow
+from bot.outbox import dispatch_due
+from bot.senders import Sender, build_senders
 from storage.db import Database
 from storage.models import SlotHold
 
@@ -40,8 +44,13 @@ def _safely(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(db: Database) -> BackgroundScheduler:
-    """A scheduler with every periodic job slotbot runs, not yet started."""
+def build_scheduler(
+    db: Database, senders: Mapping[str, Sender] | None = None
+) -> BackgroundScheduler:
+    """A scheduler with every periodic job slotbot runs, not yet started.
+
+    `senders` default to `build_senders()` from the environment.
+    """
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -53,4 +62,28 @@ def build_scheduler(db: Database) -> BackgroundScheduler:
         id="purge_expired_holds",
         next_run_time=utcnow(),
     )
+    senders = build_senders() if senders is None else senders
+    # The outbox tick: short, frequent; each run drains what is due (time-boxed).
+    scheduler.add_job(
+        _safely("dispatch_outbox", lambda: dispatch_due(db, senders, time_budget=20.0)),
+        "interval",
+        seconds=2,
+        id="dispatch_outbox",
+        next_run_time=utcnow(),
+    )
+    scans: dict[str, Callable[[], object]] = {
+        "scan_reminders": lambda: reminders.scan_reminders(db),
+        "flag_unconfirmed": lambda: reminders.flag_unconfirmed(db),
+        "mark_no_shows": lambda: reminders.mark_no_shows(db),
+        "advance_waitlist_offers": lambda: waitlist.advance_offers(db),
+        "scan_followups": lambda: followup.scan_followups(db),
+    }
+    for name, job in scans.items():
+        scheduler.add_job(
+            _safely(name, job), "interval", seconds=60, id=name, next_run_time=utcnow()
+        )
+    for name, seconds, job in billing_jobs(db):
+        scheduler.add_job(
+            _safely(name, job), "interval", seconds=seconds, id=name, next_run_time=utcnow()
+        )
     return scheduler

@@ -12,9 +12,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.availability import Slot, SlotQuery, best_slots, nearest_slots, slot_fits
+from bot.billing.deposits import deposit_for
 from bot.booking import Booked, Held, book_hold, hold_slot, release_hold
 from bot.messages import SMS, WHATSAPP, Option
+from bot.outbox import CONFIRMATION
+from bot.waitlist import join_waitlist
+from conversations.payments import ask_for_deposit
 from conversations.turn import Turn
 from conversations.understand import (
     Intent,
@@ -32,6 +38,7 @@ from conversations.understand import (
     yes_no,
 )
 from conversations.when import When, parse_when
+from storage.messaging import OutboxMessage
 from storage.models import AWAITING_DEPOSIT, BOOKED, Service, Staff
 
 ANYONE = "any"
@@ -144,9 +151,11 @@ def _drop_slot(turn: Turn) -> None:
 # --- the steps ---------------------------------------------------------------------------
 
 
-def start(turn: Turn, text: str) -> None:
-    """Entry point: begin a booking, using everything the first message already says."""
+def start(turn: Turn, text: str, *, service: str | None = None, staff: str | None = None) -> None:
+    """Entry point: begin a booking, using everything the first message already says
+    (and a service or staff member already known, when rebooking)."""
     turn.go("book", "service", trail=[])
+    turn.set(**{k: v for k, v in (("service", service), ("staff", staff)) if v})
     absorb(turn, text)
     advance(turn)
 
@@ -313,7 +322,10 @@ def _offer(turn: Turn, service: Service) -> None:
         return
     near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
     lead = f"Nothing's free {when['label']}."
-    _present(turn, near, lead + " The nearest times I have:", lead)
+    waitlist = Option("waitlist", f"Waitlist for {when['label']}"[:60])
+    _present(
+        turn, near, lead + " The nearest times I have, or join the waitlist:", lead, [waitlist]
+    )
 
 
 def _exact_fit(turn: Turn, query: SlotQuery) -> Slot | None:
@@ -329,8 +341,13 @@ def _exact_fit(turn: Turn, query: SlotQuery) -> Slot | None:
     return None
 
 
-def _present(turn: Turn, slots: list[Slot], lead: str, empty_lead: str) -> None:
+def _present(
+    turn: Turn, slots: list[Slot], lead: str, empty_lead: str, extra: list[Option] | None = None
+) -> None:
     if not slots:
+        if extra:
+            _ask(turn, "offer", f"{empty_lead} I'm fully booked around then.".strip(), extra)
+            return
         turn.forget("when")
         _ask(
             turn,
@@ -344,7 +361,7 @@ def _present(turn: Turn, slots: list[Slot], lead: str, empty_lead: str) -> None:
         for i, s in enumerate(sorted(slots, key=lambda s: s.start))
     ]
     turn.set(offered=offered)
-    _show_offers(turn, offered, lead)
+    _show_offers(turn, offered, lead, extra)
 
 
 def _staff_name(turn: Turn, staff_id: int) -> str:
@@ -357,9 +374,11 @@ def _label(turn: Turn, offer: dict[str, Any]) -> str:
     return f"{turn.when(start)} with {_staff_name(turn, offer['staff_id'])}"
 
 
-def _show_offers(turn: Turn, offered: list[dict[str, Any]], lead: str) -> None:
+def _show_offers(
+    turn: Turn, offered: list[dict[str, Any]], lead: str, extra: list[Option] | None = None
+) -> None:
     options = [Option(o["id"], _label(turn, o)) for o in offered]
-    _ask(turn, "offer", lead, [*options, Option("other", "Other times")])
+    _ask(turn, "offer", lead, [*options, *(extra or []), Option("other", "Other times")])
 
 
 def _hold(turn: Turn, slot: Slot) -> None:
@@ -394,7 +413,7 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
         f"{turn.when(start)} ({service.duration_minutes} min)",
         f"Price: {turn.money(service.price_minor)}",
     ]
-    deposit = _deposit_minor(service)
+    deposit = deposit_for(turn.session, service.id)
     if deposit:
         lines.append(f"Deposit to secure it: {turn.money(deposit)}")
     if service.on_site and turn.customer.address:
@@ -407,14 +426,6 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
         lead + "\n" + "\n".join(lines),
         [Option("yes", "Yes, book it"), Option("other", "Other times"), NO_THANKS],
     )
-
-
-def _deposit_minor(service: Service) -> int:
-    if service.deposit_minor:
-        return service.deposit_minor
-    if service.deposit_percent:
-        return service.price_minor * service.deposit_percent // 100
-    return 0
 
 
 # --- taking answers ----------------------------------------------------------------------
@@ -437,12 +448,37 @@ def _take_option(turn: Turn, option: str) -> bool:
         turn.forget("when")
         advance(turn)
         return True
+    if option == "waitlist":
+        _join_waitlist(turn)
+        return True
     if option == "yes" and turn.conversation.step == "confirm":
         _book(turn)
         return True
     if option.startswith("slot:") and turn.conversation.step == "offer":
         return _take_pick(turn, "", option)
     return False
+
+
+def _join_waitlist(turn: Turn) -> None:
+    service, when = _service(turn), _when(turn)
+    if service is None or when is None:
+        advance(turn)
+        return
+    query = _query(turn, service, when)
+    join_waitlist(
+        turn.session,
+        turn.customer.id,
+        service.id,
+        query.start,
+        query.end,
+        query.staff_id,
+        now=turn.now,
+    )
+    turn.idle()
+    turn.say(
+        f"You're on the waitlist for a {service.name.lower()} {when['label']}. "
+        "If a time opens up I'll message you here, first come first served."
+    )
 
 
 def _take_service_choice(turn: Turn, text: str) -> bool:
@@ -573,7 +609,7 @@ def _book(turn: Turn) -> None:
     if service is None or hold_id is None:
         advance(turn)
         return
-    deposit = _deposit_minor(service)
+    deposit = deposit_for(turn.session, service.id)
     outcome = book_hold(
         turn.session,
         hold_id,
@@ -582,26 +618,29 @@ def _book(turn: Turn) -> None:
         actor="customer",
     )
     if not isinstance(outcome, Booked):
-        turn.forget("hold_id", "slot")
-        when = _when(turn) or {}
-        query = _query(
-            turn,
-            service,
-            {**when, "target": turn.data["slot"]["start"]} if "slot" in turn.data else when,
-        )
+        turn.forget("hold_id")
+        slot = turn.data.get("slot") or {}
+        when = {**(_when(turn) or {}), "target": slot.get("start")}
+        turn.forget("slot")
+        query = _query(turn, service, when)
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
         _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
         return
     appointment = outcome.appointment
     first_visit = not turn.customer.notes and _is_first_booking(turn)
-    text = (
-        f"You're booked: {service.name} with {_staff_name(turn, appointment.staff_id)}, "
-        f"{turn.when(appointment.starts_at)}."
-    )
-    if deposit:
-        text += " " + _deposit_text(turn, appointment.id, deposit)
     turn.idle()
-    turn.say(text)
+    staff = _staff_name(turn, appointment.staff_id)
+    what = f"{service.name} with {staff}, {turn.when(appointment.starts_at)}"
+    if deposit:
+        request = ask_for_deposit(turn, appointment)
+        hours = round((request.due_at - turn.now).total_seconds() / 3600) if request else 24
+        turn.say(
+            f"Almost done: {what} is held for you. Please pay the {turn.money(deposit)} "
+            f"deposit within {hours} hours to confirm it; I've sent you the link."
+        )
+    elif not _confirmed_here(turn, appointment.id):
+        # The confirmation (with its .ics) went to another channel: say so here.
+        turn.say(f"You're booked: {what}. Your confirmation is on its way.")
     if first_visit:
         turn.go("book", "notes", trail=[])
         turn.say(
@@ -609,11 +648,19 @@ def _book(turn: Turn) -> None:
         )
 
 
-def _deposit_text(turn: Turn, appointment_id: int, deposit: int) -> str:
-    from conversations.payments import deposit_link
-
-    link = deposit_link(turn, appointment_id)
-    return f"To secure it, please pay the {turn.money(deposit)} deposit: {link}"
+def _confirmed_here(turn: Turn, appointment_id: int) -> bool:
+    """Whether bot.notify queued the booking confirmation to this very chat."""
+    return (
+        turn.session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.purpose == CONFIRMATION,
+                OutboxMessage.ref_id == appointment_id,
+                OutboxMessage.channel == turn.inbound.channel,
+                OutboxMessage.address == turn.inbound.sender,
+            )
+        )
+        is not None
+    )
 
 
 def _is_first_booking(turn: Turn) -> bool:

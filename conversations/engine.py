@@ -15,20 +15,22 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
+from bot.identity import link_phone
 from bot.messages import SMS, Inbound, Option, Reply
 from bot.outbox import enqueue
 from conversations import flows
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
-from storage.messaging import PENDING, SENT
+from storage.messaging import PENDING, SENT, OutboxMessage
 from storage.models import Conversation, Customer, CustomerIdentity, InboundMessage
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ APOLOGY = (
 )
 # Channels whose replies travel back in the HTTP response itself.
 INLINE_CHANNELS = ("web", "terminal")
+OFFERED = "_offered"  # conversation data key: the option ids last offered, in order
 
 
 class _Duplicate(Exception):
@@ -80,8 +83,12 @@ class Engine:
         now = self.clock()
         _record_delivery(session, inbound, now)
         conversation = _lock_conversation(session, inbound, now)
+        # Everything queued to this person from here on is this turn's answer, including
+        # what bot.notify or bot.billing queue along the way (a confirmation with its .ics).
+        watermark = session.scalar(select(func.max(OutboxMessage.id))) or 0
         identity, customer = _identify(session, inbound, now)
         conversation.customer_id = customer.id
+        inbound = _numbered_choice(inbound, conversation)
         turn = Turn(
             session=session,
             inbound=inbound,
@@ -101,10 +108,14 @@ class Engine:
         else:
             _expire_if_stale(turn)
             flows.dispatch(turn)
+        # Remember what was offered, in order: on SMS and WhatsApp the options are a numbered
+        # list, and "2" must mean the second of them at any step.
+        offered = [o.id for reply in turn.replies for o in reply.options]
+        conversation.data = {**conversation.data, OFFERED: offered}
         conversation.version += 1
         conversation.updated_at = now
         _queue(turn, purpose)
-        return turn.replies
+        return _queued_since(session, inbound, watermark)
 
     def _apologise(self, inbound: Inbound) -> list[Reply]:
         """Record the message as handled and queue an apology, in a fresh transaction."""
@@ -138,9 +149,16 @@ class Engine:
 
 
 def _with_id(inbound: Inbound) -> Inbound:
-    from dataclasses import replace
-
     return replace(inbound, provider_id=f"local-{uuid.uuid4().hex}")
+
+
+def _numbered_choice(inbound: Inbound, conversation: Conversation) -> Inbound:
+    """A bare number answering a numbered list of options becomes that option's id."""
+    text = inbound.text.strip().rstrip(".")
+    offered = (conversation.data or {}).get(OFFERED) or []
+    if inbound.option_id is None and text.isdigit() and 1 <= int(text) <= len(offered):
+        return replace(inbound, option_id=offered[int(text) - 1])
+    return inbound
 
 
 def _record_delivery(session: Session, inbound: Inbound, now: datetime) -> None:
@@ -227,9 +245,10 @@ def _identify(
         session.add(identity)
         session.flush()
     identity.last_inbound_at = now
+    if inbound.contact_phone:
+        # A number shared later (a Telegram contact) joins this chat to its customer.
+        link_phone(session, identity, inbound.contact_phone)
     customer = identity.customer
-    if inbound.contact_phone and not customer.phone:
-        customer.phone = inbound.contact_phone
     return identity, customer
 
 
@@ -263,6 +282,19 @@ def _expire_if_stale(turn: Turn) -> None:
     if turn.now - conversation.updated_at > timeout:
         turn.idle()
         turn.set(expired=True)
+
+
+def _queued_since(session: Session, inbound: Inbound, watermark: int) -> list[Reply]:
+    rows = session.scalars(
+        select(OutboxMessage.body)
+        .where(
+            OutboxMessage.id > watermark,
+            OutboxMessage.channel == inbound.channel,
+            OutboxMessage.address == inbound.sender,
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    return [Reply.from_json(body) for body in rows]
 
 
 def _queue(turn: Turn, purpose: str) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.messages import Option
-from conversations import booking_flow, faq, manage_flow, threads
+from conversations import admin, admin_billing, booking_flow, faq, manage_flow, threads
 from conversations.turn import Turn
 from conversations.understand import Intent, primary_intent
+
+admin_billing.register()
 
 MENU = (
     Option("book", "Book an appointment"),
@@ -34,7 +36,12 @@ REPROMPTS: dict[str, Callable[[Turn], None]] = {
 
 
 def dispatch(turn: Turn) -> None:
-    """Handle the turn: fallbacks first, then the current flow, else the idle menu."""
+    """Handle the turn: owners and staff to the admin chat; for customers, fallbacks
+    first, then the current flow, else the idle menu."""
+    actor = admin.actor_of(turn)
+    if actor.role != admin.CUSTOMER:
+        admin.dispatch(turn, actor)
+        return
     text = turn.inbound.text or ""
     option = turn.inbound.option_id
     intent = Intent.UNKNOWN if option else primary_intent(text)

@@ -12,11 +12,14 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot.booking import Changed, set_status
+from bot.billing.estimates import approve_estimate, decline_estimate
+from bot.booking import Booked, Changed, set_status
+from bot.followup import record_feedback
+from bot.waitlist import accept_offer, decline_offer
 from conversations import manage_flow
 from conversations.turn import Turn
 from conversations.understand import Intent, primary_intent, yes_no
-from storage.models import CONFIRMED, AwaitingReply
+from storage.models import CONFIRMED, AwaitingReply, Service, Staff
 
 _LETTER = re.compile(r"^\s*([crx])\s*[.!]?\s*$", re.IGNORECASE)
 
@@ -41,15 +44,22 @@ def answer(turn: Turn) -> bool:
     if question is None:
         return False
     handler = HANDLERS.get(question.kind)
-    if handler is None or not handler(turn, question):
+    if handler is None or not handler(turn, question, _option(turn, question)):
         return False
     question.answered_at = turn.now
     return True
 
 
-def _reminder(turn: Turn, question: AwaitingReply) -> bool:
+def _option(turn: Turn, question: AwaitingReply) -> str | None:
+    """The option meant: a pressed button, or a typed answer ("1", "C", a label) on SMS."""
+    if turn.inbound.option_id:
+        return turn.inbound.option_id
+    typed = (turn.inbound.text or "").strip().lower().rstrip(".!")
+    return ((question.data or {}).get("replies") or {}).get(typed)
+
+
+def _reminder(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
     text = turn.inbound.text or ""
-    option = turn.inbound.option_id
     letter = _LETTER.match(text)
     choice = option or (letter.group(1).lower() if letter else None)
     if choice is None:
@@ -78,5 +88,91 @@ def _reminder(turn: Turn, question: AwaitingReply) -> bool:
     return False
 
 
-Handler = Callable[[Turn, AwaitingReply], bool]
-HANDLERS: dict[str, Handler] = {"reminder": _reminder}
+_SCORE = re.compile(
+    r"^\s*([1-5])\s*(?:/\s*5|stars?|out of 5)?\s*[.!,:;-]*\s*(.*)$", re.IGNORECASE | re.DOTALL
+)
+_WORD_SCORES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _feedback(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
+    text = (option or turn.inbound.text or "").strip()
+    match = _SCORE.match(text)
+    first = text.split(" ", 1)[0].lower().strip(".!,")
+    if match is not None:
+        score, comment = int(match.group(1)), match.group(2)
+    elif first in _WORD_SCORES:
+        score, comment = _WORD_SCORES[first], text[len(first) :].strip(" .!,-")
+    else:
+        return False
+    record_feedback(turn.session, question.id, score, comment[:1000], now=turn.now)
+    if score >= 4:
+        turn.say("Thank you, that's lovely to hear!")
+    else:
+        turn.say(
+            "Thank you for telling us. I've passed it to the team"
+            + ("." if comment else "; if you'd like to add what went wrong, just reply here.")
+        )
+    return True
+
+
+def _waitlist_offer(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
+    answer_ = True if option == "yes" else False if option == "no" else yes_no(turn.inbound.text)
+    if answer_ is None:
+        return False
+    if answer_ is False:
+        decline_offer(turn.session, question.id, turn.now)
+        turn.say("No problem, I'll keep you on the waitlist for other times.")
+        return True
+    outcome = accept_offer(turn.session, question.id, turn.now)
+    if isinstance(outcome, Booked):
+        appointment = outcome.appointment
+        turn.say(
+            f"Done! You're booked: {appointment.service.name}, {turn.when(appointment.starts_at)}."
+        )
+    else:
+        turn.say(outcome.message)
+    return True
+
+
+def _rebook(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
+    text = turn.inbound.text or ""
+    if not (option in ("yes", "book") or yes_no(text) is True):
+        return False
+    from conversations import booking_flow
+
+    service = turn.session.get(Service, question.ref_id) if question.ref_id else None
+    staff = turn.session.get(Staff, (question.data or {}).get("staff_id") or 0)
+    booking_flow.start(
+        turn, text, service=service.key if service else None, staff=staff.key if staff else None
+    )
+    return True
+
+
+def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
+    text = (turn.inbound.text or "").strip()
+    word = (option or text).lower().strip(" .!")
+    if word in ("approve", "approved", "accept") or yes_no(text) is True or option == "yes":
+        decide = approve_estimate
+    elif word in ("decline", "declined", "reject") or yes_no(text) is False or option == "no":
+        decide = decline_estimate
+    else:
+        return False
+    result = decide(
+        turn.session,
+        question.ref_id or 0,
+        channel=turn.inbound.channel,
+        address=turn.inbound.sender,
+        now=turn.now,
+    )
+    turn.replies.append(result.reply)
+    return True
+
+
+Handler = Callable[[Turn, AwaitingReply, str | None], bool]
+HANDLERS: dict[str, Handler] = {
+    "reminder": _reminder,
+    "feedback": _feedback,
+    "waitlist_offer": _waitlist_offer,
+    "rebook": _rebook,
+    "estimate": _estimate,
+}

@@ -6,26 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import format_currency, get_currency_precision
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext
+from bot.formatting import format_day, format_money, format_when
 from bot.messages import Inbound, Option, Reply
 from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
-
-# CLDR puts narrow and no-break spaces in times and amounts ("3:00\u202fPM"); one such
-# character turns a whole SMS from GSM-7 into UCS-2 (70 characters a part instead of 160).
-_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
-
-
-def _plain(text: str) -> str:
-    return text.translate(_SPACES)
 
 
 @dataclass
@@ -106,26 +96,15 @@ class Turn:
 
     def when(self, moment: datetime) -> str:
         """A moment as the business's customers read it: "Tue, Nov 17, 3:00 PM"."""
-        local = moment.astimezone(self.business.zone)
-        day = format_skeleton("MMMEd", local, locale=self.business.locale)
-        return _plain(f"{day}, {format_time(local, 'short', locale=self.business.locale)}")
+        return format_when(moment, self.business.zone, self.business.locale)
 
     def day(self, moment: datetime) -> str:
         """A date as "Tue, Nov 17"."""
-        local = moment.astimezone(self.business.zone)
-        return _plain(format_skeleton("MMMEd", local, locale=self.business.locale))
-
-    def long_day(self, moment: datetime) -> str:
-        """A date as "November 17, 2026"."""
-        return _plain(
-            format_date(moment.astimezone(self.business.zone), "long", self.business.locale)
-        )
+        return format_day(moment, self.business.zone, self.business.locale)
 
     def money(self, minor: int) -> str:
-        """Minor units as the business's currency: "$45.00" (exact: Decimal, never float)."""
-        digits = get_currency_precision(self.business.currency)
-        amount = Decimal(minor).scaleb(-digits)
-        return _plain(format_currency(amount, self.business.currency, locale=self.business.locale))
+        """Minor units as the business's currency: "$45.00"."""
+        return format_money(minor, self.business.currency, self.business.locale)
 
     # --- lookups ---------------------------------------------------------------------
 

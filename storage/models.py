@@ -350,3 +350,18 @@ class AwaitingReply(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AdminAudit(Base):
+    """Every action an owner or staff member takes from a chat: who, when, what, where."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index("ix_admin_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(400))  # identity, e.g. "telegram:1000"
+    role: Mapped[str] = mapped_column(String(16))  # owner or staff
+    channel: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime]

@@ -55,7 +55,9 @@ def require_browser() -> None:
 def live_server(app: Any) -> Iterator[str]:
     """Serve `app` on 127.0.0.1:<free port> for the block; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -18,8 +18,13 @@ from sqlalchemy.engine import make_url
 
 from bot.config import (
     TEMPLATE_PATH,
+    BillingConfig,
     BookingRules,
+    BrandingConfig,
     apply_config,
+    billing_from_settings,
+    branding_from_settings,
+    contrast_ratio,
     load_config,
     parse_config,
     rules_from_settings,
@@ -173,6 +178,42 @@ def test_rules_round_trip_through_the_business_settings() -> None:
     cfg = load_config(DEMO)
     assert rules_from_settings(settings_for(cfg)) == cfg.rules
     assert rules_from_settings({}) == BookingRules()
+
+
+def test_billing_settings_default_when_the_section_is_left_out() -> None:
+    billing = parse_config(snippet()).billing
+    assert billing == BillingConfig()
+    assert (billing.invoice_prefix, billing.payment_terms_days, billing.statement_day) == (
+        "INV-",
+        14,
+        1,
+    )
+    assert billing.finance_charges_on is False and billing.no_show_fee_minor is None
+    assert (billing.deposit_hold_hours, billing.auto_charge) == (24, "off")
+
+
+def test_billing_settings_are_read_in_minor_units_and_round_trip() -> None:
+    extra = (
+        '[billing]\ninvoice_prefix = "A-"\npayment_terms_days = 30\n'
+        'finance_charge = "1.5%"\nfinance_charge_grace_days = 10\n'
+        'finance_charge_minimum_balance = "10.00"\ndeposit_hold_hours = 48\n'
+        'auto_charge = "on_completion"\nstatement_day = 5\nno_show_fee = "25.50"\n'
+    )
+    cfg = parse_config(snippet(extra=extra))
+    billing = cfg.billing
+    assert billing.invoice_prefix == "A-" and billing.payment_terms_days == 30
+    assert billing.finance_charge_percent == "1.5" and billing.finance_charge_flat_minor == 0
+    assert billing.finance_charge_minimum_minor == 1000 and billing.no_show_fee_minor == 2550
+    assert (billing.deposit_hold_hours, billing.auto_charge, billing.statement_day) == (
+        48,
+        "on_completion",
+        5,
+    )
+    assert billing_from_settings(settings_for(cfg)) == billing
+    assert billing_from_settings({}) == BillingConfig()
+    flat = parse_config(snippet(extra='[billing]\nfinance_charge = "5.00"\n')).billing
+    assert flat.finance_charge_flat_minor == 500 and flat.finance_charge_percent is None
+    assert load_config(DEMO).billing.finance_charges_on
 
 
 def test_the_digest_ignores_comments_and_layout() -> None:
@@ -384,6 +425,54 @@ BROKEN = [
         "at least one",
     ),
     (
+        "misspelt billing key",
+        snippet(extra="[billing]\npayment_term_days = 14\n"),
+        "billing.payment_term_days",
+        "unknown key 'payment_term_days'; did you mean 'payment_terms_days'?",
+    ),
+    (
+        "finance charge percent too high",
+        snippet(extra='[billing]\nfinance_charge = "40%"\n'),
+        "billing.finance_charge",
+        "above 0% up to 25%, got '40%'",
+    ),
+    (
+        "finance charge that is neither a percent nor an amount",
+        snippet(extra='[billing]\nfinance_charge = "lots"\n'),
+        "billing.finance_charge",
+        "must be an amount",
+    ),
+    (
+        "unknown auto charge choice",
+        snippet(extra='[billing]\nauto_charge = "on_complete"\n'),
+        "billing.auto_charge",
+        "unknown choice 'on_complete'; did you mean 'on_completion'?",
+    ),
+    (
+        "statement day past the 28th",
+        snippet(extra="[billing]\nstatement_day = 31\n"),
+        "billing.statement_day",
+        "must be between 1 and 28, got 31",
+    ),
+    (
+        "no-show fee finer than a cent",
+        snippet(extra='[billing]\nno_show_fee = "2.555"\n'),
+        "billing.no_show_fee",
+        "more than 2 decimal places for USD",
+    ),
+    (
+        "zero deposit hold",
+        snippet(extra="[billing]\ndeposit_hold_hours = 0\n"),
+        "billing.deposit_hold_hours",
+        "must be between 1 and 720, got 0",
+    ),
+    (
+        "invoice prefix with spaces",
+        snippet(extra='[billing]\ninvoice_prefix = "MY INV "\n'),
+        "billing.invoice_prefix",
+        "must be up to 12 letters, digits",
+    ),
+    (
         "TOML syntax error",
         snippet(business=BUSINESS.replace('name = "Test Shop"', 'name = "Test Shop')),
         "business.toml",
@@ -585,3 +674,149 @@ def test_workers_applying_the_config_at_once_all_succeed(db: Database) -> None:
             worker.dispose()
     assert _counts(db)["Business"] == 1
     assert _counts(db)["Service"] == len(cfg.services)
+
+
+# ------------------------------------------------------------------- messaging settings
+
+_TEMPLATE_SID = "HX" + "0123456789abcdef" * 2
+
+
+def test_messaging_defaults_apply_when_the_sections_are_left_out() -> None:
+    from bot.config import MessagingConfig
+
+    assert parse_config(snippet()).messaging == MessagingConfig()
+    assert MessagingConfig().max_attempts == 8 and MessagingConfig().waitlist_offer_minutes == 30
+
+
+def test_messaging_waitlist_and_followup_settings_are_read_and_kept_in_settings() -> None:
+    from bot.config import messaging_from_settings
+
+    extra = (
+        "[notifications]\nunconfirmed_alert_hours = 0\nauto_no_show = false\n"
+        "no_show_grace_minutes = 45\n"
+        '[messaging]\nmax_attempts = 3\nwhatsapp_outside_window = "template"\n'
+        f'whatsapp_template = "{_TEMPLATE_SID}"\n'
+        "[waitlist]\noffer_minutes = 15\n"
+        "[followup]\nfeedback_requests = false\nfeedback_delay_minutes = 120\nrebook_nudges = false\n"
+    )
+    cfg = parse_config(snippet(extra=extra))
+    messaging = cfg.messaging
+    assert (messaging.max_attempts, messaging.whatsapp_outside_window) == (3, "template")
+    assert messaging.whatsapp_template == _TEMPLATE_SID
+    assert (messaging.unconfirmed_alert_hours, messaging.auto_no_show) == (0, False)
+    assert messaging.no_show_grace_minutes == 45 and messaging.waitlist_offer_minutes == 15
+    assert not messaging.feedback_requests and not messaging.rebook_nudges
+    assert messaging.feedback_delay_minutes == 120
+    assert messaging_from_settings(settings_for(cfg)) == messaging
+    assert messaging_from_settings({}) == type(messaging)()
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "fragment"),
+    [
+        (
+            '[messaging]\nwhatsapp_outside_window = "template"\n',
+            "messaging.whatsapp_template",
+            'is required when whatsapp_outside_window = "template"',
+        ),
+        (
+            '[messaging]\nwhatsapp_outside_window = "smss"\n',
+            "messaging.whatsapp_outside_window",
+            "unknown choice 'smss'; did you mean 'sms'?",
+        ),
+        (
+            '[messaging]\nwhatsapp_template = "abc"\n',
+            "messaging.whatsapp_template",
+            "must be a Twilio Content SID",
+        ),
+        ("[messaging]\nmax_attempts = 0\n", "messaging.max_attempts", "between 1 and 50"),
+        (
+            "[waitlist]\noffer_minute = 10\n",
+            "waitlist.offer_minute",
+            "did you mean 'offer_minutes'?",
+        ),
+        ('[followup]\nrebook_nudges = "yes"\n', "followup.rebook_nudges", "must be true or false"),
+        (
+            "[notifications]\nunconfirmed_alert_hours = 200\n",
+            "notifications.unconfirmed_alert_hours",
+            "between 0 and 168",
+        ),
+    ],
+)
+def test_a_broken_messaging_setting_names_the_field(extra: str, field: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(snippet(extra=extra))
+    assert caught.value.field == field
+    assert fragment in caught.value.problem
+
+
+def test_the_demo_and_the_template_document_the_messaging_sections() -> None:
+    for text in (DEMO.read_text(), TEMPLATE_PATH.read_text()):
+        for section in ("[messaging]", "[waitlist]", "[followup]", "unconfirmed_alert_hours"):
+            assert section in text
+    assert load_config(DEMO).messaging.max_attempts == 8
+
+
+# ----------------------------------------------------------------------------- branding
+
+
+def test_the_demo_business_shows_its_svg_logo_in_its_own_colours() -> None:
+    branding = load_config(DEMO).branding
+    assert branding.logo == str(ROOT / "webhooks" / "static" / "demo-logo.svg")
+    assert Path(branding.logo).read_text().startswith("<svg")
+    assert (branding.colour, branding.accent, branding.logo_is_url) == ("#2f5d50", "#c8963e", False)
+
+
+def test_branding_defaults_when_the_section_is_left_out() -> None:
+    assert parse_config(snippet()).branding == BrandingConfig()
+    assert BrandingConfig().colour == "#2f5d50" and BrandingConfig().logo is None
+    assert branding_from_settings({}) == BrandingConfig()
+
+
+def test_a_logo_is_read_relative_to_the_config_file_and_kept_in_settings(tmp_path: Path) -> None:
+    (tmp_path / "art").mkdir()
+    (tmp_path / "art" / "logo.png").write_bytes(b"\x89PNG\r\n")
+    config = tmp_path / "business.toml"
+    config.write_text(snippet(extra='[branding]\nlogo = "art/logo.png"\ncolour = "#1F4E79"\n'))
+    cfg = load_config(config)
+    assert cfg.branding.logo == str((tmp_path / "art" / "logo.png").resolve())
+    assert cfg.branding.colour == "#1f4e79" and cfg.branding.accent is None
+    assert branding_from_settings(settings_for(cfg)) == cfg.branding
+
+
+def test_a_logo_url_and_short_hex_colours_are_accepted() -> None:
+    extra = (
+        '[branding]\nlogo = "https://cdn.example.com/logo.svg"\ncolour = "#036"\naccent = "#FC0"\n'
+    )
+    branding = parse_config(snippet(extra=extra)).branding
+    assert branding.logo == "https://cdn.example.com/logo.svg" and branding.logo_is_url
+    assert (branding.colour, branding.accent) == ("#003366", "#ffcc00")
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "fragment"),
+    [
+        ('colour = "green"', "branding.colour", 'must be a hex colour like "#2f5d50"'),
+        ('colour = "#f0b429"', "branding.colour", "too light for white text (1.9:1"),
+        ('accent = "#12345"', "branding.accent", "must be a hex colour"),
+        ('logo = "/nowhere/logo.svg"', "branding.logo", "file not found"),
+        ('logo = "business.toml"', "branding.logo", "must be an image"),
+        ('color = "#2f5d50"', "branding.color", "did you mean 'colour'?"),
+    ],
+)
+def test_a_broken_branding_setting_names_the_field(extra: str, field: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(snippet(extra=f"[branding]\n{extra}\n"), base=ROOT)
+    assert caught.value.field == field
+    assert fragment in caught.value.problem
+
+
+def test_contrast_ratios_follow_wcag() -> None:
+    assert round(contrast_ratio("#000000", "#ffffff"), 1) == 21.0
+    assert contrast_ratio("#2f5d50", "#ffffff") >= 4.5
+    assert contrast_ratio("#777777", "#777777") == 1.0
+
+
+def test_the_demo_and_the_template_document_the_branding_section() -> None:
+    for text in (DEMO.read_text(), TEMPLATE_PATH.read_text()):
+        assert "[branding]" in text and "colour" in text and "logo" in text

@@ -361,3 +361,31 @@ def test_a_time_of_day_across_several_days_is_kept_on_every_day(chat):
     assert len(starts) >= 3
     assert all(" PM" in label and int(label.split(", ")[2].split(":")[0]) >= 5 for label in starts)
     assert len({label.split(", ")[1] for label in starts}) >= 2  # spread over days
+
+
+def test_when_nothing_fits_the_customer_can_join_the_waitlist_and_gets_the_freed_slot(salon):
+    early = Chat(salon, NOW, sender="early-bird-2")
+    early.say("haircut with sam tomorrow at 3, I'm Ed")
+    early.say("yes")
+    early.say("no")
+    waiting = Chat(salon, NOW, sender="waiting-0001")
+    for hour in ("9", "10", "11", "1", "2", "4"):
+        other = Chat(salon, NOW, sender=f"filler-{hour}-0001")
+        other.say(f"haircut with sam tomorrow at {hour}, I'm Fil")
+        other.say("yes")
+    waiting.say("haircut with sam tomorrow afternoon, I'm Wendy")
+    waiting.expect("Nothing's free", "Waitlist for")
+    waiting.press("Waitlist")
+    waiting.expect("on the waitlist")
+    early.say("cancel my appointment")
+    early.say("yes")
+    early.expect("Cancelled")
+    with salon.read() as session:
+        offer = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.address == "waiting-0001", OutboxMessage.purpose == "waitlist_offer"
+            )
+        ).one()
+    assert "3:00" in offer.body["text"] or "15:00" in offer.body["text"]
+    waiting.say("yes")
+    waiting.expect("You're booked")

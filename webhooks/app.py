@@ -36,8 +36,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["slotbot.db"] = db
     app.extensions["slotbot.config"] = business
 
-    from webhooks import health, webchat
+    from webhooks import health, payments, webchat
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webchat.bp)
+    app.register_blueprint(payments.bp)
     return app

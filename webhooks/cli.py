@@ -160,7 +160,7 @@ def slots(
             if limit
             else open_slots(session, query, now=now)
         )
-        names = dict(session.execute(select(Staff.id, Staff.name)).tuples().all())
+        names = dict(session.execute(select(Staff.id, Staff.name)).all())
         if not result:
             click.echo(f"no open slots for {found.name} {when_text}")
         for slot in result:

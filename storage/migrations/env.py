@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import storage.billing  # noqa: F401
 import storage.messaging  # noqa: F401  (registers its tables on Base.metadata)
 from storage.db import make_engine
 from storage.models import Base

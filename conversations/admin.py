@@ -1,0 +1,841 @@
+"""The owner and staff chat: run the business from a conversation.
+
+Owners and staff are recognised by the channel identities business.toml lists for them
+(`owners`, each staff member's `identities`); everyone else gets the customer experience
+and never sees admin data. Commands work as slash commands and in plain words
+("/today", "who's in tomorrow?", "block friday 2-5pm", "mark INV-0012 paid 50 cash").
+Destructive or bulk actions ask for confirmation first; an ambiguous name asks back; long
+answers stop at a screenful with "more". Every action is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.agenda import (
+    appointments_between,
+    block_time,
+    counts_between,
+    find_customers,
+    identities_of,
+    job_time,
+    upcoming_for,
+)
+from bot.booking import Booked, Changed, book, cancel, reschedule, set_status
+from bot.broadcast import audience, send_promotion
+from bot.messages import Option
+from bot.notify import tell_customer
+from conversations.turn import Turn
+from conversations.understand import (
+    extract_phone,
+    find_services,
+    find_staff,
+    normalise,
+    pick_option,
+    to_named,
+    yes_no,
+)
+from conversations.when import parse_when
+from storage.messaging import Feedback
+from storage.models import (
+    COMPLETED,
+    IN_PROGRESS,
+    NO_SHOW,
+    AdminAudit,
+    Appointment,
+    Customer,
+    Staff,
+)
+
+OWNER = "owner"
+STAFF = "staff"
+CUSTOMER = "customer"
+SCREEN = 12  # lines per answer before "more"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is talking to the admin chat."""
+
+    role: str
+    identity: str
+    staff_key: str | None = None
+
+    @property
+    def tag(self) -> str:
+        """The actor string the booking service and notifications understand."""
+        return f"{self.role}:{self.identity}"
+
+
+def actor_of(turn: Turn) -> Actor:
+    """The role of the sender, from the identities business.toml lists."""
+    identity = turn.inbound.identity
+    settings = turn.business.settings
+    if identity in settings.get("owners", []):
+        return Actor(OWNER, identity)
+    for key, identities in (settings.get("staff_identities") or {}).items():
+        if identity in identities:
+            return Actor(STAFF, identity, key)
+    return Actor(CUSTOMER, identity)
+
+
+def audit(turn: Turn, actor: Actor, action: str, **detail: Any) -> None:
+    """Record an admin action."""
+    turn.session.add(
+        AdminAudit(
+            actor=actor.identity,
+            role=actor.role,
+            channel=turn.inbound.channel,
+            action=action,
+            detail={k: v for k, v in detail.items() if v is not None},
+            at=turn.now,
+        )
+    )
+
+
+# --- answering ----------------------------------------------------------------------------
+
+
+def answer(turn: Turn, lines: list[str], options: list[Option] | None = None) -> None:
+    """Say `lines`, at most a screenful; the rest waits for "more"."""
+    shown, rest = lines[:SCREEN], lines[SCREEN:]
+    opts = list(options or [])
+    if rest:
+        turn.go("admin", "more", more=rest)
+        shown.append(f"… {len(rest)} more")
+        opts.append(Option("more", "More"))
+    else:
+        turn.go("admin", "idle")
+    turn.say("\n".join(shown), opts)
+
+
+def _more(turn: Turn, actor: Actor) -> None:
+    rest = turn.data.get("more") or []
+    if not rest:
+        turn.say("That's everything.")
+        return
+    answer(turn, rest)
+
+
+def confirm(turn: Turn, question: str, action: str, **pending: Any) -> None:
+    turn.go("admin", "confirm", pending={"action": action, **pending})
+    turn.say(question, [Option("yes", "Yes"), Option("no", "No")])
+
+
+def _choose(turn: Turn, question: str, action: str, choices: list[Option], **pending: Any) -> None:
+    turn.go(
+        "admin", "choose", pending={"action": action, **pending}, choices=[o.id for o in choices]
+    )
+    turn.say(question, choices)
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _clock(turn: Turn, moment: datetime) -> str:
+    return turn.when(moment).split(", ")[-1]
+
+
+def _line(turn: Turn, a: Appointment, *, with_staff: bool = True, with_day: bool = False) -> str:
+    when = turn.when(a.starts_at) if with_day else _clock(turn, a.starts_at)
+    who = a.customer.name or a.customer.phone or "?"
+    staff = f"{a.staff.name.split()[0]}: " if with_staff else ""
+    status = "" if a.status == "booked" else f" ({a.status.replace('_', ' ')})"
+    return f"{staff}{when} {a.service.name} · {who}{status} #{a.id}"
+
+
+def _local_day_bounds(turn: Turn, day_offset: int, days: int = 1) -> tuple[datetime, datetime]:
+    zone = turn.business.zone
+    today = turn.now.astimezone(zone).date() + timedelta(days=day_offset)
+    start = datetime.combine(today, time(0), tzinfo=zone)
+    return start, datetime.combine(today + timedelta(days=days), time(0), tzinfo=zone)
+
+
+def _period(turn: Turn, text: str) -> tuple[datetime, datetime, str]:
+    """A reporting window from words: today, tomorrow, this week, a date, ..."""
+    if "tomorrow" in text:
+        start, end = _local_day_bounds(turn, 1)
+        return start, end, turn.day(start)
+    if "week" in text:
+        today = turn.now.astimezone(turn.business.zone).date()
+        start, end = _local_day_bounds(turn, -today.weekday(), 7)
+        return start, end, f"week of {turn.day(start)}"
+    if "month" in text:
+        local = turn.now.astimezone(turn.business.zone)
+        start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=turn.business.zone)
+        nxt = (start + timedelta(days=32)).replace(day=1)
+        return start, nxt, f"{start:%B %Y}"
+    when = parse_when(text, turn.now.astimezone(turn.business.zone))
+    if when is not None and "today" not in text:
+        start = datetime.combine(when.start.date(), time(0), tzinfo=turn.business.zone)
+        end = datetime.combine(when.end.date(), time(0), tzinfo=turn.business.zone)
+        end = max(end, start + timedelta(days=1))
+        return start, end, when.label
+    start, end = _local_day_bounds(turn, 0)
+    return start, end, f"today, {turn.day(start)}"
+
+
+# --- owner commands -----------------------------------------------------------------------
+
+
+def agenda(turn: Turn, actor: Actor, text: str) -> None:
+    """Appointments for a day or week, grouped by staff (a staff member sees only theirs)."""
+    start, end, label = _period(turn, text)
+    staff_id = _staff_id(turn, actor.staff_key) if actor.role == STAFF else None
+    items = appointments_between(turn.session, start, end, staff_id=staff_id)
+    multi_day = end - start > timedelta(days=1)
+    if not items:
+        answer(turn, [f"Nothing booked for {label}."])
+        return
+    lines = [f"{_cap(label)}: {len(items)} appointment{'s' * (len(items) != 1)}"]
+    for member in sorted({a.staff.name for a in items}):
+        if staff_id is None:
+            lines.append(f"{member.split()[0]}:")
+        lines += [
+            "  " + _line(turn, a, with_staff=False, with_day=multi_day)
+            for a in items
+            if a.staff.name == member
+        ]
+    answer(turn, lines)
+
+
+def _staff_id(turn: Turn, key: str | None) -> int | None:
+    if key is None:
+        return None
+    return turn.session.scalar(select(Staff.id).where(Staff.key == key))
+
+
+def strip_command(text: str, *words: str) -> str:
+    pattern = r"^\s*/?(?:" + "|".join(words) + r")\b[\s:,]*"
+    return re.sub(pattern, "", text, count=1, flags=re.IGNORECASE).strip()
+
+
+def block(turn: Turn, actor: Actor, text: str, whole_day: bool = False) -> None:
+    """Block time for everyone or one staff member ("block sam friday 2-5pm")."""
+    rest = strip_command(text, "block", "close", "block off", "close on")
+    when = parse_when(rest, turn.now.astimezone(turn.business.zone))
+    if when is None:
+        turn.say('When? For example "block friday 2-5pm" or "close dec 24".')
+        return
+    staff = find_staff(rest, [to_named(s) for s in _staff(turn)])
+    staff_key = staff.item.key if staff.item else None
+    start, end = when.start, when.end
+    if whole_day or when.end - when.start >= timedelta(hours=23) or when.exact:
+        day = when.start.astimezone(turn.business.zone).date()
+        start = datetime.combine(day, time(0), tzinfo=turn.business.zone)
+        end = start + timedelta(days=1) if whole_day or not when.exact else end
+    if when.exact and not whole_day:
+        turn.say('Give me a span, like "friday 2-5pm", or "close friday" for the whole day.')
+        return
+    who = staff.item.name.split()[0] if staff.item else "everyone"
+    span = (
+        f"{turn.when(start)} to {_clock(turn, end)}"
+        if end - start < timedelta(days=1)
+        else turn.day(start)
+    )
+    confirm(
+        turn,
+        f"Block {span} for {who}? Existing appointments stay; I'll list any that clash.",
+        "block",
+        start=start.isoformat(),
+        end=end.isoformat(),
+        staff=staff_key,
+        reason=rest[:100],
+    )
+
+
+def _do_block(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
+    start, end = datetime.fromisoformat(pending["start"]), datetime.fromisoformat(pending["end"])
+    staff_id = _staff_id(turn, pending.get("staff"))
+    _, clashes = block_time(
+        turn.session, start=start, end=end, staff_id=staff_id, reason=pending.get("reason", "")
+    )
+    audit(
+        turn, actor, "block", start=pending["start"], end=pending["end"], staff=pending.get("staff")
+    )
+    lines = ["Blocked. Nobody can book that time now."]
+    if clashes:
+        lines.append(f"{len(clashes)} appointment(s) already inside it:")
+        lines += ["  " + _line(turn, a, with_day=True) for a in clashes]
+        lines.append('Say "move #ID to …" or "cancel #ID" to deal with them.')
+    answer(turn, lines)
+
+
+def _staff(turn: Turn) -> list[Staff]:
+    return list(turn.session.scalars(select(Staff).where(Staff.active.is_(True))))
+
+
+def _appointment_ref(turn: Turn, text: str) -> Appointment | None:
+    match = re.search(r"#\s*(\d+)", text)
+    if match is None:
+        return None
+    return turn.session.get(Appointment, int(match.group(1)))
+
+
+def _target_appointment(
+    turn: Turn, actor: Actor, text: str, action: str, words: tuple[str, ...], **pending: Any
+) -> Appointment | None:
+    """The appointment meant by "#12" or a customer's name; asks back when ambiguous."""
+    direct = _appointment_ref(turn, text)
+    if direct is not None:
+        return direct
+    name = strip_command(text, *words)
+    name = re.sub(r"'s\b.*$|\b(appointment|booking|to|at|on)\b.*$", "", name, flags=re.I).strip()
+    if not name:
+        turn.say('Whose? Say a name, or an appointment number like "#12".')
+        return None
+    candidates = find_customers(turn.session, name)
+    appointments = [
+        a
+        for c in candidates
+        for a in upcoming_for(turn.session, c.id, turn.now - timedelta(hours=12))
+    ]
+    if not appointments:
+        turn.say(f"No upcoming appointment for {name!r}.")
+        return None
+    if len(appointments) == 1:
+        return appointments[0]
+    _choose(
+        turn,
+        "Which one?",
+        action,
+        [Option(f"appt:{a.id}", _line(turn, a, with_day=True)) for a in appointments[:8]],
+        text=text,
+        **pending,
+    )
+    return None
+
+
+def cancel_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | None = None) -> None:
+    """Cancel any appointment (the customer is told)."""
+    appointment = appointment or _target_appointment(turn, actor, text, "cancel", ("cancel",))
+    if appointment is None:
+        return
+    confirm(
+        turn,
+        f"Cancel {_line(turn, appointment, with_day=True)}? The customer will be told.",
+        "cancel",
+        appointment=appointment.id,
+    )
+
+
+def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
+    outcome = cancel(
+        turn.session,
+        pending["appointment"],
+        now=turn.now,
+        reason="cancelled by the business",
+        actor=actor.tag,
+        enforce_cutoff=False,
+    )
+    if isinstance(outcome, Changed):
+        audit(turn, actor, "cancel", appointment=pending["appointment"])
+        answer(turn, [f"Cancelled #{pending['appointment']}; the customer has been told."])
+    else:
+        answer(turn, [outcome.message])
+
+
+def move_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | None = None) -> None:
+    """Move any appointment to a new time ("move #12 to friday at 4")."""
+    appointment = appointment or _target_appointment(
+        turn, actor, text, "move", ("move", "reschedule")
+    )
+    if appointment is None:
+        return
+    target = re.split(r"\bto\b", text, maxsplit=1)
+    when = parse_when(
+        target[1] if len(target) > 1 else text, turn.now.astimezone(turn.business.zone)
+    )
+    if when is None or not when.exact:
+        turn.say(f'To when? For example "move #{appointment.id} to friday at 4".')
+        return
+    confirm(
+        turn,
+        f"Move {_line(turn, appointment, with_day=True)} to {turn.when(when.start)}? "
+        "The customer will be told.",
+        "move",
+        appointment=appointment.id,
+        start=when.start.isoformat(),
+    )
+
+
+def _do_move(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
+    outcome = reschedule(
+        turn.session,
+        pending["appointment"],
+        new_start=datetime.fromisoformat(pending["start"]),
+        now=turn.now,
+        actor=actor.tag,
+        enforce_rules=False,
+    )
+    if isinstance(outcome, Booked):
+        audit(turn, actor, "move", appointment=pending["appointment"], start=pending["start"])
+        answer(turn, [f"Moved: {_line(turn, outcome.appointment, with_day=True)}."])
+    else:
+        answer(turn, [outcome.message])
+
+
+def book_for(turn: Turn, actor: Actor, text: str) -> None:
+    """Book for a customer by phone ("book Jane Doe 2125550123 haircut with sam fri at 3")."""
+    rest = strip_command(text, "book")
+    services = [to_named(s) for s in turn.services()]
+    service = find_services(rest, services)
+    when = parse_when(rest, turn.now.astimezone(turn.business.zone))
+    if service.item is None or when is None or not when.exact:
+        turn.say(
+            'Tell me who, what and when, e.g. "book Jane Doe 2125550123 haircut with Sam '
+            'friday at 3".'
+        )
+        return
+    phone = extract_phone(rest)
+    staff = find_staff(rest, [to_named(s) for s in _staff(turn)])
+    name = re.split(r"[,\d+]|\bfor\b", rest, maxsplit=1)[0].strip() or None
+    customer = _customer_for(turn, name, phone)
+    label = customer.name if customer else name or phone or "a walk-in"
+    confirm(
+        turn,
+        f"Book {service.item.name}"
+        + (f" with {staff.item.name.split()[0]}" if staff.item else "")
+        + f" for {label}, {turn.when(when.start)}?",
+        "book",
+        service=service.item.key,
+        staff=staff.item.key if staff.item else None,
+        start=when.start.isoformat(),
+        customer=customer.id if customer else None,
+        name=name,
+        phone=phone,
+    )
+
+
+def _customer_for(turn: Turn, name: str | None, phone: str | None) -> Customer | None:
+    if phone:
+        found = turn.session.scalar(select(Customer).where(Customer.phone == phone))
+        if found is not None:
+            return found
+    if name and not phone:
+        matches = find_customers(turn.session, name)
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
+    customer_id = pending.get("customer")
+    if customer_id is None:
+        customer = Customer(
+            name=pending.get("name"), phone=pending.get("phone"), created_at=turn.now, notes=""
+        )
+        turn.session.add(customer)
+        turn.session.flush()
+        customer_id = customer.id
+    service_id = next(s.id for s in turn.services() if s.key == pending["service"])
+    outcome = book(
+        turn.session,
+        customer_id=customer_id,
+        service_id=service_id,
+        start=datetime.fromisoformat(pending["start"]),
+        staff_id=_staff_id(turn, pending.get("staff")),
+        now=turn.now,
+        actor=actor.tag,
+        enforce_rules=False,
+    )
+    if isinstance(outcome, Booked):
+        audit(turn, actor, "book", appointment=outcome.appointment.id, customer=customer_id)
+        answer(turn, [f"Booked: {_line(turn, outcome.appointment, with_day=True)}."])
+    else:
+        answer(turn, [f"Couldn't book it: {outcome.message}"])
+
+
+def set_state(turn: Turn, actor: Actor, text: str, status: str) -> None:
+    """Complete or mark no-show ("done #12", "jane didn't show")."""
+    words = ("complete", "completed", "done", "finish", "no show", "noshow", "no-show", "mark")
+    appointment = _target_appointment(turn, actor, text, status, words)
+    if appointment is None:
+        return
+    if status == NO_SHOW:
+        confirm(
+            turn,
+            f"Mark {_line(turn, appointment, with_day=True)} as a no-show?",
+            NO_SHOW,
+            appointment=appointment.id,
+        )
+        return
+    _do_status(turn, actor, {"appointment": appointment.id, "status": status})
+
+
+def _do_status(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
+    status = pending.get("status") or pending["action"]
+    outcome = set_status(
+        turn.session, pending["appointment"], status, now=turn.now, actor=actor.tag
+    )
+    if not isinstance(outcome, Changed):
+        answer(turn, [outcome.message])
+        return
+    audit(turn, actor, status, appointment=pending["appointment"])
+    lines = [f"#{pending['appointment']} is now {status.replace('_', ' ')}."]
+    timing = job_time(turn.session, pending["appointment"]) if status == COMPLETED else None
+    if timing is not None:
+        lines.append(f"Time on the job: {timing.minutes} min.")
+    answer(turn, lines)
+
+
+def lookup(turn: Turn, actor: Actor, text: str) -> None:
+    """A customer's card: contact, notes, upcoming, history."""
+    name = strip_command(text, "customer", "find", "lookup", "look up", "who is")
+    matches = find_customers(turn.session, name)
+    if not matches:
+        answer(turn, [f"No customer matches {name!r}."])
+        return
+    if len(matches) > 1 and turn.inbound.option_id is None:
+        _choose(
+            turn,
+            f"{len(matches)} customers match. Which one?",
+            "lookup",
+            [Option(f"cust:{c.id}", f"{c.name} {c.phone or ''}".strip()) for c in matches],
+        )
+        return
+    answer(turn, _customer_card(turn, matches[0]))
+
+
+def _customer_card(turn: Turn, customer: Customer) -> list[str]:
+    lines = [f"{customer.name or 'No name'} (#{customer.id})"]
+    if customer.phone:
+        lines.append(f"Phone: {customer.phone}")
+    if customer.email:
+        lines.append(f"Email: {customer.email}")
+    if customer.address:
+        lines.append(f"Address: {customer.address}")
+    if customer.notes:
+        lines.append(f"Notes: {customer.notes}")
+    channels = sorted(
+        {
+            i.channel + (" (opted out)" if i.opted_out_at else "")
+            for i in identities_of(turn.session, customer.id)
+        }
+    )
+    if channels:
+        lines.append("Chats on: " + ", ".join(channels))
+    for extra in CARD_EXTRAS:
+        lines += extra(turn, customer)
+    upcoming = upcoming_for(turn.session, customer.id, turn.now)
+    lines += ["Upcoming: " + _line(turn, a, with_day=True) for a in upcoming[:3]]
+    past = turn.session.execute(
+        select(Appointment.status, func.count())
+        .where(Appointment.customer_id == customer.id, Appointment.starts_at < turn.now)
+        .group_by(Appointment.status)
+    ).all()
+    if past:
+        lines.append("History: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in past))
+    return lines
+
+
+# Lines other modules add to a customer card (balance, saved card): (turn, customer) → lines.
+CARD_EXTRAS: list[Callable[[Turn, Customer], list[str]]] = []
+
+
+def broadcast(turn: Turn, actor: Actor, text: str) -> None:
+    """Preview a promotion to opted-in customers, with counts, before sending."""
+    body = strip_command(
+        text, "broadcast", "promote", "promotion", "send a promotion", "send promotion"
+    )
+    if not body:
+        turn.say('What should it say? e.g. "/broadcast 20% off colour this week!"')
+        return
+    reach = audience(turn.session)
+    confirm(
+        turn,
+        f'Preview:\n"{body}"\nReply STOP to opt out.\n\n'
+        f"Goes to {len(reach.recipients)} customers who opted in "
+        f"({reach.opted_out} opted out and {reach.not_opted_in} not opted in are skipped). Send it?",
+        "broadcast",
+        body=body,
+    )
+
+
+def _do_broadcast(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
+    sent = send_promotion(turn.session, pending["body"], now=turn.now)
+    audit(turn, actor, "broadcast", count=sent, body=pending["body"][:200])
+    answer(turn, [f"Queued to {sent} customers. Quiet hours are respected."])
+
+
+def stats(turn: Turn, actor: Actor, text: str) -> None:
+    """Numbers for a period: bookings, completions, no-show rate, feedback (and money)."""
+    start, end, label = _period(
+        turn, text if re.search(r"today|week|month|tomorrow|\d", text) else "month"
+    )
+    counts = counts_between(turn.session, start, end)
+    feedback = turn.session.execute(
+        select(func.avg(Feedback.score), func.count(Feedback.id)).where(
+            Feedback.created_at >= start, Feedback.created_at < end
+        )
+    ).one()
+    lines = [
+        f"{_cap(label)}:",
+        f"Bookings: {counts.booked} ({counts.completed} completed, {counts.cancelled} cancelled)",
+        f"No-shows: {counts.no_shows} ({counts.no_show_rate:.0%})",
+    ]
+    if feedback[1]:
+        lines.append(f"Feedback: {float(feedback[0]):.1f}/5 from {feedback[1]}")
+    for extra in STATS_EXTRAS:
+        lines += extra(turn, start, end)
+    answer(turn, lines)
+
+
+# Lines other modules add to stats (revenue, collected, outstanding): (turn, start, end).
+STATS_EXTRAS: list[Callable[[Turn, datetime, datetime], list[str]]] = []
+
+
+def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
+    """What an owner or staff member can say."""
+    if actor.role == STAFF:
+        lines = [
+            "Staff commands:",
+            "today / tomorrow: your schedule",
+            "on my way: tell your next customer",
+            "arrived: start the job",
+            "charge 15 parts: add to the job",
+            "(send a photo): added to the job",
+            "done: finish, invoice, send the pay link",
+        ]
+    else:
+        lines = [
+            "Owner commands (slash or plain words):",
+            "today / tomorrow / week: the agenda",
+            "who owes: accounts receivable",
+            "mark INV-0012 paid 50 cash",
+            "link INV-0012: resend the pay link",
+            "add 15 parts to INV-0012",
+            "book Jane 2125550123 haircut with Sam fri at 3",
+            "move #12 to friday at 4 / cancel #12",
+            "done #12 / no show #12",
+            "block friday 2-5pm / close dec 24",
+            "customer jane: contact, notes, history",
+            "statement jane",
+            "broadcast <text>: promotion to opted-in",
+            "stats / stats week",
+        ]
+    answer(turn, lines)
+
+
+# --- staff commands -----------------------------------------------------------------------
+
+
+def current_job(turn: Turn, actor: Actor, statuses: tuple[str, ...]) -> Appointment | None:
+    """The staff member's job now: the one in progress, else the next one today."""
+    staff_id = _staff_id(turn, actor.staff_key)
+    start, end = _local_day_bounds(turn, 0)
+    today = appointments_between(turn.session, start, end, staff_id=staff_id)
+    live = [a for a in today if a.status in statuses]
+    in_progress = [a for a in live if a.status == IN_PROGRESS]
+    if in_progress:
+        return in_progress[0]
+    ahead = [a for a in live if a.ends_at > turn.now]
+    return ahead[0] if ahead else None
+
+
+def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
+    """Tell the next customer their staff member is on the way."""
+    job = current_job(turn, actor, ("booked", "confirmed"))
+    if job is None:
+        answer(turn, ["No more appointments today."])
+        return
+    from bot.messages import Reply
+
+    name = job.staff.name.split()[0]
+    tell_customer(
+        turn.session,
+        job.customer_id,
+        Reply(
+            f"{name} from {turn.business.name} is on the way for your {job.service.name.lower()} at {_clock(turn, job.starts_at)}."
+        ),
+        purpose="en_route",
+        now=turn.now,
+        ref_id=job.id,
+        dedupe_key=f"en-route:{job.id}",
+    )
+    audit(turn, actor, "en_route", appointment=job.id)
+    answer(turn, [f"Told {job.customer.name or 'the customer'} you're on the way (#{job.id})."])
+
+
+def arrived(turn: Turn, actor: Actor, text: str) -> None:
+    """Start the job: in progress, the clock starts."""
+    job = current_job(turn, actor, ("booked", "confirmed"))
+    if job is None:
+        answer(turn, ["No appointment to start."])
+        return
+    _do_status(turn, actor, {"appointment": job.id, "status": IN_PROGRESS})
+
+
+def done(turn: Turn, actor: Actor, text: str) -> None:
+    """Finish the current job (invoice and pay link follow from completion)."""
+    job = current_job(turn, actor, ("in_progress", "booked", "confirmed"))
+    if job is None:
+        answer(turn, ["No job to finish."])
+        return
+    _do_status(turn, actor, {"appointment": job.id, "status": COMPLETED})
+
+
+def photo(turn: Turn, actor: Actor, text: str) -> None:
+    """Keep a photo on the current job."""
+    job = current_job(turn, actor, ("in_progress", "booked", "confirmed"))
+    urls = [a.url for a in turn.inbound.attachments if a.url]
+    if job is None or not urls:
+        answer(turn, ["Send the photo while a job is under way."])
+        return
+    job.notes = (job.notes + "\n" if job.notes else "") + "\n".join(f"Photo: {u}" for u in urls)
+    audit(turn, actor, "photo", appointment=job.id, urls=urls)
+    answer(turn, [f"Photo added to #{job.id}."])
+
+
+# --- routing ------------------------------------------------------------------------------
+
+Handler = Callable[[Turn, Actor, str], None]
+OWNER_ONLY, EVERYONE = (OWNER,), (OWNER, STAFF)
+# (pattern on the normalised text, roles, handler), first match wins.
+COMMANDS: list[tuple[re.Pattern[str], tuple[str, ...], Handler]] = [
+    (re.compile(r"^/?(help|commands|menu)\b|what can i (say|do)"), EVERYONE, admin_help),
+    (re.compile(r"^/?more\b"), EVERYONE, _more),
+    (re.compile(r"^/?(omw|on my way|enroute|en route|heading)"), (STAFF,), on_my_way),
+    (re.compile(r"^/?(arrived|here|i'm here|im here|start(ed)? job)\b"), (STAFF,), arrived),
+    (re.compile(r"^/?(done|finished|complete|completed|finish)\s*$"), (STAFF,), done),
+    (re.compile(r"^/?(block|block off)\b"), OWNER_ONLY, block),
+    (re.compile(r"^/?(close|close on)\b"), OWNER_ONLY, lambda t, a, x: block(t, a, x, True)),
+    (re.compile(r"^/?(cancel)\b"), OWNER_ONLY, cancel_any),
+    (re.compile(r"^/?(move|reschedule)\b"), OWNER_ONLY, move_any),
+    (re.compile(r"^/?(book)\b"), OWNER_ONLY, book_for),
+    (
+        re.compile(r"^/?(no ?-?show|noshow)\b|didn't show|didnt show|no show"),
+        OWNER_ONLY,
+        lambda t, a, x: set_state(t, a, x, NO_SHOW),
+    ),
+    (
+        re.compile(r"^/?(done|complete|completed|finish)\b"),
+        OWNER_ONLY,
+        lambda t, a, x: set_state(t, a, x, COMPLETED),
+    ),
+    (re.compile(r"^/?(customer|find|lookup|look up|who is)\b"), OWNER_ONLY, lookup),
+    (
+        re.compile(r"^/?(broadcast|promote|promotion|send a promotion|send promotion)\b"),
+        OWNER_ONLY,
+        broadcast,
+    ),
+    (re.compile(r"^/?(stats|numbers|report)\b|how did we do|how are we doing"), OWNER_ONLY, stats),
+    # Loose phrases last: "/broadcast … this week" is a broadcast, not an agenda.
+    (
+        re.compile(
+            r"^/?(today|tomorrow|week|agenda|schedule)\b"
+            r"|what's on|whats on|who's in|whos in|my schedule|this week"
+        ),
+        EVERYONE,
+        agenda,
+    ),
+]
+
+# Confirmed and chosen actions: pending["action"] → what to do now.
+ACTIONS: dict[str, Callable[[Turn, Actor, dict[str, Any]], None]] = {
+    "block": _do_block,
+    "cancel": _do_cancel,
+    "move": _do_move,
+    "book": _do_book,
+    "broadcast": _do_broadcast,
+    NO_SHOW: _do_status,
+}
+CHOSEN: dict[
+    str, Callable[[Turn, Actor, Appointment | None, Customer | None, dict[str, Any]], None]
+] = {}
+
+
+def register(pattern: str, roles: tuple[str, ...], handler: Handler, *, first: bool = True) -> None:
+    """Add a command (billing and other modules extend the chat this way)."""
+    entry = (re.compile(pattern), roles, handler)
+    if first:
+        COMMANDS.insert(2, entry)
+    else:
+        COMMANDS.append(entry)
+
+
+def dispatch(turn: Turn, actor: Actor) -> None:
+    """Handle a message from an owner or staff member."""
+    turn.conversation.role = actor.role
+    text = turn.inbound.text or ""
+    option = turn.inbound.option_id
+    step = turn.conversation.step if turn.conversation.flow == "admin" else "idle"
+    if step == "confirm" and _answer_confirm(turn, actor, text, option):
+        return
+    if step == "choose" and _answer_choice(turn, actor, text, option):
+        return
+    if option == "more":
+        _more(turn, actor)
+        return
+    if turn.inbound.attachments and actor.role == STAFF:
+        photo(turn, actor, text)
+        return
+    lowered = normalise(text)
+    for pattern, roles, handler in COMMANDS:
+        if actor.role in roles and pattern.search(lowered):
+            handler(turn, actor, text)
+            return
+    turn.go("admin", "idle")
+    turn.say("Sorry, I didn't get that. Say help for the commands.")
+
+
+def _answer_confirm(turn: Turn, actor: Actor, text: str, option: str | None) -> bool:
+    answer_ = True if option == "yes" else False if option == "no" else yes_no(text)
+    if answer_ is None:
+        turn.go("admin", "idle")
+        return False  # a new command instead of an answer: the pending action lapses
+    pending = dict(turn.data.get("pending") or {})
+    turn.go("admin", "idle")
+    if answer_ is False:
+        turn.say("OK, nothing changed.")
+        return True
+    ACTIONS[pending["action"]](turn, actor, pending)
+    return True
+
+
+def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> bool:
+    choices = turn.data.get("choices") or []
+    pending = dict(turn.data.get("pending") or {})
+    offered = [o for o in turn.data.get("choices", [])]
+    from conversations.understand import Offered
+
+    picked = pick_option(text, [Offered(id=c, label=c) for c in offered], option_id=option)
+    if picked is None or picked.id not in choices:
+        turn.go("admin", "idle")
+        return False
+    turn.go("admin", "idle")
+    kind, _, raw = picked.id.partition(":")
+    if kind == "cust":
+        customer = turn.session.get(Customer, int(raw))
+        if customer is not None:
+            answer(turn, _customer_card(turn, customer))
+        return True
+    appointment = turn.session.get(Appointment, int(raw))
+    action = pending["action"]
+    if action == "cancel":
+        cancel_any(turn, actor, "", appointment)
+    elif action == "move":
+        move_any(turn, actor, pending.get("text", ""), appointment)
+    elif action in (NO_SHOW, COMPLETED) and appointment is not None:
+        if action == NO_SHOW:
+            confirm(
+                turn,
+                f"Mark {_line(turn, appointment, with_day=True)} as a no-show?",
+                NO_SHOW,
+                appointment=appointment.id,
+            )
+        else:
+            _do_status(turn, actor, {"appointment": appointment.id, "status": COMPLETED})
+    elif action in CHOSEN:
+        CHOSEN[action](turn, actor, appointment, None, pending)
+    return True

@@ -1,0 +1,1 @@
+"""Local fake servers that speak providers' APIs, for driving the real SDKs in tests."""

@@ -1,0 +1,252 @@
+"""Payment pages and the Stripe webhook.
+
+/pay/<token>                   the pay link: amount due now, "save my card", Pay
+/pay/<token> (POST)            make a checkout session for the current balance, 303 to it
+/pay/<token>/done              where checkout returns: "Paid, thank you" (or "processing")
+/pay/<token>/invoice.pdf       the invoice as a PDF
+/stripe/webhook (POST)         verified with the raw body; deduplicated by event id
+/sandbox/checkout/<id>         TEST MODE checkout, only while STRIPE_SECRET_KEY is unset
+
+Pages are server-rendered, work without JavaScript, and are sent with no-store and
+no-referrer (a pay link's token must not leak into caches or to the checkout page).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+)
+from flask.typing import ResponseReturnValue
+
+from bot.billing.context import BillingContext
+from bot.billing.delivery import invoice_pdf
+from bot.billing.gateway import GatewayError, WebhookRejected, stripe_configured
+from bot.billing.invoices import get_invoice
+from bot.billing.links import find_link
+from bot.billing.payments import (
+    PayPage,
+    Redirect,
+    checkout_attempt,
+    handle_event,
+    new_nonce,
+    pay_page,
+    provider_customer_id,
+    start_checkout,
+)
+from bot.billing.sandbox import SandboxGateway, checkout_event
+from bot.billing.stripe_gateway import verify_webhook
+from bot.clock import utcnow
+from storage.billing import CheckoutAttempt, Invoice, PayLink
+from webhooks.context import current_db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("payments", __name__)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _message(
+    heading: str,
+    body: str,
+    *,
+    status: int = 200,
+    business: str = "",
+    tone: str = "",
+    action: tuple[str, str] | None = None,
+    pdf_url: str | None = None,
+    refresh: int | None = None,
+) -> ResponseReturnValue:
+    html = render_template(
+        "payments/message.html",
+        heading=heading,
+        body=body,
+        business=business,
+        tone=tone,
+        action_url=action[0] if action else None,
+        action_label=action[1] if action else None,
+        pdf_url=pdf_url,
+        refresh=refresh,
+        live=refresh is not None,
+        sandbox=not stripe_configured(),
+    )
+    return html, status
+
+
+def _page_for(page: PayPage) -> ResponseReturnValue:
+    """The page for a link that cannot (or need not) be paid now."""
+    if page.kind == "paid":
+        return _message(
+            "Paid, thank you",
+            f"Invoice {page.invoice_number} is paid in full. A receipt is on its way.",
+            business=page.business,
+            tone="ok",
+            pdf_url=f"/pay/{page.token}/invoice.pdf",
+        )
+    if page.kind == "void":
+        return _message(
+            "This invoice was cancelled",
+            f"Invoice {page.invoice_number} no longer needs paying. Questions? Just reply to our message.",
+            status=410,
+            business=page.business,
+        )
+    return _message(
+        "Link not found",
+        "This payment link is not valid any more. Message us and we'll send a new one.",
+        status=404,
+    )
+
+
+@bp.get("/pay/<token>")
+def pay(token: str) -> ResponseReturnValue:
+    """The pay link's page: what is due now, and a Pay button."""
+    with current_db().read() as session:
+        page = pay_page(session, token)
+    if page.kind != "pay":
+        return _page_for(page)
+    return render_template(
+        "payments/pay.html",
+        page=page,
+        business=page.business,
+        nonce=new_nonce(),
+        sandbox=not stripe_configured(),
+    )
+
+
+@bp.post("/pay/<token>")
+def pay_submit(token: str) -> ResponseReturnValue:
+    """Start checkout for the balance as it is now."""
+    try:
+        outcome = start_checkout(
+            current_db(),
+            token,
+            nonce=request.form.get("nonce"),
+            save_card=request.form.get("save_card") == "1",
+            now=utcnow(),
+        )
+    except GatewayError:
+        log.exception("checkout could not be started for a pay link")
+        return _message(
+            "Payments are unavailable",
+            "We couldn't reach the payment provider. Please try again in a minute.",
+            status=502,
+            action=(f"/pay/{token}", "Try again"),
+        )
+    if isinstance(outcome, Redirect):
+        return redirect(outcome.url, code=303)
+    return _page_for(outcome)
+
+
+@bp.get("/pay/<token>/done")
+def pay_done(token: str) -> ResponseReturnValue:
+    """Where checkout sends the customer back: paid, or still being confirmed."""
+    with current_db().read() as session:
+        page = pay_page(session, token)
+    if page.kind != "pay":
+        return _page_for(page)
+    return _message(
+        "Payment processing",
+        "Thanks! We're waiting for the payment to be confirmed; this page updates by itself.",
+        business=page.business,
+        refresh=5,
+        action=(f"/pay/{token}", "Back to the invoice"),
+    )
+
+
+@bp.get("/pay/<token>/invoice.pdf")
+def pay_pdf(token: str) -> ResponseReturnValue:
+    """The invoice behind a pay link, as a PDF."""
+    with current_db().read() as session:
+        link = find_link(session, token)
+        if link is None:
+            abort(404)
+        invoice = get_invoice(session, link.invoice_id)
+        data = invoice_pdf(session, invoice, now=utcnow(), url=None)
+        name = f"{invoice.number or 'invoice'}.pdf"
+    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
+
+
+@bp.post("/stripe/webhook")
+def stripe_webhook() -> ResponseReturnValue:
+    """A Stripe event: 400 unless its signature checks out; 200 once handled (or seen)."""
+    payload = request.get_data()  # the raw bytes: the signature covers exactly these
+    try:
+        event = verify_webhook(
+            payload,
+            request.headers.get("Stripe-Signature"),
+            os.environ.get("STRIPE_WEBHOOK_SECRET"),
+        )
+    except WebhookRejected as exc:
+        log.warning("refused a Stripe webhook: %s", exc)
+        return jsonify(error="invalid signature"), 400
+    outcome = handle_event(current_db(), event, now=utcnow(), provider="stripe")
+    return jsonify(received=True, outcome=outcome), 200
+
+
+def _sandbox_attempt(
+    session_id: str,
+) -> tuple[CheckoutAttempt, str, BillingContext, Invoice, str | None]:
+    """The sandbox checkout's click, link token, business, invoice and customer ref; or 404."""
+    if stripe_configured():
+        abort(404)  # with real Stripe configured there is no fake checkout to reach
+    with current_db().read() as session:
+        attempt = checkout_attempt(session, session_id)
+        if attempt is None or attempt.provider != "sandbox":
+            abort(404)
+        link = session.get(PayLink, attempt.pay_link_id)
+        invoice = get_invoice(session, attempt.invoice_id)
+        ctx = BillingContext.load(session)
+        customer_ref = provider_customer_id(session, invoice.customer_id, "sandbox")
+        token = link.token if link else ""
+        return attempt, token, ctx, invoice, customer_ref
+
+
+@bp.get("/sandbox/checkout/<session_id>")
+def sandbox_checkout(session_id: str) -> ResponseReturnValue:
+    """The TEST MODE checkout page: pay or fail, no real money."""
+    attempt, token, ctx, invoice, _ = _sandbox_attempt(session_id)
+    return render_template(
+        "payments/sandbox_checkout.html",
+        business=ctx.name,
+        sandbox=True,
+        session_id=session_id,
+        invoice_number=invoice.number,
+        amount=ctx.money(attempt.amount_minor),
+        save_card=attempt.save_card,
+        cancel_url=f"/pay/{token}",
+    )
+
+
+@bp.post("/sandbox/checkout/<session_id>")
+def sandbox_submit(session_id: str) -> ResponseReturnValue:
+    """Record the test payment (or failure) exactly as the Stripe webhook would."""
+    attempt, token, ctx, invoice, customer_ref = _sandbox_attempt(session_id)
+    paid = request.form.get("action") == "pay"
+    now = utcnow()
+    event = checkout_event(attempt, customer_ref, paid=paid, now=now)
+    handle_event(current_db(), event, now=now, provider="sandbox", gateway=SandboxGateway())
+    if paid:
+        return redirect(f"/pay/{token}/done", code=303)
+    return _message(
+        "Payment failed (test)",
+        f"The test payment for {invoice.number} was declined. Nothing was charged.",
+        business=ctx.name,
+        tone="bad",
+        action=(f"/pay/{token}", "Try again"),
+    )
