@@ -6,7 +6,7 @@ for its address since the last id it saw, which marks what it took as sent.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.messages import Reply
 from storage.db import Database
@@ -35,3 +35,18 @@ def take_since(
                 update(OutboxMessage).where(OutboxMessage.id.in_(pending)).values(status=SENT)
             )
         return [(row.id, Reply.from_json(row.body)) for row in rows]
+
+
+def last_exchange(db: Database, channel: str, address: str) -> int:
+    """The id of the last reply in this chat: later messages are news to its reader."""
+    with db.read() as session:
+        return (
+            session.scalar(
+                select(func.max(OutboxMessage.id)).where(
+                    OutboxMessage.channel == channel,
+                    OutboxMessage.address == address,
+                    OutboxMessage.purpose == "reply",
+                )
+            )
+            or 0
+        )

@@ -175,7 +175,7 @@ def slots(
 @click.pass_context
 def chat(ctx: click.Context, sender: str | None, owner: bool) -> None:
     """Talk to the bot in this terminal, as a customer (or as the owner)."""
-    from bot.inline import take_since
+    from bot.inline import last_exchange, take_since
     from bot.messages import TERMINAL, WEB, Inbound
     from conversations.engine import Engine
 
@@ -184,7 +184,7 @@ def chat(ctx: click.Context, sender: str | None, owner: bool) -> None:
     channel, address = (WEB, "owner") if owner else (TERMINAL, sender or getpass.getuser())
     click.echo(f"Chatting as {channel}:{address}. Pick options by number; Ctrl-D to quit.")
     options: list[str] = []
-    after = 0
+    after = last_exchange(database, channel, address)
     while True:
         try:
             line = input("you> ")

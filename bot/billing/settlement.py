@@ -168,7 +168,11 @@ def _receipt(
     )
     if result.balance < 0:
         note += f" Overpaid by {ctx.money(-result.balance)}: kept as credit."
-    notify_owners(session, ctx, note, now=now, ref_id=payment.id, dedupe_key=f"paid:{payment.id}")
+    # Like bot.notify: owners hear about what customers and providers did, not their own acts.
+    if not payment.actor.startswith("owner"):
+        notify_owners(
+            session, ctx, note, now=now, ref_id=payment.id, dedupe_key=f"paid:{payment.id}"
+        )
 
 
 def _after_payment(session: Session, invoice: Invoice, result: Totals, now: datetime) -> None:
