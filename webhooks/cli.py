@@ -134,6 +134,8 @@ def worker(ctx: click.Context, parent: int | None) -> None:
     from webhooks.serve import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # APScheduler logs every tick (every 2 s) at INFO: keep the console for what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     run_worker(_prepare(ctx), parent_pid=parent)
 
 
