@@ -49,8 +49,13 @@ lint: $(STAMP)
 test: $(STAMP) system-deps postgres-up lint
 	$(BIN)/pytest -q
 
+# Each prints a Markdown table; docs/BENCHMARKS.md has the figures and how to read them.
 bench: $(STAMP)
 	$(BIN)/python bench/slots.py
+	$(BIN)/python bench/turns.py
+	$(BIN)/python bench/when_cost.py
+	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis tests/artifacts

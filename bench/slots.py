@@ -42,7 +42,9 @@ PG_URL = os.environ.get(
 
 def business_toml() -> str:
     """A big shop: 25 staff, open 08:00–20:00 every day, 90 days ahead."""
-    hours = "\n".join(f'{d} = "08:00-20:00"' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    hours = "\n".join(
+        f'{d} = "08:00-20:00"' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    )
     staff = "\n".join(f'[[staff]]\nkey = "s{i}"\nname = "Staff {i}"\n' for i in range(STAFF))
     return f"""
 [business]
@@ -122,8 +124,10 @@ def measure(db: Database, now: datetime, queries: int) -> list[float]:
     times = []
     for _ in range(queries):
         offset = rng.randrange(0, DAYS - 7)
-        start = (now + timedelta(days=offset)).astimezone(ZONE).replace(
-            hour=0, minute=0, second=0, microsecond=0
+        start = (
+            (now + timedelta(days=offset))
+            .astimezone(ZONE)
+            .replace(hour=0, minute=0, second=0, microsecond=0)
         )
         target = start + timedelta(hours=rng.randrange(8, 19))
         query = SlotQuery(service, start, start + timedelta(days=7), target=target)

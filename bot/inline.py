@@ -6,17 +6,27 @@ for its address since the last id it saw, which marks what it took as sent.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import datetime
 
+from sqlalchemy import func, or_, select, update
+
+from bot.clock import utcnow
 from bot.messages import Reply
 from storage.db import Database
 from storage.messaging import CANCELLED, PENDING, SENT, OutboxMessage
 
 
 def take_since(
-    db: Database, channel: str, address: str, after: int, limit: int = 100
+    db: Database,
+    channel: str,
+    address: str,
+    after: int,
+    limit: int = 100,
+    now: datetime | None = None,
 ) -> list[tuple[int, Reply]]:
-    """Messages for `channel:address` with id > `after`, oldest first; marks them sent."""
+    """Messages for `channel:address` with id > `after` that are due, oldest first; marks
+    them sent. A message scheduled for later (a reminder) waits for its time."""
+    now = now or utcnow()
     with db.write() as session:
         rows = session.scalars(
             select(OutboxMessage)
@@ -25,6 +35,7 @@ def take_since(
                 OutboxMessage.address == address,
                 OutboxMessage.id > after,
                 OutboxMessage.status != CANCELLED,
+                or_(OutboxMessage.status == SENT, OutboxMessage.send_at <= now),
             )
             .order_by(OutboxMessage.id)
             .limit(limit)

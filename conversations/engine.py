@@ -156,7 +156,13 @@ def _numbered_choice(inbound: Inbound, conversation: Conversation) -> Inbound:
     """A bare number answering a numbered list of options becomes that option's id."""
     text = inbound.text.strip().rstrip(".")
     offered = (conversation.data or {}).get(OFFERED) or []
-    if inbound.option_id is None and text.isdigit() and 1 <= int(text) <= len(offered):
+    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+    if (
+        inbound.option_id is None
+        and text.isascii()
+        and text.isdigit()
+        and 1 <= int(text) <= len(offered)
+    ):
         return replace(inbound, option_id=offered[int(text) - 1])
     return inbound
 

@@ -28,9 +28,7 @@ def day_query(db: Database, service: str, day: str, zone: str = "America/New_Yor
 
 def starts(db: Database, query: SlotQuery, now: datetime = NOW, zone=NY) -> list[str]:
     with db.read() as session:
-        return [
-            f"{s.start.astimezone(zone):%H:%M}" for s in open_slots(session, query, now=now)
-        ]
+        return [f"{s.start.astimezone(zone):%H:%M}" for s in open_slots(session, query, now=now)]
 
 
 def staff_starts(db: Database, query: SlotQuery, who: str, now: datetime = NOW) -> list[str]:

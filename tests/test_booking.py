@@ -459,9 +459,7 @@ def test_moving_all_following_occurrences_to_a_new_time(salon):
         ids = [a.id for a in result.booked]
     _book(salon, local("2026-12-07 15:00"))  # blocks the last one's new time
     with salon.write() as session:
-        moved = reschedule_following(
-            session, ids[1], new_start=local("2026-11-23 15:00"), now=now
-        )
+        moved = reschedule_following(session, ids[1], new_start=local("2026-11-23 15:00"), now=now)
     assert len(moved.booked) == 2
     assert [c.start for c in moved.conflicts] == [local("2026-12-07 15:00")]
     with salon.read() as session:

@@ -225,3 +225,11 @@ def test_a_dialogue_resumes_after_the_server_is_killed(tmp_path: Path):
     with check.read() as db_session:
         assert db_session.scalar(select(func.count()).select_from(InboundMessage)) == 2
     check.dispose()
+
+
+def test_a_non_ascii_digit_is_not_taken_for_an_option_number(salon):
+    engine = Engine(salon, clock=lambda: NOW)
+    engine.handle(Inbound(channel="sms", sender="+12125550888", text="book a haircut"))
+    for odd in ("²", "٢", "𝟐"):
+        replies = engine.handle(Inbound(channel="sms", sender="+12125550888", text=odd))
+        assert replies and all(APOLOGY not in r.text for r in replies)

@@ -65,3 +65,22 @@ def test_booking_by_clicking_buttons_in_chromium(app, artifacts):
         [booked] = session.scalars(select(Appointment)).all()
         assert booked.customer.name == "Jane Smith"
         assert booked.staff.name == "Sam Rivera"
+
+
+def test_a_message_scheduled_for_later_waits_for_its_time(app, client):
+    from datetime import timedelta
+
+    from bot.clock import utcnow
+    from bot.messages import Reply
+    from bot.outbox import enqueue
+
+    with app.extensions["slotbot.db"].write() as session:
+        enqueue(
+            session,
+            channel="web",
+            address="later-test-01",
+            reply=Reply("Reminder: tomorrow"),
+            send_at=utcnow() + timedelta(hours=3),
+        )
+    body = client.get("/api/chat/messages?session=later-test-01&after=0").get_json()
+    assert body["messages"] == []
