@@ -154,6 +154,7 @@ _LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
 _HEX_COLOUR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 DEFAULT_BRAND_COLOUR = "#2f5d50"
 MIN_CONTRAST = 4.5  # WCAG AA for body text
+PAGE_GREY = "#f4f5f7"  # the pages' light background, the lightest the brand colour sits on
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,9 @@ class BrandingConfig:
     """How the pages and the web chat look, from [branding].
 
     `logo` is an http(s) URL or the absolute path of an image file (written relative to
-    business.toml). `colour` carries white text and sits as text on white, so it is held to
-    WCAG AA contrast against white; `accent` is decorative.
+    business.toml). `colour` carries white text and is itself text and focus rings on white
+    and on the pages' light grey, so it is held to WCAG AA (4.5:1) against both; `accent`
+    is decorative.
     """
 
     logo: str | None = None
@@ -712,10 +714,10 @@ def _parse_branding(data: Any, base: Path | None) -> BrandingConfig:
     table = _Table(data, "branding", _BRANDING_KEYS)
     colour = _parse_colour(table, "colour", DEFAULT_BRAND_COLOUR)
     assert colour is not None
-    ratio = contrast_ratio(colour, "#ffffff")
+    ratio = min(contrast_ratio(colour, "#ffffff"), contrast_ratio(colour, PAGE_GREY))
     if ratio < MIN_CONTRAST:
-        problem = f"{colour} is too light for white text ({ratio:.1f}:1; WCAG AA needs 4.5:1)"
-        raise ConfigError(table.at("colour"), f"{problem}: choose a darker shade")
+        problem = f"{colour} is too light for text on the pages ({ratio:.1f}:1"
+        raise ConfigError(table.at("colour"), f"{problem}; WCAG AA needs 4.5:1): go darker")
     logo = table.text("logo", None)
     if logo is not None and not logo.startswith(("https://", "http://")):
         path = Path(logo).expanduser()

@@ -8,6 +8,8 @@ New York and "+1 212 555 0123" shared from a phone are one number.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from storage.models import Customer, CustomerIdentity
 
 DEFAULT_REGION = "US"
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
 def default_region(phone: str | None = None, locale: str | None = None) -> str:
@@ -44,6 +47,8 @@ def normalise_phone(
     if not raw:
         return None
     text = raw.strip().removeprefix("whatsapp:").removeprefix("tel:").strip()
+    if _E164.match(text):
+        return text  # what Twilio sends: already E.164 (and parsing costs a tenth of a ms)
     candidates = [text]
     if text[:1].isdigit():
         candidates.insert(0 if international else 1, "+" + text)

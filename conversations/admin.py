@@ -31,6 +31,7 @@ from bot.booking import Booked, Changed, book, cancel, reschedule, set_status
 from bot.broadcast import audience, send_promotion
 from bot.messages import Option
 from bot.notify import tell_customer
+from bot.portal import issue_link
 from conversations.turn import Turn
 from conversations.understand import (
     extract_phone,
@@ -627,6 +628,13 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
     answer(turn, lines)
 
 
+def dashboard(turn: Turn, actor: Actor, text: str) -> None:
+    """A signed link to the owner dashboard (12 hours)."""
+    url = issue_link(turn.session, customer_id=None, role=OWNER, now=turn.now)
+    audit(turn, actor, "dashboard_link")
+    answer(turn, ["Your dashboard (calendar, receivables, customers), valid 12 hours:", url])
+
+
 # --- staff commands -----------------------------------------------------------------------
 
 
@@ -705,6 +713,7 @@ OWNER_ONLY, EVERYONE = (OWNER,), (OWNER, STAFF)
 COMMANDS: list[tuple[re.Pattern[str], tuple[str, ...], Handler]] = [
     (re.compile(r"^/?(help|commands|menu)\b|what can i (say|do)"), EVERYONE, admin_help),
     (re.compile(r"^/?more\b"), EVERYONE, _more),
+    (re.compile(r"^/?(dashboard|admin page|web view)\b"), OWNER_ONLY, dashboard),
     (re.compile(r"^/?(omw|on my way|enroute|en route|heading)"), (STAFF,), on_my_way),
     (re.compile(r"^/?(arrived|here|i'm here|im here|start(ed)? job)\b"), (STAFF,), arrived),
     (re.compile(r"^/?(done|finished|complete|completed|finish)\s*$"), (STAFF,), done),

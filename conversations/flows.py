@@ -8,9 +8,11 @@ row, not a dict in a handler's memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.messages import Option
+from bot.portal import issue_link
 from conversations import admin, admin_billing, booking_flow, faq, manage_flow, threads
 from conversations.turn import Turn
 from conversations.understand import Intent, primary_intent
@@ -87,6 +89,8 @@ def idle(turn: Turn, intent: Intent) -> None:
         manage_flow.handle_option(turn, option)
     elif intent in (Intent.PAY, Intent.BALANCE, Intent.INVOICE):
         faq.money(turn, intent)
+    elif _ACCOUNT.search(text.lower()):
+        account_link(turn)
     elif booking_flow.looks_like_a_request(turn, text):
         booking_flow.start(turn, text)
     elif faq.answer(turn, text):
@@ -95,6 +99,18 @@ def idle(turn: Turn, intent: Intent) -> None:
         turn.say("You're welcome! Anything else I can do?", MENU)
     else:
         greet(turn, intent is Intent.GREETING)
+
+
+_ACCOUNT = re.compile(r"\b(my account|account page|portal|my history|my statements?|my invoices)\b")
+
+
+def account_link(turn: Turn) -> None:
+    """A signed, expiring link to the customer's own portal."""
+    url = issue_link(turn.session, customer_id=turn.customer.id, role="customer", now=turn.now)
+    turn.say(
+        "Here's your account: appointments, invoices and statements. The link is just for "
+        f"you and works for 7 days: {url}"
+    )
 
 
 def greet(turn: Turn, greeted: bool) -> None:

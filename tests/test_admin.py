@@ -330,3 +330,14 @@ def test_a_broadcast_to_500_skips_the_40_who_opted_out(salon):
     assert len(rows) == 460
     assert not {r.address for r in rows} & opted_out
     assert all("Reply STOP to opt out." in r.body["text"] and r.kind == "promotional" for r in rows)
+
+
+def test_the_owner_gets_a_dashboard_link(owner, salon):
+    owner.say("/dashboard")
+    owner.expect("valid 12 hours", "/dashboard/")
+
+
+def test_a_customer_gets_a_link_to_their_own_account(salon):
+    jane = Chat(salon, NOW, channel="sms", sender="+12125550201")
+    jane.say("can I see my account?")
+    jane.expect("Here's your account", "/portal/")

@@ -36,7 +36,9 @@ def customer(db: Database, name: str, phone: str) -> int:
         row = Customer(name=name, phone=phone, created_at=NOW, notes="")
         session.add(row)
         session.flush()
-        session.add(CustomerIdentity(customer_id=row.id, channel="sms", address=phone, created_at=NOW))
+        session.add(
+            CustomerIdentity(customer_id=row.id, channel="sms", address=phone, created_at=NOW)
+        )
         return row.id
 
 
@@ -131,8 +133,15 @@ def test_receivables_reconcile_to_the_ledger_over_200_invoices(salon):
             balance = totals(session, row).balance
             late = (NOW.date() - row.due_at.astimezone(NOW.tzinfo).date()).days
             key = (
-                "current" if late <= 0 else "1-30" if late <= 30 else "31-60" if late <= 60
-                else "61-90" if late <= 90 else "90+"
+                "current"
+                if late <= 0
+                else "1-30"
+                if late <= 30
+                else "31-60"
+                if late <= 60
+                else "61-90"
+                if late <= 90
+                else "90+"
             )
             buckets[key] += balance
     assert report.total == ledger_total
@@ -166,5 +175,7 @@ def test_staff_add_a_charge_to_the_job_under_way(salon):
     sam.say("done")
     sam.expect("completed")
     with salon.read() as session:
-        [bill] = session.scalars(select(Invoice).where(Invoice.appointment_id == appointment.id)).all()
+        [bill] = session.scalars(
+            select(Invoice).where(Invoice.appointment_id == appointment.id)
+        ).all()
         assert totals(session, bill).total > 4500 + 1250  # service + product + tax

@@ -797,7 +797,8 @@ def test_a_logo_url_and_short_hex_colours_are_accepted() -> None:
     ("extra", "field", "fragment"),
     [
         ('colour = "green"', "branding.colour", 'must be a hex colour like "#2f5d50"'),
-        ('colour = "#f0b429"', "branding.colour", "too light for white text (1.9:1"),
+        ('colour = "#f0b429"', "branding.colour", "too light for text on the pages (1.7:1"),
+        ('colour = "#767676"', "branding.colour", "(4.2:1; WCAG AA needs 4.5:1)"),
         ('accent = "#12345"', "branding.accent", "must be a hex colour"),
         ('logo = "/nowhere/logo.svg"', "branding.logo", "file not found"),
         ('logo = "business.toml"', "branding.logo", "must be an image"),

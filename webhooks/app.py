@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from bot.config import apply_config, load_config
+from bot.portal import ensure_secret
 from storage.db import Database, database_url
 from storage.migrate import upgrade
 
@@ -35,10 +36,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     apply_config(db, business)
     app.extensions["slotbot.db"] = db
     app.extensions["slotbot.config"] = business
+    # Signed portal/dashboard links need one secret shared by every worker and restart.
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or ensure_secret(db)
 
-    from webhooks import health, payments, webchat
+    from webhooks import dashboard, health, payments, portal, telegram, twilio, webchat
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webchat.bp)
     app.register_blueprint(payments.bp)
+    app.register_blueprint(twilio.bp)
+    app.register_blueprint(telegram.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(dashboard.bp)
     return app

@@ -20,6 +20,7 @@ from gunicorn.app.base import BaseApplication
 
 from bot.jobs import build_scheduler
 from storage.db import Database
+from webhooks.telegram import start_telegram
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,10 @@ def run_worker(db: Database, parent_pid: int | None = None) -> None:
         signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
     log.info("scheduler started")
+    poller = start_telegram(db)  # Telegram long polling, when configured without a webhook
     while not stop.wait(2):
         if parent_pid is not None and os.getppid() != parent_pid:
             break  # orphaned: the server died without telling us
+    if poller is not None:
+        poller.stop()
     scheduler.shutdown(wait=True)

@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping
 
 from bot.messages import CHANNELS, TERMINAL, WEB
 from bot.senders.base import FINAL, RETRY, SENT, Outgoing, Sender, SendResult
+from bot.senders.email_sender import email_senders
 from bot.senders.local import LogSender, WebSender
+from bot.senders.telegram_sender import telegram_senders
 from bot.senders.twilio_sender import TwilioSender, twilio_senders
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,12 @@ def web_senders(env: Mapping[str, str]) -> dict[str, Sender]:
     return {WEB: WebSender("web"), TERMINAL: WebSender("terminal")}
 
 
-FACTORIES: tuple[SenderFactory, ...] = (web_senders, twilio_senders)
+FACTORIES: tuple[SenderFactory, ...] = (
+    web_senders,
+    twilio_senders,
+    telegram_senders,
+    email_senders,
+)
 
 
 def build_senders(

@@ -1,0 +1,380 @@
+"""Telegram ingress: the webhook `POST /telegram/webhook`, and long polling for shops
+without a public URL (the default: `slotbot worker` polls when TELEGRAM_BOT_TOKEN is set
+and TELEGRAM_WEBHOOK_URL is not).
+
+Both hand every update to `handle_update`: parsed with `Update.de_json`, turned into an
+`Inbound` (text and commands, inline-button presses, a shared contact, a location, a photo
+or file), handled by the engine under the update_id as dedupe key, and the replies kicked
+to the dispatcher. Button presses are always answered (answerCallbackQuery), or the
+button keeps spinning. A shared contact is trusted only when it is the sender's own: it
+links the chat to the customer with that phone number (e.g. the one who booked by SMS).
+
+The webhook is refused with 403 unless X-Telegram-Bot-Api-Secret-Token matches
+TELEGRAM_WEBHOOK_SECRET (compared in constant time), and answers 503 while Telegram is not
+configured. The poller advances its offset only after an update's transaction committed;
+a restart re-reads unconfirmed updates and the dedupe drops the ones already handled.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from telegram import CallbackQuery, Message, Update
+from telegram.error import TelegramError
+
+from bot.clock import utcnow
+from bot.identity import default_region, normalise_phone
+from bot.messages import TELEGRAM, Attachment, Inbound, Location
+from bot.senders import build_senders
+from bot.senders.telegram_sender import (
+    FILE_SCHEME,
+    TelegramClient,
+    TelegramSettings,
+    parse_alias,
+    shared_client,
+)
+from conversations.engine import Engine
+from storage.db import Database
+from storage.messaging import OutboxMessage
+from storage.models import Business, CustomerIdentity
+from webhooks.channels import Courier, attach_media, channel_env, clock, courier, phone_region
+from webhooks.context import current_db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("telegram", __name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+AfterCommit = Callable[[str, str], None]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _command(text: str, opted_out: bool) -> str:
+    """A bot command as the engine understands it: "/help@MyBot" → "help".
+
+    /start greets (Telegram sends it on first contact and when a person unblocks the bot,
+    so from someone who had blocked us it means "start again" — an opt-in).
+    """
+    head, _, rest = text[1:].partition(" ")
+    command = head.split("@", 1)[0].lower()
+    if command == "start":
+        return "start" if opted_out else "hi"
+    return f"{command} {rest}".strip()
+
+
+def _opted_out(db: Database, chat: str) -> bool:
+    with db.read() as session:
+        return (
+            session.scalar(
+                select(CustomerIdentity.opted_out_at).where(
+                    CustomerIdentity.channel == TELEGRAM, CustomerIdentity.address == chat
+                )
+            )
+            is not None
+        )
+
+
+def _resolve_option(db: Database, chat: str, data: str) -> str:
+    """The option id a button's callback_data stands for (aliases of long ids resolved)."""
+    alias = parse_alias(data)
+    if alias is None:
+        return data
+    message_id, index = alias
+    with db.read() as session:
+        body = session.scalar(
+            select(OutboxMessage.body).where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.channel == TELEGRAM,
+                OutboxMessage.address == chat,  # only the buttons we sent to this chat
+            )
+        )
+    options = (body or {}).get("options") or []
+    return str(options[index]["id"]) if index < len(options) else data
+
+
+def _from_callback(db: Database, update: Update, query: CallbackQuery, now: datetime) -> Inbound:
+    chat = str(query.message.chat.id) if query.message else str(query.from_user.id)
+    return Inbound(
+        channel=TELEGRAM,
+        sender=chat,
+        option_id=_resolve_option(db, chat, query.data or ""),
+        provider_id=str(update.update_id),
+        received_at=now,
+        display_name=query.from_user.full_name or None,
+    )
+
+
+def _from_message(
+    db: Database, update: Update, message: Message, region: str, now: datetime
+) -> Inbound:
+    chat = str(message.chat.id)
+    user = message.from_user
+    text = message.text or message.caption or ""
+    if text.startswith("/"):
+        text = _command(text, _opted_out(db, chat))
+    contact_phone = None
+    if message.contact is not None:
+        # Only a person's own contact card proves their number; anyone can forward another's.
+        if user is not None and message.contact.user_id == user.id:
+            contact_phone = normalise_phone(
+                message.contact.phone_number, region, international=True
+            )
+        else:
+            log.info("ignored a contact card from chat %s that is not their own", chat)
+    location = None
+    if message.venue is not None:
+        where = message.venue.location
+        location = Location(where.latitude, where.longitude, message.venue.title)
+    elif message.location is not None:
+        location = Location(message.location.latitude, message.location.longitude)
+    attachments = []
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        # The file_id, not a download URL: Telegram's file URLs carry the bot token.
+        attachments.append(Attachment("image/jpeg", url=f"{FILE_SCHEME}{largest.file_id}"))
+    if message.document is not None:
+        document = message.document
+        attachments.append(
+            Attachment(
+                document.mime_type or "application/octet-stream",
+                filename=document.file_name,
+                url=f"{FILE_SCHEME}{document.file_id}",
+            )
+        )
+    return Inbound(
+        channel=TELEGRAM,
+        sender=chat,
+        text=text[:4000],
+        attachments=tuple(attachments),
+        location=location,
+        provider_id=str(update.update_id),
+        received_at=now,
+        contact_phone=contact_phone,
+        display_name=(user.full_name if user else None) or None,
+    )
+
+
+def inbound_from_update(db: Database, update: Update, region: str, now: datetime) -> Inbound | None:
+    """The `Inbound` an update carries; None for kinds slotbot does not handle (edits, …)."""
+    if update.callback_query is not None:
+        return _from_callback(db, update, update.callback_query, now)
+    if update.message is not None:
+        return _from_message(db, update, update.message, region, now)
+    return None
+
+
+# -------------------------------------------------------------------------- handling
+
+
+def _answer(client: TelegramClient, query: CallbackQuery) -> None:
+    """Answer a button press (stops the spinner); fire and forget, failures logged."""
+
+    def done(future: object) -> None:
+        error = future.exception()  # type: ignore[attr-defined]
+        if error is not None:
+            log.warning("could not answer callback query %s: %s", query.id, error)
+
+    client.submit(client.bot.answer_callback_query(query.id)).add_done_callback(done)
+
+
+def handle_update(
+    db: Database,
+    client: TelegramClient,
+    update: Update,
+    *,
+    region: str,
+    clock: Callable[[], datetime] = utcnow,
+    after_commit: AfterCommit | None = None,
+) -> Inbound | None:
+    """Handle one update end to end (same path for the webhook and the poller)."""
+    if update.callback_query is not None:
+        _answer(client, update.callback_query)
+    inbound = inbound_from_update(db, update, region, clock())
+    if inbound is None:
+        return None
+    Engine(db, clock=clock).handle(inbound)
+    if inbound.attachments:
+        attach_media(db, inbound, clock())
+    if after_commit is not None:
+        after_commit(inbound.channel, inbound.sender)
+    return inbound
+
+
+# --------------------------------------------------------------------------- webhook
+
+
+def _settings() -> TelegramSettings | None:
+    return TelegramSettings.from_env(channel_env(current_app))
+
+
+@bp.post("/telegram/webhook")
+def webhook() -> ResponseReturnValue:
+    """An update pushed by Telegram: check the secret token, handle, answer 200."""
+    settings = _settings()
+    if settings is None or not settings.webhook_secret:
+        abort(503, description="Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET)")
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not hmac.compare_digest(given.encode(), settings.webhook_secret.encode()):
+        log.warning("refused a Telegram webhook: wrong secret token")
+        abort(403, description="wrong secret token")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        abort(400, description="expected a Telegram Update")
+    client = shared_client(settings)
+    try:
+        update = Update.de_json(data, client.bot)
+    except (KeyError, TypeError, ValueError):
+        # Telegram would redeliver a refused update forever: log it and let it go.
+        log.exception("could not parse Telegram update %s", data.get("update_id"))
+        return "", 200
+    handle_update(
+        current_db(),
+        client,
+        update,
+        region=phone_region(),
+        clock=clock(),
+        after_commit=courier().after_commit,
+    )
+    return "", 200
+
+
+# --------------------------------------------------------------------------- polling
+
+
+class TelegramPoller:
+    """Long polling: getUpdates in a loop, each update handled before the offset moves on."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: TelegramClient,
+        *,
+        region: str = "US",
+        clock: Callable[[], datetime] = utcnow,
+        after_commit: AfterCommit | None = None,
+        max_failures: int = 3,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.region = region
+        self.clock = clock
+        self.after_commit = after_commit
+        self.max_failures = max_failures
+        self.offset: int | None = None
+        self._failures = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll_once(self, timeout: int | None = None) -> int:
+        """One getUpdates call (waiting up to `timeout` s for news); updates handled."""
+        wait = self.client.settings.poll_timeout if timeout is None else timeout
+        updates = self.client.run(
+            self.client.bot.get_updates(
+                offset=self.offset, timeout=wait, allowed_updates=ALLOWED_UPDATES
+            ),
+            timeout=wait + self.client.settings.read_timeout + 5,
+        )
+        handled = 0
+        for update in updates:
+            try:
+                handle_update(
+                    self.db,
+                    self.client,
+                    update,
+                    region=self.region,
+                    clock=self.clock,
+                    after_commit=self.after_commit,
+                )
+            except Exception:
+                self._failures += 1
+                if self._failures < self.max_failures:
+                    log.exception("update %s failed; will fetch it again", update.update_id)
+                    return handled  # the offset stays: Telegram hands it over again
+                log.exception(
+                    "update %s failed %d times; skipped", update.update_id, self._failures
+                )
+            self._failures = 0
+            self.offset = update.update_id + 1
+            handled += 1
+        return handled
+
+    def run(self) -> None:
+        """Poll until `stop()`; network trouble waits and tries again."""
+        delay = 1.0
+        try:
+            # A webhook left set from before makes getUpdates fail with Conflict.
+            self.client.run(self.client.bot.delete_webhook(), timeout=30)
+        except (TelegramError, TimeoutError) as exc:
+            log.warning("could not delete the Telegram webhook: %s", exc)
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+                delay = 1.0
+            except Exception as exc:  # the network, Telegram, a bad token: wait, go again
+                log.warning("telegram polling failed (%s); again in %.0f s", exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 60.0)
+
+    def start(self) -> TelegramPoller:
+        """Run the poller in a daemon thread."""
+        self._thread = threading.Thread(target=self.run, name="telegram-poller", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the current getUpdates call (it is cut short by `timeout`)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def _business_region(db: Database) -> str:
+    with db.read() as session:
+        business = session.get(Business, 1)
+        if business is None:
+            return default_region()
+        return default_region((business.settings or {}).get("phone"), business.locale)
+
+
+def start_telegram(db: Database, env: Mapping[str, str] | None = None) -> TelegramPoller | None:
+    """In the worker: long-poll (no public URL needed), or register the webhook.
+
+    Returns the running poller, or None when Telegram is not configured or uses a webhook.
+    """
+    env = dict(os.environ) if env is None else env
+    settings = TelegramSettings.from_env(env)
+    if settings is None:
+        return None
+    client = shared_client(settings)
+    if settings.webhook_url:
+        if not settings.webhook_secret:
+            log.error("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET; webhook not set")
+            return None
+        try:
+            client.run(
+                client.bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                ),
+                timeout=30,
+            )
+            log.info("telegram webhook set to %s", settings.webhook_url)
+        except (TelegramError, TimeoutError) as exc:
+            log.error("could not set the Telegram webhook: %s", exc)
+        return None
+    sender = Courier(db, build_senders(env))
+    poller = TelegramPoller(
+        db, client, region=_business_region(db), after_commit=sender.after_commit
+    )
+    log.info("telegram long polling started")
+    return poller.start()

@@ -1,0 +1,213 @@
+"""Twilio ingress: inbound SMS and WhatsApp messages, and delivery status callbacks.
+
+`POST /twilio/sms` and `POST /twilio/whatsapp` take the form Twilio posts for an inbound
+message (one handler: "whatsapp:" in From tells the channel); `POST /twilio/status` takes
+the status callbacks of the messages we sent; `GET /outbox/files/<token>/<name>` serves
+the .ics and PDFs that SMS and WhatsApp carry as signed links. Every request must carry a valid
+X-Twilio-Signature for SLOTBOT_PUBLIC_URL + path (+ query) — the URL Twilio called, not
+the one a proxy or tunnel hands us — or it is refused with 403 before anything is stored.
+Without TWILIO_AUTH_TOKEN the endpoints answer 503: unsigned input is never accepted.
+
+An inbound message becomes an `Inbound` (E.164 sender, MessageSid as the dedupe key, media
+as attachments, a WhatsApp pin as a location), the engine handles it in one transaction,
+Twilio gets an empty TwiML `<Response/>` at once, and the replies — already in the outbox
+— are kicked to the dispatcher. STOP on SMS gets no reply from us (Twilio answers it).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select, update
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.identity import normalise_phone
+from bot.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
+from bot.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
+from bot.senders.render import read_attachment_token
+from conversations.engine import Engine
+from storage.messaging import FAILED, SENT, OutboxMessage
+from storage.models import Business, CustomerIdentity
+from webhooks.channels import (
+    attach_media,
+    clock,
+    courier,
+    phone_region,
+    public_url,
+    setting,
+)
+from webhooks.context import current_db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__)
+
+UNSUBSCRIBED = 21610  # Twilio: the recipient replied STOP
+MAX_MEDIA = 10  # Twilio forwards at most ten media items per message
+_EMPTY_TWIML = str(MessagingResponse())
+# Status callbacks that mean the message did not reach the phone.
+_UNDELIVERED = ("undelivered", "failed")
+
+
+def _twiml() -> Response:
+    return Response(_EMPTY_TWIML, mimetype="text/xml")
+
+
+def _verified() -> None:
+    """Abort unless Twilio signed this request (503 when no auth token is configured)."""
+    token = setting("TWILIO_AUTH_TOKEN")
+    if not token:
+        abort(503, description="Twilio is not configured (TWILIO_AUTH_TOKEN)")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(token).validate(public_url(), request.form, signature):
+        log.warning("refused a Twilio request to %s: bad or missing signature", request.path)
+        abort(403, description="invalid Twilio signature")
+
+
+def _float(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def inbound_from_form(form: dict[str, str], region: str, received_at: datetime) -> Inbound | None:
+    """The `Inbound` a Twilio messaging form describes; None without a usable sender."""
+    raw_from = form.get("From", "")
+    channel = WHATSAPP if raw_from.startswith("whatsapp:") else SMS
+    sender = normalise_phone(raw_from, region)
+    if sender is None and form.get("WaId"):
+        sender = normalise_phone("+" + form["WaId"], region)
+    if sender is None:
+        return None
+    attachments = []
+    try:
+        count = min(MAX_MEDIA, int(form.get("NumMedia") or 0))
+    except ValueError:
+        count = 0
+    for index in range(count):
+        url = form.get(f"MediaUrl{index}")
+        if url:
+            kind = form.get(f"MediaContentType{index}") or "application/octet-stream"
+            attachments.append(Attachment(content_type=kind, url=url))
+    latitude, longitude = _float(form.get("Latitude")), _float(form.get("Longitude"))
+    location = None
+    if latitude is not None and longitude is not None:
+        label = form.get("Label") or form.get("Address") or None
+        location = Location(latitude, longitude, label)
+    return Inbound(
+        channel=channel,
+        sender=sender,
+        text=(form.get("Body") or "")[:4000],
+        attachments=tuple(attachments),
+        location=location,
+        provider_id=form.get("MessageSid") or form.get("SmsMessageSid") or None,
+        received_at=received_at,
+        display_name=form.get("ProfileName") or None,
+    )
+
+
+@bp.post("/twilio/sms")
+@bp.post("/twilio/whatsapp")
+def message() -> ResponseReturnValue:
+    """An inbound SMS or WhatsApp message: verify, handle, answer empty TwiML, kick."""
+    _verified()
+    now = clock()
+    inbound = inbound_from_form(request.form.to_dict(), phone_region(), now())
+    if inbound is None or inbound.provider_id is None:
+        log.warning("ignored a Twilio message without a usable From or MessageSid")
+        return _twiml()
+    db = current_db()
+    Engine(db, clock=now).handle(inbound)
+    if inbound.attachments:
+        attach_media(db, inbound, now())
+    courier().after_commit(inbound.channel, inbound.sender)
+    return _twiml()
+
+
+@bp.get("/outbox/files/<token>/<path:filename>")
+def outbox_file(token: str, filename: str) -> ResponseReturnValue:
+    """An inline file (.ics, PDF) of a sent message, by the signed link SMS/WhatsApp carry."""
+    secret = setting("SLOTBOT_SECRET_KEY")
+    found = read_attachment_token(secret, token) if secret else None
+    if found is None:
+        abort(404)
+    message_id, index = found
+    with current_db().read() as session:
+        body = session.scalar(select(OutboxMessage.body).where(OutboxMessage.id == message_id))
+    files = (body or {}).get("attachments") or []
+    if index >= len(files) or not files[index].get("data"):
+        abort(404)
+    attachment = Attachment.from_json(files[index])
+    response = Response(attachment.data, mimetype=attachment.content_type)
+    name = attachment.filename or filename
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/twilio/status")
+def status() -> ResponseReturnValue:
+    """A delivery status callback: failures mark the outbox row (21610: opted out)."""
+    _verified()
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid")
+    state = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
+    if not sid or state not in _UNDELIVERED:
+        return "", 204  # queued / sent / delivered / read: the row already says sent
+    code = request.form.get("ErrorCode") or ""
+    record_undelivered(sid, state, code, clock()())
+    return "", 204
+
+
+def record_undelivered(sid: str, state: str, code: str, now: datetime) -> bool:
+    """Mark the row Twilio sent as `sid` failed; opt the number out on 21610; tell owners.
+
+    Twilio may call more than once (and out of order): only the first failure counts.
+    """
+    with current_db().write() as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid).limit(1))
+        if row is None or row.status != SENT:
+            return False
+        unsubscribed = code == str(UNSUBSCRIBED)
+        error = f"Twilio: {state}" + (f" ({code})" if code else "")
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.status == SENT)
+            .values(status=FAILED, last_error=error)
+            .execution_options(synchronize_session=False)
+        )
+        if unsubscribed:
+            session.execute(
+                update(CustomerIdentity)
+                .where(
+                    CustomerIdentity.channel == row.channel,
+                    CustomerIdentity.address == row.address,
+                    CustomerIdentity.opted_out_at.is_(None),
+                )
+                .values(opted_out_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        business = session.get(Business, 1)
+        owners = owner_identities(business.settings if business else None)
+        if row.purpose in STAFF_FACING or (row.channel, row.address) in owners or unsubscribed:
+            return True  # never a note about a note; a STOP is the customer's choice
+        text = row.body.get("text", "")
+        quoted = text if len(text) <= 80 else text[:77] + "..."
+        note = (
+            f"A {row.purpose.replace('_', ' ')} to {row.address} by {row.channel} was not "
+            f'delivered ({error}). It said: "{quoted}"'
+        )
+        for channel, address in owners:
+            enqueue(
+                session,
+                channel=channel,
+                address=address,
+                reply=Reply(note),
+                purpose=DELIVERY_FAILED,
+                ref_id=row.id,
+                now=now,
+            )
+        return True
