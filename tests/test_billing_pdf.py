@@ -151,3 +151,29 @@ def test_the_statement_pdf_shows_beginning_charges_payments_and_ending(books, ar
         "Finance charge 1.5%",
     ):
         assert expected in text, expected
+
+
+def test_pdfs_carry_the_business_logo_and_colour():
+    from dataclasses import replace
+    from pathlib import Path
+
+    from bot.billing.pdf import ACCENT, Brand, Document, Party, render
+
+    logo = str(Path(__file__).resolve().parent.parent / "webhooks" / "static" / "demo-logo.svg")
+    brand = Brand.from_hex("#2f5d50", logo)
+    assert brand == Brand((47, 93, 80), logo)
+    assert Brand.from_hex("#2f5d50", "https://example.com/logo.png").logo is None
+    assert Brand.from_hex("not a colour", "/no/such/logo.png") == Brand(ACCENT, None)
+    plain = Document(
+        title="Invoice",
+        number="INV-0001",
+        business=Party("Maple & Mane Salon"),
+        customer=Party("Jane Doe"),
+        facts=(),
+        columns=(("Description", 3, "L"), ("Amount", 1, "R")),
+        rows=(("Haircut", "$45.00"),),
+        totals=(("Total", "$45.00", True),),
+    )
+    branded = replace(plain, brand=brand)
+    assert render(branded) != render(plain)
+    assert render(branded).startswith(b"%PDF")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.billing.money import format_day, format_money, normalise_rate
-from bot.config import BillingConfig, billing_from_settings
+from bot.config import BillingConfig, BrandingConfig, billing_from_settings, branding_from_settings
 from bot.errors import NotFound
 from bot.formatting import format_when
 from storage.models import Business
@@ -29,6 +29,7 @@ class BillingContext:
     address: str | None = None
     phone: str | None = None
     email: str | None = None
+    branding: BrandingConfig = BrandingConfig()
 
     @classmethod
     def load(cls, session: Session) -> BillingContext:
@@ -48,6 +49,7 @@ class BillingContext:
             address=settings.get("address"),
             phone=settings.get("phone"),
             email=settings.get("email"),
+            branding=branding_from_settings(settings),
         )
 
     def money(self, amount_minor: int) -> str:

@@ -19,7 +19,7 @@ from bot.billing.invoices import issue_invoice, lines_of, refresh_status
 from bot.billing.ledger import Totals
 from bot.billing.links import pay_url
 from bot.billing.money import format_rate
-from bot.billing.pdf import Document, Party, page_format_for, render, rows_of
+from bot.billing.pdf import Brand, Document, Party, page_format_for, render, rows_of
 from bot.messages import Attachment, Reply
 from storage.billing import PAID, VOID, Invoice
 from storage.models import Customer
@@ -92,6 +92,7 @@ def invoice_document(
         title="Invoice",
         number=invoice.number or "DRAFT",
         business=business_party(ctx),
+        brand=Brand.from_hex(ctx.branding.colour, ctx.branding.logo),
         customer=customer_party(invoice.customer),
         facts=tuple(facts),
         columns=LINE_COLUMNS,

@@ -31,7 +31,7 @@ from bot.billing.invoices import (
 )
 from bot.billing.ledger import LineAmount, Totals, compute_totals
 from bot.billing.money import format_rate
-from bot.billing.pdf import Document, page_format_for, render, rows_of
+from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.booking import NOT_ALLOWED, Refused
 from bot.errors import NotFound
 from bot.messages import Attachment, Option, Reply
@@ -166,6 +166,7 @@ def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
             title="Estimate",
             number=estimate.number,
             business=business_party(ctx),
+            brand=Brand.from_hex(ctx.branding.colour, ctx.branding.logo),
             customer=customer_party(estimate.customer),
             facts=facts,
             columns=(

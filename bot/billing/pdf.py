@@ -13,6 +13,7 @@ replaced by "?": a readable invoice beats no invoice.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +45,23 @@ class Party:
 
 
 @dataclass(frozen=True)
+class Brand:
+    """The business's look on paper: its colour for headings, its logo (a local image)."""
+
+    colour: tuple[int, int, int] = ACCENT
+    logo: str | None = None
+
+    @classmethod
+    def from_hex(cls, colour: str | None, logo: str | None) -> Brand:
+        """From business.toml's [branding]: "#2f5d50" and a logo path (URLs are not fetched)."""
+        rgb = ACCENT
+        if colour and re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+            rgb = (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+        usable = logo if logo and not logo.startswith(("http://", "https://")) else None
+        return cls(rgb, usable if usable and os.path.exists(usable) else None)
+
+
+@dataclass(frozen=True)
 class Document:
     """A document to print: heading facts, a table, a totals block and a closing note.
 
@@ -63,6 +81,7 @@ class Document:
     stamp: str | None = None
     page_format: str = "A4"
     created: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
+    brand: Brand = field(default_factory=Brand)
 
 
 def _font_files() -> tuple[str, str] | None:
@@ -131,9 +150,15 @@ def _party(pdf: _Pdf, party: Party, x: float, width: float, heading: str | None)
 def _header(pdf: _Pdf, doc: Document) -> None:
     top = pdf.get_y()
     half = pdf.epw / 2
+    if doc.brand.logo:
+        try:
+            pdf.image(doc.brand.logo, x=pdf.l_margin, y=top, h=14)
+            pdf.set_y(top + 17)
+        except Exception:  # an unreadable logo must not stop an invoice going out
+            pdf.set_y(top)
     bottom_left = _party(pdf, doc.business, pdf.l_margin, half, None)
     pdf.set_xy(pdf.l_margin + half, top)
-    pdf.use(22, bold=True, colour=ACCENT)
+    pdf.use(22, bold=True, colour=doc.brand.colour)
     pdf.cell(half, 10, pdf.text_of(doc.title.upper()), align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.use(11, bold=True)
     pdf.set_x(pdf.l_margin + half)
@@ -160,7 +185,7 @@ def _table(pdf: _Pdf, doc: Document) -> None:
     aligns = tuple("RIGHT" if align == "R" else "LEFT" for _, _, align in doc.columns)
     pdf.use(9)
     pdf.set_draw_color(*RULE)
-    headings = FontFace(emphasis="BOLD", color=ACCENT, fill_color=BAND)
+    headings = FontFace(emphasis="BOLD", color=doc.brand.colour, fill_color=BAND)
     with pdf.table(
         col_widths=widths,
         text_align=aligns,

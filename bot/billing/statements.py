@@ -30,7 +30,7 @@ from bot.billing.delivery import business_party, customer_party
 from bot.billing.invoices import issued_invoices, lines_of, open_invoices, payments_of
 from bot.billing.ledger import Posting, StatementEntry, summarise
 from bot.billing.links import pay_url
-from bot.billing.pdf import Document, page_format_for, render, rows_of
+from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.errors import NotFound
 from bot.messages import Attachment, Reply
 from storage.billing import CREDIT_TRANSFER, REFUND, Invoice
@@ -157,6 +157,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
             if st.start.day == 1
             else f"{st.start.isoformat()}",
             business=business_party(ctx),
+            brand=Brand.from_hex(ctx.branding.colour, ctx.branding.logo),
             customer=customer_party(customer),
             facts=(
                 ("Period", period_words(ctx, st.start, st.end)),
