@@ -54,9 +54,10 @@ def invoice(db: Database, customer_id: int, amount: int, issued_days_ago: int = 
         return issue_invoice(session, draft.id, now=issued).number
 
 
-@pytest.fixture
-def owner(salon: Database) -> Chat:
-    return Chat(salon, NOW, channel="telegram", sender="1000")
+@pytest.fixture(params=[("web", "owner"), ("telegram", "1000")], ids=["web", "telegram"])
+def owner(request, salon: Database) -> Chat:
+    channel, sender = request.param
+    return Chat(salon, NOW, channel=channel, sender=sender)
 
 
 def test_mark_an_invoice_paid_in_plain_words(owner, salon):
@@ -179,3 +180,19 @@ def test_staff_add_a_charge_to_the_job_under_way(salon):
             select(Invoice).where(Invoice.appointment_id == appointment.id)
         ).all()
         assert totals(session, bill).total > 4500 + 1250  # service + product + tax
+
+
+def test_send_a_customer_their_statement(owner, salon):
+    jane = customer(salon, "Jane Doe", "+12125550201")
+    invoice(salon, jane, 4500, issued_days_ago=3)
+    owner.say("statement jane")
+    owner.expect("Statement sent to Jane Doe")
+    with salon.read() as session:
+        sent = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "statement")
+        ).one()
+    assert sent.address == "+12125550201"
+    assert (
+        "ending balance $48.99" in sent.body["text"] or "ending balance $45.00" in sent.body["text"]
+    )
+    assert sent.body["attachments"][0]["content_type"] == "application/pdf"

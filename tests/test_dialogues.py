@@ -389,3 +389,47 @@ def test_when_nothing_fits_the_customer_can_join_the_waitlist_and_gets_the_freed
     assert "3:00" in offer.body["text"] or "15:00" in offer.body["text"]
     waiting.say("yes")
     waiting.expect("You're booked")
+
+
+def test_a_feedback_reply_with_a_low_score_reaches_the_owners(chat, salon):
+    from bot.booking import set_status
+    from bot.followup import queue_feedback_requests
+
+    chat.say("haircut with sam tomorrow at 11, I'm Jane")
+    chat.say("yes")
+    chat.say("no")
+    [booked] = appointments(salon)
+    done, later = local("2026-11-17 12:00"), local("2026-11-17 13:30")
+    with salon.write() as session:
+        set_status(session, booked.id, "completed", now=done, actor="staff")
+    with salon.write() as session:
+        assert queue_feedback_requests(session, later)  # an hour after completion
+    chat.now = later
+    chat.say("2 - felt rushed")
+    chat.expect("passed it to the team")
+    with salon.read() as session:
+        alert = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "feedback_alert")
+        ).first()
+    assert alert is not None and "felt rushed" in alert.body["text"]
+
+
+def test_yes_to_a_rebooking_nudge_starts_booking_the_same_service(chat, salon):
+    from storage.models import Service
+
+    chat.say("hi, I'm Jane")
+    with salon.write() as session:
+        haircut = session.scalars(select(Service).where(Service.key == "haircut")).one()
+        session.add(
+            AwaitingReply(
+                channel="web",
+                address=chat.sender,
+                kind="rebook",
+                ref_id=haircut.id,
+                data={},
+                created_at=NOW,
+                expires_at=NOW + timedelta(days=3),
+            )
+        )
+    chat.say("yes please")
+    chat.expect("Haircut: any preference")
