@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 from conversations.understand import normalise
+from conversations.words import NUMBER_WORDS
 
 __all__ = ["Recurrence", "parse_recurrence"]
 
@@ -38,20 +39,9 @@ _WEEKDAY = (
     r"|sun(?:day)?)s?"
 )
 _NUMBERS = {
+    **NUMBER_WORDS,
     "a": 1,
     "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
     "other": 2,
     "second": 2,
     "third": 3,

@@ -19,6 +19,7 @@ from bot.waitlist import accept_offer, decline_offer
 from conversations import manage_flow
 from conversations.turn import Turn
 from conversations.understand import Intent, primary_intent, yes_no
+from conversations.words import NUMBER_WORDS
 from storage.models import CONFIRMED, AwaitingReply, Service, Staff
 
 _LETTER = re.compile(r"^\s*([crx])\s*[.!]?\s*$", re.IGNORECASE)
@@ -91,7 +92,6 @@ def _reminder(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
 _SCORE = re.compile(
     r"^\s*([1-5])\s*(?:/\s*5|stars?|out of 5)?\s*[.!,:;-]*\s*(.*)$", re.IGNORECASE | re.DOTALL
 )
-_WORD_SCORES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
 def _feedback(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
@@ -100,8 +100,8 @@ def _feedback(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
     first = text.split(" ", 1)[0].lower().strip(".!,")
     if match is not None:
         score, comment = int(match.group(1)), match.group(2)
-    elif first in _WORD_SCORES:
-        score, comment = _WORD_SCORES[first], text[len(first) :].strip(" .!,-")
+    elif NUMBER_WORDS.get(first, 0) in range(1, 6):
+        score, comment = NUMBER_WORDS[first], text[len(first) :].strip(" .!,-")
     else:
         return False
     record_feedback(turn.session, question.id, score, comment[:1000], now=turn.now)

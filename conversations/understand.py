@@ -52,6 +52,8 @@ from functools import lru_cache
 import phonenumbers
 from rapidfuzz.distance import OSA
 
+from conversations.words import NUMBER_WORDS
+
 __all__ = [
     "PRECEDENCE",
     "Intent",
@@ -996,20 +998,7 @@ _ORDINALS = {
     "ninth": 9,
     "tenth": 10,
 }
-_CARDINALS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
+_CARDINALS = NUMBER_WORDS
 _NUMBER = r"(\d{1,2}|" + "|".join(_CARDINALS) + ")"
 _MERIDIEM = r"\s*(a\.?m\.?|p\.?m\.?|o'?clock)?(?![a-z])"
 _TIME_PATTERNS = (

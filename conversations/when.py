@@ -58,6 +58,8 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
+from conversations.words import NUMBER_WORDS
+
 __all__ = ["When", "parse_when"]
 
 _log = logging.getLogger(__name__)
@@ -346,20 +348,7 @@ _KNOWN = frozenset(
     (*_WEEKDAYS, *_MONTHS, "today", "tonight", "tomorrow", "morning", "afternoon", "evening")
 )
 
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
+_NUMBER_WORDS = NUMBER_WORDS
 _MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25, "twentyfive": 25}
 _ORDINAL_WORDS = {
     "first": 1,
@@ -859,18 +848,9 @@ _FALLBACK_CUE = re.compile(
     _C,
 )
 _AMOUNTS = {
+    **NUMBER_WORDS,
     "a": 1,
     "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
     "a couple of": 2,
     "couple of": 2,
     "a few": 3,
