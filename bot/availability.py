@@ -220,16 +220,19 @@ class _Intervals:
         return i >= 0 and end <= self.ends[i]
 
 
-def _eligible_staff(session: Session, service: Service, staff_id: int | None) -> list[int]:
+def _eligible_staff(
+    session: Session, service: Service, staff_id: int | None
+) -> dict[int, int | None]:
+    """Staff who do the service (or just `staff_id`), with their own per-day limits."""
     stmt = (
-        select(Staff.id)
+        select(Staff.id, Staff.per_day_limit)
         .join(StaffService, StaffService.staff_id == Staff.id)
         .where(StaffService.service_id == service.id, Staff.active.is_(True))
         .order_by(Staff.id)
     )
     if staff_id is not None:
         stmt = stmt.where(Staff.id == staff_id)
-    return list(session.connection().scalars(stmt))
+    return dict(session.connection().execute(stmt).all())
 
 
 def _load_calendar(
@@ -242,10 +245,12 @@ def _load_calendar(
     now: datetime,
 ) -> _Calendar:
     zone = ctx.zone
-    staff_ids = _eligible_staff(session, service, query.staff_id)
+    limits = _eligible_staff(session, service, query.staff_id)
+    staff_ids = list(limits)
     cal = _Calendar(service=service, ctx=ctx, staff_ids=staff_ids)
     if not staff_ids:
         return cal
+    cal.day_limit = {sid: limit or ctx.rules.per_day_limit for sid, limit in limits.items()}
     cal.days = local_days(_from_epoch(range_start), _from_epoch(range_end), zone)
     cal.day_starts = [_day_edge(day, time(0), zone) for day in cal.days]
     # Whole local days, so per-day limits count every appointment of those days.
@@ -287,7 +292,9 @@ def _load_calendar(
     if query.ignore_appointment_id is not None:
         appointments = appointments.where(Appointment.id != query.ignore_appointment_id)
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    for staff_id, block_start, block_end, starts_at in session.connection().execute(appointments):
+    for staff_id, block_start, block_end, starts_at in (
+        session.connection().execute(appointments).all()
+    ):
         busy[staff_id].append((block_start, block_end))
         counts[(staff_id, cal.day_index(starts_at))] += 1
     cal.day_counts = counts
@@ -302,7 +309,7 @@ def _load_calendar(
     )
     if query.customer_id is not None:
         holds = holds.where(SlotHold.customer_id != query.customer_id)
-    for staff_id, start, end in session.connection().execute(holds):
+    for staff_id, start, end in session.connection().execute(holds).all():
         busy[staff_id].append((start, end))
 
     cal.busy = {sid: _Intervals(busy[sid] + closures) for sid in staff_ids}
@@ -335,10 +342,6 @@ def _load_hours(session: Session, cal: _Calendar) -> None:
         ).where(or_(WorkingHours.staff_id.is_(None), WorkingHours.staff_id.in_(cal.staff_ids)))
     ):
         hours[row.staff_id][row.weekday].append((row.start, row.end, row.is_break))
-    for row in session.connection().execute(
-        select(Staff.id, Staff.per_day_limit).where(Staff.id.in_(cal.staff_ids))
-    ):
-        cal.day_limit[row.id] = row.per_day_limit or cal.ctx.rules.per_day_limit
     edges: dict[tuple[date, time], int] = {}
 
     def edge(day: date, wall: time) -> int:
@@ -401,7 +404,7 @@ def _load_resource_busy(
         TimeOff.resource_id, epoch_seconds(TimeOff.starts_at), epoch_seconds(TimeOff.ends_at)
     ).where(and_(TimeOff.resource_id.in_(rids), TimeOff.starts_at < hi, TimeOff.ends_at > lo))
     for stmt in (appointments, holds, off):
-        for rid, start, end in session.connection().execute(stmt):
+        for rid, start, end in session.connection().execute(stmt).all():
             busy[rid].append((start, end))
     cal.resource_busy = {rid: _Intervals(busy[rid] + closures) for rid in rids}
 
