@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from bot.config import (
     TEMPLATE_PATH,
@@ -34,12 +29,10 @@ from bot.config import (
 )
 from bot.errors import ConfigError
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "business.toml"
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 BUSINESS = """
 [business]
@@ -504,43 +497,7 @@ def test_every_broken_snippet_is_otherwise_valid() -> None:
 # ----------------------------------------------------------------------- the database
 
 
-def _pg_base_url() -> str:
-    return os.environ.get("SLOTBOT_TEST_DATABASE_URL") or DEFAULT_PG_URL
-
-
-def _pg_conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A freshly migrated database: a SQLite file, or a throwaway PostgreSQL schema."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'slotbot.db'}"
-        upgrade(url)
-        database = Database(url)
-        yield database
-        database.dispose()
-        return
-    base = _pg_base_url()
-    try:
-        admin = psycopg.connect(_pg_conninfo(base), autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL not reachable at {base}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {base}")
-    schema = f"t_{secrets.token_hex(6)}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        url_text = url.render_as_string(hide_password=False)
-        upgrade(url_text)
-        database = Database(url_text)
-        yield database
-        database.dispose()
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+# The `db` fixture (SQLite and PostgreSQL) comes from tests/conftest.py.
 
 
 def _counts(database: Database) -> dict[str, int]:
