@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from bot.messages import Option
+from bot.notify import tell_owners
 from bot.portal import issue_link
 from conversations import admin, admin_billing, booking_flow, faq, manage_flow, threads
 from conversations.turn import Turn
@@ -142,14 +143,13 @@ def help_text(turn: Turn) -> None:
 
 def handover(turn: Turn) -> None:
     """Pass the conversation to a person: tell the owners, reassure the customer."""
-    from conversations.notices import tell_owners
-
     who = turn.customer.name or "A customer"
     quoted = (turn.inbound.text or "").strip()[:200]
     tell_owners(
-        turn,
+        turn.session,
         f"{who} ({turn.inbound.identity}) asked to talk to a person."
         + (f' They said: "{quoted}"' if quoted and turn.inbound.option_id is None else ""),
+        now=turn.now,
     )
     turn.idle()
     turn.say(
