@@ -220,7 +220,7 @@ class _Intervals:
         return i >= 0 and end <= self.ends[i]
 
 
-def _eligible_staff(
+def eligible_staff(
     session: Session, service: Service, staff_id: int | None
 ) -> dict[int, int | None]:
     """Staff who do the service (or just `staff_id`), with their own per-day limits."""
@@ -245,7 +245,7 @@ def _load_calendar(
     now: datetime,
 ) -> _Calendar:
     zone = ctx.zone
-    limits = _eligible_staff(session, service, query.staff_id)
+    limits = eligible_staff(session, service, query.staff_id)
     staff_ids = list(limits)
     cal = _Calendar(service=service, ctx=ctx, staff_ids=staff_ids)
     if not staff_ids:

@@ -23,7 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import notify
-from bot.availability import BusinessContext, Slot, SlotQuery, local_instant, slot_fits
+from bot.availability import (
+    BusinessContext,
+    Slot,
+    SlotQuery,
+    eligible_staff,
+    local_instant,
+    slot_fits,
+)
 from bot.billing.hooks import on_status_changed as bill_status_change
 from bot.errors import InvalidRequest, NotFound
 from storage.db import lock_calendars
@@ -42,8 +49,6 @@ from storage.models import (
     Resource,
     Service,
     SlotHold,
-    Staff,
-    StaffService,
 )
 
 TAKEN = "taken"
@@ -146,16 +151,7 @@ def _service(session: Session, service_id: int) -> Service:
 
 
 def _candidate_staff(session: Session, service: Service, staff_id: int | None) -> list[int]:
-    if staff_id is not None:
-        return [staff_id]
-    return list(
-        session.scalars(
-            select(Staff.id)
-            .join(StaffService, StaffService.staff_id == Staff.id)
-            .where(StaffService.service_id == service.id, Staff.active.is_(True))
-            .order_by(Staff.id)
-        )
-    )
+    return [staff_id] if staff_id is not None else list(eligible_staff(session, service, None))
 
 
 def _resources_for(session: Session, service: Service) -> list[int]:

@@ -34,6 +34,7 @@ from bot.notify import tell_customer
 from bot.portal import issue_link
 from conversations.turn import Turn
 from conversations.understand import (
+    Offered,
     extract_phone,
     find_services,
     find_staff,
@@ -815,11 +816,8 @@ def _answer_confirm(turn: Turn, actor: Actor, text: str, option: str | None) -> 
 def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> bool:
     choices = turn.data.get("choices") or []
     pending = dict(turn.data.get("pending") or {})
-    offered = [o for o in turn.data.get("choices", [])]
-    from conversations.understand import Offered
-
-    picked = pick_option(text, [Offered(id=c, label=c) for c in offered], option_id=option)
-    if picked is None or picked.id not in choices:
+    picked = pick_option(text, [Offered(id=c, label=c) for c in choices], option_id=option)
+    if picked is None:
         turn.go("admin", "idle")
         return False
     turn.go("admin", "idle")

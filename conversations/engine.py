@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
 from bot.identity import link_phone
-from bot.messages import SMS, Inbound, Option, Reply
+from bot.messages import SMS, Inbound, Reply
 from bot.outbox import enqueue
 from conversations import flows
 from conversations.turn import BusinessFacts, Turn
@@ -316,6 +316,3 @@ def _queue(turn: Turn, purpose: str) -> None:
             status=SENT if inline else PENDING,
             now=turn.now,
         )
-
-
-__all__ = ["Engine", "APOLOGY", "INLINE_CHANNELS", "Option"]

@@ -12,7 +12,7 @@ from datetime import time
 from sqlalchemy import select
 
 from conversations.turn import Turn
-from conversations.understand import Intent, Named, find_services
+from conversations.understand import Named, find_services
 from storage.models import WorkingHours
 
 _HOURS = re.compile(r"\b(hours|open|opening|close|closing|closed)\b")
@@ -85,10 +85,3 @@ def _prices(turn: Turn, text: str) -> None:
     shown = wanted or services
     lines = [f"{s.name} ({s.duration_minutes} min): {turn.money(s.price_minor)}" for s in shown]
     turn.say("\n".join(lines))
-
-
-def money(turn: Turn, intent: Intent) -> None:
-    """What do I owe / send my invoice / pay: answered from the ledger."""
-    from conversations.payments import money_reply
-
-    money_reply(turn, intent)

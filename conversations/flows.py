@@ -15,6 +15,7 @@ from bot.messages import Option
 from bot.notify import tell_owners
 from bot.portal import issue_link
 from conversations import admin, admin_billing, booking_flow, faq, manage_flow, threads
+from conversations.payments import money_reply
 from conversations.turn import Turn
 from conversations.understand import Intent, primary_intent
 
@@ -89,7 +90,7 @@ def idle(turn: Turn, intent: Intent) -> None:
     elif option and option.startswith("appt:"):
         manage_flow.handle_option(turn, option)
     elif intent in (Intent.PAY, Intent.BALANCE, Intent.INVOICE):
-        faq.money(turn, intent)
+        money_reply(turn, intent)
     elif _ACCOUNT.search(text.lower()):
         account_link(turn)
     elif booking_flow.looks_like_a_request(turn, text):

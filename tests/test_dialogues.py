@@ -235,15 +235,13 @@ def test_my_appointments_lists_upcoming_and_history(chat, salon):
     chat.expect("Your upcoming appointment", "Haircut with Sam", "Reschedule", "Cancel")
 
 
-def test_a_reminder_reply_of_c_confirms_the_appointment(chat, salon):
-    chat.say("haircut with sam tomorrow at 11, I'm Jane")
-    chat.say("yes")
-    chat.say("no")
-    [booked] = appointments(salon)
-    with salon.write() as session:
+def remind(db: Database, chat: Chat) -> None:
+    """Leave the open question a reminder for the chat's only appointment leaves."""
+    [booked] = appointments(db)
+    with db.write() as session:
         session.add(
             AwaitingReply(
-                channel="web",
+                channel=chat.channel,
                 address=chat.sender,
                 customer_id=booked.customer_id,
                 kind="reminder",
@@ -252,6 +250,13 @@ def test_a_reminder_reply_of_c_confirms_the_appointment(chat, salon):
                 expires_at=booked.starts_at,
             )
         )
+
+
+def test_a_reminder_reply_of_c_confirms_the_appointment(chat, salon):
+    chat.say("haircut with sam tomorrow at 11, I'm Jane")
+    chat.say("yes")
+    chat.say("no")
+    remind(salon, chat)
     chat.say("C")
     chat.expect("you're confirmed")
     assert appointments(salon)[0].status == CONFIRMED
@@ -261,18 +266,7 @@ def test_a_reminder_reply_of_r_starts_rescheduling(chat, salon):
     chat.say("haircut with sam friday at 11, I'm Jane")
     chat.say("yes")
     chat.say("no")
-    [booked] = appointments(salon)
-    with salon.write() as session:
-        session.add(
-            AwaitingReply(
-                channel="web",
-                address=chat.sender,
-                kind="reminder",
-                ref_id=booked.id,
-                created_at=NOW,
-                expires_at=booked.starts_at,
-            )
-        )
+    remind(salon, chat)
     chat.say("R")
     chat.expect("When would suit you instead")
 
