@@ -87,7 +87,11 @@ def main() -> None:
             with db.write() as session:
                 session.add(
                     InboundMessage(
-                        channel="bench", address="floor", provider_id=str(i), received_at=NOW
+                        channel="bench",
+                        address="floor",
+                        provider_id=str(i),
+                        received_at=NOW,
+                        handled_at=NOW,
                     )
                 )
 

@@ -6,13 +6,16 @@ the same load: POSTs to /twilio/sms with unique MessageSids from 400 different s
 `RequestValidator.compute_signature` for SLOTBOT_PUBLIC_URL, over 8 keep-alive connections
 for a fixed time. The load comes from `wrk` when it is installed (`apt-get install wrk`),
 else from Python threads with http.client keep-alive. slotbot serves the demo salon on a
-fresh SQLite file (or `--database URL`), and its replies are kicked to a fake Twilio API
-(`tests/fakes/twilio_api.py`) in another process — exactly as in production — unless
-`--no-kick` leaves them to the scheduler's tick. Prints a Markdown table.
+fresh SQLite file (or `--database URL`) exactly as `slotbot serve` runs it: gunicorn records
+each message in the inbox and answers, and `slotbot worker` beside it (same machine, same
+cores) handles the turns and sends the replies to a fake Twilio API
+(`tests/fakes/twilio_api.py`) in another process. After the load the script waits for the
+worker to empty the inbox and reports how fast it turned messages into sent replies.
+Prints Markdown tables.
 
     .venv/bin/python bench/webhooks.py
     .venv/bin/python bench/webhooks.py --seconds 20 --database postgresql://postgres@127.0.0.1/test
-    .venv/bin/python bench/webhooks.py --no-kick --tool python
+    .venv/bin/python bench/webhooks.py --tool python
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import apply_config, load_config  # noqa: E402
+from bot.inbox import backlog  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.messaging import SENT, OutboxMessage  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -291,12 +295,13 @@ def serve_fake_twilio() -> None:
 
 
 def breakdown(folder: Path, count: int = 1200) -> dict[str, float]:
-    """Milliseconds per request in one process, no HTTP: bare Flask, the whole webhook, and
-    the engine's turn inside it (the rest is the webhook's own: signature, form, TwiML)."""
+    """Milliseconds per message in one process, no HTTP: a bare Flask request, the webhook
+    (signature, form, Inbound, the inbox insert) and the worker's turn for it."""
     from flask import Flask
     from werkzeug.test import EnvironBuilder
 
-    import conversations.engine as engine_module
+    from bot.courier import Courier
+    from conversations.inbox import InboxProcessor
     from webhooks.app import create_app
 
     url = f"sqlite:///{folder / 'breakdown.db'}"
@@ -306,9 +311,10 @@ def breakdown(folder: Path, count: int = 1200) -> dict[str, float]:
             "BUSINESS_CONFIG": str(ROOT / "business.toml"),
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "SLOTBOT_PUBLIC_URL": PUBLIC,
-            "SLOTBOT_KICK": "0",
         }
     )
+    db = app.extensions["slotbot.db"]
+    worker = InboxProcessor(db, Courier(db, {}, enabled=False))
     environs = []
     for sig, body in signed_requests(count + 400):
         builder = EnvironBuilder(
@@ -319,32 +325,25 @@ def breakdown(folder: Path, count: int = 1200) -> dict[str, float]:
             headers={"X-Twilio-Signature": sig},
         )
         environs.append(builder.get_environ())
-    spent = [0.0]
-    handle = engine_module.Engine.handle
-
-    def timed(self: object, inbound: object) -> object:
-        started = time.perf_counter()
-        try:
-            return handle(self, inbound)  # type: ignore[arg-type]
-        finally:
-            spent[0] += time.perf_counter() - started
 
     def call(wsgi: object, environ: dict) -> None:
         environ["wsgi.input"].seek(0)
         b"".join(wsgi(environ, lambda *_: None))  # type: ignore[operator]
 
-    engine_module.Engine.handle = timed  # type: ignore[method-assign]
     try:
         for environ in environs[:400]:
             call(app.wsgi_app, environ)
-        spent[0] = 0.0
+        worker.run_pending()
         started = time.perf_counter()
         for environ in environs[400:]:
             call(app.wsgi_app, environ)
-        whole = time.perf_counter() - started
+        webhook = time.perf_counter() - started
+        started = time.perf_counter()
+        turns = worker.run_pending()
+        turn = time.perf_counter() - started
     finally:
-        engine_module.Engine.handle = handle  # type: ignore[method-assign]
-        app.extensions["slotbot.db"].dispose()
+        db.dispose()
+    assert turns == count, f"the worker handled {turns} of {count}"
     hello = Flask("hello")
     hello.post(PATH)(lambda: "hello")
     started = time.perf_counter()
@@ -353,9 +352,59 @@ def breakdown(folder: Path, count: int = 1200) -> dict[str, float]:
     bare = time.perf_counter() - started
     return {
         "bare": bare / count * 1000,
-        "webhook": whole / count * 1000,
-        "engine": spent[0] / count * 1000,
+        "webhook": webhook / count * 1000,
+        "turn": turn / count * 1000,
     }
+
+
+# ---------------------------------------------------------------------------- the worker
+
+
+@contextmanager
+def slotbot_worker(env: dict[str, str]) -> Iterator[None]:
+    """`slotbot worker` in its own process, as `slotbot serve` starts it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webhooks.cli", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def counts(db: Database) -> tuple[int, int, int]:
+    """(messages handled, replies queued, replies sent) so far."""
+    with db.read() as session:
+        handled = session.scalar(
+            select(func.count())
+            .select_from(InboundMessage)
+            .where(InboundMessage.handled_at.is_not(None))
+        )
+        queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+        sent = session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == SENT)
+        )
+    return int(handled or 0), int(queued or 0), int(sent or 0)
+
+
+def drained(db: Database, timeout: float = 900) -> float:
+    """Wait until every recorded message is handled and every reply sent; the time it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if backlog(db).count == 0:
+            handled, queued, sent = counts(db)
+            if queued == sent:
+                return time.monotonic() - started
+        time.sleep(0.05)
+    raise RuntimeError(f"the worker did not empty the inbox within {timeout:.0f} s")
 
 
 # ------------------------------------------------------------------------------- main
@@ -387,7 +436,7 @@ def run(args: argparse.Namespace) -> None:
         }
         with gunicorn("hello:app", base_env, folder) as port:
             measure(port, warmup, 2)
-            rows.append(("bare Flask hello", measure(port, load, args.seconds), None))
+            rows.append(("bare Flask hello", measure(port, load, args.seconds)))
 
         env = (
             base_env
@@ -396,33 +445,32 @@ def run(args: argparse.Namespace) -> None:
                 "SLOTBOT_DATABASE_URL": url,
                 "SLOTBOT_CONFIG": str(ROOT / "business.toml"),
                 "SLOTBOT_PUBLIC_URL": PUBLIC,
-                "SLOTBOT_KICK": "0" if args.no_kick else "1",
             }
         )
-        with gunicorn("webhooks.app:create_app()", env, ROOT) as port:
+        with slotbot_worker(env), gunicorn("webhooks.app:create_app()", env, ROOT) as port:
             measure(port, warmup, 3)
+            drained(db)
+            before = counts(db)
             result = measure(port, load, args.seconds)
+            waiting_at_end = backlog(db).count
+            drain = drained(db)
+            after = counts(db)
             # The same app unsaturated: one connection, one message at a time.
             single = measure(port, load[len(load) // 2 :], min(args.seconds, 5), 1)
-        with db.read() as session:
-            handled = session.scalar(select(func.count()).select_from(InboundMessage))
-            sent = session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == SENT)
-            )
-            queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+            single_drain = drained(db)
         db.dispose()
-        label = "slotbot /twilio/sms" + (" (no kick)" if args.no_kick else " + kick")
-        rows.append((label, result, (handled, sent, queued)))
-        rows.append((label.replace(" + kick", "") + ", 1 connection", single, None))
+        rows.append(("slotbot /twilio/sms (records; the worker handles)", result))
+        rows.append(("slotbot /twilio/sms, 1 connection", single))
 
     backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(
         f"\n{args.connections} connections, {args.seconds:.0f} s each, load from {tool}, "
-        f"gunicorn {' '.join(GUNICORN[:6])}, slotbot on {backend}\n"
+        f"gunicorn {' '.join(GUNICORN[:6])}, slotbot on {backend} with `slotbot worker` "
+        "beside it\n"
     )
     print("| app | requests | req/s | p50 ms | p99 ms | max ms | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for label, r, _ in rows:
+    for label, r in rows:
         rate = r["requests"] / r["seconds"]
         print(
             f"| {label} | {r['requests']} | {rate:,.0f} | {r['p50'] / 1000:.1f} | "
@@ -431,18 +479,22 @@ def run(args: argparse.Namespace) -> None:
         )
     hello, bot = rows[0][1], rows[1][1]
     ratio = (bot["requests"] / bot["seconds"]) / (hello["requests"] / hello["seconds"])
-    handled, sent, queued = rows[1][2] or (0, 0, 0)
     print(f"\nslotbot / bare Flask = {ratio:.2f} (goal >= 0.25); p99 goal < 25 ms")
+    turns = after[0] - before[0]
+    span = bot["seconds"] + drain
     print(
-        f"messages handled (incl. warm-up): {handled}; replies queued: {queued}, "
-        f"sent by the kick before shutdown: {sent}"
+        f"\nThe worker: {turns} messages handled and {after[2] - before[2]} replies sent for "
+        f"the {bot['requests']} webhooks (repeats deduplicated); {waiting_at_end} still "
+        f"waiting when the load stopped, the inbox empty {drain:.1f} s later: "
+        f"{turns / span:,.0f} turns/s sustained while the webhooks took the cores. "
+        f"After the 1-connection run the last reply went {single_drain:.2f} s after the last "
+        "webhook."
     )
     cost = breakdown(Path(tempfile.mkdtemp()))
     print(
-        f"\nCPU per request in one process, no HTTP: bare Flask {cost['bare']:.3f} ms; "
-        f"slotbot webhook {cost['webhook']:.2f} ms = engine turn {cost['engine']:.2f} ms "
-        f"+ the webhook's own {cost['webhook'] - cost['engine']:.2f} ms "
-        "(signature, form, Inbound, TwiML)"
+        f"\nCPU per message in one process, no HTTP: bare Flask {cost['bare']:.3f} ms; "
+        f"slotbot webhook {cost['webhook']:.3f} ms (signature, form, Inbound, inbox insert); "
+        f"the worker's turn {cost['turn']:.2f} ms (engine, outbox)"
     )
     if bot["wrapped"]:
         print(
@@ -464,9 +516,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=20000, help="pre-signed messages")
+    parser.add_argument("--requests", type=int, default=60000, help="pre-signed messages")
     parser.add_argument("--database", default=None, help="default: a temporary SQLite file")
-    parser.add_argument("--no-kick", action="store_true", help="leave sending to the tick")
     parser.add_argument("--tool", choices=("wrk", "python"), default=None)
     parser.add_argument("--serve-fake-twilio", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

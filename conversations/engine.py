@@ -1,10 +1,11 @@
 """The conversation engine: `Engine.handle(inbound) -> replies`, for every channel.
 
-One inbound message is one write transaction: the delivery is recorded (a redelivery with the
-same provider id is a no-op), the person's conversation row is locked (so two messages from
-one sender are handled one after the other, in order), the dialogue moves on, and every reply
-goes into the outbox — all committed together. State lives only in the database, so any
-worker can take any message and a restart resumes where the dialogue was.
+One inbound message is one write transaction: the delivery is stamped handled (a row the
+inbox recorded is claimed; a message that arrives inline is recorded now; one handled before
+is a no-op), the person's conversation row is locked (so two messages from one sender are
+handled one after the other, in order), the dialogue moves on, and every reply goes into the
+outbox — all committed together. State lives only in the database, so any worker can take
+any message and a restart resumes where the dialogue was.
 
 If handling fails unexpectedly, the transaction rolls back (the dialogue stays where it was)
 and the person still gets an apology, recorded as handled: never a 500, never silence.
@@ -17,13 +18,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from enum import Enum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
 from bot.identity import link_phone
+from bot.inbox import row_values
 from bot.messages import SMS, Inbound, Reply
 from bot.outbox import enqueue
 from conversations import flows
@@ -44,8 +47,20 @@ INLINE_CHANNELS = ("web", "terminal")
 OFFERED = "_offered"  # conversation data key: the option ids last offered, in order
 
 
+class Outcome(Enum):
+    """What became of a recorded delivery handed to the engine."""
+
+    HANDLED = "handled"  # the dialogue moved on (or the person got an apology)
+    DUPLICATE = "duplicate"  # it was handled before: nothing happened
+    LATER = "later"  # an earlier message from the same person still waits: that one first
+
+
 class _Duplicate(Exception):
     """This delivery was handled before."""
+
+
+class _NotYet(Exception):
+    """An earlier message from the same person still waits in the inbox: it goes first."""
 
 
 class Engine:
@@ -57,32 +72,43 @@ class Engine:
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one message and return the replies (already queued in the outbox)."""
+        return self._attempt(inbound)[1]
+
+    def handle_recorded(self, inbound: Inbound) -> Outcome:
+        """Handle a delivery the inbox recorded (its replies go out through the outbox)."""
+        return self._attempt(inbound)[0]
+
+    def _attempt(self, inbound: Inbound) -> tuple[Outcome, list[Reply]]:
         if inbound.provider_id is None:
             inbound = _with_id(inbound)
         for attempt in range(5):
             try:
                 with self.db.write() as session:
-                    return self._handle(session, inbound)
+                    return Outcome.HANDLED, self._handle(session, inbound)
             except _Duplicate:
-                return []
+                return Outcome.DUPLICATE, []
+            except _NotYet:
+                return Outcome.LATER, []
             except (IntegrityError, OperationalError) as exc:
                 # Two first messages from one new sender raced to create the same rows, or
                 # the database was busy: the loser simply goes again (the dedupe row went too).
                 log.info("retrying message %s after %s", inbound.provider_id, exc)
                 if attempt == 4:
                     log.exception("giving up on message %s", inbound.provider_id)
-                    return self._apologise(inbound)
+                    break
             except Exception:
                 log.exception("failed to handle message %s", inbound.provider_id)
-                return self._apologise(inbound)
-        return self._apologise(inbound)
+                break
+        return Outcome.HANDLED, self._apologise(inbound)
 
     # --- the transaction ---------------------------------------------------------------
 
     def _handle(self, session: Session, inbound: Inbound) -> list[Reply]:
         now = self.clock()
-        _record_delivery(session, inbound, now)
+        recorded = _claim_delivery(session, inbound, now)
         conversation = _lock_conversation(session, inbound, now)
+        if recorded is not None and _earlier_waiting(session, inbound, recorded):
+            raise _NotYet
         # Everything queued to this person from here on is this turn's answer, including
         # what bot.notify or bot.billing queue along the way (a confirmation with its .ics).
         watermark = session.scalar(select(func.max(OutboxMessage.id))) or 0
@@ -123,7 +149,7 @@ class Engine:
         try:
             with self.db.write() as session:
                 now = self.clock()
-                _record_delivery(session, inbound, now)
+                _claim_delivery(session, inbound, now)
                 identity = session.scalar(
                     select(CustomerIdentity).where(
                         CustomerIdentity.channel == inbound.channel,
@@ -167,36 +193,45 @@ def _numbered_choice(inbound: Inbound, conversation: Conversation) -> Inbound:
     return inbound
 
 
-def _record_delivery(session: Session, inbound: Inbound, now: datetime) -> None:
-    """Insert the delivery under its unique provider id, or raise _Duplicate."""
-    exists = session.scalar(
-        select(InboundMessage.id).where(
-            InboundMessage.channel == inbound.channel,
-            InboundMessage.provider_id == inbound.provider_id,
-        )
+def _claim_delivery(session: Session, inbound: Inbound, now: datetime) -> int | None:
+    """Stamp this delivery handled: claim the inbox's row (its id), or record it now (None).
+
+    Raises _Duplicate when it was handled before. The claim is a conditional UPDATE, so of two
+    workers reaching the same row only one gets it (PostgreSQL re-checks after the row lock).
+    """
+    key = (InboundMessage.channel == inbound.channel) & (
+        InboundMessage.provider_id == inbound.provider_id
     )
-    if exists:
+    claimed = session.scalar(
+        update(InboundMessage)
+        .where(key, InboundMessage.handled_at.is_(None))
+        .values(handled_at=now)
+        .returning(InboundMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed is not None:
+        return int(claimed)
+    if session.scalar(select(InboundMessage.id).where(key)) is not None:
         raise _Duplicate
-    session.add(
-        InboundMessage(
-            channel=inbound.channel,
-            address=inbound.sender,
-            provider_id=inbound.provider_id,
-            text=inbound.text[:4000],
-            payload={
-                "option_id": inbound.option_id,
-                "attachments": [a.to_json() for a in inbound.attachments if a.url],
-                "location": (
-                    [inbound.location.latitude, inbound.location.longitude]
-                    if inbound.location
-                    else None
-                ),
-                "contact_phone": inbound.contact_phone,
-            },
-            received_at=now,
+    session.execute(insert(InboundMessage).values(**row_values(inbound, handled_at=now)))
+    return None
+
+
+def _earlier_waiting(session: Session, inbound: Inbound, message_id: int) -> bool:
+    """Whether this person has an older message still in the inbox (another worker's)."""
+    return (
+        session.scalar(
+            select(InboundMessage.id)
+            .where(
+                InboundMessage.channel == inbound.channel,
+                InboundMessage.address == inbound.sender,
+                InboundMessage.handled_at.is_(None),
+                InboundMessage.id < message_id,
+            )
+            .limit(1)
         )
+        is not None
     )
-    session.flush()
 
 
 def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Conversation:

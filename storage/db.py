@@ -4,17 +4,28 @@ SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout on every 
 and every write transaction starts with `BEGIN IMMEDIATE`: pysqlite's default deferred BEGIN
 takes the write lock only at the first write, so two check-then-insert bookings can both
 pass their check. Read-only work may ask for a deferred BEGIN (`Database.read()`).
+
+SQLite has one writer at a time, and a writer that finds the lock taken sleeps in the busy
+handler (1, 2, 5, 10 … ms) and tries again — under load most of a short write's latency is
+that sleeping. So `Database.write()` first queues for a `WriterLock`: a thread lock inside
+the process and an flock(2) on a file beside the database across processes, which wakes the
+next writer the moment the last one commits, and lets the worker's long turns give way to
+the web's short writes. The busy timeout still covers writers that do not take it (a
+migration, the sqlite3 shell).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,10 +79,98 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class WriterLock:
+    """Writers to one SQLite file take turns: a thread lock here, flock(2) across processes.
+
+    A background writer (the worker: conversation turns, scheduled jobs) gives way to
+    foreground ones (webhooks, pages): a foreground writer marks that it is waiting with a
+    shared fcntl lock on byte 1 of the lock file, and a background writer queues only once
+    it can take that byte exclusively — or after `GIVE_WAY` seconds, so a flood of webhooks
+    slows the worker down but cannot stop it. A webhook thus waits behind at most one turn.
+
+    Re-entrant per thread (a nested write only waits on SQLite, as before). Opened lazily,
+    so a process forked after creating the Database gets its own open file description.
+    """
+
+    GIVE_WAY = 0.02
+
+    def __init__(self, path: str, *, background: bool = False) -> None:
+        self.path = path
+        self.background = background
+        self._thread_lock = threading.RLock()
+        self._depth = threading.local()
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the block."""
+        with self._thread_lock:
+            depth = getattr(self._depth, "n", 0)
+            self._depth.n = depth + 1
+            try:
+                if depth == 0:
+                    self._acquire(self._file())
+                try:
+                    yield
+                finally:
+                    if depth == 0:
+                        fcntl.flock(self._file(), fcntl.LOCK_UN)
+            finally:
+                self._depth.n = depth
+
+    def _acquire(self, fd: int) -> None:
+        # Byte 1 is the waiting room: shared for foreground writers, exclusive to enter it
+        # for background ones. (fcntl locks are per process; the thread lock above already
+        # lets only one thread per process be here.)
+        if self.background:
+            self._wait_for_the_room(fd)
+        else:
+            fcntl.lockf(fd, fcntl.LOCK_SH, 1, 1)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
+
+    def _wait_for_the_room(self, fd: int) -> None:
+        deadline = time.monotonic() + self.GIVE_WAY
+        while True:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 1)
+                return
+            except OSError:  # a foreground writer is waiting
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.0005)
+
+    def close(self) -> None:
+        """Close the lock file (the lock is never held by a closed Database)."""
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
+def _writer_lock(url: str, background: bool) -> WriterLock | None:
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    return WriterLock(name + "-writer.lock", background=background)
+
+
 class Database:
     """One engine plus the two ways of using it: a write transaction and a read."""
 
-    def __init__(self, url: str | None = None, **engine_kwargs: Any) -> None:
+    def __init__(
+        self, url: str | None = None, *, background: bool = False, **engine_kwargs: Any
+    ) -> None:
+        """`background`: this process's writes give way to the web's (see `WriterLock`)."""
         self.url = database_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
@@ -83,12 +182,27 @@ class Database:
             else self.engine
         )
         self._reader = sessionmaker(reader_bind, expire_on_commit=False)
+        self.writer_lock = _writer_lock(self.url, background)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
-        with self._writer() as session, session.begin():
+        if self.writer_lock is None:
+            with self._writer() as session, session.begin():
+                yield session
+            return
+        with self.writer_lock.held(), self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction on a bare Core connection, for the hottest single statements."""
+        if self.writer_lock is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self.writer_lock.held(), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -101,8 +215,10 @@ class Database:
             yield session
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the writer lock's file)."""
         self.engine.dispose()
+        if self.writer_lock is not None:
+            self.writer_lock.close()
 
 
 def lock_calendars(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -311,14 +312,22 @@ class Conversation(Base):
 class InboundMessage(Base):
     """Every delivery received, once: providers redeliver, the unique key makes that a no-op.
 
-    Stored before it is handled, in the same transaction as the handling, so a message is
-    either fully handled (with its replies in the outbox) or not at all and redelivered.
+    Webhooks only record the delivery (the inbox: `handled_at` is NULL) and answer their
+    provider; the worker's inbox processor handles it later, stamping `handled_at` in the same
+    transaction as the dialogue's move and its replies. Web and terminal chat record and
+    handle in one transaction. A recorded message is never lost: a crash leaves it waiting.
     """
 
     __tablename__ = "inbound_message"
     __table_args__ = (
         UniqueConstraint("channel", "provider_id", name="uq_inbound_provider_id"),
         Index("ix_inbound_identity", "channel", "address", "received_at"),
+        Index(
+            "ix_inbound_pending",
+            "id",
+            sqlite_where=sql("handled_at IS NULL"),
+            postgresql_where=sql("handled_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -328,6 +337,7 @@ class InboundMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
 
 
 class AwaitingReply(Base):

@@ -148,3 +148,12 @@ def app(db_url: str) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client for `app`."""
     return app.test_client()
+
+
+def process_inbox(app: Flask) -> int:
+    """What the worker does after a webhook: handle the inbox, then send the replies."""
+    from webhooks.channels import courier, inbox_processor
+
+    handled = inbox_processor(app).run_pending()
+    courier(app).drain()
+    return handled

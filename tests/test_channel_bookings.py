@@ -20,6 +20,7 @@ from bot.senders.telegram_sender import TelegramSettings, shared_client
 from storage.db import Database
 from storage.messaging import SENT, OutboxMessage
 from storage.models import Appointment, CustomerIdentity
+from tests.conftest import process_inbox
 from tests.factories import local
 from tests.fakes.telegram_api import (
     FakeTelegram,
@@ -61,7 +62,7 @@ def channels(app: Flask, fakes: tuple[FakeTwilio, FakeTelegram]) -> Iterator[Fla
 
 
 def settle(client: FlaskClient) -> None:
-    client.application.extensions["slotbot.courier"].drain()
+    process_inbox(client.application)
 
 
 def text(client: FlaskClient, body: str, *, sender: str = PHONE, whatsapp: bool = False) -> None:

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from bot.courier import Courier
 from bot.messages import Attachment, Option, Reply
 from bot.outbox import dispatch_due, enqueue
 from bot.senders import Outgoing, build_senders
@@ -21,10 +22,11 @@ from bot.senders.telegram_sender import (
     TelegramSettings,
     shared_client,
 )
+from conversations.inbox import InboxProcessor
 from storage.db import Database
 from storage.messaging import FAILED, PENDING, OutboxMessage
 from storage.models import Appointment, Customer, CustomerIdentity, InboundMessage
-from tests.conftest import DEMO_CONFIG
+from tests.conftest import DEMO_CONFIG, process_inbox
 from tests.factories import local
 from tests.fakes.telegram_api import (
     FakeTelegram,
@@ -75,12 +77,10 @@ def db(app: Flask) -> Database:
 
 
 def post(client: FlaskClient, update: dict, secret: str | None = SECRET):
-    """Deliver an update as Telegram does, then wait for the replies it kicked."""
+    """Deliver an update as Telegram does; then the worker's part, and its sends."""
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     response = client.post("/telegram/webhook", json=update, headers=headers)
-    courier = client.application.extensions.get("slotbot.courier")
-    if courier is not None:
-        courier.drain()
+    process_inbox(client.application)
     return response
 
 
@@ -204,7 +204,7 @@ def test_a_photo_is_kept_by_file_id_on_the_upcoming_appointment(client, fake, db
 def test_a_location_is_recorded_with_the_message(client, db):
     post(client, location_update(CHAT, 40.7191, -73.9973))
     with db.read() as session:
-        assert session.scalar(select(InboundMessage.payload))["location"] == [40.7191, -73.9973]
+        assert session.scalar(select(InboundMessage.payload))["location"][:2] == [40.7191, -73.9973]
 
 
 def test_an_option_id_too_long_for_callback_data_travels_as_an_alias(client, fake, db):
@@ -253,17 +253,24 @@ def test_a_restarted_poller_reading_old_updates_again_handles_them_once(app, db,
     # Died before confirming: the next process starts without an offset.
     TelegramPoller(db, client, clock=lambda: NOW).poll_once(timeout=0)
     assert count(db, InboundMessage) == 1
+    assert process_inbox(app) == 1
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
 def test_the_worker_polls_by_default_and_replies_arrive(app, db, fake):
-    poller = start_telegram(db, telegram_env(fake, TELEGRAM_POLL_TIMEOUT="1"))
+    env = telegram_env(fake, TELEGRAM_POLL_TIMEOUT="1")
+    courier = Courier(db, build_senders(env))
+    # As `slotbot worker` wires them: the poller records, the inbox processor answers.
+    inbox = InboxProcessor(db, courier, poll=60.0).start()  # only the wake-up can be in time
+    poller = start_telegram(db, env, on_recorded=inbox.wake)
     try:
         fake.push(text_update(CHAT, "/start"))
         assert fake.wait_for(lambda f: f.messages(CHAT), timeout=15)
     finally:
         poller.stop()
+        inbox.stop()
+        courier.close()
     assert fake.received("deleteWebhook")
     assert "booking assistant" in fake.texts(CHAT)[0]
 

@@ -99,11 +99,11 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _prepare(ctx: click.Context) -> Database:
+def _prepare(ctx: click.Context, *, background: bool = False) -> Database:
     """Migrate, load and apply business.toml; the common start of serve, worker and slots."""
     business = load_config(ctx.obj["config"])
     upgrade(ctx.obj["database"])
-    database = Database(ctx.obj["database"])
+    database = Database(ctx.obj["database"], background=background)
     apply_config(database, business)
     return database
 
@@ -113,12 +113,16 @@ def _prepare(ctx: click.Context) -> Database:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-@click.option("--no-worker", is_flag=True, help="Do not start the scheduler process.")
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Do not start the worker (run `slotbot worker` elsewhere: it handles the messages).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context, host: str, port: int, workers: int, threads: int, no_worker: bool
 ) -> None:
-    """Serve the web chat, webhooks and pages, with the scheduler beside them."""
+    """Serve the web chat, webhooks and pages, with the worker beside them."""
     from webhooks.serve import serve as run_server
 
     _prepare(ctx).dispose()
@@ -130,13 +134,14 @@ def serve(
 @click.option("--parent", type=int, default=None, hidden=True)
 @click.pass_context
 def worker(ctx: click.Context, parent: int | None) -> None:
-    """Run the scheduler alone (reminders, outbox dispatch, housekeeping)."""
+    """Run the worker alone: inbound messages, Telegram polling, reminders, outbox, upkeep."""
     from webhooks.serve import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # APScheduler logs every tick (every 2 s) at INFO: keep the console for what matters.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    run_worker(_prepare(ctx), parent_pid=parent)
+    # The worker's writes give way to the web's: a webhook never queues behind many turns.
+    run_worker(_prepare(ctx, background=True), parent_pid=parent)
 
 
 @cli.command()

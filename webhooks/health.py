@@ -1,4 +1,5 @@
-"""The health endpoint: is the app up, can it reach its database, is the schema current."""
+"""The health endpoint: is the app up, can it reach its database, is the schema current, and
+is the worker keeping up with the inbox (a message waiting for minutes means it is not)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from bot.inbox import backlog
 from storage.migrate import is_current
+from webhooks.channels import clock
 from webhooks.context import current_config, current_db
 
 bp = Blueprint("health", __name__)
+STALLED_AFTER = 300  # seconds a message may wait in the inbox before the worker is "stalled"
 
 
 @bp.get("/healthz")
@@ -20,12 +24,20 @@ def healthz() -> ResponseReturnValue:
         with db.read() as session:
             session.execute(text("SELECT 1"))
         migrated = is_current(db)
+        waiting = backlog(db) if migrated else None
     except Exception as exc:  # a health check reports, it does not raise
         return jsonify(ok=False, error=type(exc).__name__), 503
+    age = (clock()() - waiting.oldest).total_seconds() if waiting and waiting.oldest else 0.0
+    stalled = age > STALLED_AFTER
     body = {
-        "ok": migrated,
+        "ok": migrated and not stalled,
         "business": current_config().name,
         "database": db.engine.dialect.name,
         "schema": "current" if migrated else "needs `slotbot db upgrade`",
+        "inbox": {
+            "waiting": waiting.count if waiting else None,
+            "oldest_seconds": round(age, 1),
+            "worker": "stalled: is `slotbot worker` running?" if stalled else "keeping up",
+        },
     }
-    return jsonify(body), 200 if migrated else 503
+    return jsonify(body), 200 if body["ok"] else 503

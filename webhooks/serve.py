@@ -1,9 +1,11 @@
-"""Serving: gunicorn for HTTP, and a separate worker process for the scheduler.
+"""Serving: gunicorn for HTTP, and a separate worker process for everything behind it.
 
-The scheduler runs in its own process rather than in gunicorn's master or workers: forking
-with background threads alive is how locks get stuck, and a worker count above one would
-otherwise mean several schedulers. `slotbot serve` starts both; `slotbot worker` is the
-scheduler alone, for a machine that runs the web part elsewhere.
+The worker runs the inbox processor (the conversation turns of every message the webhooks
+recorded), the Telegram long poller and the scheduler. They live in their own process
+rather than in gunicorn's master or workers: forking with background threads alive is how
+locks get stuck, a worker count above one would otherwise mean several schedulers, and a
+webhook must not wait behind a turn. `slotbot serve` starts both; `slotbot worker` is the
+worker alone, for a machine that runs the web part elsewhere.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bot.courier import Courier
 from bot.jobs import build_scheduler
+from bot.senders import build_senders
+from conversations.inbox import InboxProcessor
 from storage.db import Database
 from webhooks.telegram import start_telegram
 
@@ -66,17 +71,24 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool = 
 
 
 def run_worker(db: Database, parent_pid: int | None = None) -> None:
-    """Run the scheduler until SIGTERM/SIGINT (or until the parent process is gone)."""
-    scheduler = build_scheduler(db)
+    """Run the inbox processor, the Telegram poller and the scheduler until SIGTERM/SIGINT
+    (or until the parent process is gone)."""
+    senders = build_senders()
+    courier = Courier(db, senders)
+    inbox = InboxProcessor(db, courier).start()
+    scheduler = build_scheduler(db, senders)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
-    log.info("scheduler started")
-    poller = start_telegram(db)  # Telegram long polling, when configured without a webhook
+    log.info("inbox processor and scheduler started")
+    # Telegram long polling, when configured without a webhook.
+    poller = start_telegram(db, on_recorded=inbox.wake)
     while not stop.wait(2):
         if parent_pid is not None and os.getppid() != parent_pid:
             break  # orphaned: the server died without telling us
     if poller is not None:
         poller.stop()
+    inbox.stop()
+    courier.close()
     scheduler.shutdown(wait=True)

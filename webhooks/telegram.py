@@ -2,17 +2,17 @@
 without a public URL (the default: `slotbot worker` polls when TELEGRAM_BOT_TOKEN is set
 and TELEGRAM_WEBHOOK_URL is not).
 
-Both hand every update to `handle_update`: parsed with `Update.de_json`, turned into an
+Both hand every update to `receive_update`: parsed with `Update.de_json`, turned into an
 `Inbound` (text and commands, inline-button presses, a shared contact, a location, a photo
-or file), handled by the engine under the update_id as dedupe key, and the replies kicked
-to the dispatcher. Button presses are always answered (answerCallbackQuery), or the
-button keeps spinning. A shared contact is trusted only when it is the sender's own: it
+or file) and recorded in the inbox under the update_id as dedupe key; the worker's inbox
+processor handles it and sends the replies. Button presses are answered at once
+(answerCallbackQuery), or the button keeps spinning. A shared contact is trusted only when it is the sender's own: it
 links the chat to the customer with that phone number (e.g. the one who booked by SMS).
 
 The webhook is refused with 403 unless X-Telegram-Bot-Api-Secret-Token matches
 TELEGRAM_WEBHOOK_SECRET (compared in constant time), and answers 503 while Telegram is not
-configured. The poller advances its offset only after an update's transaction committed;
-a restart re-reads unconfirmed updates and the dedupe drops the ones already handled.
+configured. The poller advances its offset only after an update was recorded; a restart
+re-reads unconfirmed updates and the dedupe drops the ones already recorded.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from telegram.error import TelegramError
 
 from bot.clock import utcnow
 from bot.identity import default_region, normalise_phone
+from bot.inbox import record
 from bot.messages import TELEGRAM, Attachment, Inbound, Location
-from bot.senders import build_senders
 from bot.senders.telegram_sender import (
     FILE_SCHEME,
     TelegramClient,
@@ -41,18 +41,16 @@ from bot.senders.telegram_sender import (
     parse_alias,
     shared_client,
 )
-from conversations.engine import Engine
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import Business, CustomerIdentity
-from webhooks.channels import Courier, attach_media, channel_env, clock, courier, phone_region
+from webhooks.channels import channel_env, clock, phone_region
 from webhooks.context import current_db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("telegram", __name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-AfterCommit = Callable[[str, str], None]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -186,26 +184,16 @@ def _answer(client: TelegramClient, query: CallbackQuery) -> None:
     client.submit(client.bot.answer_callback_query(query.id)).add_done_callback(done)
 
 
-def handle_update(
-    db: Database,
-    client: TelegramClient,
-    update: Update,
-    *,
-    region: str,
-    clock: Callable[[], datetime] = utcnow,
-    after_commit: AfterCommit | None = None,
+def receive_update(
+    db: Database, client: TelegramClient, update: Update, *, region: str, now: datetime
 ) -> Inbound | None:
-    """Handle one update end to end (same path for the webhook and the poller)."""
+    """Answer a button press, record the update in the inbox; its `Inbound` (None: ignored)."""
     if update.callback_query is not None:
         _answer(client, update.callback_query)
-    inbound = inbound_from_update(db, update, region, clock())
+    inbound = inbound_from_update(db, update, region, now)
     if inbound is None:
         return None
-    Engine(db, clock=clock).handle(inbound)
-    if inbound.attachments:
-        attach_media(db, inbound, clock())
-    if after_commit is not None:
-        after_commit(inbound.channel, inbound.sender)
+    record(db, inbound)
     return inbound
 
 
@@ -218,7 +206,7 @@ def _settings() -> TelegramSettings | None:
 
 @bp.post("/telegram/webhook")
 def webhook() -> ResponseReturnValue:
-    """An update pushed by Telegram: check the secret token, handle, answer 200."""
+    """An update pushed by Telegram: check the secret token, record it, answer 200."""
     settings = _settings()
     if settings is None or not settings.webhook_secret:
         abort(503, description="Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET)")
@@ -236,14 +224,7 @@ def webhook() -> ResponseReturnValue:
         # Telegram would redeliver a refused update forever: log it and let it go.
         log.exception("could not parse Telegram update %s", data.get("update_id"))
         return "", 200
-    handle_update(
-        current_db(),
-        client,
-        update,
-        region=phone_region(),
-        clock=clock(),
-        after_commit=courier().after_commit,
-    )
+    receive_update(current_db(), client, update, region=phone_region(), now=clock()())
     return "", 200
 
 
@@ -251,7 +232,7 @@ def webhook() -> ResponseReturnValue:
 
 
 class TelegramPoller:
-    """Long polling: getUpdates in a loop, each update handled before the offset moves on."""
+    """Long polling: getUpdates in a loop, each update recorded before the offset moves on."""
 
     def __init__(
         self,
@@ -260,14 +241,14 @@ class TelegramPoller:
         *,
         region: str = "US",
         clock: Callable[[], datetime] = utcnow,
-        after_commit: AfterCommit | None = None,
+        on_recorded: Callable[[], None] | None = None,
         max_failures: int = 3,
     ) -> None:
         self.db = db
         self.client = client
         self.region = region
         self.clock = clock
-        self.after_commit = after_commit
+        self.on_recorded = on_recorded
         self.max_failures = max_failures
         self.offset: int | None = None
         self._failures = 0
@@ -275,7 +256,7 @@ class TelegramPoller:
         self._thread: threading.Thread | None = None
 
     def poll_once(self, timeout: int | None = None) -> int:
-        """One getUpdates call (waiting up to `timeout` s for news); updates handled."""
+        """One getUpdates call (waiting up to `timeout` s for news); updates recorded."""
         wait = self.client.settings.poll_timeout if timeout is None else timeout
         updates = self.client.run(
             self.client.bot.get_updates(
@@ -286,14 +267,7 @@ class TelegramPoller:
         handled = 0
         for update in updates:
             try:
-                handle_update(
-                    self.db,
-                    self.client,
-                    update,
-                    region=self.region,
-                    clock=self.clock,
-                    after_commit=self.after_commit,
-                )
+                receive_update(self.db, self.client, update, region=self.region, now=self.clock())
             except Exception:
                 self._failures += 1
                 if self._failures < self.max_failures:
@@ -305,6 +279,8 @@ class TelegramPoller:
             self._failures = 0
             self.offset = update.update_id + 1
             handled += 1
+        if handled and self.on_recorded is not None:
+            self.on_recorded()
         return handled
 
     def run(self) -> None:
@@ -345,9 +321,14 @@ def _business_region(db: Database) -> str:
         return default_region((business.settings or {}).get("phone"), business.locale)
 
 
-def start_telegram(db: Database, env: Mapping[str, str] | None = None) -> TelegramPoller | None:
+def start_telegram(
+    db: Database,
+    env: Mapping[str, str] | None = None,
+    on_recorded: Callable[[], None] | None = None,
+) -> TelegramPoller | None:
     """In the worker: long-poll (no public URL needed), or register the webhook.
 
+    `on_recorded` is called after a poll recorded updates (the inbox processor's wake-up).
     Returns the running poller, or None when Telegram is not configured or uses a webhook.
     """
     env = dict(os.environ) if env is None else env
@@ -372,9 +353,6 @@ def start_telegram(db: Database, env: Mapping[str, str] | None = None) -> Telegr
         except (TelegramError, TimeoutError) as exc:
             log.error("could not set the Telegram webhook: %s", exc)
         return None
-    sender = Courier(db, build_senders(env))
-    poller = TelegramPoller(
-        db, client, region=_business_region(db), after_commit=sender.after_commit
-    )
+    poller = TelegramPoller(db, client, region=_business_region(db), on_recorded=on_recorded)
     log.info("telegram long polling started")
     return poller.start()

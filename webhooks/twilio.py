@@ -9,9 +9,10 @@ the one a proxy or tunnel hands us — or it is refused with 403 before anything
 Without TWILIO_AUTH_TOKEN the endpoints answer 503: unsigned input is never accepted.
 
 An inbound message becomes an `Inbound` (E.164 sender, MessageSid as the dedupe key, media
-as attachments, a WhatsApp pin as a location), the engine handles it in one transaction,
-Twilio gets an empty TwiML `<Response/>` at once, and the replies — already in the outbox
-— are kicked to the dispatcher. STOP on SMS gets no reply from us (Twilio answers it).
+as attachments, a WhatsApp pin as a location) and is recorded in the inbox — one insert
+under the unique MessageSid, so a redelivery is a no-op — and Twilio gets an empty TwiML
+`<Response/>` at once. The worker's inbox processor then handles it and sends the replies
+through the API. STOP on SMS gets no reply from us (Twilio answers it).
 """
 
 from __future__ import annotations
@@ -26,20 +27,13 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.identity import normalise_phone
+from bot.inbox import record
 from bot.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
 from bot.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
 from bot.senders.render import read_attachment_token
-from conversations.engine import Engine
 from storage.messaging import FAILED, SENT, OutboxMessage
 from storage.models import Business, CustomerIdentity
-from webhooks.channels import (
-    attach_media,
-    clock,
-    courier,
-    phone_region,
-    public_url,
-    setting,
-)
+from webhooks.channels import clock, phone_region, public_url, setting
 from webhooks.context import current_db
 
 log = logging.getLogger(__name__)
@@ -113,18 +107,13 @@ def inbound_from_form(form: dict[str, str], region: str, received_at: datetime) 
 @bp.post("/twilio/sms")
 @bp.post("/twilio/whatsapp")
 def message() -> ResponseReturnValue:
-    """An inbound SMS or WhatsApp message: verify, handle, answer empty TwiML, kick."""
+    """An inbound SMS or WhatsApp message: verify, record in the inbox, answer empty TwiML."""
     _verified()
-    now = clock()
-    inbound = inbound_from_form(request.form.to_dict(), phone_region(), now())
+    inbound = inbound_from_form(request.form.to_dict(), phone_region(), clock()())
     if inbound is None or inbound.provider_id is None:
         log.warning("ignored a Twilio message without a usable From or MessageSid")
         return _twiml()
-    db = current_db()
-    Engine(db, clock=now).handle(inbound)
-    if inbound.attachments:
-        attach_media(db, inbound, now())
-    courier().after_commit(inbound.channel, inbound.sender)
+    record(current_db(), inbound)
     return _twiml()
 
 

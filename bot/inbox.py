@@ -1,0 +1,136 @@
+"""The inbox: deliveries the webhooks recorded, waiting for the worker to handle them.
+
+Recording is one short insert under the delivery's unique provider id, so a webhook answers
+its provider at once (Twilio allows 15 s; Telegram retries a slow webhook) and a redelivery
+is a no-op. The row is the whole message: `inbound_of` rebuilds the `Inbound` from it, and
+`conversations.inbox` handles what waits, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.messages import Attachment, Inbound, Location
+from storage.db import Database
+from storage.models import InboundMessage
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4000
+
+
+def payload_of(inbound: Inbound) -> dict[str, Any]:
+    """Everything about a message besides its text and addresses, JSON-safe."""
+    location = inbound.location
+    return {
+        "option_id": inbound.option_id,
+        "attachments": [a.to_json() for a in inbound.attachments if a.url],
+        "location": ([location.latitude, location.longitude, location.label] if location else None),
+        "contact_phone": inbound.contact_phone,
+        "display_name": inbound.display_name,
+    }
+
+
+def row_values(inbound: Inbound, handled_at: datetime | None) -> dict[str, Any]:
+    """The `inbound_message` columns for a delivery (its provider id must be set)."""
+    return {
+        "channel": inbound.channel,
+        "address": inbound.sender,
+        "provider_id": inbound.provider_id,
+        "text": inbound.text[:MAX_TEXT],
+        "payload": payload_of(inbound),
+        "received_at": inbound.received_at,
+        "handled_at": handled_at,
+    }
+
+
+def inbound_of(row: InboundMessage) -> Inbound:
+    """The `Inbound` a recorded delivery was."""
+    payload = row.payload or {}
+    pin = payload.get("location")
+    return Inbound(
+        channel=row.channel,
+        sender=row.address,
+        text=row.text,
+        option_id=payload.get("option_id"),
+        attachments=tuple(Attachment.from_json(a) for a in payload.get("attachments") or []),
+        location=Location(pin[0], pin[1], pin[2] if len(pin) > 2 else None) if pin else None,
+        provider_id=row.provider_id,
+        received_at=row.received_at,
+        contact_phone=payload.get("contact_phone"),
+        display_name=payload.get("display_name"),
+    )
+
+
+def _record_statement(postgres: bool) -> Insert:
+    insert = pg_insert if postgres else sqlite_insert
+    return (
+        insert(InboundMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(InboundMessage.__table__.c.id)
+    )
+
+
+# Built once: a webhook's whole job is this insert, so it skips per-call statement building.
+_RECORD = {False: _record_statement(False), True: _record_statement(True)}
+
+
+def record(db: Database, inbound: Inbound) -> bool:
+    """Keep a delivery for the worker; False when this provider id was recorded before."""
+    if inbound.provider_id is None:
+        raise ValueError("a recorded delivery needs its provider id")
+    with db.write_connection() as connection:
+        result = connection.execute(_RECORD[db.is_postgres], row_values(inbound, handled_at=None))
+        return result.scalar() is not None
+
+
+def waiting(db: Database, limit: int = 100, after: int = 0) -> list[tuple[int, Inbound]]:
+    """Recorded deliveries not yet handled (id and message), oldest first."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.handled_at.is_(None), InboundMessage.id > after)
+            .order_by(InboundMessage.id)
+            .limit(limit)
+        ).all()
+        return [(row.id, _readable(row)) for row in rows]
+
+
+def _readable(row: InboundMessage) -> Inbound:
+    # A payload we cannot read must not hold up the queue: the words alone still get answered.
+    try:
+        return inbound_of(row)
+    except (KeyError, TypeError, ValueError, IndexError):
+        log.exception("unreadable payload on inbound message %s", row.id)
+        return Inbound(
+            channel=row.channel,
+            sender=row.address,
+            text=row.text,
+            provider_id=row.provider_id,
+            received_at=row.received_at,
+        )
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How much waits in the inbox, and since when."""
+
+    count: int
+    oldest: datetime | None
+
+
+def backlog(db: Database) -> Backlog:
+    """The inbox's size and its oldest waiting delivery (for /healthz)."""
+    with db.read() as session:
+        count, oldest = session.execute(
+            select(func.count(), func.min(InboundMessage.received_at)).where(
+                InboundMessage.handled_at.is_(None)
+            )
+        ).one()
+    return Backlog(int(count), oldest)
