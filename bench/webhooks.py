@@ -286,6 +286,9 @@ def fake_twilio_process() -> Iterator[str]:
 
 
 def serve_fake_twilio() -> None:
+    # It stands for Twilio's servers, which are not on our machine: lowest CPU priority, so
+    # that its work is done in the cores' spare time rather than counted against ours.
+    os.nice(19)
     with make_fake_twilio() as fake:
         print(fake.url, flush=True)
         threading.Event().wait()  # until terminated

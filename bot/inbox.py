@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.messages import Attachment, Inbound, Location
-from storage.db import Database
+from storage.db import Database, PreparedInsert
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -68,26 +68,28 @@ def inbound_of(row: InboundMessage) -> Inbound:
     )
 
 
-def _record_statement(postgres: bool) -> Insert:
-    insert = pg_insert if postgres else sqlite_insert
-    return (
-        insert(InboundMessage.__table__)
-        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        .returning(InboundMessage.__table__.c.id)
-    )
+_COLUMNS = ("channel", "address", "provider_id", "text", "payload", "received_at", "handled_at")
 
 
-# Built once: a webhook's whole job is this insert, so it skips per-call statement building.
-_RECORD = {False: _record_statement(False), True: _record_statement(True)}
+def _recorder(db: Database) -> PreparedInsert:
+    # Prepared once per database: a webhook's whole job is this insert.
+    found = db.prepared.get("inbox.record")
+    if found is None:
+        insert = pg_insert if db.is_postgres else sqlite_insert
+        statement = (
+            insert(InboundMessage.__table__)
+            .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+            .returning(InboundMessage.__table__.c.id)
+        )
+        found = db.prepared["inbox.record"] = PreparedInsert(db, statement, _COLUMNS)
+    return found
 
 
 def record(db: Database, inbound: Inbound) -> bool:
     """Keep a delivery for the worker; False when this provider id was recorded before."""
     if inbound.provider_id is None:
         raise ValueError("a recorded delivery needs its provider id")
-    with db.write_connection() as connection:
-        result = connection.execute(_RECORD[db.is_postgres], row_values(inbound, handled_at=None))
-        return result.scalar() is not None
+    return _recorder(db).returning(row_values(inbound, handled_at=None)) is not None
 
 
 def waiting(db: Database, limit: int = 100, after: int = 0) -> list[tuple[int, Inbound]]:

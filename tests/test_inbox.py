@@ -281,3 +281,39 @@ def test_sqlite_writers_take_turns_across_processes(tmp_path: Path):
     thread.join(5)
     assert order == ["first", "second"]
     db.dispose()
+
+
+def test_the_workers_writes_give_way_to_a_busy_web_but_only_for_a_moment(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    web, worker = Database(url), Database(url, background=True)
+    lock = worker.writer_lock
+    assert lock is not None and lock.background
+
+    def time_to_enter() -> float:
+        started = time.monotonic()
+        with lock.held():
+            return time.monotonic() - started
+
+    assert time_to_enter() < lock.GIVE_WAY / 2  # a quiet web: straight in
+    stop = threading.Event()
+
+    def flood() -> None:  # webhooks every half millisecond
+        while not stop.is_set():
+            with web.writer_lock.held():
+                pass
+            time.sleep(0.0005)
+
+    flooding = threading.Thread(target=flood)
+    flooding.start()
+    try:
+        time.sleep(0.05)
+        waits = [time_to_enter() for _ in range(5)]
+    finally:
+        stop.set()
+        flooding.join()
+    # It waits for a quiet moment, but a flood cannot hold it off for longer than GIVE_WAY.
+    assert all(lock.GIVE_WAY * 0.8 <= wait < lock.GIVE_WAY + 0.1 for wait in waits), waits
+    time.sleep(lock.QUIET)
+    assert time_to_enter() < lock.GIVE_WAY / 2
+    web.dispose()
+    worker.dispose()

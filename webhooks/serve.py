@@ -28,6 +28,7 @@ from storage.db import Database
 from webhooks.telegram import start_telegram
 
 log = logging.getLogger(__name__)
+WORKER_NICENESS = 10
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -73,6 +74,9 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool = 
 def run_worker(db: Database, parent_pid: int | None = None) -> None:
     """Run the inbox processor, the Telegram poller and the scheduler until SIGTERM/SIGINT
     (or until the parent process is gone)."""
+    # Under a flood the web's short answers to providers matter more than the pace of
+    # turns (each waits in the inbox, safe): let the kernel favour gunicorn's processes.
+    os.nice(WORKER_NICENESS)
     senders = build_senders()
     courier = Courier(db, senders)
     inbox = InboxProcessor(db, courier).start()
