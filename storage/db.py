@@ -26,7 +26,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, create_engine, event, text
+from sqlalchemy import Engine, Insert, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -217,16 +217,6 @@ class Database:
             yield session
 
     @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
-        """A write transaction on a bare Core connection, for the hottest single statements."""
-        if self.writer_lock is None:
-            with self.engine.begin() as connection:
-                yield connection
-            return
-        with self.writer_lock.held(), self.engine.begin() as connection:
-            yield connection
-
-    @contextmanager
     def read(self) -> Iterator[Session]:
         """A read session; on SQLite it does not take the write lock.
 
@@ -270,7 +260,7 @@ class PreparedInsert:
     def returning(self, values: Mapping[str, Any]) -> Any:
         """Insert one row; the first RETURNING column, or None when nothing was inserted."""
         if not self._sql:
-            with self.db.write_connection() as connection:
+            with self.db.engine.begin() as connection:  # PostgreSQL: no writer lock
                 return connection.execute(self.statement, dict(values)).scalar()
         params = tuple(
             process(values[key]) if process else values[key] for key, process in self._binds
