@@ -18,6 +18,7 @@ from bot.billing.completion import add_extra_to_appointment
 from bot.billing.context import BillingContext
 from bot.billing.invoices import account_balance, add_line, find_invoice, totals
 from bot.billing.links import pay_url
+from bot.billing.minimums import online_minimum, payable_online
 from bot.billing.money import parse_amount, to_major
 from bot.billing.payments import card_label, saved_card
 from bot.billing.receivables import aging
@@ -113,6 +114,18 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
     balance = totals(turn.session, invoice).balance
     if balance <= 0:
         answer(turn, [f"{invoice.number} is paid; nothing to send."])
+        return
+    if not payable_online(balance, invoice.currency):
+        # Stripe refuses checkouts under its minimum: a link would only fail for them.
+        minimum = ctx.money(online_minimum(invoice.currency))
+        answer(
+            turn,
+            [
+                f"{invoice.number}'s balance of {ctx.money(balance)} is below the {minimum} "
+                "minimum for paying online, so no pay link was sent. Collect it another way, "
+                f'then reply "mark {invoice.number} paid cash".'
+            ],
+        )
         return
     url = pay_url(turn.session, invoice.id, now=turn.now)
     sent = tell_customer(

@@ -34,6 +34,7 @@ from bot.billing.delivery import invoice_pdf
 from bot.billing.gateway import GatewayError, WebhookRejected, stripe_configured
 from bot.billing.invoices import get_invoice
 from bot.billing.links import find_link
+from bot.billing.minimums import OTHER_WAYS
 from bot.billing.payments import (
     PayPage,
     Redirect,
@@ -91,6 +92,15 @@ def _message(
 
 def _page_for(page: PayPage) -> ResponseReturnValue:
     """The page for a link that cannot (or need not) be paid now."""
+    if page.kind == "below_minimum":
+        # Too little for the provider to take (Stripe's minimum charge): no checkout.
+        return _message(
+            "Please pay another way",
+            f"{page.amount} is still due on invoice {page.invoice_number}. That is below the "
+            f"{page.minimum} minimum for paying online, so {OTHER_WAYS}.",
+            business=page.business,
+            pdf_url=f"/pay/{page.token}/invoice.pdf",
+        )
     if page.kind == "paid":
         return _message(
             "Paid, thank you",
@@ -140,13 +150,19 @@ def pay_submit(token: str) -> ResponseReturnValue:
             save_card=request.form.get("save_card") == "1",
             now=utcnow(),
         )
-    except GatewayError:
-        log.exception("checkout could not be started for a pay link")
+    except GatewayError as exc:
+        log.error("checkout could not be started for a pay link: %s", exc)
+        if exc.retryable:
+            return _message(
+                "Payments are unavailable",
+                "We couldn't reach the payment provider. Please try again in a minute.",
+                status=502,
+                action=(f"/pay/{token}", "Try again"),
+            )
         return _message(
-            "Payments are unavailable",
-            "We couldn't reach the payment provider. Please try again in a minute.",
+            "Online payment isn't possible right now",
+            f"The payment provider refused this payment, so {OTHER_WAYS}.",
             status=502,
-            action=(f"/pay/{token}", "Try again"),
         )
     if isinstance(outcome, Redirect):
         return redirect(outcome.url, code=303)

@@ -19,6 +19,7 @@ from bot.billing.delivery import invoice_reply_for
 from bot.billing.invoices import credit_available, find_invoice, open_invoices
 from bot.billing.ledger import BUCKETS, Totals
 from bot.billing.links import pay_url
+from bot.billing.minimums import below_minimum_words, pay_here, payable_online
 from bot.billing.money import parse_amount
 from bot.billing.receivables import aging
 from bot.billing.settlement import PaymentRecorded, record_payment
@@ -55,16 +56,22 @@ def balance_reply(session: Session, customer_id: int, now: datetime) -> Reply:
         return Reply("You're all paid up. Thank you!")
     if len(owing) == 1:
         invoice, result = owing[0]
+        url = pay_url(session, invoice.id, now=now)
         return Reply(
             f"You owe {ctx.money(result.balance)} on {invoice.number} "
-            f"({_due_words(ctx, invoice, now)}). Pay here: {pay_url(session, invoice.id, now=now)}"
+            f"({_due_words(ctx, invoice, now)}). {pay_here(ctx, result.balance, invoice.currency, url)}"
         )
     total = sum(result.balance for _, result in owing)
     lines = [f"You owe {ctx.money(total)} in total:"]
     for invoice, result in owing[:_MAX_LISTED]:
+        where = (
+            pay_url(session, invoice.id, now=now)
+            if payable_online(result.balance, invoice.currency)
+            else "(too little to pay online: pay in person or reply)"
+        )
         lines.append(
             f"{invoice.number}: {ctx.money(result.balance)} ({_due_words(ctx, invoice, now)}) "
-            f"{pay_url(session, invoice.id, now=now)}"
+            f"{where}"
         )
     if len(owing) > _MAX_LISTED:
         lines.append(f"and {len(owing) - _MAX_LISTED} more. Reply STATEMENT for the full list.")
@@ -79,6 +86,8 @@ def pay_reply(session: Session, customer_id: int, now: datetime) -> Reply:
     lines = [
         f"Pay {ctx.money(result.balance)} for {invoice.number} here: "
         f"{pay_url(session, invoice.id, now=now)}"
+        if payable_online(result.balance, invoice.currency)
+        else f"{invoice.number}: {below_minimum_words(ctx, result.balance, invoice.currency)}"
         for invoice, result in owing[:_MAX_LISTED]
     ]
     return Reply("\n".join(lines))

@@ -18,6 +18,7 @@ from bot.billing.context import BillingContext
 from bot.billing.invoices import issue_invoice, lines_of, refresh_status
 from bot.billing.ledger import Totals
 from bot.billing.links import pay_url
+from bot.billing.minimums import pay_here
 from bot.billing.money import format_rate
 from bot.billing.pdf import Brand, Document, Party, page_format_for, render, rows_of
 from bot.messages import Attachment, Reply
@@ -152,7 +153,7 @@ def invoice_text(ctx: BillingContext, invoice: Invoice, result: Totals, url: str
         due = f" due {ctx.day(invoice.due_at)}" if invoice.due_at else ""
         text += f" {ctx.money(result.balance)}{due}."
         if url:
-            text += f" Pay here: {url}"
+            text += f" {pay_here(ctx, result.balance, invoice.currency, url)}"
     else:
         text += " Nothing left to pay - thank you!"
     return text

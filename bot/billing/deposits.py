@@ -29,6 +29,7 @@ from bot.billing.invoices import (
     void_invoice,
 )
 from bot.billing.links import pay_url
+from bot.billing.minimums import below_minimum_words, online_minimum, payable_online
 from bot.billing.money import percent_of
 from bot.booking import Changed, cancel
 from bot.messages import Reply
@@ -90,18 +91,38 @@ def require_deposit(
     issue_invoice(session, invoice.id, now=now, due_at=now + timedelta(hours=hours))
     url = pay_url(session, invoice.id, now=now)
     what = f"{appointment.service.name} with {appointment.staff.name}, {ctx.when(appointment.starts_at)}"
+    online = payable_online(amount, invoice.currency)
+    ask = (
+        f"To confirm your {what}, please pay a {ctx.money(amount)} deposit within "
+        f"{hours} hours: {url}"
+        if online
+        else f"To confirm your {what}, a {ctx.money(amount)} deposit is due within {hours} "
+        f"hours. {below_minimum_words(ctx, amount, invoice.currency)}"
+    )
     notify_customer(
         session,
         appointment.customer_id,
-        Reply(
-            f"To confirm your {what}, please pay a {ctx.money(amount)} deposit within "
-            f"{hours} hours: {url}"
-        ),
+        Reply(ask),
         purpose="deposit",
         now=now,
         ref_id=appointment.id,
         dedupe_key=f"deposit-request:{appointment.id}",
     )
+    if not online:
+        # No pay link can take it: the owner collects it and marks it paid, or it lapses.
+        customer = session.get(Customer, appointment.customer_id)
+        who = (customer.name if customer else None) or "A customer"
+        notify_owners(
+            session,
+            ctx,
+            f"{who}'s {what} needs a {ctx.money(amount)} deposit ({invoice.number}), below the "
+            f"{ctx.money(online_minimum(invoice.currency))} minimum for paying online: they "
+            f'were asked to pay another way. When they do, reply "mark {invoice.number} paid '
+            f'cash"; unpaid, the booking is released in {hours} hours.',
+            now=now,
+            ref_id=appointment.id,
+            dedupe_key=f"deposit-below-minimum:{appointment.id}",
+        )
     assert invoice.due_at is not None
     return DepositRequest(invoice, amount, url, invoice.due_at)
 

@@ -20,7 +20,16 @@ DECLINED = "declined"
 
 
 class GatewayError(SlotbotError):
-    """The provider could not be reached or refused the request for a reason not the card's."""
+    """The provider could not be reached or refused the request for a reason not the card's.
+
+    `retryable` says whether the same request may work later (network, rate limit, the
+    provider's own outage) or needs someone to change something first (a refused request,
+    a wrong API key).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class WebhookRejected(SlotbotError):

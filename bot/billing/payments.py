@@ -42,6 +42,7 @@ from bot.billing.gateway import (
 )
 from bot.billing.invoices import get_invoice, refresh_status
 from bot.billing.links import find_link, pay_url, public_url
+from bot.billing.minimums import online_minimum, payable_online
 from bot.billing.settlement import PaymentRecorded, record_payment, record_refund, refundable
 from bot.booking import NOT_ALLOWED, Refused
 from bot.messages import Reply
@@ -150,7 +151,8 @@ def forget_card(session: Session, customer_id: int, *, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class PayPage:
-    """What a pay link shows: `pay` (with the amount), `paid`, `void` or `invalid`."""
+    """What a pay link shows: `pay` (with the amount), `below_minimum` (owed, but too little
+    to pay online: pay another way), `paid`, `void` or `invalid`."""
 
     kind: str
     token: str = ""
@@ -164,6 +166,7 @@ class PayPage:
     paid: str = ""
     paid_minor: int = 0
     card: str | None = None
+    minimum: str = ""  # the smallest amount payable online, formatted
 
 
 @dataclass(frozen=True)
@@ -185,8 +188,11 @@ def pay_page(session: Session, token: str) -> PayPage:
     result = refresh_status(session, invoice)
     customer = session.get(Customer, invoice.customer_id)
     card = saved_card(session, invoice.customer_id)
+    kind = "paid"
+    if result.balance > 0:
+        kind = "pay" if payable_online(result.balance, invoice.currency) else "below_minimum"
     return PayPage(
-        "pay" if result.balance > 0 else "paid",
+        kind,
         token=token,
         business=ctx.name,
         invoice_number=invoice.number or "",
@@ -198,6 +204,7 @@ def pay_page(session: Session, token: str) -> PayPage:
         paid=ctx.money(result.paid),
         paid_minor=result.paid,
         card=card_label(card) if card else None,
+        minimum=ctx.money(online_minimum(invoice.currency)),
     )
 
 
@@ -262,6 +269,9 @@ def start_checkout(
     gateway: PaymentGateway | None = None,
 ) -> Redirect | PayPage:
     """A click on "Pay": a checkout session for the balance now, or the page to show instead.
+
+    A balance under the provider's minimum charge gets the `below_minimum` page and no
+    session: the provider would refuse it (`amount_too_small`).
 
     The same click (same nonce) resubmitted gets the same session; the idempotency key
     (invoice, balance, card choice, nonce) makes the provider return it even if our record
@@ -669,10 +679,14 @@ def _ask_to_pay(
 # --------------------------------------------------------------- off-session charges
 
 
+BELOW_MINIMUM = "below_minimum"
+
+
 @dataclass(frozen=True)
 class ChargeResult:
     """How charging a saved card went: `succeeded`, `processing`, `authentication_required`,
-    `declined` (both with a pay link sent), `no_card`, `nothing_due` or `error`."""
+    `declined` (both with a pay link sent), `no_card`, `nothing_due`, `below_minimum` (too
+    little to charge online) or `error`."""
 
     status: str
     message: str = ""
@@ -695,6 +709,14 @@ def _plan(
     result = refresh_status(session, invoice)
     if result.balance <= 0:
         return ChargeResult("nothing_due", f"{invoice.number} is paid.")
+    if not payable_online(result.balance, invoice.currency):
+        ctx = BillingContext.load(session)
+        return ChargeResult(
+            BELOW_MINIMUM,
+            f"{invoice.number}'s balance of {ctx.money(result.balance)} is below the "
+            f"{ctx.money(online_minimum(invoice.currency))} minimum for a card charge; "
+            "collect it another way and mark it paid.",
+        )
     card = saved_card(session, invoice.customer_id)
     if card is None:
         return ChargeResult("no_card", "No saved card.")
@@ -861,6 +883,14 @@ def run_scheduled_charges(
                 charge.status = SKIPPED
                 charge.last_error = plan.message
                 charge.processed_at = now
+                if plan.status == BELOW_MINIMUM:
+                    notify_owners(
+                        session,
+                        BillingContext.load(session),
+                        f"Scheduled card charge skipped: {plan.message}",
+                        now=now,
+                        dedupe_key=f"charge-below-minimum:{charge.id}",
+                    )
                 continue
             # The amount is part of the key: a retry of this charge for the same balance is
             # the same request to the provider; a changed balance is a new one.
@@ -913,8 +943,19 @@ def refund_payment(
             raise GatewayError("only card payments taken online can be refunded online")
         intent = payment.provider_payment_id
         provider = payment.provider
+        left = refundable(session, payment)
+        if not 0 < amount_minor <= left:
+            # Checked here, not left to the provider: it would refuse (charge_already_refunded,
+            # amount_too_large) and our books must not be asked to disagree with it.
+            ctx = BillingContext.load(session)
+            if left <= 0:
+                raise GatewayError("This payment has already been refunded in full.")
+            raise GatewayError(
+                f"At most {ctx.money(left)} of this payment can still be refunded "
+                f"(asked for {ctx.money(amount_minor)})."
+            )
         # Same payment, same amount already refunded, same amount: the same request.
-        key = f"slotbot-refund-{payment_id}-{refundable(session, payment)}-{amount_minor}"
+        key = f"slotbot-refund-{payment_id}-{left}-{amount_minor}"
     gateway = gateway or gateway_from_env()
     if gateway.name != provider:
         raise GatewayError(f"this payment was taken with {provider}, not {gateway.name}")

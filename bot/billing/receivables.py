@@ -37,6 +37,7 @@ from bot.billing.invoices import (
 )
 from bot.billing.ledger import BUCKETS, bucket_for
 from bot.billing.links import pay_url
+from bot.billing.minimums import below_minimum_words, pay_here, payable_online
 from bot.billing.money import percent_of
 from bot.billing.payments import card_label, saved_card, schedule_charge
 from bot.booking import Refused
@@ -197,7 +198,11 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
         invoice.customer_id,
         Reply(
             f"{invoice.number} is overdue, so a {ctx.money(amount)} finance charge was added. "
-            f"Pay {ctx.money(balance + amount)} here: {url}"
+            + (
+                f"Pay {ctx.money(balance + amount)} here: {url}"
+                if payable_online(balance + amount, invoice.currency)
+                else below_minimum_words(ctx, balance + amount, invoice.currency)
+            )
         ),
         purpose="finance_charge",
         now=now,
@@ -257,11 +262,12 @@ def _no_show_fee(session: Session, appointment_id: int, fee: int, now: datetime)
     issue_invoice(session, invoice.id, now=now)
     card = saved_card(session, appointment.customer_id)
     text = f"You missed your {what}. A missed-appointment fee of {ctx.money(fee)} applies ({invoice.number})."
-    if card is not None:
+    if card is not None and payable_online(fee, invoice.currency):
         schedule_charge(session, invoice.id, charge_at=now, now=now, reason="no_show")
         text += f" It will be charged to your {card_label(card)}."
     else:
-        text += f" Pay here: {pay_url(session, invoice.id, now=now)}"
+        url = pay_url(session, invoice.id, now=now)
+        text += f" {pay_here(ctx, fee, invoice.currency, url)}"
     notify_customer(
         session,
         appointment.customer_id,

@@ -30,6 +30,7 @@ from bot.billing.delivery import business_party, customer_party
 from bot.billing.invoices import issued_invoices, lines_of, open_invoices, payments_of
 from bot.billing.ledger import Posting, StatementEntry, summarise
 from bot.billing.links import pay_url
+from bot.billing.minimums import pay_here
 from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.errors import NotFound
 from bot.messages import Attachment, Reply
@@ -197,7 +198,9 @@ def statement_reply(
     )
     owing = open_invoices(session, customer_id)
     if len(owing) == 1:
-        text += f" Pay here: {pay_url(session, owing[0][0].id, now=now)}"
+        invoice, result = owing[0]
+        url = pay_url(session, invoice.id, now=now)
+        text += f" {pay_here(ctx, result.balance, invoice.currency, url)}"
     elif owing:
         text += " Reply PAY for pay links."
     pdf = Attachment(

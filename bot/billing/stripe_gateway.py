@@ -4,6 +4,11 @@ Network retries are on (`max_network_retries=2`; StripeClient defaults to none) 
 POST carries our own idempotency key, so a retried request never makes a second session or
 a second charge. stripe 16.x returns StripeObjects, which are not dicts: fields are read as
 attributes, and an event is turned into plain data with `to_dict()` before billing sees it.
+
+Every Stripe error becomes a `GatewayError` with a sentence a person can act on
+(`describe_stripe_error`): a wrong key, a refused request and its parameter, the network,
+a rate limit or an outage at Stripe — never the SDK's bare `user_message`, which is None for
+most errors that are not the card's.
 """
 
 from __future__ import annotations
@@ -27,6 +32,80 @@ from bot.billing.gateway import (
 )
 
 TOLERANCE_SECONDS = 300
+
+# InvalidRequestError codes that mean our request was malformed: a slotbot bug to report.
+_MALFORMED = (
+    "parameter_unknown",
+    "parameter_missing",
+    "parameter_invalid_empty",
+    "parameter_invalid_integer",
+    "parameter_invalid_string_blank",
+    "parameter_invalid_string_empty",
+    "parameter_invalid_string",
+    "parameters_exclusive",
+)
+
+
+def _detail(exc: stripe.StripeError) -> str:
+    """What Stripe said, if it said anything (the body's message), without a trailing dot."""
+    error = getattr(exc, "error", None)
+    said = getattr(error, "message", None) or exc.user_message or ""
+    return str(said).strip().rstrip(".")
+
+
+def describe_stripe_error(exc: stripe.StripeError) -> tuple[str, bool]:
+    """A readable sentence for a Stripe error, and whether trying again later may help."""
+    detail = _detail(exc)
+    code = getattr(exc, "code", None)
+    param = getattr(exc, "param", None)
+    if isinstance(exc, stripe.CardError):
+        reason = str(code).replace("_", " ") if code else "declined"
+        return f"the card was refused ({reason}){f': {detail}' if detail else ''}.", False
+    if isinstance(exc, stripe.AuthenticationError):
+        return "Stripe did not accept the API key; check STRIPE_SECRET_KEY.", False
+    if isinstance(exc, stripe.PermissionError):
+        return (
+            "the Stripe API key is not allowed to do this (a restricted key?); "
+            "check its permissions in the Stripe dashboard.",
+            False,
+        )
+    if isinstance(exc, stripe.RateLimitError):
+        return "Stripe is rate limiting our requests; try again in a minute.", True
+    if isinstance(exc, stripe.IdempotencyError):
+        return (
+            "Stripe has seen this request before with different details, so it did nothing "
+            "(nothing was charged twice).",
+            False,
+        )
+    if isinstance(exc, stripe.APIConnectionError):
+        return "Stripe could not be reached (a network problem); try again in a minute.", True
+    if isinstance(exc, stripe.InvalidRequestError):
+        if code == "amount_too_small":
+            return (
+                "the amount is below Stripe's minimum for an online payment; "
+                "it has to be paid another way.",
+                False,
+            )
+        if code == "resource_missing":
+            what = param or "it"
+            return f"Stripe has no record of {what} (another account, or test mode?).", False
+        if code in _MALFORMED:
+            where = f" ({param})" if param else ""
+            return (
+                f"Stripe refused a request slotbot made{where}: {detail or code}. "
+                "This is a slotbot problem; please report it.",
+                False,
+            )
+        said = detail or (str(code).replace("_", " ") if code else "invalid request")
+        return f"Stripe refused the request: {said}.", False
+    if isinstance(exc, stripe.APIError):
+        return "Stripe had a problem on its side; try again in a few minutes.", True
+    return f"Stripe error ({type(exc).__name__}){f': {detail}' if detail else ''}.", False
+
+
+def _gateway_error(doing: str, exc: stripe.StripeError) -> GatewayError:
+    text, retryable = describe_stripe_error(exc)
+    return GatewayError(f"Stripe could not {doing}: {text}", retryable=retryable)
 
 
 def _id(value: Any) -> str | None:
@@ -64,7 +143,7 @@ class StripeGateway:
                 params=params, options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as exc:
-            raise GatewayError(f"Stripe could not create a customer: {exc.user_message}") from exc
+            raise _gateway_error("create a customer", exc) from exc
         return str(customer.id)
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutCreated:
@@ -104,7 +183,7 @@ class StripeGateway:
                 params=params, options={"idempotency_key": request.idempotency_key}
             )
         except stripe.StripeError as exc:
-            raise GatewayError(f"Stripe could not start checkout: {exc.user_message}") from exc
+            raise _gateway_error("start checkout", exc) from exc
         if not session.url:
             raise GatewayError("Stripe returned a checkout session without a URL")
         return CheckoutCreated(session_id=str(session.id), url=str(session.url))
@@ -118,7 +197,7 @@ class StripeGateway:
                 return None
             method = self.client.v1.payment_methods.retrieve(method_id)
         except stripe.StripeError as exc:
-            raise GatewayError(f"Stripe could not read the card: {exc.user_message}") from exc
+            raise _gateway_error("read the card", exc) from exc
         if method.type != "card" or method.card is None:
             return None
         card = method.card
@@ -152,7 +231,7 @@ class StripeGateway:
             status = AUTHENTICATION_REQUIRED if exc.code == AUTHENTICATION_REQUIRED else DECLINED
             return ChargeOutcome(status, intent_id, charge.amount_minor, exc.user_message or "")
         except stripe.StripeError as exc:
-            raise GatewayError(f"Stripe could not charge the card: {exc.user_message}") from exc
+            raise _gateway_error("charge the card", exc) from exc
         status = SUCCEEDED if intent.status == SUCCEEDED else PROCESSING
         if intent.status in ("requires_action", "requires_payment_method"):
             status = AUTHENTICATION_REQUIRED if intent.status == "requires_action" else DECLINED
@@ -166,7 +245,7 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
-            raise GatewayError(f"Stripe could not refund: {exc.user_message}") from exc
+            raise _gateway_error("refund", exc) from exc
         return str(refund.id)
 
 

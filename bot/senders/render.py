@@ -5,13 +5,14 @@ reminder's confirm / reschedule / cancel get the letters C, R and X people expec
 forced into the GSM-7 alphabet: one curly quote or emoji would switch the whole message to
 UCS-2 and cut a part from 160 characters to 70. Inline files (.ics, PDF) cannot travel by
 SMS or WhatsApp: they become a signed link when slotbot has a public URL, else they are left
-out and the text stands alone.
+out and the text stands alone. `fit` keeps a message within a channel's length limit by
+cutting the prose first: links and reply keys are what the reader acts on.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -52,7 +53,8 @@ _LOOKALIKES = {
     "\t": " ",
 }
 SMS_MAX_SEPTETS = 4 * 153  # four parts at most: a longer text is cut, never sent as a novel
-WHATSAPP_MAX_CHARS = 1600  # Twilio's limit for a WhatsApp body
+WHATSAPP_MAX_CHARS = 1600  # Twilio's limit for any message body (error 21617)
+_MIN_PROSE = 40  # below this much room for the text, links give way to it instead
 _ATTACHMENT_SALT = "outbox-attachment"
 
 
@@ -136,6 +138,38 @@ def shorten(text: str, limit: int, *, gsm: bool = True) -> str:
         space = cut.rfind(" ")
         cut = cut[:space] if space > 0 else cut[:-1]
     return cut.rstrip() + "..."
+
+
+def fit(
+    text: str,
+    options: Sequence[Option],
+    extra_lines: Sequence[str],
+    limit: int,
+    *,
+    gsm: bool,
+) -> str:
+    """`compose(...)` within `limit` (septets when `gsm`, else characters), cutting the text first.
+
+    The extra lines (links) and the options are kept whole while the text keeps at least a
+    little room; past that, trailing links are dropped and counted ("+2 more links not
+    shown"). For SMS the result is in GSM-7.
+    """
+    clean: Callable[[str], str] = to_gsm7 if gsm else str.strip
+    size: Callable[[str], int] = gsm7_length if gsm else len
+    full = clean(compose(text, options, extra_lines))
+    if size(full) <= limit:
+        return full
+    kept = list(extra_lines)
+    while True:
+        dropped = len(extra_lines) - len(kept)
+        note = [f"(+{dropped} more link{'s' if dropped != 1 else ''} not shown)"] if dropped else []
+        tail = clean(compose("", options, [*kept, *note]))
+        room = limit - size(tail) - 1  # the newline between text and tail
+        if room >= _MIN_PROSE or not kept:
+            break
+        kept.pop()
+    head = shorten(clean(text), max(room, 0), gsm=gsm) if room > 3 else ""
+    return shorten(clean(compose(head, options, [*kept, *note])), limit, gsm=gsm)
 
 
 def attachment_token(secret: str, message_id: int, index: int) -> str:

@@ -5,6 +5,10 @@
 and 429 are worth retrying (honouring Retry-After); 21610 means the recipient unsubscribed
 (final, and their identity is marked opted out); 21211 and other 4xx are final.
 
+Twilio's limits are kept before a request leaves: at most ten `MediaUrl` per message (the
+rest travel as links in the text; WhatsApp takes one), a body within 1,600 characters with
+the links kept whole (`render.fit`), and From and To on the same channel.
+
 `SlotbotTwilioHttpClient` is the SDK's `TwilioHttpClient` with what it lacks: explicit
 connect/read timeouts (it has none, so one stuck socket would stall a dispatcher for good),
 a pooled session for plain http too, the response headers kept for Retry-After, and an API
@@ -38,9 +42,7 @@ from bot.senders.render import (
     SMS_MAX_SEPTETS,
     WHATSAPP_MAX_CHARS,
     attachment_parts,
-    compose,
-    shorten,
-    to_gsm7,
+    fit,
 )
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ log = logging.getLogger(__name__)
 # Twilio error codes that settle a message for good.
 UNSUBSCRIBED = 21610  # the recipient replied STOP
 INVALID_NUMBER = 21211
+MAX_MEDIA = 10  # Twilio takes at most ten MediaUrl on one message (error 21623)
+WHATSAPP_MAX_MEDIA = 1  # WhatsApp carries one media item per message
+TEMPLATE_MAX_CHARS = 1024  # WhatsApp's limit for a template variable
 # Errors of our own setup (bad credentials, a number we may not send from): a person can fix
 # them, so they are retried with backoff until the attempts run out and the owner is told.
 _SETUP_STATUSES = (401, 403)
@@ -194,13 +199,15 @@ class TwilioSender:
 
     # --- building the request ----------------------------------------------------------
 
-    def _extras(self, message: Outgoing) -> tuple[list[str], list[str]]:
-        return attachment_parts(
+    def _extras(self, message: Outgoing, max_media: int) -> tuple[list[str], list[str]]:
+        """(media URLs, link lines): at most `max_media` media, the rest as links."""
+        media, lines = attachment_parts(
             message.id,
             message.reply.attachments,
             public_url=self.settings.public_url,
             secret=self.settings.secret_key,
         )
+        return media[:max_media], [*media[max_media:], *lines]
 
     def _common(self) -> dict[str, Any]:
         if self.settings.public_url:
@@ -216,9 +223,9 @@ class TwilioSender:
             origin = {"messaging_service_sid": settings.messaging_service_sid}
         else:
             return None
-        media, lines = self._extras(message)
-        text = to_gsm7(compose(message.reply.text, message.reply.options, lines))
-        params = {"to": _number(message.address), "body": shorten(text, SMS_MAX_SEPTETS)}
+        media, lines = self._extras(message, MAX_MEDIA)
+        text = fit(message.reply.text, message.reply.options, lines, SMS_MAX_SEPTETS, gsm=True)
+        params = {"to": _number(message.address), "body": text}
         if media:
             params["media_url"] = media
         return {**params, **origin, **self._common()}
@@ -231,19 +238,22 @@ class TwilioSender:
             origin: dict[str, Any] = {"from_": f"whatsapp:{_number(settings.whatsapp_from)}"}
         else:
             origin = {"messaging_service_sid": settings.messaging_service_sid}
-        media, lines = self._extras(message)
         if message.in_whatsapp_window():
-            # WhatsApp carries one media item per message; further ones go as links.
-            lines = lines + media[1:]
-            text = compose(message.reply.text, message.reply.options, lines)
-            params = {"to": to, "body": shorten(text, WHATSAPP_MAX_CHARS, gsm=False)}
+            media, lines = self._extras(message, WHATSAPP_MAX_MEDIA)
+            text = fit(
+                message.reply.text, message.reply.options, lines, WHATSAPP_MAX_CHARS, gsm=False
+            )
+            params = {"to": to, "body": text}
             if media:
-                params["media_url"] = media[:1]
+                params["media_url"] = media
             return {**params, **origin, **self._common()}
+        media, lines = self._extras(message, 0)
         if message.whatsapp_outside_window == "template" and message.whatsapp_template:
             # Template variables may not hold newlines: the message goes as one line.
-            flat = " ".join(compose(message.reply.text, (), lines).split())
-            variables = json.dumps({"1": shorten(flat, 1024, gsm=False)})
+            flat = " ".join(
+                fit(message.reply.text, (), lines, TEMPLATE_MAX_CHARS, gsm=False).split()
+            )
+            variables = json.dumps({"1": flat})
             return {
                 "to": to,
                 "content_sid": message.whatsapp_template,

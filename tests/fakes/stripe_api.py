@@ -11,7 +11,17 @@ Every request is recorded with its parsed params and headers (the Idempotency-Ke
 all). Like Stripe, a POST repeated with the same Idempotency-Key gets the first answer
 replayed, and one with the same key but different params is a 400 idempotency_error.
 Off-session charges can be told to fail: `fake.fail_charges("authentication_required")` or
-`"card_declined"` (402 card_error, as Stripe answers).
+`"card_declined"` (402 card_error, as Stripe answers), and any request to answer with one of
+Stripe's error classes: `fake.fail_next(status, error_type, code, message)` (401 authentication,
+429 rate limit, 500 api_error…).
+
+It refuses what real Stripe refuses (see `stripe_rules`): parameters the endpoint does not
+take (400 `parameter_unknown`), required ones left out (400 `parameter_missing`), values of
+the wrong kind, amounts below the currency's minimum charge (400 `amount_too_small`: a
+checkout whose total, or a PaymentIntent whose amount, is under USD 0.50 and the like), a
+payment-mode checkout without line items, and refunds beyond what is left to refund
+(`charge_already_refunded`, `amount_too_large`). Refused requests are recorded too, with the
+error in `Recorded.error`; validation errors are not kept for idempotent replay, as Stripe.
 
 The test plays the customer and Stripe's event system: `pay_checkout(session_id)` completes
 a session (making a PaymentIntent and a card), `event(type, obj)` wraps an object in an
@@ -33,6 +43,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
+
+from tests.fakes.stripe_rules import (
+    StripeRefusal,
+    check_params,
+    format_amount,
+    shape_for,
+    too_small,
+)
 
 API_KEY = "sk_test_fake_slotbot"
 WEBHOOK_SECRET = "whsec_fake_slotbot_secret"
@@ -59,6 +77,10 @@ def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return listify(root)
 
 
+def _refusal(refusal: StripeRefusal) -> tuple[int, dict[str, Any]]:
+    return refusal.status, refusal.body()
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}_test_{secrets.token_hex(8)}"
 
@@ -73,6 +95,7 @@ class Recorded:
     idempotency_key: str | None
     authorization: str | None
     replayed: bool = False
+    error: dict[str, Any] | None = None  # the error object, when the request was refused
 
 
 @dataclass
@@ -88,6 +111,7 @@ class FakeStripe:
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     card: tuple[str, str, int, int] = ("visa", "4242", 12, 2030)
     _charge_failures: list[str] = field(default_factory=list)
+    _next_failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     _replies: dict[str, tuple[str, int, dict[str, Any], dict[str, Any]]] = field(
         default_factory=dict
     )
@@ -98,6 +122,19 @@ class FakeStripe:
     def fail_charges(self, code: str, times: int = 1) -> None:
         """Make the next `times` off-session charges fail with this card error code."""
         self._charge_failures.extend([code] * times)
+
+    def fail_next(
+        self, status: int, error_type: str, code: str | None = None, message: str = "Simulated"
+    ) -> None:
+        """Answer the next request (any endpoint) with this Stripe error."""
+        error: dict[str, Any] = {"type": error_type, "message": message}
+        if code is not None:
+            error["code"] = code
+        self._next_failures.append((status, {"error": error}))
+
+    def refused(self) -> list[dict[str, Any]]:
+        """The error objects of every request refused so far, in order."""
+        return [r.error for r in self.requests if r.error is not None]
 
     def calls(self, method: str, path: str) -> list[Recorded]:
         """The requests received for one endpoint (path prefix), in order."""
@@ -198,31 +235,103 @@ class FakeStripe:
             found = self.methods.get(path.rsplit("/", 1)[1])
             return (200, found) if found else self._missing("payment_method")
         if method == "POST" and path == "/v1/refunds":
-            intent = self.intents.get(params.get("payment_intent", ""))
-            if intent is None:
-                return self._missing("payment_intent")
-            refund = {
-                "id": _new_id("re"),
-                "object": "refund",
-                "amount": int(params.get("amount") or intent["amount"]),
-                "payment_intent": intent["id"],
-                "charge": intent["latest_charge"],
-                "currency": intent["currency"],
-                "status": "succeeded",
-            }
-            self.refunds[refund["id"]] = refund
-            return 200, refund
+            return self._refund(params)
         return 404, {"error": {"type": "invalid_request_error", "message": f"No route {path}"}}
 
     def _missing(self, what: str) -> tuple[int, dict[str, Any]]:
         error = {"type": "invalid_request_error", "code": "resource_missing"}
         return 404, {"error": {**error, "message": f"No such {what}"}}
 
+    def _refund(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if not params.get("payment_intent") and not params.get("charge"):
+            return _refusal(
+                StripeRefusal(
+                    "parameter_missing",
+                    "One of the following params should be provided for this request: "
+                    "payment_intent or charge.",
+                    "payment_intent",
+                )
+            )
+        intent = self.intents.get(params.get("payment_intent", ""))
+        if intent is None or intent.get("status") != "succeeded":
+            return self._missing("payment_intent")
+        refunded = int(intent.get("amount_refunded", 0))
+        left = int(intent["amount_received"]) - refunded
+        currency = intent["currency"]
+        if left <= 0:
+            return _refusal(
+                StripeRefusal(
+                    "charge_already_refunded",
+                    f"Charge {intent['latest_charge']} has already been refunded.",
+                )
+            )
+        amount = int(params.get("amount") or left)
+        if amount <= 0:
+            return _refusal(
+                StripeRefusal("parameter_invalid_integer", "Invalid positive integer", "amount")
+            )
+        if amount > left:
+            return _refusal(
+                StripeRefusal(
+                    "amount_too_large",
+                    f"Refund amount ({format_amount(amount, currency)}) is greater than "
+                    f"unrefunded amount on charge ({format_amount(left, currency)})",
+                    "amount",
+                )
+            )
+        intent["amount_refunded"] = refunded + amount
+        refund = {
+            "id": _new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "payment_intent": intent["id"],
+            "charge": intent["latest_charge"],
+            "currency": currency,
+            "status": "succeeded",
+        }
+        self.refunds[refund["id"]] = refund
+        return 200, refund
+
     def _create_session(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if not params.get("mode"):
+            return _refusal(
+                StripeRefusal("parameter_missing", "Missing required param: mode.", "mode")
+            )
         items = params.get("line_items") or []
+        if params["mode"] == "payment" and not items:
+            return _refusal(
+                StripeRefusal(
+                    "parameter_missing", "`line_items` is required in `payment` mode.", "line_items"
+                )
+            )
+        for index, item in enumerate(items):
+            if not item.get("price") and not item.get("price_data"):
+                where = f"line_items[{index}][price]"
+                return _refusal(StripeRefusal("parameter_missing", f"Missing {where}.", where))
+            if item.get("price_data") and "unit_amount" not in item["price_data"]:
+                where = f"line_items[{index}][price_data][unit_amount]"
+                return _refusal(StripeRefusal("parameter_missing", f"Missing {where}.", where))
+            if "quantity" not in item:
+                where = f"line_items[{index}][quantity]"
+                return _refusal(
+                    StripeRefusal("parameter_missing", f"Missing required param: {where}.", where)
+                )
+        currencies = {item["price_data"]["currency"] for item in items if item.get("price_data")}
+        if len(currencies) > 1:
+            return _refusal(
+                StripeRefusal(
+                    "parameter_invalid_string",
+                    "All line items must use the same currency.",
+                    "line_items",
+                )
+            )
         amount = sum(
-            int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1)) for item in items
+            int(item["price_data"]["unit_amount"]) * int(item["quantity"]) for item in items
         )
+        currency = currencies.pop() if currencies else "usd"
+        small = too_small(amount, currency, "line_items")
+        if small is not None:
+            return _refusal(small)
         session_id = _new_id("cs")
         session = {
             "id": session_id,
@@ -230,7 +339,7 @@ class FakeStripe:
             "url": f"{self.url}/c/pay/{session_id}",
             "mode": params.get("mode"),
             "amount_total": amount,
-            "currency": items[0]["price_data"]["currency"] if items else "usd",
+            "currency": currency,
             "customer": params.get("customer"),
             "client_reference_id": params.get("client_reference_id"),
             "metadata": params.get("metadata", {}),
@@ -247,6 +356,9 @@ class FakeStripe:
         return 200, self._public_session(session)
 
     def _charge(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        small = too_small(int(params["amount"]), params["currency"], "amount")
+        if small is not None:
+            return _refusal(small)
         intent = {
             "id": _new_id("pi"),
             "object": "payment_intent",
@@ -294,6 +406,16 @@ class FakeStripe:
                 return 401, {
                     "error": {"type": "invalid_request_error", "message": "Invalid API Key"}
                 }
+            if self._next_failures:
+                status, body = self._next_failures.pop(0)
+                record.error = body["error"]
+                return status, body
+            shape = shape_for(method, path)
+            refusal = check_params(params, shape) if shape is not None else None
+            if refusal is not None:
+                # Refused before the endpoint ran: Stripe keeps no idempotent result of it.
+                record.error = refusal.body()["error"]
+                return refusal.status, refusal.body()
             if method == "POST" and key is not None and key in self._replies:
                 first_path, status, first_params, body = self._replies[key]
                 record.replayed = True
@@ -306,6 +428,8 @@ class FakeStripe:
                     }
                 return status, body
             status, body = self.handle(method, path, params)
+            if status >= 400:
+                record.error = body.get("error")
             if method == "POST" and key is not None:
                 self._replies[key] = (path, status, params, body)
             return status, body

@@ -16,22 +16,35 @@ time, first match wins:
 the environment variables that point slotbot's Twilio sender at it. For inbound webhook
 tests, `inbound_sms(...)` builds the form Twilio posts and `signature(...)` its
 X-Twilio-Signature. `GET /_fake/messages` lists what was received, for other processes.
+
+Every create is validated first, as Twilio would, against Twilio's own published OpenAPI
+description of the Messages create operation (`twilio_messages_openapi.json`, a subset of
+twilio/twilio-oai; see its PROVENANCE file): parameters it does not describe, a missing
+`To`, no content (Body, MediaUrl or ContentSid), no sender (From or MessagingServiceSid),
+wrong types, patterns, enums and address formats are refused with Twilio's error JSON. So are
+the limits the description states in words and Twilio's error pages give codes for: more
+than ten `MediaUrl` (21623), a Body over 1,600 characters (21617), From and To not both
+`whatsapp:` or neither (21910). Refused requests are kept in `fake.refusals`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import formatdate
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -48,6 +61,154 @@ _ERRORS = {
     20429: "Too Many Requests",
     63016: "Failed to send freeform message because you are outside the allowed window.",
 }
+
+# --- validation against Twilio's published description of Messages create -------------
+
+SPEC_FILE = Path(__file__).with_name("twilio_messages_openapi.json")
+_MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
+MAX_MEDIA = 10  # "You can include up to ten media_url parameters per message"
+MAX_BODY = 1600  # "Can be up to 1,600 characters in length"
+
+# Twilio's error codes for what the create operation refuses (www.twilio.com/docs/api/errors).
+INVALID_PARAMETER = 20001  # a parameter the description does not have, or of the wrong shape
+BODY_REQUIRED = 21602
+FROM_REQUIRED = 21603
+TO_REQUIRED = 21604
+INVALID_TO = 21211
+INVALID_FROM = 21212
+INVALID_STATUS_CALLBACK = 21609
+BODY_TOO_LONG = 21617
+INVALID_MEDIA_URL = 21620
+TOO_MANY_MEDIA = 21623
+CHANNEL_MISMATCH = 21910
+
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+_SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
+_ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_CHANNEL = re.compile(r"^([a-z]+):(.+)$")  # whatsapp:+1555…, messenger:…
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why Twilio would refuse a create request: HTTP status, error code and message."""
+
+    code: int
+    message: str
+    status: int = 400
+
+
+@cache
+def messages_create_schema() -> dict[str, Any]:
+    """The request body schema of Messages create, with its enum references resolved."""
+    spec = json.loads(SPEC_FILE.read_text(encoding="utf-8"))
+    post = spec["paths"][_MESSAGES_PATH]["post"]
+    schema = post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    components = spec["components"]["schemas"]
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        ref = node.get("$ref")
+        return components[ref.rsplit("/", 1)[1]] if ref else node
+
+    return {
+        "properties": {name: resolve(prop) for name, prop in schema["properties"].items()},
+        "required": list(schema.get("required", [])),
+    }
+
+
+def _address_ok(value: str, *, sender: bool) -> bool:
+    channel = _CHANNEL.match(value)
+    if channel is not None:
+        return bool(channel.group(2))  # a channel address: whatsapp:+1555…, messenger:123
+    if _E164.match(value):
+        return True
+    # Only a sender may be a short code or an alphanumeric sender id.
+    return sender and bool(_SHORT_CODE.match(value) or _ALPHANUMERIC_SENDER.match(value))
+
+
+def _url_ok(value: str) -> bool:
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "_" not in (parts.hostname or "")
+    )
+
+
+def _scalar_ok(name: str, prop: dict[str, Any], value: str) -> Refusal | None:
+    kind = prop.get("type")
+    wrong = Refusal(INVALID_PARAMETER, f"Invalid parameter {name}: {value!r}")
+    if "enum" in prop and value not in prop["enum"]:
+        return wrong
+    if kind == "integer" and not re.fullmatch(r"-?[0-9]+", value):
+        return wrong
+    if kind == "number":
+        try:
+            float(value)
+        except ValueError:
+            return wrong
+    if kind == "boolean" and value.lower() not in ("true", "false"):
+        return wrong
+    if "pattern" in prop and not re.search(prop["pattern"], value):
+        return wrong
+    if not prop.get("minLength", 0) <= len(value) <= prop.get("maxLength", len(value)):
+        return wrong
+    fmt = prop.get("format")
+    if fmt == "date-time":
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return wrong
+    if fmt == "phone-number" and not _address_ok(value, sender=name != "To"):
+        code = INVALID_TO if name == "To" else INVALID_FROM
+        return Refusal(code, f"The '{name}' number {value} is not a valid phone number.")
+    if fmt == "uri" and not _url_ok(value):
+        if name == "MediaUrl":
+            return Refusal(INVALID_MEDIA_URL, f"Media urls: {value} are invalid.")
+        return Refusal(
+            INVALID_STATUS_CALLBACK, f"The StatusCallback URL {value} is not a valid URL."
+        )
+    return None
+
+
+def validate_message(form: dict[str, list[str]]) -> Refusal | None:
+    """Why Twilio would refuse this Messages create form; None when it would accept it."""
+    schema = messages_create_schema()
+    properties: dict[str, Any] = schema["properties"]
+    for name, values in form.items():
+        prop = properties.get(name)
+        if prop is None:
+            return Refusal(INVALID_PARAMETER, f"Unknown parameter {name!r}")
+        if prop.get("type") != "array" and len(values) > 1:
+            return Refusal(INVALID_PARAMETER, f"Parameter {name} may be given only once")
+        item = prop.get("items", {}) if prop.get("type") == "array" else prop
+        for value in values:
+            refusal = _scalar_ok(name, item, value)
+            if refusal is not None:
+                return refusal
+    one = {name: values[-1] for name, values in form.items() if values}
+    for name in schema["required"]:
+        if not one.get(name):
+            return Refusal(TO_REQUIRED, "A 'To' phone number is required.")
+    if not (one.get("From") or one.get("MessagingServiceSid")):
+        return Refusal(FROM_REQUIRED, "A 'From' phone number is required.")
+    if not (one.get("Body") or one.get("ContentSid") or form.get("MediaUrl")):
+        return Refusal(BODY_REQUIRED, "Message body is required.")
+    if len(form.get("MediaUrl", [])) > MAX_MEDIA:
+        return Refusal(
+            TOO_MANY_MEDIA,
+            f"Number of media files exceeds allowed limit: {len(form['MediaUrl'])} > {MAX_MEDIA}.",
+        )
+    if len(one.get("Body", "")) > MAX_BODY:
+        return Refusal(
+            BODY_TOO_LONG, "The concatenated message body exceeds the 1600 character limit."
+        )
+    sender = one.get("From")
+    if sender and one["To"].startswith("whatsapp:") != sender.startswith("whatsapp:"):
+        return Refusal(
+            CHANNEL_MISMATCH,
+            "Invalid From and To pair. From and To should be of the same channel.",
+        )
+    return None
 
 
 @dataclass
@@ -74,6 +235,7 @@ class FakeTwilio:
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     messages: list[dict[str, Any]] = field(default_factory=list)
+    refusals: list[tuple[Refusal, dict[str, list[str]]]] = field(default_factory=list)
     requests: int = 0
     rules: list[Rule] = field(default_factory=list)
     url: str = ""
@@ -123,10 +285,16 @@ class FakeTwilio:
         """Accepted messages to one address (as posted: "+1…" or "whatsapp:+1…")."""
         return [m for m in self.received() if m["to"] == address]
 
+    def refused(self) -> list[Refusal]:
+        """Every create refused as invalid so far (what Twilio would have answered)."""
+        with self._lock:
+            return [refusal for refusal, _ in self.refusals]
+
     def reset(self) -> None:
-        """Forget messages and rules."""
+        """Forget messages, refusals and rules."""
         with self._lock:
             self.messages.clear()
+            self.refusals.clear()
             self.rules.clear()
             self.requests = 0
 
@@ -215,14 +383,18 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _error(
-            self, status: int, code: int | None, headers: dict[str, str] | None = None
+            self,
+            status: int,
+            code: int | None,
+            headers: dict[str, str] | None = None,
+            message: str | None = None,
         ) -> None:
             code = code or (20429 if status == 429 else status)
             self._reply(
                 status,
                 {
                     "code": code,
-                    "message": _ERRORS.get(code, "Simulated failure"),
+                    "message": message or _ERRORS.get(code, "Simulated failure"),
                     "more_info": f"https://www.twilio.com/docs/errors/{code}",
                     "status": status,
                 },
@@ -270,6 +442,13 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             if not self._authorised(parts[2]):
                 self._error(401, 20003)
                 return
+            refusal = validate_message(form)
+            if refusal is not None:
+                with fake._lock:
+                    fake.requests += 1
+                    fake.refusals.append((refusal, form))
+                self._error(refusal.status, refusal.code, message=refusal.message)
+                return
             rule = fake._rule_for(form.get("To", [""])[-1])
             if rule is not None and rule.delay:
                 time.sleep(rule.delay)
@@ -279,11 +458,6 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             if rule is not None and rule.status is not None:
                 headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after else None
                 self._error(rule.status, rule.code, headers)
-                return
-            if not form.get("To") or not (
-                form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")
-            ):
-                self._error(400, 21602)
                 return
             record = fake._accept(parts[2], form)
             self._reply(201, fake.resource(record))
