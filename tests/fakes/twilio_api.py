@@ -182,6 +182,8 @@ def validate_message(form: dict[str, list[str]]) -> Refusal | None:
             return Refusal(INVALID_PARAMETER, f"Parameter {name} may be given only once")
         item = prop.get("items", {}) if prop.get("type") == "array" else prop
         for value in values:
+            if value == "":
+                continue  # an empty parameter is an absent one (the required checks see it)
             refusal = _scalar_ok(name, item, value)
             if refusal is not None:
                 return refusal
