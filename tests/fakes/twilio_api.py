@@ -19,7 +19,8 @@ X-Twilio-Signature. `GET /_fake/messages` lists what was received, for other pro
 
 Every create is validated first, as Twilio would, against Twilio's own published OpenAPI
 description of the Messages create operation (`twilio_messages_openapi.json`, a subset of
-twilio/twilio-oai; see its PROVENANCE file): parameters it does not describe, a missing
+twilio/twilio-oai; see its PROVENANCE file): parameters it does not describe (refused on
+purpose, to catch a misspelt field), a missing
 `To`, no content (Body, MediaUrl or ContentSid), no sender (From or MessagingServiceSid),
 wrong types, patterns, enums and address formats are refused with Twilio's error JSON. So are
 the limits the description states in words and Twilio's error pages give codes for: more
@@ -70,7 +71,10 @@ MAX_MEDIA = 10  # "You can include up to ten media_url parameters per message"
 MAX_BODY = 1600  # "Can be up to 1,600 characters in length"
 
 # Twilio's error codes for what the create operation refuses (www.twilio.com/docs/api/errors).
-INVALID_PARAMETER = 20001  # a parameter the description does not have, or of the wrong shape
+# Twilio's generic "Invalid Parameter": a value of the wrong type, pattern or enum, and (a
+# deliberate strictness: the SDK never sends one, so it can only be a misspelt field) a
+# parameter the description does not have.
+INVALID_PARAMETER = 20422
 BODY_REQUIRED = 21602
 FROM_REQUIRED = 21603
 TO_REQUIRED = 21604
