@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import stripe
@@ -22,16 +23,21 @@ from bot.billing.payments import (
     charge_saved_card,
     keep_card,
     refund_payment,
+    run_scheduled_charges,
+    schedule_charge,
     start_checkout,
 )
+from bot.billing.receivables import charge_no_show_fees
 from bot.billing.settlement import record_payment
 from bot.billing.stripe_gateway import StripeGateway
+from bot.booking import set_status
 from bot.config import apply_config, load_config
 from bot.messages import Reply
-from storage.billing import CARD, Payment
+from storage.billing import CARD, SKIPPED, Payment, ScheduledCharge
 from storage.db import Database
-from storage.models import AWAITING_DEPOSIT, Appointment
+from storage.models import AWAITING_DEPOSIT, NO_SHOW, Appointment
 from tests.billing_factories import (
+    BILLING,
     NOW,
     OWNER,
     add_reachable_customer,
@@ -362,3 +368,55 @@ def test_a_refused_checkout_says_pay_another_way_and_an_outage_says_try_again(ap
         fake.fail_next(500, "api_error")
     outage = client.post(f"/pay/{token}", data={"nonce": nonce}).get_data(as_text=True)
     assert "Please try again in a minute" in outage
+
+
+def test_a_scheduled_charge_under_the_minimum_is_skipped_and_the_owners_told(db, fake):
+    setup_billing(db)
+    invoice_id, _token = _invoice(db)
+    _leave_twenty_cents(db, invoice_id)
+    customer_id, number = _of(db, invoice_id)
+    with db.write() as session:
+        keep_card(
+            session,
+            customer_id,
+            CardDetails("pm_test_2", "visa", "4242", 12, 2030),
+            provider="stripe",
+            provider_customer_id="cus_test_2",
+            now=NOW,
+        )
+        schedule_charge(session, invoice_id, charge_at=NOW, now=NOW)
+    gateway = StripeGateway(API_KEY, api_base=fake.url)
+    assert run_scheduled_charges(db, NOW, gateway=gateway) == 1
+    assert fake.calls("POST", "/v1/payment_intents") == []
+    with db.read() as session:
+        [charge] = session.scalars(select(ScheduledCharge)).all()
+        assert charge.status == SKIPPED and "$0.20" in (charge.last_error or "")
+    [note] = [
+        Reply.from_json(m.body).text
+        for m in outbox(db, purpose="owner_notice")
+        if "Scheduled card charge skipped" in Reply.from_json(m.body).text
+    ]
+    assert f"{number}'s balance of $0.20 is below the $0.50 minimum" in note
+
+
+def test_a_no_show_fee_under_the_minimum_is_not_put_on_the_card_but_asked_for_otherwise(db):
+    setup_billing(db, BILLING.replace('no_show_fee = "25.00"', 'no_show_fee = "0.30"'))
+    customer = add_reachable_customer(db)
+    with db.write() as session:
+        keep_card(
+            session,
+            customer,
+            CardDetails("pm_sandbox_y", "visa", "4242", 12, 2030),
+            provider="sandbox",
+            provider_customer_id="cus_sandbox_2",
+            now=NOW,
+        )
+    appointment_id = book_for(db, customer)
+    with db.write() as session:
+        set_status(session, appointment_id, NO_SHOW, now=NOW + timedelta(days=1, hours=1))
+    assert charge_no_show_fees(db, NOW + timedelta(days=1, hours=2)) == 1
+    with db.read() as session:
+        assert session.scalars(select(ScheduledCharge)).all() == []
+    [message] = outbox(db, purpose="no_show_fee")
+    text = Reply.from_json(message.body).text
+    assert "$0.30 is below the $0.50 minimum for paying online" in text and "/pay/" not in text
