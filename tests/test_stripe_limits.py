@@ -33,7 +33,7 @@ from bot.billing.stripe_gateway import StripeGateway
 from bot.booking import set_status
 from bot.config import apply_config, load_config
 from bot.messages import Reply
-from storage.billing import CARD, SKIPPED, Payment, ScheduledCharge
+from storage.billing import CARD, SKIPPED, CheckoutAttempt, Payment, ScheduledCharge
 from storage.db import Database
 from storage.models import AWAITING_DEPOSIT, NO_SHOW, Appointment
 from tests.billing_factories import (
@@ -420,3 +420,14 @@ def test_a_no_show_fee_under_the_minimum_is_not_put_on_the_card_but_asked_for_ot
     [message] = outbox(db, purpose="no_show_fee")
     text = Reply.from_json(message.body).text
     assert "$0.30 is below the $0.50 minimum for paying online" in text and "/pay/" not in text
+
+
+def test_the_sandbox_follows_the_same_minimum(app, client, monkeypatch):
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    db = app.extensions["slotbot.db"]
+    invoice_id, token = _invoice(db)
+    _leave_twenty_cents(db, invoice_id)
+    clicked = client.post(f"/pay/{token}", data={"nonce": "s" * 24})
+    assert clicked.status_code == 200 and "Please pay another way" in clicked.get_data(as_text=True)
+    with db.read() as session:
+        assert session.scalars(select(CheckoutAttempt)).all() == []
