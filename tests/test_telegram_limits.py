@@ -363,6 +363,26 @@ def test_a_bad_webhook_setting_is_one_clear_line_and_the_worker_polls_instead(
     assert fake.received("setWebhook") == [] and fake.refused == []
 
 
+def test_a_webhook_telegram_refuses_all_the_same_falls_back_to_polling(sqlite_url, fake, caplog):
+    db = Database(sqlite_url)
+    env = telegram_env(
+        fake,
+        TELEGRAM_POLL_TIMEOUT="1",
+        TELEGRAM_WEBHOOK_URL="https://bot.example/telegram/webhook",
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+    )
+    fake.fail(400, method="setWebhook")
+    with caplog.at_level(logging.ERROR, logger="webhooks.telegram"):
+        poller = start_telegram(db, env)
+    try:
+        assert poller is not None
+        assert fake.wait_for(lambda f: f.received("getUpdates"))
+    finally:
+        poller.stop()
+        db.dispose()
+    assert "telegram refused the webhook" in caplog.text and fake.webhook_url is None
+
+
 def test_good_webhook_settings_have_no_problems(fake):
     env = telegram_env(
         fake,

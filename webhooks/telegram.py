@@ -44,7 +44,7 @@ from flask import Blueprint, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from telegram import CallbackQuery, Message, Update
-from telegram.error import Conflict, TelegramError
+from telegram.error import BadRequest, Conflict, TelegramError
 
 from bot.clock import utcnow
 from bot.identity import default_region, normalise_phone
@@ -434,6 +434,8 @@ def start_telegram(
 ) -> TelegramPoller | None:
     """In the worker: long-poll (no public URL needed), or register the webhook.
 
+    Webhook settings Telegram would refuse (checked here, or refused by setWebhook) are
+    logged, one ERROR line each, and the worker long-polls instead.
     `on_recorded` is called after a poll recorded updates (the inbox processor's wake-up).
     Returns the running poller, or None when Telegram is not configured or uses a webhook.
     """
@@ -456,9 +458,12 @@ def start_telegram(
                 timeout=30,
             )
             log.info("telegram webhook set to %s", settings.webhook_url)
+            return None
+        except BadRequest as exc:  # refused (say, a host Telegram cannot resolve): poll
+            log.error("telegram refused the webhook (%s); long polling instead", exc.message)
         except (TelegramError, TimeoutError) as exc:
             log.error("could not set the Telegram webhook: %s", exc)
-        return None
+            return None
     poller = TelegramPoller(db, client, region=_business_region(db), on_recorded=on_recorded)
     log.info("telegram long polling started (one worker at a time polls)")
     return poller.start()
