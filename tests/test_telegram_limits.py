@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Conflict
 
@@ -33,7 +33,7 @@ from bot.senders.telegram_sender import (
 from storage.db import Database
 from storage.leases import acquire, holder_of, release
 from storage.messaging import PENDING, SENT, OutboxMessage
-from storage.models import Business, Conversation, Customer, CustomerIdentity
+from storage.models import Business, Conversation, Customer, CustomerIdentity, InboundMessage
 from tests.conftest import DEMO_CONFIG
 from tests.factories import local
 from tests.fakes.telegram_api import (
@@ -42,6 +42,7 @@ from tests.fakes.telegram_api import (
     WEBHOOK_CONFLICT,
     FakeTelegram,
     make_fake_telegram,
+    message_update,
     telegram_env,
     text_update,
 )
@@ -317,6 +318,18 @@ def test_a_chat_that_moves_again_at_once_is_not_chased(salon, fake):
     with salon.read() as session:
         failed = session.get(OutboxMessage, row.id)
     assert "moved again" in failed.last_error and fake.messages() == []
+
+
+def test_telegrams_note_that_a_group_was_upgraded_gets_deliberate_silence(salon, fake):
+    client = shared_client(TelegramSettings.from_env(telegram_env(fake)))
+    fake.push(
+        message_update(-4004, migrate_to_chat_id=-1004004),
+        message_update(-1004004, migrate_from_chat_id=-4004),
+    )
+    poller = TelegramPoller(salon, client, clock=lambda: NOW)
+    assert poller.poll_once(timeout=0) == 2  # both confirmed, neither recorded
+    with salon.read() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
 
 
 # ------------------------------------------------------------- webhook settings at start

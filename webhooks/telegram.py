@@ -186,6 +186,8 @@ def inbound_from_update(db: Database, update: Update, region: str, now: datetime
     if update.callback_query is not None:
         return _from_callback(db, update, update.callback_query, now)
     if update.message is not None:
+        if update.message.migrate_to_chat_id or update.message.migrate_from_chat_id:
+            return None  # Telegram's note that a group became a supergroup: the sender follows
         return _from_message(db, update, update.message, region, now)
     return None
 
