@@ -100,7 +100,8 @@ class TelegramSettings:
             connect_timeout=float(env.get("TELEGRAM_CONNECT_TIMEOUT") or 5),
             read_timeout=float(env.get("TELEGRAM_READ_TIMEOUT") or 10),
             poll_timeout=int(env.get("TELEGRAM_POLL_TIMEOUT") or 25),
-            poller_lease=float(env.get("TELEGRAM_POLLER_LEASE") or 30),
+            # A long poll (at least 1 s) must fit well inside the lease: 2 s at the least.
+            poller_lease=max(2.0, float(env.get("TELEGRAM_POLLER_LEASE") or 30)),
         )
 
 
