@@ -35,6 +35,7 @@ from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.address_moves import follow_move
 from bot.clock import utcnow
 from bot.config import MessagingConfig, messaging_from_settings
 from bot.messages import PROMOTIONAL, SMS, WHATSAPP, Reply
@@ -498,6 +499,15 @@ def _record(
         if retry:
             session.execute(_MARK_RETRY, retry)
         failed = sum(_record_final(session, claim, m, r, now) for m, r in final)
+        for message, result in outcomes:
+            if result.moved_to:  # e.g. a Telegram group that became a supergroup
+                follow_move(
+                    session,
+                    message.channel,
+                    message.address,
+                    result.moved_to,
+                    message_id=message.id,
+                )
     report.sent += len(sent)
     report.retried += len(retry)
     report.failed += failed

@@ -2,6 +2,18 @@
 without a public URL (the default: `slotbot worker` polls when TELEGRAM_BOT_TOKEN is set
 and TELEGRAM_WEBHOOK_URL is not).
 
+Telegram allows one getUpdates at a time per bot (a second is answered 409 Conflict), and
+every `slotbot worker` starts a poller: so only the worker holding the database lease
+"telegram-poller" (`storage.leases`, TELEGRAM_POLLER_LEASE seconds, 30 by default) polls.
+It renews the lease every cycle (a long poll waits at most a third of the lease) and
+releases it on a clean stop; the others check every third of a lease and take over once
+it lapses. A 409 all the same (another bot instance outside this database, or a webhook
+someone set) makes the holder back off, 1 s doubling to a minute, instead of looping.
+
+At start the webhook settings are checked (`webhook_problems`): each problem is one ERROR
+line, and the worker long-polls instead of setting a webhook Telegram would refuse — a
+small shop's bot keeps answering while the owner fixes the setting.
+
 Both hand every update to `receive_update`: parsed with `Update.de_json`, turned into an
 `Inbound` (text and commands, inline-button presses, a shared contact, a location, a photo
 or file) and recorded in the inbox under the update_id as dedupe key; the worker's inbox
@@ -17,18 +29,22 @@ re-reads unconfirmed updates and the dedupe drops the ones already recorded.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hmac
 import logging
 import os
+import secrets
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Conflict, TelegramError
 
 from bot.clock import utcnow
 from bot.identity import default_region, normalise_phone
@@ -40,8 +56,10 @@ from bot.senders.telegram_sender import (
     TelegramSettings,
     parse_alias,
     shared_client,
+    webhook_problems,
 )
 from storage.db import Database
+from storage.leases import acquire, release
 from storage.messaging import OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import channel_env, clock, phone_region
@@ -51,6 +69,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("telegram", __name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+POLLER_LEASE = "telegram-poller"  # the worker_lease row of the one poller
+MAX_BACKOFF = 60.0
 
 
 # --------------------------------------------------------------------------- parsing
@@ -166,6 +186,8 @@ def inbound_from_update(db: Database, update: Update, region: str, now: datetime
     if update.callback_query is not None:
         return _from_callback(db, update, update.callback_query, now)
     if update.message is not None:
+        if update.message.migrate_to_chat_id or update.message.migrate_from_chat_id:
+            return None  # Telegram's note that a group became a supergroup: the sender follows
         return _from_message(db, update, update.message, region, now)
     return None
 
@@ -232,7 +254,8 @@ def webhook() -> ResponseReturnValue:
 
 
 class TelegramPoller:
-    """Long polling: getUpdates in a loop, each update recorded before the offset moves on."""
+    """Long polling: getUpdates in a loop, each update recorded before the offset moves on,
+    by whichever worker holds the poller lease."""
 
     def __init__(
         self,
@@ -243,6 +266,8 @@ class TelegramPoller:
         clock: Callable[[], datetime] = utcnow,
         on_recorded: Callable[[], None] | None = None,
         max_failures: int = 3,
+        lease_seconds: float | None = None,
+        lease_clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.client = client
@@ -250,20 +275,38 @@ class TelegramPoller:
         self.clock = clock
         self.on_recorded = on_recorded
         self.max_failures = max_failures
+        self.lease_seconds = lease_seconds or client.settings.poller_lease
+        self.lease_clock = lease_clock
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.holding = False
+        self.conflicts = 0  # 409s seen (each one backed off)
         self.offset: int | None = None
         self._failures = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._in_flight: concurrent.futures.Future[Any] | None = None
+
+    @property
+    def poll_wait(self) -> int:
+        """Seconds one getUpdates waits for news: short enough to renew the lease in time."""
+        return max(1, min(self.client.settings.poll_timeout, int(self.lease_seconds / 3)))
 
     def poll_once(self, timeout: int | None = None) -> int:
         """One getUpdates call (waiting up to `timeout` s for news); updates recorded."""
         wait = self.client.settings.poll_timeout if timeout is None else timeout
-        updates = self.client.run(
+        future = self.client.submit(
             self.client.bot.get_updates(
                 offset=self.offset, timeout=wait, allowed_updates=ALLOWED_UPDATES
-            ),
-            timeout=wait + self.client.settings.read_timeout + 5,
+            )
         )
+        self._in_flight = future
+        try:
+            updates = future.result(wait + self.client.settings.read_timeout + 5)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+        finally:
+            self._in_flight = None
         handled = 0
         for update in updates:
             try:
@@ -283,22 +326,84 @@ class TelegramPoller:
             self.on_recorded()
         return handled
 
-    def run(self) -> None:
-        """Poll until `stop()`; network trouble waits and tries again."""
-        delay = 1.0
+    def hold(self) -> bool:
+        """Take or renew the poller lease; whether this poller may poll now."""
         try:
-            # A webhook left set from before makes getUpdates fail with Conflict.
+            held = acquire(
+                self.db,
+                POLLER_LEASE,
+                self.holder,
+                now=self.lease_clock(),
+                seconds=self.lease_seconds,
+            )
+        except Exception as exc:  # the database is away: not holding, so not polling
+            log.warning("telegram: could not renew the poller lease (%s)", exc)
+            held = False
+        if held and not self.holding:
+            log.info("telegram: this worker polls now (lease %s)", self.holder)
+            self._took_over()
+        elif self.holding and not held:
+            log.info("telegram: another worker polls now; this one waits")
+        self.holding = held
+        return held
+
+    def _took_over(self) -> None:
+        # A webhook left set from before makes getUpdates fail with Conflict.
+        try:
             self.client.run(self.client.bot.delete_webhook(), timeout=30)
         except (TelegramError, TimeoutError) as exc:
             log.warning("could not delete the Telegram webhook: %s", exc)
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-                delay = 1.0
-            except Exception as exc:  # the network, Telegram, a bad token: wait, go again
-                log.warning("telegram polling failed (%s); again in %.0f s", exc, delay)
-                self._stop.wait(delay)
-                delay = min(delay * 2, 60.0)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait `seconds` (or until stopped), keeping the lease while we wait."""
+        step = max(0.2, self.lease_seconds / 3)
+        left = seconds
+        while left > 0 and not self._stop.is_set():
+            self._stop.wait(min(step, left))
+            left -= step
+            if self.holding:
+                self.hold()
+
+    def run(self) -> None:
+        """Poll while holding the lease, until `stop()`; trouble waits and tries again."""
+        delay = 1.0
+        try:
+            while not self._stop.is_set():
+                if not self.hold():
+                    self._stop.wait(max(0.2, self.lease_seconds / 3))
+                    continue
+                try:
+                    self.poll_once(self.poll_wait)
+                    delay = 1.0
+                except Conflict as exc:
+                    if self._stop.is_set():
+                        break
+                    # Another poller, or a webhook: looping on it would only fight it.
+                    self.conflicts += 1
+                    log.warning(
+                        "telegram polling conflict (%s); again in %.0f s", exc.message, delay
+                    )
+                    self._pause(delay)
+                    delay = min(delay * 2, MAX_BACKOFF)
+                except concurrent.futures.CancelledError:
+                    break  # stop() cut the long poll short
+                except Exception as exc:  # the network, Telegram, a bad token: wait, go again
+                    if self._stop.is_set():
+                        break
+                    log.warning("telegram polling failed (%s); again in %.0f s", exc, delay)
+                    self._pause(delay)
+                    delay = min(delay * 2, MAX_BACKOFF)
+        finally:
+            if self.holding:
+                self._release()
+
+    def _release(self) -> None:
+        try:
+            release(self.db, POLLER_LEASE, self.holder)
+            log.info("telegram: poller lease released")
+        except Exception as exc:  # it lapses on its own
+            log.warning("telegram: could not release the poller lease (%s)", exc)
+        self.holding = False
 
     def start(self) -> TelegramPoller:
         """Run the poller in a daemon thread."""
@@ -307,8 +412,11 @@ class TelegramPoller:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the current getUpdates call (it is cut short by `timeout`)."""
+        """Stop now: the long poll in flight is cut short and the lease released."""
         self._stop.set()
+        future = self._in_flight
+        if future is not None:
+            future.cancel()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -328,6 +436,8 @@ def start_telegram(
 ) -> TelegramPoller | None:
     """In the worker: long-poll (no public URL needed), or register the webhook.
 
+    Webhook settings Telegram would refuse (checked here, or refused by setWebhook) are
+    logged, one ERROR line each, and the worker long-polls instead.
     `on_recorded` is called after a poll recorded updates (the inbox processor's wake-up).
     Returns the running poller, or None when Telegram is not configured or uses a webhook.
     """
@@ -336,10 +446,10 @@ def start_telegram(
     if settings is None:
         return None
     client = shared_client(settings)
-    if settings.webhook_url:
-        if not settings.webhook_secret:
-            log.error("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET; webhook not set")
-            return None
+    problems = webhook_problems(settings)
+    for problem in problems:
+        log.error("telegram: %s; long polling instead of the webhook", problem)
+    if settings.webhook_url and not problems:
         try:
             client.run(
                 client.bot.set_webhook(
@@ -350,9 +460,12 @@ def start_telegram(
                 timeout=30,
             )
             log.info("telegram webhook set to %s", settings.webhook_url)
+            return None
+        except BadRequest as exc:  # refused (say, a host Telegram cannot resolve): poll
+            log.error("telegram refused the webhook (%s); long polling instead", exc.message)
         except (TelegramError, TimeoutError) as exc:
             log.error("could not set the Telegram webhook: %s", exc)
-        return None
+            return None
     poller = TelegramPoller(db, client, region=_business_region(db), on_recorded=on_recorded)
-    log.info("telegram long polling started")
+    log.info("telegram long polling started (one worker at a time polls)")
     return poller.start()

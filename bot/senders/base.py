@@ -57,11 +57,14 @@ class SendResult:
     error: str | None = None
     retry_after: float | None = None  # seconds the provider asked us to wait
     opted_out: bool = False  # the recipient unsubscribed: mark their identity opted out
+    # The recipient's address changed (a Telegram group became a supergroup): the outbox
+    # moves the identity, the owner list and the messages still waiting to this address.
+    moved_to: str | None = None
 
     @classmethod
-    def sent(cls, provider_id: str) -> SendResult:
-        """Accepted by the provider under `provider_id`."""
-        return cls(SENT, provider_id=provider_id)
+    def sent(cls, provider_id: str, *, moved_to: str | None = None) -> SendResult:
+        """Accepted by the provider under `provider_id` (at `moved_to`, if it moved)."""
+        return cls(SENT, provider_id=provider_id, moved_to=moved_to)
 
     @classmethod
     def retry(cls, error: str, retry_after: float | None = None) -> SendResult:

@@ -7,19 +7,29 @@ a daemon thread. The dispatcher's threads, the Flask request threads and the lon
 loop all hand it coroutines with `run_coroutine_threadsafe`.
 
 `TelegramSender` renders a `Reply` with an inline keyboard (callback_data = the option id,
-or a short alias `#o:<outbox id>:<index>` when the id is longer than Telegram's 64 bytes),
-sends .ics/PDF attachments as documents, keeps to Telegram's flood limits (one message a
-second per chat, 30 a second overall: `FloodGate`) and classifies errors: `RetryAfter`,
-timeouts and network errors are retried; `Forbidden` (the person blocked the bot) is final
-and opts the identity out; other bad requests are final.
+or a short alias `#o:<outbox id>:<index>` when the id is empty or longer than Telegram's 64
+bytes), sends .ics/PDF attachments as documents, keeps to Telegram's flood limits (one
+message a second per chat, 30 a second overall: `FloodGate`) and classifies errors:
+`RetryAfter`, timeouts and network errors are retried; `Forbidden` (the person blocked the
+bot) is final and opts the identity out; other bad requests are final. It never sends what
+Telegram refuses: empty text becomes "-", text over 4,096 characters (UTF-16 code units, as
+Telegram counts) goes as several messages split at paragraph, line or word breaks, with the
+buttons under the last. A group that became a supergroup (`ChatMigrated`) is followed: the
+message goes once more, to the new chat id, and the result says `moved_to` so the outbox
+moves the address.
+
+`webhook_problems` says, one line each, why Telegram would refuse TELEGRAM_WEBHOOK_URL /
+TELEGRAM_WEBHOOK_SECRET (HTTPS on 443/80/88/8443; a secret of 1-256 of A-Z a-z 0-9 _ -).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -27,6 +37,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import (
@@ -53,6 +64,10 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 ALIAS_PREFIX = "#o:"  # callback_data standing for option <index> of outbox message <id>
 FILE_SCHEME = "telegram-file:"  # an attachment Telegram already holds, by file_id
+EMPTY_TEXT = "-"  # what goes instead of no text (Telegram refuses an empty message)
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram delivers webhooks to
+MAX_SECRET = 256
+_SECRET = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,8 @@ class TelegramSettings:
     poll_timeout: int = 25  # seconds a getUpdates call waits for news
     per_second: float = 30.0  # overall messages a second (Telegram: about 30)
     chat_interval: float = 1.0  # seconds between messages to one chat (Telegram: about 1)
+    # Only one getUpdates may run per bot: the worker holding this database lease polls.
+    poller_lease: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TelegramSettings | None:
@@ -83,7 +100,36 @@ class TelegramSettings:
             connect_timeout=float(env.get("TELEGRAM_CONNECT_TIMEOUT") or 5),
             read_timeout=float(env.get("TELEGRAM_READ_TIMEOUT") or 10),
             poll_timeout=int(env.get("TELEGRAM_POLL_TIMEOUT") or 25),
+            # A long poll (at least 1 s) must fit well inside the lease: 2 s at the least.
+            poller_lease=max(2.0, float(env.get("TELEGRAM_POLLER_LEASE") or 30)),
         )
+
+
+def webhook_problems(settings: TelegramSettings) -> list[str]:
+    """Why Telegram would refuse this webhook setup, one line each (empty: none)."""
+    problems = []
+    url = settings.webhook_url
+    if url:
+        parts = urlsplit(url)
+        try:
+            port = parts.port or 443
+        except ValueError:
+            port = -1
+        if parts.scheme != "https" or not parts.hostname:
+            problems.append(f"TELEGRAM_WEBHOOK_URL must be an https:// URL, not {url!r}")
+        elif port not in WEBHOOK_PORTS:
+            problems.append(
+                f"TELEGRAM_WEBHOOK_URL must use port 443, 80, 88 or 8443 "
+                f"(Telegram delivers to no other), not {parts.netloc!r}"
+            )
+        if not settings.webhook_secret:
+            problems.append("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET to be set")
+    secret = settings.webhook_secret
+    if secret and not _SECRET.fullmatch(secret):
+        problems.append("TELEGRAM_WEBHOOK_SECRET may only use A-Z a-z 0-9 _ and -")
+    elif secret and len(secret) > MAX_SECRET:
+        problems.append(f"TELEGRAM_WEBHOOK_SECRET is longer than {MAX_SECRET} characters")
+    return problems
 
 
 # ------------------------------------------------------------------------- the client
@@ -223,10 +269,47 @@ class _Busy(Exception):
 
 
 def callback_data(message_id: int, index: int, option: Option) -> str:
-    """The callback_data for one button: the option id, or an alias if it does not fit."""
-    if len(option.id.encode()) <= MAX_CALLBACK_BYTES and not option.id.startswith(ALIAS_PREFIX):
+    """The callback_data for one button: the option id, or an alias if it does not fit
+    Telegram's 1-64 bytes."""
+    size = len(option.id.encode())
+    if 1 <= size <= MAX_CALLBACK_BYTES and not option.id.startswith(ALIAS_PREFIX):
         return option.id
     return f"{ALIAS_PREFIX}{message_id}:{index}"
+
+
+def text_length(text: str) -> int:
+    """A text's length as Telegram measures it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """`text` in parts Telegram accepts (each 1..`limit` UTF-16 units), cut at the last
+    paragraph, line or word break that fits; never an empty part."""
+    text = text.strip()
+    parts: list[str] = []
+    while text_length(text) > limit:
+        cut = _fitting(text, limit)
+        head = text[:cut]
+        for sep in ("\n\n", "\n", " "):
+            at = head.rfind(sep)
+            if at > cut // 2:  # a break in the second half: keep parts reasonably full
+                head = head[:at]
+                break
+        parts.append(head.rstrip())
+        text = text[len(head) :].lstrip()
+    if text:
+        parts.append(text)
+    return parts or [EMPTY_TEXT]
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many characters of `text` fit in `limit` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
 
 
 def parse_alias(data: str) -> tuple[int, int] | None:
@@ -300,7 +383,7 @@ class TelegramSender:
         except concurrent.futures.TimeoutError:
             return SendResult.retry("timeout talking to Telegram")
 
-    async def _send(self, message: Outgoing) -> SendResult:
+    async def _send(self, message: Outgoing, *, follow: bool = True) -> SendResult:
         chat = message.address
         try:
             first = await self._deliver(message)
@@ -316,7 +399,9 @@ class TelegramSender:
             # The person blocked the bot (or deleted their account): stop writing to them.
             return SendResult.final(f"Telegram: {exc.message}", opted_out=True)
         except ChatMigrated as exc:
-            return SendResult.final(f"Telegram: the chat moved to {exc.new_chat_id}")
+            if not follow:  # moved again at once: something is wrong, do not chase it
+                return SendResult.final(f"Telegram: the chat moved again, to {exc.new_chat_id}")
+            return await self._follow(message, str(exc.new_chat_id))
         except InvalidToken as exc:
             # Our setup, not the message: retried until a person fixes the token.
             return SendResult.retry(f"Telegram rejected the bot token: {exc.message}")
@@ -330,6 +415,13 @@ class TelegramSender:
             return SendResult.retry(f"Telegram error: {exc.message}")
         return SendResult.sent(str(first.message_id))
 
+    async def _follow(self, message: Outgoing, new_chat: str) -> SendResult:
+        """The group became a supergroup: send once more, to its new id."""
+        moved = dataclasses.replace(message, address=new_chat)
+        log.info("telegram: chat %s moved to %s; sending there", message.address, new_chat)
+        result = await self._send(moved, follow=False)
+        return dataclasses.replace(result, moved_to=new_chat)
+
     async def _call(self, chat: str, api: Callable[[], Coroutine[Any, Any, Message]]) -> Message:
         if not await self.client.gate.wait(chat, self.max_wait):
             raise _Busy
@@ -341,16 +433,32 @@ class TelegramSender:
         chat, chat_id = message.address, _chat_id(message.address)
         reply = message.reply
         markup = keyboard(message.id, reply.options)
-        text = reply.text.strip()[:MAX_TEXT]
+        text = reply.text.strip()
         files = list(reply.attachments)
-        if len(files) == 1 and len(text) <= MAX_CAPTION:
+        if len(files) == 1 and text_length(text) <= MAX_CAPTION:
             # One call carries both, so a retry can never repeat half of the message.
             return await self._call(
                 chat, lambda: self._send_file(chat_id, files[0], caption=text, markup=markup)
             )
+        parts = split_text(text)
         first = await self._call(
-            chat, lambda: bot.send_message(chat_id, text or "-", reply_markup=markup)
+            chat,
+            lambda: bot.send_message(
+                chat_id, parts[0], reply_markup=markup if len(parts) == 1 else None
+            ),
         )
+        for number, part in enumerate(parts[1:], start=2):
+            last = number == len(parts)
+            try:
+                await self._call(
+                    chat,
+                    lambda p=part, m=markup if last else None: bot.send_message(
+                        chat_id, p, reply_markup=m
+                    ),
+                )
+            except (TelegramError, _Busy) as exc:
+                # The first part has gone: retrying the whole message would send it twice.
+                log.warning("telegram: part %d of a message not sent to %s: %s", number, chat, exc)
         for attachment in files:
             try:
                 await self._call(chat, lambda a=attachment: self._send_file(chat_id, a))

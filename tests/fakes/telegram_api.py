@@ -7,12 +7,31 @@ parses form and multipart bodies the way PTB sends them, and records every call
 (thread-safe, with its arrival time). It speaks HTTP/1.1 with keep-alive, like the real
 API: an HTTP/1.0 fake would hide a client bound to a dead event loop.
 
+It refuses what the real Bot API refuses (https://core.telegram.org/bots/api), with the
+real descriptions:
+
+- a `getUpdates` that arrives while another long poll is waiting terminates the older one:
+  409 "Conflict: terminated by other getUpdates request; make sure that only one bot
+  instance is running" (a poll whose client hung up is let go without a 409);
+- `getUpdates` while a webhook is set: 409 "Conflict: can't use getUpdates method while
+  webhook is active; use deleteWebhook to delete the webhook first";
+- `sendMessage` with empty text (400 "Bad Request: message text is empty") or text over
+  4,096 characters (counted in UTF-16 code units, as Telegram counts; 400 "Bad Request:
+  message is too long"); a caption over 1,024 (400 "Bad Request: message caption is too
+  long"); an inline button whose callback_data is not 1-64 bytes (400 "Bad Request:
+  BUTTON_DATA_INVALID");
+- `setWebhook` with a URL that is not HTTPS on port 443, 80, 88 or 8443 (400 "Bad Request:
+  bad webhook: ..."), or a secret_token outside `A-Z a-z 0-9 _ -` or over 256 characters.
+
+Every 409 it answers is kept in `conflicts`, so a test can count them.
+
 Misbehaving, one rule at a time, first match wins:
 
     fake.fail(429, retry_after=3)          # flood control → RetryAfter
     fake.fail(403)                         # "bot was blocked by the user" → Forbidden
     fake.fail(500, times=None)             # every call until fake.clear_rules()
     fake.slow(2.0)                         # answer late and drop the connection (timeouts)
+    fake.migrate(-100, to=-1001234)        # the group became a supergroup: ChatMigrated
 
 The builders (`text_update`, `callback_update`, `contact_update`, `photo_update`,
 `location_update`) make updates shaped exactly as Telegram sends them.
@@ -22,6 +41,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +53,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "123456:TEST-fake-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Maple Bot", "username": "maple_bot"}
@@ -45,6 +67,75 @@ _ERRORS = {
     502: "Bad Gateway",
 }
 _MESSAGE_METHODS = ("sendMessage", "sendDocument", "sendPhoto")
+POLL_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+EMPTY_TEXT = "Bad Request: message text is empty"
+TEXT_TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
+CHAT_UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+WEBHOOK_NOT_HTTPS = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+WEBHOOK_BAD_PORT = (
+    "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+)
+SECRET_UNALLOWED = "Bad Request: secret token contains unallowed characters"
+SECRET_TOO_LONG = "Bad Request: secret token is too long"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+_SECRET = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def utf16_length(text: str) -> int:
+    """The length Telegram measures: UTF-16 code units (an emoji may count two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def message_problem(method: str, params: dict[str, Any]) -> str | None:
+    """Why the real Bot API would refuse this send (a 400 description), or None."""
+    if method == "sendMessage":
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return EMPTY_TEXT
+        if utf16_length(text) > MAX_TEXT:
+            return TEXT_TOO_LONG
+    elif utf16_length(str(params.get("caption") or "")) > MAX_CAPTION:
+        return CAPTION_TOO_LONG
+    rows = (params.get("reply_markup") or {}).get("inline_keyboard") or []
+    for row in rows:
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                return BUTTON_DATA_INVALID
+    return None
+
+
+def webhook_problem(params: dict[str, Any]) -> str | None:
+    """Why the real Bot API would refuse this setWebhook (a 400 description), or None."""
+    url = str(params.get("url") or "")
+    if url:  # an empty URL removes the webhook
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            return WEBHOOK_NOT_HTTPS
+        try:
+            port = parts.port or 443
+        except ValueError:
+            return WEBHOOK_BAD_PORT
+        if port not in WEBHOOK_PORTS:
+            return WEBHOOK_BAD_PORT
+    secret = params.get("secret_token")
+    if secret:
+        if not _SECRET.fullmatch(str(secret)):
+            return SECRET_UNALLOWED
+        if len(str(secret)) > 256:
+            return SECRET_TOO_LONG
+    return None
 
 
 @dataclass
@@ -77,8 +168,15 @@ class FakeTelegram:
     calls: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    webhook_url: str | None = None  # set by setWebhook, cleared by deleteWebhook
+    webhook_secret: str | None = None
+    conflicts: list[dict[str, Any]] = field(default_factory=list)  # every 409 answered
+    refused: list[dict[str, Any]] = field(default_factory=list)  # every 400 for a bad call
+    migrated: dict[str, int] = field(default_factory=dict)  # chat id → its supergroup's id
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _poll_generation: int = 0  # bumped by every getUpdates; a waiting older one sees it
+    _polls_waiting: int = 0
 
     # --- telling it what to do -----------------------------------------------------------
 
@@ -109,6 +207,11 @@ class FakeTelegram:
             self.rules.append(
                 Rule(delay=seconds, drop=then == "drop", times=times, method="sendMessage")
             )
+
+    def migrate(self, chat_id: int | str, *, to: int) -> None:
+        """From now on `chat_id` is a group upgraded to the supergroup `to`."""
+        with self._cond:
+            self.migrated[str(chat_id)] = to
 
     def clear_rules(self) -> None:
         """Behave again."""
@@ -186,16 +289,41 @@ class FakeTelegram:
             message["reply_markup"] = record["reply_markup"]
         return message
 
-    def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _conflict(self, method: str, description: str) -> str:
+        with self._cond:
+            self.conflicts.append({"method": method, "at": time.monotonic(), "why": description})
+        return description
+
+    def _updates(
+        self, params: dict[str, Any], hung_up: Any = lambda: False
+    ) -> list[dict[str, Any]] | str | None:
+        """A long poll: the updates; a 409 description; or None when the client left."""
         offset = int(params.get("offset") or 0)
         wait = min(float(params.get("timeout") or 0), 5.0)
         deadline = time.monotonic() + wait
         with self._cond:
+            if self.webhook_url:
+                return self._conflict("getUpdates", WEBHOOK_CONFLICT)
+            # A new long poll terminates the one still waiting (Telegram's "terminated by
+            # other getUpdates request" goes to the older request).
+            self._poll_generation += 1
+            mine = self._poll_generation
+            self._cond.notify_all()
             # Asking from `offset` confirms every update before it, as Telegram does.
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
-            while not self.updates and time.monotonic() < deadline:
-                self._cond.wait(deadline - time.monotonic())
-            return list(self.updates[:100])
+            self._polls_waiting += 1
+            try:
+                while True:
+                    if self._poll_generation != mine:
+                        return self._conflict("getUpdates", POLL_CONFLICT)
+                    left = deadline - time.monotonic()
+                    if self.updates or left <= 0:
+                        return list(self.updates[:100])
+                    self._cond.wait(min(left, 0.05))
+                    if hung_up():  # the poller went away (killed, or cancelled its call)
+                        return None
+            finally:
+                self._polls_waiting -= 1
 
 
 def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
@@ -245,15 +373,39 @@ def _handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
         def _ok(self, result: Any) -> None:
             self._reply(200, {"ok": True, "result": result})
 
-        def _error(self, status: int, retry_after: int | None = None) -> None:
+        def _error(
+            self,
+            status: int,
+            retry_after: int | None = None,
+            *,
+            description: str | None = None,
+            parameters: dict[str, Any] | None = None,
+        ) -> None:
             payload: dict[str, Any] = {
                 "ok": False,
                 "error_code": status,
-                "description": _ERRORS.get(status, "Error").format(retry_after=retry_after),
+                "description": description
+                or _ERRORS.get(status, "Error").format(retry_after=retry_after),
             }
             if retry_after is not None:
-                payload["parameters"] = {"retry_after": retry_after}
+                parameters = {**(parameters or {}), "retry_after": retry_after}
+            if parameters:
+                payload["parameters"] = parameters
             self._reply(status, payload)
+
+        def _refuse(self, method: str, params: dict[str, Any], description: str) -> None:
+            with fake._cond:
+                fake.refused.append({"method": method, "why": description, **params})
+            self._error(400, description=description)
+
+        def _hung_up(self) -> bool:
+            """Whether the client closed the connection (a readable socket with no data)."""
+            sock = self.connection
+            try:
+                readable, _, _ = select.select([sock], [], [], 0)
+                return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+            except (OSError, ValueError):
+                return True
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("Content-Length") or 0)
@@ -278,13 +430,47 @@ def _handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
             if method == "getMe":
                 self._ok(BOT_USER)
             elif method in _MESSAGE_METHODS:
+                moved_to = fake.migrated.get(str(params.get("chat_id")))
+                if moved_to is not None:
+                    self._error(
+                        400,
+                        description=CHAT_UPGRADED,
+                        parameters={"migrate_to_chat_id": moved_to},
+                    )
+                    return
+                problem = message_problem(method, params)
+                if problem is not None:
+                    self._refuse(method, params, problem)
+                    return
                 self._ok(fake._message(fake._record(method, params)))
-            elif method in ("answerCallbackQuery", "setWebhook", "deleteWebhook"):
+            elif method == "setWebhook":
+                problem = webhook_problem(params)
+                if problem is not None:
+                    self._refuse(method, params, problem)
+                    return
+                fake._record(method, params)
+                with fake._cond:
+                    fake.webhook_url = str(params.get("url") or "") or None
+                    fake.webhook_secret = params.get("secret_token") or None
+                    fake._cond.notify_all()
+                self._ok(True)
+            elif method == "deleteWebhook":
+                fake._record(method, params)
+                with fake._cond:
+                    fake.webhook_url = fake.webhook_secret = None
+                self._ok(True)
+            elif method == "answerCallbackQuery":
                 fake._record(method, params)
                 self._ok(True)
             elif method == "getUpdates":
                 fake._record(method, params)
-                self._ok(fake._updates(params))
+                result = fake._updates(params, self._hung_up)
+                if result is None:
+                    self.close_connection = True
+                elif isinstance(result, str):
+                    self._error(409, description=result)
+                else:
+                    self._ok(result)
             elif method == "getFile":
                 file_id = params.get("file_id", "")
                 path = f"photos/{file_id}.jpg"
