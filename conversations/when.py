@@ -167,6 +167,7 @@ class _Clock:
     target: int | None
     kind: str  # exact | around | after | before | range | part
     label: str
+    ambiguous: bool = False  # the reading is a guess worth confirming with the customer
 
     @property
     def exact(self) -> bool:
@@ -215,7 +216,45 @@ _DOTTED_TIME = re.compile(r"(\b[a-z]+ )?\b(\d{1,2})\.(\d{2})(?!\d)(\s?[ap]m\b)?"
 _GREETING = re.compile(
     r"\bgood\s?(?:morning|afternoon|evening|night|day)\b|^\W*(?:morning|evening)\s*[!,.]"
 )
-_OCLOCK = re.compile(r"\bo\s*'?\s*clock\b", re.ASCII)
+_OCLOCK = re.compile(r"\bo\s*['\"]?\s*clock\b", re.ASCII)
+# Numbers that are parts of addresses, rooms, phones and names are never times: "1919 Mount
+# Diablo Boulevard", "5 Bon Air Rd # 114", "suite 300", "555-123-4567", "Three Brothers".
+_STREET = (
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|way|place|pl|court|ct"
+    r"|circle|cir|parkway|pkwy|highway|hwy|terrace|ter|square|sq|plaza|alley|row|crescent"
+    r"|close|mall|expressway|expy|freeway|fwy|pike|trail|trl|loop|center|centre)"
+)
+_NOT_STREET_NAME = (
+    r"(?!(?:at|on|in|for|and|or|to|by|am|pm|a|p|with|the|my|your|our|oclock|o|clock|please|this"
+    r"|next|today|tonight|tomorrow|morning|afternoon|evening|night)\b)"
+)
+_ADDRESS = re.compile(
+    rf"(?<![\d:.])\b\d{{1,6}}(?:\s{_NOT_STREET_NAME}[a-z][a-z-]*\.?){{1,4}}\s{_STREET}\b\.?",
+    re.ASCII,
+)
+_UNIT = re.compile(
+    r"(?:#|\b(?:suite|ste|unit|apt|apartment|room|rm|floor|fl|building|bldg|gate|terminal"
+    r"|flight|platform|bus|route|highway|hwy|interstate|exit|number|no|table|seat|box|lot"
+    r"|pier|dock|bay|level)\b\.?)\s?#?\s?\d+[a-z]?\b",
+    re.ASCII,
+)
+_PHONE = re.compile(r"\+?\(?\d{2,4}\)?(?:[\s.-]?\d{2,4}){2,4}(?<=\d{4})(?!\d)", re.ASCII)
+_NAMED = re.compile(
+    r"(?<=[A-Za-z,] )(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve|\d{1,4})"
+    r"(?= (?!AM\b|PM\b|A\.M|P\.M|O'|O\"|O\u2019|Noon|Midday|Midnight|Tomorrow|Today|Tonight"
+    r"|This|Next|On|In|At|Or|And|To|Please|Morning|Afternoon|Evening|Night|Thirty|Fifteen"
+    r"|Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[A-Z][A-Za-z]+)"
+)
+# "a table for 2", "party of six", "2 people": a count, not a clock.
+_COUNT = re.compile(
+    r"\b(?:(?:table|booking|reservation|party|group)\s(?:for|of)\s(?:\d{1,2}|one|two|three|four"
+    r"|five|six|seven|eight|nine|ten|eleven|twelve)\b(?![:.]\d|\s?(?:[ap]\.?m\b|o\W{0,2}\s?clock"
+    r"|(?:in\s(?:the\s)?|at\s|this\s)(?:morning|afternoon|evening|night)))"
+    r"|(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s"
+    r"(?:people|persons?|guests?|adults?|kids|children|of us|pax|seats?|chairs?|cars?"
+    r"|rooms?|bedrooms?|baths?|bathrooms?|tickets?|items?|stars?)\b)",
+    re.ASCII,
+)
 _JUNK = re.compile(r"[^a-z0-9:/\-\s]+", re.ASCII)
 _SPACES = re.compile(r"\s+")
 _TIME_CUES = frozenset(
@@ -225,10 +264,11 @@ _TIME_CUES = frozenset(
 
 def _normalise(text: str) -> str:
     """Lower-case ASCII words, digits and the separators : / - that times and dates use."""
-    text = text[:_MAX_CHARS].lower()
+    text = _NAMED.sub("name", text[:_MAX_CHARS]).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-")
     text = text.replace("\u2014", " - ")
     text = _GREETING.sub(" ", _CURRENCY.sub(" ", text))
+    text = _COUNT.sub(" ", _UNIT.sub(" ", _ADDRESS.sub(" ", _PHONE.sub(" ", text))))
     text = _AT_SIGN.sub("at ", text)
     text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
     text = _OCLOCK.sub(" oclock", text)
@@ -429,7 +469,11 @@ def _word(tokens: list[str], i: int) -> str:
         return tok
     if tok in _MINUTE_WORDS and nxt in _MINUTE_AFTER and prev not in ("from", "between"):
         return f"{_MINUTE_WORDS[tok]}min"
-    if tok in _NUMBER_WORDS and (prev in _HOUR_BEFORE or nxt in _HOUR_AFTER):
+    if tok == "am" and (prev == "i" or nxt == "i"):
+        return "amverb"  # "am I free": the verb, never a.m.
+    if tok in _NUMBER_WORDS and (
+        prev in _HOUR_BEFORE or nxt in _HOUR_AFTER or prev in _PARTS or _part_follows(tokens, i)
+    ):
         return str(_NUMBER_WORDS[tok])
     if tok in _ORDINAL_WORDS and _ordinal_context(tokens, i):
         n = _ORDINAL_WORDS[tok]
@@ -437,6 +481,17 @@ def _word(tokens: list[str], i: int) -> str:
     if tok in _KNOWN:
         return tok
     return _fuzzy(tok) or tok
+
+
+_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
+
+
+def _part_follows(tokens: list[str], i: int) -> bool:
+    # "six in the evening", "one in the afternoon": the part of day makes the number an hour
+    nxt = tokens[i + 1 : i + 4]
+    if len(nxt) >= 2 and nxt[0] in ("in", "at", "this") and nxt[1] in _PARTS:
+        return True
+    return len(nxt) == 3 and nxt[0] == "in" and nxt[1] == "the" and nxt[2] in _PARTS
 
 
 def _ordinal_context(tokens: list[str], i: int) -> bool:
@@ -542,13 +597,16 @@ _RANGE_LEAD = re.compile(
     _C,
 )
 _NOT_CLOCK = (
-    r"(?!\s?(?:days?|weeks?|months?|years?|hours?|minutes?|mins?|people|persons?|of us|guests))"
+    r"(?!\s?(?:days?|weeks?|months?|years?|hours?|minutes?|mins?|people|persons?|of us|guests"
+    r"|kids|children|adults|seats?|pax|cars?|times|more|dollars|bucks|percent|miles|km)\b)"
 )
 _RANGE_BARE = re.compile(rf"\b{_ATOM}\s?(?:-|to|until)\s?{_ATOM}{_NOT_CLOCK}", _C)
 _DAY_BEFORE_RANGE = re.compile(rf"\b{_DAYWORD}\s(?:from\s)?$", _C)
-_DAY_AFTER_RANGE = re.compile(rf"\s(?:on\s|this\s|next\s)?{_DAYWORD}\b", _C)
-# "how about 3?" proposes a time, it does not hedge it
-_AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa|say)\s(?:at\s)?{_ATOM}", _C)
+_DAY_AFTER_RANGE = re.compile(
+    rf"\s(?:on\s|this\s|next\s|in\s(?:the\s)?)?(?:{_DAYWORD}|morning|afternoon|evening|night)\b", _C
+)
+# "how about 3?" proposes a time and "let's say 3" names one; neither hedges it
+_AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa)\s(?:at\s)?{_ATOM}", _C)
 _ISH = re.compile(rf"\b{_ATOM_ISH}\s?-?\s?ish\b", _C)
 _AFTER = re.compile(
     rf"\b(?:after|from|(?<!no\s)later than|not before|no earlier than|past|any ?time after)"
@@ -556,11 +614,13 @@ _AFTER = re.compile(
     _C,
 )
 _BEFORE = re.compile(
-    rf"\b(?:before|by|until|no later than|earlier than|up to|latest)\s(?:about\s|around\s)?{_ATOM}",
+    rf"\b(?:before|by|until|no later than|earlier than|(?<!pick\s)(?<!pick-)up to|latest)"
+    rf"\s(?:about\s|around\s)?{_ATOM}",
     _C,
 )
 _AT = re.compile(
-    rf"\b(?:at|how about|what about)\s{_ATOM}{_NOT_CLOCK}(?!\s(?:point|least|most|all|once)\b)", _C
+    rf"\b(?:at|how about|what about|say)\s{_ATOM}{_NOT_CLOCK}(?!\s(?:point|least|most|all|once)\b)",
+    _C,
 )
 _EXPLICIT = re.compile(r"\b(\d{1,2})(?::([0-5]\d)(?:\s?(am|pm)\b)?|\s?(am|pm)\b)(?![\d:/])", _C)
 _DAY_HOUR = re.compile(rf"\b{_DAYWORD}\s{_ATOM}{_NOT_CLOCK}", _C)
@@ -572,6 +632,23 @@ _HOUR_DAY = re.compile(
 _PART = re.compile(
     r"\b(?:(early|late|mid)\s?-?\s?)?(morning|afternoon|evening|night|tonight|lunchtime|lunch)\b"
     r"|\b(first thing|after work|after school|before work|after lunch|before lunch)(?:time)?\b",
+    _C,
+)
+# An hour with its part of day, in either order: "6 in the evening", "at evening 6",
+# "around the afternoon 2", "10:30 at night". The part says am or pm; the cue before says
+# whether it is exact, approximate or a bound.
+_PART_CUE = (
+    r"(?:\b(after|past|later than|not before|no earlier than|before|by|until|no later than"
+    r"|earlier than|(?<!pick\s)(?<!pick-)up to)\s)?"
+    r"(?:\b(around|(?<!how\s)(?<!what\s)about|circa)\s)?(?:at\s)?"
+)
+_PART_WORD = r"(morning|afternoon|evening|night|tonight)"
+_HOUR_THEN_PART = re.compile(
+    rf"{_PART_CUE}\b{_ATOM}\s(?:in\s(?:the\s)?|at\s|this\s)?{_PART_WORD}\b", _C
+)
+_PART_THEN_HOUR = re.compile(
+    rf"{_PART_CUE}(?:the\s)?(?:in\s(?:the\s)?|this\s|at\s)?{_PART_WORD}\s"
+    rf"(?:(around|about|after|before|by)\s)?(?:at\s)?{_ATOM}{_NOT_CLOCK}",
     _C,
 )
 _DAY_MERIDIEM = re.compile(rf"\b{_DAYWORD}\s(am|pm)\b", _C)
@@ -665,6 +742,61 @@ def _find_part(text: str, hours: _Hours) -> _Clock | None:
     return None
 
 
+def _part_hour(hour: int, minute: int, meridiem: str | None, part: str) -> tuple[int, bool] | None:
+    """(minute of day, ambiguous) for an hour said with its part of day; None if it cannot be."""
+    if minute > 59 or hour > 23:
+        return None
+    if meridiem is not None and 1 <= hour <= 12:
+        return (hour % 12 + (12 if meridiem == "pm" else 0)) * 60 + minute, False
+    if hour == 0 or hour > 12:
+        return hour * 60 + minute, False
+    if part == "morning":
+        return (hour % 12) * 60 + minute, hour < 5 or hour == 12
+    if part == "afternoon":
+        return (hour % 12 + 12) * 60 + minute, 7 <= hour <= 11
+    if hour == 12:
+        return None  # "12 at night" is midnight, the end of the day named: too odd to guess
+    if part == "evening" or hour >= 5:
+        return (hour + 12) * 60 + minute, hour < 4
+    return hour * 60 + minute, True  # "2 at night": small hours, worth asking back
+
+
+def _clock_part_time(text: str) -> _Clock | None:
+    """An hour stated with a part of day, the part correcting am/pm ("7 in the evening")."""
+    first, then = _HOUR_THEN_PART.search(text), _PART_THEN_HOUR.search(text)
+    # when both share the part word, "for 3 at afternoon 1" is 1 pm for 3 people, while
+    # "9 at night at 1 Main Street" is 9 pm somewhere
+    if (
+        first is not None
+        and then is not None
+        and then.start(3) < first.end() <= then.end()
+        and " at " not in text[then.end(3) : then.start(5) + 1]
+    ):
+        first = None
+    for m in (first, then):
+        if m is None:
+            continue
+        if m.re is _HOUR_THEN_PART:
+            bound, near, hour, minute, meridiem, part = m.groups()
+        else:
+            bound, near, part, inner, hour, minute, meridiem = m.groups()
+            if inner in ("around", "about"):
+                near = near or inner
+            else:
+                bound = bound or inner
+        if bound and not near:
+            return None  # "after 5 in the evening": a bound, read by the bound grammar
+        read = _part_hour(int(hour), int(minute or 0), meridiem, part)
+        if read is None:
+            continue
+        value, ambiguous = read
+        if near:
+            lo, hi = max(0, value - 60), min(_DAY_MIN, value + 60)
+            return _Clock(lo, hi, value, "around", f"around {_hm(value)}", ambiguous)
+        return _Clock(value, value + 1, value, "exact", _hm(value), ambiguous)
+    return None
+
+
 def _range_clock(m: re.Match[str], prefer: tuple[int, int], *, lead: bool) -> _Clock | None:
     first, second = _atom(m.groups()[0:3]), _atom(m.groups()[3:6])
     if not lead and first.bare and second.bare and "-" not in m.group(0):
@@ -707,7 +839,14 @@ def _find_clock(text: str, hours: _Hours) -> _Clock | None:
     """The time of day asked for, if any."""
     part = _find_part(text, hours)
     prefer = (part.lo, part.hi) if part is not None else (hours.open, hours.close)
-    for finder in (_clock_range, _clock_around, _clock_after_before, _clock_exact):
+    clock = _clock_range(text, prefer)
+    if clock is not None:
+        return _with_part(clock, part)
+    if part is not None:
+        clock = _clock_part_time(text)
+        if clock is not None:
+            return clock
+    for finder in (_clock_around, _clock_after_before, _clock_exact):
         clock = finder(text, prefer)
         if clock is not None:
             return _with_part(clock, part)
@@ -789,7 +928,9 @@ _DAY_MONTH = re.compile(
 )
 _ORDINAL = re.compile(
     rf"(?:^|\b(?:the|on|for|by|until|from|after|before|{_WEEKDAY})\s)(?:the\s)?"
-    rf"(\d{{1,2}}){_ORD}\b(\s(?:of\s)?(?:next|this)\smonth)?",
+    rf"(\d{{1,2}}){_ORD}\b(\s(?:of\s)?(?:next|this)\smonth)?"
+    # "9th of this month" needs no lead-in: the month says it is a day
+    rf"|()\b(\d{{1,2}}){_ORD}(\s(?:of\s)?(?:next|this)\smonth)\b",
     _C,
 )
 _IN_HOURS = re.compile(
@@ -935,9 +1076,10 @@ def _explicit_date(found: _Found, today: date, zone: tzinfo | None) -> _Days | N
     if m is not None:
         found.text = _mask(found.text, m)
         start = today
-        if m.group(3) and "next" in m.group(3):
+        number, month = (m.group(2), m.group(3)) if m.group(2) else (m.group(5), m.group(6))
+        if month and "next" in month:
             start = _add_months(today.replace(day=1), 1)
-        d = _next_monthly(start, int(m.group(2)))
+        d = _next_monthly(start, int(number))
         if d is not None and m.group(1):
             d = _on_weekday(d, _WEEKDAYS.index(m.group(1)))
         return _Days(d, step="month") if d is not None else None
@@ -1314,6 +1456,13 @@ def _open_part_of_day(
     if clock is not None and clock.exact:
         floor = now.replace(second=0, microsecond=0)
         return (start, start) if _ts(start) >= _ts(floor) else None
+    if (
+        clock is not None
+        and clock.kind == "around"
+        and clock.target is not None
+        and _ts(_at(d, clock.target, zone)) < _ts(now)
+    ):
+        return None  # "around 9:30" said at 10:15 means the next 9:30 there is
     if _ts(end) <= _ts(now):
         return None
     start = _later(start, now)
