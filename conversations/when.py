@@ -51,7 +51,7 @@ import calendar
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
@@ -105,6 +105,10 @@ class When:
     # Minutes-of-day filter for multi-day windows such as "next week after 5": the
     # span alone would also admit every night in between.
     _daily: tuple[int, int] | None = field(default=None, repr=False)
+    # The reading is a guess ("2 in the evening", "at 8" when both 8s are open): confirm it.
+    ambiguous: bool = False
+    # What the customer is moving away from: "1 pm instead of 2" -> the 2 pm reading.
+    replaced: When | None = None
 
     def contains(self, moment: datetime) -> bool:
         """Tell whether an appointment starting at `moment` fits what was asked."""
@@ -876,11 +880,12 @@ def _clock_around(text: str, prefer: tuple[int, int]) -> _Clock | None:
     m = _AROUND.search(text) or _ISH.search(text)
     if m is None:
         return None
-    centre = _minute_of_day(_atom(m.groups()[0:3]), prefer)
+    atom = _atom(m.groups()[0:3])
+    centre = _minute_of_day(atom, prefer)
     if centre is None:
         return None
     lo, hi = max(0, centre - 60), min(_DAY_MIN, centre + 60)
-    return _Clock(lo, hi, centre, "around", f"around {_hm(centre)}")
+    return _Clock(lo, hi, centre, "around", f"around {_hm(centre)}", _two_readings(atom, prefer))
 
 
 def _clock_after_before(text: str, prefer: tuple[int, int]) -> _Clock | None:
@@ -905,10 +910,20 @@ def _clock_exact(text: str, prefer: tuple[int, int]) -> _Clock | None:
         groups = m.groups()
         if pattern is _EXPLICIT:
             groups = (groups[0], groups[1], groups[2] or groups[3])
-        value = _minute_of_day(_atom(groups), prefer)
+        atom = _atom(groups)
+        value = _minute_of_day(atom, prefer)
         if value is not None and value < _DAY_MIN:
-            return _Clock(value, value + 1, value, "exact", _hm(value))
+            return _Clock(value, value + 1, value, "exact", _hm(value), _two_readings(atom, prefer))
     return None
+
+
+def _two_readings(atom: _Atom, prefer: tuple[int, int]) -> bool:
+    """A bare hour whose morning and evening readings both fit: the choice is a guess."""
+    if not atom.bare or not 1 <= atom.hour <= 12:
+        return False
+    morning = (atom.hour % 12) * 60 + atom.minute
+    lo, hi = prefer
+    return lo <= morning < hi and lo <= morning + 12 * 60 < hi
 
 
 # --------------------------------------------------------------------------- date grammar
@@ -1503,7 +1518,7 @@ def _fit(days: _Days, clock: _Clock | None, now: datetime, hours: _Hours) -> Whe
         else:
             found = _multi_day(current, clock, now, hours)
         if found is not None:
-            return found
+            return replace(found, ambiguous=True) if clock and clock.ambiguous else found
         current = _roll(current)
     return None
 
@@ -1518,20 +1533,120 @@ def _opening(opening: tuple[time, time]) -> _Hours:
     return _Hours(lo, hi) if lo < hi else _Hours(0, _DAY_MIN)
 
 
-def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
-    found = _Found(_canonical(text))
-    if not found.text:
-        return None
+# Corrections and contrasts. "not 2, 3", "instead of friday, saturday", "3 rather than 2":
+# the phrase after the marker is the one being replaced.
+_REPLACED_ITEM = (
+    rf"(?:(?:at|on|for|the|this|next)\s){{0,2}}(?:{_DAYWORD}\b|\d{{1,2}}(?:st|nd|rd|th)\b"
+    r"|\d{1,2}(?::[0-5]\d)?(?:\s?(?:am|pm))?(?![\d:/]|\s?(?:st|nd|rd|th)\b))"
+)
+_CONTRAST = re.compile(
+    rf"\b(?:instead of|rather than|not|(?:cant|cannot|can not) (?:do|make it|make))\s({_REPLACED_ITEM})",
+    _C,
+)
+# "can you make it 1 pm instead? I have something else at 2": the time before "instead" wins.
+_INSTEAD = re.compile(r"\binstead\b(?!\sof)", _C)
+_LEADING_NUMBER = re.compile(
+    r"^\s*(?:but\s|make it\s|rather\s|how about\s|what about\s|maybe\s|try\s)?"
+    r"(?=\d{1,2}\b(?![:\d]|\s?(?:st|nd|rd|th|am|pm)\b))",
+    _C,
+)
+
+
+def _read(found: _Found, now: datetime, hours: _Hours) -> When | None:
+    """The When of canonical text: its days, then its clock placed on them."""
     _find_days(found, now, hours)
     if found.moment is not None:
         return _exact(found.moment)
     clock = _find_clock(found.text, hours)
-    days = found.days
-    if days is None:
+    if found.days is None:
         if clock is None:
             return _asap(now) if found.asap else None
-        days = _Days(now.date(), step="day", implicit=True)
+        found.days = _Days(now.date(), step="day", implicit=True)
+    return _fit(found.days, clock, now, hours)
+
+
+def _as_time(item: str, hours: _Hours) -> str:
+    """A bare number that stands for a time ("not 2, 3") read as one: "at 2"."""
+    if _find_clock(item, hours) is None and _LEADING_NUMBER.match(item):
+        return _LEADING_NUMBER.sub("at ", item, count=1)
+    return item
+
+
+def _on_days_of(item: str, wanted: _Found, now: datetime, hours: _Hours) -> When | None:
+    """The replaced reading; a time with no day of its own is on the wanted day."""
+    old = _Found(item)
+    _find_days(old, now, hours)
+    clock = _find_clock(old.text, hours)
+    if old.moment is not None:
+        return _exact(old.moment)
+    days = old.days or wanted.days
+    if days is None:
+        return None
     return _fit(days, clock, now, hours)
+
+
+def _contrast(text: str, now: datetime, hours: _Hours) -> When | None:
+    """ "not 2, 3" / "instead of friday, saturday": the wanted reading, knowing the replaced."""
+    m = _CONTRAST.search(text)
+    if m is None:
+        return None
+    item = _as_time(m.group(1), hours)
+    before, after = text[: m.start()], text[m.end() :]
+    if _find_clock(item, hours) is not None:
+        # the number that answers a replaced time is a time too: "not 2, 3" means 3 o'clock
+        after = _as_time(after, hours)
+    found = _Found(f"{before} {after}")
+    wanted = _read(found, now, hours)
+    if wanted is None:
+        return None
+    return replace(wanted, replaced=_on_days_of(item, found, now, hours))
+
+
+def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
+    """ "1 pm instead? ... at 2": the time said nearest before "instead" wins over the others."""
+    m = _INSTEAD.search(text)
+    if m is None:
+        return None
+    whole = _Found(text)
+    _find_days(whole, now, hours)  # masking keeps positions, so m still points at "instead"
+    if whole.moment is not None:
+        return None
+    head = whole.text[: m.start()].split()
+    wanted_clock, used = None, 0
+    for used in range(1, min(len(head), 8) + 1):
+        segment = head[-used:]
+        if used == 1 and segment[0].isdigit():
+            segment = ["at", segment[0]]  # "can we do 4 instead"
+        wanted_clock = _find_clock(" ".join(segment), hours)
+        if wanted_clock is not None and wanted_clock.kind != "part":
+            break
+    if wanted_clock is None:
+        return None
+    days = whole.days or _Days(now.date(), step="day", implicit=True)
+    wanted = _fit(days, wanted_clock, now, hours)
+    if wanted is None:
+        return None
+    rest = " ".join(head[:-used]) + " " + whole.text[m.end() :]
+    other_clock = _find_clock(rest, hours)
+    if other_clock is None:
+        return wanted
+    return replace(wanted, replaced=_fit(days, other_clock, now, hours))
+
+
+def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
+    canonical = _canonical(text)
+    if not canonical:
+        return None
+    if (
+        "instead" in canonical
+        or "not " in canonical
+        or "rather than" in canonical
+        or "cant" in canonical
+    ):
+        corrected = _contrast(canonical, now, hours) or _instead(canonical, now, hours)
+        if corrected is not None:
+            return corrected
+    return _read(_Found(canonical), now, hours)
 
 
 def parse_when(
