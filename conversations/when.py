@@ -1615,8 +1615,8 @@ def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
     wanted_clock, used = None, 0
     for used in range(1, min(len(head), 8) + 1):
         segment = head[-used:]
-        if used == 1 and segment[0].isdigit():
-            segment = ["at", segment[0]]  # "can we do 4 instead"
+        if used == 1 and segment[0].isdigit() and head[-2:-1] != ["for"]:
+            segment = ["at", segment[0]]  # "can we do 4 instead", but not "for 2 instead"
         wanted_clock = _find_clock(" ".join(segment), hours)
         if wanted_clock is not None and wanted_clock.kind != "part":
             break
