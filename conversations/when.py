@@ -1544,6 +1544,13 @@ _CONTRAST = re.compile(
     _C,
 )
 # "can you make it 1 pm instead? I have something else at 2": the time before "instead" wins.
+_TRAILING_NUMBER = re.compile(r"\b(\d{1,2})\s*$", _C)
+# "change it to 4", "move my cut to 3": what follows "to" is the time wanted
+_MOVE = re.compile(
+    r"\b(?:change|move|switch|push|bring|shift|reschedule)\s(?:it|that|this|(?:my|the)\s\w+)?"
+    r"\s?(?:back\s|forward\s)?to\s(?=\d|at\s)()",
+    _C,
+)
 _INSTEAD = re.compile(r"\binstead\b(?!\sof)", _C)
 _LEADING_NUMBER = re.compile(
     r"^\s*(?:but\s|make it\s|rather\s|how about\s|what about\s|maybe\s|try\s)?"
@@ -1595,11 +1602,33 @@ def _contrast(text: str, now: datetime, hours: _Hours) -> When | None:
     if _find_clock(item, hours) is not None:
         # the number that answers a replaced time is a time too: "not 2, 3" means 3 o'clock
         after = _as_time(after, hours)
+        before = _TRAILING_NUMBER.sub(r"at \1", before, count=1)  # "I said 3, not 2"
     found = _Found(f"{before} {after}")
     wanted = _read(found, now, hours)
     if wanted is None:
         return None
     return replace(wanted, replaced=_on_days_of(item, found, now, hours))
+
+
+def _moved(text: str, now: datetime, hours: _Hours) -> When | None:
+    """ "my slot is at 2, can I change it to 4?": the time moved to wins over the one moved from."""
+    m = _MOVE.search(text)
+    if m is None:
+        return None
+    whole = _Found(text)
+    _find_days(whole, now, hours)
+    if whole.moment is not None:
+        return None
+    target = whole.text[m.start(1) :]
+    wanted_clock = _find_clock(_as_time(target, hours), hours)
+    other_clock = _find_clock(whole.text[: m.start()], hours)
+    if wanted_clock is None or other_clock is None or wanted_clock.kind == "part":
+        return None  # nothing to move from: the plain reading will do
+    days = whole.days or _Days(now.date(), step="day", implicit=True)
+    wanted = _fit(days, wanted_clock, now, hours)
+    if wanted is None:
+        return None
+    return replace(wanted, replaced=_fit(days, other_clock, now, hours))
 
 
 def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
@@ -1633,17 +1662,19 @@ def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
     return replace(wanted, replaced=_fit(days, other_clock, now, hours))
 
 
+_CORRECTION_WORDS = ("instead", "not ", "rather than", "cant", "cannot", " to ")
+
+
 def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
     canonical = _canonical(text)
     if not canonical:
         return None
-    if (
-        "instead" in canonical
-        or "not " in canonical
-        or "rather than" in canonical
-        or "cant" in canonical
-    ):
-        corrected = _contrast(canonical, now, hours) or _instead(canonical, now, hours)
+    if any(word in canonical for word in _CORRECTION_WORDS):
+        corrected = (
+            _contrast(canonical, now, hours)
+            or _instead(canonical, now, hours)
+            or _moved(canonical, now, hours)
+        )
         if corrected is not None:
             return corrected
     return _read(_Found(canonical), now, hours)

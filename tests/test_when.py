@@ -148,6 +148,12 @@ def test_a_contrast_of_days_exposes_the_day_it_replaces() -> None:
     assert got.replaced is not None and got.replaced.days == [date(2026, 11, 20)]
 
 
+def test_moving_a_booked_time_exposes_the_time_moved_from() -> None:
+    got = parse_when("my slot is at 2, can I change it to 4?", WED)
+    assert got is not None and got.start == local("2026-11-18 16:00")
+    assert got.replaced is not None and got.replaced.start == local("2026-11-18 14:00")
+
+
 def test_a_plain_request_replaces_nothing_and_is_not_ambiguous() -> None:
     got = parse_when("tomorrow at 3pm", WED)
     assert got is not None and got.replaced is None and not got.ambiguous

@@ -571,6 +571,10 @@ CORRECTIONS = [
     span("I cannot do friday, monday works", "2026-11-23 00:00", "2026-11-24 00:00"),
     span("not on the 24th, the 25th", "2026-11-25 00:00", "2026-11-26 00:00"),
     span("not before 11 please", "2026-11-18 11:00", "2026-11-19 00:00"),
+    at("I said 3, not 2", "2026-11-18 15:00"),
+    at("my slot is at 2, can I change it to 4?", "2026-11-18 16:00"),
+    at("I have 3pm booked, move it to 5:30", "2026-11-18 17:30"),
+    at("booked at 11 on friday, could you push it back to 1", "2026-11-20 13:00"),
 ]
 
 # Bounds and pick-ups: "pick up to" is not "up to"; "say" and "how about" name a time.
@@ -709,7 +713,6 @@ _NUMBER_OWNERS = frozenset(
         "room",
         "floor",
         "number",
-        "no",
         "table",
         "box",
         "seat",
