@@ -261,6 +261,7 @@ _COUNT = re.compile(
 )
 _JUNK = re.compile(r"[^a-z0-9:/\-\s]+", re.ASCII)
 _SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 _TIME_CUES = frozenset(
     {"at", "around", "about", "by", "after", "before", "from", "until", "till", "til", "to"}
 )
@@ -268,16 +269,23 @@ _TIME_CUES = frozenset(
 
 def _normalise(text: str) -> str:
     """Lower-case ASCII words, digits and the separators : / - that times and dates use."""
-    text = _NAMED.sub("name", text[:_MAX_CHARS]).lower()
+    text = text[:_MAX_CHARS]
+    digits = _DIGIT.search(text) is not None  # most of the masks below need a digit to act on
+    text = _NAMED.sub("name", text).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-")
     text = text.replace("\u2014", " - ")
-    text = _GREETING.sub(" ", _CURRENCY.sub(" ", text))
-    text = _COUNT.sub(" ", _UNIT.sub(" ", _ADDRESS.sub(" ", _PHONE.sub(" ", text))))
-    text = _AT_SIGN.sub("at ", text)
-    text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
-    text = _OCLOCK.sub(" oclock", text)
-    text = _DOTTED_DATE.sub(r"\1/\2/\3", text)
-    text = _DOTTED_TIME.sub(_dotted_time, text)
+    if digits:
+        text = _CURRENCY.sub(" ", text)
+        text = _UNIT.sub(" ", _ADDRESS.sub(" ", _PHONE.sub(" ", text)))
+    text = _COUNT.sub(" ", _GREETING.sub(" ", text))
+    if digits:
+        text = _AT_SIGN.sub("at ", text)
+        text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
+    if "clock" in text:
+        text = _OCLOCK.sub(" oclock", text)
+    if digits and "." in text:
+        text = _DOTTED_DATE.sub(r"\1/\2/\3", text)
+        text = _DOTTED_TIME.sub(_dotted_time, text)
     text = _JUNK.sub(" ", text.replace("'", ""))
     return _SPACES.sub(" ", text).strip()
 
@@ -511,35 +519,46 @@ def _ordinal_context(tokens: list[str], i: int) -> bool:
     return prev == "the" and before in ("on", "for", "by", "until") and nxt in ("", "at", "of")
 
 
-_REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"\b(\d{1,2}) ?oclock\b"), r"\1:00"),
-    (re.compile(r"\b(?:12 ?)?(?:noon|midday)\b"), "12:00pm"),
-    (re.compile(r"\b(?:12 ?)?midnight\b"), "12:00am"),
-    (re.compile(r"\blunch ?time\b"), "lunchtime"),
-    (re.compile(r"\bhalf (?:past |after )?(\d{1,2})\b(?![:\d])"), r"\1:30"),
-    (re.compile(r"\b(?:a )?quarter (?:past|after) (\d{1,2})\b(?![:\d])"), r"\1:15"),
+# Each rewrite runs only when one of its words is in the text: most messages need few of them.
+_REWRITES: tuple[
+    tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
+] = (
+    (("oclock",), re.compile(r"\b(\d{1,2}) ?oclock\b"), r"\1:00"),
+    (("noon", "midday"), re.compile(r"\b(?:12 ?)?(?:noon|midday)\b"), "12:00pm"),
+    (("midnight",), re.compile(r"\b(?:12 ?)?midnight\b"), "12:00am"),
+    (("lunch",), re.compile(r"\blunch ?time\b"), "lunchtime"),
+    (("half",), re.compile(r"\bhalf (?:past |after )?(\d{1,2})\b(?![:\d])"), r"\1:30"),
+    (("quarter",), re.compile(r"\b(?:a )?quarter (?:past|after) (\d{1,2})\b(?![:\d])"), r"\1:15"),
     (
+        ("quarter",),
         re.compile(r"\b(?:a )?quarter (?:to|of|before|until) (\d{1,2})\b(?![:\d])"),
         lambda m: f"{_hour_before(int(m.group(1)))}:45",
     ),
     (
+        ("past", "after"),
         re.compile(r"\b(\d{1,2}) ?(?:(?:min|minutes?) (?:past|after)|past) (\d{1,2})\b(?![:\d])"),
         lambda m: _minutes_past(int(m.group(2)), int(m.group(1))),
     ),
     (
+        ("min",),
         re.compile(r"\b(\d{1,2}) ?(?:min|minutes?) (?:to|of|before|until) (\d{1,2})\b(?![:\d])"),
         lambda m: _minutes_to(int(m.group(2)), int(m.group(1))),
     ),
-    (re.compile(r"\b(\d{1,2}) (?:thirty)\b"), r"\1:30"),
-    (re.compile(r"\b(\d{1,2}) (?:fifteen)\b"), r"\1:15"),
-    (re.compile(r"\b(\d{1,2}) (?:forty-five|forty five|fortyfive)\b"), r"\1:45"),
-    (re.compile(r"\b(\d{1,2})([0-5]\d) ?(am|pm)\b"), r"\1:\2\3"),
+    (("thirty",), re.compile(r"\b(\d{1,2}) (?:thirty)\b"), r"\1:30"),
+    (("fifteen",), re.compile(r"\b(\d{1,2}) (?:fifteen)\b"), r"\1:15"),
+    (("forty",), re.compile(r"\b(\d{1,2}) (?:forty-five|forty five|fortyfive)\b"), r"\1:45"),
+    (("am", "pm"), re.compile(r"\b(\d{1,2})([0-5]\d) ?(am|pm)\b"), r"\1:\2\3"),
     (
+        ("",),
         re.compile(r"\b(at|around|about|after|before|by|from|until) ([01]\d|2[0-3])([0-5]\d)\b"),
         r"\1 \2:\3",
     ),
-    (re.compile(r"\bas soon as (?:possible|poss|you can|you could|can be)\b"), "asap"),
-    (re.compile(r"\ba s a p\b"), "asap"),
+    (
+        ("as soon",),
+        re.compile(r"\bas soon as (?:possible|poss|you can|you could|can be)\b"),
+        "asap",
+    ),
+    (("a s a p",), re.compile(r"\ba s a p\b"), "asap"),
 )
 
 
@@ -582,8 +601,9 @@ def _canonical(text: str) -> str:
     text = _TENS_ORDINAL.sub(r"\1-\2", _normalise(text))
     tokens = [part for tok in text.split() for part in _split_hyphen(tok)]
     text = " ".join(_word(tokens, i) for i in range(len(tokens)))
-    for pattern, repl in _REWRITES:
-        text = pattern.sub(repl, text)
+    for needles, pattern, repl in _REWRITES:
+        if any(needle in text for needle in needles):
+            text = pattern.sub(repl, text)
     return text
 
 
