@@ -19,17 +19,35 @@ How phrases are read (the documented choices):
 * A bare hour ("at 3", "after 5", "between 2 and 4") takes the am/pm reading that falls
   inside the part of day mentioned ("tonight at 9" is 21:00), else inside opening hours
   ("at 7" with 08:00-20:00 is 19:00); when both or neither fit, 7-11 are morning and
-  12-6 afternoon. Numbers with no time cue ("2", "42", "£30") are never times.
+  12-6 afternoon. Numbers with no time cue ("2", "42", "£30") are never times, nor are
+  house and street numbers ("1919 Mount Diablo Blvd"), suites and rooms ("# 114", "suite
+  300"), phone numbers, prices, counts ("table for 2", "3 people", "party of six") and
+  numbers inside capitalised names ("Three Brothers Diner"); "am" is a.m. only after a
+  number ("am I free" is the verb).
+* An hour said with a part of day, in either order, is that exact time and the part sets
+  am/pm: "six in the evening", "evening 6", "at afternoon 1", "12 o'clock in the afternoon"
+  (12:00), "10:30 at night" (22:30), "4 in the evening" (16:00). With "around" it is an hour
+  either side; with a bound ("after 5 in the evening") the bound grammar reads it. "for 3 at
+  afternoon 1" is 1 pm (3 is the party). An odd pairing ("2 in the evening", "12 in the
+  morning") is read but flagged ``When.ambiguous``, as is a bare hour whose morning and
+  evening readings both fall in the opening hours.
 * Numeric dates "12/5" are month/day, except in Europe/* zones where they are
   day/month; an impossible reading is swapped ("25/12" is always Christmas).
 * "from 10 to 4" and "10 to 4 tomorrow" are ranges (10:00-16:00); a lone "10 to 4" is
   nothing (it could be people); "ten to four" in words is 15:50.
 * "after 5" with no day, said when 5 o'clock has passed, means tomorrow after 5.
-  An exact time already past today ("at 9" said at 10) means tomorrow.
+  An exact or approximate time already past today ("at 9", "around 9:30" said at 10:15)
+  means tomorrow. "how about 3", "say 3", "let's say 1 pm" name a time exactly; "pick up to
+  4:30" is the pick-up time, not "up to 4:30".
+* Corrections and contrasts: "not 2, 3", "3 rather than 2", "instead of friday, saturday",
+  "I can't do 3, how about 4", "1 pm instead? ... at 2" and "my slot is at 2, can I change
+  it to 4" give the wanted reading, with the one given up in ``When.replaced`` (a time
+  replaced without a day of its own falls on the wanted day).
 * When several days are named the first wins, except runs: "mon-wed", "monday to
   wednesday", and "tue or wed" for two consecutive days, which span those days.
   A weekday next to a date defers to the date ("friday the 13th" is the next 13th that
-  is a Friday). "last friday", negation ("not monday") and holidays are not understood.
+  is a Friday). "the 9th of this month", "9th of next month", "the 9th", "on the 9th" are
+  that day. "last friday", a lone negation ("not monday") and holidays are not understood.
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
   lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
   "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
