@@ -251,7 +251,10 @@ _NOT_STREET_NAME = (
     r"|next|today|tonight|tomorrow|morning|afternoon|evening|night)\b)"
 )
 _ADDRESS = re.compile(
-    rf"(?<![\d:.])\b\d{{1,6}}(?:\s{_NOT_STREET_NAME}[a-z][a-z-]*\.?){{1,4}}\s{_STREET}\b\.?",
+    rf"(?<![\d:.])\b\d{{1,6}}(?:\s{_NOT_STREET_NAME}(?:[a-z][a-z-]*\.?|\d{{1,3}}(?:st|nd|rd|th))){{1,4}}"
+    rf"\s{_STREET}\b\.?"
+    # "5th Avenue", "the 4th Street Deli": an ordinal naming a street is no day of the month
+    rf"|\b\d{{1,3}}(?:st|nd|rd|th)\s{_STREET}\b\.?",
     re.ASCII,
 )
 _UNIT = re.compile(
@@ -797,7 +800,8 @@ def _part_hour(hour: int, minute: int, meridiem: str | None, part: str) -> tuple
     if part == "afternoon":
         return (hour % 12 + 12) * 60 + minute, 7 <= hour <= 11
     if hour == 12:
-        return None  # "12 at night" is midnight, the end of the day named: too odd to guess
+        # "12:30 at night" is just after midnight; "12 in the evening" is too odd to guess
+        return (minute, True) if part != "evening" else None
     if part == "evening" or hour >= 5:
         return (hour + 12) * 60 + minute, hour < 4
     return hour * 60 + minute, True  # "2 at night": small hours, worth asking back

@@ -527,6 +527,11 @@ PART_OF_DAY_TIMES = [
     span("between 2 and 4 in the afternoon", *TWO_TO_FOUR),
     span("2 to 4 in the afternoon", *TWO_TO_FOUR),
     span("the evening", "2026-11-18 17:00", "2026-11-18 22:00"),
+    at("12:30 at night", "2026-11-19 00:30"),
+    at("at 6 pm at the 4th Street Salon", "2026-11-18 18:00"),
+    span("the studio on 5th Avenue on the 24th", *TUESDAY),
+    at("tonight 8", "2026-11-18 20:00"),
+    span("evening, around 6", "2026-11-18 17:00", "2026-11-18 19:00"),
 ]
 
 # Days of the month: "the 9th of this month", "24th of this month", "the 4th of next month".
