@@ -646,6 +646,10 @@ _NOT_CLOCK = (
     r"|kids|children|adults|seats?|pax|cars?|times|more|dollars|bucks|percent|miles|km)\b)"
 )
 _RANGE_BARE = re.compile(rf"\b{_ATOM}\s?(?:-|to|until)\s?{_ATOM}{_NOT_CLOCK}", _C)
+# "3 or 4 tomorrow", "at 3 or 4": either start will do, so both hours are in the window
+_EITHER = re.compile(
+    rf"\b(?:(at|either|around|about)\s)?{_ATOM}\s(?:or|or\sat)\s{_ATOM}{_NOT_CLOCK}", _C
+)
 _DAY_BEFORE_RANGE = re.compile(rf"\b{_DAYWORD}\s(?:from\s)?$", _C)
 _DAY_AFTER_RANGE = re.compile(
     rf"\s(?:on\s|this\s|next\s|in\s(?:the\s)?)?(?:{_DAYWORD}|morning|afternoon|evening|night)\b", _C
@@ -915,7 +919,27 @@ def _clock_range(text: str, prefer: tuple[int, int]) -> _Clock | None:
             clock = _range_clock(m, prefer, lead=lead)
             if clock is not None:
                 return clock
+    if " or " in text:
+        return _clock_either(text, prefer)
     return None
+
+
+def _clock_either(text: str, prefer: tuple[int, int]) -> _Clock | None:
+    """ "3 or 4": a window from the first hour to an hour after the second, 4 hours at most."""
+    m = _EITHER.search(text)
+    if m is None:
+        return None
+    first, second = _atom(m.groups()[1:4]), _atom(m.groups()[4:7])
+    if m.group(1) is None and first.bare and second.bare:
+        before, after = m.string[: m.start()], m.string[m.end() :]
+        if not (_DAY_BEFORE_RANGE.search(before) or _DAY_AFTER_RANGE.match(after)):
+            return None  # "2 or 3" alone could be people
+    lo = _range_start(first, second, prefer)
+    last = _range_end(second, lo) if lo is not None else None
+    if lo is None or last is None or not lo < last <= lo + 4 * 60:
+        return None
+    hi = min(last + 60, _DAY_MIN)
+    return _Clock(lo, hi, lo, "range", f"{_hm(lo)} or {_hm(last)}")
 
 
 def _clock_around(text: str, prefer: tuple[int, int]) -> _Clock | None:

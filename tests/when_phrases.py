@@ -532,6 +532,10 @@ PART_OF_DAY_TIMES = [
     span("the studio on 5th Avenue on the 24th", *TUESDAY),
     at("tonight 8", "2026-11-18 20:00"),
     span("evening, around 6", "2026-11-18 17:00", "2026-11-18 19:00"),
+    span("3 or 4 tomorrow", "2026-11-19 15:00", "2026-11-19 17:00"),
+    span("at 10 or 11 on friday", "2026-11-20 10:00", "2026-11-20 12:00"),
+    span("either 3 or 4 pm", "2026-11-18 15:00", "2026-11-18 17:00"),
+    nothing("we are 2 or 3"),
 ]
 
 # Days of the month: "the 9th of this month", "24th of this month", "the 4th of next month".
