@@ -277,7 +277,7 @@ _COUNT = re.compile(
     r"|(?:in\s(?:the\s)?|at\s|this\s)(?:morning|afternoon|evening|night)))"
     r"|(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s"
     r"(?:people|persons?|guests?|adults?|kids|children|of us|pax|seats?|chairs?|cars?"
-    r"|rooms?|bedrooms?|baths?|bathrooms?|tickets?|items?|stars?)\b)",
+    r"|rooms?|bedrooms?|baths?|bathrooms?|tickets?|items?|stars?|nights)\b)",
     re.ASCII,
 )
 _JUNK = re.compile(r"[^a-z0-9:/\-\s]+", re.ASCII)
@@ -693,7 +693,7 @@ _PART_CUE = (
 )
 _PART_WORD = r"(morning|afternoon|evening|night|tonight)"
 _HOUR_THEN_PART = re.compile(
-    rf"{_PART_CUE}\b{_ATOM}\s(?:in\s(?:the\s)?|at\s|this\s)?{_PART_WORD}\b", _C
+    rf"{_PART_CUE}\b{_ATOM}\s(?:(?:in\s(?:the\s)?|at\s|this\s){_PART_WORD}|(tonight))\b", _C
 )
 _PART_THEN_HOUR = re.compile(
     rf"{_PART_CUE}(?:the\s)?(?:in\s(?:the\s)?|this\s|at\s)?{_PART_WORD}\s"
@@ -827,7 +827,8 @@ def _clock_part_time(text: str) -> _Clock | None:
         if m is None:
             continue
         if m.re is _HOUR_THEN_PART:
-            bound, near, hour, minute, meridiem, part = m.groups()
+            bound, near, hour, minute, meridiem, part, tonight = m.groups()
+            part = part or tonight
         else:
             bound, near, part, inner, hour, minute, meridiem = m.groups()
             if inner in ("around", "about"):
