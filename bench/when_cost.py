@@ -96,12 +96,15 @@ def percentile(values: list[float], q: float) -> float:
 
 def sgd_dir() -> Path | None:
     """Where the public sgd-when corpus is, if anywhere."""
-    env = os.environ.get("SLOTBOT_SGD_DIR")
-    candidates = [Path(env)] if env else []
-    candidates += [
-        ROOT.parent / "shared/data/sgd-when",
-        ROOT.parent.parent / "shared/data/sgd-when",
-    ]
+    env = os.environ.get("SLOTBOT_SGD_DIR")  # when set, the only place looked at
+    candidates = (
+        [Path(env)]
+        if env
+        else [
+            ROOT.parent / "shared/data/sgd-when",
+            ROOT.parent.parent / "shared/data/sgd-when",
+        ]
+    )
     for folder in candidates:
         if (folder / "score.py").is_file() and (folder / "cases_train.json").is_file():
             return folder
