@@ -264,11 +264,17 @@ _UNIT = re.compile(
     re.ASCII,
 )
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?(?:[\s.-]?\d{2,4}){2,4}(?<=\d{4})(?!\d)", re.ASCII)
+_NOT_NAME = (
+    r"(?!AM\b|PM\b|A\.M|P\.M|O'|O\"|O\u2019|Noon|Midday|Midnight|Tomorrow|Today|Tonight"
+    r"|This|Next|On|In|At|Or|And|To|Please|Thank|Morning|Afternoon|Evening|Night|Thirty|Fifteen"
+    r"|With|If|For|Is|Would|Works|Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug"
+    r"|Sep|Oct|Nov|Dec)"
+)
+# a spelt number before a capitalised word ("Three Brothers"), a figure before two ("at 5 Bon
+# Air"); "at 2 Jess" keeps its time
 _NAMED = re.compile(
-    r"(?<=[A-Za-z,] )(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve|\d{1,4})"
-    r"(?= (?!AM\b|PM\b|A\.M|P\.M|O'|O\"|O\u2019|Noon|Midday|Midnight|Tomorrow|Today|Tonight"
-    r"|This|Next|On|In|At|Or|And|To|Please|Morning|Afternoon|Evening|Night|Thirty|Fifteen"
-    r"|Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[A-Z][A-Za-z]+)"
+    r"(?<=[A-Za-z,] )(?:(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve)"
+    rf"(?= {_NOT_NAME}[A-Z][A-Za-z]+)|\d{{1,4}}(?= {_NOT_NAME}[A-Z][A-Za-z]+ {_NOT_NAME}[A-Z][a-z]))"
 )
 # "a table for 2", "party of six", "2 people": a count, not a clock.
 _COUNT = re.compile(

@@ -472,6 +472,9 @@ NOT_TIMES = [
     at("Am I free at 4pm tomorrow?", "2026-11-19 16:00"),
     at("3 of us at 4:30 pm", "2026-11-18 16:30"),
     at("2 kids at 5 tomorrow", "2026-11-19 17:00"),
+    at("Friday at 2 Jess if she's free", "2026-11-20 14:00"),
+    at("tomorrow at 3 With Sam", "2026-11-19 15:00"),
+    nothing("lunch at 3 Brothers Kitchen"),
 ]
 
 # An hour with its part of day, in either order: exact, and the part sets am or pm.
