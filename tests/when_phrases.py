@@ -474,7 +474,7 @@ NOT_TIMES = [
     at("2 kids at 5 tomorrow", "2026-11-19 17:00"),
     at("Friday at 2 Jess if she's free", "2026-11-20 14:00"),
     at("tomorrow at 3 With Sam", "2026-11-19 15:00"),
-    nothing("lunch at 3 Brothers Kitchen"),
+    nothing("a table at 3 Brothers Kitchen"),
 ]
 
 # An hour with its part of day, in either order: exact, and the part sets am or pm.
