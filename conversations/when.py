@@ -28,9 +28,10 @@ How phrases are read (the documented choices):
   am/pm: "six in the evening", "evening 6", "at afternoon 1", "12 o'clock in the afternoon"
   (12:00), "10:30 at night" (22:30), "4 in the evening" (16:00). With "around" it is an hour
   either side; with a bound ("after 5 in the evening") the bound grammar reads it. "for 3 at
-  afternoon 1" is 1 pm (3 is the party). An odd pairing ("2 in the evening", "12 in the
-  morning") is read but flagged ``When.ambiguous``, as is a bare hour whose morning and
-  evening readings both fall in the opening hours.
+  afternoon 1" is 1 pm (3 is the party). No evening has a 2 o'clock nor an afternoon an 8, so
+  "a table for 2 in the evening" is the evening window. Guesses are read but flagged
+  ``When.ambiguous``: "1 in the morning", "12:30 at night", "a table for five in the
+  evening", and a bare hour whose morning and evening readings both fall in opening hours.
 * Numeric dates "12/5" are month/day, except in Europe/* zones where they are
   day/month; an impossible reading is swapped ("25/12" is always Christmas).
 * "from 10 to 4" and "10 to 4 tomorrow" are ranges (10:00-16:00); a lone "10 to 4" is
@@ -808,13 +809,20 @@ def _part_hour(hour: int, minute: int, meridiem: str | None, part: str) -> tuple
     if part == "morning":
         return (hour % 12) * 60 + minute, hour < 5 or hour == 12
     if part == "afternoon":
-        return (hour % 12 + 12) * 60 + minute, 7 <= hour <= 11
+        # "for 8 in the afternoon" is 8 people: no afternoon has an 8 o'clock
+        return ((hour % 12 + 12) * 60 + minute, False) if hour <= 6 or hour == 12 else None
     if hour == 12:
         # "12:30 at night" is just after midnight; "12 in the evening" is too odd to guess
         return (minute, True) if part != "evening" else None
-    if part == "evening" or hour >= 5:
-        return (hour + 12) * 60 + minute, hour < 4
+    if part == "evening":
+        # 4 in the evening is 16:00; "a table for 2 in the evening" is 2 people
+        return ((hour + 12) * 60 + minute, False) if hour >= 4 else None
+    if hour >= 5:
+        return (hour + 12) * 60 + minute, False
     return hour * 60 + minute, True  # "2 at night": small hours, worth asking back
+
+
+_PARTY_FOR = re.compile(r"\b(?:table|party|booking|reservation|group)\s(?:for|of)\s$", _C)
 
 
 def _clock_part_time(text: str) -> _Clock | None:
@@ -847,6 +855,8 @@ def _clock_part_time(text: str) -> _Clock | None:
         if read is None:
             continue
         value, ambiguous = read
+        if minute is None and meridiem is None and _PARTY_FOR.search(text, 0, m.start(3)):
+            ambiguous = True  # "a table for two in the evening": two people, or 2 o'clock?
         if near:
             lo, hi = max(0, value - 60), min(_DAY_MIN, value + 60)
             return _Clock(lo, hi, value, "around", f"around {_hm(value)}", ambiguous)

@@ -154,6 +154,18 @@ def test_moving_a_booked_time_exposes_the_time_moved_from() -> None:
     assert got.replaced is not None and got.replaced.start == local("2026-11-18 14:00")
 
 
+def test_a_table_for_two_in_the_evening_is_two_people_in_the_evening() -> None:
+    got = parse_when("a table for 2 in the evening", WED)
+    assert got is not None and not got.exact
+    assert (got.start, got.end) == (local("2026-11-18 17:00"), local("2026-11-18 22:00"))
+
+
+def test_a_table_for_five_in_the_evening_could_be_people_or_the_hour() -> None:
+    got = parse_when("a table for five in the evening", WED)
+    assert got is not None and got.exact and got.ambiguous
+    assert got.start == local("2026-11-18 17:00")
+
+
 def test_a_plain_request_replaces_nothing_and_is_not_ambiguous() -> None:
     got = parse_when("tomorrow at 3pm", WED)
     assert got is not None and got.replaced is None and not got.ambiguous
@@ -165,8 +177,8 @@ def test_a_bare_hour_that_fits_both_ways_in_long_opening_hours_is_ambiguous() ->
 
 
 def test_an_odd_hour_for_its_part_of_day_is_ambiguous() -> None:
-    got = parse_when("2 in the evening", WED)
-    assert got is not None and got.ambiguous
+    got = parse_when("1 in the morning", WED)
+    assert got is not None and got.exact and got.ambiguous
     clear = parse_when("6 in the evening", WED)
     assert clear is not None and not clear.ambiguous
 
