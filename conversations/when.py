@@ -48,7 +48,8 @@ How phrases are read (the documented choices):
   wednesday", and "tue or wed" for two consecutive days, which span those days.
   A weekday next to a date defers to the date ("friday the 13th" is the next 13th that
   is a Friday). "the 9th of this month", "9th of next month", "the 9th", "on the 9th" are
-  that day. "last friday", a lone negation ("not monday") and holidays are not understood.
+  that day. A refusal with nothing else wanted ("not monday", "not at 2") is no answer
+  (None), never the refused time. "last friday" and holidays are not understood.
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
   lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
   "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
@@ -665,12 +666,13 @@ _DAY_AFTER_RANGE = re.compile(
 _AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa)\s(?:at\s)?{_ATOM}", _C)
 _ISH = re.compile(rf"\b{_ATOM_ISH}\s?-?\s?ish\b", _C)
 _AFTER = re.compile(
-    rf"\b(?:after|from|(?<!no\s)later than|not before|no earlier than|past|any ?time after)"
+    rf"\b(?:(?<!not\s)after|from|(?<!no\s)later than|not before|no earlier than|past"
+    r"|any ?time after)"
     rf"\s(?:about\s|around\s)?{_ATOM}",
     _C,
 )
 _BEFORE = re.compile(
-    rf"\b(?:before|by|until|no later than|earlier than|(?<!pick\s)(?<!pick-)up to|latest)"
+    rf"\b(?:(?<!not\s)before|by|until|no later than|not after|earlier than|(?<!pick\s)(?<!pick-)up to|latest)"
     rf"\s(?:about\s|around\s)?{_ATOM}",
     _C,
 )
@@ -1623,11 +1625,16 @@ _REPLACED_ITEM = (
     r"|\d{1,2}(?::[0-5]\d)?(?:\s?(?:am|pm))?(?![\d:/]|\s?(?:st|nd|rd|th)\b))"
 )
 _CONTRAST = re.compile(
-    rf"\b(?:instead of|rather than|not|(?:cant|cannot|can not) (?:do|make it|make))\s({_REPLACED_ITEM})",
+    r"\b(?:instead of|rather than|busy|not(?:\s(?:available|free|around|possible|good))?"
+    r"|(?:cant|cannot|can not)\s(?:do|make it|make|come(?:\sin)?))"
+    rf"\s({_REPLACED_ITEM})"
+    # "3 doesn't work, 4?": the item said before its refusal
+    rf"|\b({_REPLACED_ITEM})\s(?:doesnt|does not|wont|will not|isnt|is not|is no)"
+    r"\s(?:work|suit|possible|good|free)\b",
     _C,
 )
 # "can you make it 1 pm instead? I have something else at 2": the time before "instead" wins.
-_TRAILING_NUMBER = re.compile(r"\b(\d{1,2})\s*$", _C)
+_TRAILING_NUMBER = re.compile(r"(?<![:\d])\b(\d{1,2})\s*$", _C)
 # "change it to 4", "move my cut to 3": what follows "to" is the time wanted
 _MOVE = re.compile(
     r"\b(?:change|move|switch|push|bring|shift|reschedule)\s(?:it|that|this|(?:my|the)\s\w+)?"
@@ -1635,9 +1642,10 @@ _MOVE = re.compile(
     _C,
 )
 _INSTEAD = re.compile(r"\binstead\b(?!\sof)", _C)
+# the first bare number within a few words: "for me, 4?", "but 4 works", "how about 4"
 _LEADING_NUMBER = re.compile(
-    r"^\s*(?:but\s|make it\s|rather\s|how about\s|what about\s|maybe\s|try\s)?"
-    r"(?=\d{1,2}\b(?![:\d]|\s?(?:st|nd|rd|th|am|pm)\b))",
+    r"^(\s*(?:(?:but|for|me|then|maybe|perhaps|how|what|about|try|make|it|say|lets|rather"
+    r"|ok|okay|instead|so|and)\s){0,3}?)(?=\d{1,2}\b(?![:\d]|\s?(?:st|nd|rd|th|am|pm)\b))",
     _C,
 )
 
@@ -1658,7 +1666,7 @@ def _read(found: _Found, now: datetime, hours: _Hours) -> When | None:
 def _as_time(item: str, hours: _Hours) -> str:
     """A bare number that stands for a time ("not 2, 3") read as one: "at 2"."""
     if _find_clock(item, hours) is None and _LEADING_NUMBER.match(item):
-        return _LEADING_NUMBER.sub("at ", item, count=1)
+        return _LEADING_NUMBER.sub(r"\1at ", item, count=1)
     return item
 
 
@@ -1675,12 +1683,16 @@ def _on_days_of(item: str, wanted: _Found, now: datetime, hours: _Hours) -> When
     return _fit(days, clock, now, hours)
 
 
-def _contrast(text: str, now: datetime, hours: _Hours) -> When | None:
-    """ "not 2, 3" / "instead of friday, saturday": the wanted reading, knowing the replaced."""
+def _contrast(text: str, now: datetime, hours: _Hours) -> tuple[bool, When | None]:
+    """ "not 2, 3" / "instead of friday, saturday": (a contrast was said, the wanted reading).
+
+    A refusal with nothing wanted ("not at 2", "I'm not free monday") wants nothing: the
+    refused time must not come back as the answer.
+    """
     m = _CONTRAST.search(text)
     if m is None:
-        return None
-    item = _as_time(m.group(1), hours)
+        return False, None
+    item = _as_time(m.group(1) or m.group(2), hours)
     before, after = text[: m.start()], text[m.end() :]
     if _find_clock(item, hours) is not None:
         # the number that answers a replaced time is a time too: "not 2, 3" means 3 o'clock
@@ -1689,8 +1701,8 @@ def _contrast(text: str, now: datetime, hours: _Hours) -> When | None:
     found = _Found(f"{before} {after}")
     wanted = _read(found, now, hours)
     if wanted is None:
-        return None
-    return replace(wanted, replaced=_on_days_of(item, found, now, hours))
+        return True, None
+    return True, replace(wanted, replaced=_on_days_of(item, found, now, hours))
 
 
 def _moved(text: str, now: datetime, hours: _Hours) -> When | None:
@@ -1745,7 +1757,17 @@ def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
     return replace(wanted, replaced=_fit(days, other_clock, now, hours))
 
 
-_CORRECTION_WORDS = ("instead", "not ", "rather than", "cant", "cannot", " to ")
+_CORRECTION_WORDS = (
+    "instead",
+    "not ",
+    "rather than",
+    "cant",
+    "cannot",
+    " to ",
+    "busy",
+    "nt ",
+    "no good",
+)
 
 
 def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
@@ -1753,11 +1775,10 @@ def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
     if not canonical:
         return None
     if any(word in canonical for word in _CORRECTION_WORDS):
-        corrected = (
-            _contrast(canonical, now, hours)
-            or _instead(canonical, now, hours)
-            or _moved(canonical, now, hours)
-        )
+        contrasted, corrected = _contrast(canonical, now, hours)
+        if contrasted:
+            return corrected
+        corrected = _instead(canonical, now, hours) or _moved(canonical, now, hours)
         if corrected is not None:
             return corrected
     return _read(_Found(canonical), now, hours)

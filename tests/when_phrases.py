@@ -590,6 +590,17 @@ CORRECTIONS = [
     at("my slot is at 2, can I change it to 4?", "2026-11-18 16:00"),
     at("I have 3pm booked, move it to 5:30", "2026-11-18 17:30"),
     at("booked at 11 on friday, could you push it back to 1", "2026-11-20 13:00"),
+    at("I'm not available at 3, but 4 works", "2026-11-18 16:00"),
+    at("3 doesn't work for me, 4?", "2026-11-18 16:00"),
+    at("friday is no good, saturday at 10?", "2026-11-21 10:00"),
+    at("I can't come in at 2, 3 is better", "2026-11-18 15:00"),
+    span("I'm busy on friday, monday?", "2026-11-23 00:00", "2026-11-24 00:00"),
+    span("not this friday but next friday", "2026-11-27 00:00", "2026-11-28 00:00"),
+    at("I'm not sure, maybe friday at 3", "2026-11-20 15:00"),
+    nothing("not at 2, we'll be 3"),
+    nothing("I'm not free on monday"),
+    nothing("not today, thanks"),
+    span("not after 5 please", "2026-11-18 10:15", "2026-11-18 17:00"),
 ]
 
 # Bounds and pick-ups: "pick up to" is not "up to"; "say" and "how about" name a time.
