@@ -469,7 +469,7 @@ _HOUR_BEFORE = frozenset(
     | {"past", "half", "-", "or", "quarter", "like", "say"}
 )
 _HOUR_AFTER = frozenset(
-    {"oclock", "am", "pm", "ish", "thirty", "fifteen", "forty-five", "fortyfive"}
+    {"oclock", "am", "pm", "ish", "thirty", "fifteen", "forty-five", "fortyfive", "forty"}
 )
 _MINUTE_AFTER = frozenset({"past", "to", "after", "of", "until", "before"})
 
@@ -620,6 +620,7 @@ def _split_hyphen(token: str) -> list[str]:
     return [token]
 
 
+_TENS_MINUTES = re.compile(r"\b(twenty|forty) (five)\b", re.ASCII)
 _TENS_ORDINAL = re.compile(
     r"\b(twenty|thirty) (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b", re.ASCII
 )
@@ -628,6 +629,8 @@ _TENS_ORDINAL = re.compile(
 def _canonical(text: str) -> str:
     """Normalised text with day words, typos and spelt-out times in one spelling each."""
     text = _TENS_ORDINAL.sub(r"\1-\2", _normalise(text))
+    if "forty" in text or "twenty" in text:
+        text = _TENS_MINUTES.sub(r"\1-\2", text)  # "nine forty five": the five is minutes
     tokens = [part for tok in text.split() for part in _split_hyphen(tok)]
     text = " ".join(_word(tokens, i) for i in range(len(tokens)))
     for needles, pattern, repl in _REWRITES:
