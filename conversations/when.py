@@ -513,7 +513,12 @@ def _word(tokens: list[str], i: int) -> str:
     if tok == "am" and (prev == "i" or nxt == "i"):
         return "amverb"  # "am I free": the verb, never a.m.
     if tok in _NUMBER_WORDS and (
-        prev in _HOUR_BEFORE or nxt in _HOUR_AFTER or prev in _PARTS or _part_follows(tokens, i)
+        prev in _HOUR_BEFORE
+        or nxt in _HOUR_AFTER
+        or (
+            (prev in _PARTS or _part_follows(tokens, i))
+            and not (tok == "one" and prev in _DETERMINERS)
+        )
     ):
         return str(_NUMBER_WORDS[tok])
     if tok in _ORDINAL_WORDS and _ordinal_context(tokens, i):
@@ -525,6 +530,8 @@ def _word(tokens: list[str], i: int) -> str:
 
 
 _PARTS = frozenset({"morning", "afternoon", "evening", "night"})
+# "the one in the afternoon", "is there one in the morning": a slot pointed at, not 1 o'clock
+_DETERMINERS = frozenset({"the", "that", "this", "any", "a", "which", "no", "each", "there"})
 
 
 def _part_follows(tokens: list[str], i: int) -> bool:
