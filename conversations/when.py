@@ -261,8 +261,9 @@ _ADDRESS = re.compile(
 )
 _UNIT = re.compile(
     r"(?:#|\b(?:suite|ste|unit|apt|apartment|room|rm|floor|fl|building|bldg|gate|terminal"
-    r"|flight|platform|bus|route|highway|hwy|interstate|exit|number|no|table|seat|box|lot"
-    r"|pier|dock|bay|level)\b\.?)\s?#?\s?\d+[a-z]?\b",
+    r"|flight|platform|bus|route|highway|hwy|interstate|exit|number|table|seat|box|lot"
+    r"|pier|dock|bay|level)\b\.?)\s?#?\s?\d+[a-z]?\b"
+    r"(?![:.]\d|\s?(?:[ap]\.?m\b|o\W{0,2}\s?clock))",  # "table 7pm" is still 7 pm
     re.ASCII,
 )
 _PHONE = re.compile(r"\+?\(?\d{2,4}\)?(?:[\s.-]?\d{2,4}){2,4}(?<=\d{4})(?!\d)", re.ASCII)

@@ -474,6 +474,9 @@ NOT_TIMES = [
     at("2 kids at 5 tomorrow", "2026-11-19 17:00"),
     at("Friday at 2 Jess if she's free", "2026-11-20 14:00"),
     at("tomorrow at 3 With Sam", "2026-11-19 15:00"),
+    at("No 17:45 would suit me better", "2026-11-18 17:45"),
+    at("book a table 7pm tomorrow", "2026-11-19 19:00"),
+    at("gate 5 at 5:30", "2026-11-18 17:30"),
     nothing("a table at 3 Brothers Kitchen"),
 ]
 
