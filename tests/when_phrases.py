@@ -803,8 +803,10 @@ def _clock_tokens(text: str) -> list[tuple[int, int | None]]:
         elif word == "midnight":
             out.append((0, 0))
         elif word[0].isdigit():
-            if prev in ("#", "$", "£", "€") or prev in _NUMBER_OWNERS:
-                continue  # a suite or a price
+            if prev in ("#", "$", "£", "€"):
+                continue  # a price or a number sign
+            if prev in _NUMBER_OWNERS and ":" not in word and nxt not in ("am", "pm", "oclock"):
+                continue  # "suite 300", but "table 7pm" is a time
             if any(len(w) >= 3 and w.isdigit() for w in (prev, word, nxt)) and (
                 prev.isdigit() or nxt.isdigit()
             ):
