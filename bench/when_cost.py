@@ -11,6 +11,14 @@ dateparser alone is scored leniently: a window answer counts when its single dat
 falls anywhere inside the expected window, a None answer when it also returns None.
 The table is the one parse_when was built against, so its own score is a regression
 check, not an independent accuracy estimate.
+
+It then runs the public part of the Schema-Guided Dialogue corpus (``sgd-when``: real booking
+sentences nobody here wrote) when it is present: ``$SLOTBOT_SGD_DIR``, else
+``../shared/data/sgd-when/`` beside the repository root (or beside the folder holding a
+worktree). It scores them with the corpus's own ``score.py`` judge, times parse_when on each
+whole sentence (dateparser on a sample), and counts invented times: exact answers whose hour
+is not written in the sentence (``tests/when_phrases.hour_is_written``). Without the corpus
+it says so and skips that part.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import statistics
 import sys
 import time
@@ -85,16 +94,124 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
+def sgd_dir() -> Path | None:
+    """Where the public sgd-when corpus is, if anywhere."""
+    env = os.environ.get("SLOTBOT_SGD_DIR")  # when set, the only place looked at
+    candidates = (
+        [Path(env)]
+        if env
+        else [
+            ROOT.parent / "shared/data/sgd-when",
+            ROOT.parent.parent / "shared/data/sgd-when",
+        ]
+    )
+    for folder in candidates:
+        if (folder / "score.py").is_file() and (folder / "cases_train.json").is_file():
+            return folder
+    return None
+
+
+def load_module(name: str, path: Path) -> ModuleType:
+    """Import a file by path."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def corpus(phrases: ModuleType, when: ModuleType, reps: int, dp_every: int) -> None:
+    """Score, time and check parse_when on the public sgd-when corpus when it is present."""
+    folder = sgd_dir()
+    if folder is None:
+        print(
+            "\nsgd-when corpus not found (set SLOTBOT_SGD_DIR or put it in ../shared/data/): skipped"
+        )
+        return
+    score = load_module("sgd_score", folder / "score.py")
+    cases, now = score.CASES, score.NOW
+    ok: dict[str, int] = {}
+    total: dict[str, int] = {}
+    invented: list[str] = []
+    for case in cases:
+        kind, text = case["kind"], case["phrase"]
+        got = when.parse_when(text, now)
+        good, _ = score.judge(got, kind, case["spec"], text)
+        total[kind] = total.get(kind, 0) + 1
+        ok[kind] = ok.get(kind, 0) + bool(good)
+        if got is not None and got.exact:
+            local = got.start.astimezone(now.tzinfo)
+            if not phrases.hour_is_written(text, local.hour, local.minute):
+                invented.append(f"{text!r} -> {got.label}")
+    texts = [c["phrase"] for c in cases]
+    ours = [t for text in texts for t in timed(when.parse_when, text, now, reps)]
+    sample = texts[::dp_every]
+    theirs = [t for text in sample for t in timed(score.dateparser_parse_when, text, now, 1)]
+    dp_right = sum(
+        bool(
+            score.judge(
+                score.dateparser_parse_when(c["phrase"], now), c["kind"], c["spec"], c["phrase"]
+            )[0]
+        )
+        for c in cases[::dp_every]
+        if c["kind"] in score.SCORED
+    )
+    dp_n = sum(1 for c in cases[::dp_every] if c["kind"] in score.SCORED)
+    scored = sum(ok.get(k, 0) for k in score.SCORED)
+    n = sum(total.get(k, 0) for k in score.SCORED)
+    print(
+        f"\nsgd-when public corpus ({folder}): {len(cases)} sentences, now {now:%a %Y-%m-%d %H:%M}\n"
+    )
+    print("| group | parse_when right |")
+    print("|---|---:|")
+    for kind in (*score.SCORED, "time"):
+        if total.get(kind):
+            k, m = ok[kind], total[kind]
+            print(f"| {score.TITLES[kind]} | {k}/{m} ({k / m:.1%}) |")
+    print(f"| **scored (at + win + none)** | **{scored}/{n} ({scored / n:.1%})** |")
+    print(f"\ninvented times (exact answers whose hour is not written): {len(invented)}")
+    for line in invented[:20]:
+        print(f"  {line}")
+    print("\n| reader, whole corpus sentences | p50 µs | p99 µs | mean µs | scored right |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| parse_when (x{reps}, all {len(texts)}) | {percentile(ours, 50):.1f} "
+        f"| {percentile(ours, 99):.1f} | {statistics.fmean(ours):.1f} | {scored / n:.1%} |"
+    )
+    print(
+        f"| dateparser.parse alone (1 in {dp_every}, {len(sample)}) | {percentile(theirs, 50):.1f} "
+        f"| {percentile(theirs, 99):.1f} | {statistics.fmean(theirs):.1f} "
+        f"| {dp_right / max(dp_n, 1):.1%} of {dp_n} |"
+    )
+
+
+def timed(fn: Callable[[str, datetime], object], text: str, now: datetime, reps: int) -> list:
+    """Wall times in microseconds of reps warm calls."""
+    fn(text, now)
+    out: list[float] = []
+    for _ in range(reps):
+        started = time.perf_counter_ns()
+        fn(text, now)
+        out.append((time.perf_counter_ns() - started) / 1000)
+    return out
+
+
 def main() -> None:
     """Run the benchmark and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=200, help="calls per phrase for parse_when")
     parser.add_argument("--dp-reps", type=int, default=20, help="calls per phrase for dateparser")
+    parser.add_argument("--corpus-reps", type=int, default=5, help="calls per corpus sentence")
+    parser.add_argument("--dp-every", type=int, default=10, help="dateparser on 1 in N sentences")
+    parser.add_argument("--no-table", action="store_true", help="only the corpus part")
     args = parser.parse_args()
 
     phrases = load_phrases()
     when = importlib.import_module("conversations.when")
     cases, nows = phrases.CASES, phrases.NOWS
+    if args.no_table:
+        corpus(phrases, when, args.corpus_reps, args.dp_every)
+        return
 
     ours = samples(when.parse_when, cases, nows, args.reps)
     theirs = samples(dateparser_alone, cases, nows, args.dp_reps)
@@ -135,6 +252,15 @@ def main() -> None:
         mine = sum(ours_right(c) for c in group)
         other = sum(theirs_right(c) for c in group)
         print(f"| {name} | {len(group)} | {mine} | {other} |")
+    invented = [
+        c.text
+        for c in cases
+        if (got := when.parse_when(c.text, nows[c.now])) is not None
+        and got.exact
+        and not phrases.hour_is_written(c.text, got.start.hour, got.start.minute)
+    ]
+    print(f"\ninvented times in the phrase table: {len(invented)} {invented[:5]}")
+    corpus(phrases, when, args.corpus_reps, args.dp_every)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,37 @@ How phrases are read (the documented choices):
 * A bare hour ("at 3", "after 5", "between 2 and 4") takes the am/pm reading that falls
   inside the part of day mentioned ("tonight at 9" is 21:00), else inside opening hours
   ("at 7" with 08:00-20:00 is 19:00); when both or neither fit, 7-11 are morning and
-  12-6 afternoon. Numbers with no time cue ("2", "42", "£30") are never times.
+  12-6 afternoon. Numbers with no time cue ("2", "42", "£30") are never times, nor are
+  house and street numbers ("1919 Mount Diablo Blvd"), suites and rooms ("# 114", "suite
+  300"), phone numbers, prices, counts ("table for 2", "3 people", "party of six") and
+  numbers inside capitalised names ("Three Brothers Diner"); "am" is a.m. only after a
+  number ("am I free" is the verb).
+* An hour said with a part of day, in either order, is that exact time and the part sets
+  am/pm: "six in the evening", "evening 6", "at afternoon 1", "12 o'clock in the afternoon"
+  (12:00), "10:30 at night" (22:30), "4 in the evening" (16:00). With "around" it is an hour
+  either side; with a bound ("after 5 in the evening") the bound grammar reads it. "for 3 at
+  afternoon 1" is 1 pm (3 is the party). No evening has a 2 o'clock nor an afternoon an 8, so
+  "a table for 2 in the evening" is the evening window. Guesses are read but flagged
+  ``When.ambiguous``: "1 in the morning", "12:30 at night", "a table for five in the
+  evening", and a bare hour whose morning and evening readings both fall in opening hours.
 * Numeric dates "12/5" are month/day, except in Europe/* zones where they are
   day/month; an impossible reading is swapped ("25/12" is always Christmas).
 * "from 10 to 4" and "10 to 4 tomorrow" are ranges (10:00-16:00); a lone "10 to 4" is
   nothing (it could be people); "ten to four" in words is 15:50.
 * "after 5" with no day, said when 5 o'clock has passed, means tomorrow after 5.
-  An exact time already past today ("at 9" said at 10) means tomorrow.
+  An exact or approximate time already past today ("at 9", "around 9:30" said at 10:15)
+  means tomorrow. "how about 3", "say 3", "let's say 1 pm" name a time exactly; "pick up to
+  4:30" is the pick-up time, not "up to 4:30".
+* Corrections and contrasts: "not 2, 3", "3 rather than 2", "instead of friday, saturday",
+  "I can't do 3, how about 4", "1 pm instead? ... at 2" and "my slot is at 2, can I change
+  it to 4" give the wanted reading, with the one given up in ``When.replaced`` (a time
+  replaced without a day of its own falls on the wanted day).
 * When several days are named the first wins, except runs: "mon-wed", "monday to
   wednesday", and "tue or wed" for two consecutive days, which span those days.
   A weekday next to a date defers to the date ("friday the 13th" is the next 13th that
-  is a Friday). "last friday", negation ("not monday") and holidays are not understood.
+  is a Friday). "the 9th of this month", "9th of next month", "the 9th", "on the 9th" are
+  that day. A refusal with nothing else wanted ("not monday", "not at 2") is no answer
+  (None), never the refused time. "last friday" and holidays are not understood.
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
   lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
   "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
@@ -51,7 +71,7 @@ import calendar
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
@@ -105,6 +125,10 @@ class When:
     # Minutes-of-day filter for multi-day windows such as "next week after 5": the
     # span alone would also admit every night in between.
     _daily: tuple[int, int] | None = field(default=None, repr=False)
+    # The reading is a guess ("2 in the evening", "at 8" when both 8s are open): confirm it.
+    ambiguous: bool = False
+    # What the customer is moving away from: "1 pm instead of 2" -> the 2 pm reading.
+    replaced: When | None = None
 
     def contains(self, moment: datetime) -> bool:
         """Tell whether an appointment starting at `moment` fits what was asked."""
@@ -167,6 +191,7 @@ class _Clock:
     target: int | None
     kind: str  # exact | around | after | before | range | part
     label: str
+    ambiguous: bool = False  # the reading is a guess worth confirming with the customer
 
     @property
     def exact(self) -> bool:
@@ -215,9 +240,58 @@ _DOTTED_TIME = re.compile(r"(\b[a-z]+ )?\b(\d{1,2})\.(\d{2})(?!\d)(\s?[ap]m\b)?"
 _GREETING = re.compile(
     r"\bgood\s?(?:morning|afternoon|evening|night|day)\b|^\W*(?:morning|evening)\s*[!,.]"
 )
-_OCLOCK = re.compile(r"\bo\s*'?\s*clock\b", re.ASCII)
+_OCLOCK = re.compile(r"\bo\s*['\"]?\s*clock\b", re.ASCII)
+# Numbers that are parts of addresses, rooms, phones and names are never times: "1919 Mount
+# Diablo Boulevard", "5 Bon Air Rd # 114", "suite 300", "555-123-4567", "Three Brothers".
+_STREET = (
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|way|place|pl|court|ct"
+    r"|circle|cir|parkway|pkwy|highway|hwy|terrace|ter|square|sq|plaza|alley|row|crescent"
+    r"|close|mall|expressway|expy|freeway|fwy|pike|trail|trl|loop|center|centre)"
+)
+_NOT_STREET_NAME = (
+    r"(?!(?:at|on|in|for|and|or|to|by|am|pm|a|p|with|the|my|your|our|oclock|o|clock|please|this"
+    r"|next|today|tonight|tomorrow|morning|afternoon|evening|night)\b)"
+)
+_ADDRESS = re.compile(
+    rf"(?<![\d:.])\b\d{{1,6}}(?:\s{_NOT_STREET_NAME}(?:[a-z][a-z-]*\.?|\d{{1,3}}(?:st|nd|rd|th))){{1,4}}"
+    rf"\s{_STREET}\b\.?"
+    # "5th Avenue", "the 4th Street Deli": an ordinal naming a street is no day of the month
+    rf"|\b\d{{1,3}}(?:st|nd|rd|th)\s{_STREET}\b\.?",
+    re.ASCII,
+)
+_UNIT = re.compile(
+    r"(?:#|\b(?:suite|ste|unit|apt|apartment|room|rm|floor|fl|building|bldg|gate|terminal"
+    r"|flight|platform|bus|route|highway|hwy|interstate|exit|number|table|seat|box|lot"
+    r"|pier|dock|bay|level)\b\.?)\s?#?\s?\d+[a-z]?\b"
+    r"(?![:.]\d|\s?(?:[ap]\.?m\b|o\W{0,2}\s?clock))",  # "table 7pm" is still 7 pm
+    re.ASCII,
+)
+_PHONE = re.compile(r"\+?\(?\d{2,4}\)?(?:[\s.-]?\d{2,4}){2,4}(?<=\d{4})(?!\d)", re.ASCII)
+_NOT_NAME = (
+    r"(?!AM\b|PM\b|A\.M|P\.M|O'|O\"|O\u2019|Noon|Midday|Midnight|Tomorrow|Today|Tonight"
+    r"|This|Next|On|In|At|Or|And|To|Please|Thank|Morning|Afternoon|Evening|Night|Thirty|Fifteen"
+    r"|With|If|For|Is|Would|Works|Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug"
+    r"|Sep|Oct|Nov|Dec)"
+)
+# a spelt number before a capitalised word ("Three Brothers"), a figure before two ("at 5 Bon
+# Air"); "at 2 Jess" keeps its time
+_NAMED = re.compile(
+    r"(?<=[A-Za-z,] )(?:(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve)"
+    rf"(?= {_NOT_NAME}[A-Z][A-Za-z]+)|\d{{1,4}}(?= {_NOT_NAME}[A-Z][A-Za-z]+ {_NOT_NAME}[A-Z][a-z]))"
+)
+# "a table for 2", "party of six", "2 people": a count, not a clock.
+_COUNT = re.compile(
+    r"\b(?:(?:table|booking|reservation|party|group)\s(?:for|of)\s(?:\d{1,2}|one|two|three|four"
+    r"|five|six|seven|eight|nine|ten|eleven|twelve)\b(?![:.]\d|\s?(?:[ap]\.?m\b|o\W{0,2}\s?clock"
+    r"|(?:in\s(?:the\s)?|at\s|this\s)(?:morning|afternoon|evening|night)))"
+    r"|(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s"
+    r"(?:people|persons?|guests?|adults?|kids|children|of us|pax|seats?|chairs?|cars?"
+    r"|rooms?|bedrooms?|baths?|bathrooms?|tickets?|items?|stars?|nights)\b)",
+    re.ASCII,
+)
 _JUNK = re.compile(r"[^a-z0-9:/\-\s]+", re.ASCII)
 _SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 _TIME_CUES = frozenset(
     {"at", "around", "about", "by", "after", "before", "from", "until", "till", "til", "to"}
 )
@@ -225,15 +299,23 @@ _TIME_CUES = frozenset(
 
 def _normalise(text: str) -> str:
     """Lower-case ASCII words, digits and the separators : / - that times and dates use."""
-    text = text[:_MAX_CHARS].lower()
+    text = text[:_MAX_CHARS]
+    digits = _DIGIT.search(text) is not None  # most of the masks below need a digit to act on
+    text = _NAMED.sub("name", text).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-")
     text = text.replace("\u2014", " - ")
-    text = _GREETING.sub(" ", _CURRENCY.sub(" ", text))
-    text = _AT_SIGN.sub("at ", text)
-    text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
-    text = _OCLOCK.sub(" oclock", text)
-    text = _DOTTED_DATE.sub(r"\1/\2/\3", text)
-    text = _DOTTED_TIME.sub(_dotted_time, text)
+    if digits:
+        text = _CURRENCY.sub(" ", text)
+        text = _UNIT.sub(" ", _ADDRESS.sub(" ", _PHONE.sub(" ", text)))
+    text = _COUNT.sub(" ", _GREETING.sub(" ", text))
+    if digits:
+        text = _AT_SIGN.sub("at ", text)
+        text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
+    if "clock" in text:
+        text = _OCLOCK.sub(" oclock", text)
+    if digits and "." in text:
+        text = _DOTTED_DATE.sub(r"\1/\2/\3", text)
+        text = _DOTTED_TIME.sub(_dotted_time, text)
     text = _JUNK.sub(" ", text.replace("'", ""))
     return _SPACES.sub(" ", text).strip()
 
@@ -388,7 +470,7 @@ _HOUR_BEFORE = frozenset(
     | {"past", "half", "-", "or", "quarter", "like", "say"}
 )
 _HOUR_AFTER = frozenset(
-    {"oclock", "am", "pm", "ish", "thirty", "fifteen", "forty-five", "fortyfive"}
+    {"oclock", "am", "pm", "ish", "thirty", "fifteen", "forty-five", "fortyfive", "forty"}
 )
 _MINUTE_AFTER = frozenset({"past", "to", "after", "of", "until", "before"})
 
@@ -429,7 +511,16 @@ def _word(tokens: list[str], i: int) -> str:
         return tok
     if tok in _MINUTE_WORDS and nxt in _MINUTE_AFTER and prev not in ("from", "between"):
         return f"{_MINUTE_WORDS[tok]}min"
-    if tok in _NUMBER_WORDS and (prev in _HOUR_BEFORE or nxt in _HOUR_AFTER):
+    if tok == "am" and (prev == "i" or nxt == "i"):
+        return "amverb"  # "am I free": the verb, never a.m.
+    if tok in _NUMBER_WORDS and (
+        prev in _HOUR_BEFORE
+        or nxt in _HOUR_AFTER
+        or (
+            (prev in _PARTS or _part_follows(tokens, i))
+            and not (tok == "one" and prev in _DETERMINERS)
+        )
+    ):
         return str(_NUMBER_WORDS[tok])
     if tok in _ORDINAL_WORDS and _ordinal_context(tokens, i):
         n = _ORDINAL_WORDS[tok]
@@ -437,6 +528,19 @@ def _word(tokens: list[str], i: int) -> str:
     if tok in _KNOWN:
         return tok
     return _fuzzy(tok) or tok
+
+
+_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
+# "the one in the afternoon", "is there one in the morning": a slot pointed at, not 1 o'clock
+_DETERMINERS = frozenset({"the", "that", "this", "any", "a", "which", "no", "each", "there"})
+
+
+def _part_follows(tokens: list[str], i: int) -> bool:
+    # "six in the evening", "one in the afternoon": the part of day makes the number an hour
+    nxt = tokens[i + 1 : i + 4]
+    if len(nxt) >= 2 and nxt[0] in ("in", "at", "this") and nxt[1] in _PARTS:
+        return True
+    return len(nxt) == 3 and nxt[0] == "in" and nxt[1] == "the" and nxt[2] in _PARTS
 
 
 def _ordinal_context(tokens: list[str], i: int) -> bool:
@@ -452,35 +556,46 @@ def _ordinal_context(tokens: list[str], i: int) -> bool:
     return prev == "the" and before in ("on", "for", "by", "until") and nxt in ("", "at", "of")
 
 
-_REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"\b(\d{1,2}) ?oclock\b"), r"\1:00"),
-    (re.compile(r"\b(?:12 ?)?(?:noon|midday)\b"), "12:00pm"),
-    (re.compile(r"\b(?:12 ?)?midnight\b"), "12:00am"),
-    (re.compile(r"\blunch ?time\b"), "lunchtime"),
-    (re.compile(r"\bhalf (?:past |after )?(\d{1,2})\b(?![:\d])"), r"\1:30"),
-    (re.compile(r"\b(?:a )?quarter (?:past|after) (\d{1,2})\b(?![:\d])"), r"\1:15"),
+# Each rewrite runs only when one of its words is in the text: most messages need few of them.
+_REWRITES: tuple[
+    tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
+] = (
+    (("oclock",), re.compile(r"\b(\d{1,2}) ?oclock\b"), r"\1:00"),
+    (("noon", "midday"), re.compile(r"\b(?:12 ?)?(?:noon|midday)\b"), "12:00pm"),
+    (("midnight",), re.compile(r"\b(?:12 ?)?midnight\b"), "12:00am"),
+    (("lunch",), re.compile(r"\blunch ?time\b"), "lunchtime"),
+    (("half",), re.compile(r"\bhalf (?:past |after )?(\d{1,2})\b(?![:\d])"), r"\1:30"),
+    (("quarter",), re.compile(r"\b(?:a )?quarter (?:past|after) (\d{1,2})\b(?![:\d])"), r"\1:15"),
     (
+        ("quarter",),
         re.compile(r"\b(?:a )?quarter (?:to|of|before|until) (\d{1,2})\b(?![:\d])"),
         lambda m: f"{_hour_before(int(m.group(1)))}:45",
     ),
     (
+        ("past", "after"),
         re.compile(r"\b(\d{1,2}) ?(?:(?:min|minutes?) (?:past|after)|past) (\d{1,2})\b(?![:\d])"),
         lambda m: _minutes_past(int(m.group(2)), int(m.group(1))),
     ),
     (
+        ("min",),
         re.compile(r"\b(\d{1,2}) ?(?:min|minutes?) (?:to|of|before|until) (\d{1,2})\b(?![:\d])"),
         lambda m: _minutes_to(int(m.group(2)), int(m.group(1))),
     ),
-    (re.compile(r"\b(\d{1,2}) (?:thirty)\b"), r"\1:30"),
-    (re.compile(r"\b(\d{1,2}) (?:fifteen)\b"), r"\1:15"),
-    (re.compile(r"\b(\d{1,2}) (?:forty-five|forty five|fortyfive)\b"), r"\1:45"),
-    (re.compile(r"\b(\d{1,2})([0-5]\d) ?(am|pm)\b"), r"\1:\2\3"),
+    (("thirty",), re.compile(r"\b(\d{1,2}) (?:thirty)\b"), r"\1:30"),
+    (("fifteen",), re.compile(r"\b(\d{1,2}) (?:fifteen)\b"), r"\1:15"),
+    (("forty",), re.compile(r"\b(\d{1,2}) (?:forty-five|forty five|fortyfive)\b"), r"\1:45"),
+    (("am", "pm"), re.compile(r"\b(\d{1,2})([0-5]\d) ?(am|pm)\b"), r"\1:\2\3"),
     (
+        ("",),
         re.compile(r"\b(at|around|about|after|before|by|from|until) ([01]\d|2[0-3])([0-5]\d)\b"),
         r"\1 \2:\3",
     ),
-    (re.compile(r"\bas soon as (?:possible|poss|you can|you could|can be)\b"), "asap"),
-    (re.compile(r"\ba s a p\b"), "asap"),
+    (
+        ("as soon",),
+        re.compile(r"\bas soon as (?:possible|poss|you can|you could|can be)\b"),
+        "asap",
+    ),
+    (("a s a p",), re.compile(r"\ba s a p\b"), "asap"),
 )
 
 
@@ -513,6 +628,7 @@ def _split_hyphen(token: str) -> list[str]:
     return [token]
 
 
+_TENS_MINUTES = re.compile(r"\b(twenty|forty) (five)\b", re.ASCII)
 _TENS_ORDINAL = re.compile(
     r"\b(twenty|thirty) (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b", re.ASCII
 )
@@ -521,10 +637,13 @@ _TENS_ORDINAL = re.compile(
 def _canonical(text: str) -> str:
     """Normalised text with day words, typos and spelt-out times in one spelling each."""
     text = _TENS_ORDINAL.sub(r"\1-\2", _normalise(text))
+    if "forty" in text or "twenty" in text:
+        text = _TENS_MINUTES.sub(r"\1-\2", text)  # "nine forty five": the five is minutes
     tokens = [part for tok in text.split() for part in _split_hyphen(tok)]
     text = " ".join(_word(tokens, i) for i in range(len(tokens)))
-    for pattern, repl in _REWRITES:
-        text = pattern.sub(repl, text)
+    for needles, pattern, repl in _REWRITES:
+        if any(needle in text for needle in needles):
+            text = pattern.sub(repl, text)
     return text
 
 
@@ -542,25 +661,35 @@ _RANGE_LEAD = re.compile(
     _C,
 )
 _NOT_CLOCK = (
-    r"(?!\s?(?:days?|weeks?|months?|years?|hours?|minutes?|mins?|people|persons?|of us|guests))"
+    r"(?!\s?(?:days?|weeks?|months?|years?|hours?|minutes?|mins?|people|persons?|of us|guests"
+    r"|kids|children|adults|seats?|pax|cars?|times|more|dollars|bucks|percent|miles|km)\b)"
 )
 _RANGE_BARE = re.compile(rf"\b{_ATOM}\s?(?:-|to|until)\s?{_ATOM}{_NOT_CLOCK}", _C)
+# "3 or 4 tomorrow", "at 3 or 4": either start will do, so both hours are in the window
+_EITHER = re.compile(
+    rf"\b(?:(at|either|around|about)\s)?{_ATOM}\s(?:or|or\sat)\s{_ATOM}{_NOT_CLOCK}", _C
+)
 _DAY_BEFORE_RANGE = re.compile(rf"\b{_DAYWORD}\s(?:from\s)?$", _C)
-_DAY_AFTER_RANGE = re.compile(rf"\s(?:on\s|this\s|next\s)?{_DAYWORD}\b", _C)
-# "how about 3?" proposes a time, it does not hedge it
-_AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa|say)\s(?:at\s)?{_ATOM}", _C)
+_DAY_AFTER_RANGE = re.compile(
+    rf"\s(?:on\s|this\s|next\s|in\s(?:the\s)?)?(?:{_DAYWORD}|morning|afternoon|evening|night)\b", _C
+)
+# "how about 3?" proposes a time and "let's say 3" names one; neither hedges it
+_AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa)\s(?:at\s)?{_ATOM}", _C)
 _ISH = re.compile(rf"\b{_ATOM_ISH}\s?-?\s?ish\b", _C)
 _AFTER = re.compile(
-    rf"\b(?:after|from|(?<!no\s)later than|not before|no earlier than|past|any ?time after)"
+    rf"\b(?:(?<!not\s)after|from|(?<!no\s)later than|not before|no earlier than|past"
+    r"|any ?time after)"
     rf"\s(?:about\s|around\s)?{_ATOM}",
     _C,
 )
 _BEFORE = re.compile(
-    rf"\b(?:before|by|until|no later than|earlier than|up to|latest)\s(?:about\s|around\s)?{_ATOM}",
+    rf"\b(?:(?<!not\s)before|by|until|no later than|not after|earlier than|(?<!pick\s)(?<!pick-)up to|latest)"
+    rf"\s(?:about\s|around\s)?{_ATOM}",
     _C,
 )
 _AT = re.compile(
-    rf"\b(?:at|how about|what about)\s{_ATOM}{_NOT_CLOCK}(?!\s(?:point|least|most|all|once)\b)", _C
+    rf"\b(?:at|how about|what about|say)\s{_ATOM}{_NOT_CLOCK}(?!\s(?:point|least|most|all|once)\b)",
+    _C,
 )
 _EXPLICIT = re.compile(r"\b(\d{1,2})(?::([0-5]\d)(?:\s?(am|pm)\b)?|\s?(am|pm)\b)(?![\d:/])", _C)
 _DAY_HOUR = re.compile(rf"\b{_DAYWORD}\s{_ATOM}{_NOT_CLOCK}", _C)
@@ -572,6 +701,23 @@ _HOUR_DAY = re.compile(
 _PART = re.compile(
     r"\b(?:(early|late|mid)\s?-?\s?)?(morning|afternoon|evening|night|tonight|lunchtime|lunch)\b"
     r"|\b(first thing|after work|after school|before work|after lunch|before lunch)(?:time)?\b",
+    _C,
+)
+# An hour with its part of day, in either order: "6 in the evening", "at evening 6",
+# "around the afternoon 2", "10:30 at night". The part says am or pm; the cue before says
+# whether it is exact, approximate or a bound.
+_PART_CUE = (
+    r"(?:\b(after|past|later than|not before|no earlier than|before|by|until|no later than"
+    r"|earlier than|(?<!pick\s)(?<!pick-)up to)\s)?"
+    r"(?:\b(around|(?<!how\s)(?<!what\s)about|circa)\s)?(?:at\s)?"
+)
+_PART_WORD = r"(morning|afternoon|evening|night|tonight)"
+_HOUR_THEN_PART = re.compile(
+    rf"{_PART_CUE}\b{_ATOM}\s(?:(?:in\s(?:the\s)?|at\s|this\s){_PART_WORD}|(tonight))\b", _C
+)
+_PART_THEN_HOUR = re.compile(
+    rf"{_PART_CUE}(?:the\s)?(?:in\s(?:the\s)?|this\s|at\s)?{_PART_WORD}\s"
+    rf"(?:(around|about|after|before|by)\s)?(?:at\s)?{_ATOM}{_NOT_CLOCK}",
     _C,
 )
 _DAY_MERIDIEM = re.compile(rf"\b{_DAYWORD}\s(am|pm)\b", _C)
@@ -665,6 +811,72 @@ def _find_part(text: str, hours: _Hours) -> _Clock | None:
     return None
 
 
+def _part_hour(hour: int, minute: int, meridiem: str | None, part: str) -> tuple[int, bool] | None:
+    """(minute of day, ambiguous) for an hour said with its part of day; None if it cannot be."""
+    if minute > 59 or hour > 23:
+        return None
+    if meridiem is not None and 1 <= hour <= 12:
+        return (hour % 12 + (12 if meridiem == "pm" else 0)) * 60 + minute, False
+    if hour == 0 or hour > 12:
+        return hour * 60 + minute, False
+    if part == "morning":
+        return (hour % 12) * 60 + minute, hour < 5 or hour == 12
+    if part == "afternoon":
+        # "for 8 in the afternoon" is 8 people: no afternoon has an 8 o'clock
+        return ((hour % 12 + 12) * 60 + minute, False) if hour <= 6 or hour == 12 else None
+    if hour == 12:
+        # "12:30 at night" is just after midnight; "12 in the evening" is too odd to guess
+        return (minute, True) if part != "evening" else None
+    if part == "evening":
+        # 4 in the evening is 16:00; "a table for 2 in the evening" is 2 people
+        return ((hour + 12) * 60 + minute, False) if hour >= 4 else None
+    if hour >= 5:
+        return (hour + 12) * 60 + minute, False
+    return hour * 60 + minute, True  # "2 at night": small hours, worth asking back
+
+
+_PARTY_FOR = re.compile(r"\b(?:table|party|booking|reservation|group)\s(?:for|of)\s$", _C)
+
+
+def _clock_part_time(text: str) -> _Clock | None:
+    """An hour stated with a part of day, the part correcting am/pm ("7 in the evening")."""
+    first, then = _HOUR_THEN_PART.search(text), _PART_THEN_HOUR.search(text)
+    # when both share the part word, "for 3 at afternoon 1" is 1 pm for 3 people, while
+    # "9 at night at 1 Main Street" is 9 pm somewhere
+    if (
+        first is not None
+        and then is not None
+        and then.start(3) < first.end() <= then.end()
+        and " at " not in text[then.end(3) : then.start(5) + 1]
+    ):
+        first = None
+    for m in (first, then):
+        if m is None:
+            continue
+        if m.re is _HOUR_THEN_PART:
+            bound, near, hour, minute, meridiem, part, tonight = m.groups()
+            part = part or tonight
+        else:
+            bound, near, part, inner, hour, minute, meridiem = m.groups()
+            if inner in ("around", "about"):
+                near = near or inner
+            else:
+                bound = bound or inner
+        if bound and not near:
+            return None  # "after 5 in the evening": a bound, read by the bound grammar
+        read = _part_hour(int(hour), int(minute or 0), meridiem, part)
+        if read is None:
+            continue
+        value, ambiguous = read
+        if minute is None and meridiem is None and _PARTY_FOR.search(text, 0, m.start(3)):
+            ambiguous = True  # "a table for two in the evening": two people, or 2 o'clock?
+        if near:
+            lo, hi = max(0, value - 60), min(_DAY_MIN, value + 60)
+            return _Clock(lo, hi, value, "around", f"around {_hm(value)}", ambiguous)
+        return _Clock(value, value + 1, value, "exact", _hm(value), ambiguous)
+    return None
+
+
 def _range_clock(m: re.Match[str], prefer: tuple[int, int], *, lead: bool) -> _Clock | None:
     first, second = _atom(m.groups()[0:3]), _atom(m.groups()[3:6])
     if not lead and first.bare and second.bare and "-" not in m.group(0):
@@ -707,7 +919,14 @@ def _find_clock(text: str, hours: _Hours) -> _Clock | None:
     """The time of day asked for, if any."""
     part = _find_part(text, hours)
     prefer = (part.lo, part.hi) if part is not None else (hours.open, hours.close)
-    for finder in (_clock_range, _clock_around, _clock_after_before, _clock_exact):
+    clock = _clock_range(text, prefer)
+    if clock is not None:
+        return _with_part(clock, part)
+    if part is not None:
+        clock = _clock_part_time(text)
+        if clock is not None:
+            return clock
+    for finder in (_clock_around, _clock_after_before, _clock_exact):
         clock = finder(text, prefer)
         if clock is not None:
             return _with_part(clock, part)
@@ -730,18 +949,39 @@ def _clock_range(text: str, prefer: tuple[int, int]) -> _Clock | None:
             clock = _range_clock(m, prefer, lead=lead)
             if clock is not None:
                 return clock
+    if " or " in text:
+        return _clock_either(text, prefer)
     return None
+
+
+def _clock_either(text: str, prefer: tuple[int, int]) -> _Clock | None:
+    """ "3 or 4": a window from the first hour to an hour after the second, 4 hours at most."""
+    m = _EITHER.search(text)
+    if m is None:
+        return None
+    first, second = _atom(m.groups()[1:4]), _atom(m.groups()[4:7])
+    if m.group(1) is None and first.bare and second.bare:
+        before, after = m.string[: m.start()], m.string[m.end() :]
+        if not (_DAY_BEFORE_RANGE.search(before) or _DAY_AFTER_RANGE.match(after)):
+            return None  # "2 or 3" alone could be people
+    lo = _range_start(first, second, prefer)
+    last = _range_end(second, lo) if lo is not None else None
+    if lo is None or last is None or not lo < last <= lo + 4 * 60:
+        return None
+    hi = min(last + 60, _DAY_MIN)
+    return _Clock(lo, hi, lo, "range", f"{_hm(lo)} or {_hm(last)}")
 
 
 def _clock_around(text: str, prefer: tuple[int, int]) -> _Clock | None:
     m = _AROUND.search(text) or _ISH.search(text)
     if m is None:
         return None
-    centre = _minute_of_day(_atom(m.groups()[0:3]), prefer)
+    atom = _atom(m.groups()[0:3])
+    centre = _minute_of_day(atom, prefer)
     if centre is None:
         return None
     lo, hi = max(0, centre - 60), min(_DAY_MIN, centre + 60)
-    return _Clock(lo, hi, centre, "around", f"around {_hm(centre)}")
+    return _Clock(lo, hi, centre, "around", f"around {_hm(centre)}", _two_readings(atom, prefer))
 
 
 def _clock_after_before(text: str, prefer: tuple[int, int]) -> _Clock | None:
@@ -766,10 +1006,20 @@ def _clock_exact(text: str, prefer: tuple[int, int]) -> _Clock | None:
         groups = m.groups()
         if pattern is _EXPLICIT:
             groups = (groups[0], groups[1], groups[2] or groups[3])
-        value = _minute_of_day(_atom(groups), prefer)
+        atom = _atom(groups)
+        value = _minute_of_day(atom, prefer)
         if value is not None and value < _DAY_MIN:
-            return _Clock(value, value + 1, value, "exact", _hm(value))
+            return _Clock(value, value + 1, value, "exact", _hm(value), _two_readings(atom, prefer))
     return None
+
+
+def _two_readings(atom: _Atom, prefer: tuple[int, int]) -> bool:
+    """A bare hour whose morning and evening readings both fit: the choice is a guess."""
+    if not atom.bare or not 1 <= atom.hour <= 12:
+        return False
+    morning = (atom.hour % 12) * 60 + atom.minute
+    lo, hi = prefer
+    return lo <= morning < hi and lo <= morning + 12 * 60 < hi
 
 
 # --------------------------------------------------------------------------- date grammar
@@ -789,7 +1039,9 @@ _DAY_MONTH = re.compile(
 )
 _ORDINAL = re.compile(
     rf"(?:^|\b(?:the|on|for|by|until|from|after|before|{_WEEKDAY})\s)(?:the\s)?"
-    rf"(\d{{1,2}}){_ORD}\b(\s(?:of\s)?(?:next|this)\smonth)?",
+    rf"(\d{{1,2}}){_ORD}\b(\s(?:of\s)?(?:next|this)\smonth)?"
+    # "9th of this month" needs no lead-in: the month says it is a day
+    rf"|()\b(\d{{1,2}}){_ORD}(\s(?:of\s)?(?:next|this)\smonth)\b",
     _C,
 )
 _IN_HOURS = re.compile(
@@ -935,9 +1187,10 @@ def _explicit_date(found: _Found, today: date, zone: tzinfo | None) -> _Days | N
     if m is not None:
         found.text = _mask(found.text, m)
         start = today
-        if m.group(3) and "next" in m.group(3):
+        number, month = (m.group(2), m.group(3)) if m.group(2) else (m.group(5), m.group(6))
+        if month and "next" in month:
             start = _add_months(today.replace(day=1), 1)
-        d = _next_monthly(start, int(m.group(2)))
+        d = _next_monthly(start, int(number))
         if d is not None and m.group(1):
             d = _on_weekday(d, _WEEKDAYS.index(m.group(1)))
         return _Days(d, step="month") if d is not None else None
@@ -1314,6 +1567,13 @@ def _open_part_of_day(
     if clock is not None and clock.exact:
         floor = now.replace(second=0, microsecond=0)
         return (start, start) if _ts(start) >= _ts(floor) else None
+    if (
+        clock is not None
+        and clock.kind == "around"
+        and clock.target is not None
+        and _ts(_at(d, clock.target, zone)) < _ts(now)
+    ):
+        return None  # "around 9:30" said at 10:15 means the next 9:30 there is
     if _ts(end) <= _ts(now):
         return None
     start = _later(start, now)
@@ -1354,7 +1614,7 @@ def _fit(days: _Days, clock: _Clock | None, now: datetime, hours: _Hours) -> Whe
         else:
             found = _multi_day(current, clock, now, hours)
         if found is not None:
-            return found
+            return replace(found, ambiguous=True) if clock and clock.ambiguous else found
         current = _roll(current)
     return None
 
@@ -1369,20 +1629,170 @@ def _opening(opening: tuple[time, time]) -> _Hours:
     return _Hours(lo, hi) if lo < hi else _Hours(0, _DAY_MIN)
 
 
-def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
-    found = _Found(_canonical(text))
-    if not found.text:
-        return None
+# Corrections and contrasts. "not 2, 3", "instead of friday, saturday", "3 rather than 2":
+# the phrase after the marker is the one being replaced.
+_REPLACED_ITEM = (
+    rf"(?:(?:at|on|for|the|this|next)\s){{0,2}}(?:{_DAYWORD}\b|\d{{1,2}}(?:st|nd|rd|th)\b"
+    r"|\d{1,2}(?::[0-5]\d)?(?:\s?(?:am|pm))?(?![\d:/]|\s?(?:st|nd|rd|th)\b))"
+)
+_CONTRAST = re.compile(
+    r"\b(?:instead of|rather than|busy|not(?:\s(?:available|free|around|possible|good))?"
+    r"|(?:cant|cannot|can not)\s(?:do|make it|make|come(?:\sin)?))"
+    rf"\s({_REPLACED_ITEM})"
+    # "3 doesn't work, 4?": the item said before its refusal
+    rf"|\b({_REPLACED_ITEM})\s(?:doesnt|does not|wont|will not|isnt|is not|is no)"
+    r"\s(?:work|suit|possible|good|free)\b",
+    _C,
+)
+# "can you make it 1 pm instead? I have something else at 2": the time before "instead" wins.
+_TRAILING_NUMBER = re.compile(r"(?<![:\d])\b(\d{1,2})\s*$", _C)
+# "change it to 4", "move my cut to 3": what follows "to" is the time wanted
+_MOVE = re.compile(
+    r"\b(?:change|move|switch|push|bring|shift|reschedule)\s(?:it|that|this|(?:my|the)\s\w+)?"
+    r"\s?(?:back\s|forward\s)?to\s(?=\d|at\s)()",
+    _C,
+)
+_INSTEAD = re.compile(r"\binstead\b(?!\sof)", _C)
+# the first bare number within a few words: "for me, 4?", "but 4 works", "how about 4"
+_LEADING_NUMBER = re.compile(
+    r"^(\s*(?:(?:but|for|me|then|maybe|perhaps|how|what|about|try|make|it|say|lets|rather"
+    r"|ok|okay|instead|so|and)\s){0,3}?)(?=\d{1,2}\b(?![:\d]|\s?(?:st|nd|rd|th|am|pm)\b))",
+    _C,
+)
+
+
+def _read(found: _Found, now: datetime, hours: _Hours) -> When | None:
+    """The When of canonical text: its days, then its clock placed on them."""
     _find_days(found, now, hours)
     if found.moment is not None:
         return _exact(found.moment)
     clock = _find_clock(found.text, hours)
-    days = found.days
-    if days is None:
+    if found.days is None:
         if clock is None:
             return _asap(now) if found.asap else None
-        days = _Days(now.date(), step="day", implicit=True)
+        found.days = _Days(now.date(), step="day", implicit=True)
+    return _fit(found.days, clock, now, hours)
+
+
+def _as_time(item: str, hours: _Hours) -> str:
+    """A bare number that stands for a time ("not 2, 3") read as one: "at 2"."""
+    if _find_clock(item, hours) is None and _LEADING_NUMBER.match(item):
+        return _LEADING_NUMBER.sub(r"\1at ", item, count=1)
+    return item
+
+
+def _on_days_of(item: str, wanted: _Found, now: datetime, hours: _Hours) -> When | None:
+    """The replaced reading; a time with no day of its own is on the wanted day."""
+    old = _Found(item)
+    _find_days(old, now, hours)
+    clock = _find_clock(old.text, hours)
+    if old.moment is not None:
+        return _exact(old.moment)
+    days = old.days or wanted.days
+    if days is None:
+        return None
     return _fit(days, clock, now, hours)
+
+
+def _contrast(text: str, now: datetime, hours: _Hours) -> tuple[bool, When | None]:
+    """ "not 2, 3" / "instead of friday, saturday": (a contrast was said, the wanted reading).
+
+    A refusal with nothing wanted ("not at 2", "I'm not free monday") wants nothing: the
+    refused time must not come back as the answer.
+    """
+    m = _CONTRAST.search(text)
+    if m is None:
+        return False, None
+    item = _as_time(m.group(1) or m.group(2), hours)
+    before, after = text[: m.start()], text[m.end() :]
+    if _find_clock(item, hours) is not None:
+        # the number that answers a replaced time is a time too: "not 2, 3" means 3 o'clock
+        after = _as_time(after, hours)
+        before = _TRAILING_NUMBER.sub(r"at \1", before, count=1)  # "I said 3, not 2"
+    found = _Found(f"{before} {after}")
+    wanted = _read(found, now, hours)
+    if wanted is None:
+        return True, None
+    return True, replace(wanted, replaced=_on_days_of(item, found, now, hours))
+
+
+def _moved(text: str, now: datetime, hours: _Hours) -> When | None:
+    """ "my slot is at 2, can I change it to 4?": the time moved to wins over the one moved from."""
+    m = _MOVE.search(text)
+    if m is None:
+        return None
+    whole = _Found(text)
+    _find_days(whole, now, hours)
+    if whole.moment is not None:
+        return None
+    target = whole.text[m.start(1) :]
+    wanted_clock = _find_clock(_as_time(target, hours), hours)
+    other_clock = _find_clock(whole.text[: m.start()], hours)
+    if wanted_clock is None or other_clock is None or wanted_clock.kind == "part":
+        return None  # nothing to move from: the plain reading will do
+    days = whole.days or _Days(now.date(), step="day", implicit=True)
+    wanted = _fit(days, wanted_clock, now, hours)
+    if wanted is None:
+        return None
+    return replace(wanted, replaced=_fit(days, other_clock, now, hours))
+
+
+def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
+    """ "1 pm instead? ... at 2": the time said nearest before "instead" wins over the others."""
+    m = _INSTEAD.search(text)
+    if m is None:
+        return None
+    whole = _Found(text)
+    _find_days(whole, now, hours)  # masking keeps positions, so m still points at "instead"
+    if whole.moment is not None:
+        return None
+    head = whole.text[: m.start()].split()
+    wanted_clock, used = None, 0
+    for used in range(1, min(len(head), 8) + 1):
+        segment = head[-used:]
+        if used == 1 and segment[0].isdigit() and head[-2:-1] != ["for"]:
+            segment = ["at", segment[0]]  # "can we do 4 instead", but not "for 2 instead"
+        wanted_clock = _find_clock(" ".join(segment), hours)
+        if wanted_clock is not None and wanted_clock.kind != "part":
+            break
+    if wanted_clock is None:
+        return None
+    days = whole.days or _Days(now.date(), step="day", implicit=True)
+    wanted = _fit(days, wanted_clock, now, hours)
+    if wanted is None:
+        return None
+    rest = " ".join(head[:-used]) + " " + whole.text[m.end() :]
+    other_clock = _find_clock(rest, hours)
+    if other_clock is None:
+        return wanted
+    return replace(wanted, replaced=_fit(days, other_clock, now, hours))
+
+
+_CORRECTION_WORDS = (
+    "instead",
+    "not ",
+    "rather than",
+    "cant",
+    "cannot",
+    " to ",
+    "busy",
+    "nt ",
+    "no good",
+)
+
+
+def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
+    canonical = _canonical(text)
+    if not canonical:
+        return None
+    if any(word in canonical for word in _CORRECTION_WORDS):
+        contrasted, corrected = _contrast(canonical, now, hours)
+        if contrasted:
+            return corrected
+        corrected = _instead(canonical, now, hours) or _moved(canonical, now, hours)
+        if corrected is not None:
+            return corrected
+    return _read(_Found(canonical), now, hours)
 
 
 def parse_when(

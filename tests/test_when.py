@@ -69,6 +69,131 @@ def test_phrase_means_what_a_receptionist_would_understand(case: phrases.Case) -
     assert got.label
 
 
+def test_the_table_covers_every_class_of_the_dates_and_times_work() -> None:
+    grown = ("numbers that are not times", "hour with a part of day", "days of this and next month")
+    grown += ("corrections and contrasts", "cues: pick up to, say, how about")
+    grown += ("times already past today",)
+    assert sum(len(phrases.CATEGORIES[name]) for name in grown) >= 150
+
+
+@pytest.mark.parametrize(
+    "case", [*phrases.CASES, *(phrases.nothing(t) for t in phrases.TRAPS)], ids=lambda c: c.id
+)
+def test_an_exact_answer_has_its_hour_written_in_the_phrase(case: phrases.Case) -> None:
+    got = parse_when(case.text, NOWS[case.now])
+    if got is None or not got.exact:
+        assert got is None or got.end > got.start  # a window: no single hour to account for
+        return
+    assert phrases.hour_is_written(case.text, got.start.hour, got.start.minute), got
+
+
+@pytest.mark.parametrize(
+    ("text", "hour", "minute"),
+    [
+        ("we're at 1919 Harbor Boulevard", 19, 19),
+        ("the garage at 1012 Pine Avenue", 10, 12),
+        ("a table at Three Brothers Diner", 15, 0),
+        ("call me on 917 555 0134", 17, 55),
+        ("it's $45", 16, 0),
+        ("we are 4 people", 16, 0),
+        ("suite 300", 15, 0),
+        ("Am I free the 4th", 1, 0),
+    ],
+)
+def test_the_written_hour_check_refuses_numbers_that_are_not_times(
+    text: str, hour: int, minute: int
+) -> None:
+    assert not phrases.hour_is_written(text, hour, minute)
+
+
+@pytest.mark.parametrize(
+    ("text", "hour", "minute"),
+    [
+        ("at 3", 15, 0),
+        ("six in the evening", 18, 0),
+        ("quarter to 6", 17, 45),
+        ("10.30", 10, 30),
+        ("at 1530", 15, 30),
+        ("noon", 12, 0),
+        ("in 2 hours", 12, 15),
+    ],
+)
+def test_the_written_hour_check_accepts_times_as_people_write_them(
+    text: str, hour: int, minute: int
+) -> None:
+    assert phrases.hour_is_written(text, hour, minute)
+
+
+def test_a_corrected_time_exposes_the_time_it_replaces() -> None:
+    got = parse_when("could you do 1 pm instead? I have the school run at 3", WED)
+    assert got is not None and got.start == local("2026-11-18 13:00")
+    assert got.replaced is not None and got.replaced.start == local("2026-11-18 15:00")
+
+
+def test_a_contrasted_number_is_the_new_time_and_the_first_the_replaced_one() -> None:
+    got = parse_when("not 2, 3", WED)
+    assert got is not None and got.exact and got.start == local("2026-11-18 15:00")
+    assert got.replaced is not None and got.replaced.start == local("2026-11-18 14:00")
+
+
+def test_a_replaced_time_without_a_day_falls_on_the_wanted_day() -> None:
+    got = parse_when("3pm instead of 2pm on friday", WED)
+    assert got is not None and got.start == local("2026-11-20 15:00")
+    assert got.replaced is not None and got.replaced.start == local("2026-11-20 14:00")
+
+
+def test_a_contrast_of_days_exposes_the_day_it_replaces() -> None:
+    got = parse_when("instead of Friday, Saturday", WED)
+    assert got is not None and got.start == local("2026-11-21 00:00")
+    assert got.replaced is not None and got.replaced.days == [date(2026, 11, 20)]
+
+
+def test_moving_a_booked_time_exposes_the_time_moved_from() -> None:
+    got = parse_when("my slot is at 2, can I change it to 4?", WED)
+    assert got is not None and got.start == local("2026-11-18 16:00")
+    assert got.replaced is not None and got.replaced.start == local("2026-11-18 14:00")
+
+
+def test_a_table_for_two_in_the_evening_is_two_people_in_the_evening() -> None:
+    got = parse_when("a table for 2 in the evening", WED)
+    assert got is not None and not got.exact
+    assert (got.start, got.end) == (local("2026-11-18 17:00"), local("2026-11-18 22:00"))
+
+
+def test_a_table_for_five_in_the_evening_could_be_people_or_the_hour() -> None:
+    got = parse_when("a table for five in the evening", WED)
+    assert got is not None and got.exact and got.ambiguous
+    assert got.start == local("2026-11-18 17:00")
+
+
+def test_a_plain_request_replaces_nothing_and_is_not_ambiguous() -> None:
+    got = parse_when("tomorrow at 3pm", WED)
+    assert got is not None and got.replaced is None and not got.ambiguous
+
+
+def test_a_bare_hour_that_fits_both_ways_in_long_opening_hours_is_ambiguous() -> None:
+    got = parse_when("at 8", WED, opening=(time(7), time(22)))
+    assert got is not None and got.exact and got.ambiguous
+
+
+def test_an_odd_hour_for_its_part_of_day_is_ambiguous() -> None:
+    got = parse_when("1 in the morning", WED)
+    assert got is not None and got.exact and got.ambiguous
+    clear = parse_when("6 in the evening", WED)
+    assert clear is not None and not clear.ambiguous
+
+
+def test_an_approximate_time_already_past_today_means_tomorrow() -> None:
+    got = parse_when("around 9:30", WED)
+    assert got is not None and got.target == local("2026-11-19 09:30")
+    assert got.start == local("2026-11-19 08:30")
+
+
+def test_pick_up_to_names_the_pick_up_time_not_a_deadline() -> None:
+    got = parse_when("change the pick up to 4:30 in the evening", WED)
+    assert got is not None and got.exact and got.start == local("2026-11-18 16:30")
+
+
 # --------------------------------------------------------------------------- documented rules
 
 

@@ -6,6 +6,7 @@ strings in the zone of the case's `now`; an exact case has no `end`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -414,6 +415,235 @@ NOTHING = [
     nothing("thirsty"),
 ]
 
+# Numbers that are not times: addresses, suites, names, prices, counts, phones, "am I".
+NOT_TIMES = [
+    nothing("we're at 1919 Harbor Boulevard"),
+    nothing("the clinic is 1204 Elm Street, suite 300"),
+    nothing("park behind 45 Oak Grove Avenue"),
+    nothing("I live at 8 Cedar Lane"),
+    nothing("unit 12 please"),
+    nothing("room 5 on the second floor"),
+    nothing("apt 7B buzzer is broken"),
+    nothing("it's # 114 by the lift"),
+    nothing("my number is 415 555 0199"),
+    nothing("text me on (212) 555-0143"),
+    nothing("call 020 7946 0018 if late"),
+    nothing("a gel manicure is $35 right?"),
+    nothing("the colour was 85 dollars last time"),
+    nothing("I paid 12.50 for the trim"),
+    nothing("a booking for 3 people"),
+    nothing("party of six"),
+    nothing("we are four adults and two kids"),
+    nothing("I need 2 seats"),
+    nothing("it's for 3 kids"),
+    nothing("my car has 4 doors"),
+    nothing("I've been 3 times before"),
+    nothing("Am I free to pick a stylist?"),
+    nothing("am i allowed to bring my dog"),
+    nothing("I'd like to book at Seven Oaks Spa"),
+    nothing("is Five Points Dental nice"),
+    nothing("book me in at Twelve Bridges Clinic"),
+    nothing("my daughter is 9"),
+    nothing("I'll need 2 hours of work on the car"),
+    nothing("a room for 5 nights"),
+    nothing("Am I going to get a reminder?"),
+    nothing("we're at Pier 39"),
+    span("book a table for 2 tomorrow", *TOMORROW),
+    span("a party of 8 on friday", *FRIDAY),
+    span("Am I free the 27th?", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("am I booked on friday", *FRIDAY),
+    span("at Three Rivers Salon on friday", *FRIDAY),
+    span("the shop at 1400 Mission Street on tuesday", *TUESDAY),
+    span("suite 210, tomorrow please", *TOMORROW),
+    span("friday, my phone is 646 555 0172", *FRIDAY),
+    span("tomorrow, it was $40 last time", *TOMORROW),
+    span("3 of us friday", *FRIDAY),
+    at("at 1919 Harbor Boulevard at half past 11 in the morning", "2026-11-18 11:30"),
+    at("1204 Elm Street, suite 300, at 4pm", "2026-11-18 16:00"),
+    at("tomorrow at 2 at 77 Sunset Drive", "2026-11-19 14:00"),
+    at("meet at 12 Bay Road at 5:15 pm", "2026-11-18 17:15"),
+    at("the garage at 1012 Pine Avenue, slot 17:00", "2026-11-18 17:00"),
+    at("room 9 at 3:30", "2026-11-18 15:30"),
+    at("a table at Four Seasons Grill at seven in the evening", "2026-11-18 19:00"),
+    at("friday at 3, party of 5", "2026-11-20 15:00"),
+    at("for 4 people at 6pm tomorrow", "2026-11-19 18:00"),
+    at("call 212 555 0143 and book 2:45 pm", "2026-11-18 14:45"),
+    at("$60 colour at 1pm", "2026-11-18 13:00"),
+    at("Am I free at 4pm tomorrow?", "2026-11-19 16:00"),
+    at("3 of us at 4:30 pm", "2026-11-18 16:30"),
+    at("2 kids at 5 tomorrow", "2026-11-19 17:00"),
+    at("Friday at 2 Jess if she's free", "2026-11-20 14:00"),
+    at("tomorrow at 3 With Sam", "2026-11-19 15:00"),
+    at("No 17:45 would suit me better", "2026-11-18 17:45"),
+    at("book a table 7pm tomorrow", "2026-11-19 19:00"),
+    at("gate 5 at 5:30", "2026-11-18 17:30"),
+    nothing("a table at 3 Brothers Kitchen"),
+]
+
+# An hour with its part of day, in either order: exact, and the part sets am or pm.
+PART_OF_DAY_TIMES = [
+    at("six in the evening", "2026-11-18 18:00"),
+    at("7 in the evening", "2026-11-18 19:00"),
+    at("4 in the evening works", "2026-11-18 16:00"),
+    at("five in the evening on the 24th", "2026-11-24 17:00"),
+    at("one in the afternoon on thursday", "2026-11-19 13:00"),
+    at("1 in the afternoon is fine", "2026-11-18 13:00"),
+    at("two in the afternoon tomorrow", "2026-11-19 14:00"),
+    at("12 in the afternoon if possible", "2026-11-18 12:00"),
+    at("12 o'clock in the afternoon", "2026-11-18 12:00"),
+    at("3 o'clock in the afternoon", "2026-11-18 15:00"),
+    at("ten in the morning", "2026-11-19 10:00"),
+    at("11 in the morning for me", "2026-11-18 11:00"),
+    at("eleven in the morning on friday", "2026-11-20 11:00"),
+    at("9 in the morning", "2026-11-19 09:00"),
+    at("8 at night", "2026-11-18 20:00"),
+    at("10:30 in the night", "2026-11-18 22:30"),
+    at("8:45 at night", "2026-11-18 20:45"),
+    at("9 in the night", "2026-11-18 21:00"),
+    at("evening 6", "2026-11-18 18:00"),
+    at("at evening 5", "2026-11-18 17:00"),
+    at("afternoon 1", "2026-11-18 13:00"),
+    at("at afternoon 3 on monday", "2026-11-23 15:00"),
+    at("afternoon 12 works", "2026-11-18 12:00"),
+    at("morning 11", "2026-11-18 11:00"),
+    at("morning 9 on saturday", "2026-11-21 09:00"),
+    at("in the afternoon 2", "2026-11-18 14:00"),
+    at("in the evening 7:30", "2026-11-18 19:30"),
+    at("this evening 7", "2026-11-18 19:00"),
+    at("tomorrow morning 10", "2026-11-19 10:00"),
+    at("friday evening 6", "2026-11-20 18:00"),
+    at("5:15 in the evening", "2026-11-18 17:15"),
+    at("half past 2 in the afternoon", "2026-11-18 14:30"),
+    at("quarter to 6 in the evening", "2026-11-18 17:45"),
+    at("quarter past 9 in the morning tomorrow", "2026-11-19 09:15"),
+    at("from 2 in the afternoon on friday", "2026-11-20 14:00"),
+    at("from eleven in the morning on the 26th", "2026-11-26 11:00"),
+    at("could I get a cut at 3 in the afternoon", "2026-11-18 15:00"),
+    at("Is one in the afternoon free on Monday?", "2026-11-23 13:00"),
+    at("for three in the afternoon please", "2026-11-18 15:00"),
+    at("a filling at ten in the morning on the 30th", "2026-11-30 10:00"),
+    at("the mechanic at 4:30 in the afternoon", "2026-11-18 16:30"),
+    at("can the engineer come at evening 6 on tuesday", "2026-11-24 18:00"),
+    at("5 in the evening on the 27th", "2026-11-27 17:00"),
+    at("for 2 at afternoon 1", "2026-11-18 13:00"),
+    at("for 1 in the evening 6:30", "2026-11-18 18:30"),
+    at("6 pm in the evening", "2026-11-18 18:00"),
+    span("around 6 in the evening", "2026-11-18 17:00", "2026-11-18 19:00"),
+    span("about evening 7", "2026-11-18 18:00", "2026-11-18 20:00"),
+    span("around the afternoon 2", "2026-11-18 13:00", "2026-11-18 15:00"),
+    span("after 5 in the evening", "2026-11-18 17:00", "2026-11-18 22:00"),
+    span("before 11 in the morning tomorrow", "2026-11-19 08:00", "2026-11-19 11:00"),
+    span("between 2 and 4 in the afternoon", *TWO_TO_FOUR),
+    span("2 to 4 in the afternoon", *TWO_TO_FOUR),
+    span("the evening", "2026-11-18 17:00", "2026-11-18 22:00"),
+    at("12:30 at night", "2026-11-19 00:30"),
+    at("nine forty five in the morning", "2026-11-19 09:45"),
+    at("seven forty five in the evening", "2026-11-18 19:45"),
+    at("ten to seven in the evening", "2026-11-18 18:50"),
+    at("twenty past six in the evening", "2026-11-18 18:20"),
+    span("I'll take the one in the afternoon", "2026-11-18 12:00", "2026-11-18 17:00"),
+    span("is there one in the morning?", "2026-11-18 10:15", "2026-11-18 12:00"),
+    at("ok, make it four in the evening then", "2026-11-18 16:00"),
+    at("at 6 pm at the 4th Street Salon", "2026-11-18 18:00"),
+    span("the studio on 5th Avenue on the 24th", *TUESDAY),
+    at("tonight 8", "2026-11-18 20:00"),
+    span("evening, around 6", "2026-11-18 17:00", "2026-11-18 19:00"),
+    span("3 or 4 tomorrow", "2026-11-19 15:00", "2026-11-19 17:00"),
+    span("at 10 or 11 on friday", "2026-11-20 10:00", "2026-11-20 12:00"),
+    span("either 3 or 4 pm", "2026-11-18 15:00", "2026-11-18 17:00"),
+    nothing("we are 2 or 3"),
+]
+
+# Days of the month: "the 9th of this month", "24th of this month", "the 4th of next month".
+MONTH_DAYS = [
+    span("the 24th of this month", *TUESDAY),
+    span("24th of this month", *TUESDAY),
+    span("on 24th of this month", *TUESDAY),
+    span("book me 27th of this month", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("is 30th of this month open", "2026-11-30 00:00", "2026-12-01 00:00"),
+    span("the 4th of next month", "2026-12-04 00:00", "2026-12-05 00:00"),
+    span("4th of next month", "2026-12-04 00:00", "2026-12-05 00:00"),
+    span("the 10th next month", "2026-12-10 00:00", "2026-12-11 00:00"),
+    span("change it to 26th of this month", "2026-11-26 00:00", "2026-11-27 00:00"),
+    span("the 27th", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("on the 27th", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("for the 27th", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("the twenty-seventh of this month", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("the fifth of next month", *DEC_5),
+    at("the 24th of this month at 2pm", "2026-11-24 14:00"),
+    at("24th of this month, 10:30", "2026-11-24 10:30"),
+    at("the 4th of next month at afternoon 3", "2026-12-04 15:00"),
+    at("evening 4, 27th of this month", "2026-11-27 16:00"),
+    at("28th of this month in the morning 9", "2026-11-28 09:00"),
+]
+
+# Corrections and contrasts: the wanted reading wins (tests check the replaced one too).
+CORRECTIONS = [
+    at("could you do 1 pm instead? I have the school run at 3", "2026-11-18 13:00"),
+    at("I have a dentist at 2. 4pm instead?", "2026-11-18 16:00"),
+    at("not 2, 3", "2026-11-18 15:00"),
+    at("not at 11, 12 please", "2026-11-18 12:00"),
+    at("I can't do 3, how about 4?", "2026-11-18 16:00"),
+    at("3pm instead of 2pm on friday", "2026-11-20 15:00"),
+    at("not at 2 but at 4 tomorrow", "2026-11-19 16:00"),
+    at("can we make it 5 instead", "2026-11-18 17:00"),
+    at("friday at 11 instead", "2026-11-20 11:00"),
+    at("make it 4:30 rather than 3", "2026-11-18 16:30"),
+    at("saturday at 10 instead of friday", "2026-11-21 10:00"),
+    at("tuesday instead of monday, same 2pm", "2026-11-24 14:00"),
+    span("instead of friday, saturday", "2026-11-21 00:00", "2026-11-22 00:00"),
+    span("saturday rather than friday", "2026-11-21 00:00", "2026-11-22 00:00"),
+    span("I cannot do friday, monday works", "2026-11-23 00:00", "2026-11-24 00:00"),
+    span("not on the 24th, the 25th", "2026-11-25 00:00", "2026-11-26 00:00"),
+    span("not before 11 please", "2026-11-18 11:00", "2026-11-19 00:00"),
+    at("I said 3, not 2", "2026-11-18 15:00"),
+    at("my slot is at 2, can I change it to 4?", "2026-11-18 16:00"),
+    at("I have 3pm booked, move it to 5:30", "2026-11-18 17:30"),
+    at("booked at 11 on friday, could you push it back to 1", "2026-11-20 13:00"),
+    at("I'm not available at 3, but 4 works", "2026-11-18 16:00"),
+    at("3 doesn't work for me, 4?", "2026-11-18 16:00"),
+    at("friday is no good, saturday at 10?", "2026-11-21 10:00"),
+    at("I can't come in at 2, 3 is better", "2026-11-18 15:00"),
+    span("I'm busy on friday, monday?", "2026-11-23 00:00", "2026-11-24 00:00"),
+    span("not this friday but next friday", "2026-11-27 00:00", "2026-11-28 00:00"),
+    at("I'm not sure, maybe friday at 3", "2026-11-20 15:00"),
+    nothing("not at 2, we'll be 3"),
+    nothing("I'm not free on monday"),
+    nothing("not today, thanks"),
+    span("not after 5 please", "2026-11-18 10:15", "2026-11-18 17:00"),
+]
+
+# Bounds and pick-ups: "pick up to" is not "up to"; "say" and "how about" name a time.
+CUES = [
+    at("change the pick up to 4:30 in the evening", "2026-11-18 16:30"),
+    at("move my pick-up to 5pm", "2026-11-18 17:00"),
+    at("let's say 1 pm", "2026-11-18 13:00"),
+    at("say 3:30", "2026-11-18 15:30"),
+    at("how about 2:15?", "2026-11-18 14:15"),
+    at("let's say at 11:30 am", "2026-11-18 11:30"),
+    at("what about 4", "2026-11-18 16:00"),
+    span("up to 4pm", "2026-11-18 10:15", "2026-11-18 16:00"),
+    span("any time up to 3", "2026-11-18 10:15", "2026-11-18 15:00"),
+]
+
+# A time already past today goes to the next day it can happen, exact or approximate.
+PAST_TODAY = [
+    at("at 9:30", "2026-11-19 09:30"),
+    at("9 am", "2026-11-19 09:00"),
+    at("morning 10", "2026-11-19 10:00"),
+    at("ten in the morning please", "2026-11-19 10:00"),
+    at("how about 8 in the morning", "2026-11-19 08:00"),
+    at("at 5pm", "2026-11-19 17:00", now="eve"),
+    at("at 4 in the afternoon", "2026-11-19 16:00", now="eve"),
+    at("evening 7", "2026-11-19 19:00", now="late"),
+    span("around 9:30", "2026-11-19 08:30", "2026-11-19 10:30"),
+    span("around 10 in the morning", "2026-11-19 09:00", "2026-11-19 11:00"),
+    span("about 9am", "2026-11-19 08:00", "2026-11-19 10:00"),
+    span("around 5", "2026-11-19 16:00", "2026-11-19 18:00", now="eve"),
+    span("around 11", "2026-11-18 10:15", "2026-11-18 12:00"),
+    span("9ish", "2026-11-19 08:00", "2026-11-19 10:00"),
+]
+
 CATEGORIES: dict[str, list[Case]] = {
     "exact times": EXACT_TIMES,
     "bare hours": BARE_HOURS,
@@ -424,6 +654,12 @@ CATEGORIES: dict[str, list[Case]] = {
     "whole sentences": SENTENCES,
     "daylight saving": DAYLIGHT_SAVING,
     "no date or time": NOTHING,
+    "numbers that are not times": NOT_TIMES,
+    "hour with a part of day": PART_OF_DAY_TIMES,
+    "days of this and next month": MONTH_DAYS,
+    "corrections and contrasts": CORRECTIONS,
+    "cues: pick up to, say, how about": CUES,
+    "times already past today": PAST_TODAY,
 }
 
 CASES: list[Case] = [case for cases in CATEGORIES.values() for case in cases]
@@ -445,3 +681,191 @@ def mismatch(case: Case, got: object) -> str | None:
         if got.end.timestamp() != end.timestamp():  # type: ignore[attr-defined]
             return f"expected end {end}, got {got!r}"
     return None
+
+
+# --------------------------------------------------------------------------- never an invented time
+#
+# An independent check that an exact answer's hour is written in the phrase as a time: a
+# clock token ("3", "3:30", "1530", "3pm"), an hour word ("three"), noon or midnight, or the
+# next hour in "quarter to 4" / "ten to four". A number that belongs to an address, a suite,
+# a price, a phone number or a count does not count. Answers counted from now ("in 2 hours",
+# "same time next week") are exempt: their hour is not written.
+
+_HOUR_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+_TOKEN = re.compile(r"\d+(?:[:.]\d\d(?!\d))?|[a-z]+|[#$£€]")
+# "Three Brothers Diner", "Seven Oaks Spa": a capitalised number inside a name is no hour
+_NAME = re.compile(
+    r"(?<=[a-z,] )(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve)(?= [A-Z][a-z])"
+)
+_RELATIVE = re.compile(
+    r"\bin\s(?:an?|half an|\d+|one|two|three|four|five|six|a couple of|a few)\s(?:hours?|minutes?|mins?)"
+    r"|\b(?:same|this) time\b"
+)
+_STREET_WORDS = frozenset(
+    [
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "road",
+        "rd",
+        "boulevard",
+        "blvd",
+        "drive",
+        "lane",
+        "ln",
+        "way",
+        "place",
+        "court",
+        "ct",
+        "parkway",
+        "highway",
+        "hwy",
+        "plaza",
+        "square",
+        "center",
+        "centre",
+    ]
+)
+_NUMBER_OWNERS = frozenset(
+    [
+        "suite",
+        "ste",
+        "unit",
+        "apt",
+        "room",
+        "floor",
+        "number",
+        "table",
+        "box",
+        "seat",
+        "flight",
+        "gate",
+    ]
+)
+_COUNT_NOUNS = frozenset(
+    [
+        "people",
+        "persons",
+        "person",
+        "guests",
+        "adults",
+        "kids",
+        "children",
+        "seats",
+        "doors",
+        "times",
+        "dollars",
+        "bucks",
+        "pounds",
+        "euros",
+        "hours",
+        "minutes",
+        "mins",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "of",
+        "cars",
+        "stars",
+    ]
+)
+_MINUTE_WORDS = frozenset(
+    ["half", "quarter", "thirty", "fifteen", "forty", "twenty", "ten", "five", "past", "to"]
+)
+
+
+def _clock_tokens(text: str) -> list[tuple[int, int | None]]:
+    """(hour, minute or None) of every token in the text that can be a time of day."""
+    lowered = re.sub(r"o\s?['\"\u2019]?\s?clock", " oclock", _NAME.sub("name", text).lower())
+    lowered = re.sub(r"(\d)\s?([ap])\.?m\b\.?", r"\1 \2m", lowered)
+    words = _TOKEN.findall(lowered)
+    out: list[tuple[int, int | None]] = []
+    for i, word in enumerate(words):
+        prev = words[i - 1] if i else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if word in ("noon", "midday"):
+            out.append((12, 0))
+        elif word == "midnight":
+            out.append((0, 0))
+        elif word[0].isdigit():
+            if prev in ("#", "$", "£", "€"):
+                continue  # a price or a number sign
+            if prev in _NUMBER_OWNERS and ":" not in word and nxt not in ("am", "pm", "oclock"):
+                continue  # "suite 300", but "table 7pm" is a time
+            if any(len(w) >= 3 and w.isdigit() for w in (prev, word, nxt)) and (
+                prev.isdigit() or nxt.isdigit()
+            ):
+                continue  # a run of phone digits
+            if any(w in _STREET_WORDS for w in words[i + 1 : i + 4]) and ":" not in word:
+                continue  # "1919 Harbor Boulevard", "5 Bon Air Rd"
+            if nxt in _COUNT_NOUNS and ":" not in word:
+                continue
+            hour, _, minute = word.replace(".", ":").partition(":")
+            if minute:
+                out.append((int(hour), int(minute)))
+            elif len(hour) <= 2:
+                out.append((int(hour), None))
+            elif len(hour) <= 4 and (nxt in ("am", "pm") or prev in ("at", "around", "by")):
+                out.append((int(hour[:-2]), int(hour[-2:])))
+        elif word in _HOUR_WORDS and nxt not in _COUNT_NOUNS:
+            out.append((_HOUR_WORDS[word], None))
+    return out
+
+
+def hour_is_written(text: str, hour: int, minute: int) -> bool:
+    """Whether an exact answer at hour:minute is written in the text as a time."""
+    if _RELATIVE.search(text.lower()):
+        return True
+    tokens = _clock_tokens(text)
+    said_minutes = any(w in _MINUTE_WORDS for w in _TOKEN.findall(text.lower()))
+    for written, written_minute in tokens:
+        for candidate in (written, written - 1):  # "quarter to 4" is 3:45
+            if candidate % 12 != hour % 12 or (candidate > 12 and candidate != hour):
+                continue
+            if written_minute is None:
+                if minute == 0 or said_minutes:
+                    return True
+            elif written_minute == minute or candidate == written - 1:
+                return True
+    return False
+
+
+# Phrases that hold numbers which are not times, next to ones that are: whatever parse_when
+# makes of them, an exact answer must come from the time written.
+TRAPS = [
+    "the event is at 1919 Harbor Boulevard at half past 11 in the morning",
+    "2203 Lakeview Avenue suite 400 on friday",
+    "we're at 5 Oak Rd # 114, tomorrow at 3pm",
+    "my number is 917 555 0134, call after 6",
+    "Three Brothers Barbers on the 27th at seven in the evening",
+    "a table at Four Seasons Grill on saturday",
+    "it's $45 for a cut, friday ok?",
+    "table for 6 on the 24th",
+    "party of 12 tomorrow evening",
+    "we'll be 3 people at 8 tonight",
+    "two adults and 3 kids at 1 in the afternoon",
+    "Am I free the 4th of next month?",
+    "I have 2 cars for the service on tuesday",
+    "book 3 treatments on friday",
+    "room 12, monday morning",
+    "unit 7 at 10:30 please",
+    "the garage at 1500 Capitol Street, slot 17:00",
+    "flight 815 lands tuesday, book me wednesday",
+    "I'm 40 and want a trim on the 27th",
+    "2 hours for the colour starting at 1pm",
+]
