@@ -274,3 +274,25 @@ def test_an_unknown_log_format_is_a_one_line_error():
     assert log_format(None) == "plain" and log_format(" JSON ") == "json"
     with pytest.raises(ConfigError, match="SLOTBOT_LOG_FORMAT: 'xml' is not plain or json"):
         log_format("xml")
+
+
+def test_the_in_reply_to_migration_comes_after_the_outbox_and_leaves_the_schema_current(
+    tmp_path: Path,
+):
+    from sqlalchemy import inspect
+
+    from storage.migrate import is_current, upgrade
+
+    url = f"sqlite:///{tmp_path / 'steps.db'}"
+    upgrade(url, "0009")  # the inbox's branch alone: no outbox table yet
+    db = Database(url)
+    try:
+        assert not is_current(db)
+        upgrade(url, "0013")  # brings the outbox branch it depends on along
+        columns = {c["name"] for c in inspect(db.engine).get_columns("outbox_message")}
+        assert {"lease_token", "in_reply_to"} <= columns
+        assert not is_current(db)  # other heads still to go
+        upgrade(url)
+        assert is_current(db)  # though 0005 is no longer written down as a head of its own
+    finally:
+        db.dispose()
