@@ -15,6 +15,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from tests.conftest import ROOT, process_inbox
 from tests.factories import local
 from tests.fakes.twilio_api import FakeTwilio, inbound_sms, make_fake_twilio, signature, twilio_env
 from webhooks.channels import channel_env
-from webhooks.logs import configure_logging, log_format
+from webhooks.logs import configure_logging, log_format, log_level
 
 NOW = local("2026-11-16 10:00")
 PUBLIC = "https://salon.example.com"
@@ -270,10 +271,13 @@ def test_plain_logs_name_the_delivery_at_the_end_of_the_line():
     assert second.endswith("INFO slotbot.test about nothing")
 
 
-def test_an_unknown_log_format_is_a_one_line_error():
+def test_an_unknown_log_format_or_level_is_a_one_line_error():
     assert log_format(None) == "plain" and log_format(" JSON ") == "json"
     with pytest.raises(ConfigError, match="SLOTBOT_LOG_FORMAT: 'xml' is not plain or json"):
         log_format("xml")
+    assert log_level(None) == logging.INFO and log_level("debug") == logging.DEBUG
+    with pytest.raises(ConfigError, match="SLOTBOT_LOG_LEVEL: 'loud' is not DEBUG"):
+        log_level("loud")
 
 
 def test_the_in_reply_to_migration_comes_after_the_outbox_and_leaves_the_schema_current(
@@ -296,3 +300,68 @@ def test_the_in_reply_to_migration_comes_after_the_outbox_and_leaves_the_schema_
         assert is_current(db)  # though 0005 is no longer written down as a head of its own
     finally:
         db.dispose()
+
+
+def _worker_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))}
+    return env | {"PYTHONPATH": str(ROOT)} | extra
+
+
+def test_slotbot_worker_writes_json_lines_that_name_the_delivery_it_handles(tmp_path: Path):
+    from bot.clock import utcnow
+    from bot.config import apply_config, load_config
+    from bot.inbox import backlog, record
+    from bot.messages import SMS, Inbound
+    from storage.migrate import upgrade
+    from tests.conftest import DEMO_CONFIG
+
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    upgrade(url)
+    db = Database(url)
+    apply_config(db, load_config(DEMO_CONFIG))
+    sid = "SM" + "7e11" * 8
+    record(db, Inbound(channel=SMS, sender=PHONE, text="hi", provider_id=sid, received_at=utcnow()))
+    command = [sys.executable, "-m", "webhooks.cli", "--database", url]
+    command += ["--config", str(DEMO_CONFIG), "worker"]
+    worker = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_worker_env(SLOTBOT_LOG_FORMAT="json"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # wait for the event (the turn), up to a generous minute
+            if backlog(db).count == 0:
+                break
+            time.sleep(0.1)
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=60)
+        db.dispose()
+    lines = [json.loads(line) for line in errors.splitlines()]  # every line is JSON
+    mine = [line for line in lines if line.get("provider_id") == sid]
+    assert any(
+        line["logger"] == "conversations.engine" and line["message"].startswith("turn on sms")
+        for line in mine
+    ), errors
+    # Without Twilio credentials the reply goes to the log sender: that line and the
+    # dispatcher's both name the message it answers.
+    assert any(line["message"].startswith("NOT SENT") for line in mine)
+    assert any(
+        line["logger"] == "bot.outbox" and line["message"].endswith(": sent") for line in mine
+    )
+
+
+def test_a_bad_log_format_stops_the_worker_with_one_line(tmp_path: Path):
+    from tests.conftest import DEMO_CONFIG
+
+    url = f"sqlite:///{tmp_path / 'bad.db'}"
+    command = [sys.executable, "-m", "webhooks.cli", "--database", url]
+    command += ["--config", str(DEMO_CONFIG), "worker"]
+    done = subprocess.run(
+        command, cwd=ROOT, env=_worker_env(SLOTBOT_LOG_FORMAT="xml"), capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr == "slotbot: error: SLOTBOT_LOG_FORMAT: 'xml' is not plain or json\n"

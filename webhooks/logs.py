@@ -57,6 +57,15 @@ def log_format(value: str | None) -> LogFormat:
         raise ConfigError("SLOTBOT_LOG_FORMAT", f"{value!r} is not plain or json") from None
 
 
+def log_level(value: str | None) -> int:
+    """SLOTBOT_LOG_LEVEL read: INFO by default; an unknown name is a one-line error."""
+    name = (value or "INFO").strip().upper()
+    found = logging.getLevelNamesMapping().get(name)
+    if found is None:
+        raise ConfigError("SLOTBOT_LOG_LEVEL", f"{value!r} is not DEBUG, INFO, WARNING or ERROR")
+    return found
+
+
 _OURS = "_slotbot_handler"
 # At INFO, APScheduler logs every tick (every 2 s) and the Twilio SDK dumps every request and
 # response with its headers: the send's own line says what happened.
@@ -80,7 +89,7 @@ def configure_logging(
     for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel((level or os.environ.get("SLOTBOT_LOG_LEVEL") or "INFO").upper())
+    root.setLevel(log_level(level or os.environ.get("SLOTBOT_LOG_LEVEL")))
     for noisy in _CHATTY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler

@@ -20,6 +20,7 @@ import ipaddress
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -84,7 +85,7 @@ def spool_depth() -> int:
 class DatabaseGauges:
     """The gauges a scrape reads from the database and the spool, at that moment."""
 
-    def __init__(self, db: Database, now: Callable, spool: Callable[[], int]) -> None:
+    def __init__(self, db: Database, now: Callable[[], datetime], spool: Callable[[], int]) -> None:
         self.db, self.now, self.spool = db, now, spool
 
     def collect(self) -> Iterator[Metric]:
