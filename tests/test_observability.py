@@ -253,6 +253,48 @@ def test_the_logs_of_one_message_carry_its_message_sid_from_webhook_to_send(shop
     assert set(answering) == sent_as
 
 
+def test_a_telegram_update_id_is_carried_from_the_webhook_to_the_send(shop, json_lines):
+    from bot.senders.telegram_sender import TelegramSettings, shared_client
+    from tests.fakes.telegram_api import make_fake_telegram, telegram_env, text_update
+
+    with make_fake_telegram() as telegram:
+        shop.config.update(telegram_env(telegram, TELEGRAM_WEBHOOK_SECRET="tg-secret"))
+        client = shop.test_client()
+        update = text_update(881001, "what are your hours?")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
+        assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
+        process_inbox(shop)
+        [sent] = telegram.messages("881001")
+        shared_client(TelegramSettings.from_env(telegram_env(telegram))).close()
+    update_id = str(update["update_id"])
+    mine = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    mine = [line for line in mine if line.get("provider_id") == update_id]
+    assert {"webhooks.telegram", "conversations.engine", "bot.outbox"} <= {
+        line["logger"] for line in mine
+    }
+    assert any(line.get("sent_as") and line["logger"] == "bot.outbox" for line in mine)
+    assert "open" in sent["text"].lower() or "hours" in sent["text"].lower()
+
+
+def test_a_stripe_events_line_carries_its_event_id(shop, json_lines, monkeypatch):
+    from tests.fakes.stripe_api import WEBHOOK_SECRET, signed
+
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    event = {"id": "evt_0b5e7e11", "object": "event", "type": "customer.created"}
+    event |= {"data": {"object": {"id": "cus_1", "object": "customer"}}}
+    body, header = signed(event)
+    response = shop.test_client().post(
+        "/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200
+    lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    [line] = [line for line in lines if line["logger"] == "webhooks.payments"]
+    assert line["provider_id"] == "evt_0b5e7e11"
+    assert line["message"] == f"stripe customer.created: {response.get_json()['outcome']}"
+
+
 def test_plain_logs_name_the_delivery_at_the_end_of_the_line():
     stream = io.StringIO()
     root = logging.getLogger()
