@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/slots.py
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/when_cost.py
+	$(BIN)/python bench/reading.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/webhooks.py
 

@@ -16,6 +16,11 @@ Prints Markdown tables.
     .venv/bin/python bench/webhooks.py
     .venv/bin/python bench/webhooks.py --seconds 20 --database postgresql://postgres@127.0.0.1/test
     .venv/bin/python bench/webhooks.py --tool python
+    .venv/bin/python bench/webhooks.py --give-way
+
+`--give-way` measures only the SQLite writer lock: how long the worker's writes wait to
+enter while the web is quiet, under a flood of webhook-sized writes, and once it has calmed
+(the tests check the same behaviour on a stepped clock, not in milliseconds).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -506,6 +512,63 @@ def run(args: argparse.Namespace) -> None:
         )
 
 
+def _flood_writes(url: str, stop: Any, writes: Any) -> None:
+    """A web process writing a webhook's insert every half millisecond until `stop`."""
+    web = Database(url)
+    assert web.writer_lock is not None
+    while not stop.is_set():
+        with web.writer_lock.held():
+            writes.value += 1
+        pause = time.perf_counter() + 0.0005
+        while time.perf_counter() < pause:  # spin: time.sleep oversleeps on a busy machine
+            pass
+    web.dispose()
+
+
+def give_way(samples: int) -> None:
+    """Print how long a background (worker) write waits for the lock: quiet, flooded, calm."""
+    import multiprocessing
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/busy.db"
+        worker = Database(url, background=True)
+        lock = worker.writer_lock
+        assert lock is not None
+
+        def enter_ms() -> float:
+            started = time.perf_counter()
+            with lock.held():
+                return (time.perf_counter() - started) * 1000
+
+        quiet = [enter_ms() for _ in range(samples)]
+        context = multiprocessing.get_context("fork")
+        stop, writes = context.Event(), context.Value("i", 0)
+        web = context.Process(target=_flood_writes, args=(url, stop, writes))
+        web.start()
+        try:
+            while writes.value < 10:  # the web process is flooding
+                time.sleep(0.001)
+            started, before = time.perf_counter(), writes.value
+            flooded: list[float] = []
+            while time.perf_counter() - started < 2.0 or len(flooded) < samples:
+                flooded.append(enter_ms())
+                time.sleep(0.001)  # a turn's pause between writes: the web gets the CPU too
+            rate = (writes.value - before) / (time.perf_counter() - started)
+        finally:
+            stop.set()
+            web.join()
+        time.sleep(lock.QUIET)
+        calm = [enter_ms() for _ in range(samples)]
+        worker.dispose()
+    print(f"WriterLock: GIVE_WAY {lock.GIVE_WAY * 1000:.0f} ms, QUIET {lock.QUIET * 1000:.0f} ms\n")
+    print("| the web is | samples | p50 ms | max ms |")
+    print("|---|---:|---:|---:|")
+    rows = (("quiet", quiet), (f"flooding ({rate:,.0f} writes/s)", flooded), ("calm again", calm))
+    for name, waits in rows:
+        ordered = sorted(waits)
+        print(f"| {name} | {len(waits)} | {ordered[len(ordered) // 2]:.2f} | {ordered[-1]:.2f} |")
+
+
 def twilio_env_for(url: str) -> dict[str, str]:
     """TWILIO_* pointing the senders (and the signature check) at the fake API."""
     from tests.fakes.twilio_api import FakeTwilio
@@ -522,10 +585,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60000, help="pre-signed messages")
     parser.add_argument("--database", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--tool", choices=("wrk", "python"), default=None)
+    parser.add_argument("--give-way", action="store_true", help="only the writer lock's waits")
     parser.add_argument("--serve-fake-twilio", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_twilio:
         serve_fake_twilio()
+        return
+    if args.give_way:
+        give_way(samples=20)
         return
     run(args)
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.messages import Attachment, Inbound, Location
+from bot.metrics import INBOUND, REDELIVERIES
 from storage.db import Database, PreparedInsert
 from storage.models import InboundMessage
 
@@ -89,7 +90,9 @@ def record(db: Database, inbound: Inbound) -> bool:
     """Keep a delivery for the worker; False when this provider id was recorded before."""
     if inbound.provider_id is None:
         raise ValueError("a recorded delivery needs its provider id")
-    return _recorder(db).returning(row_values(inbound, handled_at=None)) is not None
+    new = _recorder(db).returning(row_values(inbound, handled_at=None)) is not None
+    (INBOUND if new else REDELIVERIES).labels(inbound.channel).inc()
+    return new
 
 
 def waiting(db: Database, limit: int = 100, after: int = 0) -> list[tuple[int, Inbound]]:

@@ -38,7 +38,9 @@ from sqlalchemy.orm import Session
 from bot.address_moves import follow_move
 from bot.clock import utcnow
 from bot.config import MessagingConfig, messaging_from_settings
+from bot.logcontext import current_delivery, delivery
 from bot.messages import PROMOTIONAL, SMS, WHATSAPP, Reply
+from bot.metrics import SENDS, provider_of
 from bot.senders.base import RETRY, SENT, Outgoing, Sender, SendResult
 from storage.db import Database
 from storage.messaging import CANCELLED, FAILED, PENDING, SENDING, OutboxMessage
@@ -146,13 +148,17 @@ def enqueue(
     status: str = PENDING,
     now: datetime | None = None,
     ref_starts_at: datetime | None = None,
+    in_reply_to: str | None = None,
 ) -> OutboxMessage | None:
     """Queue `reply` for `channel:address`; None if `dedupe_key` was queued before.
 
     `ref_starts_at` ties a message about appointment `ref_id` to the start it mentions: if
     the appointment has moved by the time it is due, it is withdrawn rather than sent.
+    `in_reply_to` is the provider id of the delivery this answers; by default the one being
+    handled (`bot.logcontext`), so a turn's confirmation and owner notices carry it too.
     """
     now = now or utcnow()
+    in_reply_to = in_reply_to or current_delivery()
     if dedupe_key is not None and session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
@@ -171,6 +177,7 @@ def enqueue(
         send_at=send_at or now,
         created_at=now,
         sent_at=now if status != PENDING else None,
+        in_reply_to=in_reply_to[:128] if in_reply_to else None,
     )
     try:
         with session.begin_nested():
@@ -234,6 +241,7 @@ class _Claim:
     settings: MessagingConfig
     owners: list[tuple[str, str]]
     withdrawn: int = 0
+    answers: dict[int, str] = field(default_factory=dict)  # row id → delivery it answers
 
 
 def _due(now: datetime) -> Any:
@@ -311,6 +319,7 @@ def _claim(
                 OutboxMessage.ref_starts_at,
                 OutboxMessage.attempts,
                 OutboxMessage.send_at,
+                OutboxMessage.in_reply_to,
             )
             .execution_options(synchronize_session=False)
         )
@@ -358,6 +367,8 @@ def _claim(
             if reason is not None:
                 withdrawn.append({"b_id": row.id, "b_error": reason})
                 continue
+            if row.in_reply_to:
+                result.answers[row.id] = row.in_reply_to
             sms_identity = identities.get((SMS, row.address))
             result.messages.append(
                 Outgoing(
@@ -518,7 +529,26 @@ def _record(
 # -------------------------------------------------------------------------- dispatch
 
 
-def _send_one(senders: Mapping[str, Sender], message: Outgoing, max_attempts: int) -> SendResult:
+def _send_one(
+    senders: Mapping[str, Sender], message: Outgoing, max_attempts: int, answers: str | None = None
+) -> SendResult:
+    """Send one row, counted and logged as part of the delivery it answers."""
+    with delivery(answers):
+        result = _try_send(senders, message, max_attempts)
+        provider = provider_of(senders.get(message.channel))
+        SENDS.labels(provider, message.channel, result.outcome).inc()
+        log.info(
+            "outbox #%s %s via %s: %s",
+            message.id,
+            message.purpose,
+            provider,
+            result.outcome if result.outcome == SENT else f"{result.outcome} ({result.error})",
+            extra={"outbox_id": message.id, "sent_as": result.provider_id},
+        )
+    return result
+
+
+def _try_send(senders: Mapping[str, Sender], message: Outgoing, max_attempts: int) -> SendResult:
     if message.attempt > max_attempts:
         # Claimed again and again by dispatchers that died before recording: stop here.
         return SendResult.final(f"gave up after {message.attempt - 1} unfinished attempts")
@@ -551,7 +581,10 @@ def _send_claimed(
             _release(db, claim.token, rest)
             report.released += len(rest)
             break
-        pending.append((message, _send_one(senders, message, claim.settings.max_attempts)))
+        result = _send_one(
+            senders, message, claim.settings.max_attempts, claim.answers.get(message.id)
+        )
+        pending.append((message, result))
         if len(pending) >= record_every or time.monotonic() - flushed_at > 1.0:
             _record(db, claim, pending, clock(), report)
             pending, flushed_at = [], time.monotonic()

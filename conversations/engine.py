@@ -14,11 +14,12 @@ and the person still gets an apology, recorded as handled: never a 500, never si
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -27,7 +28,9 @@ from sqlalchemy.orm import Session
 from bot.clock import utcnow
 from bot.identity import link_phone
 from bot.inbox import row_values
+from bot.logcontext import delivery
 from bot.messages import SMS, Inbound, Reply
+from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.outbox import enqueue
 from conversations import flows
 from conversations.turn import BusinessFacts, Turn
@@ -55,6 +58,23 @@ class Outcome(Enum):
     LATER = "later"  # an earlier message from the same person still waits: that one first
 
 
+class TurnResult(StrEnum):
+    """How a turn ended, as the logs and the metrics say it."""
+
+    HANDLED = "handled"
+    APOLOGY = "apology"  # handling failed: rolled back, the person got an apology
+    DUPLICATE = "duplicate"
+    LATER = "later"
+
+
+_OUTCOMES = {
+    TurnResult.HANDLED: Outcome.HANDLED,
+    TurnResult.APOLOGY: Outcome.HANDLED,
+    TurnResult.DUPLICATE: Outcome.DUPLICATE,
+    TurnResult.LATER: Outcome.LATER,
+}
+
+
 class _Duplicate(Exception):
     """This delivery was handled before."""
 
@@ -72,23 +92,45 @@ class Engine:
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one message and return the replies (already queued in the outbox)."""
-        return self._attempt(inbound)[1]
+        outcome, replies = self._timed(inbound)
+        if outcome is Outcome.HANDLED:
+            INBOUND.labels(inbound.channel).inc()  # recorded and handled in one go
+        return replies
 
     def handle_recorded(self, inbound: Inbound) -> Outcome:
         """Handle a delivery the inbox recorded (its replies go out through the outbox)."""
-        return self._attempt(inbound)[0]
+        return self._timed(inbound)[0]
 
-    def _attempt(self, inbound: Inbound) -> tuple[Outcome, list[Reply]]:
+    def _timed(self, inbound: Inbound) -> tuple[Outcome, list[Reply]]:
+        """One turn, logged and measured as part of its delivery."""
         if inbound.provider_id is None:
             inbound = _with_id(inbound)
+        with delivery(inbound.provider_id):
+            started = time.perf_counter()
+            result, replies = self._attempt(inbound)
+            seconds = time.perf_counter() - started
+            outcome = _OUTCOMES[result]
+            TURNS.labels(inbound.channel, result.value).inc()
+            if outcome is Outcome.HANDLED:
+                TURN_SECONDS.labels(inbound.channel).observe(seconds)
+            log.info(
+                "turn on %s: %s in %.1f ms, %d replies",
+                inbound.channel,
+                result.value,
+                seconds * 1000,
+                len(replies),
+            )
+        return outcome, replies
+
+    def _attempt(self, inbound: Inbound) -> tuple[TurnResult, list[Reply]]:
         for attempt in range(5):
             try:
                 with self.db.write() as session:
-                    return Outcome.HANDLED, self._handle(session, inbound)
+                    return TurnResult.HANDLED, self._handle(session, inbound)
             except _Duplicate:
-                return Outcome.DUPLICATE, []
+                return TurnResult.DUPLICATE, []
             except _NotYet:
-                return Outcome.LATER, []
+                return TurnResult.LATER, []
             except (IntegrityError, OperationalError) as exc:
                 # Two first messages from one new sender raced to create the same rows, or
                 # the database was busy: the loser simply goes again (the dedupe row went too).
@@ -99,7 +141,7 @@ class Engine:
             except Exception:
                 log.exception("failed to handle message %s", inbound.provider_id)
                 break
-        return Outcome.HANDLED, self._apologise(inbound)
+        return TurnResult.APOLOGY, self._apologise(inbound)
 
     # --- the transaction ---------------------------------------------------------------
 
@@ -350,4 +392,5 @@ def _queue(turn: Turn, purpose: str) -> None:
             customer_id=turn.customer.id,
             status=SENT if inline else PENDING,
             now=turn.now,
+            in_reply_to=turn.inbound.provider_id,
         )

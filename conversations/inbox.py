@@ -22,6 +22,7 @@ from datetime import datetime
 from bot.clock import utcnow
 from bot.courier import Courier
 from bot.inbox import waiting
+from bot.logcontext import delivery
 from bot.media import attach_media
 from bot.messages import Inbound
 from conversations.engine import Engine, Outcome
@@ -66,11 +67,12 @@ class InboxProcessor:
 
     def handle(self, inbound: Inbound) -> bool:
         """One recorded delivery: the turn, its photos, its replies; False if not done here."""
-        if Engine(self.db, clock=self.clock).handle_recorded(inbound) is not Outcome.HANDLED:
-            return False
-        if inbound.attachments:
-            attach_media(self.db, inbound, self.clock())
-        self.courier.after_commit(inbound.channel, inbound.sender)
+        with delivery(inbound.provider_id):  # every line about it carries its provider id
+            if Engine(self.db, clock=self.clock).handle_recorded(inbound) is not Outcome.HANDLED:
+                return False
+            if inbound.attachments:
+                attach_media(self.db, inbound, self.clock())
+            self.courier.after_commit(inbound.channel, inbound.sender)
         return True
 
     def wake(self) -> None:

@@ -21,7 +21,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -92,14 +92,26 @@ class WriterLock:
 
     Re-entrant per thread (a nested write only waits on SQLite, as before). Opened lazily,
     so a process forked after creating the Database gets its own open file description.
+    `clock` and `sleep` are CLOCK_MONOTONIC and time.sleep; tests hand in a clock of their own
+    (every process sharing the lock file must use the same one).
     """
 
     GIVE_WAY = 0.05  # the longest a background writer waits for the web to be quiet
     QUIET = 0.002  # … which is when no foreground writer waits or wrote this recently
+    POLL = 0.0005  # how often a waiting background writer looks again
 
-    def __init__(self, path: str, *, background: bool = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        background: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.path = path
         self.background = background
+        self._clock = clock
+        self._sleep = sleep
         self._thread_lock = threading.RLock()
         self._depth = threading.local()
         self._fd: int | None = None
@@ -120,7 +132,7 @@ class WriterLock:
                     if depth == 0:
                         fd = self._file()
                         if not self.background:
-                            os.pwrite(fd, _STAMP.pack(time.monotonic()), _STAMP_AT)
+                            os.pwrite(fd, _STAMP.pack(self._clock()), _STAMP_AT)
                         fcntl.flock(fd, fcntl.LOCK_UN)
                         fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)
             finally:
@@ -143,9 +155,9 @@ class WriterLock:
             fcntl.lockf(fd, fcntl.LOCK_UN, 1, 1)  # foreground writers may queue behind us
 
     def _wait_for_the_room(self, fd: int) -> None:
-        deadline = time.monotonic() + self.GIVE_WAY
+        deadline = self._clock() + self.GIVE_WAY
         while True:
-            now = time.monotonic()
+            now = self._clock()
             stamp = os.pread(fd, _STAMP.size, _STAMP_AT)
             last = _STAMP.unpack(stamp)[0] if len(stamp) == _STAMP.size else 0.0
             if now - last >= self.QUIET:
@@ -156,7 +168,7 @@ class WriterLock:
                     pass
             if now >= deadline:
                 return
-            time.sleep(0.0005)
+            self._sleep(self.POLL)
 
     def close(self) -> None:
         """Close the lock file (the lock is never held by a closed Database)."""

@@ -49,6 +49,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     leased_until: Mapped[datetime | None] = mapped_column(default=None)
     provider_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The provider id of the inbound delivery this answers (a MessageSid, an update_id), so
+    # the dispatcher's log lines can be joined to the webhook's and the turn's.
+    in_reply_to: Mapped[str | None] = mapped_column(String(128), default=None)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     # Set by each claim: a dispatcher records a result only while the row is still its own,

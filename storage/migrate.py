@@ -32,9 +32,16 @@ def upgrade(url: str | None = None, revision: str = "heads") -> None:
 
 
 def is_current(db: Database) -> bool:
-    """Whether the database is at every newest migration."""
-    heads = set(ScriptDirectory.from_config(alembic_config(db.url)).get_heads())
+    """Whether the database is at every newest migration.
+
+    Alembic does not keep a head in the version table once a later migration that
+    `depends_on` it is applied, so "current" means every head is applied or beneath one.
+    """
+    script = ScriptDirectory.from_config(alembic_config(db.url))
     with db.engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+        current = tuple(MigrationContext.configure(connection).get_current_heads())
         connection.rollback()
-    return current == heads
+    if not current:
+        return False
+    applied = {revision.revision for revision in script.iterate_revisions(current, "base")}
+    return set(script.get_heads()) <= applied

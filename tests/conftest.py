@@ -16,9 +16,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from storage.db import Database
 from storage.migrate import upgrade
+
+# No test asserts wall-clock time, and by default hypothesis does: a 200 ms deadline per
+# example and a "too slow" health check fail correct tests on a busy machine.
+settings.register_profile("slotbot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("slotbot")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "business.toml"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.config import apply_config, load_config
 from bot.messages import Inbound
@@ -40,18 +40,34 @@ def test_two_messages_from_one_sender_at_once_are_both_handled_in_order(salon):
     engine = Engine(salon, clock=lambda: NOW)
     # Create the conversation first, so both messages race for its lock.
     engine.handle(Inbound(channel="web", sender="racer-0001", text="hi"))
-    barrier = threading.Barrier(2)
+    # The second message arrives while the first one's turn holds the person's conversation
+    # (an event, not a head start in milliseconds: the order must not depend on the machine).
+    first_holds_it = threading.Event()
+    first_ident: list[int] = []
+
+    def watch(_conn, _cursor, statement, *_args) -> None:
+        # On PostgreSQL that SELECT locks the row (FOR UPDATE); on SQLite the turn's write
+        # transaction holds the database's write lock from its start.
+        if threading.get_ident() in first_ident and "FROM conversation" in statement:
+            first_holds_it.set()
+
     replies: dict[str, list] = {}
 
-    def send(text: str, delay: float) -> None:
-        barrier.wait()
-        time.sleep(delay)
+    def send(text: str, first: bool) -> None:
+        if first:
+            first_ident.append(threading.get_ident())
+        else:
+            assert first_holds_it.wait(60)
         replies[text] = engine.handle(Inbound(channel="web", sender="racer-0001", text=text))
 
-    first = threading.Thread(target=send, args=("book a haircut", 0))
-    second = threading.Thread(target=send, args=("with sam", 0.02))
-    first.start(), second.start()
-    first.join(), second.join()
+    event.listen(salon.engine, "after_cursor_execute", watch)
+    try:
+        first = threading.Thread(target=send, args=("book a haircut", True))
+        second = threading.Thread(target=send, args=("with sam", False))
+        first.start(), second.start()
+        first.join(), second.join()
+    finally:
+        event.remove(salon.engine, "after_cursor_execute", watch)
     assert replies["book a haircut"] and replies["with sam"]
     assert all(APOLOGY not in r.text for rs in replies.values() for r in rs)
     with salon.read() as session:

@@ -32,7 +32,7 @@ from tests.fakes.twilio_api import (
     twilio_env,
 )
 from webhooks.app import create_app
-from webhooks.channels import inbox_processor
+from webhooks.channels import courier, inbox_processor
 
 NOW = local("2026-11-16 10:00")
 PUBLIC = "https://salon.example.com"  # what Twilio calls; the test client is http://localhost
@@ -309,16 +309,24 @@ def test_error_21610_in_a_status_callback_opts_the_number_out(app, client, db, f
     assert identity.opted_out_at is not None and notes == 0
 
 
-def test_the_reply_reaches_the_provider_within_a_second_of_the_webhook(app, client, fake):
+def test_the_running_worker_handles_the_webhooks_message_and_sends_the_reply_itself(
+    app, client, db, fake
+):
+    # No scheduler runs here: the reply can only come from the worker's turn and its
+    # courier's kick. How fast that is under load is for bench/webhooks.py to say.
     worker = inbox_processor(app).start()  # as `slotbot worker` runs it
     try:
         params = form(body="hi")
         headers = {"X-Twilio-Signature": signature(f"{PUBLIC}/twilio/sms", params)}
-        started = time.time()  # the fake stamps arrivals with time.time()
         assert client.post("/twilio/sms", data=params, headers=headers).status_code == 200
-        while not fake.to(PHONE) and time.time() - started < 5:
+        deadline = time.monotonic() + 60  # a generous wait for the event, not a measurement
+        while not fake.to(PHONE) and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         worker.stop()
-    assert fake.to(PHONE), "the worker never sent the reply"
-    assert fake.to(PHONE)[0]["received_at"] - started < 1.0
+    assert courier(app).drain()  # the kick records what it sent
+    [reply] = fake.to(PHONE)
+    assert reply["body"].startswith("Hi! I'm the booking assistant")
+    with db.read() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.address == PHONE)).one()
+    assert (row.status, row.attempts, row.provider_id) == (SENT, 1, reply["sid"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -775,15 +774,14 @@ def test_no_public_function_raises_on_any_text(text: str) -> None:
     assert len(normalise(text)) <= 500
 
 
-def test_a_typical_message_is_read_in_well_under_a_millisecond() -> None:
+def test_typical_messages_with_a_typo_are_all_read_right() -> None:
+    # What reading them costs (about 0.3 ms a message) is measured by bench/reading.py.
     texts = [f"can I get a hiarcut with sam {i} on friday at {i % 12}pm, ok?" for i in range(300)]
-    started = time.perf_counter()
     for text in texts:
-        find_services(text, SALON)
-        find_staff(text, STAFF)
-        intents(text)
-    per_message = (time.perf_counter() - started) / len(texts)
-    assert per_message < 0.003  # three calls; typically ~0.3 ms in all, generous for slow CI
+        service, staff = find_services(text, SALON), find_staff(text, STAFF)
+        assert service is not None and service.item.key == "haircut", text
+        assert staff is not None and staff.item.key == "sam", text
+        assert looks_like_booking(text, SALON), text
 
 
 def test_the_case_tables_are_large() -> None:

@@ -12,6 +12,7 @@ from bot.config import apply_config, load_config
 from bot.portal import ensure_secret
 from storage.db import Database, database_url
 from storage.migrate import upgrade
+from webhooks.logs import configure_logging
 
 
 def config_path() -> Path:
@@ -28,6 +29,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         MIGRATE_ON_START=True,
     )
     app.config.update(overrides or {})
+    log_format = app.config.get("SLOTBOT_LOG_FORMAT") or os.environ.get("SLOTBOT_LOG_FORMAT")
+    if log_format:  # under a server other than `slotbot serve`, which configures it itself
+        configure_logging(log_format)
 
     if app.config["MIGRATE_ON_START"]:
         upgrade(app.config["DATABASE_URL"])
@@ -39,9 +43,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Signed portal/dashboard links need one secret shared by every worker and restart.
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or ensure_secret(db)
 
-    from webhooks import dashboard, health, payments, portal, telegram, twilio, webchat
+    from webhooks import dashboard, health, metrics, payments, portal, telegram, twilio, webchat
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(webchat.bp)
     app.register_blueprint(payments.bp)
     app.register_blueprint(twilio.bp)

@@ -7,7 +7,6 @@ a bad argument, a bad business.toml or an unknown service: owners read these, no
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import sys
 from datetime import datetime, time, timedelta
@@ -26,6 +25,7 @@ from storage.db import Database, database_url
 from storage.migrate import upgrade
 from storage.models import Service, Staff
 from webhooks.app import config_path
+from webhooks.logs import configure_logging
 
 EXIT_USAGE = 2
 _Named = TypeVar("_Named", Service, Staff)
@@ -125,6 +125,7 @@ def serve(
     """Serve the web chat, webhooks and pages, with the worker beside them."""
     from webhooks.serve import serve as run_server
 
+    configure_logging()  # gunicorn's workers inherit it (its access log stays its own)
     _prepare(ctx).dispose()
     click.echo(f"slotbot serving on http://{host}:{port}/")
     run_server(host, port, workers, threads, with_worker=not no_worker)
@@ -137,9 +138,7 @@ def worker(ctx: click.Context, parent: int | None) -> None:
     """Run the worker alone: inbound messages, Telegram polling, reminders, outbox, upkeep."""
     from webhooks.serve import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # APScheduler logs every tick (every 2 s) at INFO: keep the console for what matters.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging()
     # The worker's writes give way to the web's: a webhook never queues behind many turns.
     run_worker(_prepare(ctx, background=True), parent_pid=parent)
 

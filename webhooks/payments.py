@@ -48,6 +48,7 @@ from bot.billing.payments import (
 from bot.billing.sandbox import SandboxGateway, checkout_event
 from bot.billing.stripe_gateway import verify_webhook
 from bot.clock import utcnow
+from bot.logcontext import delivery
 from storage.billing import CheckoutAttempt, Invoice, PayLink
 from webhooks.context import current_db
 
@@ -211,7 +212,9 @@ def stripe_webhook() -> ResponseReturnValue:
     except WebhookRejected as exc:
         log.warning("refused a Stripe webhook: %s", exc)
         return jsonify(error="invalid signature"), 400
-    outcome = handle_event(current_db(), event, now=utcnow(), provider="stripe")
+    with delivery(str(event.get("id"))):
+        outcome = handle_event(current_db(), event, now=utcnow(), provider="stripe")
+        log.info("stripe %s: %s", event.get("type"), outcome)
     return jsonify(received=True, outcome=outcome), 200
 
 

@@ -49,6 +49,7 @@ from telegram.error import BadRequest, Conflict, TelegramError
 from bot.clock import utcnow
 from bot.identity import default_region, normalise_phone
 from bot.inbox import record
+from bot.logcontext import delivery
 from bot.messages import TELEGRAM, Attachment, Inbound, Location
 from bot.senders.telegram_sender import (
     FILE_SCHEME,
@@ -210,12 +211,15 @@ def receive_update(
     db: Database, client: TelegramClient, update: Update, *, region: str, now: datetime
 ) -> Inbound | None:
     """Answer a button press, record the update in the inbox; its `Inbound` (None: ignored)."""
-    if update.callback_query is not None:
-        _answer(client, update.callback_query)
-    inbound = inbound_from_update(db, update, region, now)
-    if inbound is None:
-        return None
-    record(db, inbound)
+    with delivery(str(update.update_id)):
+        if update.callback_query is not None:
+            _answer(client, update.callback_query)
+        inbound = inbound_from_update(db, update, region, now)
+        if inbound is None:
+            log.info("telegram update ignored: nothing to answer")
+            return None
+        new = record(db, inbound)
+        log.info("telegram %s", "recorded" if new else "redelivered: already recorded")
     return inbound
 
 

@@ -28,6 +28,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.identity import normalise_phone
 from bot.inbox import record
+from bot.logcontext import delivery
 from bot.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
 from bot.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
 from bot.senders.render import read_attachment_token
@@ -113,7 +114,9 @@ def message() -> ResponseReturnValue:
     if inbound is None or inbound.provider_id is None:
         log.warning("ignored a Twilio message without a usable From or MessageSid")
         return _twiml()
-    record(current_db(), inbound)
+    with delivery(inbound.provider_id):
+        new = record(current_db(), inbound)
+        log.info("%s %s", inbound.channel, "recorded" if new else "redelivered: already recorded")
     return _twiml()
 
 
