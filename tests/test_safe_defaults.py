@@ -293,6 +293,10 @@ def test_every_html_page_carries_the_security_headers(app):
             assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy, path
             assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0], path
             assert response.headers["Referrer-Policy"], path
+            # Every inline <script> and <style> runs under the policy: it carries the nonce.
+            for tag in re.findall(r"<(?:script|style)\b[^>]*>", response.get_data(as_text=True)):
+                nonce = re.search(r'nonce="([^"]+)"', tag)
+                assert "src=" in tag or (nonce and f"'nonce-{nonce[1]}'" in policy), (path, tag)
             pages += response.status_code == 200
     assert pages >= 15  # web chat, sign-in, pay pages, portal and dashboard pages
 
