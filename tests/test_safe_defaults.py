@@ -101,6 +101,8 @@ def test_payments_are_stripe_with_a_key_the_sandbox_on_loopback_or_on_request_el
     assert mode({"SLOTBOT_PAYMENTS": "sandbox"}, PUBLIC) is Payments.SANDBOX
     assert mode({"SLOTBOT_PAYMENTS": "off"}, None) is Payments.OFFLINE
     assert mode({"STRIPE_SECRET_KEY": "sk_test_x"}, PUBLIC) is Payments.STRIPE
+    with_key = decide({"STRIPE_SECRET_KEY": "sk_test_x"}, business, public_url=PUBLIC)
+    assert with_key.without_stripe is Payments.OFFLINE  # if the key goes, no sandbox in public
     with pytest.raises(ValueError, match="SLOTBOT_PAYMENTS"):
         mode({"SLOTBOT_PAYMENTS": "sandbx"}, PUBLIC)
 

@@ -71,6 +71,8 @@ class Exposure:
     payments: Payments
     owner_keys: tuple[str, ...]
     generated_key_file: Path | None = None
+    # What payments fall back to whenever STRIPE_SECRET_KEY is not set (sandbox or offline).
+    without_stripe: Payments = Payments.OFFLINE
 
     @property
     def demo_keys(self) -> list[str]:
@@ -163,9 +165,11 @@ def decide(
     """The exposure of a server with these settings (ValueError for a bad SLOTBOT_PAYMENTS)."""
     loopback = is_loopback(public_url, bind_host)
     path = key_file or owner_key_file(env)
+    no_key = {name: value for name, value in env.items() if name != "STRIPE_SECRET_KEY"}
     return Exposure(
         loopback=loopback,
         payments=payments_mode(env, loopback),
         owner_keys=owner_keys(env, business, path),
         generated_key_file=path,
+        without_stripe=payments_mode(no_key, loopback),
     )

@@ -36,7 +36,7 @@ from flask.typing import ResponseReturnValue
 
 from bot.billing.context import BillingContext
 from bot.billing.delivery import invoice_pdf
-from bot.billing.gateway import GatewayError, PaymentGateway, WebhookRejected
+from bot.billing.gateway import GatewayError, PaymentGateway, WebhookRejected, stripe_configured
 from bot.billing.invoices import get_invoice
 from bot.billing.links import find_link
 from bot.billing.payments import (
@@ -61,8 +61,12 @@ bp = Blueprint("payments", __name__)
 
 
 def payments() -> Payments:
-    """How this server takes payments (decided at start, see webhooks/exposure.py)."""
-    return current_app.extensions["slotbot.exposure"].payments
+    """How this server takes payments: Stripe while STRIPE_SECRET_KEY is set (billing picks
+    its gateway from the environment on each call, and the pages agree); else the sandbox or
+    offline, as decided at start (webhooks/exposure.py)."""
+    if stripe_configured():
+        return Payments.STRIPE
+    return current_app.extensions["slotbot.exposure"].without_stripe
 
 
 def _sandbox() -> bool:
