@@ -241,6 +241,10 @@ def test_the_key_in_a_header_or_the_json_body_signs_in_but_never_from_a_url(clie
     assert client.get("/api/chat/messages?after=0", headers=header).status_code == 200
     wrong = {"X-Slotbot-Owner-Key": "wrong-key-123"}
     assert client.post("/api/chat", json={"text": "hi"}, headers=wrong).status_code == 403
+    hostile = '{"owner_key": "\\ud800", "text": "hi"}'  # a lone surrogate: wrong, not a 500
+    assert (
+        client.post("/api/chat", data=hostile, content_type="application/json").status_code == 403
+    )
     refused = client.get(f"/api/chat/messages?owner_key={DEMO_KEY}&after=0")
     assert refused.status_code == 400
     old_link = client.get(f"/?owner={DEMO_KEY}")

@@ -71,7 +71,8 @@ def _matching_key(candidate: Any) -> str | None:
     """The accepted owner key `candidate` equals, if any."""
     if not isinstance(candidate, str) or not candidate:
         return None
-    given, found = candidate.encode(), None
+    # surrogatepass: a lone surrogate in hostile JSON is a wrong key, not an encoding error.
+    given, found = candidate.encode("utf-8", "surrogatepass"), None
     for key in _exposure().owner_keys:  # every key compared, each in constant time
         if hmac.compare_digest(given, key.encode()):
             found = key
@@ -93,11 +94,13 @@ def owner_signed_in() -> bool:
     if not raw:
         return False
     try:
-        print_ = _serializer().loads(raw, max_age=OWNER_SESSION_SECONDS)
+        held = _serializer().loads(raw, max_age=OWNER_SESSION_SECONDS)
     except BadSignature:
         return False
+    if not isinstance(held, str) or not held.isascii():
+        return False
     current = [_fingerprint(key) for key in _exposure().owner_keys]
-    return isinstance(print_, str) and any(hmac.compare_digest(print_, f) for f in current)
+    return any(hmac.compare_digest(held, print_) for print_ in current)
 
 
 def _secure_cookie() -> bool:
