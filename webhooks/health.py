@@ -9,6 +9,7 @@ $SLOTBOT_HEALTH_TOKEN, as `Authorization: Bearer <token>` or `X-Slotbot-Health-T
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -37,7 +38,7 @@ def health_token_ok() -> bool:
     return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _answer(body: dict, status: int) -> ResponseReturnValue:
+def _answer(body: dict[str, Any], status: int) -> ResponseReturnValue:
     """The whole body for the token holder; only ok / not ok for anyone else."""
     return jsonify(body if health_token_ok() else {"ok": body["ok"]}), status
 
