@@ -65,6 +65,7 @@ from tests.fakes.twilio_api import (  # noqa: E402
 )
 
 PUBLIC = "https://bench.example"
+BENCH_OWNER_KEY = "bench-owner-key-not-the-demo-one"
 PATH = "/twilio/sms"
 TEXTS = ["hi", "my appointments", "what are your hours?", "thanks"]
 SENDERS = 400
@@ -320,6 +321,7 @@ def breakdown(folder: Path, count: int = 1200) -> dict[str, float]:
             "BUSINESS_CONFIG": str(ROOT / "business.toml"),
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "SLOTBOT_PUBLIC_URL": PUBLIC,
+            "SLOTBOT_OWNER_KEY": BENCH_OWNER_KEY,
         }
     )
     db = app.extensions["slotbot.db"]
@@ -454,6 +456,8 @@ def run(args: argparse.Namespace) -> None:
                 "SLOTBOT_DATABASE_URL": url,
                 "SLOTBOT_CONFIG": str(ROOT / "business.toml"),
                 "SLOTBOT_PUBLIC_URL": PUBLIC,
+                # A public URL refuses the demo owner key: the bench brings its own.
+                "SLOTBOT_OWNER_KEY": BENCH_OWNER_KEY,
             }
         )
         with slotbot_worker(env), gunicorn("webhooks.app:create_app()", env, ROOT) as port:

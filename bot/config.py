@@ -53,6 +53,10 @@ _SECTIONS += ("billing",)
 _SECTIONS += ("branding",)
 _BUSINESS_KEYS = ("name", "timezone", "currency", "locale", "tax_rate", "phone", "email")
 _BUSINESS_KEYS += ("address", "review_url", "owner_key", "owners")
+_BUSINESS_KEYS += ("owner_pin",)
+# Owner keys that ship in examples: fine on a laptop, refused on a server the internet reaches.
+DEMO_OWNER_KEYS = frozenset({"demo-owner-key", "change-me-to-something-long"})
+_PIN = re.compile(r"^\d{4,12}$")
 _SERVICE_KEYS = ("key", "name", "aliases", "duration_minutes", "price", "location", "staff")
 _SERVICE_KEYS += ("buffer_before_minutes", "buffer_after_minutes", "deposit", "needs")
 _SERVICE_KEYS += ("rebook_after_days",)
@@ -117,6 +121,12 @@ class MessagingConfig:
 _BILLING_KEYS = ("invoice_prefix", "estimate_prefix", "payment_terms_days", "finance_charge")
 _BILLING_KEYS += ("finance_charge_grace_days", "finance_charge_minimum_balance")
 _BILLING_KEYS += ("deposit_hold_hours", "auto_charge", "statement_day", "no_show_fee")
+_BILLING_KEYS += ("offline_payment",)
+DEFAULT_OFFLINE_PAYMENT = (
+    "Card payment online isn't available. Please pay in person at your visit, "
+    "or by bank transfer: reply to our message and we'll send the details."
+)
+MAX_OFFLINE_PAYMENT = 500
 AUTO_CHARGE_CHOICES = ("off", "on_completion")
 _NUMBER_PREFIX = re.compile(r"^[A-Za-z0-9#/_.-]{0,12}$")
 
@@ -141,6 +151,8 @@ class BillingConfig:
     auto_charge: str = "off"  # "on_completion": charge a saved card when the work is done
     statement_day: int = 1  # day of the month statements for the month before go out
     no_show_fee_minor: int | None = None  # None: no fee
+    # What pay links say when there is no online payment (no Stripe, no sandbox).
+    offline_payment: str = DEFAULT_OFFLINE_PAYMENT
 
     @property
     def finance_charges_on(self) -> bool:
@@ -261,6 +273,7 @@ class BusinessConfig:
     email: str | None = None
     review_url: str | None = None
     owner_key: str | None = None
+    owner_pin: str | None = None  # asked before destructive owner commands by SMS
     hours: Week = field(default_factory=dict)
     closures: list[Closure] = field(default_factory=list)
     rules: BookingRules = field(default_factory=BookingRules)
@@ -619,6 +632,11 @@ def _parse_business(data: Any) -> dict[str, Any]:
     key = fields_["owner_key"] = table.text("owner_key", None)
     if key is not None and len(key) < 8:
         raise ConfigError(table.at("owner_key"), f"must be at least 8 characters, got {key!r}")
+    pin = fields_["owner_pin"] = table.get(
+        "owner_pin", (str,), 'digits in quotes, like "4821"', None
+    )
+    if pin is not None and not _PIN.match(pin):
+        raise ConfigError(table.at("owner_pin"), 'must be 4 to 12 digits in quotes, like "4821"')
     fields_["owners"] = _parse_identities(table, "owners", {})
     return fields_
 
@@ -696,7 +714,19 @@ def _parse_billing(data: Any, currency: str) -> BillingConfig:
         auto_charge=auto_charge,
         statement_day=table.integer("statement_day", 1, 28, default.statement_day),
         no_show_fee_minor=_parse_fee(table, "no_show_fee", currency),
+        offline_payment=_parse_offline_payment(table),
     )
+
+
+def _parse_offline_payment(table: _Table) -> str:
+    """How to pay without online payments: plain text for the pay page, not too long."""
+    text = table.text("offline_payment", DEFAULT_OFFLINE_PAYMENT)
+    if len(text) > MAX_OFFLINE_PAYMENT:
+        problem = f"must be at most {MAX_OFFLINE_PAYMENT} characters, got {len(text)}"
+        raise ConfigError(table.at("offline_payment"), problem)
+    if any(ord(c) < 32 and c != "\n" for c in text):
+        raise ConfigError(table.at("offline_payment"), "must not hold control characters")
+    return text
 
 
 def _parse_colour(table: _Table, key: str, default: str | None) -> str | None:
@@ -1033,9 +1063,28 @@ def settings_for(cfg: BusinessConfig) -> dict[str, Any]:
         "email": cfg.email,
         "review_url": cfg.review_url,
         "owner_key": cfg.owner_key,
+        # Only a digest: the admin chat compares replies with it, nobody reads it back.
+        "owner_pin_digest": pin_digest(cfg.owner_pin) if cfg.owner_pin else None,
         # Staff has no identity column; the admin chat finds staff by these.
         "staff_identities": {member.key: list(member.identities) for member in cfg.staff},
     }
+
+
+def pin_digest(pin: str) -> str:
+    """The digest of an owner PIN as `Business.settings` keeps it."""
+    return hashlib.sha256(f"slotbot-owner-pin:{pin}".encode()).hexdigest()
+
+
+def config_warnings(cfg: BusinessConfig) -> list[str]:
+    """Things a valid business.toml should still change (one line each)."""
+    warnings = []
+    if cfg.owner_key in DEMO_OWNER_KEYS:
+        warnings.append(
+            f"business.owner_key is the demo key {cfg.owner_key!r}: it works only while the "
+            "server is on this machine (loopback) and is refused on a public URL; set "
+            "SLOTBOT_OWNER_KEY or let `slotbot serve` generate one (instance/owner-key)"
+        )
+    return warnings
 
 
 def rules_from_settings(settings: Mapping[str, Any] | None) -> BookingRules:

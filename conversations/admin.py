@@ -6,10 +6,17 @@ and never sees admin data. Commands work as slash commands and in plain words
 ("/today", "who's in tomorrow?", "block friday 2-5pm", "mark INV-0012 paid 50 cash").
 Destructive or bulk actions ask for confirmation first; an ambiguous name asks back; long
 answers stop at a screenful with "more". Every action is written to the audit log.
+
+Caller ID on SMS can be forged, so when business.toml sets `owner_pin`, the commands in
+`PIN_GUARDED` arriving by SMS from an owner first ask for the PIN. The wait for it is the
+conversation's "pin" step (in the database, like every step); the reply is never repeated;
+a wrong PIN does nothing, and after `PIN_TRIES` wrong ones in `PIN_WINDOW` (counted from
+the audit log) such commands by SMS pause until the window has passed.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +36,8 @@ from bot.agenda import (
 )
 from bot.booking import Booked, Changed, book, cancel, reschedule, set_status
 from bot.broadcast import audience, send_promotion
-from bot.messages import Option
+from bot.config import pin_digest
+from bot.messages import SMS, Option
 from bot.notify import tell_customer
 from bot.portal import issue_link
 from conversations.turn import Turn
@@ -59,6 +67,10 @@ OWNER = "owner"
 STAFF = "staff"
 CUSTOMER = "customer"
 SCREEN = 12  # lines per answer before "more"
+PIN_CHANNELS = (SMS,)  # where the sender's identity can be forged
+PIN_TRIES = 5
+PIN_WINDOW = timedelta(minutes=15)
+_PIN_REPLY = re.compile(r"^[\s\d.-]{1,40}$")  # digits, as people type them ("48 21")
 
 
 @dataclass(frozen=True)
@@ -706,6 +718,89 @@ def photo(turn: Turn, actor: Actor, text: str) -> None:
     answer(turn, [f"Photo added to #{job.id}."])
 
 
+def close_day(turn: Turn, actor: Actor, text: str) -> None:
+    """Close a whole day ("close dec 24")."""
+    block(turn, actor, text, whole_day=True)
+
+
+def mark_no_show(turn: Turn, actor: Actor, text: str) -> None:
+    """Mark an appointment a no-show (a no-show fee may follow)."""
+    set_state(turn, actor, text, NO_SHOW)
+
+
+def mark_completed(turn: Turn, actor: Actor, text: str) -> None:
+    """Mark an appointment completed (its invoice, or a saved-card charge, follows)."""
+    set_state(turn, actor, text, COMPLETED)
+
+
+# --- the owner PIN over SMS -----------------------------------------------------------------
+
+
+def _needs_pin(turn: Turn, actor: Actor, handler: Handler) -> bool:
+    return (
+        actor.role == OWNER
+        and turn.inbound.channel in PIN_CHANNELS
+        and handler in PIN_GUARDED
+        and bool(turn.business.settings.get("owner_pin_digest"))
+    )
+
+
+def _pin_locked(turn: Turn, actor: Actor) -> bool:
+    """Whether too many wrong PINs came from this identity lately."""
+    wrong = turn.session.scalar(
+        select(func.count())
+        .select_from(AdminAudit)
+        .where(
+            AdminAudit.actor == actor.identity,
+            AdminAudit.action == "pin_refused",
+            AdminAudit.at > turn.now - PIN_WINDOW,
+        )
+    )
+    return int(wrong or 0) >= PIN_TRIES
+
+
+def _ask_pin(turn: Turn, actor: Actor, text: str) -> None:
+    if _pin_locked(turn, actor):
+        turn.go("admin", "idle")
+        turn.say(
+            "Too many wrong PINs: that command is paused by text for a while. Nothing changed."
+        )
+        return
+    turn.go("admin", "pin", pin_for=text)
+    turn.say("Reply with your owner PIN to go on (or no to stop).")
+
+
+def _answer_pin(turn: Turn, actor: Actor, text: str) -> bool:
+    """The reply to "Reply with your owner PIN": run the waiting command, or refuse.
+
+    False when the reply is no PIN at all but something else (a new command): the waiting
+    command lapses and the reply is handled as usual.
+    """
+    command = str(turn.data.get("pin_for") or "")
+    turn.forget("pin_for")
+    turn.go("admin", "idle")
+    refused = yes_no(text) is False
+    if not refused and not _PIN_REPLY.match(text):
+        return False
+    if refused:
+        turn.say("OK, nothing changed.")
+        return True
+    expected = str(turn.business.settings.get("owner_pin_digest") or "")
+    given = pin_digest("".join(text.split()))
+    if _pin_locked(turn, actor) or not hmac.compare_digest(given, expected):
+        audit(turn, actor, "pin_refused", command=command[:100])
+        turn.say("That isn't the PIN, so nothing changed.")
+        return True
+    audit(turn, actor, "pin_accepted", command=command[:100])
+    lowered = normalise(command)
+    for pattern, roles, handler in COMMANDS:
+        if actor.role in roles and pattern.search(lowered):
+            handler(turn, actor, command)
+            return True
+    turn.say("Sorry, I didn't get that. Say help for the commands.")
+    return True
+
+
 # --- routing ------------------------------------------------------------------------------
 
 Handler = Callable[[Turn, Actor, str], None]
@@ -719,19 +814,19 @@ COMMANDS: list[tuple[re.Pattern[str], tuple[str, ...], Handler]] = [
     (re.compile(r"^/?(arrived|here|i'm here|im here|start(ed)? job)\b"), (STAFF,), arrived),
     (re.compile(r"^/?(done|finished|complete|completed|finish)\s*$"), (STAFF,), done),
     (re.compile(r"^/?(block|block off)\b"), OWNER_ONLY, block),
-    (re.compile(r"^/?(close|close on)\b"), OWNER_ONLY, lambda t, a, x: block(t, a, x, True)),
+    (re.compile(r"^/?(close|close on)\b"), OWNER_ONLY, close_day),
     (re.compile(r"^/?(cancel)\b"), OWNER_ONLY, cancel_any),
     (re.compile(r"^/?(move|reschedule)\b"), OWNER_ONLY, move_any),
     (re.compile(r"^/?(book)\b"), OWNER_ONLY, book_for),
     (
         re.compile(r"^/?(no ?-?show|noshow)\b|didn't show|didnt show|no show"),
         OWNER_ONLY,
-        lambda t, a, x: set_state(t, a, x, NO_SHOW),
+        mark_no_show,
     ),
     (
         re.compile(r"^/?(done|complete|completed|finish)\b"),
         OWNER_ONLY,
-        lambda t, a, x: set_state(t, a, x, COMPLETED),
+        mark_completed,
     ),
     (re.compile(r"^/?(customer|find|lookup|look up|who is)\b"), OWNER_ONLY, lookup),
     (
@@ -750,6 +845,18 @@ COMMANDS: list[tuple[re.Pattern[str], tuple[str, ...], Handler]] = [
         agenda,
     ),
 ]
+
+# Commands that change bookings or money, or reach many customers: by SMS they want the PIN.
+PIN_GUARDED: set[Handler] = {
+    block,
+    close_day,
+    cancel_any,
+    move_any,
+    book_for,
+    mark_no_show,
+    mark_completed,
+    broadcast,
+}
 
 # Confirmed and chosen actions: pending["action"] → what to do now.
 ACTIONS: dict[str, Callable[[Turn, Actor, dict[str, Any]], None]] = {
@@ -784,6 +891,8 @@ def dispatch(turn: Turn, actor: Actor) -> None:
         return
     if step == "choose" and _answer_choice(turn, actor, text, option):
         return
+    if step == "pin" and _answer_pin(turn, actor, text):
+        return
     if option == "more":
         _more(turn, actor)
         return
@@ -793,6 +902,9 @@ def dispatch(turn: Turn, actor: Actor) -> None:
     lowered = normalise(text)
     for pattern, roles, handler in COMMANDS:
         if actor.role in roles and pattern.search(lowered):
+            if _needs_pin(turn, actor, handler):
+                _ask_pin(turn, actor, text)
+                return
             handler(turn, actor, text)
             return
     turn.go("admin", "idle")

@@ -273,5 +273,6 @@ def register() -> None:
         r"who owes|^/?(owes|ar|receivables|aging|outstanding)\b|owes me", OWNER_ONLY, who_owes
     )
     admin.ACTIONS["mark_paid"] = _do_mark_paid
+    admin.PIN_GUARDED.update({mark_paid, add_to_invoice})
     CARD_EXTRAS.append(_card_lines)
     STATS_EXTRAS.append(_stats_lines)

@@ -131,6 +131,19 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def owner_key_file_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Servers the tests start keep their generated owner key in a temporary folder, not in
+    the checkout's instance/ (where the developer's own `make run` key lives)."""
+    previous = os.environ.get("SLOTBOT_OWNER_KEY_FILE")
+    os.environ["SLOTBOT_OWNER_KEY_FILE"] = str(tmp_path_factory.mktemp("instance") / "owner-key")
+    yield
+    if previous is None:
+        os.environ.pop("SLOTBOT_OWNER_KEY_FILE", None)
+    else:
+        os.environ["SLOTBOT_OWNER_KEY_FILE"] = previous
+
+
 @pytest.fixture
 def artifacts() -> Path:
     """A folder for screenshots and other things a person should look at."""

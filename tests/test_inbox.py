@@ -233,6 +233,8 @@ def test_a_worker_killed_mid_inbox_loses_nothing_and_repeats_nothing(db_url: str
 
 def test_health_reports_the_inbox_and_says_when_the_worker_has_stalled(app, client):
     db = app.extensions["slotbot.db"]
+    app.config["SLOTBOT_HEALTH_TOKEN"] = "inbox-health"
+    client.environ_base["HTTP_X_SLOTBOT_HEALTH_TOKEN"] = "inbox-health"
     body = client.get("/healthz").get_json()
     assert body["inbox"] == {"waiting": 0, "oldest_seconds": 0.0, "worker": "keeping up"}
     stale = Inbound(
@@ -248,6 +250,8 @@ def test_health_reports_the_inbox_and_says_when_the_worker_has_stalled(app, clie
     assert response.status_code == 503
     assert response.get_json()["inbox"]["waiting"] == 1
     assert "stalled" in response.get_json()["inbox"]["worker"]
+    public = app.test_client().get("/healthz")  # no token: the same status, no details
+    assert public.status_code == 503 and public.get_json() == {"ok": False}
     worker(db, clock=utcnow).run_pending()
     assert client.get("/healthz").status_code == 200
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,16 @@ from typing import Any
 from flask import Flask
 
 from bot.config import apply_config, load_config
+from bot.errors import SlotbotError
 from bot.portal import ensure_secret
 from storage.db import Database, database_url
 from storage.migrate import upgrade
+from webhooks import exposure, headers
 from webhooks.logs import configure_logging
+
+log = logging.getLogger(__name__)
+# Settings create_app reads from its config first, then the environment.
+_SETTING_PREFIXES = ("SLOTBOT_", "STRIPE_")
 
 
 def config_path() -> Path:
@@ -20,8 +27,37 @@ def config_path() -> Path:
     return Path(os.environ.get("SLOTBOT_CONFIG", "business.toml"))
 
 
+def settings_env(app: Flask) -> dict[str, str]:
+    """The environment with the app's SLOTBOT_* and STRIPE_* config laid over it."""
+    env = dict(os.environ)
+    for key, value in app.config.items():
+        if key.startswith(_SETTING_PREFIXES) and value is not None:
+            env[key] = str(value)
+    return env
+
+
+def decide_exposure(app: Flask) -> exposure.Exposure:
+    """What this app may do where it is served (sandbox, demo key); see webhooks/exposure.py."""
+    env = settings_env(app)
+    key_file = app.config.get("OWNER_KEY_FILE")
+    try:
+        return exposure.decide(
+            env,
+            app.extensions["slotbot.config"],
+            public_url=env.get("SLOTBOT_PUBLIC_URL") or None,
+            bind_host=app.config.get("BIND_HOST"),
+            key_file=Path(key_file) if key_file else None,
+        )
+    except ValueError as exc:
+        raise SlotbotError(str(exc)) from None
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: migrate, load business.toml into the database, register blueprints."""
+    """Build the app: migrate, load business.toml into the database, register blueprints.
+
+    Outside tests it refuses (SlotbotError, one line) to run with a demo owner key on a
+    public URL; `slotbot serve` has said the same before gunicorn starts.
+    """
     app = Flask(__name__)
     app.config.from_mapping(
         DATABASE_URL=database_url(),
@@ -42,6 +78,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["slotbot.config"] = business
     # Signed portal/dashboard links need one secret shared by every worker and restart.
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or ensure_secret(db)
+    found = app.extensions["slotbot.exposure"] = decide_exposure(app)
+    if not app.config.get("TESTING"):
+        problem = found.refusal()
+        if problem:
+            raise SlotbotError(problem)
+        if not app.config.get("START_CHECKED"):  # `slotbot serve` printed them already
+            for line in found.warnings():
+                log.warning("%s", line)
+    headers.install(app)
 
     from webhooks import dashboard, health, metrics, payments, portal, telegram, twilio, webchat
 

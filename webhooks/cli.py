@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
 from bot.clock import utcnow
-from bot.config import apply_config, load_config, write_template
+from bot.config import BusinessConfig, apply_config, config_warnings, load_config, write_template
 from bot.errors import SlotbotError
 from storage.db import Database, database_url
 from storage.migrate import upgrade
@@ -78,6 +78,8 @@ def config_check(ctx: click.Context, path: Path | None) -> None:
         f"{path}: OK — {business.name}, {len(business.services)} services, "
         f"{len(business.staff)} staff, timezone {business.timezone}"
     )
+    for line in config_warnings(business):
+        click.echo(f"slotbot: warning: {line}", err=True)
 
 
 @cli.group()
@@ -127,8 +129,39 @@ def serve(
 
     configure_logging()  # gunicorn's workers inherit it (its access log stays its own)
     _prepare(ctx).dispose()
-    click.echo(f"slotbot serving on http://{host}:{port}/")
+    _check_exposure(load_config(ctx.obj["config"]), host)
+    click.echo(f"slotbot serving on http://{host}:{port}/ (owner sign-in: /owner)")
     run_server(host, port, workers, threads, with_worker=not no_worker)
+
+
+def _check_exposure(business: BusinessConfig, host: str) -> None:
+    """Generate the owner key if there is none, refuse a demo key in public, warn loudly."""
+    from webhooks import exposure
+
+    env = dict(os.environ)
+    key_file = exposure.owner_key_file(env)
+    if not env.get(exposure.OWNER_KEY_ENV):
+        generated = exposure.generate_owner_key(key_file)
+        if generated:
+            click.echo(
+                f"owner key: {generated}  (generated now and shown only this once; kept in "
+                f"{key_file}, outside git; $SLOTBOT_OWNER_KEY overrides it)"
+            )
+    try:
+        found = exposure.decide(
+            env,
+            business,
+            public_url=env.get("SLOTBOT_PUBLIC_URL"),
+            bind_host=host,
+            key_file=key_file,
+        )
+    except ValueError as exc:
+        raise SlotbotError(str(exc)) from None
+    problem = found.refusal()
+    if problem:
+        raise SlotbotError(problem)
+    for line in found.warnings():
+        click.echo(f"slotbot: {line}", err=True)
 
 
 @cli.command()

@@ -1,19 +1,46 @@
 """The health endpoint: is the app up, can it reach its database, is the schema current, and
-is the worker keeping up with the inbox (a message waiting for minutes means it is not)."""
+is the worker keeping up with the inbox (a message waiting for minutes means it is not).
+
+Anyone gets `{"ok": true|false}` and the status (200, or 503 when not ok). The details
+(business, database kind, schema, inbox backlog, error) only go to a caller holding
+$SLOTBOT_HEALTH_TOKEN, as `Authorization: Bearer <token>` or `X-Slotbot-Health-Token`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import hmac
+from typing import Any
+
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from bot.inbox import backlog
 from storage.migrate import is_current
-from webhooks.channels import clock
+from webhooks.channels import clock, setting
 from webhooks.context import current_config, current_db
 
 bp = Blueprint("health", __name__)
 STALLED_AFTER = 300  # seconds a message may wait in the inbox before the worker is "stalled"
+TOKEN_SETTING = "SLOTBOT_HEALTH_TOKEN"
+TOKEN_HEADER = "X-Slotbot-Health-Token"
+
+
+def health_token_ok() -> bool:
+    """Whether the request holds the health token (no token configured: nobody does)."""
+    expected = setting(TOKEN_SETTING)
+    if not expected:
+        return False
+    given = request.headers.get(TOKEN_HEADER, "")
+    scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
+    if not given and scheme.lower() == "bearer":
+        given = bearer.strip()
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _answer(body: dict[str, Any], status: int) -> ResponseReturnValue:
+    """The whole body for the token holder; only ok / not ok for anyone else."""
+    return jsonify(body if health_token_ok() else {"ok": body["ok"]}), status
 
 
 @bp.get("/healthz")
@@ -26,7 +53,7 @@ def healthz() -> ResponseReturnValue:
         migrated = is_current(db)
         waiting = backlog(db) if migrated else None
     except Exception as exc:  # a health check reports, it does not raise
-        return jsonify(ok=False, error=type(exc).__name__), 503
+        return _answer({"ok": False, "error": type(exc).__name__}, 503)
     age = (clock()() - waiting.oldest).total_seconds() if waiting and waiting.oldest else 0.0
     stalled = age > STALLED_AFTER
     body = {
@@ -40,4 +67,4 @@ def healthz() -> ResponseReturnValue:
             "worker": "stalled: is `slotbot worker` running?" if stalled else "keeping up",
         },
     }
-    return jsonify(body), 200 if body["ok"] else 503
+    return _answer(body, 200 if body["ok"] else 503)

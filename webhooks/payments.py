@@ -5,7 +5,11 @@
 /pay/<token>/done              where checkout returns: "Paid, thank you" (or "processing")
 /pay/<token>/invoice.pdf       the invoice as a PDF
 /stripe/webhook (POST)         verified with the raw body; deduplicated by event id
-/sandbox/checkout/<id>         TEST MODE checkout, only while STRIPE_SECRET_KEY is unset
+/sandbox/checkout/<id>         TEST MODE checkout, only in sandbox mode (webhooks/exposure.py:
+                               no STRIPE_SECRET_KEY, and loopback or SLOTBOT_PAYMENTS=sandbox)
+
+With neither Stripe nor the sandbox, a pay link shows the amount due and how to pay
+offline (business.toml `[billing] offline_payment`), with no Pay button.
 
 Pages are server-rendered, work without JavaScript, and are sent with no-store and
 no-referrer (a pay link's token must not leak into caches or to the checkout page).
@@ -21,6 +25,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -31,7 +36,7 @@ from flask.typing import ResponseReturnValue
 
 from bot.billing.context import BillingContext
 from bot.billing.delivery import invoice_pdf
-from bot.billing.gateway import GatewayError, WebhookRejected, stripe_configured
+from bot.billing.gateway import GatewayError, PaymentGateway, WebhookRejected, stripe_configured
 from bot.billing.invoices import get_invoice
 from bot.billing.links import find_link
 from bot.billing.minimums import OTHER_WAYS
@@ -50,10 +55,29 @@ from bot.billing.stripe_gateway import verify_webhook
 from bot.clock import utcnow
 from bot.logcontext import delivery
 from storage.billing import CheckoutAttempt, Invoice, PayLink
-from webhooks.context import current_db
+from webhooks.context import current_config, current_db
+from webhooks.exposure import Payments
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
+
+
+def payments() -> Payments:
+    """How this server takes payments: Stripe while STRIPE_SECRET_KEY is set (billing picks
+    its gateway from the environment on each call, and the pages agree); else the sandbox or
+    offline, as decided at start (webhooks/exposure.py)."""
+    if stripe_configured():
+        return Payments.STRIPE
+    return current_app.extensions["slotbot.exposure"].without_stripe
+
+
+def _sandbox() -> bool:
+    return payments() is Payments.SANDBOX
+
+
+def _gateway() -> PaymentGateway | None:
+    """The sandbox when that is the mode; else None (billing picks Stripe from the env)."""
+    return SandboxGateway() if _sandbox() else None
 
 
 @bp.after_request
@@ -86,7 +110,7 @@ def _message(
         pdf_url=pdf_url,
         refresh=refresh,
         live=refresh is not None,
-        sandbox=not stripe_configured(),
+        sandbox=_sandbox(),
     )
     return html, status
 
@@ -136,13 +160,18 @@ def pay(token: str) -> ResponseReturnValue:
         page=page,
         business=page.business,
         nonce=new_nonce(),
-        sandbox=not stripe_configured(),
+        sandbox=_sandbox(),
+        offline=current_config().billing.offline_payment
+        if payments() is Payments.OFFLINE
+        else None,
     )
 
 
 @bp.post("/pay/<token>")
 def pay_submit(token: str) -> ResponseReturnValue:
     """Start checkout for the balance as it is now."""
+    if payments() is Payments.OFFLINE:
+        return redirect(f"/pay/{token}", code=303)  # the page says how to pay instead
     try:
         outcome = start_checkout(
             current_db(),
@@ -150,6 +179,7 @@ def pay_submit(token: str) -> ResponseReturnValue:
             nonce=request.form.get("nonce"),
             save_card=request.form.get("save_card") == "1",
             now=utcnow(),
+            gateway=_gateway(),
         )
     except GatewayError as exc:
         log.error("checkout could not be started for a pay link: %s", exc)
@@ -222,8 +252,8 @@ def _sandbox_attempt(
     session_id: str,
 ) -> tuple[CheckoutAttempt, str, BillingContext, Invoice, str | None]:
     """The sandbox checkout's click, link token, business, invoice and customer ref; or 404."""
-    if stripe_configured():
-        abort(404)  # with real Stripe configured there is no fake checkout to reach
+    if not _sandbox():
+        abort(404)  # with Stripe, or with no online payment, there is no fake checkout
     with current_db().read() as session:
         attempt = checkout_attempt(session, session_id)
         if attempt is None or attempt.provider != "sandbox":

@@ -80,6 +80,7 @@ from storage.billing import (
 from storage.models import IN_PROGRESS, Appointment, Customer, Staff
 from storage.portal import CUSTOMER, OWNER
 from webhooks.context import current_config, current_db
+from webhooks.headers import csp_nonce
 
 bp = Blueprint("portal", __name__)
 
@@ -172,7 +173,8 @@ def private(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
+        "default-src 'self'; img-src 'self' https: data:; "
+        f"style-src 'self' 'nonce-{csp_nonce()}'; "
         "script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     )
     return response

@@ -32,8 +32,9 @@ WORKER_NICENESS = 10
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], app_config: dict[str, Any]) -> None:
         self.options = options
+        self.app_config = app_config
         super().__init__()
 
     def load_config(self) -> None:
@@ -43,8 +44,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from webhooks.app import create_app
 
-        # The parent already migrated and loaded the config; workers only read them.
-        return create_app({"MIGRATE_ON_START": False})
+        # The parent already migrated and loaded the config (and printed the start-up
+        # checks); workers only read them.
+        return create_app({"MIGRATE_ON_START": False, "START_CHECKED": True, **self.app_config})
 
 
 def serve(host: str, port: int, workers: int, threads: int, with_worker: bool = True) -> None:
@@ -63,7 +65,8 @@ def serve(host: str, port: int, workers: int, threads: int, with_worker: bool = 
                 "worker_class": "gthread",
                 "timeout": 30,
                 "accesslog": "-",
-            }
+            },
+            {"BIND_HOST": host},
         ).run()
     finally:
         if child is not None:
