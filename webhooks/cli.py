@@ -128,8 +128,9 @@ def serve(
     from webhooks.serve import serve as run_server
 
     configure_logging()  # gunicorn's workers inherit it (its access log stays its own)
-    _prepare(ctx).dispose()
+    # Refuse a public server with a demo key before touching the database.
     _check_exposure(load_config(ctx.obj["config"]), host)
+    _prepare(ctx).dispose()
     click.echo(f"slotbot serving on http://{host}:{port}/ (owner sign-in: /owner)")
     run_server(host, port, workers, threads, with_worker=not no_worker)
 
