@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
@@ -53,6 +53,7 @@ class Outcome(Enum):
     HANDLED = "handled"  # the dialogue moved on (or the person got an apology)
     DUPLICATE = "duplicate"  # it was handled before: nothing happened
     LATER = "later"  # an earlier message from the same person still waits: that one first
+    UNAVAILABLE = "unavailable"  # the database keeps failing: it waits in the inbox, unanswered
 
 
 class _Duplicate(Exception):
@@ -76,9 +77,9 @@ class Engine:
 
     def handle_recorded(self, inbound: Inbound) -> Outcome:
         """Handle a delivery the inbox recorded (its replies go out through the outbox)."""
-        return self._attempt(inbound)[0]
+        return self._attempt(inbound, recorded=True)[0]
 
-    def _attempt(self, inbound: Inbound) -> tuple[Outcome, list[Reply]]:
+    def _attempt(self, inbound: Inbound, recorded: bool = False) -> tuple[Outcome, list[Reply]]:
         if inbound.provider_id is None:
             inbound = _with_id(inbound)
         for attempt in range(5):
@@ -89,7 +90,7 @@ class Engine:
                 return Outcome.DUPLICATE, []
             except _NotYet:
                 return Outcome.LATER, []
-            except (IntegrityError, OperationalError) as exc:
+            except (IntegrityError, OperationalError, InterfaceError) as exc:
                 # Two first messages from one new sender raced to create the same rows, or
                 # the database was busy: the loser simply goes again (the dedupe row went too).
                 log.info("retrying message %s after %s", inbound.provider_id, exc)
@@ -99,7 +100,12 @@ class Engine:
             except Exception:
                 log.exception("failed to handle message %s", inbound.provider_id)
                 break
-        return Outcome.HANDLED, self._apologise(inbound)
+        replies, stored = self._apologise(inbound)
+        if recorded and not stored:
+            # Not even the apology could be written: the database is failing, not this turn.
+            # The delivery stays in the inbox and gets its real answer once the database is back.
+            return Outcome.UNAVAILABLE, []
+        return Outcome.HANDLED, replies
 
     # --- the transaction ---------------------------------------------------------------
 
@@ -143,8 +149,11 @@ class Engine:
         _queue(turn, purpose)
         return _queued_since(session, inbound, watermark)
 
-    def _apologise(self, inbound: Inbound) -> list[Reply]:
-        """Record the message as handled and queue an apology, in a fresh transaction."""
+    def _apologise(self, inbound: Inbound) -> tuple[list[Reply], bool]:
+        """Record the message as handled and queue an apology, in a fresh transaction.
+
+        The replies, and whether that transaction committed.
+        """
         reply = Reply(APOLOGY)
         try:
             with self.db.write() as session:
@@ -157,7 +166,7 @@ class Engine:
                     )
                 )
                 if identity is not None and identity.opted_out_at is not None:
-                    return []
+                    return [], True
                 enqueue(
                     session,
                     channel=inbound.channel,
@@ -167,11 +176,12 @@ class Engine:
                     now=now,
                 )
         except _Duplicate:
-            return []
+            return [], True
         except Exception:
             # The database itself is failing: still answer the person who is waiting.
             log.exception("could not record apology for %s", inbound.provider_id)
-        return [reply]
+            return [reply], False
+        return [reply], True
 
 
 def _with_id(inbound: Inbound) -> Inbound:

@@ -13,6 +13,12 @@ The webhook is refused with 403 unless X-Telegram-Bot-Api-Secret-Token matches
 TELEGRAM_WEBHOOK_SECRET (compared in constant time), and answers 503 while Telegram is not
 configured. The poller advances its offset only after an update was recorded; a restart
 re-reads unconfirmed updates and the dedupe drops the ones already recorded.
+
+While the database refuses an update (reading what it needs, or recording it), the raw update
+is kept in the spool (`bot.spool`) and counts as recorded: the webhook answers 200 and the
+poller moves on; the worker parses and records it once the database is back. Only when the
+disk refuses it too does the webhook answer 503 (Telegram redelivers) and the poller stay on
+that offset.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, current_app, request
 from flask.typing import ResponseReturnValue
@@ -32,7 +39,7 @@ from telegram.error import TelegramError
 
 from bot.clock import utcnow
 from bot.identity import default_region, normalise_phone
-from bot.inbox import record
+from bot.inbox import Keeping, record, spool_or_lose
 from bot.messages import TELEGRAM, Attachment, Inbound, Location
 from bot.senders.telegram_sender import (
     FILE_SCHEME,
@@ -41,11 +48,13 @@ from bot.senders.telegram_sender import (
     parse_alias,
     shared_client,
 )
+from bot.spool import DATABASE_ERRORS, Spool, SpoolKind
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import channel_env, clock, phone_region
 from webhooks.context import current_db
+from webhooks.spooling import app_spool
 
 log = logging.getLogger(__name__)
 bp = Blueprint("telegram", __name__)
@@ -184,17 +193,53 @@ def _answer(client: TelegramClient, query: CallbackQuery) -> None:
     client.submit(client.bot.answer_callback_query(query.id)).add_done_callback(done)
 
 
+class NotKept(Exception):
+    """Neither the database nor the spool would take an update: it must come again."""
+
+
 def receive_update(
-    db: Database, client: TelegramClient, update: Update, *, region: str, now: datetime
+    db: Database,
+    client: TelegramClient,
+    update: Update,
+    *,
+    region: str,
+    now: datetime,
+    spool: Spool | None = None,
 ) -> Inbound | None:
-    """Answer a button press, record the update in the inbox; its `Inbound` (None: ignored)."""
+    """Answer a button press, record the update in the inbox; its `Inbound` (None: ignored).
+
+    With a spool, an update the database refuses is kept there (and None returned); NotKept
+    when the spool refuses it too.
+    """
     if update.callback_query is not None:
         _answer(client, update.callback_query)
-    inbound = inbound_from_update(db, update, region, now)
-    if inbound is None:
+    try:
+        inbound = inbound_from_update(db, update, region, now)
+        if inbound is None:
+            return None
+        record(db, inbound)
+        return inbound
+    except DATABASE_ERRORS as exc:
+        if spool is None:
+            raise
+        data = {"update": update.to_dict(), "received_at": now.isoformat()}
+        if spool_or_lose(spool, SpoolKind.TELEGRAM, str(update.update_id), data, exc) is (
+            Keeping.LOST
+        ):
+            raise NotKept(f"update {update.update_id}") from exc
         return None
-    record(db, inbound)
-    return inbound
+
+
+def drain_update(db: Database, region: str) -> Callable[[dict[str, Any]], object]:
+    """The spool's handler for kept updates: parse and record each as it came in."""
+
+    def handler(data: dict[str, Any]) -> object:
+        update = Update.de_json(data["update"], None)
+        received_at = datetime.fromisoformat(data["received_at"])
+        inbound = inbound_from_update(db, update, region, received_at)
+        return record(db, inbound) if inbound is not None else None
+
+    return handler
 
 
 # --------------------------------------------------------------------------- webhook
@@ -224,7 +269,12 @@ def webhook() -> ResponseReturnValue:
         # Telegram would redeliver a refused update forever: log it and let it go.
         log.exception("could not parse Telegram update %s", data.get("update_id"))
         return "", 200
-    receive_update(current_db(), client, update, region=phone_region(), now=clock()())
+    try:
+        receive_update(
+            current_db(), client, update, region=phone_region(), now=clock()(), spool=app_spool()
+        )
+    except NotKept:
+        abort(503, description="the update could not be stored")
     return "", 200
 
 
@@ -243,8 +293,10 @@ class TelegramPoller:
         clock: Callable[[], datetime] = utcnow,
         on_recorded: Callable[[], None] | None = None,
         max_failures: int = 3,
+        spool: Spool | None = None,
     ) -> None:
         self.db = db
+        self.spool = spool
         self.client = client
         self.region = region
         self.clock = clock
@@ -267,7 +319,17 @@ class TelegramPoller:
         handled = 0
         for update in updates:
             try:
-                receive_update(self.db, self.client, update, region=self.region, now=self.clock())
+                receive_update(
+                    self.db,
+                    self.client,
+                    update,
+                    region=self.region,
+                    now=self.clock(),
+                    spool=self.spool,
+                )
+            except NotKept:
+                log.critical("update %s kept nowhere; will fetch it again", update.update_id)
+                return handled  # never skipped: Telegram hands it over again
             except Exception:
                 self._failures += 1
                 if self._failures < self.max_failures:
@@ -313,7 +375,8 @@ class TelegramPoller:
             self._thread.join(timeout)
 
 
-def _business_region(db: Database) -> str:
+def business_region(db: Database) -> str:
+    """The region national phone numbers are read in, from the business's settings."""
     with db.read() as session:
         business = session.get(Business, 1)
         if business is None:
@@ -325,6 +388,7 @@ def start_telegram(
     db: Database,
     env: Mapping[str, str] | None = None,
     on_recorded: Callable[[], None] | None = None,
+    spool: Spool | None = None,
 ) -> TelegramPoller | None:
     """In the worker: long-poll (no public URL needed), or register the webhook.
 
@@ -353,6 +417,8 @@ def start_telegram(
         except (TelegramError, TimeoutError) as exc:
             log.error("could not set the Telegram webhook: %s", exc)
         return None
-    poller = TelegramPoller(db, client, region=_business_region(db), on_recorded=on_recorded)
+    poller = TelegramPoller(
+        db, client, region=business_region(db), on_recorded=on_recorded, spool=spool
+    )
     log.info("telegram long polling started")
     return poller.start()
