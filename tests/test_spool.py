@@ -1,0 +1,316 @@
+"""Inbound is durable before it is acknowledged, whatever the database does: the spool.
+
+While the database refuses writes (SQLite's "disk I/O error", PostgreSQL's connections cut
+by the server), the Twilio, Telegram and Stripe webhooks keep each delivery in the spool on
+local disk and still answer 200; the worker drains it into the database once it is back,
+and every message is handled and answered exactly once. Faults come from `tests/faults.py`;
+tests count events, never time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from bot.clock import utcnow
+from bot.inbox import backlog
+from bot.outbox import dispatch_due
+from bot.senders import build_senders
+from bot.spool import Spool, SpoolKind
+from storage.billing import Payment, ProcessedEvent
+from storage.db import Database
+from storage.messaging import SENDING, SENT, OutboxMessage
+from storage.models import InboundMessage
+from tests.conftest import DEMO_CONFIG, _libpq_dsn, postgres_url
+from tests.faults import PostgresTerminator, SqliteWriteFault
+from tests.fakes.twilio_api import FakeTwilio, inbound_sms, make_fake_twilio, signature, twilio_env
+from webhooks.app import create_app
+from webhooks.channels import courier, inbox_processor
+from webhooks.spooling import app_spool, spool_folder
+
+PUBLIC = "https://salon.example.com"
+HOURS = "what are your hours?"
+
+
+# ------------------------------------------------------------------------- the spool
+
+
+def test_a_kept_delivery_is_one_whole_file_named_for_its_provider_id(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    assert spool.count() == 0  # the folder appears only when first needed
+    spool.keep(SpoolKind.INBOUND, "sms-SM123", {"text": "hi"})
+    spool.keep(SpoolKind.INBOUND, "sms-SM123", {"text": "hi"})  # the provider redelivered
+    [path] = (tmp_path / "spool").iterdir()
+    assert path.name == "inbound-sms-SM123.json"
+    kept = json.loads(path.read_text())
+    assert (kept["kind"], kept["key"], kept["data"]) == ("inbound", "sms-SM123", {"text": "hi"})
+    # A key that is not a safe file name is hashed, never used as a path.
+    spool.keep(SpoolKind.STRIPE, "../../etc/passwd", {})
+    assert spool.count() == 2
+    assert all(p.parent == tmp_path / "spool" for p in (tmp_path / "spool").iterdir())
+
+
+def test_the_spool_drains_oldest_first_and_deletes_each_file_only_once_handled(tmp_path):
+    spool = Spool(tmp_path)
+    for n in (3, 1, 2):
+        spool.keep(SpoolKind.INBOUND, f"k{n}", {"n": n})
+    seen: list[int] = []
+    assert spool.drain({SpoolKind.INBOUND: lambda data: seen.append(data["n"])}) == 3
+    assert seen == [3, 1, 2] and spool.count() == 0
+
+
+def test_a_database_error_stops_the_drain_and_leaves_every_delivery_waiting(tmp_path):
+    import sqlite3
+
+    spool = Spool(tmp_path)
+    for n in range(3):
+        spool.keep(SpoolKind.INBOUND, f"k{n}", {"n": n})
+
+    def refuse(_data: dict[str, Any]) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError):
+        spool.drain({SpoolKind.INBOUND: refuse})
+    assert spool.count() == 3 and spool.unreadable() == 0
+
+
+def test_a_delivery_that_cannot_be_handled_is_set_aside_loudly_and_still_counted(
+    tmp_path, caplog
+):
+    spool = Spool(tmp_path)
+    spool.keep(SpoolKind.INBOUND, "bad", {"n": 0})
+    spool.keep(SpoolKind.INBOUND, "good", {"n": 1})
+    (tmp_path / "inbound-torn.json").write_text("{not json")
+    handled: list[int] = []
+
+    def handle(data: dict[str, Any]) -> None:
+        if data["n"] == 0:
+            raise KeyError("a bug, not the database")
+        handled.append(data["n"])
+
+    with caplog.at_level(logging.CRITICAL, logger="bot.spool"):
+        assert spool.drain({SpoolKind.INBOUND: handle}) == 1
+    assert handled == [1]
+    assert spool.unreadable() == 2 and spool.count() == 2  # nothing silently dropped
+    assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 2
+
+
+def test_the_spool_sits_beside_the_sqlite_file_or_in_the_instance_folder(tmp_path):
+    assert spool_folder(f"sqlite:///{tmp_path}/x.db") == tmp_path / "x.db-spool"
+    assert spool_folder("postgresql+psycopg://h/db") == (Path("instance") / "spool").resolve()
+    assert spool_folder("sqlite:///x.db", str(tmp_path / "s")) == tmp_path / "s"
+
+
+# ---------------------------------------------------------------- an app and its faults
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    with make_fake_twilio() as server:
+        yield server
+
+
+@pytest.fixture
+def app(db_url: str, fake: FakeTwilio, tmp_path: Path) -> Iterator[Flask]:
+    """The demo salon with Twilio on the fake, on both backends, its spool in tmp_path."""
+    name = f"slotbot-{uuid.uuid4().hex[:10]}"
+    url = db_url if db_url.startswith("sqlite") else f"{db_url}&application_name={name}"
+    application = create_app(
+        {
+            "DATABASE_URL": url,
+            "BUSINESS_CONFIG": str(DEMO_CONFIG),
+            "TESTING": True,
+            "SLOTBOT_SPOOL_DIR": str(tmp_path / "spool"),
+            "APPLICATION_NAME": name,
+            **twilio_env(fake, SLOTBOT_PUBLIC_URL=PUBLIC),
+        }
+    )
+    yield application
+    if "slotbot.courier" in application.extensions:
+        application.extensions["slotbot.courier"].close()
+    application.extensions["slotbot.db"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Database:
+    return app.extensions["slotbot.db"]
+
+
+@pytest.fixture
+def fault(app: Flask, db: Database) -> Iterator[SqliteWriteFault | PostgresTerminator]:
+    """The database refusing writes while `fault.on`: SQLite's disk fails, PostgreSQL's
+    server terminates our connections."""
+    if db.is_sqlite:
+        yield SqliteWriteFault().install(db)
+        return
+    terminator = PostgresTerminator(_libpq_dsn(postgres_url()), app.config["APPLICATION_NAME"])
+    yield terminator.install(db)
+    terminator.on = False
+    terminator.close()
+
+
+def sms(client, sender: str, text: str = HOURS):
+    params = inbound_sms(sender, text)
+    sig = signature(f"{PUBLIC}/twilio/sms", params)
+    return client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": sig})
+
+
+def count(db: Database, model: type, *where: Any) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def until(condition: Callable[[], bool], limit: float = 120.0) -> bool:
+    """Wait for the worker (no assertion on how long it took; `limit` only ends a hang)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+# ---------------------------------------------------------------------------- Twilio
+
+
+def test_an_sms_the_database_refuses_is_spooled_answered_200_and_handled_once_it_is_back(
+    app, db, fake, fault
+):
+    client = app.test_client()
+    fault.on = True
+    response = sms(client, "+15551230001")
+    assert response.status_code == 200 and "<Response" in response.get_data(as_text=True)
+    assert app_spool(app).count() == 1 and count(db, InboundMessage) == 0
+    assert fault.refused >= 1
+    with pytest.raises(Exception):  # noqa: B017 - the worker cannot drain while it fails
+        inbox_processor(app).run_pending()
+    assert app_spool(app).count() == 1
+    fault.on = False
+    assert inbox_processor(app).run_pending() == 1
+    courier(app).drain()
+    assert app_spool(app).count() == 0
+    [reply] = fake.to("+15551230001")
+    assert "9" in reply["body"]  # the hours
+    assert inbox_processor(app).run_pending() == 0 and len(fake.received()) == 1
+
+
+def test_a_spooled_message_twilio_also_delivered_to_the_inbox_is_handled_once(
+    app, db, fake, fault
+):
+    client = app.test_client()
+    params = inbound_sms("+15551230001", HOURS)
+    headers = {"X-Twilio-Signature": signature(f"{PUBLIC}/twilio/sms", params)}
+    fault.on = True
+    assert client.post("/twilio/sms", data=params, headers=headers).status_code == 200
+    fault.on = False
+    assert client.post("/twilio/sms", data=params, headers=headers).status_code == 200
+    assert app_spool(app).count() == 1 and count(db, InboundMessage) == 1
+    assert inbox_processor(app).run_pending() == 1  # the spooled copy met the unique key
+    courier(app).drain()
+    assert app_spool(app).count() == 0 and count(db, InboundMessage) == 1
+    assert len(fake.to("+15551230001")) == 1
+
+
+def test_when_the_database_and_the_spool_both_refuse_the_webhook_answers_503_and_says_so(
+    app, db, fake, fault, tmp_path, caplog
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    app.extensions["slotbot.spool"] = Spool(blocker / "spool")  # mkdir fails: ENOTDIR
+    fault.on = True
+    with caplog.at_level(logging.CRITICAL):
+        response = sms(app.test_client(), "+15551230001")
+    assert response.status_code == 503
+    [lost] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert "LOST" in lost.getMessage() and "sms-SM" in lost.getMessage()
+
+
+def test_healthz_reports_a_non_empty_spool_until_the_worker_drains_it(app, db, fault):
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["spool"] == 0
+    fault.on = True
+    sms(client, "+15551230001")
+    fault.on = False
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["ok"] is False and health.get_json()["spool"] == 1
+    inbox_processor(app).run_pending()
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.get_json()["spool"] == 0
+
+
+# ------------------------------------------------------------------------ the worker
+
+
+def test_the_worker_backs_off_while_the_database_fails_and_resumes_when_it_is_back(
+    app, db, fake, fault
+):
+    client = app.test_client()
+    for n in range(5):
+        sms(client, f"+1555123000{n}")
+    fault.on = True
+    processor = inbox_processor(app)
+    processor.poll = 0.01
+    processor.start()
+    try:
+        assert until(lambda: processor.failed_passes >= 3)  # it failed, and lived to try again
+        assert backlog(db).count == 5  # nothing answered with an apology meanwhile
+        fault.on = False
+        assert until(lambda: backlog(db).count == 0)
+    finally:
+        processor.stop()
+    courier(app).drain()
+    assert processor._thread is not None and not processor._thread.is_alive()
+    assert sorted(m["to"] for m in fake.received()) == [f"+1555123000{n}" for n in range(5)]
+    assert all("Sorry" not in m["body"] for m in fake.received())
+
+
+# ---------------------------------------------------------- 1,000 messages, one failure
+
+
+@pytest.mark.slow
+def test_a_thousand_sms_with_the_database_failing_midstream_get_no_5xx_and_one_answer_each(
+    app, db, fake, fault
+):
+    people = [f"+1555{n:07d}" for n in range(250)]
+    window = range(300, 600)  # the messages that arrive while the database refuses writes
+    client = app.test_client()
+    statuses: Counter[int] = Counter()
+    processor = inbox_processor(app).start()  # the worker runs through it all
+    try:
+        for n in range(1000):
+            if n == window.start:
+                fault.on = True
+            if n == window.stop:
+                # Every message the database refused is on disk; the worker could not drain.
+                assert app_spool(app).count() == len(window)
+                fault.on = False
+            statuses[sms(client, people[n % len(people)]).status_code] += 1
+        assert until(lambda: app_spool(app).count() == 0 and backlog(db).count == 0)
+    finally:
+        processor.stop()
+    courier(app).drain()
+    assert statuses == Counter({200: 1000})  # not one 5xx
+    assert fault.refused >= len(window)
+    assert count(db, InboundMessage, InboundMessage.handled_at.is_not(None)) == 1000
+    # A row the provider accepted was recorded sent in time: none is left to lapse and go
+    # out again, even when the scheduler's tick comes long after every lease.
+    assert count(db, OutboxMessage, OutboxMessage.status == SENDING) == 0
+    senders = build_senders(twilio_env(fake))
+    dispatch_due(db, senders, now=utcnow() + timedelta(minutes=10))
+    assert count(db, OutboxMessage, OutboxMessage.status != SENT) == 0
+    per_person = Counter(m["to"] for m in fake.received())
+    assert len(fake.received()) == 1000
+    assert set(per_person.values()) == {4} and set(per_person) == set(people)
+    assert all("Sorry" not in m["body"] for m in fake.received())
