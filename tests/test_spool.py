@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -23,24 +24,33 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from bot.billing.invoices import LineSpec, create_invoice
+from bot.billing.links import pay_link
 from bot.clock import utcnow
 from bot.inbox import backlog
 from bot.outbox import dispatch_due
 from bot.senders import build_senders
+from bot.senders.telegram_sender import TelegramSettings, shared_client
 from bot.spool import Spool, SpoolKind
 from storage.billing import Payment, ProcessedEvent
 from storage.db import Database
 from storage.messaging import SENDING, SENT, OutboxMessage
 from storage.models import InboundMessage
+from tests.billing_factories import add_reachable_customer
 from tests.conftest import DEMO_CONFIG, _libpq_dsn, postgres_url
-from tests.faults import PostgresTerminator, SqliteWriteFault
+from tests.fakes.stripe_api import FakeStripe, fake_stripe_server, signed, stripe_env
+from tests.fakes.telegram_api import FakeTelegram, make_fake_telegram, telegram_env, text_update
 from tests.fakes.twilio_api import FakeTwilio, inbound_sms, make_fake_twilio, signature, twilio_env
+from tests.faults import PostgresTerminator, SqliteWriteFault
 from webhooks.app import create_app
 from webhooks.channels import courier, inbox_processor
 from webhooks.spooling import app_spool, spool_folder
+from webhooks.telegram import TelegramPoller
 
 PUBLIC = "https://salon.example.com"
 HOURS = "what are your hours?"
+TELEGRAM_SECRET = "webhook-secret-1"
+CHAT = 777001
 
 
 # ------------------------------------------------------------------------- the spool
@@ -85,9 +95,7 @@ def test_a_database_error_stops_the_drain_and_leaves_every_delivery_waiting(tmp_
     assert spool.count() == 3 and spool.unreadable() == 0
 
 
-def test_a_delivery_that_cannot_be_handled_is_set_aside_loudly_and_still_counted(
-    tmp_path, caplog
-):
+def test_a_delivery_that_cannot_be_handled_is_set_aside_loudly_and_still_counted(tmp_path, caplog):
     spool = Spool(tmp_path)
     spool.keep(SpoolKind.INBOUND, "bad", {"n": 0})
     spool.keep(SpoolKind.INBOUND, "good", {"n": 1})
@@ -125,7 +133,12 @@ def fake() -> Iterator[FakeTwilio]:
 def app(db_url: str, fake: FakeTwilio, tmp_path: Path) -> Iterator[Flask]:
     """The demo salon with Twilio on the fake, on both backends, its spool in tmp_path."""
     name = f"slotbot-{uuid.uuid4().hex[:10]}"
-    url = db_url if db_url.startswith("sqlite") else f"{db_url}&application_name={name}"
+    url = db_url
+    if not db_url.startswith("sqlite"):
+        # Named, so the terminator finds our connections; and commits need not wait for the
+        # server's WAL flush (these tests cut connections, not the server's power).
+        url = db_url.replace("options=-c", "options=-csynchronous_commit%3Doff%20-c", 1)
+        url = f"{url}&application_name={name}"
     application = create_app(
         {
             "DATABASE_URL": url,
@@ -205,9 +218,7 @@ def test_an_sms_the_database_refuses_is_spooled_answered_200_and_handled_once_it
     assert inbox_processor(app).run_pending() == 0 and len(fake.received()) == 1
 
 
-def test_a_spooled_message_twilio_also_delivered_to_the_inbox_is_handled_once(
-    app, db, fake, fault
-):
+def test_a_spooled_message_twilio_also_delivered_to_the_inbox_is_handled_once(app, db, fake, fault):
     client = app.test_client()
     params = inbound_sms("+15551230001", HOURS)
     headers = {"X-Twilio-Signature": signature(f"{PUBLIC}/twilio/sms", params)}
@@ -248,6 +259,106 @@ def test_healthz_reports_a_non_empty_spool_until_the_worker_drains_it(app, db, f
     inbox_processor(app).run_pending()
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json()["spool"] == 0
+
+
+# -------------------------------------------------------------------------- Telegram
+
+
+@pytest.fixture
+def telegram(app: Flask) -> Iterator[FakeTelegram]:
+    """Telegram on a fake Bot API, with its webhook secret, for the same app."""
+    with make_fake_telegram() as server:
+        app.config.update(telegram_env(server, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET))
+        yield server
+        shared_client(TelegramSettings.from_env(telegram_env(server))).close()
+
+
+def test_a_telegram_update_the_database_refuses_is_spooled_and_handled_once_it_is_back(
+    app, db, telegram, fault
+):
+    client = app.test_client()
+    update = text_update(CHAT, HOURS)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    fault.on = True
+    assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
+    assert app_spool(app).count() == 1 and count(db, InboundMessage) == 0
+    fault.on = False
+    assert inbox_processor(app).run_pending() == 1
+    courier(app).drain()
+    [reply] = telegram.messages(CHAT)
+    assert "9" in reply["text"]
+    # Telegram redelivers: the inbox knows it now.
+    assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
+    assert inbox_processor(app).run_pending() == 0 and len(telegram.messages(CHAT)) == 1
+    assert app_spool(app).count() == 0
+
+
+def test_the_poller_moves_past_an_update_the_database_refuses_and_nothing_is_lost(
+    app, db, telegram, fault
+):
+    first, second = text_update(CHAT, HOURS), text_update(CHAT + 1, HOURS)
+    telegram.push(first, second)
+    client = shared_client(TelegramSettings.from_env(telegram_env(telegram)))
+    poller = TelegramPoller(db, client, spool=app_spool(app))
+    fault.on = True
+    assert poller.poll_once(timeout=0) == 2
+    assert poller.offset == second["update_id"] + 1  # kept on disk counts as recorded
+    assert app_spool(app).count() == 2 and count(db, InboundMessage) == 0
+    fault.on = False
+    assert inbox_processor(app).run_pending() == 2
+    courier(app).drain()
+    assert len(telegram.messages(CHAT)) == 1 and len(telegram.messages(CHAT + 1)) == 1
+
+
+# ---------------------------------------------------------------------------- Stripe
+
+
+@pytest.fixture
+def stripe_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
+    with fake_stripe_server() as server:
+        for key, value in stripe_env(server).items():
+            monkeypatch.setenv(key, value)
+        yield server
+
+
+def _stripe_webhook(client, event: dict[str, Any]):
+    body, header = signed(event)
+    return client.post(
+        "/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+
+
+def test_a_stripe_event_the_database_refuses_is_spooled_and_fulfilled_once_it_is_back(
+    app, db, stripe_fake, fault
+):
+    customer = add_reachable_customer(db)
+    with db.write() as session:
+        invoice = create_invoice(
+            session,
+            customer_id=customer,
+            now=utcnow(),
+            lines=[LineSpec("service", "Cut", 4500, 1, "0")],
+        )
+        token = pay_link(session, invoice.id, now=utcnow()).token
+    client = app.test_client()
+    page = client.get(f"/pay/{token}").get_data(as_text=True)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)
+    assert client.post(f"/pay/{token}", data={"nonce": nonce}).status_code == 303
+    paid = stripe_fake.pay_checkout(next(iter(stripe_fake.sessions)))
+    event = stripe_fake.event("checkout.session.completed", paid)
+    fault.on = True
+    response = _stripe_webhook(client, event)
+    assert response.status_code == 200 and response.get_json()["outcome"] == "spooled"
+    assert app_spool(app).count() == 1 and count(db, Payment) == 0
+    fault.on = False
+    inbox_processor(app).run_pending()
+    assert app_spool(app).count() == 0
+    assert count(db, Payment) == 1 and count(db, ProcessedEvent) == 1
+    # Stripe retried meanwhile (or redelivers now): still one payment.
+    assert _stripe_webhook(client, event).get_json()["outcome"] == "duplicate"
+    assert count(db, Payment) == 1
 
 
 # ------------------------------------------------------------------------ the worker
