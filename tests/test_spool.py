@@ -359,6 +359,9 @@ def test_a_stripe_event_the_database_refuses_is_spooled_and_fulfilled_once_it_is
     # Stripe retried meanwhile (or redelivers now): still one payment.
     assert _stripe_webhook(client, event).get_json()["outcome"] == "duplicate"
     assert count(db, Payment) == 1
+    # Every create sent to Stripe carried an idempotency key of our own ids.
+    posts = [r for r in stripe_fake.requests if r.method == "POST"]
+    assert posts and all((r.idempotency_key or "").startswith("slotbot-") for r in posts)
 
 
 # ------------------------------------------------------------------------ the worker
