@@ -108,6 +108,10 @@ class Keeping(StrEnum):
 
 def keep(db: Database, spool: Spool, inbound: Inbound) -> Keeping:
     """Make a delivery durable: the inbox, else the spool; LOST only if both fail."""
+    if spool.holds_elders() and behind_elders(
+        spool, SpoolKind.INBOUND, spool_key(inbound), inbound_to_json(inbound)
+    ):
+        return Keeping.SPOOLED
     try:
         return Keeping.RECORDED if record(db, inbound) else Keeping.DUPLICATE
     except Exception as exc:  # whatever the database did, the message must not be lost
@@ -115,6 +119,21 @@ def keep(db: Database, spool: Spool, inbound: Inbound) -> Keeping:
     return spool_or_lose(
         spool, SpoolKind.INBOUND, spool_key(inbound), inbound_to_json(inbound), failure
     )
+
+
+def behind_elders(spool: Spool, kind: SpoolKind, key: str, data: dict[str, Any]) -> bool:
+    """Spool a delivery behind the ones this process spooled and the worker has not drained.
+
+    Recorded now, it would reach the inbox ahead of the sender's older messages waiting in
+    the spool; kept after them, it is drained in order. False if the disk refuses it (the
+    caller then records it after all).
+    """
+    try:
+        spool.keep(kind, key, data)
+    except OSError as exc:
+        log.warning("could not spool %s delivery %s behind its elders: %s", kind, key, exc)
+        return False
+    return True
 
 
 def spool_or_lose(

@@ -74,6 +74,7 @@ class Spool:
 
     def __init__(self, folder: Path | str) -> None:
         self.folder = Path(folder)
+        self._kept_here = False  # this process kept something since the spool was last empty
 
     def keep(self, kind: SpoolKind, key: str, data: Mapping[str, Any]) -> None:
         """Make one delivery durable on disk; raises OSError if the disk refuses too."""
@@ -100,6 +101,27 @@ class Spool:
             temp.unlink(missing_ok=True)
             raise
         self._sync_folder()
+        self._kept_here = True
+
+    def holds_elders(self) -> bool:
+        """Whether deliveries this process kept still wait to be drained.
+
+        Free while nothing was kept (the webhook's hot path): only after an outage does it
+        look at the folder, until the worker has emptied it.
+        """
+        if not self._kept_here:
+            return False
+        if self.waiting():
+            return True
+        self._kept_here = False
+        return False
+
+    def waiting(self) -> int:
+        """How many deliveries wait to be drained (set-aside ones not included)."""
+        try:
+            return sum(1 for n in os.listdir(self.folder) if n.endswith(SUFFIX) and n[0] != ".")
+        except FileNotFoundError:
+            return 0
 
     def _sync_folder(self) -> None:
         # The rename is durable only once the directory entry is on disk.

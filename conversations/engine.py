@@ -94,6 +94,12 @@ class Engine:
                 # Two first messages from one new sender raced to create the same rows, or
                 # the database was busy: the loser simply goes again (the dedupe row went too).
                 log.info("retrying message %s after %s", inbound.provider_id, exc)
+                if attempt == 4 and recorded and not isinstance(exc, IntegrityError):
+                    # The database is failing, not this turn: the delivery stays in the
+                    # inbox and gets its real answer once the database is back (an apology
+                    # would be written the moment it recovers, instead of the answer).
+                    log.warning("database unavailable for message %s", inbound.provider_id)
+                    return Outcome.UNAVAILABLE, []
                 if attempt == 4:
                     log.exception("giving up on message %s", inbound.provider_id)
                     break
@@ -102,8 +108,7 @@ class Engine:
                 break
         replies, stored = self._apologise(inbound)
         if recorded and not stored:
-            # Not even the apology could be written: the database is failing, not this turn.
-            # The delivery stays in the inbox and gets its real answer once the database is back.
+            # Not even the apology could be written: the delivery stays in the inbox.
             return Outcome.UNAVAILABLE, []
         return Outcome.HANDLED, replies
 

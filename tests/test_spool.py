@@ -218,19 +218,47 @@ def test_an_sms_the_database_refuses_is_spooled_answered_200_and_handled_once_it
     assert inbox_processor(app).run_pending() == 0 and len(fake.received()) == 1
 
 
-def test_a_spooled_message_twilio_also_delivered_to_the_inbox_is_handled_once(app, db, fake, fault):
+def test_a_spooled_message_another_process_recorded_in_the_inbox_is_handled_once(
+    app, db, fake, fault
+):
     client = app.test_client()
     params = inbound_sms("+15551230001", HOURS)
     headers = {"X-Twilio-Signature": signature(f"{PUBLIC}/twilio/sms", params)}
     fault.on = True
     assert client.post("/twilio/sms", data=params, headers=headers).status_code == 200
     fault.on = False
+    # Twilio's redelivery reaches another web process, which spooled nothing itself.
+    app.extensions["slotbot.spool"] = Spool(app_spool(app).folder)
     assert client.post("/twilio/sms", data=params, headers=headers).status_code == 200
     assert app_spool(app).count() == 1 and count(db, InboundMessage) == 1
     assert inbox_processor(app).run_pending() == 1  # the spooled copy met the unique key
     courier(app).drain()
     assert app_spool(app).count() == 0 and count(db, InboundMessage) == 1
     assert len(fake.to("+15551230001")) == 1
+
+
+def test_a_message_that_comes_while_its_elders_wait_in_the_spool_is_handled_after_them(
+    app, db, fake, fault
+):
+    client = app.test_client()
+    fault.on = True
+    sms(client, "+15551230001", HOURS)
+    fault.on = False
+    # The database is back, but the hours question waits in the spool: the STOP joins it
+    # there instead of overtaking it in the inbox (out of order, the question would meet an
+    # opted-out number and go unanswered).
+    sms(client, "+15551230001", "STOP")
+    assert app_spool(app).count() == 2 and count(db, InboundMessage) == 0
+    assert inbox_processor(app).run_pending() == 2
+    courier(app).drain()
+    with db.read() as session:
+        texts = session.scalars(select(InboundMessage.text).order_by(InboundMessage.id)).all()
+        [reply] = session.scalars(select(OutboxMessage.body)).all()
+    assert texts == [HOURS, "STOP"]
+    assert "9" in reply["text"]  # queued before the STOP (which then withdrew it, unsent)
+    # Once the spool is empty the webhook records straight into the inbox again.
+    sms(client, "+15551230002", HOURS)
+    assert app_spool(app).count() == 0 and count(db, InboundMessage) == 3
 
 
 def test_when_the_database_and_the_spool_both_refuse_the_webhook_answers_503_and_says_so(

@@ -39,7 +39,7 @@ from telegram.error import TelegramError
 
 from bot.clock import utcnow
 from bot.identity import default_region, normalise_phone
-from bot.inbox import Keeping, record, spool_or_lose
+from bot.inbox import Keeping, behind_elders, record, spool_or_lose
 from bot.messages import TELEGRAM, Attachment, Inbound, Location
 from bot.senders.telegram_sender import (
     FILE_SCHEME,
@@ -213,6 +213,10 @@ def receive_update(
     """
     if update.callback_query is not None:
         _answer(client, update.callback_query)
+    if spool is not None and spool.holds_elders():
+        data = {"update": update.to_dict(), "received_at": now.isoformat()}
+        if behind_elders(spool, SpoolKind.TELEGRAM, str(update.update_id), data):
+            return None
     try:
         inbound = inbound_from_update(db, update, region, now)
         if inbound is None:
