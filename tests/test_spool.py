@@ -444,7 +444,7 @@ def test_a_thousand_sms_with_the_database_failing_midstream_get_no_5xx_and_one_a
         processor.stop()
     courier(app).drain()
     assert statuses == Counter({200: 1000})  # not one 5xx
-    assert fault.refused >= len(window)
+    assert fault.refused > 0  # the first of the window; the rest joined it in the spool
     assert count(db, InboundMessage, InboundMessage.handled_at.is_not(None)) == 1000
     # A row the provider accepted was recorded sent in time: none is left to lapse and go
     # out again, even when the scheduler's tick comes long after every lease.
