@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -31,13 +35,13 @@ from bot.inbox import backlog
 from bot.outbox import dispatch_due
 from bot.senders import build_senders
 from bot.senders.telegram_sender import TelegramSettings, shared_client
-from bot.spool import Spool, SpoolKind
+from bot.spool import DATABASE_ERRORS, Spool, SpoolKind
 from storage.billing import Payment, ProcessedEvent
 from storage.db import Database
 from storage.messaging import SENDING, SENT, OutboxMessage
 from storage.models import InboundMessage
 from tests.billing_factories import add_reachable_customer
-from tests.conftest import DEMO_CONFIG, _libpq_dsn, postgres_url
+from tests.conftest import DEMO_CONFIG, ROOT, _libpq_dsn, postgres_url
 from tests.fakes.stripe_api import FakeStripe, fake_stripe_server, signed, stripe_env
 from tests.fakes.telegram_api import FakeTelegram, make_fake_telegram, telegram_env, text_update
 from tests.fakes.twilio_api import FakeTwilio, inbound_sms, make_fake_twilio, signature, twilio_env
@@ -206,7 +210,7 @@ def test_an_sms_the_database_refuses_is_spooled_answered_200_and_handled_once_it
     assert response.status_code == 200 and "<Response" in response.get_data(as_text=True)
     assert app_spool(app).count() == 1 and count(db, InboundMessage) == 0
     assert fault.refused >= 1
-    with pytest.raises(Exception):  # noqa: B017 - the worker cannot drain while it fails
+    with pytest.raises(DATABASE_ERRORS):  # the worker cannot drain while it fails
         inbox_processor(app).run_pending()
     assert app_spool(app).count() == 1
     fault.on = False
@@ -413,9 +417,46 @@ def test_the_worker_backs_off_while_the_database_fails_and_resumes_when_it_is_ba
     finally:
         processor.stop()
     courier(app).drain()
-    assert processor._thread is not None and not processor._thread.is_alive()
     assert sorted(m["to"] for m in fake.received()) == [f"+1555123000{n}" for n in range(5)]
     assert all("Sorry" not in m["body"] for m in fake.received())
+
+
+def test_slotbot_worker_drains_what_the_web_spooled_in_the_folder_beside_the_database(
+    sqlite_url, fake
+):
+    web = create_app(
+        {
+            "DATABASE_URL": sqlite_url,
+            "BUSINESS_CONFIG": str(DEMO_CONFIG),
+            "TESTING": True,
+            **twilio_env(fake, SLOTBOT_PUBLIC_URL=PUBLIC),
+        }
+    )
+    db = web.extensions["slotbot.db"]
+    fault = SqliteWriteFault().install(db)
+    fault.on = True
+    assert sms(web.test_client(), "+15551230001").status_code == 200
+    fault.on = False
+    spool = app_spool(web)
+    assert spool.count() == 1 and spool.folder == Path(sqlite_url[len("sqlite:///") :] + "-spool")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))}
+    env.pop("SLOTBOT_SPOOL_DIR", None)  # the worker finds the same folder by itself
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "webhooks.cli", "--database", sqlite_url]
+        + ["--config", str(DEMO_CONFIG), "worker"],
+        cwd=ROOT,
+        env={**env, **twilio_env(fake)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert until(lambda: len(fake.to("+15551230001")) == 1, limit=90)
+        assert spool.count() == 0
+        assert count(db, InboundMessage, InboundMessage.handled_at.is_not(None)) == 1
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        db.dispose()
 
 
 # ---------------------------------------------------------- 1,000 messages, one failure
