@@ -522,8 +522,6 @@ def _write_outcomes(
     retry: list[dict[str, Any]],
     final: list[tuple[Outgoing, SendResult]],
     now: datetime,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Write the outcomes, trying again while the database refuses and the lease lasts.
 
@@ -543,6 +541,8 @@ def _write_outcomes(
                 if retry:
                     session.execute(_MARK_RETRY, retry)
                 return sum(_record_final(session, claim, m, r, now) for m, r in final)
+        except IntegrityError:
+            raise  # not a blip: trying again would meet the same row
         except (DBAPIError, sqlite3.Error, OSError) as exc:
             if time.monotonic() + delay + margin >= claim.lease_ends:
                 log.error(
@@ -560,7 +560,7 @@ def _write_outcomes(
                 exc,
                 delay,
             )
-        sleep(delay)
+        time.sleep(delay)
         delay = min(delay * 2, RECORD_RETRY_CAP)
 
 

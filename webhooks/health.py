@@ -23,7 +23,11 @@ def healthz() -> ResponseReturnValue:
     """200 when the database answers and is migrated and the spool is empty, else 503."""
     db = current_db()
     spool = app_spool()
-    spooled = spool.count()
+    try:
+        spooled: int | None = spool.count()
+        set_aside: int | None = spool.unreadable()
+    except OSError:  # the spool's folder cannot even be listed: nothing could be kept there
+        spooled = set_aside = None
     try:
         with db.read() as session:
             session.execute(text("SELECT 1"))
@@ -34,7 +38,7 @@ def healthz() -> ResponseReturnValue:
     age = (clock()() - waiting.oldest).total_seconds() if waiting and waiting.oldest else 0.0
     stalled = age > STALLED_AFTER
     body = {
-        "ok": migrated and not stalled and spooled == 0,
+        "ok": migrated and not stalled and spooled == 0 and set_aside == 0,
         "business": current_config().name,
         "database": db.engine.dialect.name,
         "schema": "current" if migrated else "needs `slotbot db upgrade`",
@@ -46,6 +50,6 @@ def healthz() -> ResponseReturnValue:
         # Kept on disk while the database refused them; the worker drains them when it can.
         # Set-aside ones could not be handled at all: a person must look at them.
         "spool": spooled,
-        "spool_set_aside": spool.unreadable(),
+        "spool_set_aside": set_aside,
     }
     return jsonify(body), 200 if body["ok"] else 503
