@@ -201,6 +201,14 @@ def until(condition: Callable[[], bool], limit: float = 120.0) -> bool:
 # ---------------------------------------------------------------------------- Twilio
 
 
+def test_while_the_database_takes_writes_the_webhook_never_touches_the_spool(app, db, fake):
+    client = app.test_client()
+    for n in range(20):
+        assert sms(client, f"+155512300{n:02d}").status_code == 200
+    assert count(db, InboundMessage) == 20
+    assert not app_spool(app).folder.exists()  # the spool is only the fallback
+
+
 def test_an_sms_the_database_refuses_is_spooled_answered_200_and_handled_once_it_is_back(
     app, db, fake, fault
 ):
