@@ -111,17 +111,14 @@ class Spool:
         """
         if not self._kept_here:
             return False
-        if self.waiting():
-            return True
+        try:
+            with os.scandir(self.folder) as entries:  # stops at the first one found
+                if any(e.name.endswith(SUFFIX) and e.name[0] != "." for e in entries):
+                    return True
+        except FileNotFoundError:
+            pass
         self._kept_here = False
         return False
-
-    def waiting(self) -> int:
-        """How many deliveries wait to be drained (set-aside ones not included)."""
-        try:
-            return sum(1 for n in os.listdir(self.folder) if n.endswith(SUFFIX) and n[0] != ".")
-        except FileNotFoundError:
-            return 0
 
     def _sync_folder(self) -> None:
         # The rename is durable only once the directory entry is on disk.
