@@ -3,14 +3,18 @@
 Recording is one short insert under the delivery's unique provider id, so a webhook answers
 its provider at once (Twilio allows 15 s; Telegram retries a slow webhook) and a redelivery
 is a no-op. The row is the whole message: `inbound_of` rebuilds the `Inbound` from it, and
-`conversations.inbox` handles what waits, oldest first.
+`conversations.inbox` handles what waits, oldest first. When the insert fails, `keep` puts
+the delivery in the spool (`bot.spool`) instead; `drain_inbound` records it once the database
+takes writes again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.messages import Attachment, Inbound, Location
 from bot.metrics import INBOUND, REDELIVERIES
+from bot.spool import Spool, SpoolKind
 from storage.db import Database, PreparedInsert
 from storage.models import InboundMessage
 
@@ -93,6 +98,111 @@ def record(db: Database, inbound: Inbound) -> bool:
     new = _recorder(db).returning(row_values(inbound, handled_at=None)) is not None
     (INBOUND if new else REDELIVERIES).labels(inbound.channel).inc()
     return new
+
+
+class Keeping(StrEnum):
+    """Where a delivery a webhook took ended up."""
+
+    RECORDED = "recorded"  # in the inbox
+    DUPLICATE = "duplicate"  # the inbox had it already
+    SPOOLED = "spooled"  # the database refused it: kept on disk until it takes it
+    LOST = "lost"  # the database and the disk both refused it
+
+
+def keep(db: Database, spool: Spool, inbound: Inbound) -> Keeping:
+    """Make a delivery durable: the inbox, else the spool; LOST only if both fail."""
+    if spool.holds_elders() and behind_elders(
+        spool, SpoolKind.INBOUND, spool_key(inbound), inbound_to_json(inbound)
+    ):
+        return Keeping.SPOOLED
+    try:
+        return Keeping.RECORDED if record(db, inbound) else Keeping.DUPLICATE
+    except Exception as exc:  # whatever the database did, the message must not be lost
+        failure = exc
+    return spool_or_lose(
+        spool, SpoolKind.INBOUND, spool_key(inbound), inbound_to_json(inbound), failure
+    )
+
+
+def behind_elders(spool: Spool, kind: SpoolKind, key: str, data: dict[str, Any]) -> bool:
+    """Spool a delivery behind the ones this process spooled and the worker has not drained.
+
+    Recorded now, it would reach the inbox ahead of the sender's older messages waiting in
+    the spool; kept after them, it is drained in order. False if the disk refuses it (the
+    caller then records it after all).
+    """
+    try:
+        spool.keep(kind, key, data)
+    except OSError as exc:
+        log.warning("could not spool %s delivery %s behind its elders: %s", kind, key, exc)
+        return False
+    return True
+
+
+def spool_or_lose(
+    spool: Spool, kind: SpoolKind, key: str, data: dict[str, Any], failure: BaseException
+) -> Keeping:
+    """Keep a delivery the database refused on disk; LOST (logged critical) if that fails."""
+    try:
+        spool.keep(kind, key, data)
+    except OSError as exc:
+        log.critical(
+            "LOST %s delivery %s: the database refused it (%s: %s) and the spool at %s too (%s)",
+            kind,
+            key,
+            type(failure).__name__,
+            failure,
+            spool.folder,
+            exc,
+        )
+        return Keeping.LOST
+    log.warning(
+        "database refused %s delivery %s (%s: %s); kept in the spool",
+        kind,
+        key,
+        type(failure).__name__,
+        failure,
+    )
+    return Keeping.SPOOLED
+
+
+def spool_key(inbound: Inbound) -> str:
+    """The spool's key for a delivery: its channel and provider id."""
+    return f"{inbound.channel}-{inbound.provider_id}"
+
+
+def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
+    """A delivery as JSON-safe data, for the spool."""
+    return {
+        "channel": inbound.channel,
+        "sender": inbound.sender,
+        "text": inbound.text,
+        "provider_id": inbound.provider_id,
+        "received_at": inbound.received_at.isoformat(),
+        "payload": payload_of(inbound),
+    }
+
+
+def inbound_from_json(data: dict[str, Any]) -> Inbound:
+    """The delivery `inbound_to_json` wrote."""
+    row = InboundMessage(
+        channel=data["channel"],
+        address=data["sender"],
+        text=data["text"],
+        provider_id=data["provider_id"],
+        received_at=datetime.fromisoformat(data["received_at"]),
+        payload=data.get("payload") or {},
+    )
+    return inbound_of(row)
+
+
+def drain_inbound(db: Database) -> Callable[[dict[str, Any]], bool]:
+    """The spool's handler for kept deliveries: record each in the inbox (deduplicated)."""
+
+    def handler(data: dict[str, Any]) -> bool:
+        return record(db, inbound_from_json(data))
+
+    return handler
 
 
 def waiting(db: Database, limit: int = 100, after: int = 0) -> list[tuple[int, Inbound]]:

@@ -15,6 +15,9 @@ it writes a row that commits (or rolls back) with the change that caused it.
 3. record, in short transactions of a few rows: sent (with the provider's id), retry later
    (exponential backoff with jitter, never sooner than a Retry-After), or failed for good
    (and the owners told). A result is recorded only while the lease token is still ours.
+   If the database refuses the record (a blip: SQLite read-only for a moment, PostgreSQL's
+   connections cut), it is tried again with backoff for as long as the lease lasts: a row
+   the provider accepted must not lapse back into the queue and go out twice.
 
 A dispatcher that dies between sending and recording leaves rows "sending"; after the lease
 they are claimed again and may be sent twice. docs/OUTBOX.md describes that window.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.address_moves import follow_move
@@ -83,6 +87,9 @@ APPOINTMENT_BOUND = frozenset({REMINDER, UNCONFIRMED_ALERT})
 
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
+# Recording a result the database refused: first wait, and the longest wait between tries.
+RECORD_RETRY_FIRST = 0.05
+RECORD_RETRY_CAP = 2.0
 
 _TABLE = OutboxMessage.__table__
 _MARK_SENT = (
@@ -242,6 +249,7 @@ class _Claim:
     owners: list[tuple[str, str]]
     withdrawn: int = 0
     answers: dict[int, str] = field(default_factory=dict)  # row id → delivery it answers
+    lease_ends: float = float("inf")  # time.monotonic() when the lease lapses
 
 
 def _due(now: datetime) -> Any:
@@ -287,6 +295,8 @@ def _claim(
     ids: Sequence[int] | None,
 ) -> _Claim:
     token = secrets.token_hex(16)
+    # Taken before the claim's transaction starts, so it errs on the early side.
+    lease_ends = time.monotonic() + lease_seconds
     with db.write() as session:
         pick = (
             select(OutboxMessage.id)
@@ -327,7 +337,12 @@ def _claim(
         business = session.get(Business, 1)
         settings = business.settings if business is not None else {}
         result = _Claim(
-            token, len(rows), [], messaging_from_settings(settings), owner_identities(settings)
+            token,
+            len(rows),
+            [],
+            messaging_from_settings(settings),
+            owner_identities(settings),
+            lease_ends=lease_ends,
         )
         if not rows:
             return result
@@ -504,26 +519,72 @@ def _record(
             )
         else:
             final.append((message, result))
-    with db.write() as session:
-        if sent:
-            session.execute(_MARK_SENT, sent)
-        if retry:
-            session.execute(_MARK_RETRY, retry)
-        failed = sum(_record_final(session, claim, m, r, now) for m, r in final)
-        for message, result in outcomes:
-            if result.moved_to:  # e.g. a Telegram group that became a supergroup
-                follow_move(
-                    session,
-                    message.channel,
-                    message.address,
-                    result.moved_to,
-                    message_id=message.id,
-                )
+    failed = _write_outcomes(db, claim, sent, retry, final, now, outcomes)
     report.sent += len(sent)
     report.retried += len(retry)
     report.failed += failed
     for message, result in final:
         log.warning("outbox #%s failed for good: %s", message.id, result.error)
+
+
+def _write_outcomes(
+    db: Database,
+    claim: _Claim,
+    sent: list[dict[str, Any]],
+    retry: list[dict[str, Any]],
+    final: list[tuple[Outgoing, SendResult]],
+    now: datetime,
+    outcomes: Sequence[tuple[Outgoing, SendResult]],
+) -> int:
+    """Write the outcomes, trying again while the database refuses and the lease lasts.
+
+    Each try is the whole transaction again; the lease-token guard makes a try that did
+    commit (the connection died on the way back) a no-op the second time. Gives up (raises)
+    only when the next try would start too near the end of the lease, when another
+    dispatcher may take the rows over.
+    """
+    margin = min(5.0, max(0.0, claim.lease_ends - time.monotonic()) / 10)
+    delay, tries = RECORD_RETRY_FIRST, 0
+    while True:
+        tries += 1
+        try:
+            with db.write() as session:
+                if sent:
+                    session.execute(_MARK_SENT, sent)
+                if retry:
+                    session.execute(_MARK_RETRY, retry)
+                failed = sum(_record_final(session, claim, m, r, now) for m, r in final)
+                for message, result in outcomes:
+                    if result.moved_to:  # e.g. a Telegram group that became a supergroup
+                        follow_move(
+                            session,
+                            message.channel,
+                            message.address,
+                            result.moved_to,
+                            message_id=message.id,
+                        )
+                return failed
+        except IntegrityError:
+            raise  # not a blip: trying again would meet the same row
+        except (DBAPIError, sqlite3.Error, OSError) as exc:
+            if time.monotonic() + delay + margin >= claim.lease_ends:
+                log.error(
+                    "could not record %d sends in %d tries (%s); after the lease they may "
+                    "be sent again",
+                    len(sent) + len(retry) + len(final),
+                    tries,
+                    exc,
+                )
+                raise
+            log.warning(
+                "recording %d outcomes failed (%s: %s); again in %.2f s",
+                len(sent) + len(retry) + len(final),
+                type(exc).__name__,
+                exc,
+                delay,
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, RECORD_RETRY_CAP)
 
 
 # -------------------------------------------------------------------------- dispatch

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
@@ -56,6 +56,7 @@ class Outcome(Enum):
     HANDLED = "handled"  # the dialogue moved on (or the person got an apology)
     DUPLICATE = "duplicate"  # it was handled before: nothing happened
     LATER = "later"  # an earlier message from the same person still waits: that one first
+    UNAVAILABLE = "unavailable"  # the database keeps failing: it waits in the inbox, unanswered
 
 
 class TurnResult(StrEnum):
@@ -65,6 +66,7 @@ class TurnResult(StrEnum):
     APOLOGY = "apology"  # handling failed: rolled back, the person got an apology
     DUPLICATE = "duplicate"
     LATER = "later"
+    UNAVAILABLE = "unavailable"  # the database keeps failing: the delivery waits in the inbox
 
 
 _OUTCOMES = {
@@ -72,6 +74,7 @@ _OUTCOMES = {
     TurnResult.APOLOGY: Outcome.HANDLED,
     TurnResult.DUPLICATE: Outcome.DUPLICATE,
     TurnResult.LATER: Outcome.LATER,
+    TurnResult.UNAVAILABLE: Outcome.UNAVAILABLE,
 }
 
 
@@ -99,15 +102,15 @@ class Engine:
 
     def handle_recorded(self, inbound: Inbound) -> Outcome:
         """Handle a delivery the inbox recorded (its replies go out through the outbox)."""
-        return self._timed(inbound)[0]
+        return self._timed(inbound, recorded=True)[0]
 
-    def _timed(self, inbound: Inbound) -> tuple[Outcome, list[Reply]]:
+    def _timed(self, inbound: Inbound, recorded: bool = False) -> tuple[Outcome, list[Reply]]:
         """One turn, logged and measured as part of its delivery."""
         if inbound.provider_id is None:
             inbound = _with_id(inbound)
         with delivery(inbound.provider_id):
             started = time.perf_counter()
-            result, replies = self._attempt(inbound)
+            result, replies = self._attempt(inbound, recorded)
             seconds = time.perf_counter() - started
             outcome = _OUTCOMES[result]
             TURNS.labels(inbound.channel, result.value).inc()
@@ -122,7 +125,7 @@ class Engine:
             )
         return outcome, replies
 
-    def _attempt(self, inbound: Inbound) -> tuple[TurnResult, list[Reply]]:
+    def _attempt(self, inbound: Inbound, recorded: bool) -> tuple[TurnResult, list[Reply]]:
         for attempt in range(5):
             try:
                 with self.db.write() as session:
@@ -131,17 +134,27 @@ class Engine:
                 return TurnResult.DUPLICATE, []
             except _NotYet:
                 return TurnResult.LATER, []
-            except (IntegrityError, OperationalError) as exc:
+            except (IntegrityError, OperationalError, InterfaceError) as exc:
                 # Two first messages from one new sender raced to create the same rows, or
                 # the database was busy: the loser simply goes again (the dedupe row went too).
                 log.info("retrying message %s after %s", inbound.provider_id, exc)
+                if attempt == 4 and recorded and not isinstance(exc, IntegrityError):
+                    # The database is failing, not this turn: the delivery stays in the
+                    # inbox and gets its real answer once the database is back (an apology
+                    # would be written the moment it recovers, instead of the answer).
+                    log.warning("database unavailable for message %s", inbound.provider_id)
+                    return TurnResult.UNAVAILABLE, []
                 if attempt == 4:
                     log.exception("giving up on message %s", inbound.provider_id)
                     break
             except Exception:
                 log.exception("failed to handle message %s", inbound.provider_id)
                 break
-        return TurnResult.APOLOGY, self._apologise(inbound)
+        replies, stored = self._apologise(inbound)
+        if recorded and not stored:
+            # Not even the apology could be written: the delivery stays in the inbox.
+            return TurnResult.UNAVAILABLE, []
+        return TurnResult.APOLOGY, replies
 
     # --- the transaction ---------------------------------------------------------------
 
@@ -185,8 +198,11 @@ class Engine:
         _queue(turn, purpose)
         return _queued_since(session, inbound, watermark)
 
-    def _apologise(self, inbound: Inbound) -> list[Reply]:
-        """Record the message as handled and queue an apology, in a fresh transaction."""
+    def _apologise(self, inbound: Inbound) -> tuple[list[Reply], bool]:
+        """Record the message as handled and queue an apology, in a fresh transaction.
+
+        The replies, and whether that transaction committed.
+        """
         reply = Reply(APOLOGY)
         try:
             with self.db.write() as session:
@@ -199,7 +215,7 @@ class Engine:
                     )
                 )
                 if identity is not None and identity.opted_out_at is not None:
-                    return []
+                    return [], True
                 enqueue(
                     session,
                     channel=inbound.channel,
@@ -209,11 +225,12 @@ class Engine:
                     now=now,
                 )
         except _Duplicate:
-            return []
+            return [], True
         except Exception:
             # The database itself is failing: still answer the person who is waiting.
             log.exception("could not record apology for %s", inbound.provider_id)
-        return [reply]
+            return [reply], False
+        return [reply], True
 
 
 def _with_id(inbound: Inbound) -> Inbound:

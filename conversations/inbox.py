@@ -10,14 +10,20 @@ Nothing is lost in a crash: a message is marked handled in the turn's own transa
 cut off mid-turn is still waiting when the worker comes back. Messages from one person go in
 order; should two workers run, a message whose elder is still in another worker's hands is
 left for the next pass.
+
+Each pass first drains the spool (`bot.spool`: deliveries the webhooks kept on disk while the
+database refused them) into the database. While the database keeps failing, a pass stops
+where it is and the processor waits (doubling, up to `MAX_BACKOFF`) and goes again; nothing
+is answered until it can be recorded, and nothing is lost.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from bot.clock import utcnow
 from bot.courier import Courier
@@ -25,10 +31,16 @@ from bot.inbox import waiting
 from bot.logcontext import delivery
 from bot.media import attach_media
 from bot.messages import Inbound
+from bot.spool import DATABASE_ERRORS, Spool
 from conversations.engine import Engine, Outcome
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+MAX_BACKOFF = 5.0  # seconds between tries while the database fails: back soon after it is
+
+
+class DatabaseUnavailable(Exception):
+    """The database refused a turn (and its apology): the pass stops, the message waits."""
 
 
 class InboxProcessor:
@@ -42,18 +54,29 @@ class InboxProcessor:
         clock: Callable[[], datetime] = utcnow,
         poll: float = 0.1,
         batch: int = 100,
+        spool: Spool | None = None,
+        drainers: Mapping[str, Callable[[dict[str, Any]], object]] | None = None,
     ) -> None:
+        """`drainers`: how each kind of spooled delivery gets into the database."""
         self.db = db
+        self.spool = spool
+        self.drainers = drainers or {}
         self.courier = courier
         self.clock = clock
         self.poll = poll
         self.batch = batch
+        self.failed_passes = 0  # passes cut short by a failing database (logged)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_pending(self) -> int:
-        """Handle every delivery waiting now; how many were handled."""
+        """Drain the spool, then handle every delivery waiting now; how many were handled.
+
+        Raises when the database fails (`DatabaseUnavailable` or its own error).
+        """
+        if self.spool is not None:
+            self.spool.drain(self.drainers)
         handled, after = 0, 0
         while not self._stop.is_set():
             found = waiting(self.db, self.batch, after)
@@ -68,7 +91,10 @@ class InboxProcessor:
     def handle(self, inbound: Inbound) -> bool:
         """One recorded delivery: the turn, its photos, its replies; False if not done here."""
         with delivery(inbound.provider_id):  # every line about it carries its provider id
-            if Engine(self.db, clock=self.clock).handle_recorded(inbound) is not Outcome.HANDLED:
+            outcome = Engine(self.db, clock=self.clock).handle_recorded(inbound)
+            if outcome is Outcome.UNAVAILABLE:
+                raise DatabaseUnavailable(f"the database refused message {inbound.provider_id}")
+            if outcome is not Outcome.HANDLED:
                 return False
             if inbound.attachments:
                 attach_media(self.db, inbound, self.clock())
@@ -100,7 +126,14 @@ class InboxProcessor:
                     self._wake.wait(self.poll)
                     self._wake.clear()
                 delay = self.poll
-            except Exception:  # the database went away: wait, go again; nothing is lost
-                log.exception("inbox processing failed; again in %.1f s", delay)
+            except Exception as exc:  # the database went away: wait, go again; nothing is lost
+                log.warning(
+                    "inbox processing failed (%s: %s); again in %.1f s",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                    exc_info=not isinstance(exc, (DatabaseUnavailable, *DATABASE_ERRORS)),
+                )
+                self.failed_passes += 1
                 self._stop.wait(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, MAX_BACKOFF)

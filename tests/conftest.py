@@ -152,12 +152,18 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def app(db_url: str) -> Iterator[Flask]:
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The slotbot Flask app on a fresh database with the demo business loaded."""
     from webhooks.app import create_app
 
     application = create_app(
-        {"DATABASE_URL": db_url, "BUSINESS_CONFIG": str(DEMO_CONFIG), "TESTING": True}
+        {
+            "DATABASE_URL": db_url,
+            "BUSINESS_CONFIG": str(DEMO_CONFIG),
+            "TESTING": True,
+            # Each test its own spool (PostgreSQL's default would be ./instance/spool).
+            "SLOTBOT_SPOOL_DIR": str(tmp_path / "spool"),
+        }
     )
     yield application
     application.extensions["slotbot.db"].dispose()

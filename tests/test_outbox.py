@@ -39,6 +39,7 @@ from storage.models import CustomerIdentity
 from tests.conftest import ROOT, fresh_database_url
 from tests.factories import setup_business
 from tests.fakes.twilio_api import FakeTwilio, make_fake_twilio, twilio_env
+from tests.faults import FailingStatements
 from tests.outbox_worker import OWNER, add_reachable_customer, messaging_salon_toml, seed_outbox
 
 NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York: no quiet hours
@@ -318,6 +319,41 @@ def test_a_dispatcher_that_lost_its_lease_cannot_overwrite_the_new_owners_result
     late = [(stale.messages[0], SendResult.retry("late timeout"))]
     _record(db, stale, late, NOW + timedelta(seconds=6), DispatchReport())
     assert row(db, message_id).status == SENT
+
+
+# The "sent" record, after Twilio accepted the message (both backends: SQLite's write fails,
+# PostgreSQL's connection is cut).
+MARK_SENT = r"^\s*UPDATE outbox_message SET status=.*\bsent_at="
+
+
+def test_a_sent_record_the_database_refuses_for_a_moment_is_retried_not_sent_again(
+    db, fake, senders
+):
+    message_id = queue(db, "accepted once")
+    blip = FailingStatements(db, MARK_SENT, times=3)
+    report = dispatch_due(db, senders, now=NOW)
+    blip.remove()
+    assert blip.refused == 3  # three refusals, then the fourth try went through
+    assert (report.sent, report.retried) == (1, 0)
+    sent = row(db, message_id)
+    assert sent.status == SENT and sent.provider_id == fake.received()[0]["sid"]
+    # Long after any lease: nothing lapsed back into the queue, nothing went twice.
+    assert dispatch_due(db, senders, now=NOW + timedelta(hours=1)).claimed == 0
+    assert fake.bodies() == ["accepted once"]
+
+
+def test_a_sent_record_refused_for_longer_than_the_lease_gives_up_and_leaves_the_row_leased(
+    db, fake, senders
+):
+    message_id = queue(db, "the documented window")
+    blip = FailingStatements(db, MARK_SENT, times=10**6)
+    with pytest.raises(Exception, match="readonly|terminating"):
+        dispatch_due(db, senders, now=NOW, lease_seconds=0.6)
+    blip.remove()
+    assert blip.refused >= 2  # it did try again before the lease ran out
+    still = row(db, message_id)
+    assert still.status == SENDING and still.lease_token is not None  # for its lease to lapse
+    assert fake.bodies() == ["the documented window"]
 
 
 class SteppedTime:

@@ -12,10 +12,13 @@ from flask import Flask
 from bot.config import apply_config, load_config
 from bot.errors import SlotbotError
 from bot.portal import ensure_secret
+from bot.spool import Spool
 from storage.db import Database, database_url
 from storage.migrate import upgrade
 from webhooks import exposure, headers
 from webhooks.logs import configure_logging
+from webhooks.spooling import SETTING as SPOOL_SETTING
+from webhooks.spooling import spool_folder
 
 log = logging.getLogger(__name__)
 # Settings create_app reads from its config first, then the environment.
@@ -76,6 +79,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     apply_config(db, business)
     app.extensions["slotbot.db"] = db
     app.extensions["slotbot.config"] = business
+    # Where webhooks keep deliveries while the database refuses them (the worker drains it).
+    spool_dir = app.config.get(SPOOL_SETTING) or os.environ.get(SPOOL_SETTING)
+    app.extensions["slotbot.spool"] = Spool(spool_folder(app.config["DATABASE_URL"], spool_dir))
     # Signed portal/dashboard links need one secret shared by every worker and restart.
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or ensure_secret(db)
     found = app.extensions["slotbot.exposure"] = decide_exposure(app)

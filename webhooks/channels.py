@@ -100,8 +100,16 @@ def courier(app: Flask | None = None) -> Courier:
 
 
 def inbox_processor(app: Flask) -> InboxProcessor:
-    """An inbox processor on the app's database, clock and courier (not started)."""
+    """An inbox processor on the app's database, clock, courier and spool (not started)."""
+    from webhooks.spooling import app_spool, drainers
+
     fixed = app.config.get("CLOCK")
+    config = app.extensions["slotbot.config"]
+    db = app.extensions["slotbot.db"]
     return InboxProcessor(
-        app.extensions["slotbot.db"], courier(app), clock=fixed if callable(fixed) else utcnow
+        db,
+        courier(app),
+        clock=fixed if callable(fixed) else utcnow,
+        spool=app_spool(app),
+        drainers=drainers(db, default_region(config.phone, config.locale)),
     )

@@ -4,7 +4,8 @@
 /pay/<token> (POST)            make a checkout session for the current balance, 303 to it
 /pay/<token>/done              where checkout returns: "Paid, thank you" (or "processing")
 /pay/<token>/invoice.pdf       the invoice as a PDF
-/stripe/webhook (POST)         verified with the raw body; deduplicated by event id
+/stripe/webhook (POST)         verified with the raw body; deduplicated by event id; kept in
+                               the spool (and handled by the worker) while the database fails
 /sandbox/checkout/<id>         TEST MODE checkout, only in sandbox mode (webhooks/exposure.py:
                                no STRIPE_SECRET_KEY, and loopback or SLOTBOT_PAYMENTS=sandbox)
 
@@ -53,10 +54,13 @@ from bot.billing.payments import (
 from bot.billing.sandbox import SandboxGateway, checkout_event
 from bot.billing.stripe_gateway import verify_webhook
 from bot.clock import utcnow
+from bot.inbox import Keeping, spool_or_lose
 from bot.logcontext import delivery
+from bot.spool import DATABASE_ERRORS, SpoolKind
 from storage.billing import CheckoutAttempt, Invoice, PayLink
 from webhooks.context import current_config, current_db
 from webhooks.exposure import Payments
+from webhooks.spooling import app_spool
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -231,7 +235,7 @@ def pay_pdf(token: str) -> ResponseReturnValue:
 
 @bp.post("/stripe/webhook")
 def stripe_webhook() -> ResponseReturnValue:
-    """A Stripe event: 400 unless its signature checks out; 200 once handled (or seen)."""
+    """A Stripe event: 400 unless its signature checks out; 200 once handled, seen or spooled."""
     payload = request.get_data()  # the raw bytes: the signature covers exactly these
     try:
         event = verify_webhook(
@@ -243,7 +247,15 @@ def stripe_webhook() -> ResponseReturnValue:
         log.warning("refused a Stripe webhook: %s", exc)
         return jsonify(error="invalid signature"), 400
     with delivery(str(event.get("id"))):
-        outcome = handle_event(current_db(), event, now=utcnow(), provider="stripe")
+        try:
+            outcome = handle_event(current_db(), event, now=utcnow(), provider="stripe")
+        except DATABASE_ERRORS as exc:
+            # Verified, but the database refuses it: keep it for the worker rather than lean
+            # on Stripe's retries (which give up after three days).
+            kept = spool_or_lose(app_spool(), SpoolKind.STRIPE, str(event.get("id")), event, exc)
+            if kept is Keeping.LOST:
+                return jsonify(error="could not be stored; retry"), 503
+            outcome = str(kept)
         log.info("stripe %s: %s", event.get("type"), outcome)
     return jsonify(received=True, outcome=outcome), 200
 

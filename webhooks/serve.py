@@ -23,9 +23,12 @@ from gunicorn.app.base import BaseApplication
 from bot.courier import Courier
 from bot.jobs import build_scheduler
 from bot.senders import build_senders
+from bot.spool import Spool
 from conversations.inbox import InboxProcessor
 from storage.db import Database
-from webhooks.telegram import start_telegram
+from webhooks.spooling import SETTING as SPOOL_SETTING
+from webhooks.spooling import drainers, spool_folder
+from webhooks.telegram import business_region, start_telegram
 
 log = logging.getLogger(__name__)
 WORKER_NICENESS = 10
@@ -82,7 +85,12 @@ def run_worker(db: Database, parent_pid: int | None = None) -> None:
     os.nice(WORKER_NICENESS)
     senders = build_senders()
     courier = Courier(db, senders)
-    inbox = InboxProcessor(db, courier).start()
+    # The same folder the web processes spool into (they compute it the same way).
+    spool = Spool(spool_folder(db.url, os.environ.get(SPOOL_SETTING)))
+    log.info("draining the spool at %s", spool.folder)
+    inbox = InboxProcessor(
+        db, courier, spool=spool, drainers=drainers(db, business_region(db))
+    ).start()
     scheduler = build_scheduler(db, senders)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -90,7 +98,7 @@ def run_worker(db: Database, parent_pid: int | None = None) -> None:
     scheduler.start()
     log.info("inbox processor and scheduler started")
     # Telegram long polling, when configured without a webhook.
-    poller = start_telegram(db, on_recorded=inbox.wake)
+    poller = start_telegram(db, on_recorded=inbox.wake, spool=spool)
     while not stop.wait(2):
         if parent_pid is not None and os.getppid() != parent_pid:
             break  # orphaned: the server died without telling us

@@ -25,6 +25,12 @@ The webhook is refused with 403 unless X-Telegram-Bot-Api-Secret-Token matches
 TELEGRAM_WEBHOOK_SECRET (compared in constant time), and answers 503 while Telegram is not
 configured. The poller advances its offset only after an update was recorded; a restart
 re-reads unconfirmed updates and the dedupe drops the ones already recorded.
+
+While the database refuses an update (reading what it needs, or recording it), the raw update
+is kept in the spool (`bot.spool`) and counts as recorded: the webhook answers 200 and the
+poller moves on; the worker parses and records it once the database is back. Only when the
+disk refuses it too does the webhook answer 503 (Telegram redelivers) and the poller stay on
+that offset.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ from telegram.error import BadRequest, Conflict, TelegramError
 
 from bot.clock import utcnow
 from bot.identity import default_region, normalise_phone
-from bot.inbox import record
+from bot.inbox import Keeping, behind_elders, record, spool_or_lose
 from bot.logcontext import delivery
 from bot.messages import TELEGRAM, Attachment, Inbound, Location
 from bot.senders.telegram_sender import (
@@ -59,12 +65,14 @@ from bot.senders.telegram_sender import (
     shared_client,
     webhook_problems,
 )
+from bot.spool import DATABASE_ERRORS, Spool, SpoolKind
 from storage.db import Database
 from storage.leases import acquire, release
 from storage.messaging import OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import channel_env, clock, phone_region
 from webhooks.context import current_db
+from webhooks.spooling import app_spool
 
 log = logging.getLogger(__name__)
 bp = Blueprint("telegram", __name__)
@@ -207,20 +215,61 @@ def _answer(client: TelegramClient, query: CallbackQuery) -> None:
     client.submit(client.bot.answer_callback_query(query.id)).add_done_callback(done)
 
 
+class NotKept(Exception):
+    """Neither the database nor the spool would take an update: it must come again."""
+
+
 def receive_update(
-    db: Database, client: TelegramClient, update: Update, *, region: str, now: datetime
+    db: Database,
+    client: TelegramClient,
+    update: Update,
+    *,
+    region: str,
+    now: datetime,
+    spool: Spool | None = None,
 ) -> Inbound | None:
-    """Answer a button press, record the update in the inbox; its `Inbound` (None: ignored)."""
+    """Answer a button press, record the update in the inbox; its `Inbound` (None: ignored).
+
+    With a spool, an update the database refuses is kept there (and None returned); NotKept
+    when the spool refuses it too.
+    """
     with delivery(str(update.update_id)):
         if update.callback_query is not None:
             _answer(client, update.callback_query)
-        inbound = inbound_from_update(db, update, region, now)
-        if inbound is None:
-            log.info("telegram update ignored: nothing to answer")
+        if spool is not None and spool.holds_elders():
+            data = {"update": update.to_dict(), "received_at": now.isoformat()}
+            if behind_elders(spool, SpoolKind.TELEGRAM, str(update.update_id), data):
+                log.info("telegram spooled behind earlier deliveries")
+                return None
+        try:
+            inbound = inbound_from_update(db, update, region, now)
+            if inbound is None:
+                log.info("telegram update ignored: nothing to answer")
+                return None
+            new = record(db, inbound)
+            log.info("telegram %s", "recorded" if new else "redelivered: already recorded")
+            return inbound
+        except DATABASE_ERRORS as exc:
+            if spool is None:
+                raise
+            data = {"update": update.to_dict(), "received_at": now.isoformat()}
+            if spool_or_lose(spool, SpoolKind.TELEGRAM, str(update.update_id), data, exc) is (
+                Keeping.LOST
+            ):
+                raise NotKept(f"update {update.update_id}") from exc
             return None
-        new = record(db, inbound)
-        log.info("telegram %s", "recorded" if new else "redelivered: already recorded")
-    return inbound
+
+
+def drain_update(db: Database, region: str) -> Callable[[dict[str, Any]], object]:
+    """The spool's handler for kept updates: parse and record each as it came in."""
+
+    def handler(data: dict[str, Any]) -> object:
+        update = Update.de_json(data["update"], None)
+        received_at = datetime.fromisoformat(data["received_at"])
+        inbound = inbound_from_update(db, update, region, received_at)
+        return record(db, inbound) if inbound is not None else None
+
+    return handler
 
 
 # --------------------------------------------------------------------------- webhook
@@ -250,7 +299,12 @@ def webhook() -> ResponseReturnValue:
         # Telegram would redeliver a refused update forever: log it and let it go.
         log.exception("could not parse Telegram update %s", data.get("update_id"))
         return "", 200
-    receive_update(current_db(), client, update, region=phone_region(), now=clock()())
+    try:
+        receive_update(
+            current_db(), client, update, region=phone_region(), now=clock()(), spool=app_spool()
+        )
+    except NotKept:
+        abort(503, description="the update could not be stored")
     return "", 200
 
 
@@ -272,8 +326,10 @@ class TelegramPoller:
         max_failures: int = 3,
         lease_seconds: float | None = None,
         lease_clock: Callable[[], datetime] = utcnow,
+        spool: Spool | None = None,
     ) -> None:
         self.db = db
+        self.spool = spool
         self.client = client
         self.region = region
         self.clock = clock
@@ -314,7 +370,17 @@ class TelegramPoller:
         handled = 0
         for update in updates:
             try:
-                receive_update(self.db, self.client, update, region=self.region, now=self.clock())
+                receive_update(
+                    self.db,
+                    self.client,
+                    update,
+                    region=self.region,
+                    now=self.clock(),
+                    spool=self.spool,
+                )
+            except NotKept:
+                log.critical("update %s kept nowhere; will fetch it again", update.update_id)
+                return handled  # never skipped: Telegram hands it over again
             except Exception:
                 self._failures += 1
                 if self._failures < self.max_failures:
@@ -425,7 +491,8 @@ class TelegramPoller:
             self._thread.join(timeout)
 
 
-def _business_region(db: Database) -> str:
+def business_region(db: Database) -> str:
+    """The region national phone numbers are read in, from the business's settings."""
     with db.read() as session:
         business = session.get(Business, 1)
         if business is None:
@@ -437,6 +504,7 @@ def start_telegram(
     db: Database,
     env: Mapping[str, str] | None = None,
     on_recorded: Callable[[], None] | None = None,
+    spool: Spool | None = None,
 ) -> TelegramPoller | None:
     """In the worker: long-poll (no public URL needed), or register the webhook.
 
@@ -470,6 +538,8 @@ def start_telegram(
         except (TelegramError, TimeoutError) as exc:
             log.error("could not set the Telegram webhook: %s", exc)
             return None
-    poller = TelegramPoller(db, client, region=_business_region(db), on_recorded=on_recorded)
+    poller = TelegramPoller(
+        db, client, region=business_region(db), on_recorded=on_recorded, spool=spool
+    )
     log.info("telegram long polling started (one worker at a time polls)")
     return poller.start()

@@ -11,8 +11,11 @@ Without TWILIO_AUTH_TOKEN the endpoints answer 503: unsigned input is never acce
 An inbound message becomes an `Inbound` (E.164 sender, MessageSid as the dedupe key, media
 as attachments, a WhatsApp pin as a location) and is recorded in the inbox — one insert
 under the unique MessageSid, so a redelivery is a no-op — and Twilio gets an empty TwiML
-`<Response/>` at once. The worker's inbox processor then handles it and sends the replies
-through the API. STOP on SMS gets no reply from us (Twilio answers it).
+`<Response/>` at once. If the database refuses the insert, the delivery is kept in the spool
+(`bot.spool`) and Twilio still gets its 200: Twilio never redelivers after a 5xx. Only when
+the disk refuses it too is the answer a 503 (logged critical). The worker's inbox processor
+then handles it and sends the replies through the API. STOP on SMS gets no reply from us
+(Twilio answers it).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.identity import normalise_phone
-from bot.inbox import record
+from bot.inbox import Keeping, keep
 from bot.logcontext import delivery
 from bot.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
 from bot.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
@@ -36,6 +39,7 @@ from storage.messaging import FAILED, SENT, OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import clock, phone_region, public_url, setting
 from webhooks.context import current_db
+from webhooks.spooling import app_spool
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
@@ -108,15 +112,17 @@ def inbound_from_form(form: dict[str, str], region: str, received_at: datetime) 
 @bp.post("/twilio/sms")
 @bp.post("/twilio/whatsapp")
 def message() -> ResponseReturnValue:
-    """An inbound SMS or WhatsApp message: verify, record in the inbox, answer empty TwiML."""
+    """An inbound SMS or WhatsApp message: verify, keep (inbox or spool), answer empty TwiML."""
     _verified()
     inbound = inbound_from_form(request.form.to_dict(), phone_region(), clock()())
     if inbound is None or inbound.provider_id is None:
         log.warning("ignored a Twilio message without a usable From or MessageSid")
         return _twiml()
     with delivery(inbound.provider_id):
-        new = record(current_db(), inbound)
-        log.info("%s %s", inbound.channel, "recorded" if new else "redelivered: already recorded")
+        kept = keep(current_db(), app_spool(), inbound)
+        if kept is Keeping.LOST:
+            abort(503, description="the message could not be stored")
+        log.info("%s %s", inbound.channel, kept)
     return _twiml()
 
 
