@@ -289,6 +289,8 @@ def test_when_the_database_and_the_spool_both_refuse_the_webhook_answers_503_and
 
 def test_healthz_reports_a_non_empty_spool_until_the_worker_drains_it(app, db, fault):
     client = app.test_client()
+    app.config["SLOTBOT_HEALTH_TOKEN"] = "spool-health"  # the details are the token holder's
+    client.environ_base["HTTP_X_SLOTBOT_HEALTH_TOKEN"] = "spool-health"
     assert client.get("/healthz").get_json()["spool"] == 0
     fault.on = True
     sms(client, "+15551230001")
