@@ -24,7 +24,7 @@ from bot.courier import Courier
 from bot.inbox import waiting
 from bot.media import attach_media
 from bot.messages import Inbound
-from conversations.engine import Engine, Outcome
+from conversations.engine import REPLIES_PER_MINUTE, Engine, Outcome
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,10 @@ class InboxProcessor:
         clock: Callable[[], datetime] = utcnow,
         poll: float = 0.1,
         batch: int = 100,
+        replies_per_minute: int = REPLIES_PER_MINUTE,
     ) -> None:
         self.db = db
+        self.replies_per_minute = replies_per_minute
         self.courier = courier
         self.clock = clock
         self.poll = poll
@@ -66,7 +68,8 @@ class InboxProcessor:
 
     def handle(self, inbound: Inbound) -> bool:
         """One recorded delivery: the turn, its photos, its replies; False if not done here."""
-        if Engine(self.db, clock=self.clock).handle_recorded(inbound) is not Outcome.HANDLED:
+        engine = Engine(self.db, clock=self.clock, replies_per_minute=self.replies_per_minute)
+        if engine.handle_recorded(inbound) is not Outcome.HANDLED:
             return False
         if inbound.attachments:
             attach_media(self.db, inbound, self.clock())

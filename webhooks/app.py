@@ -39,7 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Signed portal/dashboard links need one secret shared by every worker and restart.
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or ensure_secret(db)
 
-    from webhooks import dashboard, health, payments, portal, telegram, twilio, webchat
+    from webhooks import dashboard, health, limits, payments, portal, telegram, twilio, webchat
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webchat.bp)
@@ -48,4 +48,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(telegram.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(dashboard.bp)
+    # Body size cap (413 before parsing) and rate limits, on the routes registered above.
+    limits.install(app, {"webchat": webchat.bp, "portal": portal.bp, "dashboard": dashboard.bp})
     return app

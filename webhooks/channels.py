@@ -21,6 +21,7 @@ from bot.clock import utcnow
 from bot.courier import Courier
 from bot.identity import default_region
 from bot.senders import build_senders
+from conversations.engine import REPLIES_PER_MINUTE
 from conversations.inbox import InboxProcessor
 
 log = logging.getLogger(__name__)
@@ -103,5 +104,8 @@ def inbox_processor(app: Flask) -> InboxProcessor:
     """An inbox processor on the app's database, clock and courier (not started)."""
     fixed = app.config.get("CLOCK")
     return InboxProcessor(
-        app.extensions["slotbot.db"], courier(app), clock=fixed if callable(fixed) else utcnow
+        app.extensions["slotbot.db"],
+        courier(app),
+        clock=fixed if callable(fixed) else utcnow,
+        replies_per_minute=app.extensions.get("slotbot.replies_per_minute", REPLIES_PER_MINUTE),
     )

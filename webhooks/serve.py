@@ -25,6 +25,7 @@ from bot.jobs import build_scheduler
 from bot.senders import build_senders
 from conversations.inbox import InboxProcessor
 from storage.db import Database
+from webhooks.limits import replies_per_minute
 from webhooks.telegram import start_telegram
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def run_worker(db: Database, parent_pid: int | None = None) -> None:
     os.nice(WORKER_NICENESS)
     senders = build_senders()
     courier = Courier(db, senders)
-    inbox = InboxProcessor(db, courier).start()
+    inbox = InboxProcessor(db, courier, replies_per_minute=replies_per_minute()).start()
     scheduler = build_scheduler(db, senders)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
