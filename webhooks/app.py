@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from webhooks import dashboard, health, limits, payments, portal, telegram, twilio, webchat
 
+    limits.install_converters(app)  # before the routes are added
     app.register_blueprint(health.bp)
     app.register_blueprint(webchat.bp)
     app.register_blueprint(payments.bp)

@@ -36,6 +36,7 @@ from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from limits import parse_many
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from conversations.engine import REPLIES_PER_MINUTE
 
@@ -52,6 +53,23 @@ DEFAULTS: dict[str, str] = {
 }
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _EXTENSION = "slotbot.limiter"
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in a route: a row id, so at most 2**63 - 1 (beyond it: 404, not a 500).
+
+    SQLite and PostgreSQL store ids in 64 bits; a bigger number in a URL would overflow in
+    the driver, after the route matched.
+    """
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def install_converters(app: Flask) -> None:
+    """Bound the URL converters (before any blueprint is registered)."""
+    app.url_map.converters["int"] = RowId
 
 
 def _setting(app: Flask | None, name: str) -> str:

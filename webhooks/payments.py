@@ -48,6 +48,7 @@ from bot.billing.sandbox import SandboxGateway, checkout_event
 from bot.billing.stripe_gateway import verify_webhook
 from bot.clock import utcnow
 from storage.billing import CheckoutAttempt, Invoice, PayLink
+from webhooks import stripe_shape
 from webhooks.context import current_db
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,10 @@ def stripe_webhook() -> ResponseReturnValue:
     except WebhookRejected as exc:
         log.warning("refused a Stripe webhook: %s", exc)
         return jsonify(error="invalid signature"), 400
+    malformed = stripe_shape.problem(event)
+    if malformed is not None:
+        log.warning("refused a signed Stripe webhook: %s", malformed)
+        return jsonify(error=f"not a Stripe event: {malformed}"), 400
     outcome = handle_event(current_db(), event, now=utcnow(), provider="stripe")
     return jsonify(received=True, outcome=outcome), 200
 

@@ -47,7 +47,9 @@ def _address(payload: dict[str, Any]) -> str:
     owner_key = payload.get("owner_key")
     expected = current_config().owner_key
     if owner_key:
-        if not expected or not hmac.compare_digest(str(owner_key), expected):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+        given = str(owner_key).encode("utf-8", "surrogatepass")
+        if not expected or not hmac.compare_digest(given, expected.encode()):
             abort(403, description="wrong owner key")
         return OWNER_ADDRESS
     session = payload.get("session")
