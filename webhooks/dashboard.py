@@ -64,6 +64,7 @@ from storage.models import (
 )
 from storage.portal import OWNER
 from webhooks.context import current_db
+from webhooks.limits import row_id
 from webhooks.portal import (
     STATUS_LABELS,
     Formats,
@@ -698,7 +699,9 @@ def block(token: str) -> ResponseReturnValue:
                 back=(f"/dashboard/{token}/today", "Back to the calendar"),
             )
         raw_staff = request.form.get("staff", "")
-        staff_id = int(raw_staff) if raw_staff.isdigit() else None
+        staff_id = row_id(raw_staff)
+        if raw_staff and staff_id is None:
+            not_found()
         if staff_id is not None and session.get(Staff, staff_id) is None:
             not_found()
         _, clashes = block_time(

@@ -41,6 +41,9 @@ from werkzeug.routing import IntegerConverter
 from conversations.engine import REPLIES_PER_MINUTE
 
 MAX_BODY_BYTES = 1024 * 1024
+# The largest row id every backend can compare with: PostgreSQL's INTEGER (SQLite's is 64-bit).
+# A bigger number from a URL or a form is no row of ours, and would overflow in the driver.
+MAX_ROW_ID = 2**31 - 1
 OFF = "off"
 DEFAULTS: dict[str, str] = {
     "SLOTBOT_RATE_LIMIT_CHAT_IP": "600/minute",
@@ -56,14 +59,10 @@ _EXTENSION = "slotbot.limiter"
 
 
 class RowId(IntegerConverter):
-    """`<int:…>` in a route: a row id, so at most 2**63 - 1 (beyond it: 404, not a 500).
-
-    SQLite and PostgreSQL store ids in 64 bits; a bigger number in a URL would overflow in
-    the driver, after the route matched.
-    """
+    """`<int:…>` in a route: a row id, so at most MAX_ROW_ID (beyond it: 404, not a 500)."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -119,6 +118,13 @@ def _limit(app: Flask, name: str) -> str | None:
 def _exempt_networks(app: Flask) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     raw = _setting(app, "SLOTBOT_RATE_LIMIT_EXEMPT")
     return [ipaddress.ip_network(part.strip()) for part in raw.split(",") if part.strip()]
+
+
+def row_id(raw: str) -> int | None:
+    """`raw` as a row id (ASCII digits, at most MAX_ROW_ID), else None."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ROW_ID:
+        return None
+    return int(raw)
 
 
 def client_ip() -> str:

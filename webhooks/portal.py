@@ -80,6 +80,7 @@ from storage.billing import (
 from storage.models import IN_PROGRESS, Appointment, Customer, Staff
 from storage.portal import CUSTOMER, OWNER
 from webhooks.context import current_config, current_db
+from webhooks.limits import row_id
 
 bp = Blueprint("portal", __name__)
 
@@ -457,6 +458,8 @@ def _parse_slot(raw: str) -> tuple[datetime, int] | None:
         start = datetime.fromisoformat(start_text)
         staff_id = int(staff_text)
     except ValueError:
+        return None
+    if row_id(staff_text.strip()) is None:
         return None
     return (start, staff_id) if start.tzinfo is not None else None
 

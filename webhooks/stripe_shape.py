@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from webhooks.limits import MAX_ROW_ID
+
 MAX_ID = 255
 MAX_AMOUNT = 2**53  # far above any real charge; below every database's integer limit
 _AMOUNTS = ("amount", "amount_total", "amount_received", "amount_refunded")
@@ -49,7 +51,7 @@ def _object_problem(obj: dict[str, Any]) -> str | None:
             return "data.object.metadata is not a map of strings"
         for key in _ROW_IDS:
             value = metadata.get(key, "")
-            if value.isdigit() and len(value) > 18:
+            if value.isdigit() and int(value) > MAX_ROW_ID:
                 return f"data.object.metadata.{key} is out of range"
     error = obj.get("last_payment_error")
     if error is not None and not isinstance(error, dict):

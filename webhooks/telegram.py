@@ -47,6 +47,7 @@ from storage.messaging import OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import channel_env, clock, phone_region
 from webhooks.context import current_db
+from webhooks.limits import MAX_ROW_ID
 
 log = logging.getLogger(__name__)
 bp = Blueprint("telegram", __name__)
@@ -116,6 +117,8 @@ def _resolve_option(db: Database, chat: str, data: str) -> str:
     if alias is None:
         return data
     message_id, index = alias
+    if message_id > MAX_ROW_ID:
+        return data  # not one of ours
     with db.read() as session:
         body = session.scalar(
             select(OutboxMessage.body).where(

@@ -23,7 +23,7 @@ from bot.messages import WEB, Inbound, Reply
 from conversations.engine import Engine
 from storage.models import Conversation
 from webhooks.context import current_config, current_db
-from webhooks.limits import engine_replies_per_minute, new_session_allowed
+from webhooks.limits import MAX_ROW_ID, engine_replies_per_minute, new_session_allowed
 
 bp = Blueprint("webchat", __name__)
 
@@ -31,8 +31,7 @@ _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 OWNER_ADDRESS = "owner"
 MAX_TEXT = 4000
-# The largest `after` a message id can be (a 64-bit row id): beyond it the database overflows.
-MAX_AFTER = 2**63 - 1
+MAX_AFTER = MAX_ROW_ID  # `after` is a message id: beyond it the database would overflow
 
 
 @bp.get("/")
