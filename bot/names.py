@@ -31,11 +31,10 @@ def clean_text(raw: str) -> str:
 
 
 def _keep(char: str) -> str:
-    category = unicodedata.category(char)
-    if category == "Cc" or category in ("Zl", "Zp"):
-        return " "  # C0/C1 controls (tab, newline, ESC …) and line separators: a space
-    if category in ("Cf", "Cs"):
-        return ""  # bidi controls, zero-width characters, BOM, soft hyphen; lone surrogates
+    if char.isspace():
+        return " "  # tabs, newlines, NEL, line separators: collapsed below
+    if unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+        return ""  # C0/C1 controls (NUL, BEL, ESC …), bidi and zero-width characters, BOM
     return char
 
 

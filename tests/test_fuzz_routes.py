@@ -555,6 +555,8 @@ def _fuzz(target: Target, data: st.DataObject) -> None:
     req = data.draw(requests(target))
     response = _send(target, req)
     SEEN[(req["rule"], req["method"], response.status_code)] += 1
+    if req["rule"] == "/healthz" and response.status_code == 503:
+        return  # "not healthy" is that page's designed answer (a stalled inbox), not a failure
     assert response.status_code < 500, (req, response.get_data(as_text=True)[:500])
     if req["repeat"] and response.status_code < 300:
         before = _inbound_count(target)
