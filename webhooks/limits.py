@@ -1,7 +1,8 @@
 """Request limits: the body size, and rate limits per IP and per web-chat session.
 
 Every request body is capped (`SLOTBOT_MAX_BODY_BYTES`, 1 MB): a bigger one is answered 413
-before anything parses it. Rate limits come from flask-limiter:
+before anything parses it; a NUL character in the path, query or form is a 400; ids in
+routes stop at MAX_ROW_ID. Rate limits come from flask-limiter:
 
 | what | key | setting | default |
 |---|---|---|---|
@@ -31,7 +32,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from limits import parse_many
@@ -159,6 +160,19 @@ def link_token() -> str:
     return f"link:{token}" if isinstance(token, str) else f"ip:{client_ip()}"
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_nul() -> None:
+    """400 for a NUL character in the path, the query or a form (PostgreSQL refuses it in
+    text, so it would fail deep in a query; no browser or provider sends one)."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype in _FORMS:
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        abort(400, description="NUL characters are not accepted")
+
+
 def _too_many(error: HTTPException) -> ResponseReturnValue:
     return _error(error, "Too many requests: please wait a moment and try again.")
 
@@ -206,6 +220,7 @@ def install(app: Flask, blueprints: dict[str, Blueprint]) -> Limiter:
     for form_pages in (blueprints["portal"], blueprints["dashboard"]):
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_IP", client_ip, per_ip=True)
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_LINK", link_token, per_ip=False)
+    app.before_request(refuse_nul)
     app.register_error_handler(429, _too_many)
     app.register_error_handler(413, _too_large)
     return limiter
