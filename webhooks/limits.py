@@ -30,6 +30,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
@@ -166,9 +167,9 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 def refuse_nul() -> None:
     """400 for a NUL character in the path, the query or a form (PostgreSQL refuses it in
     text, so it would fail deep in a query; no browser or provider sends one)."""
-    values = [request.path, *request.args.values()]
+    values = [request.path, *request.args.keys(), *chain(*request.args.listvalues())]
     if request.mimetype in _FORMS:
-        values += request.form.values()
+        values += [*request.form.keys(), *chain(*request.form.listvalues())]
     if any("\x00" in value for value in values):
         abort(400, description="NUL characters are not accepted")
 
