@@ -17,18 +17,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from bot.clock import utcnow
 from bot.config import apply_config, load_config
 from bot.courier import Courier
 from bot.inbox import record
 from bot.messages import SMS, WEB, Inbound
+from bot.portal import issue_link
 from conversations.engine import SLOW_DOWN, SLOW_DOWN_PURPOSE
 from conversations.inbox import InboxProcessor
 from storage.db import Database
 from storage.messaging import OutboxMessage
-from storage.models import InboundMessage
+from storage.models import CustomerIdentity, InboundMessage
 from tests.conftest import DEMO_CONFIG
 from tests.factories import local
+from tests.test_portal import path_of
 from webhooks.app import create_app
+from webhooks.channels import inbox_processor
 
 NOW = local("2026-11-16 10:00")
 FLOODER = "+15551230001"
@@ -289,3 +293,21 @@ def test_the_web_chat_throttle_is_per_session_and_set_by_the_app(db_url):
         assert count(db, InboundMessage, InboundMessage.channel == WEB) == 7
     finally:
         app.extensions["slotbot.db"].dispose()
+
+
+def test_the_owner_reads_every_message_of_a_flood_on_the_customers_page(app, client):
+    db = app.extensions["slotbot.db"]
+    now = utcnow()
+    for n in range(25):
+        text = f"flood message {n}"
+        record(db, Inbound(SMS, FLOODER, text, provider_id=f"SMf{n}", received_at=now))
+    inbox_processor(app).run_pending()
+    with db.write() as session:
+        owner = issue_link(session, customer_id=None, role="owner", now=now)
+        customer_id = session.scalar(
+            select(CustomerIdentity.customer_id).where(CustomerIdentity.address == FLOODER)
+        )
+    sent = replies(db, FLOODER)
+    assert len(sent) == 21 and sent[-1].purpose == SLOW_DOWN_PURPOSE  # 20 answers + 1
+    page = client.get(f"{path_of(owner)}/customers/{customer_id}").get_data(as_text=True)
+    assert all(f"flood message {n}<" in page for n in range(25))

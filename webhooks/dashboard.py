@@ -58,6 +58,8 @@ from storage.models import (
     AdminAudit,
     Appointment,
     Customer,
+    CustomerIdentity,
+    InboundMessage,
     Staff,
     TimeOff,
     WorkingHours,
@@ -460,6 +462,29 @@ def _feedback_rows(session: Session, fmt: Formats, customer_id: int | None) -> l
     ]
 
 
+RECENT_MESSAGES = 30
+
+
+def _message_rows(session: Session, fmt: Formats, customer_id: int) -> list[Any]:
+    """What the customer wrote lately, on every channel — answered or not (a flood the
+    engine throttled is still here to read)."""
+    query = (
+        select(InboundMessage)
+        .join(
+            CustomerIdentity,
+            (CustomerIdentity.channel == InboundMessage.channel)
+            & (CustomerIdentity.address == InboundMessage.address),
+        )
+        .where(CustomerIdentity.customer_id == customer_id)
+        .order_by(InboundMessage.id.desc())
+        .limit(RECENT_MESSAGES)
+    )
+    return [
+        {"when": fmt.when(message.received_at), "channel": message.channel, "text": message.text}
+        for message in session.scalars(query)
+    ]
+
+
 @bp.get("/dashboard/<token>/customers/<int:customer_id>")
 def customer(token: str, customer_id: int) -> ResponseReturnValue:
     """One customer: contact details, notes, appointments, invoices and feedback."""
@@ -505,6 +530,7 @@ def customer(token: str, customer_id: int) -> ResponseReturnValue:
                 for invoice in reversed(invoices)
             ],
             feedback=_feedback_rows(session, fmt, customer_id),
+            messages=_message_rows(session, fmt, customer_id),
             methods=METHOD_LABELS,
         )
 
