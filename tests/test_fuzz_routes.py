@@ -38,6 +38,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.routing import IntegerConverter, PathConverter
 
 from bot.portal import csrf_token, verify
+from storage.billing import Payment
 from storage.models import InboundMessage
 from tests.conftest import BACKENDS, DEMO_CONFIG, fresh_database_url, process_inbox
 from tests.fakes.telegram_api import make_fake_telegram, telegram_env
@@ -524,9 +525,13 @@ def requests(draw, target: Target) -> dict[str, Any]:
 # ------------------------------------------------------------------------------- tests
 
 
-def _inbound_count(target: Target) -> int:
+def _count(target: Target, model: type) -> int:
     with target.app.extensions["slotbot.db"].read() as session:
-        return int(session.scalar(select(func.count()).select_from(InboundMessage)) or 0)
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _inbound_count(target: Target) -> int:
+    return _count(target, InboundMessage)
 
 
 def _send(target: Target, req: dict[str, Any]):
@@ -560,6 +565,7 @@ def _fuzz(target: Target, data: st.DataObject) -> None:
     assert response.status_code < 500, (req, response.get_data(as_text=True)[:500])
     if req["repeat"] and response.status_code < 300:
         before = _inbound_count(target)
+        payments = _count(target, Payment)
         again = _send(target, req)
         assert again.status_code < 500, (req, again.get_data(as_text=True)[:500])
         if _message_id(req) is not None and again.status_code == 200:
@@ -567,8 +573,11 @@ def _fuzz(target: Target, data: st.DataObject) -> None:
             assert _inbound_count(target) == before
         if req["path"].startswith(("/twilio/sms", "/twilio/whatsapp", "/telegram")):
             assert _inbound_count(target) == before  # a redelivery is a no-op
+        if req["path"] == "/stripe/webhook":
+            assert _count(target, Payment) == payments  # the same event again records nothing
 
 
+@pytest.mark.slow
 def test_every_route_answers_hostile_input_without_a_5xx_or_a_duplicate(target: Target):
     runs = settings(
         max_examples=max(1, int(EXAMPLES[target.backend] * SCALE)),

@@ -163,6 +163,7 @@ def test_portal_and_dashboard_posts_are_limited_per_link_and_per_address(limited
     assert client.get("/dashboard/not-a-real-token").status_code != 429  # pages are not limited
 
 
+@pytest.mark.slow
 def test_the_default_limits_let_hundreds_of_scripted_conversations_from_one_address_through(
     app, client
 ):
