@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import utcnow
+from bot.names import clean_display_name, clean_text
 
 SMS = "sms"
 WHATSAPP = "whatsapp"
@@ -78,6 +79,14 @@ class Inbound:
     received_at: datetime = field(default_factory=utcnow)
     contact_phone: str | None = None  # a phone number the person shared (Telegram contact)
     display_name: str | None = None  # the name the channel knows them by
+
+    def __post_init__(self) -> None:
+        # Every channel builds one of these: cleaning here covers every entry at once.
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.option_id is not None:
+            object.__setattr__(self, "option_id", clean_text(self.option_id))
+        if self.display_name is not None:
+            object.__setattr__(self, "display_name", clean_display_name(self.display_name))
 
     @property
     def identity(self) -> str:

@@ -209,4 +209,8 @@ def csrf_token(session: Session, link_id: int) -> str:
 
 def csrf_ok(session: Session, link_id: int, value: str | None) -> bool:
     """Whether a submitted form value is this link's form token."""
-    return bool(value) and hmac.compare_digest(csrf_token(session, link_id), str(value))
+    if not value:
+        return False
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+    given = str(value).encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(csrf_token(session, link_id).encode(), given)

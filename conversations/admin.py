@@ -38,6 +38,7 @@ from bot.booking import Booked, Changed, book, cancel, reschedule, set_status
 from bot.broadcast import audience, send_promotion
 from bot.config import pin_digest
 from bot.messages import SMS, Option
+from bot.names import clean_display_name
 from bot.notify import tell_customer
 from bot.portal import issue_link
 from conversations.turn import Turn
@@ -413,7 +414,7 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
         return
     phone = extract_phone(rest)
     staff = find_staff(rest, [to_named(s) for s in _staff(turn)])
-    name = re.split(r"[,\d+]|\bfor\b", rest, maxsplit=1)[0].strip() or None
+    name = clean_display_name(re.split(r"[,\d+]|\bfor\b", rest, maxsplit=1)[0])
     customer = _customer_for(turn, name, phone)
     label = customer.name if customer else name or phone or "a walk-in"
     confirm(

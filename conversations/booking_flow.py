@@ -18,6 +18,7 @@ from bot.availability import Slot, SlotQuery, best_slots, nearest_slots, slot_fi
 from bot.billing.deposits import deposit_for
 from bot.booking import Booked, Held, book_hold, hold_slot, release_hold
 from bot.messages import SMS, WHATSAPP, Option
+from bot.names import clean_display_name
 from bot.outbox import CONFIRMATION
 from bot.waitlist import join_waitlist
 from conversations.payments import ask_for_deposit
@@ -122,7 +123,7 @@ def absorb(turn: Turn, text: str) -> bool:
         turn.set(when=_when_to_json(when))
         changed = True
 
-    name = extract_name(text)
+    name = clean_display_name(extract_name(text))
     if name and not turn.customer.name:
         turn.customer.name = name
     email = extract_email(text)
@@ -531,7 +532,7 @@ def _take_yes_no(turn: Turn, text: str) -> bool:
 
 
 def _take_name(turn: Turn, text: str) -> None:
-    name = extract_name(text) or clean_name(text)
+    name = clean_display_name(extract_name(text) or clean_name(text))
     if name is None:
         turn.say("Sorry, what name should I put the booking under?")
         return

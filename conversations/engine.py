@@ -9,6 +9,11 @@ any message and a restart resumes where the dialogue was.
 
 If handling fails unexpectedly, the transaction rolls back (the dialogue stays where it was)
 and the person still gets an apology, recorded as handled: never a 500, never silence.
+
+A sender who floods (more than `replies_per_minute` messages in a minute — each one a paid
+SMS reply) gets one polite "slow down" and then silence until they calm down; every message
+is still recorded in `inbound_message`. The count is read from the database, not kept in
+memory, since any worker may take any message.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from bot.inbox import row_values
 from bot.logcontext import delivery
 from bot.messages import SMS, Inbound, Reply
 from bot.metrics import INBOUND, TURN_SECONDS, TURNS
+from bot.names import clean_display_name
 from bot.outbox import enqueue
 from conversations import flows
 from conversations.turn import BusinessFacts, Turn
@@ -48,6 +54,15 @@ APOLOGY = (
 # Channels whose replies travel back in the HTTP response itself.
 INLINE_CHANNELS = ("web", "terminal")
 OFFERED = "_offered"  # conversation data key: the option ids last offered, in order
+SLOW_DOWN = (
+    "You're sending messages faster than I can answer them. I've kept them all; "
+    "give me a minute and then send your question again."
+)
+SLOW_DOWN_PURPOSE = "slow_down"
+REPLIES_PER_MINUTE = 20  # the default per-sender throttle
+FLOOD_WINDOW = timedelta(minutes=1)
+# One "slow down" per sender in this long, however long the flood lasts.
+SLOW_DOWN_QUIET = timedelta(minutes=10)
 
 
 class Outcome(Enum):
@@ -78,6 +93,14 @@ _OUTCOMES = {
 }
 
 
+class Flood(StrEnum):
+    """How fast one sender is writing, as the per-sender throttle sees it."""
+
+    CALM = "calm"  # answer as usual
+    STARTED = "started"  # just went over the limit: one "slow down"
+    ONGOING = "ongoing"  # still over it, and told already: silence
+
+
 class _Duplicate(Exception):
     """This delivery was handled before."""
 
@@ -87,11 +110,22 @@ class _NotYet(Exception):
 
 
 class Engine:
-    """Handles inbound messages; holds nothing but the database handle and a clock."""
+    """Handles inbound messages; holds nothing but the database handle, a clock and limits.
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+    `replies_per_minute`: the most messages from one sender answered in any minute (0: no
+    limit).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        replies_per_minute: int = REPLIES_PER_MINUTE,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.replies_per_minute = replies_per_minute
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one message and return the replies (already queued in the outbox)."""
@@ -180,23 +214,67 @@ class Engine:
             now=now,
         )
         purpose = "reply"
+        flood = Flood.CALM
         if is_opt_out_keyword(inbound.text):
             purpose = _opt_out(turn)
         elif is_opt_in_keyword(inbound.text):
             _opt_in(turn)
         elif identity.opted_out_at is not None:
             pass  # deliberate silence: they asked us to stop
+        elif (flood := self._flood(session, inbound, recorded, now)) is not Flood.CALM:
+            if flood is Flood.STARTED:
+                turn.say(SLOW_DOWN)
+                purpose = SLOW_DOWN_PURPOSE
+            # Ongoing: deliberate silence; the message itself is recorded all the same.
         else:
             _expire_if_stale(turn)
             flows.dispatch(turn)
-        # Remember what was offered, in order: on SMS and WhatsApp the options are a numbered
-        # list, and "2" must mean the second of them at any step.
-        offered = [o.id for reply in turn.replies for o in reply.options]
-        conversation.data = {**conversation.data, OFFERED: offered}
+        if flood is Flood.CALM:
+            # Remember what was offered, in order: on SMS and WhatsApp the options are a
+            # numbered list, and "2" must mean the second of them at any step.
+            offered = [o.id for reply in turn.replies for o in reply.options]
+            conversation.data = {**conversation.data, OFFERED: offered}
         conversation.version += 1
         conversation.updated_at = now
         _queue(turn, purpose)
         return _queued_since(session, inbound, watermark)
+
+    def _flood(
+        self, session: Session, inbound: Inbound, recorded: int | None, now: datetime
+    ) -> Flood:
+        """Whether this sender is over the limit: their messages in the minute up to this one.
+
+        `recorded` is this message's inbox row (None when it was recorded just now, as the
+        newest): messages that arrived after it do not count against it.
+        """
+        limit = self.replies_per_minute
+        if limit <= 0:
+            return Flood.CALM
+        query = (
+            select(func.count())
+            .select_from(InboundMessage)
+            .where(
+                InboundMessage.channel == inbound.channel,
+                InboundMessage.address == inbound.sender,
+                InboundMessage.received_at > inbound.received_at - FLOOD_WINDOW,
+            )
+        )
+        if recorded is not None:
+            query = query.where(InboundMessage.id <= recorded)
+        recent = session.scalar(query)
+        if (recent or 0) <= limit:
+            return Flood.CALM
+        warned = session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.channel == inbound.channel,
+                OutboxMessage.address == inbound.sender,
+                OutboxMessage.purpose == SLOW_DOWN_PURPOSE,
+                OutboxMessage.created_at > now - SLOW_DOWN_QUIET,
+            )
+            .limit(1)
+        )
+        return Flood.STARTED if warned is None else Flood.ONGOING
 
     def _apologise(self, inbound: Inbound) -> tuple[list[Reply], bool]:
         """Record the message as handled and queue an apology, in a fresh transaction.
@@ -333,7 +411,7 @@ def _identify(
         if customer is None:
             customer = Customer(phone=phone, created_at=now, notes="")
             if inbound.display_name:
-                customer.name = inbound.display_name.strip()[:200] or None
+                customer.name = clean_display_name(inbound.display_name)
             session.add(customer)
             session.flush()
         identity = CustomerIdentity(

@@ -32,7 +32,7 @@ from bot.logcontext import delivery
 from bot.media import attach_media
 from bot.messages import Inbound
 from bot.spool import DATABASE_ERRORS, Spool
-from conversations.engine import Engine, Outcome
+from conversations.engine import REPLIES_PER_MINUTE, Engine, Outcome
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -56,11 +56,13 @@ class InboxProcessor:
         batch: int = 100,
         spool: Spool | None = None,
         drainers: Mapping[str, Callable[[dict[str, Any]], object]] | None = None,
+        replies_per_minute: int = REPLIES_PER_MINUTE,
     ) -> None:
         """`drainers`: how each kind of spooled delivery gets into the database."""
         self.db = db
         self.spool = spool
         self.drainers = drainers or {}
+        self.replies_per_minute = replies_per_minute
         self.courier = courier
         self.clock = clock
         self.poll = poll
@@ -90,8 +92,9 @@ class InboxProcessor:
 
     def handle(self, inbound: Inbound) -> bool:
         """One recorded delivery: the turn, its photos, its replies; False if not done here."""
+        engine = Engine(self.db, clock=self.clock, replies_per_minute=self.replies_per_minute)
         with delivery(inbound.provider_id):  # every line about it carries its provider id
-            outcome = Engine(self.db, clock=self.clock).handle_recorded(inbound)
+            outcome = engine.handle_recorded(inbound)
             if outcome is Outcome.UNAVAILABLE:
                 raise DatabaseUnavailable(f"the database refused message {inbound.provider_id}")
             if outcome is not Outcome.HANDLED:

@@ -94,8 +94,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                 log.warning("%s", line)
     headers.install(app)
 
-    from webhooks import dashboard, health, metrics, payments, portal, telegram, twilio, webchat
+    from webhooks import (
+        dashboard,
+        health,
+        limits,
+        metrics,
+        payments,
+        portal,
+        telegram,
+        twilio,
+        webchat,
+    )
 
+    limits.install_converters(app)  # before the routes are added
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(webchat.bp)
@@ -104,4 +115,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(telegram.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(dashboard.bp)
+    # Body size cap (413 before parsing) and rate limits, on the routes registered above.
+    limits.install(app, {"webchat": webchat.bp, "portal": portal.bp, "dashboard": dashboard.bp})
     return app

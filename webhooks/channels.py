@@ -21,6 +21,7 @@ from bot.clock import utcnow
 from bot.courier import Courier
 from bot.identity import default_region
 from bot.senders import build_senders
+from conversations.engine import REPLIES_PER_MINUTE
 from conversations.inbox import InboxProcessor
 
 log = logging.getLogger(__name__)
@@ -112,4 +113,5 @@ def inbox_processor(app: Flask) -> InboxProcessor:
         clock=fixed if callable(fixed) else utcnow,
         spool=app_spool(app),
         drainers=drainers(db, default_region(config.phone, config.locale)),
+        replies_per_minute=app.extensions.get("slotbot.replies_per_minute", REPLIES_PER_MINUTE),
     )

@@ -58,12 +58,15 @@ from storage.models import (
     AdminAudit,
     Appointment,
     Customer,
+    CustomerIdentity,
+    InboundMessage,
     Staff,
     TimeOff,
     WorkingHours,
 )
 from storage.portal import OWNER
 from webhooks.context import current_db
+from webhooks.limits import row_id
 from webhooks.portal import (
     STATUS_LABELS,
     Formats,
@@ -459,6 +462,29 @@ def _feedback_rows(session: Session, fmt: Formats, customer_id: int | None) -> l
     ]
 
 
+RECENT_MESSAGES = 30
+
+
+def _message_rows(session: Session, fmt: Formats, customer_id: int) -> list[Any]:
+    """What the customer wrote lately, on every channel — answered or not (a flood the
+    engine throttled is still here to read)."""
+    query = (
+        select(InboundMessage)
+        .join(
+            CustomerIdentity,
+            (CustomerIdentity.channel == InboundMessage.channel)
+            & (CustomerIdentity.address == InboundMessage.address),
+        )
+        .where(CustomerIdentity.customer_id == customer_id)
+        .order_by(InboundMessage.id.desc())
+        .limit(RECENT_MESSAGES)
+    )
+    return [
+        {"when": fmt.when(message.received_at), "channel": message.channel, "text": message.text}
+        for message in session.scalars(query)
+    ]
+
+
 @bp.get("/dashboard/<token>/customers/<int:customer_id>")
 def customer(token: str, customer_id: int) -> ResponseReturnValue:
     """One customer: contact details, notes, appointments, invoices and feedback."""
@@ -504,6 +530,7 @@ def customer(token: str, customer_id: int) -> ResponseReturnValue:
                 for invoice in reversed(invoices)
             ],
             feedback=_feedback_rows(session, fmt, customer_id),
+            messages=_message_rows(session, fmt, customer_id),
             methods=METHOD_LABELS,
         )
 
@@ -698,7 +725,9 @@ def block(token: str) -> ResponseReturnValue:
                 back=(f"/dashboard/{token}/today", "Back to the calendar"),
             )
         raw_staff = request.form.get("staff", "")
-        staff_id = int(raw_staff) if raw_staff.isdigit() else None
+        staff_id = row_id(raw_staff)
+        if raw_staff and staff_id is None:
+            not_found()
         if staff_id is not None and session.get(Staff, staff_id) is None:
             not_found()
         _, clashes = block_time(

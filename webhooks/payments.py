@@ -58,6 +58,7 @@ from bot.inbox import Keeping, spool_or_lose
 from bot.logcontext import delivery
 from bot.spool import DATABASE_ERRORS, SpoolKind
 from storage.billing import CheckoutAttempt, Invoice, PayLink
+from webhooks import stripe_shape
 from webhooks.context import current_config, current_db
 from webhooks.exposure import Payments
 from webhooks.spooling import app_spool
@@ -246,6 +247,10 @@ def stripe_webhook() -> ResponseReturnValue:
     except WebhookRejected as exc:
         log.warning("refused a Stripe webhook: %s", exc)
         return jsonify(error="invalid signature"), 400
+    malformed = stripe_shape.problem(event)
+    if malformed is not None:
+        log.warning("refused a signed Stripe webhook: %s", malformed)
+        return jsonify(error=f"not a Stripe event: {malformed}"), 400
     with delivery(str(event.get("id"))):
         try:
             outcome = handle_event(current_db(), event, now=utcnow(), provider="stripe")

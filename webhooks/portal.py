@@ -81,6 +81,7 @@ from storage.models import IN_PROGRESS, Appointment, Customer, Staff
 from storage.portal import CUSTOMER, OWNER
 from webhooks.context import current_config, current_db
 from webhooks.headers import csp_nonce
+from webhooks.limits import row_id
 
 bp = Blueprint("portal", __name__)
 
@@ -459,6 +460,8 @@ def _parse_slot(raw: str) -> tuple[datetime, int] | None:
         start = datetime.fromisoformat(start_text)
         staff_id = int(staff_text)
     except ValueError:
+        return None
+    if row_id(staff_text.strip()) is None:
         return None
     return (start, staff_id) if start.tzinfo is not None else None
 

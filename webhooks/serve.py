@@ -26,6 +26,7 @@ from bot.senders import build_senders
 from bot.spool import Spool
 from conversations.inbox import InboxProcessor
 from storage.db import Database
+from webhooks.limits import replies_per_minute
 from webhooks.spooling import SETTING as SPOOL_SETTING
 from webhooks.spooling import drainers, spool_folder
 from webhooks.telegram import business_region, start_telegram
@@ -89,7 +90,11 @@ def run_worker(db: Database, parent_pid: int | None = None) -> None:
     spool = Spool(spool_folder(db.url, os.environ.get(SPOOL_SETTING)))
     log.info("draining the spool at %s", spool.folder)
     inbox = InboxProcessor(
-        db, courier, spool=spool, drainers=drainers(db, business_region(db))
+        db,
+        courier,
+        spool=spool,
+        drainers=drainers(db, business_region(db)),
+        replies_per_minute=replies_per_minute(),
     ).start()
     scheduler = build_scheduler(db, senders)
     stop = threading.Event()

@@ -57,6 +57,7 @@ from bot.identity import default_region, normalise_phone
 from bot.inbox import Keeping, behind_elders, record, spool_or_lose
 from bot.logcontext import delivery
 from bot.messages import TELEGRAM, Attachment, Inbound, Location
+from bot.names import clean_display_name
 from bot.senders.telegram_sender import (
     FILE_SCHEME,
     TelegramClient,
@@ -72,6 +73,7 @@ from storage.messaging import OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import channel_env, clock, phone_region
 from webhooks.context import current_db
+from webhooks.limits import MAX_ROW_ID
 from webhooks.spooling import app_spool
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,34 @@ bp = Blueprint("telegram", __name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLLER_LEASE = "telegram-poller"  # the worker_lease row of the one poller
 MAX_BACKOFF = 60.0
+MAX_ID = 2**63 - 1  # Telegram's ids fit in 64 bits; anything bigger is not from Telegram
+# What a malformed update can raise anywhere from Update.de_json to the Inbound built from it.
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError)
+
+
+class MalformedUpdate(ValueError):
+    """An update whose fields do not have the types Telegram's API gives them."""
+
+
+def _text(value: object) -> str:
+    """A text field as Telegram sends it (a string), or "" for anything else."""
+    return value if isinstance(value, str) else ""
+
+
+def _chat_id(value: object) -> str:
+    """A chat or user id: a whole number within 64 bits, as the string we key on."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
+        raise MalformedUpdate(f"not a Telegram id: {value!r}")
+    return str(value)
+
+
+def _person(user: object) -> str | None:
+    """The name a Telegram user goes by (first + last name, else the username), cleaned."""
+    if user is None:
+        return None
+    parts = [getattr(user, "first_name", None), getattr(user, "last_name", None)]
+    name = " ".join(part for part in parts if isinstance(part, str) and part.strip())
+    return clean_display_name(name) or clean_display_name(getattr(user, "username", None))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -116,6 +146,8 @@ def _resolve_option(db: Database, chat: str, data: str) -> str:
     if alias is None:
         return data
     message_id, index = alias
+    if message_id > MAX_ROW_ID:
+        return data  # not one of ours
     with db.read() as session:
         body = session.scalar(
             select(OutboxMessage.body).where(
@@ -129,23 +161,23 @@ def _resolve_option(db: Database, chat: str, data: str) -> str:
 
 
 def _from_callback(db: Database, update: Update, query: CallbackQuery, now: datetime) -> Inbound:
-    chat = str(query.message.chat.id) if query.message else str(query.from_user.id)
+    chat = _chat_id(query.message.chat.id if query.message else query.from_user.id)
     return Inbound(
         channel=TELEGRAM,
         sender=chat,
-        option_id=_resolve_option(db, chat, query.data or ""),
+        option_id=_resolve_option(db, chat, _text(query.data)[:64]),
         provider_id=str(update.update_id),
         received_at=now,
-        display_name=query.from_user.full_name or None,
+        display_name=_person(query.from_user),
     )
 
 
 def _from_message(
     db: Database, update: Update, message: Message, region: str, now: datetime
 ) -> Inbound:
-    chat = str(message.chat.id)
+    chat = _chat_id(message.chat.id)
     user = message.from_user
-    text = message.text or message.caption or ""
+    text = _text(message.text) or _text(message.caption)
     if text.startswith("/"):
         text = _command(text, _opted_out(db, chat))
     contact_phone = None
@@ -153,7 +185,7 @@ def _from_message(
         # Only a person's own contact card proves their number; anyone can forward another's.
         if user is not None and message.contact.user_id == user.id:
             contact_phone = normalise_phone(
-                message.contact.phone_number, region, international=True
+                _text(message.contact.phone_number), region, international=True
             )
         else:
             log.info("ignored a contact card from chat %s that is not their own", chat)
@@ -186,7 +218,7 @@ def _from_message(
         provider_id=str(update.update_id),
         received_at=now,
         contact_phone=contact_phone,
-        display_name=(user.full_name if user else None) or None,
+        display_name=_person(user),
     )
 
 
@@ -231,33 +263,46 @@ def receive_update(
     """Answer a button press, record the update in the inbox; its `Inbound` (None: ignored).
 
     With a spool, an update the database refuses is kept there (and None returned); NotKept
-    when the spool refuses it too.
+    when the spool refuses it too. Raises MalformedUpdate, before anything is answered or
+    recorded, when the update's fields are not of the types Telegram sends.
     """
     with delivery(str(update.update_id)):
-        if update.callback_query is not None:
-            _answer(client, update.callback_query)
         if spool is not None and spool.holds_elders():
             data = {"update": update.to_dict(), "received_at": now.isoformat()}
             if behind_elders(spool, SpoolKind.TELEGRAM, str(update.update_id), data):
+                if update.callback_query is not None:
+                    _answer(client, update.callback_query)
                 log.info("telegram spooled behind earlier deliveries")
                 return None
         try:
             inbound = inbound_from_update(db, update, region, now)
-            if inbound is None:
-                log.info("telegram update ignored: nothing to answer")
-                return None
-            new = record(db, inbound)
-            log.info("telegram %s", "recorded" if new else "redelivered: already recorded")
-            return inbound
+            if inbound is not None:
+                new = record(db, inbound)
         except DATABASE_ERRORS as exc:
-            if spool is None:
-                raise
-            data = {"update": update.to_dict(), "received_at": now.isoformat()}
-            if spool_or_lose(spool, SpoolKind.TELEGRAM, str(update.update_id), data, exc) is (
-                Keeping.LOST
-            ):
-                raise NotKept(f"update {update.update_id}") from exc
+            return _spool_refused(client, update, now, spool, exc)
+        except MALFORMED as exc:
+            raise MalformedUpdate(f"update {update.update_id}: {exc!r}") from exc
+        if update.callback_query is not None:
+            _answer(client, update.callback_query)
+        if inbound is None:
+            log.info("telegram update ignored: nothing to answer")
             return None
+        log.info("telegram %s", "recorded" if new else "redelivered: already recorded")
+        return inbound
+
+
+def _spool_refused(
+    client: TelegramClient, update: Update, now: datetime, spool: Spool | None, exc: Exception
+) -> None:
+    """Keep an update the database refused in the spool; NotKept when the spool refuses too."""
+    if spool is None:
+        raise exc
+    data = {"update": update.to_dict(), "received_at": now.isoformat()}
+    if spool_or_lose(spool, SpoolKind.TELEGRAM, str(update.update_id), data, exc) is Keeping.LOST:
+        raise NotKept(f"update {update.update_id}") from exc
+    if update.callback_query is not None:
+        _answer(client, update.callback_query)
+    return None
 
 
 def drain_update(db: Database, region: str) -> Callable[[dict[str, Any]], object]:
@@ -290,14 +335,20 @@ def webhook() -> ResponseReturnValue:
         log.warning("refused a Telegram webhook: wrong secret token")
         abort(403, description="wrong secret token")
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if (
+        isinstance(update_id, bool)
+        or not isinstance(update_id, int)
+        or not 0 <= update_id <= MAX_ID
+    ):
         abort(400, description="expected a Telegram Update")
     client = shared_client(settings)
+    # Not something Telegram sends, and it would redeliver a refused update forever: such an
+    # update is logged and let go (200), never a 500.
     try:
         update = Update.de_json(data, client.bot)
-    except (KeyError, TypeError, ValueError):
-        # Telegram would redeliver a refused update forever: log it and let it go.
-        log.exception("could not parse Telegram update %s", data.get("update_id"))
+    except MALFORMED:
+        log.exception("could not parse Telegram update %s; ignored", update_id)
         return "", 200
     try:
         receive_update(
@@ -305,6 +356,8 @@ def webhook() -> ResponseReturnValue:
         )
     except NotKept:
         abort(503, description="the update could not be stored")
+    except MalformedUpdate:
+        log.exception("malformed Telegram update %s; ignored", update_id)
     return "", 200
 
 
@@ -381,6 +434,8 @@ class TelegramPoller:
             except NotKept:
                 log.critical("update %s kept nowhere; will fetch it again", update.update_id)
                 return handled  # never skipped: Telegram hands it over again
+            except MalformedUpdate:
+                log.exception("malformed Telegram update %s; skipped", update.update_id)
             except Exception:
                 self._failures += 1
                 if self._failures < self.max_failures:

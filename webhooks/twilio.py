@@ -21,6 +21,8 @@ then handles it and sends the replies through the API. STOP on SMS gets no reply
 from __future__ import annotations
 
 import logging
+import math
+import re
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, request
@@ -33,6 +35,7 @@ from bot.identity import normalise_phone
 from bot.inbox import Keeping, keep
 from bot.logcontext import delivery
 from bot.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
+from bot.names import clean_text
 from bot.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
 from bot.senders.render import read_attachment_token
 from storage.messaging import FAILED, SENT, OutboxMessage
@@ -47,6 +50,8 @@ bp = Blueprint("twilio", __name__)
 UNSUBSCRIBED = 21610  # Twilio: the recipient replied STOP
 MAX_MEDIA = 10  # Twilio forwards at most ten media items per message
 _EMPTY_TWIML = str(MessagingResponse())
+# Twilio's message ids: "SM" or "MM" and 32 hex digits; anything far from that is not Twilio's.
+_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 # Status callbacks that mean the message did not reach the phone.
 _UNDELIVERED = ("undelivered", "failed")
 
@@ -67,14 +72,17 @@ def _verified() -> None:
 
 
 def _float(raw: str | None) -> float | None:
+    """A finite number, or None (NaN and infinity cannot be stored as JSON)."""
     try:
-        return float(raw) if raw not in (None, "") else None
+        value = float(raw) if raw not in (None, "") else None
     except ValueError:
         return None
+    return value if value is not None and math.isfinite(value) else None
 
 
 def inbound_from_form(form: dict[str, str], region: str, received_at: datetime) -> Inbound | None:
     """The `Inbound` a Twilio messaging form describes; None without a usable sender."""
+    form = {key: clean_text(value) for key, value in form.items()}  # storable text only
     raw_from = form.get("From", "")
     channel = WHATSAPP if raw_from.startswith("whatsapp:") else SMS
     sender = normalise_phone(raw_from, region)
@@ -97,13 +105,16 @@ def inbound_from_form(form: dict[str, str], region: str, received_at: datetime) 
     if latitude is not None and longitude is not None:
         label = form.get("Label") or form.get("Address") or None
         location = Location(latitude, longitude, label)
+    provider_id = form.get("MessageSid") or form.get("SmsMessageSid") or None
+    if provider_id is not None and not _SID.match(provider_id):
+        return None
     return Inbound(
         channel=channel,
         sender=sender,
         text=(form.get("Body") or "")[:4000],
         attachments=tuple(attachments),
         location=location,
-        provider_id=form.get("MessageSid") or form.get("SmsMessageSid") or None,
+        provider_id=provider_id,
         received_at=received_at,
         display_name=form.get("ProfileName") or None,
     )

@@ -34,13 +34,16 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from bot.inline import take_since
 from bot.messages import WEB, Inbound, Reply
 from conversations.engine import Engine
+from storage.models import Conversation
 from webhooks.channels import setting
 from webhooks.context import current_config, current_db
 from webhooks.exposure import Exposure
+from webhooks.limits import MAX_ROW_ID, engine_replies_per_minute, new_session_allowed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webchat", __name__)
@@ -49,6 +52,7 @@ _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 OWNER_ADDRESS = "owner"
 MAX_TEXT = 4000
+MAX_AFTER = MAX_ROW_ID  # `after` is a message id: beyond it the database would overflow
 OWNER_HEADER = "X-Slotbot-Owner-Key"
 OWNER_COOKIE = "slotbot_owner"
 OWNER_SESSION_SECONDS = 7 * 24 * 3600
@@ -180,10 +184,28 @@ def _address(payload: dict[str, Any]) -> str:
 
 
 def _after(raw: Any) -> int:
-    try:
-        return max(0, int(raw or 0))
-    except (TypeError, ValueError):
-        abort(400, description="after must be a whole number")
+    """`after` as a message id: a whole number (or digits) up to MAX_AFTER; else 400."""
+    if raw is None or raw == "":
+        return 0
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # 12.0 from a JavaScript client; inf and nan are not
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().lstrip("-").isdigit():
+        raw = int(raw.strip())
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw > MAX_AFTER:
+        abort(400, description="after must be a whole number (a message id)")
+    return max(0, raw)
+
+
+def _is_new_session(address: str) -> bool:
+    if address == OWNER_ADDRESS:
+        return False
+    with current_db().read() as session:
+        found = session.scalar(
+            select(Conversation.id).where(
+                Conversation.channel == WEB, Conversation.address == address
+            )
+        )
+    return found is None
 
 
 @bp.post("/api/chat")
@@ -202,7 +224,11 @@ def chat() -> ResponseReturnValue:
         not isinstance(message_id, str) or not _MESSAGE_ID.match(message_id)
     ):
         abort(400, description="message_id must be 1-100 letters, digits or -_.:")
+    # Everything is checked before the message is handled: a refused request changes nothing,
+    # and a client retrying it does not get its message handled twice.
     after = _after(payload.get("after"))
+    if _is_new_session(address) and not new_session_allowed():
+        abort(429, description="too many new chat sessions from this address")
     inbound = Inbound(
         channel=WEB,
         sender=address,
@@ -210,7 +236,7 @@ def chat() -> ResponseReturnValue:
         option_id=option_id[:64] if option_id else None,
         provider_id=f"{address}:{message_id}" if message_id else None,
     )
-    Engine(current_db()).handle(inbound)
+    Engine(current_db(), replies_per_minute=engine_replies_per_minute()).handle(inbound)
     return jsonify(_messages_since(address, after))
 
 

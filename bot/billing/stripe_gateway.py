@@ -261,6 +261,7 @@ def verify_webhook(payload: bytes, signature: str | None, secret: str | None) ->
         event = stripe.Webhook.construct_event(payload, signature, secret, TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected(str(exc)) from None
-    except ValueError as exc:
-        raise WebhookRejected(f"not a Stripe event: {exc}") from None
+    except (ValueError, AttributeError, TypeError, KeyError) as exc:
+        # Signed, but not an event: the SDK trips over a JSON array or a string body.
+        raise WebhookRejected(f"not a Stripe event: {exc!r}") from None
     return event.to_dict()
