@@ -38,7 +38,7 @@ from bot.messages import SMS, Inbound, Reply
 from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.names import clean_display_name
 from bot.outbox import enqueue
-from conversations import flows
+from conversations import admin, flows
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
@@ -221,7 +221,10 @@ class Engine:
             _opt_in(turn)
         elif identity.opted_out_at is not None:
             pass  # deliberate silence: they asked us to stop
-        elif (flood := self._flood(session, inbound, recorded, now)) is not Flood.CALM:
+        elif (
+            admin.actor_of(turn).role == admin.CUSTOMER  # owners and staff run the business
+            and (flood := self._flood(session, inbound, recorded, now)) is not Flood.CALM
+        ):
             if flood is Flood.STARTED:
                 turn.say(SLOW_DOWN)
                 purpose = SLOW_DOWN_PURPOSE

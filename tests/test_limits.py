@@ -241,6 +241,25 @@ def test_a_flood_from_one_number_gets_the_configured_replies_one_slow_down_and_s
     assert len(replies(salon, NEIGHBOUR)) == 5  # others are answered as usual
 
 
+def test_the_owner_and_staff_are_never_throttled_however_fast_they_write(salon):
+    owner, staff = "+12125550199", "+12125550101"  # business.toml's owner and Sam
+    for n in range(30):
+        at = NOW + timedelta(seconds=n)
+        record(salon, sms(owner, n, at))
+        record(salon, sms(staff, n, at))
+    worker = InboxProcessor(
+        salon,
+        Courier(salon, {}, enabled=False),
+        clock=lambda: NOW + timedelta(seconds=30),
+        replies_per_minute=20,
+    )
+    assert worker.run_pending() == 60
+    for person in (owner, staff):
+        purposes = [r.purpose for r in replies(salon, person)]
+        assert SLOW_DOWN_PURPOSE not in purposes
+        assert len(purposes) >= 30  # every message answered
+
+
 def test_a_sender_who_calmed_down_is_answered_again(salon):
     for n in range(25):
         record(salon, sms(FLOODER, n, NOW + timedelta(seconds=n)))
