@@ -331,3 +331,18 @@ def test_the_owner_reads_every_message_of_a_flood_on_the_customers_page(app, cli
     assert len(sent) == 21 and sent[-1].purpose == SLOW_DOWN_PURPOSE  # 20 answers + 1
     page = client.get(f"{path_of(owner)}/customers/{customer_id}").get_data(as_text=True)
     assert all(f"flood message {n}<" in page for n in range(25))
+
+
+def test_the_proven_owner_is_not_rate_limited_but_a_wrong_key_is(limited):
+    client = limited.test_client()
+
+    def as_owner(key: str):
+        return client.post(
+            "/api/chat",
+            json={"owner_key": key, "text": "today"},
+            environ_base={"REMOTE_ADDR": PUBLIC_IP},
+        )
+
+    assert [as_owner("demo-owner-key").status_code for _ in range(8)] == [200] * 8
+    guesses = [as_owner("not-the-key").status_code for _ in range(5)]
+    assert guesses[:3] == [403] * 3 and guesses[-1] == 429  # guesses count; proof does not

@@ -116,5 +116,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(dashboard.bp)
     # Body size cap (413 before parsing) and rate limits, on the routes registered above.
-    limits.install(app, {"webchat": webchat.bp, "portal": portal.bp, "dashboard": dashboard.bp})
+    limits.install(
+        app,
+        {"webchat": webchat.bp, "portal": portal.bp, "dashboard": dashboard.bp},
+        chat_trusted=webchat.trusted_request,
+    )
     return app

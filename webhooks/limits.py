@@ -191,8 +191,15 @@ def _error(error: HTTPException, text: str) -> ResponseReturnValue:
     return text + "\n", code, {**headers, "Content-Type": "text/plain; charset=utf-8"}
 
 
-def install(app: Flask, blueprints: dict[str, Blueprint]) -> Limiter:
-    """Cap request bodies and put the rate limits on the app's routes (after registration)."""
+def install(
+    app: Flask,
+    blueprints: dict[str, Blueprint],
+    chat_trusted: Callable[[], bool] | None = None,
+) -> Limiter:
+    """Cap request bodies and put the rate limits on the app's routes (after registration).
+
+    `chat_trusted` tells a web-chat request from the owner or staff (exempt from the limits).
+    """
     app.config["MAX_CONTENT_LENGTH"] = body_limit(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.extensions["slotbot.rate_limit_exempt"] = _exempt_networks(app)
@@ -206,18 +213,28 @@ def install(app: Flask, blueprints: dict[str, Blueprint]) -> Limiter:
     app.extensions[_EXTENSION] = limiter
     app.extensions["slotbot.new_session_limit"] = _limit(app, "SLOTBOT_RATE_LIMIT_NEW_SESSIONS")
 
-    def limit(bp: Blueprint, name: str, key: Callable[[], str], per_ip: bool) -> None:
+    def limit(
+        bp: Blueprint,
+        name: str,
+        key: Callable[[], str],
+        per_ip: bool,
+        trusted: Callable[[], bool] | None = None,
+    ) -> None:
         value = _limit(app, name)
         if value is None:
             return
         options: dict[str, Any] = {"key_func": key, "methods": ["POST"]}
-        if per_ip:
-            options["exempt_when"] = _ip_exempt
+        exempt = [check for check in (_ip_exempt if per_ip else None, trusted) if check]
+        if exempt:
+            options["exempt_when"] = lambda: any(check() for check in exempt)
         # Shared by name: the portal's and the dashboard's POSTs count against one limit.
         limiter.shared_limit(value, name, **options)(bp)
 
-    limit(blueprints["webchat"], "SLOTBOT_RATE_LIMIT_CHAT_IP", client_ip, per_ip=True)
-    limit(blueprints["webchat"], "SLOTBOT_RATE_LIMIT_CHAT_SESSION", chat_session, per_ip=False)
+    # The owner and staff run the business from the chat: once proven, never rate limited
+    # (a wrong owner key is not proof, so guesses stay limited).
+    trusted = chat_trusted or None
+    limit(blueprints["webchat"], "SLOTBOT_RATE_LIMIT_CHAT_IP", client_ip, True, trusted)
+    limit(blueprints["webchat"], "SLOTBOT_RATE_LIMIT_CHAT_SESSION", chat_session, False, trusted)
     for form_pages in (blueprints["portal"], blueprints["dashboard"]):
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_IP", client_ip, per_ip=True)
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_LINK", link_token, per_ip=False)

@@ -183,6 +183,25 @@ def _address(payload: dict[str, Any]) -> str:
     return session
 
 
+def trusted_request() -> bool:
+    """Whether a chat request speaks for the owner or a staff member (not rate limited).
+
+    A wrong key is not trusted: guesses stay under the per-session limit.
+    """
+    payload = request.get_json(silent=True)
+    payload = payload if isinstance(payload, dict) else {}
+    owner_key = request.headers.get(OWNER_HEADER) or payload.get("owner_key")
+    if owner_key:
+        return owner_key_ok(owner_key)
+    if payload.get("as") == OWNER_ADDRESS:
+        return owner_signed_in()
+    session = payload.get("session")
+    if not isinstance(session, str) or not _SESSION.match(session):
+        return False
+    identity = f"{WEB}:{session}"
+    return any(identity in member.identities for member in current_config().staff)
+
+
 def _after(raw: Any) -> int:
     """`after` as a message id: a whole number (or digits) up to MAX_AFTER; else 400."""
     if raw is None or raw == "":
