@@ -96,6 +96,7 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)  # nicknames: "sammy"
     per_day_limit: Mapped[int | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
