@@ -14,7 +14,7 @@ from collections.abc import Callable
 from bot.messages import Option
 from bot.notify import tell_owners
 from bot.portal import issue_link
-from conversations import admin, admin_billing, booking_flow, faq, manage_flow, threads
+from conversations import admin, admin_billing, booking_flow, faq, manage_flow, series_flow, threads
 from conversations.payments import money_reply
 from conversations.turn import Turn
 from conversations.understand import Intent, extract_name, primary_intent
@@ -31,11 +31,13 @@ MENU = (
 FLOWS: dict[str, Callable[[Turn], None]] = {
     "book": booking_flow.handle,
     "manage": manage_flow.handle,
+    "series": series_flow.handle,
 }
 # flow name → re-ask the current question (after help or an aside)
 REPROMPTS: dict[str, Callable[[Turn], None]] = {
     "book": booking_flow.reprompt,
     "manage": manage_flow.reprompt,
+    "series": series_flow.reprompt,
 }
 
 
@@ -86,6 +88,8 @@ def idle(turn: Turn, intent: Intent) -> None:
         # "can't make it, same time friday?" moves the appointment they have: never a
         # cancellation, never a second booking.
         manage_flow.start_reschedule(turn, text)
+    elif option is None and series_flow.wants_series(turn, text):
+        series_flow.start(turn, text)  # "every other Thursday": a series, shown before booked
     elif option == "book" or intent is Intent.BOOK:
         booking_flow.start(turn, text if option is None else "")
     elif option == "mine" or intent is Intent.MY_APPOINTMENTS:

@@ -312,6 +312,63 @@ def test_a_broken_staff_alias_is_refused_with_the_field_named(change, problem):
     assert problem in str(caught.value)
 
 
+# --- recurring by chat: a summary of the series first, then the series ----------------------
+
+
+def series_rows(db: Database) -> list[Appointment]:
+    return [a for a in appointments(db) if a.series_id is not None]
+
+
+@pytest.mark.parametrize(
+    "request_, first, step",
+    [
+        ("facial with priya every other thursday at 4 starting next week, I'm Jo", "Nov 26", 14),
+        ("massage (60 min) with jordan every friday at 1pm from dec 4, I'm Jo", "Dec 4", 7),
+        ("haircut w/ sam every 2nd wednesday at 10am, I'm Jo", "Nov 18", 14),
+    ],
+)
+def test_a_recurring_request_shows_the_series_and_books_it_on_yes(
+    chat, salon, request_, first, step
+):
+    chat.say(request_)
+    chat.expect("here's the series", "6 appointments", "Yes, book the series")
+    assert first in chat.text.split("appointments:")[1].splitlines()[1]  # the first date listed
+    clashes = chat.text.count("(not free)")
+    assert appointments(salon) == []  # nothing is booked before the yes
+    chat.press("Yes, book the series")
+    chat.expect("Booked")
+    booked = series_rows(salon)
+    starts = sorted(a.starts_at for a in booked)
+    assert len({a.series_id for a in booked}) == 1 and len(booked) == 6 - clashes
+    assert all((b - a).days % step == 0 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_a_series_summary_names_the_dates_that_are_not_free(chat, salon):
+    # Sam is away Dec 26-31: the fourth Saturday clashes.
+    chat.say("haircut with sam every saturday at 10 from dec 5, 4 times, this is Walt")
+    chat.expect(
+        "Sat, Dec 5, 10:00 AM", "Sat, Dec 19, 10:00 AM", "Sat, Dec 26, 10:00 AM  (not free)"
+    )
+    chat.expect("1 of them is not free; shall I book the other 3?")
+    chat.say("yes")
+    chat.expect("Booked 3", "1 could not be booked")
+    assert len(series_rows(salon)) == 3
+
+
+def test_a_series_asks_for_what_the_request_leaves_out(chat, salon):
+    chat.say("could I have a standing slot every other tuesday at 11")
+    chat.expect("which service?")
+    chat.press("Beard trim")
+    chat.expect("who with?")
+    chat.press("Alex")
+    chat.expect("What name")
+    chat.say("Noor")
+    chat.expect("Noor, here's the series: Beard trim with Alex at 11:00 AM, every other Tuesday")
+    chat.say("no thanks")
+    chat.expect("no series booked")
+    assert appointments(salon) == []
+
+
 @pytest.mark.parametrize(
     "request_",
     [
