@@ -63,6 +63,7 @@ __all__ = [
     "address_problems",
     "clean_name",
     "extract_email",
+    "extract_attendee",
     "extract_name",
     "extract_phone",
     "find_services",
@@ -1387,6 +1388,40 @@ def extract_name(text: str) -> str | None:
             if not _name_word_ok(word, reply=False, extra=frozenset()):
                 break
             words.append(word.rstrip("."))
+        if words and len("".join(words)) >= 2:
+            return _format_name(words)
+    return None
+
+
+_RELATIONS = (
+    r"son|daughter|kid|child|boy|girl|little one|wife|husband|partner|mum|mom|mother|dad"
+    r"|father|friend|grandson|granddaughter|grandma|grandpa|nephew|niece|brother|sister"
+)
+_ATTENDEE = re.compile(
+    rf"\b(?P<for>for )?my (?:little |eldest |oldest |youngest |baby |teenage )?(?:{_RELATIONS})"
+    rf"\b,?\s+(?:(?:is|called|named)\s+)?(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)",
+    re.I,
+)
+
+
+def extract_attendee(text: str) -> str | None:
+    """Find who a booking is for when it is not the sender ("it's for my son Leo").
+
+    The name must be capitalised unless "for my <relation>" leaves no doubt: in "my son
+    needs a trim" nobody is named.
+    """
+    head = text[:_CAP].translate(_APOSTROPHES)
+    for m in _ATTENDEE.finditer(head):
+        words: list[str] = []
+        for word in m.group("name").split():
+            low = word.lower().rstrip(".,")
+            if low in _NOT_NAME_WORDS or low.endswith("'s"):
+                break
+            if not m.group("for") and not word[:1].isupper():
+                break
+            if not _name_word_ok(word, reply=False, extra=frozenset()):
+                break
+            words.append(word.rstrip(".,"))
         if words and len("".join(words)) >= 2:
             return _format_name(words)
     return None

@@ -382,3 +382,34 @@ def test_a_new_booking_with_a_move_cue_is_not_taken_for_a_move(chat, salon, requ
     chat.say(request_)
     chat.expect_not("Move Haircut", "Moving Haircut")
     assert appointments(salon)[0].starts_at == local("2026-11-18 11:00")
+
+
+# --- booking for someone else: the attendee's name on the appointment -------------------------
+
+
+@pytest.mark.parametrize(
+    "request_, attendee",
+    [
+        ("haircut with sam friday at 2, it's for my son Leo. I'm Ana", "Leo"),
+        ("I'm Ana - beard trim with alex friday at 3 for my husband, Raj Patel", "Raj Patel"),
+        ("my daughter Mia needs a haircut with sam friday at 11, this is Ana", "Mia"),
+    ],
+)
+def test_a_booking_for_someone_else_keeps_the_booker_and_names_the_attendee(
+    chat, salon, request_, attendee
+):
+    chat.say(request_)
+    chat.expect("Ana, shall I book this?", f"For: {attendee}")
+    chat.say("yes")
+    chat.expect("You're booked")
+    [booked] = appointments(salon)
+    assert booked.customer.name == "Ana" and booked.attendee == attendee
+
+
+def test_a_relation_without_a_name_names_no_attendee(chat, salon):
+    chat.say("my son needs a haircut with sam friday at 2, I'm Ana")
+    chat.expect("Ana, shall I book this?")
+    chat.expect_not("For:")
+    chat.say("yes")
+    [booked] = appointments(salon)
+    assert booked.attendee is None and booked.customer.name == "Ana"
