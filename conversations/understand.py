@@ -485,6 +485,9 @@ def _diminutives(item: Named) -> tuple[str, ...]:
     )
 
 
+_WITH_STAFF = re.compile(r"\b(?:with|w|by|from|see|prefer)\s+((?:\S+\s*){1,3})")
+
+
 def find_staff(text: str, staff: Sequence[object], *, cutoff: float = 75) -> Match:
     """Find the staff member a message names ("with Sam", "sam r", "Ms Patel", "sammy").
 
@@ -499,6 +502,12 @@ def find_staff(text: str, staff: Sequence[object], *, cutoff: float = 75) -> Mat
         for p in named
     ]
     found = match_one(text, people, cutoff=cutoff, margin=8)
+    if found.ambiguous:
+        # "haircut with Sam, I'm Ana Lee": who comes after "with" is the one meant
+        after = _WITH_STAFF.search(normalise(text))
+        narrowed = match_one(after.group(1), people, cutoff=cutoff, margin=8) if after else None
+        if narrowed is not None and narrowed.item is not None:
+            found = narrowed
     # hand back the caller's own objects' Named form, not the one with derived aliases
     plain = {p.key: to_named(s) for p, s in zip(people, staff, strict=True)}
     return Match(

@@ -413,3 +413,20 @@ def test_a_relation_without_a_name_names_no_attendee(chat, salon):
     chat.say("yes")
     [booked] = appointments(salon)
     assert booked.attendee is None and booked.customer.name == "Ana"
+
+
+@pytest.mark.parametrize(
+    "request_, name, who",
+    [
+        ("haircut with sam friday at 12 - I'm Ana Lee btw", "Ana Lee", "Haircut with Sam"),
+        ("beard trim w/ alex friday at 3, this is Mo Patel", "Mo Patel", "Beard trim with Alex"),
+        ("facial with priya saturday at 11. Li Rivera here", "Li Rivera", "Facial with Priya"),
+    ],
+)
+def test_a_customer_sharing_a_staff_surname_keeps_the_staff_member_asked_for(
+    chat, salon, request_, name, who
+):
+    chat.say(request_)
+    chat.expect(f"{name.split()[0]}, shall I book this?", who)
+    chat.say("yes")
+    assert customer_names(salon) == [name]
