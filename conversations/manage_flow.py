@@ -228,6 +228,13 @@ def _read_move(turn: Turn, appointment: Appointment, text: str) -> bool:
 
 def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
     """Ask before moving to exactly `start` (weekday and date named); nearby times if taken."""
+    if start == appointment.starts_at:
+        turn.go("manage", "move_when", appointment=appointment.id)
+        turn.say(
+            f"That's the time you already have: {_describe(turn, appointment)}. "
+            "When would suit you instead?"
+        )
+        return
     query = SlotQuery(
         service_id=appointment.service_id,
         start=start,
@@ -237,9 +244,7 @@ def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
         target=start,
         ignore_appointment_id=appointment.id,
     )
-    if start != appointment.starts_at and slot_fits(
-        turn.session, query, appointment.staff_id, now=turn.now
-    ):
+    if slot_fits(turn.session, query, appointment.staff_id, now=turn.now):
         turn.go("manage", "move_confirm", appointment=appointment.id, start=start.isoformat())
         turn.say(
             f"Move {_describe(turn, appointment)} to {turn.when(start)}?",

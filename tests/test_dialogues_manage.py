@@ -430,3 +430,14 @@ def test_a_customer_sharing_a_staff_surname_keeps_the_staff_member_asked_for(
     chat.expect(f"{name.split()[0]}, shall I book this?", who)
     chat.say("yes")
     assert customer_names(salon) == [name]
+
+
+@pytest.mark.parametrize(
+    "request_", ["same time on wednesday instead?", "could I come at 11 instead"]
+)
+def test_asking_to_move_to_the_time_already_booked_says_so_and_asks_again(chat, salon, request_):
+    book(chat, "haircut with sam wednesday at 11, I'm Jane")
+    chat.say(request_)
+    chat.expect("That's the time you already have", "When would suit you instead?")
+    chat.say("friday at 2 then")
+    chat.expect("to Fri, Nov 20, 2:00 PM?")
