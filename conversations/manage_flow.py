@@ -11,7 +11,16 @@ import re
 from datetime import datetime, timedelta
 
 from bot.availability import SlotQuery, best_slots, nearest_slots, slot_fits
-from bot.booking import TOO_LATE, Booked, Changed, cancel, history, reschedule, upcoming
+from bot.booking import (
+    TOO_LATE,
+    Booked,
+    Changed,
+    cancel,
+    history,
+    reschedule,
+    reschedule_following,
+    upcoming,
+)
 from bot.messages import SMS, WHATSAPP, Option
 from conversations.moves import asks_to_move, move_target
 from conversations.turn import Turn
@@ -28,6 +37,10 @@ from conversations.when import When, parse_when
 from storage.models import Appointment
 
 _KEEP = Option("keep", "No, keep it")
+_FOLLOWING = re.compile(
+    r"\b(?:all (?:of them|the (?:later|following|rest|others?))|all later|all following"
+    r"|the rest|from (?:now|then) on|every (?:one|time)|all future|going forward)\b"
+)
 _KEEP_IT = re.compile(
     r"\b(?:leave it|keep it|keep (?:the|my) (?:old|current|original)|as (?:it )?is|don'?t move)\b"
 )
@@ -226,6 +239,18 @@ def _read_move(turn: Turn, appointment: Appointment, text: str) -> bool:
     return True
 
 
+def _confirm_options(appointment: Appointment) -> list[Option]:
+    """Yes / other times / keep; for a series occurrence also "this and all later ones"."""
+    if appointment.series_id is None:
+        return [Option("yes", "Yes, move it"), Option("other", "Other times"), _KEEP]
+    return [
+        Option("yes", "Just this one"),
+        Option("following", "This and all later ones"),
+        Option("other", "Other times"),
+        _KEEP,
+    ]
+
+
 def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
     """Ask before moving to exactly `start` (weekday and date named); nearby times if taken."""
     if start == appointment.starts_at:
@@ -248,7 +273,7 @@ def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
         turn.go("manage", "move_confirm", appointment=appointment.id, start=start.isoformat())
         turn.say(
             f"Move {_describe(turn, appointment)} to {turn.when(start)}?",
-            [Option("yes", "Yes, move it"), Option("other", "Other times"), _KEEP],
+            _confirm_options(appointment),
         )
         return
     who = appointment.staff.name.split()[0]
@@ -329,7 +354,7 @@ def reprompt(turn: Turn) -> None:
         start = datetime.fromisoformat(turn.data["start"])
         turn.say(
             f"Move {_describe(turn, appointment)} to {turn.when(start)}?",
-            [Option("yes", "Yes, move it"), Option("other", "Other times"), _KEEP],
+            _confirm_options(appointment),
         )
     elif step == "move_pick":
         offered = turn.data.get("offered", [])
@@ -412,6 +437,11 @@ def _take_confirm(turn: Turn, text: str, option: str | None) -> None:
     if option == "other":
         _ask_when(turn, appointment)
         return
+    if appointment.series_id is not None and (
+        option == "following" or (option is None and _FOLLOWING.search(text.lower()))
+    ):
+        _move_following(turn, appointment, start)
+        return
     answer = True if option == "yes" else False if option == "keep" else None
     if answer is None and _KEEP_IT.search(text.lower()):
         answer = False
@@ -427,6 +457,22 @@ def _take_confirm(turn: Turn, text: str, option: str | None) -> None:
         turn.say(f"OK, {_describe(turn, appointment)} stays booked.")
         return
     _move(turn, appointment, start)
+
+
+def _move_following(turn: Turn, appointment: Appointment, start: datetime) -> None:
+    """Move this occurrence and every later one of its series the same way."""
+    old = turn.when(appointment.starts_at)
+    result = reschedule_following(
+        turn.session, appointment.id, new_start=start, now=turn.now, actor="customer"
+    )
+    turn.idle()
+    text = (
+        f"Done. Moved {len(result.booked)} appointments, from {old} to {turn.when(start)} onwards."
+    )
+    if result.conflicts:
+        missed = ", ".join(turn.when(c.start) for c in result.conflicts[:3])
+        text += f" {len(result.conflicts)} could not be moved (not free): {missed}."
+    turn.say(text)
 
 
 def _move(turn: Turn, appointment: Appointment, start: datetime) -> None:

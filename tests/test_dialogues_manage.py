@@ -441,3 +441,35 @@ def test_asking_to_move_to_the_time_already_booked_says_so_and_asks_again(chat, 
     chat.expect("That's the time you already have", "When would suit you instead?")
     chat.say("friday at 2 then")
     chat.expect("to Fri, Nov 20, 2:00 PM?")
+
+
+def _book_series(chat: Chat) -> None:
+    chat.say("facial with priya every thursday at 4 from dec 3, 4 times, I'm Jo")
+    chat.expect("here's the series")
+    chat.say("yes")
+    chat.expect("Booked 4")
+
+
+@pytest.mark.parametrize(
+    "answer", ["all of them from then on", "the rest too please", "going forward, yes"]
+)
+def test_moving_a_series_occurrence_can_move_all_later_ones(chat, salon, answer):
+    _book_series(chat)
+    chat.say("can we do 5 instead?")
+    chat.expect("Which one would you like to move?")
+    chat.press("Dec 10")
+    chat.expect("to Thu, Dec 10, 5:00 PM?", "Just this one", "This and all later ones")
+    chat.say(answer)
+    chat.expect("Moved 3 appointments")
+    hours = [a.starts_at.astimezone(NOW.tzinfo).hour for a in series_rows(salon)]
+    assert sorted(hours) == [16, 17, 17, 17]
+
+
+def test_moving_a_series_occurrence_alone_leaves_the_others(chat, salon):
+    _book_series(chat)
+    chat.say("could we push it back an hour")
+    chat.press("Dec 17")
+    chat.press("Just this one")
+    chat.expect("Done. Moved from Thu, Dec 17, 4:00 PM to Thu, Dec 17, 5:00 PM")
+    hours = [a.starts_at.astimezone(NOW.tzinfo).hour for a in series_rows(salon)]
+    assert sorted(hours) == [16, 16, 16, 17]
