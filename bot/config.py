@@ -61,7 +61,7 @@ _SERVICE_KEYS = ("key", "name", "aliases", "duration_minutes", "price", "locatio
 _SERVICE_KEYS += ("buffer_before_minutes", "buffer_after_minutes", "deposit", "needs")
 _SERVICE_KEYS += ("rebook_after_days",)
 _STAFF_KEYS = ("key", "name", "services", "hours", "breaks", "time_off", "per_day_limit")
-_STAFF_KEYS += ("identities",)
+_STAFF_KEYS += ("identities", "aliases")
 _NOTIFICATION_KEYS = ("reminders", "quiet_hours", "unconfirmed_alert_hours", "auto_no_show")
 _NOTIFICATION_KEYS += ("no_show_grace_minutes",)
 _WHATSAPP_FALLBACKS = ("sms", "template")
@@ -248,6 +248,7 @@ class StaffConfig:
     time_off: list[Leave] = field(default_factory=list)
     per_day_limit: int | None = None  # overrides rules.per_day_limit
     identities: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # nicknames customers use: "sammy"
 
 
 @dataclass(frozen=True)
@@ -918,7 +919,27 @@ def _check_breaks(breaks: Week, hours: Week, path: str) -> None:
                 )
 
 
-def _parse_staff(data: Any, index: int, hours: Week, identities: dict[str, str]) -> StaffConfig:
+def _parse_aliases(table: _Table, seen: dict[str, str]) -> list[str]:
+    """A staff member's nicknames; one nickname cannot stand for two people."""
+    aliases = []
+    for alias in dict.fromkeys(table.strings("aliases")):
+        folded = " ".join(alias.lower().split())
+        if folded in seen:
+            raise ConfigError(
+                table.at("aliases"), f"{alias!r} is listed twice (also {seen[folded]})"
+            )
+        seen[folded] = table.at("aliases")
+        aliases.append(alias)
+    return aliases
+
+
+def _parse_staff(
+    data: Any,
+    index: int,
+    hours: Week,
+    identities: dict[str, str],
+    aliases: dict[str, str] | None = None,
+) -> StaffConfig:
     # Name the entry by its key when it has one: staff[sam] reads better than staff[2].
     label = ""
     if isinstance(data, dict):
@@ -939,6 +960,7 @@ def _parse_staff(data: Any, index: int, hours: Week, identities: dict[str, str])
         time_off=_parse_time_off(table),
         per_day_limit=table.integer("per_day_limit", 1, None, None),
         identities=_parse_identities(table, "identities", identities),
+        aliases=_parse_aliases(table, {} if aliases is None else aliases),
     )
 
 
@@ -999,9 +1021,9 @@ def parse_config(
     if not services:
         raise ConfigError("services", "at least one [[services]] entry is required")
     staff: list[StaffConfig] = []
-    seen, identities = {}, {}
+    seen, identities, aliases = {}, {}, {}
     for i, data in enumerate(top.tables("staff")):
-        member = _parse_staff(data, i, zone_hours, identities)
+        member = _parse_staff(data, i, zone_hours, identities, aliases)
         _check_unique(member.key, seen, f"staff[{i}].key")
         staff.append(member)
     return BusinessConfig(
@@ -1180,7 +1202,10 @@ def _write_business(session: Session, cfg: BusinessConfig, business: Business | 
 def _write_catalogue(session: Session, cfg: BusinessConfig) -> dict[str, Staff]:
     """Upsert services, staff and resources and link staff to services; staff rows by key."""
     services = _sync_rows(session, Service, {s.key: _service_values(s) for s in cfg.services})
-    staff_values = {m.key: {"name": m.name, "per_day_limit": m.per_day_limit} for m in cfg.staff}
+    staff_values = {
+        m.key: {"name": m.name, "per_day_limit": m.per_day_limit, "aliases": list(m.aliases)}
+        for m in cfg.staff
+    }
     staff = _sync_rows(session, Staff, staff_values)
     _sync_rows(session, Resource, {r.key: {"name": r.name, "kind": r.kind} for r in cfg.resources})
     members = {member.key: member for member in cfg.staff}

@@ -29,6 +29,7 @@ from conversations.understand import (
     Offered,
     address_problems,
     clean_name,
+    extract_attendee,
     extract_email,
     extract_name,
     find_services,
@@ -126,6 +127,9 @@ def absorb(turn: Turn, text: str) -> bool:
     name = clean_display_name(extract_name(text))
     if name and not turn.customer.name:
         turn.customer.name = name
+    attendee = extract_attendee(text)  # "it's for my son Leo": Leo comes, the sender books
+    if attendee and attendee != turn.data.get("attendee"):
+        turn.set(attendee=attendee)
     email = extract_email(text)
     if email:
         turn.customer.email = email
@@ -419,6 +423,8 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
         lines.append(f"Deposit to secure it: {turn.money(deposit)}")
     if service.on_site and turn.customer.address:
         lines.append(f"At: {turn.customer.address}")
+    if turn.data.get("attendee"):
+        lines.append(f"For: {turn.data['attendee']}")
     name = turn.customer.name or ""
     lead = f"{name.split()[0]}, shall I book this?" if name else "Shall I book this?"
     _ask(
@@ -628,6 +634,7 @@ def _book(turn: Turn) -> None:
         _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
         return
     appointment = outcome.appointment
+    appointment.attendee = turn.data.get("attendee")
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)

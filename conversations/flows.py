@@ -14,10 +14,10 @@ from collections.abc import Callable
 from bot.messages import Option
 from bot.notify import tell_owners
 from bot.portal import issue_link
-from conversations import admin, admin_billing, booking_flow, faq, manage_flow, threads
+from conversations import admin, admin_billing, booking_flow, faq, manage_flow, series_flow, threads
 from conversations.payments import money_reply
 from conversations.turn import Turn
-from conversations.understand import Intent, primary_intent
+from conversations.understand import Intent, extract_name, primary_intent
 
 admin_billing.register()
 
@@ -31,11 +31,13 @@ MENU = (
 FLOWS: dict[str, Callable[[Turn], None]] = {
     "book": booking_flow.handle,
     "manage": manage_flow.handle,
+    "series": series_flow.handle,
 }
 # flow name → re-ask the current question (after help or an aside)
 REPROMPTS: dict[str, Callable[[Turn], None]] = {
     "book": booking_flow.reprompt,
     "manage": manage_flow.reprompt,
+    "series": series_flow.reprompt,
 }
 
 
@@ -79,14 +81,23 @@ def idle(turn: Turn, intent: Intent) -> None:
         turn.say("It's been a while, so let's start fresh.")
     option = turn.inbound.option_id
     text = turn.inbound.text or ""
-    if option == "book" or intent is Intent.BOOK:
+    introduced = extract_name(text) if option is None else None
+    if introduced and not turn.customer.name:
+        turn.customer.name = introduced  # "hi, Walt here": greet Walt from now on
+    if option is None and intent not in _NOT_A_MOVE and manage_flow.reads_as_move(turn, text):
+        # "can't make it, same time friday?" moves the appointment they have: never a
+        # cancellation, never a second booking.
+        manage_flow.start_reschedule(turn, text)
+    elif option is None and series_flow.wants_series(turn, text):
+        series_flow.start(turn, text)  # "every other Thursday": a series, shown before booked
+    elif option == "book" or intent is Intent.BOOK:
         booking_flow.start(turn, text if option is None else "")
     elif option == "mine" or intent is Intent.MY_APPOINTMENTS:
         manage_flow.show_upcoming(turn)
     elif intent is Intent.RESCHEDULE:
         manage_flow.start_reschedule(turn, text)
     elif intent is Intent.CANCEL:
-        manage_flow.start_cancel(turn)
+        manage_flow.start_cancel(turn, text)
     elif option and option.startswith("appt:"):
         manage_flow.handle_option(turn, option)
     elif intent in (Intent.PAY, Intent.BALANCE, Intent.INVOICE):
@@ -100,9 +111,10 @@ def idle(turn: Turn, intent: Intent) -> None:
     elif intent is Intent.THANKS:
         turn.say("You're welcome! Anything else I can do?", MENU)
     else:
-        greet(turn, intent is Intent.GREETING)
+        greet(turn, intent is Intent.GREETING or introduced is not None)
 
 
+_NOT_A_MOVE = frozenset({Intent.PAY, Intent.BALANCE, Intent.INVOICE, Intent.MY_APPOINTMENTS})
 _ACCOUNT = re.compile(r"\b(my account|account page|portal|my history|my statements?|my invoices)\b")
 
 

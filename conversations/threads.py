@@ -17,8 +17,10 @@ from bot.booking import Booked, Changed, set_status
 from bot.followup import record_feedback
 from bot.waitlist import accept_offer, decline_offer
 from conversations import manage_flow
+from conversations.moves import asks_to_move
 from conversations.turn import Turn
 from conversations.understand import Intent, primary_intent, yes_no
+from conversations.when import parse_when
 from conversations.words import NUMBER_WORDS
 from storage.models import CONFIRMED, AwaitingReply, Service, Staff
 
@@ -65,9 +67,11 @@ def _reminder(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
     choice = option or (letter.group(1).lower() if letter else None)
     if choice is None:
         intent = primary_intent(text)
-        if intent is Intent.RESCHEDULE:
-            choice = "r"
-        elif intent is Intent.CANCEL:
+        if intent is Intent.RESCHEDULE or asks_to_move(text) or _names_a_time(turn, text):
+            # "an hour later?", "can I come at 3 instead": a move, answered in this thread
+            manage_flow.start_for(turn, question.ref_id or 0, "move", text)
+            return True
+        if intent is Intent.CANCEL:
             choice = "x"
         elif yes_no(text) is True:
             choice = "c"
@@ -87,6 +91,17 @@ def _reminder(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
         manage_flow.start_for(turn, question.ref_id or 0, "cancel")
         return True
     return False
+
+
+def _names_a_time(turn: Turn, text: str) -> bool:
+    """Tell whether a reply to a reminder asks for a day or time ("is 4 possible?"), as
+    opposed to acknowledging the one it has ("great, see you tomorrow")."""
+    if yes_no(text) is True or not ("?" in text or _ASKING.search(text.lower())):
+        return False
+    return parse_when(text, turn.now.astimezone(turn.business.zone)) is not None
+
+
+_ASKING = re.compile(r"\b(?:can|could|would|prefer|rather|better|possible|ok(?:ay)?)\b")
 
 
 _SCORE = re.compile(

@@ -63,6 +63,7 @@ __all__ = [
     "address_problems",
     "clean_name",
     "extract_email",
+    "extract_attendee",
     "extract_name",
     "extract_phone",
     "find_services",
@@ -464,10 +465,49 @@ def _staff_named(item: Named) -> Named:
     return Named(item.key, item.name, (*item.aliases, *extra))
 
 
+@lru_cache(maxsize=1024)
+def _diminutives(item: Named) -> tuple[str, ...]:
+    """Nicknames people make of a first name: "sammy" for Sam, "pri" or "priy" for Priya.
+
+    A doubled last consonant plus -y/-ie ("sammy", "sammie"), -y/-ie ("jordy"), and the
+    first three or four letters of a longer name; never a common word ("will" of Willow).
+    """
+    words = [w for w in normalise(item.name).split() if w not in _TITLES]
+    if not words or len(words[0]) < 3 or not words[0].isalpha():
+        return ()
+    first = words[0]
+    stem = first[:-1] if first[-1] in _VOWELS and len(first) > 3 else first
+    forms = [f"{stem}y", f"{stem}ie", f"{stem}{stem[-1]}y", f"{stem}{stem[-1]}ie"]
+    if len(first) >= 5:
+        forms += [first[:3], first[:4], f"{first[:4]}y", f"{first[:4]}ie"]
+    return tuple(
+        f for f in dict.fromkeys(forms) if f != first and f not in _COMMON_WORDS and len(f) >= 3
+    )
+
+
+_WITH_STAFF = re.compile(r"\b(?:with|w|by|from|see|prefer)\s+((?:\S+\s*){1,3})")
+
+
 def find_staff(text: str, staff: Sequence[object], *, cutoff: float = 75) -> Match:
-    """Find the staff member a message names ("with Sam", "sam r", "Ms Patel")."""
-    people = [_staff_named(to_named(s)) for s in staff]
+    """Find the staff member a message names ("with Sam", "sam r", "Ms Patel", "sammy").
+
+    Besides names and configured aliases, each first name's diminutives count, except one
+    that is another staff member's own name or alias (with Sam and Samantha, "sam" is Sam);
+    two people who share a diminutive ("pri" for Priya and Priyanka) are both candidates.
+    """
+    named = [_staff_named(to_named(s)) for s in staff]
+    own = {normalise(a) for p in named for a in (p.name, *p.aliases)}
+    people = [
+        Named(p.key, p.name, (*p.aliases, *(d for d in _diminutives(p) if d not in own)))
+        for p in named
+    ]
     found = match_one(text, people, cutoff=cutoff, margin=8)
+    if found.ambiguous:
+        # "haircut with Sam, I'm Ana Lee": who comes after "with" is the one meant
+        after = _WITH_STAFF.search(normalise(text))
+        narrowed = match_one(after.group(1), people, cutoff=cutoff, margin=8) if after else None
+        if narrowed is not None and narrowed.item is not None:
+            found = narrowed
     # hand back the caller's own objects' Named form, not the one with derived aliases
     plain = {p.key: to_named(s) for p, s in zip(people, staff, strict=True)}
     return Match(
@@ -1285,9 +1325,21 @@ _INTRO = re.compile(
     re.I,
 )
 _HERE = re.compile(
-    rf"^(?:(?:hi|hey|hello|hiya)\W+)?(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b", re.I
+    rf"(?:^|[,.;:!?\-–—(]\s*)(?:(?:hi|hey|hello|hiya)\W+)?"
+    rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
+    re.I,
 )
 _SENTENCE_START = re.compile(r"^\W*(?:(?:hi|hey|hello|hiya|yes|yeah|ok)\W+)*$", re.I)
+# "haircut friday - it's Hana": after a break in the sentence "it's" introduces again.
+_AFTER_BREAK = re.compile(r"[,.;:!?\-–—(]\s*$")
+# Words that end a name or show the intro was not one: "I'm around 3", "Ana Lee btw",
+# "this is urgent", "I am Priya's client".
+_NOT_NAME_WORDS = _wordset(
+    """urgent important emergency quick around about approximately roughly almost nearly
+    probably kinda sorta pretty quite so very client customer regular member patient friend
+    mum mom dad son daughter wife husband partner kid kids child boy girl baby btw lol fyi
+    asap xx x tho though then and or but on at in by for from to with your ur"""
+)
 _SYMBOLS = re.compile(r"[^\w\s'\-.,!?;:]")
 _NAME_PARTICLES = frozenset({"van", "von", "de", "da", "del", "der", "di", "du", "la", "le"})
 _NOT_A_NAME = re.compile(r"@|https?:|www\.|\.(?:com|org|net|io)\b|\d", re.I)
@@ -1330,13 +1382,55 @@ def extract_name(text: str) -> str | None:
     head = text[:_CAP].translate(_APOSTROPHES)
     for m in (*_INTRO.finditer(head), *_HERE.finditer(head)):
         intro = m.group(0).split()[0].lower()
-        if intro in ("it's", "its", "it", "call") and not _SENTENCE_START.match(head[: m.start()]):
+        before = head[: m.start()]
+        if (
+            intro in ("it's", "its", "it")
+            and not _SENTENCE_START.match(before)
+            and not _AFTER_BREAK.search(before)
+        ):
             continue  # "it's" mid-sentence is rarely an introduction
         words: list[str] = []
         for word in m.group("name").split():
+            low = word.lower().rstrip(".,")
+            if low in _NOT_NAME_WORDS or low.endswith("'s"):
+                break  # "Ana Lee btw", "Priya's client"
             if not _name_word_ok(word, reply=False, extra=frozenset()):
                 break
             words.append(word.rstrip("."))
+        if words and len("".join(words)) >= 2:
+            return _format_name(words)
+    return None
+
+
+_RELATIONS = (
+    r"son|daughter|kid|child|boy|girl|little one|wife|husband|partner|mum|mom|mother|dad"
+    r"|father|friend|grandson|granddaughter|grandma|grandpa|nephew|niece|brother|sister"
+)
+_ATTENDEE = re.compile(
+    rf"\b(?P<for>for )?my (?:little |eldest |oldest |youngest |baby |teenage )?(?:{_RELATIONS})"
+    rf"\b,?\s+(?:(?:is|called|named)\s+)?(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)",
+    re.I,
+)
+
+
+def extract_attendee(text: str) -> str | None:
+    """Find who a booking is for when it is not the sender ("it's for my son Leo").
+
+    The name must be capitalised unless "for my <relation>" leaves no doubt: in "my son
+    needs a trim" nobody is named.
+    """
+    head = text[:_CAP].translate(_APOSTROPHES)
+    for m in _ATTENDEE.finditer(head):
+        words: list[str] = []
+        for word in m.group("name").split():
+            low = word.lower().rstrip(".,")
+            if low in _NOT_NAME_WORDS or low.endswith("'s"):
+                break
+            if not m.group("for") and not word[:1].isupper():
+                break
+            if not _name_word_ok(word, reply=False, extra=frozenset()):
+                break
+            words.append(word.rstrip(".,"))
         if words and len("".join(words)) >= 2:
             return _format_name(words)
     return None

@@ -96,6 +96,7 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)  # nicknames: "sammy"
     per_day_limit: Mapped[int | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -236,6 +237,8 @@ class Appointment(Base):
     price_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # who comes, when not the customer who booked ("for my son Leo"); None: the customer
+    attendee: Mapped[str | None] = mapped_column(String(200), default=None)
     cancel_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
