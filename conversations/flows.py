@@ -51,6 +51,10 @@ def dispatch(turn: Turn) -> None:
     intent = Intent.UNKNOWN if option else primary_intent(text)
     flow = turn.conversation.flow
 
+    if flow == "book" and (
+        option in ("human", "restart") or intent in (Intent.HUMAN, Intent.RESTART)
+    ):
+        booking_flow.abandon(turn)  # "never mind": the held slot goes back at once
     if option == "human" or intent is Intent.HUMAN:
         handover(turn)
         return
@@ -79,7 +83,9 @@ def idle(turn: Turn, intent: Intent) -> None:
         turn.say("It's been a while, so let's start fresh.")
     option = turn.inbound.option_id
     text = turn.inbound.text or ""
-    if option == "book" or intent is Intent.BOOK:
+    if option is None and faq.asks_policy(text):
+        faq.answer(turn, text)  # "what if I cancel?" asks about cancelling, it doesn't cancel
+    elif option == "book" or intent is Intent.BOOK:
         booking_flow.start(turn, text if option is None else "")
     elif option == "mine" or intent is Intent.MY_APPOINTMENTS:
         manage_flow.show_upcoming(turn)
@@ -93,10 +99,10 @@ def idle(turn: Turn, intent: Intent) -> None:
         money_reply(turn, intent)
     elif _ACCOUNT.search(text.lower()):
         account_link(turn)
+    elif intent is not Intent.BOOK and faq.answer(turn, text):
+        return  # a question ("how much for a facial?") is answered, not booked
     elif booking_flow.looks_like_a_request(turn, text):
         booking_flow.start(turn, text)
-    elif faq.answer(turn, text):
-        return
     elif intent is Intent.THANKS:
         turn.say("You're welcome! Anything else I can do?", MENU)
     else:
