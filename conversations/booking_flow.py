@@ -127,9 +127,8 @@ def absorb(turn: Turn, text: str) -> bool:
             # Named, but not among those who do this service: say so, never swap silently.
             other = find_staff(text, _named(_every_staff(turn)))
             if other.item is not None and other.item.key != turn.data.get("staff"):
+                # Said so; whoever was chosen before stays chosen.
                 _not_doing(turn, other.item.key, service)
-                if turn.data.get("staff") not in (None, ANYONE):
-                    turn.forget("staff")
                 changed = True
         if who.item is not None and who.item.key != turn.data.get("staff"):
             turn.set(staff=who.item.key)
@@ -207,7 +206,7 @@ def _say_changes(turn: Turn, before: dict[str, Any]) -> None:
     said = [p for p in said if p]
     if said:
         text = ", ".join(said)
-        _lead(turn, f"{text[0].upper()}{text[1:]} then.")
+        turn.set(echo=f"{text[0].upper()}{text[1:]} then.")
 
 
 def _single_day(when: dict[str, Any], zone: Any) -> bool:
@@ -636,8 +635,8 @@ def _ask(turn: Turn, step: str, text: str, options: list[Option] | tuple[Option,
     if not trail or trail[-1] != step:
         trail.append(step)
     turn.conversation.step = step
-    lead = turn.data.get("lead")
-    turn.forget("lead")
+    lead = " ".join(p for p in (turn.data.get("echo"), turn.data.get("lead")) if p)
+    turn.forget("lead", "echo")
     turn.set(trail=trail)
     turn.say(f"{lead} {text}" if lead else text, options)
 
@@ -739,6 +738,8 @@ def _offer(turn: Turn, service: Service) -> None:
         if _offer_closed(turn, service, query):
             return
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+        if str(turn.data.get("echo", "")).startswith(turn.when(query.start)):
+            turn.forget("echo")  # "4:30 then." and "4:30 isn't free" would say it twice
         lead = f"Sorry, {turn.when(query.start)} isn't free."
         _present(turn, near, lead + " The nearest times I have:", lead)
         return

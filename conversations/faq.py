@@ -19,7 +19,7 @@ from conversations import opening
 from conversations.turn import Turn
 from conversations.understand import Named, find_services, find_staff, normalise
 from conversations.when import parse_when
-from storage.models import Staff
+from storage.models import Staff, TimeOff
 
 _HOURS = re.compile(
     r"\b(?:opening|business|your|ur|the|store|salon|shop|what are the) hours\b|^hours$"
@@ -29,6 +29,7 @@ _HOURS = re.compile(
     r"|\bis (?:the )?(?:salon|shop|place|it|store) (?:open|closed)\b"
     r"|\b(?:open|closed) (?:on|at|this|next|over|tomorrow|today)\b.*\?$"
     r"|\bdo (?:you|u) (?:open|close)\b"
+    r"|^(?:open|closed|opened)\b|\bopen (?:late|early|till|until|til|all day)\b"
 )
 _CLOSED_DAYS = re.compile(
     r"\b(?:which|what) days?\b.{0,20}\b(?:closed|open|shut)\b|\bclosed days\b"
@@ -103,6 +104,16 @@ def answer(turn: Turn, text: str) -> bool:
     return False
 
 
+_SIDE = (_POLICY, _DEPOSIT, _WHERE)
+
+
+def side_question(text: str) -> bool:
+    """Whether the text asks about something no booking request asks (parking, the
+    address, deposits, the cancellation policy): answered even when it sounds like one."""
+    lowered = " ".join(text.lower().split())
+    return any(p.search(lowered) for p in _SIDE)
+
+
 def asks_policy(text: str) -> bool:
     """Whether the text asks about the cancellation or no-show policy."""
     return _POLICY.search(" ".join(text.lower().split())) is not None
@@ -136,6 +147,9 @@ def _asked_day(turn: Turn, text: str, lowered: str) -> tuple[date | None, int | 
         when = parse_when(text, turn.now.astimezone(zone))
         if when is not None:
             return when.start.astimezone(zone).date(), None
+    named = _closure_named(turn, lowered)
+    if named is not None:
+        return named, None
     m = _WEEKDAY.search(lowered)
     if m:
         weekday = next(i for i, g in enumerate(m.groups()[:7]) if g)
@@ -146,14 +160,36 @@ def _asked_day(turn: Turn, text: str, lowered: str) -> tuple[date | None, int | 
     return None, None
 
 
+def _closure_named(turn: Turn, lowered: str) -> date | None:
+    """The day of an upcoming closure named by its reason ("open on thanksgiving?")."""
+    start = turn.now
+    rows = turn.session.scalars(
+        select(TimeOff)
+        .where(
+            TimeOff.staff_id.is_(None),
+            TimeOff.resource_id.is_(None),
+            TimeOff.ends_at > start,
+            TimeOff.starts_at < start + timedelta(days=366),
+        )
+        .order_by(TimeOff.starts_at)
+    ).all()
+    for row in rows:
+        words = [w for w in normalise(row.reason).split() if len(w) > 3 and w not in ("day",)]
+        if words and any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in words):
+            return row.starts_at.astimezone(turn.business.zone).date()
+    return None
+
+
 def closed_explanation(turn: Turn, day: date, staff: Staff | None = None) -> str | None:
     """Why nothing can be booked on `day` at all ("we're closed on Mondays"), with the
     nearest open day; None when the business (and the staff member) work that day."""
-    found = why_closed(turn, day, staff)
+    found = why_closed(turn, day, staff, booking=False)
     return found[0] if found else None
 
 
-def why_closed(turn: Turn, day: date, staff: Staff | None = None) -> tuple[str, date | None] | None:
+def why_closed(
+    turn: Turn, day: date, staff: Staff | None = None, *, booking: bool = True
+) -> tuple[str, date | None] | None:
     """(why nothing can be booked on `day`, the next day that can), None when it can."""
     zone = turn.business.zone
     hours = opening.week(turn.session)
@@ -164,11 +200,13 @@ def why_closed(turn: Turn, day: date, staff: Staff | None = None) -> tuple[str, 
             if shut is not None
             else f"We're closed on {opening.DAY_NAMES[day.weekday()]}s"
         )
+        if booking:
+            reason += ", so nothing's free then"
         nxt = opening.next_open_day(turn.session, day, zone)
         if nxt is None:
-            return reason + ", so nothing's free then.", None
+            return reason + ".", None
         spans = opening.spans_text(hours.get(nxt.weekday(), []))
-        return f"{reason}, so nothing's free then - {turn.day(nxt)} we're open {spans}.", nxt
+        return f"{reason} - {turn.day(nxt)} we're open {spans}.", nxt
     if staff is None:
         return None
     own = opening.week(turn.session, staff.id)
@@ -292,7 +330,11 @@ def _asked_services(turn: Turn, text: str) -> list:
 
 def _prices(turn: Turn, text: str) -> None:
     shown = _asked_services(turn, text) or turn.services()
-    lines = [f"{s.name} ({s.duration_minutes} min): {turn.money(s.price_minor)}" for s in shown]
+    lines = [
+        f"{s.name}{'' if '(' in s.name else f' ({s.duration_minutes} min)'}: "
+        f"{turn.money(s.price_minor)}"
+        for s in shown
+    ]
     turn.say("\n".join(lines))
 
 

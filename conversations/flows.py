@@ -83,8 +83,8 @@ def idle(turn: Turn, intent: Intent) -> None:
         turn.say("It's been a while, so let's start fresh.")
     option = turn.inbound.option_id
     text = turn.inbound.text or ""
-    if option is None and faq.asks_policy(text):
-        faq.answer(turn, text)  # "what if I cancel?" asks about cancelling, it doesn't cancel
+    if option is None and faq.side_question(text) and faq.answer(turn, text):
+        pass  # "what if I cancel?", "is parking available?": questions, not requests
     elif option == "book" or intent is Intent.BOOK:
         booking_flow.start(turn, text if option is None else "")
     elif option == "mine" or intent is Intent.MY_APPOINTMENTS:

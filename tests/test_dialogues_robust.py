@@ -166,6 +166,15 @@ def test_a_change_of_day_while_the_name_is_asked_is_applied(chat, salon, change,
 # --- 2. the safety rule -------------------------------------------------------------------
 
 
+def test_naming_someone_who_does_not_do_it_keeps_the_staff_already_chosen(chat, salon):
+    chat.say("haircut with alex friday at 3, I'm Mo")
+    chat.expect("Haircut with Alex")
+    chat.say("priya instead")
+    chat.expect("Priya doesn't do haircuts", "Mo, shall I book this?", "Haircut with Alex")
+    chat.say("yes")
+    assert booked(salon) == [("haircut", "alex", local("2026-11-20 15:00"))]
+
+
 @pytest.mark.parametrize(
     ("request_", "who", "doers"),
     [
@@ -249,6 +258,8 @@ def test_a_price_question_is_answered_and_starts_no_booking(chat, salon, questio
         ("are you guys open sundays?", "on Sundays we're open 10:00-16:00"),
         ("r u open on monday", "We're closed on Mondays"),
         ("what time do you close on thursday?", "9:00-20:00"),
+        ("open late on fridays?", "on Fridays we're open 9:00-20:00"),
+        ("you guys open on thanksgiving?", "We're closed on Thu, Nov 26 (Thanksgiving)"),
     ],
 )
 def test_opening_hours_on_a_day_are_answered(chat, question, answer):
@@ -280,6 +291,8 @@ def test_which_days_a_staff_member_works_is_answered(chat, salon, question, answ
         ("is there parking near you?", "214 Grand St"),
         ("how long does a facial take", "60 min"),
         ("any holidays coming up?", "Thanksgiving"),
+        ("is parking available?", "For parking"),
+        ("what happens if i dont show up", "$25.00"),
     ],
 )
 def test_policies_place_and_durations_are_answered_when_idle(chat, question, answer):
