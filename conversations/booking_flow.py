@@ -574,6 +574,8 @@ def _aside(turn: Turn, text: str, step: str) -> bool:
     """A question in passing (prices, hours, who works when...): answer it, ask again."""
     from conversations import faq
 
+    if step in _FREE_TEXT and not _is_question(text):
+        return False  # "Hope Price" is a name, "parking on the left" a note
     if not faq.answer(turn, text):
         return False
     if step == "notes":
@@ -593,17 +595,25 @@ def _elsewhere(turn: Turn, text: str, intent: Intent, step: str) -> bool:
         return True
     if step != "notes":
         return False
-    lowered = normalise(text)
     if intent is Intent.BOOK or looks_like_a_request(turn, text):
         turn.idle()
         start(turn, text)
         return True
-    if "?" in text or _QUESTION_START.match(lowered):
+    if _is_question(text):
         # A question is not a note: answer it as any message outside a booking.
         turn.idle()
         flows.idle(turn, intent)
         return True
     return False
+
+
+def _is_question(text: str) -> bool:
+    lowered = normalise(text)
+    return (
+        "?" in text
+        or bool(_QUESTION_START.match(lowered))
+        or lowered.startswith(("whats ", "what's ", "hows ", "wheres ", "quick q", "q:"))
+    )
 
 
 def _reads_as_change(turn: Turn, text: str) -> bool:

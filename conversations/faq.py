@@ -42,9 +42,10 @@ _STAFF_CUE = re.compile(
 _ASKING = re.compile(r"\?|^(?:does|do|is|are|when|what|which|will|can|could|how)\b|\bdays?\b")
 _WHERE = re.compile(
     r"\b(?:where (?:are|r|is) (?:you|u|the salon|the shop|it)|address|located|location"
-    r"|directions|find you|how do i get|where is the salon|parking|park)\b"
+    r"|directions|find you|how do i get|where is the salon|parking|park (?:my|the|a|nearby|near)"
+    r"|where (?:can|do|should|could) (?:i|we) park)\b"
 )
-_PARKING = re.compile(r"\bpark(?:ing)?\b")
+_PARKING = re.compile(r"\bparking\b|\bpark (?:my|the|a|nearby|near)\b|\bi park\b|\bwe park\b")
 _DEPOSIT = re.compile(r"\bdeposits?\b|\bpay (?:up ?front|in advance|ahead)\b|\bprepay\w*")
 _POLICY = re.compile(
     r"\bcancel\w* (?:policy|fee|charge|rules?)\b|\bpolicy\b|\bno.?show (?:fee|charge)\b"

@@ -38,7 +38,12 @@ _NUMBER = re.compile(
     r"(?!\s*(?:[:.h]\d|am\b|pm\b|a\.m|p\.m|o'?clock|min|mins|minutes|hours?|hrs?|%|st\b|nd\b"
     r"|rd\b|th\b|people|persons?|of us|kids?|ppl|guests?))"
 )
-_TIME_CUE = re.compile(r"\b(?:at|@)\s*$")
+# A number after these is part of a time phrase ("at 5", "quarter past 5", "after 5"),
+# which `parse_when` reads; it is not a bare number.
+_TIME_CUE = re.compile(
+    r"(?:\b(?:at|past|to|till|til|half|quarter|after|before|until|by|from|between|and|around)"
+    r"|@)\s*$"
+)
 _LONE_FILLER = frozenset(["the", "please", "pls", "ok", "okay", "then", "thanks", "thx", "one"])
 
 

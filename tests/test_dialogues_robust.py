@@ -71,6 +71,7 @@ def count_appointments(db: Database) -> int:
         ("11:45", "Wed, Nov 18, 11:45 AM", "2026-11-18 11:45"),
         ("could I do 11.30 instead", "Wed, Nov 18, 11:30 AM", "2026-11-18 11:30"),
         ("half past eleven?", "Wed, Nov 18, 11:30 AM", "2026-11-18 11:30"),
+        ("quarter past 3?", "Wed, Nov 18, 3:15 PM", "2026-11-18 15:15"),
     ],
 )
 def test_a_time_typed_under_a_days_times_means_that_day(chat, salon, typed, proposed, at):
@@ -390,6 +391,16 @@ def test_a_request_at_the_name_question_is_handled_not_taken_as_a_name(chat, sal
     chat.expect(answer)
     with salon.read() as session:
         assert session.scalars(select(Customer.name)).all() == [None]
+
+
+@pytest.mark.parametrize("name", ["Ana Rates", "Will Parks", "Lee Hours"])
+def test_a_name_with_a_question_word_in_it_is_still_a_name(chat, salon, name):
+    chat.say("haircut with sam wednesday at 2")
+    chat.expect("What name")
+    chat.say(name)
+    chat.expect(f"{name.split()[0]}, shall I book this?")
+    with salon.read() as session:
+        assert session.scalars(select(Customer.name)).all() == [name]
 
 
 # --- 5. corrections at any step ----------------------------------------------------------
