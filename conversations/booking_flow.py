@@ -303,9 +303,15 @@ def _screen(turn: Turn, text: str) -> tuple[list[datetime], date | None] | None:
     starts = _shown_starts(turn)
     if not starts or not text.strip():
         return None
-    if screen.names_a_day(text, turn.now.astimezone(turn.business.zone)):
+    zone = turn.business.zone
+    if screen.names_a_day(text, turn.now.astimezone(zone)):
         return None
-    return starts, screen.screen_day(starts, turn.business.zone)
+    day = screen.screen_day(starts, zone)
+    when = _when(turn)
+    if day is None and when and _single_day(when, zone):
+        # Nearest times around a day asked for may spill over; the day asked for is meant.
+        day = datetime.fromisoformat(when["start"]).astimezone(zone).date()
+    return starts, day
 
 
 def _set_when(turn: Turn, when: dict[str, Any], *, echo: bool) -> None:
