@@ -326,6 +326,9 @@ def _asked_services(turn: Turn, text: str) -> list:
     wanted = [s for s in services if match.item and s.key == match.item.key] or [
         s for s in services if any(c.key == s.key for c in match.candidates)
     ]
+    if not wanted and turn.conversation.flow == "book":
+        # "how long does it take?" while booking a facial: the facial.
+        wanted = [s for s in services if s.key == turn.data.get("service")]
     return wanted
 
 
@@ -360,8 +363,9 @@ def _deposits(turn: Turn, text: str) -> None:
             lines.append(f"{s.name}: {turn.money(amount)} deposit when booking")
         elif wanted:
             lines.append(f"{s.name}: no deposit needed")
-    if not lines:
-        turn.say("No deposit needed: you pay at your visit.")
+    if not lines or all(line.endswith("no deposit needed") for line in lines):
+        what = f" for a {wanted[0].name.lower()}" if len(wanted) == 1 else ""
+        turn.say(f"No deposit needed{what}: you pay at your visit.")
         return
     hours = BillingContext.load(turn.session).billing.deposit_hold_hours
     rest = "" if wanted else "\nEverything else: no deposit."

@@ -304,6 +304,22 @@ def test_policies_place_and_durations_are_answered_when_idle(chat, question, ans
 @pytest.mark.parametrize(
     ("question", "answer"),
     [
+        ("how long does it take?", "A facial takes 60 min"),
+        ("do i need to pay a deposit", "No deposit needed for a facial"),
+        ("what does it cost", "Facial (60 min): $85.00"),
+    ],
+)
+def test_a_question_about_it_while_booking_means_the_service_being_booked(chat, question, answer):
+    chat.say("facial tuesday")
+    chat.expect("Here's what I have", "with Priya")
+    chat.say(question)
+    chat.expect(answer, "Here are the times again")
+    chat.expect_not("Haircut")
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
         ("quick q, what's the price of a colour?", "Colour (90 min): $120.00"),
         ("does jordan work saturdays?", "Yes, Jordan works Saturdays"),
         ("when do you shut on sunday?", "10:00-16:00"),
