@@ -9,7 +9,8 @@ middle changes the service without starting over. Then the current step reads th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from bot.messages import SMS, WHATSAPP, Option
 from bot.names import clean_display_name
 from bot.outbox import CONFIRMATION
 from bot.waitlist import join_waitlist
+from conversations import opening, screen
 from conversations.payments import ask_for_deposit
 from conversations.turn import Turn
 from conversations.understand import (
@@ -34,6 +36,7 @@ from conversations.understand import (
     extract_name,
     find_services,
     find_staff,
+    normalise,
     pick_option,
     primary_intent,
     wants_anyone,
@@ -89,9 +92,15 @@ def looks_like_a_request(turn: Turn, text: str) -> bool:
 
 
 def absorb(turn: Turn, text: str) -> bool:
-    """Take whatever the message says about the booking; True if it changed anything."""
+    """Take whatever the message says about the booking; True if it changed anything.
+
+    A correction of something already settled ("actually friday", "switch to Alex") is
+    said back at the next question ("Fri, Nov 20 then."), and a staff member who does not
+    do the service is said so, with who does, instead of being silently replaced.
+    """
     if not text.strip():
         return False
+    before = {k: turn.data.get(k) for k in ("service", "staff", "when")}
     changed = False
     services = turn.services()
     match = find_services(text, _named(services))
@@ -101,6 +110,7 @@ def absorb(turn: Turn, text: str) -> bool:
         if turn.data.get("staff") not in (None, ANYONE):
             service = _service(turn)
             if service and turn.data["staff"] not in {s.key for s in turn.staff_for(service)}:
+                _not_doing(turn, turn.data["staff"], service)
                 turn.forget("staff")
         changed = True
     elif match.item is None and match.candidates and "service" not in turn.data:
@@ -115,13 +125,20 @@ def absorb(turn: Turn, text: str) -> bool:
             changed = True
     else:
         who = find_staff(text, _named(staff_pool))
+        if who.item is None and service is not None:
+            # Named, but not among those who do this service: say so, never swap silently.
+            other = find_staff(text, _named(_every_staff(turn)))
+            if other.item is not None and other.item.key != turn.data.get("staff"):
+                # Said so; whoever was chosen before stays chosen.
+                _not_doing(turn, other.item.key, service)
+                changed = True
         if who.item is not None and who.item.key != turn.data.get("staff"):
             turn.set(staff=who.item.key)
             changed = True
 
     when = parse_when(text, turn.now.astimezone(turn.business.zone))
     if when is not None:
-        turn.set(when=_when_to_json(when))
+        turn.set(when=_keep_time_of_day(turn, _when_to_json(when)))
         changed = True
 
     name = clean_display_name(extract_name(text))
@@ -134,8 +151,124 @@ def absorb(turn: Turn, text: str) -> bool:
     if email:
         turn.customer.email = email
     if changed:
+        _say_changes(turn, before)
         _drop_slot(turn)
     return changed
+
+
+def _every_staff(turn: Turn) -> list[Staff]:
+    return list(turn.session.scalars(select(Staff).where(Staff.active.is_(True))))
+
+
+def _not_doing(turn: Turn, staff_key: str, service: Service) -> None:
+    """Note, for the next question, that a staff member does not do the service."""
+    member = next((s for s in _every_staff(turn) if s.key == staff_key), None)
+    if member is None:
+        return
+    doers = [s.name.split()[0] for s in turn.staff_for(service)]
+    if not doers:
+        who = "nobody does at the moment"
+    elif len(doers) == 1:
+        who = f"{doers[0]} does"
+    else:
+        who = f"{', '.join(doers[:-1])} or {doers[-1]} do"
+    _lead(turn, f"{member.name.split()[0]} doesn't do {_plural(service)}; {who}.")
+
+
+def _plural(service: Service) -> str:
+    name = service.name.lower()
+    return name if name.endswith("s") or "(" in name else name + "s"
+
+
+def _lead(turn: Turn, text: str) -> None:
+    """Something to say before the next question ("Friday then.")."""
+    lead = turn.data.get("lead")
+    turn.set(lead=f"{lead} {text}" if lead else text)
+
+
+def _say_changes(turn: Turn, before: dict[str, Any]) -> None:
+    """Say back a correction of something already settled; a first answer needs no echo."""
+    said: list[str] = []
+    if before["when"] and turn.data.get("when") and turn.data["when"] != before["when"]:
+        when = turn.data["when"]
+        start = datetime.fromisoformat(when["start"])
+        if when.get("exact"):
+            said.append(turn.when(start))
+        elif _single_day(when, turn.business.zone) and not when.get("daily"):
+            said.append(turn.day(start) if _whole_day(when) else when["label"])
+        else:
+            said.append(when["label"])
+    if before["service"] and turn.data.get("service") not in (None, before["service"]):
+        service = _service(turn)
+        if service is not None:
+            said.append(f"a {service.name.lower()}")
+    staff = turn.data.get("staff")
+    if before["staff"] and staff and staff != before["staff"]:
+        member = next((s for s in _every_staff(turn) if s.key == staff), None)
+        said.append(
+            "anyone" if staff == ANYONE else f"with {member.name.split()[0]}" if member else ""
+        )
+    said = [p for p in said if p]
+    if said:
+        text = ", ".join(said)
+        turn.set(echo=f"{text[0].upper()}{text[1:]} then.")
+
+
+def _single_day(when: dict[str, Any], zone: Any) -> bool:
+    start = datetime.fromisoformat(when["start"]).astimezone(zone)
+    end = datetime.fromisoformat(when["end"]).astimezone(zone) - timedelta(microseconds=1)
+    return start.date() == end.date()
+
+
+def _whole_day(when: dict[str, Any]) -> bool:
+    """A window that is a day with no time said (the label is just the day)."""
+    end = datetime.fromisoformat(when["end"])
+    return not when.get("exact") and end.hour == 0 and end.minute == 0 and "," not in when["label"]
+
+
+def _keep_time_of_day(turn: Turn, new: dict[str, Any]) -> dict[str, Any]:
+    """A change of day alone ("make it friday") keeps the time already settled."""
+    old = turn.data.get("when")
+    slot = turn.data.get("slot")
+    zone = turn.business.zone
+    if not old or not _whole_day(new) or not _single_day(new, zone):
+        return new
+    if not slot and not (old.get("exact") or (_single_day(old, zone) and not _whole_day(old))):
+        return new
+    day = datetime.fromisoformat(new["start"]).astimezone(zone).date()
+    if slot or old.get("exact"):
+        then = datetime.fromisoformat(slot["start"] if slot else old["start"]).astimezone(zone)
+        moment = datetime.combine(day, then.time().replace(tzinfo=None), zone)
+        if moment <= turn.now:
+            return new
+        end = moment + timedelta(minutes=1)
+        return {
+            **new,
+            "start": moment.isoformat(),
+            "end": end.isoformat(),
+            "target": moment.isoformat(),
+            "exact": True,
+            "label": turn.when(moment),
+        }
+    lo = datetime.fromisoformat(old["start"]).astimezone(zone)
+    hi = datetime.fromisoformat(old["end"]).astimezone(zone)
+    start = max(datetime.combine(day, lo.time().replace(tzinfo=None), zone), turn.now)
+    end = datetime.combine(day, hi.time().replace(tzinfo=None), zone)
+    if end <= start:
+        return new
+    label = f"{turn.day(start)}, {_clock(turn, start)}-{_clock(turn, end)}"
+    return {
+        **new,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "target": start.isoformat(),
+        "label": label,
+    }
+
+
+def _clock(turn: Turn, moment: datetime) -> str:
+    """ "3:00 PM": the time part of the usual "Sat, Dec 5, 3:00 PM"."""
+    return turn.when(moment).rsplit(", ", 1)[-1]
 
 
 def _all_staff(turn: Turn) -> list[Staff]:
@@ -153,6 +286,199 @@ def _drop_slot(turn: Turn) -> None:
     turn.forget("hold_id", "slot", "offered")
 
 
+# --- times read against what is on screen -------------------------------------------------
+
+
+def _shown_starts(turn: Turn) -> list[datetime]:
+    """The times the customer is looking at: the proposal, else the offered list."""
+    slot = turn.data.get("slot")
+    if slot and turn.conversation.step != "offer":
+        return [datetime.fromisoformat(slot["start"])]
+    return [datetime.fromisoformat(o["start"]) for o in turn.data.get("offered") or []]
+
+
+def _day_opening(turn: Turn, day: date) -> tuple[time, time]:
+    spans = opening.week(turn.session).get(day.weekday())
+    return (spans[0][0], spans[-1][1]) if spans else (time(8), time(20))
+
+
+def _screen(turn: Turn, text: str) -> tuple[list[datetime], date | None] | None:
+    """The times on screen and their one day (None: several), when the text names no day
+    of its own; None when nothing is on screen or the text names a day."""
+    starts = _shown_starts(turn)
+    if not starts or not text.strip():
+        return None
+    zone = turn.business.zone
+    if screen.names_a_day(text, turn.now.astimezone(zone)):
+        return None
+    day = screen.screen_day(starts, zone)
+    when = _when(turn)
+    if day is None and when and _single_day(when, zone):
+        # Nearest times around a day asked for may spill over; the day asked for is meant.
+        day = datetime.fromisoformat(when["start"]).astimezone(zone).date()
+    return starts, day
+
+
+def _set_when(turn: Turn, when: dict[str, Any], *, echo: bool) -> None:
+    before = {k: turn.data.get(k) for k in ("service", "staff", "when")}
+    turn.set(when=when)
+    if echo:
+        _say_changes(turn, before)
+    _drop_slot(turn)
+
+
+def _on_screen_window(turn: Turn, text: str) -> bool:
+    """ "a bit later?", "anything after 2", "the afternoon?": a window of the day on screen."""
+    seen = _screen(turn, text)
+    if seen is None:
+        return False
+    starts, day = seen
+    zone = turn.business.zone
+    current = _when(turn) or {}
+    direction = screen.later_or_earlier(text)
+    if direction is not None:
+        edge = max(starts) if direction == "later" else min(starts)
+        local = edge.astimezone(zone)
+        if day is not None or not current:
+            day_end = screen.midnight(local.date() + timedelta(days=1), zone)
+            day_start = max(screen.midnight(local.date(), zone), turn.now)
+        else:
+            day_end = datetime.fromisoformat(current["end"])
+            day_start = max(datetime.fromisoformat(current["start"]), turn.now)
+        if direction == "later":
+            lo, hi, target = local + timedelta(minutes=1), day_end, local + timedelta(minutes=1)
+            label = f"{turn.day(local)}, after {_clock(turn, local)}"
+        else:
+            lo, hi, target = day_start, local, local - timedelta(minutes=1)
+            label = f"{turn.day(local)}, before {_clock(turn, local)}"
+        if hi <= lo:
+            return False
+        when: dict[str, Any] = {
+            "start": lo.isoformat(),
+            "end": hi.isoformat(),
+            "target": target.isoformat(),
+            "exact": False,
+            "label": label,
+            "daily": None,
+        }
+        if day is None and current.get("daily"):
+            when["daily"] = current["daily"]
+        _set_when(turn, when, echo=False)
+        advance(turn)
+        return True
+    if day is None:
+        return False
+    found = screen.time_on(day, text, zone, _day_opening(turn, day))
+    if found is None or found.exact:
+        return False
+    _set_when(turn, _when_to_json(found), echo=False)
+    advance(turn)
+    return True
+
+
+def _on_screen(turn: Turn, text: str, *, options: bool) -> bool:
+    """A time typed with times on screen ("10:15", "what about 5", "11 instead") is a time of
+    the day on screen, never of today; True if the draft now asks for it."""
+    seen = _screen(turn, text)
+    if seen is None:
+        return False
+    starts, day = seen
+    zone = turn.business.zone
+    first = day or min(starts).astimezone(zone).date()
+    hours = _day_opening(turn, first)
+    count = len(turn.data.get("offered") or []) if options else 0
+    found = screen.time_on(first, text, zone, hours)
+    number = screen.bare_number(text, count, hours) if found is None else None
+    if number is not None and number.minute is not None and not (options and number.option):
+        clock: tuple[int, int] | None = (number.minute, number.minute + 1)
+        exact_at: datetime | None = datetime.combine(
+            first, time(number.minute // 60, number.minute % 60), zone
+        )
+    else:
+        if found is None:
+            return False
+        local = found.start.astimezone(zone)
+        lo = local.hour * 60 + local.minute
+        if found.exact:
+            clock, exact_at = (lo, lo + 1), local
+        elif day is None:
+            end = found.end.astimezone(zone)
+            clock, exact_at = (lo, end.hour * 60 + end.minute or 24 * 60), None
+        else:
+            return False  # a window on the day on screen: _on_screen_window's
+    if day is not None and exact_at is not None:
+        if exact_at <= turn.now:
+            return False
+        end = exact_at + timedelta(minutes=1)
+        _set_when(
+            turn,
+            {
+                "start": exact_at.isoformat(),
+                "end": end.isoformat(),
+                "target": exact_at.isoformat(),
+                "exact": True,
+                "label": turn.when(exact_at),
+                "daily": None,
+            },
+            echo=True,
+        )
+        return True
+    current = _when(turn)
+    if current is None or clock is None:
+        return False
+    # Several days on screen: that time on each of them.
+    target = max(datetime.fromisoformat(current["start"]), turn.now)
+    start_day = target.astimezone(zone).date()
+    aim = datetime.combine(start_day, time(clock[0] // 60, clock[0] % 60), zone)
+    label = f"{current['label']}, {_clock(turn, aim)}"
+    _set_when(
+        turn,
+        {
+            **current,
+            "target": max(aim, target).isoformat(),
+            "exact": False,
+            "label": label,
+            "daily": list(clock),
+        },
+        echo=False,
+    )
+    return True
+
+
+def _ask_number(turn: Turn, text: str) -> bool:
+    """A number that can be an option and a time of the day on screen: ask which."""
+    seen = _screen(turn, text)
+    offered = turn.data.get("offered") or []
+    if seen is None or seen[1] is None or not offered:
+        return False
+    day = seen[1]
+    zone = turn.business.zone
+    number = screen.bare_number(text, len(offered), _day_opening(turn, day))
+    if number is None or not number.option or number.minute is None:
+        return False
+    as_time = datetime.combine(day, time(number.minute // 60, number.minute % 60), zone)
+    as_option = offered[number.value - 1]
+    if datetime.fromisoformat(as_option["start"]) == as_time:
+        return False  # both readings agree
+    at_time = [o for o in offered if datetime.fromisoformat(o["start"]) == as_time]
+    if number.lone and not at_time:
+        return False  # "2" alone, with no 2 o'clock on screen: the second option
+    if as_time <= turn.now:
+        return False
+    time_option = (
+        Option(at_time[0]["id"], _label(turn, at_time[0]))
+        if at_time
+        else Option(f"at:{as_time.isoformat()}", turn.when(as_time))
+    )
+    _ask(
+        turn,
+        "offer",
+        f"{_clock(turn, as_time)}, or option {number.value} - {_label(turn, as_option)}?",
+        [time_option, Option(as_option["id"], f"Option {number.value}: {_label(turn, as_option)}")],
+    )
+    return True
+
+
 # --- the steps ---------------------------------------------------------------------------
 
 
@@ -165,8 +491,36 @@ def start(turn: Turn, text: str, *, service: str | None = None, staff: str | Non
     advance(turn)
 
 
+# Requests that end the booking under way and go where they belong, even when they come
+# as the answer to an open question (a name, an address, notes).
+_ELSEWHERE = frozenset(
+    {
+        Intent.MY_APPOINTMENTS,
+        Intent.RESCHEDULE,
+        Intent.CANCEL,
+        Intent.PAY,
+        Intent.BALANCE,
+        Intent.INVOICE,
+    }
+)
+_FREE_TEXT = ("name", "address", "notes")
+_CHANGE_CUE = re.compile(
+    r"\b(?:actually|instead|i meant|meant|make (?:it|that)|change (?:it|that|to)|switch"
+    r"|swap|rather|no wait|wait|oops|sorry|correction|not (?:mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"|can (?:it|we) be|how about|what about)\b"
+)
+_DAY_WORD = re.compile(
+    r"\b(?:mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\b"
+    r"|\b(?:today|tonight|tomorrow|tmrw|tmr|next week|weekend)\b"
+)
+_QUESTION_START = re.compile(
+    r"^(?:can|could|do|does|did|is|are|will|would|what|when|where|why|how|who|which|may|should)\b"
+)
+
+
 def handle(turn: Turn) -> None:
-    """A message while booking."""
+    """A message while booking: questions in passing first, then requests that belong
+    elsewhere, then corrections, then the current step's own reading."""
     text = turn.inbound.text or ""
     step = turn.conversation.step
     option = turn.inbound.option_id
@@ -175,25 +529,39 @@ def handle(turn: Turn) -> None:
     if intent is Intent.BACK or option == "back":
         _back(turn)
         return
+    if option is None and _aside(turn, text, step):
+        return
+    if option is None and step in _FREE_TEXT and _elsewhere(turn, text, intent, step):
+        return
+    if step == "notes":
+        _take_notes(turn, text)
+        return
+    if intent is Intent.CANCEL and step != "done":
+        abandon(turn)
+        turn.say("OK, I've stopped that booking. Anything else?", _menu())
+        return
+    changing = option is None and step in ("name", "address") and _reads_as_change(turn, text)
+    if changing and (_on_screen(turn, text, options=False) or absorb(turn, text)):
+        advance(turn)
+        return
     if step == "name":
         _take_name(turn, text)
         return
     if step == "address":
         _take_address(turn, text)
         return
-    if step == "notes":
-        _take_notes(turn, text)
-        return
-    if intent is Intent.CANCEL and step != "done":
-        _drop_slot(turn)
-        turn.idle()
-        turn.say("OK, I've stopped that booking. Anything else?", _menu())
-        return
     if option and _take_option(turn, option):
         return
     if step == "confirm" and _take_yes_no(turn, text):
         return
+    if step in ("offer", "confirm") and option is None and _on_screen_window(turn, text):
+        return
+    if step == "offer" and option is None and _ask_number(turn, text):
+        return
     if step == "offer" and _take_pick(turn, text):
+        return
+    if step in ("offer", "confirm") and option is None and _on_screen(turn, text, options=False):
+        advance(turn)
         return
     if step == "service" and _take_service_choice(turn, text):
         return
@@ -205,6 +573,71 @@ def handle(turn: Turn) -> None:
         advance(turn)
         return
     _not_understood(turn)
+
+
+def abandon(turn: Turn) -> None:
+    """Drop the booking under way: its held slot goes back at once."""
+    _drop_slot(turn)
+    turn.idle()
+
+
+def _aside(turn: Turn, text: str, step: str) -> bool:
+    """A question in passing (prices, hours, who works when...): answer it, ask again."""
+    from conversations import faq
+
+    if step in _FREE_TEXT and not _is_question(text):
+        return False  # "Hope Price" is a name, "parking on the left" a note
+    if not faq.answer(turn, text):
+        return False
+    if step == "notes":
+        turn.say("Anything else we should know before your visit? Just reply here, or say no.")
+        return True
+    advance(turn, again=True)
+    return True
+
+
+def _elsewhere(turn: Turn, text: str, intent: Intent, step: str) -> bool:
+    """At an open question, a message that reads as a request is handled as that."""
+    from conversations import flows
+
+    if intent in _ELSEWHERE and not (intent is Intent.CANCEL and step != "notes"):
+        abandon(turn)
+        flows.idle(turn, intent)
+        return True
+    if step != "notes":
+        return False
+    if intent is Intent.BOOK or looks_like_a_request(turn, text):
+        turn.idle()
+        start(turn, text)
+        return True
+    if _is_question(text):
+        # A question is not a note: answer it as any message outside a booking.
+        turn.idle()
+        flows.idle(turn, intent)
+        return True
+    return False
+
+
+def _is_question(text: str) -> bool:
+    lowered = normalise(text)
+    return (
+        "?" in text
+        or bool(_QUESTION_START.match(lowered))
+        or lowered.startswith(("whats ", "what's ", "hows ", "wheres ", "quick q", "q:"))
+    )
+
+
+def _reads_as_change(turn: Turn, text: str) -> bool:
+    """At an open question, whether the message changes the booking rather than answers."""
+    lowered = normalise(text)
+    if _CHANGE_CUE.search(lowered):
+        return True
+    match = find_services(text, _named(turn.services()))
+    if match.item is not None and match.item.key != turn.data.get("service"):
+        return True
+    if not (re.search(r"\d", lowered) or _DAY_WORD.search(lowered)):
+        return False
+    return parse_when(text, turn.now.astimezone(turn.business.zone)) is not None
 
 
 def reprompt(turn: Turn) -> None:
@@ -223,8 +656,10 @@ def _ask(turn: Turn, step: str, text: str, options: list[Option] | tuple[Option,
     if not trail or trail[-1] != step:
         trail.append(step)
     turn.conversation.step = step
+    lead = " ".join(p for p in (turn.data.get("echo"), turn.data.get("lead")) if p)
+    turn.forget("lead", "echo")
     turn.set(trail=trail)
-    turn.say(text, options)
+    turn.say(f"{lead} {text}" if lead else text, options)
 
 
 def advance(turn: Turn, again: bool = False) -> None:
@@ -234,6 +669,10 @@ def advance(turn: Turn, again: bool = False) -> None:
         _ask_service(turn)
         return
     staff = turn.staff_for(service)
+    chosen = turn.data.get("staff")
+    if chosen not in (None, ANYONE) and chosen not in {s.key for s in staff}:
+        _not_doing(turn, chosen, service)  # never swapped for someone else in silence
+        turn.forget("staff")
     if "staff" not in turn.data:
         if len(staff) <= 1:
             turn.set(staff=ANYONE)
@@ -315,11 +754,17 @@ def _offer(turn: Turn, service: Service) -> None:
     if when.get("exact"):
         slot = _exact_fit(turn, query)
         if slot is not None:
-            _hold(turn, slot)
+            _choose(turn, slot)
+            return
+        if _offer_closed(turn, service, query):
             return
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+        if str(turn.data.get("echo", "")).startswith(turn.when(query.start)):
+            turn.forget("echo")  # "4:30 then." and "4:30 isn't free" would say it twice
         lead = f"Sorry, {turn.when(query.start)} isn't free."
         _present(turn, near, lead + " The nearest times I have:", lead)
+        return
+    if _offer_closed(turn, service, query):
         return
     slots = best_slots(turn.session, query, now=turn.now, limit=_limit(turn))
     if slots:
@@ -331,6 +776,59 @@ def _offer(turn: Turn, service: Service) -> None:
     _present(
         turn, near, lead + " The nearest times I have, or join the waitlist:", lead, [waitlist]
     )
+
+
+def _closed(turn: Turn, query: SlotQuery) -> tuple[str, date | None] | None:
+    """When the window is one day the business is closed (or the chosen staff member is
+    off): why, and the next day that is open."""
+    from conversations import faq
+
+    zone = turn.business.zone
+    start = query.start.astimezone(zone)
+    end = (query.end - timedelta(microseconds=1)).astimezone(zone)
+    if start.date() != end.date():
+        return None
+    member = turn.session.get(Staff, query.staff_id) if query.staff_id else None
+    return faq.why_closed(turn, start.date(), member)
+
+
+def _offer_closed(turn: Turn, service: Service, query: SlotQuery) -> bool:
+    """A closed day (or the staff member's day off) explained, with what is open instead:
+    others free that day (by name), else the next open day's times, else the nearest."""
+    closed = _closed(turn, query)
+    if closed is None:
+        return False
+    why, nxt = closed
+    zone = turn.business.zone
+    day = query.start.astimezone(zone).date()
+    whole_day = {
+        "start": max(screen.midnight(day, zone), turn.now),
+        "end": screen.midnight(day + timedelta(days=1), zone),
+    }
+    if query.staff_id is not None:
+        others = SlotQuery(**{**query.__dict__, **whole_day, "staff_id": None})
+        slots = best_slots(turn.session, others, now=turn.now, limit=_limit(turn))
+        if slots:
+            _present(turn, slots, f"{why} Others are free that day:", why)
+            return True
+    if nxt is not None:
+        local = query.start.astimezone(zone)
+        aim = datetime.combine(nxt, local.time().replace(tzinfo=None), zone)
+        there = SlotQuery(
+            **{
+                **query.__dict__,
+                "start": max(screen.midnight(nxt, zone), turn.now),
+                "end": screen.midnight(nxt + timedelta(days=1), zone),
+                "target": aim if query.target is not None else None,
+            }
+        )
+        slots = best_slots(turn.session, there, now=turn.now, limit=_limit(turn))
+        if slots:
+            _present(turn, slots, f"{why} The nearest times I have, on {turn.day(nxt)}:", why)
+            return True
+    near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+    _present(turn, near, why + " The nearest times I have:", why)
+    return True
 
 
 def _exact_fit(turn: Turn, query: SlotQuery) -> Slot | None:
@@ -360,6 +858,9 @@ def _present(
             f"{empty_lead} I'm fully booked around then. Could another day work?".strip(),
         )
         return
+    if turn.data.get("hold_id"):  # a new proposal: the old hold goes back at once
+        release_hold(turn.session, turn.data["hold_id"])
+        turn.forget("hold_id")
     # Ranking chose which slots; people read times in order.
     offered = [
         {"id": f"slot:{i}", "start": s.start.isoformat(), "staff_id": s.staff_id}
@@ -386,31 +887,45 @@ def _show_offers(
     _ask(turn, "offer", lead, [*options, *(extra or []), Option("other", "Other times")])
 
 
-def _hold(turn: Turn, slot: Slot) -> None:
-    service = _service(turn)
-    assert service is not None
+def _choose(turn: Turn, slot: Slot) -> None:
+    """The customer picked (or asked for exactly) this slot: it becomes the draft's slot.
+    Nothing is held yet: a slot is held only once it is proposed for confirmation."""
+    if turn.data.get("hold_id"):
+        release_hold(turn.session, turn.data["hold_id"])
+    turn.forget("hold_id")
+    turn.set(slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id})
+    advance(turn)
+
+
+def _hold(turn: Turn, service: Service) -> bool:
+    """Hold the draft's slot for the confirmation; False (alternatives offered) if gone."""
+    slot = turn.data["slot"]
+    start = datetime.fromisoformat(slot["start"])
     held = hold_slot(
         turn.session,
         customer_id=turn.customer.id,
         service_id=service.id,
-        start=slot.start,
-        staff_id=slot.staff_id,
+        start=start,
+        staff_id=slot["staff_id"],
         now=turn.now,
     )
     if not isinstance(held, Held):
+        turn.forget("slot", "hold_id")
         when = _when(turn) or {}
-        query = _query(turn, service, {**when, "target": slot.start.isoformat()})
+        query = _query(turn, service, {**when, "target": start.isoformat()})
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
         _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
-        return
+        return False
     turn.set(
         hold_id=held.hold_id,
         slot={"start": held.slot.start.isoformat(), "staff_id": held.slot.staff_id},
     )
-    advance(turn)
+    return True
 
 
 def _ask_confirm(turn: Turn, service: Service) -> None:
+    if not turn.data.get("hold_id") and not _hold(turn, service):
+        return
     slot = turn.data["slot"]
     start = datetime.fromisoformat(slot["start"])
     lines = [
@@ -457,6 +972,23 @@ def _take_option(turn: Turn, option: str) -> bool:
         return True
     if option == "waitlist":
         _join_waitlist(turn)
+        return True
+    if option.startswith("at:"):
+        moment = datetime.fromisoformat(option[3:])
+        end = moment + timedelta(minutes=1)
+        _set_when(
+            turn,
+            {
+                "start": moment.isoformat(),
+                "end": end.isoformat(),
+                "target": moment.isoformat(),
+                "exact": True,
+                "label": turn.when(moment),
+                "daily": None,
+            },
+            echo=False,
+        )
+        advance(turn)
         return True
     if option == "yes" and turn.conversation.step == "confirm":
         _book(turn)
@@ -516,10 +1048,16 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
     start = datetime.fromisoformat(chosen["start"])
     service = _service(turn)
     assert service is not None
-    _hold(
-        turn,
-        Slot(start, start + timedelta(minutes=service.duration_minutes), chosen["staff_id"]),
-    )
+    # Not held yet (that waits for the proposal), but still free? Someone may have booked it.
+    when = {"start": start.isoformat(), "end": (start + timedelta(minutes=1)).isoformat()}
+    query = _query(turn, service, {**when, "target": start.isoformat()})
+    slot = slot_fits(turn.session, query, chosen["staff_id"], now=turn.now)
+    if slot is None:
+        query = _query(turn, service, {**(_when(turn) or when), "target": start.isoformat()})
+        near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+        _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
+        return True
+    _choose(turn, slot)
     return True
 
 

@@ -53,6 +53,10 @@ def dispatch(turn: Turn) -> None:
     intent = Intent.UNKNOWN if option else primary_intent(text)
     flow = turn.conversation.flow
 
+    if flow == "book" and (
+        option in ("human", "restart") or intent in (Intent.HUMAN, Intent.RESTART)
+    ):
+        booking_flow.abandon(turn)  # "never mind": the held slot goes back at once
     if option == "human" or intent is Intent.HUMAN:
         handover(turn)
         return
@@ -84,7 +88,9 @@ def idle(turn: Turn, intent: Intent) -> None:
     introduced = extract_name(text) if option is None else None
     if introduced and not turn.customer.name:
         turn.customer.name = introduced  # "hi, Walt here": greet Walt from now on
-    if option is None and intent not in _NOT_A_MOVE and manage_flow.reads_as_move(turn, text):
+    if option is None and faq.side_question(text) and faq.answer(turn, text):
+        pass  # "what if I cancel?", "is parking available?": questions, not requests
+    elif option is None and intent not in _NOT_A_MOVE and manage_flow.reads_as_move(turn, text):
         # "can't make it, same time friday?" moves the appointment they have: never a
         # cancellation, never a second booking.
         manage_flow.start_reschedule(turn, text)
@@ -104,10 +110,10 @@ def idle(turn: Turn, intent: Intent) -> None:
         money_reply(turn, intent)
     elif _ACCOUNT.search(text.lower()):
         account_link(turn)
+    elif intent is not Intent.BOOK and faq.answer(turn, text):
+        return  # a question ("how much for a facial?") is answered, not booked
     elif booking_flow.looks_like_a_request(turn, text):
         booking_flow.start(turn, text)
-    elif faq.answer(turn, text):
-        return
     elif intent is Intent.THANKS:
         turn.say("You're welcome! Anything else I can do?", MENU)
     else:
