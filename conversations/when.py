@@ -235,6 +235,8 @@ _CURRENCY = re.compile(
 )
 _AT_SIGN = re.compile(r"@\s*(?=\d|noon|midday)")
 _MERIDIEM_DOTS = re.compile(r"(?<=\d)\s*([ap])\.?\s?m\b\.?|(?<=\d)([ap])\b", re.ASCII)
+# "friday a.m.", "tmrw p.m.": dotted, the letters are a.m./p.m. even with no number before them
+_DOTTED_MERIDIEM = re.compile(r"\b([ap])\.\s?m\b\.?", re.ASCII)
 _DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\b", re.ASCII)
 _DOTTED_TIME = re.compile(r"(\b[a-z]+ )?\b(\d{1,2})\.(\d{2})(?!\d)(\s?[ap]m\b)?", re.ASCII)
 _GREETING = re.compile(
@@ -313,6 +315,10 @@ def _normalise(text: str) -> str:
         text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
     if "clock" in text:
         text = _OCLOCK.sub(" oclock", text)
+    if ".m" in text or ". m" in text:
+        text = _DOTTED_MERIDIEM.sub(r"\1m", text)
+    if "&" in text:
+        text = text.replace("&", " and ")  # "btwn 2 & 4": a range, not "2 4"
     if digits and "." in text:
         text = _DOTTED_DATE.sub(r"\1/\2/\3", text)
         text = _DOTTED_TIME.sub(_dotted_time, text)
@@ -381,6 +387,16 @@ _ALWAYS: dict[str, str] = {
     "round": "around",
     "arround": "around",
     "arvo": "afternoon",
+    "aft": "afternoon",
+    "aftn": "afternoon",
+    "aftrnoon": "afternoon",
+    "afternon": "afternoon",
+    "evng": "evening",
+    "evnng": "evening",
+    "evenin": "evening",
+    "eveing": "evening",
+    "nite": "night",
+    "nites": "night",
     "morn": "morning",
     "mornin": "morning",
     "mornings": "morning",
@@ -413,12 +429,13 @@ _GUARDED: dict[str, str] = {
     "dec": "december",
 }
 _DATE_BEFORE = frozenset(
-    {"on", "this", "next", "coming", "by", "until", "before", "after", "or", "and", "-", "to"}
+    {"on", "this", "next", "coming", "by", "until", "before", "after", "or", "and", "-", "/", "to"}
     | {"for", "from", "in", "of", "every", "early", "mid", "late", "the"}
+    | {"noon", "midday", "midnight", "am", "pm"}  # "12 noon sat"
 )
 _DATE_AFTER = frozenset(
     {"morning", "afternoon", "evening", "night", "lunchtime", "at", "am", "pm", "or", "and", "-"}
-    | {"to", "the", "next", "this"}
+    | {"/", "to", "the", "next", "this"}
 )
 _FUZZY_TARGETS = (*_WEEKDAYS, "tomorrow", "morning", "afternoon", "evening", "tonight")
 _FUZZY_MONTHS = tuple(m for m in _MONTHS if len(m) > 4)
@@ -504,7 +521,11 @@ def _word(tokens: list[str], i: int) -> str:
     nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
     if tok in _ALWAYS:
         return _ALWAYS[tok]
+    if tok == "eve":
+        # "wed eve", "this eve": the evening; "christmas eve", "new years eve": a holiday
+        return tok if prev in _EVE_OF else "evening"
     if tok in _GUARDED:
+        prev = _ALWAYS.get(prev, prev)  # "nxt mon" is "next monday"
         near_date = i == 0 or prev in _DATE_BEFORE or nxt in _DATE_AFTER
         if near_date or nxt[:1].isdigit() or prev[:1].isdigit():
             return _GUARDED[tok]
@@ -531,6 +552,7 @@ def _word(tokens: list[str], i: int) -> str:
 
 
 _PARTS = frozenset({"morning", "afternoon", "evening", "night"})
+_EVE_OF = frozenset({"christmas", "xmas", "years", "year", "halloween", "the", "on"})
 # "the one in the afternoon", "is there one in the morning": a slot pointed at, not 1 o'clock
 _DETERMINERS = frozenset({"the", "that", "this", "any", "a", "which", "no", "each", "there"})
 
@@ -553,7 +575,8 @@ def _ordinal_context(tokens: list[str], i: int) -> bool:
         return True
     if prev in _MONTHS:
         return True
-    return prev == "the" and before in ("on", "for", "by", "until") and nxt in ("", "at", "of")
+    # "the fifth" as the whole answer is a day too
+    return prev == "the" and before in ("on", "for", "by", "until", "") and nxt in ("", "at", "of")
 
 
 # Each rewrite runs only when one of its words is in the text: most messages need few of them.
@@ -561,6 +584,13 @@ _REWRITES: tuple[
     tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
 ] = (
     (("oclock",), re.compile(r"\b(\d{1,2}) ?oclock\b"), r"\1:00"),
+    (("ish",), re.compile(r"\b(noon|midday|midnight)ish\b"), r"\1 ish"),
+    # before noon and midnight turn into figures: "quarter to midnight" is 23:45
+    (
+        ("quarter", "half"),
+        re.compile(r"\b(?:a )?(quarter|half) (past|after|to|of|before) (noon|midday|midnight)\b"),
+        lambda m: _quarter_of_twelve(m.group(1), m.group(2), m.group(3)),
+    ),
     (("noon", "midday"), re.compile(r"\b(?:12 ?)?(?:noon|midday)\b"), "12:00pm"),
     (("midnight",), re.compile(r"\b(?:12 ?)?midnight\b"), "12:00am"),
     (("lunch",), re.compile(r"\blunch ?time\b"), "lunchtime"),
@@ -596,7 +626,33 @@ _REWRITES: tuple[
         "asap",
     ),
     (("a s a p",), re.compile(r"\ba s a p\b"), "asap"),
+    # a bound said after its time: "7pm or later", "2 onwards", "4 at the latest", "3pm latest"
+    (
+        ("later", "onward", "after", "earliest"),
+        re.compile(
+            r"\b(\d{1,2}(?::[0-5]\d)?(?:\s?[ap]m)?)\s(?:or\s(?:later|after)|and\slater|onwards?"
+            r"|at\s(?:the\s)?earliest)\b"
+        ),
+        r"after \1",
+    ),
+    (
+        ("latest", "earlier", "or before"),
+        re.compile(
+            r"\b(\d{1,2}(?::[0-5]\d)?(?:\s?[ap]m)?)\s(?:at\s(?:the\s)?latest|latest|or\searlier"
+            r"|or\sbefore)\b"
+        ),
+        r"by \1",
+    ),
 )
+
+
+def _quarter_of_twelve(amount: str, way: str, twelve: str) -> str:
+    night = twelve == "midnight"
+    if way in ("past", "after"):
+        return f"12:{15 if amount == 'quarter' else 30}{'am' if night else 'pm'}"
+    if amount == "half":
+        return f"half {way} {twelve}"  # "half to noon" is not said; leave it be
+    return f"11:45{'pm' if night else 'am'}"
 
 
 def _hour_before(hour: int) -> int:
@@ -619,12 +675,12 @@ _DAY_FORMS = frozenset(_ALWAYS) | frozenset(_GUARDED) | frozenset(_WEEKDAYS)
 
 
 def _split_hyphen(token: str) -> list[str]:
-    # "mon-wed" is a run of days, but "mid-morning" and "twenty-five" stay whole words
-    if "-" not in token or token.count("-") > 1:
-        return [token]
-    left, right = token.split("-")
-    if left in _DAY_FORMS and right in _DAY_FORMS:
-        return [left, "-", right]
+    # "mon-wed", "sat/sun" are days, but "mid-morning", "twenty-five" and "12/5" stay whole
+    for mark in "-/":
+        if token.count(mark) == 1:
+            left, right = token.split(mark)
+            if left in _DAY_FORMS and right in _DAY_FORMS:
+                return [left, mark, right]
     return [token]
 
 
@@ -674,11 +730,13 @@ _DAY_AFTER_RANGE = re.compile(
     rf"\s(?:on\s|this\s|next\s|in\s(?:the\s)?)?(?:{_DAYWORD}|morning|afternoon|evening|night)\b", _C
 )
 # "how about 3?" proposes a time and "let's say 3" names one; neither hedges it
-_AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa)\s(?:at\s)?{_ATOM}", _C)
+_AROUND = re.compile(
+    rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa|close to|near|nearer)\s(?:at\s)?{_ATOM}", _C
+)
 _ISH = re.compile(rf"\b{_ATOM_ISH}\s?-?\s?ish\b", _C)
 _AFTER = re.compile(
     rf"\b(?:(?<!not\s)after|from|(?<!no\s)later than|not before|no earlier than|past"
-    r"|any ?time after)"
+    r"|any ?time after|earliest)"
     rf"\s(?:about\s|around\s)?{_ATOM}",
     _C,
 )
@@ -720,7 +778,7 @@ _PART_THEN_HOUR = re.compile(
     rf"(?:(around|about|after|before|by)\s)?(?:at\s)?{_ATOM}{_NOT_CLOCK}",
     _C,
 )
-_DAY_MERIDIEM = re.compile(rf"\b{_DAYWORD}\s(am|pm)\b", _C)
+_DAY_MERIDIEM = re.compile(rf"\b(?:{_DAYWORD}|in\sthe|this)\s(am|pm)\b", _C)
 
 
 def _minute_of_day(
@@ -1052,11 +1110,14 @@ _IN_HOURS = re.compile(
 _IN_DAYS = re.compile(
     r"\b(?:in\s(an?|one|\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few)"
     r"\s(days?|weeks?|fortnights?|months?)"
-    r"|(\d{1,3}|a|one|two|three|four|five|six)\s(days?|weeks?)\s(?:from\s)?(now|today|tomorrow|time)"
+    r"|(\d{1,3}|a|one|two|three|four|five|six)\s(days?|weeks?|months?)\s(?:from\s)?"
+    r"(now|today|tomorrow|time)"
     r")\b",
     _C,
 )
-_DAY_AFTER = re.compile(r"\b(?:the\s)?day\safter\s(?:tomorrow|tmrw)\b", _C)
+_DAY_AFTER = re.compile(
+    r"\b(?:the\s)?day\safter\s(?:tomorrow|tmrw)\b|\b(?:the\s)?same\sday\s(next\sweek)\b", _C
+)
 _WEEKDAY_RANGE = re.compile(
     rf"\b{_WEEKDAY}\s?(-|to|until|thru|through|or|/)\s?(?:on\s)?{_WEEKDAY}\b", _C
 )
@@ -1074,11 +1135,14 @@ _WEEKDAY_WORD = re.compile(
     r"(?:\s(?:of\s)?(next week|this week|after next|week))?",
     _C,
 )
-_WEEK_THEN_DAY = re.compile(rf"\b(next|this)\sweek\s(?:on\s)?{_WEEKDAY}\b", _C)
+_WEEK_THEN_DAY = re.compile(
+    rf"\b(?:(next|this)\sweek|week\s(after\snext))\s(?:on\s)?(?:the\s)?{_WEEKDAY}\b", _C
+)
 _RELATIVE_DAY = re.compile(r"\b(today|tonight|tomorrow|later today)\b", _C)
 _THIS_PART = re.compile(r"\bthis\s(?:morning|afternoon|evening|lunchtime)\b", _C)
 _PERIOD = re.compile(
-    r"\b(?:(early|end of|the end of|later|later in|beginning of|start of)\s)?(?:the\s)?"
+    r"\b(?:(early|end of|the end of|later|later in|beginning of|start of|mid|late|middle of"
+    r"|the middle of)\s?-?\s?)?(?:the\s)?"
     r"(this|next|coming|the)?\s?(weekend after next|weekend|week after next|week|month)\b",
     _C,
 )
@@ -1177,24 +1241,111 @@ def _explicit_date(found: _Found, today: date, zone: tzinfo | None) -> _Days | N
     if m is not None and m.group(0) != "24/7":
         found.text = _mask(found.text, m)
         return _numeric_date(m, today, zone)
+    m = _WEEK_OF_MONTH.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        return _week_of_month(m, today)
     for pattern, month_group, day_group in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
         m = pattern.search(found.text)
         if m is not None:
             found.text = _mask(found.text, m)
             month = _MONTHS.index(m.group(month_group)) + 1
-            return _dated(today, month, int(m.group(day_group)), m.group(3))
+            first = int(m.group(day_group))
+            first, count = _day_run(found, m, first, month_first=pattern is _MONTH_DAY)
+            days = _dated(today, month, first, m.group(3))
+            return _spread(days, count)
     m = _ORDINAL.search(found.text)
     if m is not None:
         found.text = _mask(found.text, m)
         start = today
         number, month = (m.group(2), m.group(3)) if m.group(2) else (m.group(5), m.group(6))
+        first, count = _day_run(found, m, int(number), month_first=False)
+        context = None if month else _MONTH_CONTEXT.search(found.text)
+        if context is not None:
+            # "next month on the 3rd", "in january on the 3rd": the month is said elsewhere
+            found.text = _mask(found.text, context)
+            if context.group(2):
+                named = _dated(today, _MONTHS.index(context.group(2)) + 1, first, None)
+                return _spread(named, count)
+            month = context.group(1)
         if month and "next" in month:
             start = _add_months(today.replace(day=1), 1)
-        d = _next_monthly(start, int(number))
+        d = _next_monthly(start, first)
         if d is not None and m.group(1):
             d = _on_weekday(d, _WEEKDAYS.index(m.group(1)))
-        return _Days(d, step="month") if d is not None else None
+        return _spread(_Days(d, step="month"), count) if d is not None else None
     return None
+
+
+_WEEK_OF_MONTH = re.compile(
+    r"\b(?:the\s)?(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\sweek\s(?:of|in)\s"
+    rf"(?:the\s)?(?:{_MONTH}|(next|this)\smonth)\b",
+    _C,
+)
+_WEEK_NUMBERS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+_WEEK_NUMBERS |= {"fourth": 3, "4th": 3}
+
+
+def _week_of_month(m: re.Match[str], today: date) -> _Days | None:
+    """ "the first week of december", "last week of next month": seven days of that month."""
+    if m.group(2):
+        month = _MONTHS.index(m.group(2)) + 1
+        year = today.year if month >= today.month else today.year + 1
+        first = date(year, month, 1)
+    else:
+        first = _add_months(today.replace(day=1), 1 if m.group(3) == "next" else 0)
+    length = calendar.monthrange(first.year, first.month)[1]
+    lo = length - 6 if m.group(1) in ("last", "final") else 1 + 7 * _WEEK_NUMBERS[m.group(1)]
+    start = first.replace(day=lo)
+    end = start + timedelta(days=6)
+    label = f"{_day_label(start)} - {_day_label(end)}"
+    return _Days(start, 7, None, label) if end >= today else None
+
+
+# "the 3rd", then "next month" or "in january" said elsewhere in the message
+_MONTH_CONTEXT = re.compile(rf"\b(?:(next|this)\smonth|(?:in|of)\s{_MONTH})\b", _C)
+# "dec 3-5", "the 10th to the 12th", "between the 3rd and the 5th", "the 3rd or 4th of dec"
+_RUN_AFTER = re.compile(
+    r"\s?(-|to|thru|through|until|till|and|or)\s?(?:the\s)?(\d{1,2})(st|nd|rd|th)?\b"
+    r"(?!:|\s?(?:am|pm|oclock|people|persons|of us|guests)\b)",
+    _C,
+)
+_RUN_BEFORE = re.compile(
+    r"\b(between\s)?(?:the\s)?(\d{1,2})(?:st|nd|rd|th)\s?(-|to|thru|through|and|or)\s?$", _C
+)
+
+
+def _day_run(found: _Found, m: re.Match[str], first: int, *, month_first: bool) -> tuple[int, int]:
+    """(first day, number of days) of a run of days of the month around the date matched."""
+    text = found.text
+    if m.re is _DAY_MONTH:
+        run = _RUN_BEFORE.search(text, 0, m.start())
+        if run is None:
+            return first, 1
+        lo, hi, mark, between = int(run.group(2)), first, run.group(3), run.group(1)
+        span = (run.start(2), run.end())
+    else:
+        run = _RUN_AFTER.match(text, m.end())
+        if run is None or (run.group(3) is None and not month_first and run.group(1) != "-"):
+            return first, 1  # "the 3rd to 5" may be 3rd at 5; "dec 3 to 5" is days
+        lo, hi, mark = first, int(run.group(2)), run.group(1)
+        between = text[max(0, m.start() - 8) : m.start()].endswith("between ")
+        span = (run.start(), run.end())
+    if not lo < hi <= 31 or hi - lo > 13:
+        return first, 1
+    if mark in ("and", "or") and not between and hi != lo + 1:
+        return first, 1  # "the 3rd or the 9th": two days, not all between; the first wins
+    found.text = text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]
+    return lo, hi - lo + 1
+
+
+def _spread(days: _Days | None, count: int) -> _Days | None:
+    """A single date widened to a run of days ("dec 3-5")."""
+    if days is None or count == 1:
+        return days
+    last = days.first + timedelta(days=count - 1)
+    label = f"{_day_label(days.first)} - {_day_label(last)}"
+    return _Days(days.first, count, days.step, label)
 
 
 def _on_weekday(d: date, weekday: int) -> date:
@@ -1254,7 +1405,7 @@ def _relative_day(found: _Found, today: date) -> _Days | None:
     m = _DAY_AFTER.search(found.text)
     if m is not None:
         found.text = _mask(found.text, m)
-        return _Days(today + timedelta(days=2))
+        return _Days(today + timedelta(days=7 if m.group(1) else 2))
     m = _NEXT_DAYS.search(found.text)
     if m is not None:
         found.text = _mask(found.text, m)
@@ -1286,6 +1437,8 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
     m = _WEEKDAY_RANGE.search(found.text)
     if m is not None:
         first = _upcoming(today, _WEEKDAYS.index(m.group(1)), now, hours)
+        if found.text[max(0, m.start() - 5) : m.start()] == "next ":
+            first = _week_day(today, _WEEKDAYS.index(m.group(1)), True).first  # "next thu or fri"
         span = (_WEEKDAYS.index(m.group(3)) - first.weekday()) % 7 + 1
         # "mon or tue" is a two-day span; "mon or thu" would wrongly admit the days between
         if m.group(2) not in ("or", "/") or span == 2:
@@ -1293,7 +1446,10 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
             return _Days(first, span, "week", f"{_day_label(first)} - {_day_label(last)}")
     m = _WEEK_THEN_DAY.search(found.text)
     if m is not None:
-        return _week_day(today, _WEEKDAYS.index(m.group(2)), m.group(1) == "next")
+        wd = _WEEKDAYS.index(m.group(3))
+        if m.group(2):  # "the week after next on tuesday"
+            return _Days(_monday(today) + timedelta(days=14 + wd), step="week")
+        return _week_day(today, wd, m.group(1) == "next")
     for m in _WEEKDAY_WORD.finditer(found.text):
         if m.group(1) == "last":
             continue  # the past is not bookable; "last friday" says nothing about the future
@@ -1366,6 +1522,10 @@ def _week_period(today: date, which: str, unit: str, qualifier: str | None) -> _
         return _Days(first, (monday + timedelta(days=7) - first).days, "week", f"later {name}")
     if qualifier in ("end of", "the end of"):
         return _Days(monday + timedelta(days=4), 3, "week", f"end of {name}")
+    if qualifier in ("mid", "middle of", "the middle of"):
+        return _Days(monday + timedelta(days=1), 3, "week", f"mid {name}")  # Tue-Thu
+    if qualifier == "late":
+        return _Days(monday + timedelta(days=3), 4, "week", f"late {name}")  # Thu-Sun
     return _Days(monday, 7, "week", name)
 
 
@@ -1375,8 +1535,10 @@ def _month_period(today: date, which: str, qualifier: str | None) -> _Days:
         first = _add_months(first, 1)
     length = calendar.monthrange(first.year, first.month)[1]
     name = f"{which} month"
-    if qualifier in ("end of", "the end of", "later", "later in"):
+    if qualifier in ("end of", "the end of", "later", "later in", "late"):
         return _Days(first.replace(day=length - 6), 7, None, f"end of {name}")
+    if qualifier in ("mid", "middle of", "the middle of"):
+        return _Days(first.replace(day=11), 10, None, f"mid {name}")
     if qualifier in ("early", "beginning of", "start of"):
         return _Days(first, 10, None, f"early {name}")
     return _Days(first, length, None, name)
@@ -1427,15 +1589,129 @@ def _dateparser_day(text: str, now: datetime) -> _Days | None:
     return _Days(d)
 
 
+# Public holidays customers name (US business locale): fixed dates, and the nth weekday of
+# a month as (month, weekday, n) with n = -1 for the last one.
+_FIXED_HOLIDAYS: dict[str, tuple[int, int]] = {
+    "christmas eve": (12, 24),
+    "xmas eve": (12, 24),
+    "christmas day": (12, 25),
+    "christmas": (12, 25),
+    "xmas": (12, 25),
+    "boxing day": (12, 26),
+    "new years eve": (12, 31),
+    "new year eve": (12, 31),
+    "nye": (12, 31),
+    "new years day": (1, 1),
+    "new years": (1, 1),
+    "new year": (1, 1),
+    "valentines day": (2, 14),
+    "valentines": (2, 14),
+    "independence day": (7, 4),
+    "halloween": (10, 31),
+    "veterans day": (11, 11),
+}
+_WEEKDAY_HOLIDAYS: dict[str, tuple[int, int, int]] = {
+    "thanksgiving day": (11, 3, 4),
+    "thanksgiving": (11, 3, 4),
+    "memorial day": (5, 0, -1),
+    "labor day": (9, 0, 1),
+    "labour day": (9, 0, 1),
+    "mothers day": (5, 6, 2),
+    "fathers day": (6, 6, 3),
+    "mlk day": (1, 0, 3),
+    "martin luther king day": (1, 0, 3),
+    "presidents day": (2, 0, 3),
+    "columbus day": (10, 0, 2),
+}
+_HOLIDAY_NAME = "|".join(
+    sorted([*_FIXED_HOLIDAYS, *_WEEKDAY_HOLIDAYS, "black friday"], key=len, reverse=True)
+)
+_HOLIDAY = re.compile(
+    # "happy new year", "merry christmas": a greeting, not a date
+    rf"(?<!happy\s)(?<!merry\s)(?<!nice\s)(?<!good\s)(?<!great\s)"
+    rf"\b(?:(?:the\s)?(day|night|{_WEEKDAYS_ALT})\s(before|after)\s)?(?:on\s)?({_HOLIDAY_NAME})\b"
+    rf"(?:\s(?:and|to|until|-)\s(?:the\s)?({_HOLIDAY_NAME})\b)?",
+    _C,
+)
+_HOLIDAY_CUE = ("christmas", "xmas", "boxing", "year", "nye", "valentine", "independence")
+_HOLIDAY_CUE += ("halloween", "veterans", "thanksgiving", "memorial", "labo", "mothers")
+_HOLIDAY_CUE += ("fathers", "mlk", "king", "presidents", "columbus", "black friday")
+
+
+def _holiday_on(name: str, year: int) -> date:
+    if name in _FIXED_HOLIDAYS:
+        return date(year, *_FIXED_HOLIDAYS[name])
+    if name == "black friday":
+        return _holiday_on("thanksgiving", year) + timedelta(days=1)
+    month, weekday, n = _WEEKDAY_HOLIDAYS[name]
+    if n < 0:
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _next_holiday(name: str, today: date, shift: int = 0) -> date:
+    """The next date of a holiday (moved by shift days) that is not past."""
+    d = _holiday_on(name, today.year) + timedelta(days=shift)
+    return d if d >= today else _holiday_on(name, today.year + 1) + timedelta(days=shift)
+
+
+def _holiday(found: _Found, today: date) -> _Days | None:
+    """ "christmas eve", "thanksgiving", "the day after christmas", "christmas to new year"."""
+    if not any(cue in found.text for cue in _HOLIDAY_CUE):
+        return None
+    m = _HOLIDAY.search(found.text)
+    if m is None:
+        return None
+    found.text = _mask(found.text, m)
+    shift = 0 if m.group(2) is None else (-1 if m.group(2) == "before" else 1)
+    if m.group(1) in _WEEKDAYS:  # "the friday after thanksgiving": the nearest such weekday
+        day = _holiday_on(m.group(3), today.year)
+        gap = (_WEEKDAYS.index(m.group(1)) - day.weekday()) * shift % 7 or 7
+        shift *= gap
+    first = _next_holiday(m.group(3), today, shift)
+    if m.group(4):  # "between christmas and new year": the days from one to the other
+        last = _next_holiday(m.group(4), first)
+        between = found.text[max(0, m.start() - 8) : m.start()].endswith("between ")
+        if between:
+            first, last = first + timedelta(days=1), last - timedelta(days=1)
+        if first <= last <= first + timedelta(days=14):
+            count = (last - first).days + 1
+            return _Days(first, count, None, f"{_day_label(first)} - {_day_label(last)}")
+    return _Days(first, step="year" if m.group(3) in _FIXED_HOLIDAYS and not shift else None)
+
+
+# "the week of the 7th", "week of dec 7", "week starting monday 7th": the week around a date
+_WEEK_OF = re.compile(
+    rf"\b(?:the\s)?week\s(of|starting|beginning|commencing)\s(?:on\s)?(?=(?:the\s)?\d|{_MONTH})",
+    _C,
+)
+
+
+def _week_from(d: date, how: str, today: date) -> _Days:
+    """Seven days: the Monday-to-Sunday week holding d, or from d on ("week starting the 7th")."""
+    first = _monday(d) if how == "of" else d
+    first = max(first, today)
+    last = (_monday(d) if how == "of" else d) + timedelta(days=6)
+    return _Days(first, (last - first).days + 1, None, f"week of {_day_label(d)}")
+
+
 def _find_days(found: _Found, now: datetime, hours: _Hours) -> None:
     """Fill found.days / found.moment / found.asap from the text, masking what it used."""
     today = now.date()
+    week = _WEEK_OF.search(found.text) if "week" in found.text else None
+    if week is not None:
+        found.text = _mask(found.text, week)
     found.days = _explicit_date(found, today, now.tzinfo)
+    if week is not None and found.days is not None and found.days.count == 1:
+        found.days = _week_from(found.days.first, week.group(1), today)
     if found.days is None:
         _relative_moment(found, now)
     if found.days is None and found.moment is None:
         found.days = (
-            _relative_day(found, today)
+            _holiday(found, today)
+            or _relative_day(found, today)
             or _weekday(found, now, hours)
             or _day_word(found, today)
             or _period(found, today)
@@ -1634,9 +1910,13 @@ def _opening(opening: tuple[time, time]) -> _Hours:
 _REPLACED_ITEM = (
     rf"(?:(?:at|on|for|the|this|next)\s){{0,2}}(?:{_DAYWORD}\b|\d{{1,2}}(?:st|nd|rd|th)\b"
     r"|\d{1,2}(?::[0-5]\d)?(?:\s?(?:am|pm))?(?![\d:/]|\s?(?:st|nd|rd|th)\b))"
+    r"(?:\s(?:morning|afternoon|evening|night)\b)?"  # "except tuesday morning"
 )
 _CONTRAST = re.compile(
     r"\b(?:instead of|rather than|busy|not(?:\s(?:available|free|around|possible|good))?"
+    # "any day but monday", "anytime except 3", "apart from friday": all but the one named
+    r"|(?<=day\s)but|(?<=time\s)but|(?<=whenever\s)but|except(?:\sfor|\son)?|other than"
+    r"|apart from|besides"
     r"|(?:cant|cannot|can not)\s(?:do|make it|make|come(?:\sin)?))"
     rf"\s({_REPLACED_ITEM})"
     # "3 doesn't work, 4?": the item said before its refusal
@@ -1653,6 +1933,12 @@ _MOVE = re.compile(
     _C,
 )
 _INSTEAD = re.compile(r"\binstead\b(?!\sof)", _C)
+# "move my appt from friday to monday", "reschedule from 2 to 4": from the first to the second
+_MOVE_FROM = re.compile(
+    r"\b(?:move|moving|moved|change|changing|switch|switching|reschedule|rescheduling|push"
+    r"|shift|bump|swap)\b(?:\s[a-z]+){0,4}?\sfrom\s(.+?)\s(?:to|until|till|for)\s(.+)$",
+    _C,
+)
 # the first bare number within a few words: "for me, 4?", "but 4 works", "how about 4"
 _LEADING_NUMBER = re.compile(
     r"^(\s*(?:(?:but|for|me|then|maybe|perhaps|how|what|about|try|make|it|say|lets|rather"
@@ -1737,6 +2023,25 @@ def _moved(text: str, now: datetime, hours: _Hours) -> When | None:
     return replace(wanted, replaced=_fit(days, other_clock, now, hours))
 
 
+def _moved_from(text: str, now: datetime, hours: _Hours) -> When | None:
+    """ "move it from friday to monday": the reading moved to, with the one moved from replaced."""
+    m = _MOVE_FROM.search(text)
+    if m is None:
+        return None
+    old, new = _as_time(m.group(1), hours), m.group(2)
+    if _find_clock(old, hours) is not None:
+        new = _as_time(new, hours)  # "from 2 to 4": the 4 is a time too
+    probe = _Found(old)
+    _find_days(probe, now, hours)
+    if probe.days is None and probe.moment is None and _find_clock(probe.text, hours) is None:
+        return None  # "from 2 to 4 people": nothing of a time was moved from
+    found = _Found(f"{text[: m.start(1)]} {new}")
+    wanted = _read(found, now, hours)
+    if wanted is None:
+        return None
+    return replace(wanted, replaced=_on_days_of(old, found, now, hours))
+
+
 def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
     """ "1 pm instead? ... at 2": the time said nearest before "instead" wins over the others."""
     m = _INSTEAD.search(text)
@@ -1776,6 +2081,11 @@ _CORRECTION_WORDS = (
     "cannot",
     " to ",
     "busy",
+    "but",
+    "except",
+    "other than",
+    "apart from",
+    "besides",
     "nt ",
     "no good",
 )
@@ -1789,7 +2099,11 @@ def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
         contrasted, corrected = _contrast(canonical, now, hours)
         if contrasted:
             return corrected
-        corrected = _instead(canonical, now, hours) or _moved(canonical, now, hours)
+        corrected = (
+            _moved_from(canonical, now, hours)
+            or _instead(canonical, now, hours)
+            or _moved(canonical, now, hours)
+        )
         if corrected is not None:
             return corrected
     return _read(_Found(canonical), now, hours)
