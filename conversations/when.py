@@ -525,7 +525,8 @@ def _word(tokens: list[str], i: int) -> str:
         # "wed eve", "this eve": the evening; "christmas eve", "new years eve": a holiday
         return tok if prev in _EVE_OF else "evening"
     if tok in _GUARDED:
-        prev = _ALWAYS.get(prev, prev)  # "nxt mon" is "next monday"
+        # "nxt mon" is "next monday", "mon aft" monday afternoon
+        prev, nxt = _ALWAYS.get(prev, prev), "evening" if nxt == "eve" else _ALWAYS.get(nxt, nxt)
         near_date = i == 0 or prev in _DATE_BEFORE or nxt in _DATE_AFTER
         if near_date or nxt[:1].isdigit() or prev[:1].isdigit():
             return _GUARDED[tok]
@@ -1119,7 +1120,7 @@ _DAY_AFTER = re.compile(
     r"\b(?:the\s)?day\safter\s(?:tomorrow|tmrw)\b|\b(?:the\s)?same\sday\s(next\sweek)\b", _C
 )
 _WEEKDAY_RANGE = re.compile(
-    rf"\b{_WEEKDAY}\s?(-|to|until|thru|through|or|/)\s?(?:on\s)?{_WEEKDAY}\b", _C
+    rf"\b{_WEEKDAY}\s?(-|to|until|thru|through|or|and|/)\s?(?:on\s)?{_WEEKDAY}\b", _C
 )
 _WEEKS_FROM_DAY = re.compile(
     rf"\b(a|one|\d|two|three|four)\sweeks?\s(?:from|on|after)\s(?:this\s)?{_WEEKDAY}\b", _C
@@ -1441,7 +1442,7 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
             first = _week_day(today, _WEEKDAYS.index(m.group(1)), True).first  # "next thu or fri"
         span = (_WEEKDAYS.index(m.group(3)) - first.weekday()) % 7 + 1
         # "mon or tue" is a two-day span; "mon or thu" would wrongly admit the days between
-        if m.group(2) not in ("or", "/") or span == 2:
+        if m.group(2) not in ("or", "and", "/") or span == 2:
             last = first + timedelta(days=span - 1)
             return _Days(first, span, "week", f"{_day_label(first)} - {_day_label(last)}")
     m = _WEEK_THEN_DAY.search(found.text)
@@ -1684,7 +1685,8 @@ def _holiday(found: _Found, today: date) -> _Days | None:
 
 # "the week of the 7th", "week of dec 7", "week starting monday 7th": the week around a date
 _WEEK_OF = re.compile(
-    rf"\b(?:the\s)?week\s(of|starting|beginning|commencing)\s(?:on\s)?(?=(?:the\s)?\d|{_MONTH})",
+    rf"\b(?:the\s)?week\s(of|starting|beginning|commencing)\s(?:on\s)?"
+    rf"(?=(?:the\s)?\d|{_MONTH}\s(?:the\s)?\d)",
     _C,
 )
 
