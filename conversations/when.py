@@ -432,6 +432,7 @@ _DATE_BEFORE = frozenset(
     {"on", "this", "next", "coming", "by", "until", "before", "after", "or", "and", "-", "/", "to"}
     | {"for", "from", "in", "of", "every", "early", "mid", "late", "the"}
     | {"noon", "midday", "midnight", "am", "pm"}  # "12 noon sat"
+    | {"day", "time", "anytime", "whenever"}  # "all day sat", "any time sun"
 )
 _DATE_AFTER = frozenset(
     {"morning", "afternoon", "evening", "night", "lunchtime", "at", "am", "pm", "or", "and", "-"}
@@ -627,6 +628,34 @@ _REWRITES: tuple[
         "asap",
     ),
     (("a s a p",), re.compile(r"\ba s a p\b"), "asap"),
+    # "by end of day" is any time left in the day; "end of day" and "eod" are its last hours
+    (
+        ("end of", "eod", "close of"),
+        re.compile(r"\b(?:by|before) (?:the )?end of (?:the )?day\b"),
+        lambda m: "" if _OTHER_DAY.search(m.string) else "today",
+    ),
+    (
+        ("end of", "eod", "close of"),
+        re.compile(r"\b(?:(?:the )?end of (?:the )?day|eod|close of business)\b"),
+        "end of day",
+    ),
+    # "1500 hrs", "15h00": a 24-hour clock face
+    (("hour", "h"), re.compile(r"\b([01]\d|2[0-3])h?([0-5]\d) ?(?:hours|h)\b"), r"\1:\2"),
+    (("h",), re.compile(r"\b([01]?\d|2[0-3])h([0-5]\d)\b"), r"\1:\2"),
+    (
+        ("dot", "sharp"),
+        re.compile(r"\b(\d{1,2}(?::[0-5]\d)?(?:am|pm)?) (?:on the dot|sharp)\b"),
+        r"at \1",
+    ),
+    # "I get off at 5 so after that", "pickup is at 3, before then": the bound points back
+    (
+        ("after", "before"),
+        re.compile(
+            r"\b(?:at|is|until) (\d{1,2}(?::[0-5]\d)?(?: ?[ap]m)?)\b(.{0,30}?) ?\b(after|before)"
+            r"(?: (?:that|then)\b| ?$)"
+        ),
+        r"\3 \1 \2",
+    ),
     # a bound said after its time: "7pm or later", "2 onwards", "4 at the latest", "3pm latest"
     (
         ("or later", "and later", "onward", "or after", "earliest"),
@@ -645,6 +674,9 @@ _REWRITES: tuple[
         r"by \1",
     ),
 )
+
+
+_OTHER_DAY = re.compile(r"\btomorrow\b|\d|" + "|".join(_WEEKDAYS), re.ASCII)
 
 
 def _quarter_of_twelve(amount: str, way: str, twelve: str) -> str:
@@ -763,7 +795,8 @@ _HOUR_DAY = re.compile(
 )
 _PART = re.compile(
     r"\b(?:(early|late|mid)\s?-?\s?)?(morning|afternoon|evening|night|tonight|lunchtime|lunch)\b"
-    r"|\b(first thing|after work|after school|before work|after lunch|before lunch)(?:time)?\b",
+    r"|\b(first thing|after work|after school|before work|after lunch|before lunch|end of day)"
+    r"(?:time)?\b",
     _C,
 )
 # An hour with its part of day, in either order: "6 in the evening", "at evening 6",
@@ -848,6 +881,8 @@ def _part_window(word: str, qualifier: str | None, hours: _Hours) -> tuple[int, 
         "after lunch": (14 * 60, _DAY_MIN, "after"),
         "before work": (0, 9 * 60, "before"),
         "before lunch": (0, 11 * 60 + 30, "before"),
+        # the last two opening hours
+        "end of day": (max(hours.open, hours.close - 120), hours.close, "part"),
     }
     label = {"night": "evening", "tonight": "evening", "lunch": "lunchtime"}.get(word, word)
     lo, hi, kind = parts[label]
@@ -1250,6 +1285,10 @@ def _explicit_date(found: _Found, today: date, zone: tzinfo | None) -> _Days | N
     if m is not None:
         found.text = _mask(found.text, m)
         return _week_of_month(m, today)
+    m = _NTH_WEEKDAY.search(found.text) if "of" in found.text or "in" in found.text else None
+    if m is not None:
+        found.text = _mask(found.text, m)
+        return _nth_weekday(m, today)
     for pattern, month_group, day_group in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
         m = pattern.search(found.text)
         if m is not None:
@@ -1287,6 +1326,35 @@ _WEEK_OF_MONTH = re.compile(
     rf"(?:the\s)?(?:{_MONTH}|(next|this)\smonth)\b",
     _C,
 )
+# "the first monday of december", "the 2nd tuesday in january", "the last friday of the month"
+_NTH_WEEKDAY = re.compile(
+    rf"\b(?:the\s)?(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\s{_WEEKDAY}\s(?:of|in)\s"
+    rf"(?:the\s)?(?:{_MONTH}|(next|this|the)\smonth)\b",
+    _C,
+)
+
+
+def _nth_weekday(m: re.Match[str], today: date) -> _Days | None:
+    """The nth (or last) such weekday of the month named, this year's or next."""
+    weekday, name, which = _WEEKDAYS.index(m.group(2)), m.group(3), m.group(4)
+    if name:
+        month = _MONTHS.index(name) + 1
+        starts = [date(today.year, month, 1), date(today.year + 1, month, 1)]
+    else:
+        this = today.replace(day=1)
+        starts = [_add_months(this, 1)] if which == "next" else [this, _add_months(this, 1)]
+    for first in starts:
+        if m.group(1) in ("last", "final"):
+            last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+            d = last - timedelta(days=(last.weekday() - weekday) % 7)
+        else:
+            d = first + timedelta(days=(weekday - first.weekday()) % 7)
+            d += timedelta(days=7 * _WEEK_NUMBERS[m.group(1)])
+        if d.month == first.month and d >= today:
+            return _Days(d)
+    return None
+
+
 _WEEK_NUMBERS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
 _WEEK_NUMBERS |= {"fourth": 3, "4th": 3}
 
@@ -1439,6 +1507,9 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
     if m is not None:
         weeks = _amount(m.group(1))
         return _Days(_upcoming(today, _WEEKDAYS.index(m.group(2)), now, hours) + weeks * _WEEK)
+    m = _DAYWORD_RUN.search(found.text) if "to" in found.text else None
+    if m is not None:
+        return _dayword_run(m, now, hours)
     m = _WEEKDAY_RANGE.search(found.text)
     if m is not None:
         first = _upcoming(today, _WEEKDAYS.index(m.group(1)), now, hours)
@@ -1470,6 +1541,30 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
             return _week_day(today, wd, False)
         return _Days(_upcoming(today, wd, now, hours), step="week")
     return None
+
+
+# "tomorrow or friday", "today or tomorrow", "tomorrow or the day after"
+_DAYWORD_RUN = re.compile(
+    rf"\b(today|tomorrow)\s?(or|and|-|to|until|thru|through)\s?(?:on\s)?(?:the\s)?"
+    rf"(tomorrow|day\safter|{_WEEKDAY})\b",
+    _C,
+)
+
+
+def _dayword_run(m: re.Match[str], now: datetime, hours: _Hours) -> _Days:
+    """ "tomorrow or friday": both days when they are a run, else the first said."""
+    today = now.date()
+    first = today + timedelta(days=1 if m.group(1) == "tomorrow" else 0)
+    if m.group(3) == "tomorrow":
+        last = today + timedelta(days=1)
+    elif m.group(3).startswith("day"):
+        last = first + timedelta(days=1)
+    else:
+        last = first + timedelta(days=(_WEEKDAYS.index(m.group(3)) - first.weekday()) % 7)
+    count = (last - first).days + 1
+    if count < 2 or (m.group(2) in ("or", "and") and count != 2):
+        return _Days(first, step=None if m.group(1) == "tomorrow" else "day")
+    return _Days(first, count, None, f"{_day_label(first)} - {_day_label(last)}")
 
 
 def _week_day(today: date, weekday: int, next_week: bool) -> _Days:

@@ -1154,6 +1154,98 @@ TEXTED = [
 ]
 
 
+# A second round, after the first fixes.
+SECOND_ROUND = [
+    # end of day, nth weekday of a month, "tomorrow or friday", 24-hour faces, bounds pointing back
+    span("end of day", "2026-11-18 18:00", "2026-11-18 20:00"),
+    span("end of day tomorrow", "2026-11-19 18:00", "2026-11-19 20:00"),
+    span("by end of day", "2026-11-18 10:15", "2026-11-19 00:00"),
+    span("by end of day tomorrow", "2026-11-19 00:00", "2026-11-20 00:00"),
+    span("before end of day friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("eod friday", "2026-11-20 18:00", "2026-11-20 20:00"),
+    span("the first monday of december", "2026-12-07 00:00", "2026-12-08 00:00"),
+    span("the 2nd tuesday in december", "2026-12-08 00:00", "2026-12-09 00:00"),
+    span("the last friday of the month", "2026-11-27 00:00", "2026-11-28 00:00"),
+    span("the first friday of next month", "2026-12-04 00:00", "2026-12-05 00:00"),
+    span("tmrw or fri", "2026-11-19 00:00", "2026-11-21 00:00"),
+    span("tomorrow or the day after", "2026-11-19 00:00", "2026-11-21 00:00"),
+    span("today or tomorrow", "2026-11-18 10:15", "2026-11-20 00:00"),
+    span("tomorrow or monday", "2026-11-19 00:00", "2026-11-20 00:00"),
+    span("tomorrow to saturday after 3", "2026-11-19 15:00", "2026-11-22 00:00"),
+    at("1500 hrs", "2026-11-18 15:00"),
+    at("15h00", "2026-11-18 15:00"),
+    at("at 0930 hours", "2026-11-19 09:30"),
+    at("9 on the dot", "2026-11-19 09:00"),
+    span("I get off at 5 so after that", "2026-11-18 17:00", "2026-11-19 00:00"),
+    span("I finish work at 5, anytime after", "2026-11-18 17:00", "2026-11-19 00:00"),
+    span("school pickup is at 3 so before that", "2026-11-18 10:15", "2026-11-18 15:00"),
+    at("at 5 after work", "2026-11-18 17:00"),
+    span("all day sat", "2026-11-21 00:00", "2026-11-22 00:00"),
+    span("any time sat", "2026-11-21 00:00", "2026-11-22 00:00"),
+    nothing("i sat there"),
+    at("the 3rd at 2 for 2 hours", "2026-12-03 14:00"),
+    span("every tuesday", "2026-11-24 00:00", "2026-11-25 00:00"),
+    span("later this afternoon", "2026-11-18 12:00", "2026-11-18 17:00"),
+    span("later tonight", "2026-11-18 17:00", "2026-11-18 22:00"),
+    span("later this evening", "2026-11-18 17:00", "2026-11-18 22:00"),
+    at("tomorow at 4", "2026-11-19 16:00"),
+    span("tommorow morning", "2026-11-19 08:00", "2026-11-19 12:00"),
+    at("thrusday 2pm", "2026-11-19 14:00"),
+    at("saterday at 10", "2026-11-21 10:00"),
+    span("satuday morning", "2026-11-21 08:00", "2026-11-21 12:00"),
+    span("fryday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    at("mondy at 9", "2026-11-23 09:00"),
+    span("tusday", "2026-11-24 00:00", "2026-11-25 00:00"),
+    span("tmorrow", "2026-11-19 00:00", "2026-11-20 00:00"),
+    at("2nite at 7", "2026-11-18 19:00"),
+    span("noon-ish", "2026-11-18 11:00", "2026-11-18 13:00"),
+    at("at 3 oclock", "2026-11-18 15:00"),
+    at("3 o clock tmrw", "2026-11-19 15:00"),
+    at("3oclock", "2026-11-18 15:00"),
+    at("3pm @ the salon", "2026-11-18 15:00"),
+    at("3:00p", "2026-11-18 15:00"),
+    at("3p.m.", "2026-11-18 15:00"),
+    at("3 pm.", "2026-11-18 15:00"),
+    at("for 30 mins at 2", "2026-11-18 14:00"),
+    at("9:00a", "2026-11-19 09:00"),
+    at("10a tomorrow", "2026-11-19 10:00"),
+    span("10 am-ish", "2026-11-19 09:00", "2026-11-19 11:00"),
+    at("a quarter after 3", "2026-11-18 15:15"),
+    at("five past 4", "2026-11-18 16:05"),
+    at("twenty to 6", "2026-11-18 17:40"),
+    at("half six", "2026-11-18 18:30"),
+    at("at ten thirty", "2026-11-18 10:30"),
+    at("eleven fifteen tmrw", "2026-11-19 11:15"),
+    at("at four thirty pm", "2026-11-18 16:30"),
+    at("two thirty tmrw", "2026-11-19 14:30"),
+    at("at 7 in the morning", "2026-11-19 07:00"),
+    at("7 am sharp", "2026-11-19 07:00"),
+    at("promptly at 9", "2026-11-19 09:00"),
+    span("I'm free from 2", "2026-11-18 14:00", "2026-11-19 00:00"),
+    span("free all day friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("sat anytime", "2026-11-21 00:00", "2026-11-22 00:00"),
+    span("whenever on monday", "2026-11-23 00:00", "2026-11-24 00:00"),
+    span("monday whenever", "2026-11-23 00:00", "2026-11-24 00:00"),
+    span("tues any time after 1", "2026-11-24 13:00", "2026-11-25 00:00"),
+    span("friday, any time", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("the sooner the better", "2026-11-18 10:15", "2026-12-02 10:15"),
+    span("tomorrow if not today", "2026-11-19 00:00", "2026-11-20 00:00"),
+    span("next week sometime", "2026-11-23 00:00", "2026-11-30 00:00"),
+    span("sometime next wk", "2026-11-23 00:00", "2026-11-30 00:00"),
+    span("later in the week", "2026-11-19 00:00", "2026-11-23 00:00"),
+    span("over the weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
+    span("this sat or sun", "2026-11-21 00:00", "2026-11-23 00:00"),
+    span("the weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
+    span("on the weekend", "2026-11-21 00:00", "2026-11-23 00:00"),
+    span("weekend morning", "2026-11-21 08:00", "2026-11-22 12:00"),
+    span("thanks! see you thursday", "2026-11-19 00:00", "2026-11-20 00:00"),
+    span("see you on the 3rd", "2026-12-03 00:00", "2026-12-04 00:00"),
+    span("can we do 2 weeks from thursday", "2026-12-03 00:00", "2026-12-04 00:00"),
+    at("thursday after next at 10", "2026-12-03 10:00"),
+    span("the following monday", "2026-11-23 00:00", "2026-11-24 00:00"),
+]
+
+
 CATEGORIES: dict[str, list[Case]] = {
     "exact times": EXACT_TIMES,
     "bare hours": BARE_HOURS,
@@ -1177,6 +1269,7 @@ CATEGORIES: dict[str, list[Case]] = {
     "probe: bounds said after the time": BOUNDS_AFTER,
     "probe: moves and exclusions": MOVES_AND_EXCLUSIONS,
     "probe: texted requests with noise": TEXTED,
+    "probe: second round": SECOND_ROUND,
 }
 
 CASES: list[Case] = [case for cases in CATEGORIES.values() for case in cases]
@@ -1331,6 +1424,10 @@ def _clock_tokens(text: str) -> list[tuple[int, int | None]]:
                 continue  # a run of phone digits
             if any(w in _STREET_WORDS for w in words[i + 1 : i + 4]) and ":" not in word:
                 continue  # "1919 Harbor Boulevard", "5 Bon Air Rd"
+            if len(word) == 4 and word.isdigit() and nxt in ("hrs", "hours", "h"):
+                if int(word[:2]) <= 23 and int(word[2:]) <= 59:  # "1500 hrs" is 15:00
+                    out.append((int(word[:2]), int(word[2:])))
+                continue
             if nxt in _COUNT_NOUNS and ":" not in word:
                 continue
             hour, _, minute = word.replace(".", ":").partition(":")
