@@ -15,7 +15,8 @@ How phrases are read (the documented choices):
   included -- unless today is that day and it is already past closing time, then the
   same day next week. ``next <day>`` and ``<day> next week``: that day in the next
   calendar week (weeks run Monday to Sunday), so on a Wednesday "next friday" is
-  nine days away, not two.
+  nine days away, not two; "next thu or fri" is that pair in the next calendar week, and
+  "the friday after next" the one after that.
 * A bare hour ("at 3", "after 5", "between 2 and 4") takes the am/pm reading that falls
   inside the part of day mentioned ("tonight at 9" is 21:00), else inside opening hours
   ("at 7" with 08:00-20:00 is 19:00); when both or neither fit, 7-11 are morning and
@@ -40,22 +41,42 @@ How phrases are read (the documented choices):
   An exact or approximate time already past today ("at 9", "around 9:30" said at 10:15)
   means tomorrow. "how about 3", "say 3", "let's say 1 pm" name a time exactly; "pick up to
   4:30" is the pick-up time, not "up to 4:30".
+* A bound said after its time reads like one said before: "7pm or later", "2 onwards", "9 at
+  the earliest" are "after"; "4 at the latest", "3pm latest", "3 or earlier" are "before";
+  "I get off at 5 so after that" is after 5. "1500 hrs" and "15h00" are 15:00.
 * Corrections and contrasts: "not 2, 3", "3 rather than 2", "instead of friday, saturday",
   "I can't do 3, how about 4", "1 pm instead? ... at 2" and "my slot is at 2, can I change
   it to 4" give the wanted reading, with the one given up in ``When.replaced`` (a time
-  replaced without a day of its own falls on the wanted day).
+  replaced without a day of its own falls on the wanted day). "move it from friday to monday"
+  and "reschedule from 2 to 4" want the second. "any day but monday", "anytime except 3":
+  a window cannot hold a hole, so the answer is the as-soon-as-possible window with the
+  refused reading in ``When.replaced`` for the dialogue to avoid.
 * When several days are named the first wins, except runs: "mon-wed", "monday to
   wednesday", and "tue or wed" for two consecutive days, which span those days.
+  "tomorrow or friday" and "today or tomorrow" span both when they are consecutive.
   A weekday next to a date defers to the date ("friday the 13th" is the next 13th that
   is a Friday). "the 9th of this month", "9th of next month", "the 9th", "on the 9th" are
-  that day. A refusal with nothing else wanted ("not monday", "not at 2") is no answer
-  (None), never the refused time. "last friday" and holidays are not understood.
+  that day, and a month said elsewhere in the message counts: "next month on the 3rd",
+  "in january on the 3rd". Runs of days of a month: "dec 3-5", "the 10th-12th", "between
+  the 3rd and the 5th", and "the 3rd or 4th" (with "or"/"and" only for neighbours). "the
+  first week of december" is its days 1-7, "the last week of" its last seven, "the week of
+  the 7th" that date's Monday-to-Sunday week, "the first monday of december" and "the last
+  friday of the month" that day. A refusal with nothing else wanted ("not monday", "not at
+  2") is no answer (None), never the refused time. "last friday" is not understood.
+* US holidays are dates: christmas (eve, day), boxing day, new year's eve and day, valentine's,
+  independence day, halloween, veterans day, thanksgiving and black friday, memorial, labor,
+  mother's, father's, MLK, presidents and columbus day; also "the day after christmas", "the
+  friday after thanksgiving" and "between christmas and new year" (the days in between).
+  "happy new year" and "merry christmas" are greetings.
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
-  lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
+  also as texted ("eve", "evng", "nite", "aft", "arvo", "friday a.m.", "in the pm": pm is
+  12:00-22:00), end of day / "eod" the last two opening hours ("by end of day": what is left
+  of the day), lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
   "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
   Monday to Monday, "this weekend" Saturday to Monday midnight, "next weekend" the
   weekend of next calendar week, "end of the week" Friday to Monday midnight, "early
-  next week" Monday to Thursday midnight, "in 2 weeks"/"in 3 days" that single day,
+  next week" Monday to Thursday midnight, "mid next week" Tuesday to Thursday, "late next
+  week" Thursday to Sunday, "in 2 weeks"/"in 3 days" that single day,
   "in 2 hours" and "same time next week" that exact minute, "the next few days" today
   and the 3 days after, "asap"/"earliest"/"first available" now to now + 14 days.
 * A time of day with several days ("next week after 5", "tue or wed afternoon") is a
