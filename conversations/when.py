@@ -338,6 +338,8 @@ def _normalise(text: str) -> str:
         text = _OCLOCK.sub(" oclock", text)
     if ".m" in text or ". m" in text:
         text = _DOTTED_MERIDIEM.sub(r"\1m", text)
+    if digits and " " in text:
+        text = _SPACED_MINUTES.sub(_spaced_minutes, text)
     if "&" in text:
         text = text.replace("&", " and ")  # "btwn 2 & 4": a range, not "2 4"
     if digits and "." in text:
@@ -345,6 +347,23 @@ def _normalise(text: str) -> str:
         text = _DOTTED_TIME.sub(_dotted_time, text)
     text = _JUNK.sub(" ", text.replace("'", ""))
     return _SPACES.sub(" ", text).strip()
+
+
+# minutes after one space, before commas are dropped: "at 8 30", "8 30 am" -- but not "not
+# at 11, 12", "at 2 30 minutes" or "at 5 15 people"
+_SPACED_MINUTES = re.compile(
+    r"\b(?:(at|around|about|by|after|before|from|until) )?(\d{1,2}) ([0-5][05])(?!\d)"
+    r"(?! ?(?:min|minutes?|hours?|hrs?|people|persons?|of us|guests?|kids|adults)\b|[:/.]\d)"
+    r"( ?[ap]\.?m\b)?",
+    re.ASCII,
+)
+
+
+def _spaced_minutes(m: re.Match[str]) -> str:
+    cue, hour, minute, meridiem = m.groups()
+    if (cue is None and meridiem is None) or int(hour) > 23:
+        return m.group(0)
+    return f"{cue + ' ' if cue else ''}{hour}:{minute}{meridiem or ''}"
 
 
 def _dotted_time(m: re.Match[str]) -> str:
@@ -649,6 +668,22 @@ _REWRITES: tuple[
         "asap",
     ),
     (("a s a p",), re.compile(r"\ba s a p\b"), "asap"),
+    # the shop's own hours as the time: "first appointment of the day", "before you close"
+    (
+        ("open", "first appointment", "first slot"),
+        re.compile(
+            r"\b(?:(?:as soon as|right when|when|once|after) (?:you|u) open"
+            r"|(?:the )?first (?:appointment|slot)(?: of the day)?)\b"
+        ),
+        "first thing",
+    ),
+    (
+        ("close", "last appointment", "last slot"),
+        re.compile(
+            r"\b(?:(?:just )?before (?:you|u) close|(?:the )?last (?:appointment|slot)(?: of the day)?)\b"
+        ),
+        "end of day",
+    ),
     # "by end of day" is any time left in the day; "end of day" and "eod" are its last hours
     (
         ("end of", "eod", "close of"),
@@ -1761,6 +1796,9 @@ _HOLIDAY_CUE = re.compile(
 )
 
 
+_HOLIDAY_SPAN = re.compile(r"\s(weekend|week)\b", _C)
+
+
 def _holiday_on(name: str, year: int) -> date:
     if name in _FIXED_HOLIDAYS:
         return date(year, *_FIXED_HOLIDAYS[name])
@@ -1789,6 +1827,14 @@ def _holiday(found: _Found, today: date) -> _Days | None:
         return None
     found.text = _mask(found.text, m)
     shift = 0 if m.group(2) is None else (-1 if m.group(2) == "before" else 1)
+    span = _HOLIDAY_SPAN.match(found.text, m.end()) if not shift else None
+    if span is not None:  # "thanksgiving weekend": to its Sunday; "christmas week": its week
+        found.text = _mask(found.text, span)
+        day = _next_holiday(m.group(3), today)
+        first = day if span.group(1) == "weekend" else max(_monday(day), today)
+        last = _monday(day) + timedelta(days=6)
+        count = (last - first).days + 1
+        return _Days(first, count, None, f"{_day_label(first)} - {_day_label(last)}")
     if m.group(1) in _WEEKDAYS:  # "the friday after thanksgiving": the nearest such weekday
         day = _holiday_on(m.group(3), today.year)
         gap = (_WEEKDAYS.index(m.group(1)) - day.weekday()) * shift % 7 or 7

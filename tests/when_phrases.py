@@ -1246,6 +1246,80 @@ SECOND_ROUND = [
 ]
 
 
+# A third round.
+THIRD_ROUND = [
+    # minutes after a space, the shop's own hours as the time, holiday weekends, SHOUTED texts
+    at("at 8 30", "2026-11-19 08:30"),
+    at("8 30 am", "2026-11-19 08:30"),
+    at("8 30 a.m.", "2026-11-19 08:30"),
+    at("at 10 45 tmrw", "2026-11-19 10:45"),
+    at("table for 4 at 7 30", "2026-11-18 19:30"),
+    at("2 15pm", "2026-11-18 14:15"),
+    span("thanksgiving weekend", "2026-11-26 00:00", "2026-11-30 00:00"),
+    span("christmas week", "2026-12-21 00:00", "2026-12-28 00:00"),
+    span("before you close", "2026-11-18 18:00", "2026-11-18 20:00"),
+    span("after you open", "2026-11-19 08:00", "2026-11-19 09:00"),
+    span("as soon as you open tomorrow", "2026-11-19 08:00", "2026-11-19 09:00"),
+    span("first appointment of the day", "2026-11-19 08:00", "2026-11-19 09:00"),
+    span("the first appointment friday", "2026-11-20 08:00", "2026-11-20 09:00"),
+    span("last appointment friday", "2026-11-20 18:00", "2026-11-20 20:00"),
+    span("last slot of the day", "2026-11-18 18:00", "2026-11-18 20:00"),
+    span("in the morning tomorrow", "2026-11-19 08:00", "2026-11-19 12:00"),
+    span("tmrw 9-11", "2026-11-19 09:00", "2026-11-19 11:00"),
+    span("3:30-ish", "2026-11-18 14:30", "2026-11-18 16:30"),
+    span("anything after 7?", "2026-11-18 19:00", "2026-11-19 00:00"),
+    span("any evening this week", "2026-11-18 17:00", "2026-11-22 22:00"),
+    span("next tuesday or wednesday morning", "2026-11-24 08:00", "2026-11-25 12:00"),
+    span("sat 10 or 11", "2026-11-21 10:00", "2026-11-21 12:00"),
+    span("either 10 or 11 on sat", "2026-11-21 10:00", "2026-11-21 12:00"),
+    span("how about 10:30 or 11", "2026-11-18 10:30", "2026-11-18 12:00"),
+    nothing("not mondays"),
+    span("I work weekdays so weekends", "2026-11-21 00:00", "2026-11-23 00:00"),
+    at("8:30a", "2026-11-19 08:30"),
+    at("at 08:30", "2026-11-19 08:30"),
+    at("2:00 PM", "2026-11-18 14:00"),
+    at("2.00pm", "2026-11-18 14:00"),
+    at("14.00 ok", "2026-11-18 14:00"),
+    at("14:00 tmrw", "2026-11-19 14:00"),
+    at("tomorrow 2 pm", "2026-11-19 14:00"),
+    at("tomorrow @ 2", "2026-11-19 14:00"),
+    span("tomorrow, 2ish", "2026-11-19 13:00", "2026-11-19 15:00"),
+    span("2pm-ish tmrw", "2026-11-19 13:00", "2026-11-19 15:00"),
+    span("in the evening tomorrow", "2026-11-19 17:00", "2026-11-19 22:00"),
+    span("new year's eve afternoon", "2026-12-31 12:00", "2026-12-31 17:00"),
+    at("dec 31 at noon", "2026-12-31 12:00"),
+    at("12/31 11am", "2026-12-31 11:00"),
+    span("01/02", "2027-01-02 00:00", "2027-01-03 00:00"),
+    span("1/2", "2027-01-02 00:00", "2027-01-03 00:00"),
+    span("2/1", "2027-02-01 00:00", "2027-02-02 00:00"),
+    span("jan 2nd 2027", "2027-01-02 00:00", "2027-01-03 00:00"),
+    span("2nd jan 2027", "2027-01-02 00:00", "2027-01-03 00:00"),
+    span("2027-01-02", "2027-01-02 00:00", "2027-01-03 00:00"),
+    at("on the 2nd of jan at 3", "2027-01-02 15:00"),
+    at("the 2nd of jan at 3pm", "2027-01-02 15:00"),
+    at("Mon. 11/23 @ 4:30", "2026-11-23 16:30"),
+    span("Tues. 24th", "2026-11-24 00:00", "2026-11-25 00:00"),
+    span("Wed., Nov. 25", "2026-11-25 00:00", "2026-11-26 00:00"),
+    at("Thurs Nov 26th 10AM", "2026-11-26 10:00"),
+    at("FRIDAY 3PM", "2026-11-20 15:00"),
+    span("TMRW AM", "2026-11-19 08:00", "2026-11-19 12:00"),
+    span("Sat a.m. pls", "2026-11-21 08:00", "2026-11-21 12:00"),
+    span("sun p.m.", "2026-11-22 12:00", "2026-11-22 22:00"),
+    at("4pm tmrw w/ Jess", "2026-11-19 16:00"),
+    at("4 tmrw @ the shop", "2026-11-19 16:00"),
+    at("4 tmrw", "2026-11-19 16:00"),
+    at("tmrw 4", "2026-11-19 16:00"),
+    at("tmrw @4", "2026-11-19 16:00"),
+    span("tmrw at 4ish", "2026-11-19 15:00", "2026-11-19 17:00"),
+    span("tmrw 4-6", "2026-11-19 16:00", "2026-11-19 18:00"),
+    span("after 4 tmrw pls", "2026-11-19 16:00", "2026-11-20 00:00"),
+    span("any time after 10am sat", "2026-11-21 10:00", "2026-11-22 00:00"),
+    span("sat after 10", "2026-11-21 10:00", "2026-11-22 00:00"),
+    span("b4 10 on sat", "2026-11-21 00:00", "2026-11-21 10:00"),
+    span("sat b4 10", "2026-11-21 00:00", "2026-11-21 10:00"),
+]
+
+
 CATEGORIES: dict[str, list[Case]] = {
     "exact times": EXACT_TIMES,
     "bare hours": BARE_HOURS,
@@ -1270,6 +1344,7 @@ CATEGORIES: dict[str, list[Case]] = {
     "probe: moves and exclusions": MOVES_AND_EXCLUSIONS,
     "probe: texted requests with noise": TEXTED,
     "probe: second round": SECOND_ROUND,
+    "probe: third round": THIRD_ROUND,
 }
 
 CASES: list[Case] = [case for cases in CATEGORIES.values() for case in cases]
@@ -1404,7 +1479,10 @@ def _clock_tokens(text: str) -> list[tuple[int, int | None]]:
     lowered = re.sub(r"o\s?['\"\u2019]?\s?clock", " oclock", _NAME.sub("name", text).lower())
     lowered = re.sub(r"(\d)\s?([ap])\.?m\b\.?", r"\1 \2m", lowered)
     words = _TOKEN.findall(lowered)
-    out: list[tuple[int, int | None]] = []
+    # "at 8 30": minutes after one space (a comma between, "evening 4, 27th", does not count)
+    out: list[tuple[int, int | None]] = [
+        (int(h), int(m)) for h, m in re.findall(r"(?<![\d:.])(\d{1,2}) ([0-5]\d)(?!\d)", lowered)
+    ]
     for i, word in enumerate(words):
         prev = words[i - 1] if i else ""
         nxt = words[i + 1] if i + 1 < len(words) else ""
