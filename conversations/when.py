@@ -43,7 +43,8 @@ How phrases are read (the documented choices):
   4:30" is the pick-up time, not "up to 4:30".
 * A bound said after its time reads like one said before: "7pm or later", "2 onwards", "9 at
   the earliest" are "after"; "4 at the latest", "3pm latest", "3 or earlier" are "before";
-  "I get off at 5 so after that" is after 5. "1500 hrs" and "15h00" are 15:00.
+  "I get off at 5 so after that" is after 5. "1500 hrs" and "15h00" are 15:00, "at 8 30" and
+  "8 30 am" 8:30 (one space, a multiple of five minutes: "not at 11, 12" stays two hours).
 * Corrections and contrasts: "not 2, 3", "3 rather than 2", "instead of friday, saturday",
   "I can't do 3, how about 4", "1 pm instead? ... at 2" and "my slot is at 2, can I change
   it to 4" give the wanted reading, with the one given up in ``When.replaced`` (a time
@@ -66,13 +67,15 @@ How phrases are read (the documented choices):
 * US holidays are dates: christmas (eve, day), boxing day, new year's eve and day, valentine's,
   independence day, halloween, veterans day, thanksgiving and black friday, memorial, labor,
   mother's, father's, MLK, presidents and columbus day; also "the day after christmas", "the
-  friday after thanksgiving" and "between christmas and new year" (the days in between).
+  friday after thanksgiving" and "between christmas and new year" (the days in between);
+  "thanksgiving weekend" runs to its Sunday, "christmas week" is its Monday-to-Sunday week.
   "happy new year" and "merry christmas" are greetings.
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
   also as texted ("eve", "evng", "nite", "aft", "arvo", "friday a.m.", "in the pm": pm is
-  12:00-22:00), end of day / "eod" the last two opening hours ("by end of day": what is left
-  of the day), lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
-  "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
+  12:00-22:00), end of day / "eod" / "before you close" / "last appointment" the last two
+  opening hours ("by end of day": what is left of the day), "first appointment of the day"
+  and "when you open" first thing, lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after
+  5" 17:00-midnight, "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
   Monday to Monday, "this weekend" Saturday to Monday midnight, "next weekend" the
   weekend of next calendar week, "end of the week" Friday to Monday midnight, "early
   next week" Monday to Thursday midnight, "mid next week" Tuesday to Thursday, "late next
