@@ -75,9 +75,9 @@ How phrases are read (the documented choices):
   12:00-22:00), end of day / "eod" / "before you close" / "last appointment" the last two
   opening hours ("by end of day": what is left of the day), "first appointment of the day"
   and "when you open" first thing, lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after
-  5" 17:00-midnight, "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
-  Monday to Monday, "this weekend" Saturday to Monday midnight, "next weekend" the
-  weekend of next calendar week, "end of the week" Friday to Monday midnight, "early
+  5" 17:00-midnight, "before 3" midnight-15:00. "this week" is now to Sunday midnight,
+  "next week" its Monday to Monday, "this weekend" Saturday to Monday midnight, "next
+  weekend" the weekend of next calendar week, "end of the week" Friday to Monday midnight, "early
   next week" Monday to Thursday midnight, "mid next week" Tuesday to Thursday, "late next
   week" Thursday to Sunday, "in 2 weeks"/"in 3 days" that single day,
   "in 2 hours" and "same time next week" that exact minute, "the next few days" today
