@@ -70,6 +70,9 @@ How phrases are read (the documented choices):
   friday after thanksgiving" and "between christmas and new year" (the days in between);
   "thanksgiving weekend" runs to its Sunday, "christmas week" is its Monday-to-Sunday week.
   "happy new year" and "merry christmas" are greetings.
+* A date after "before", "by" or "no later than" (with no time of day) is the days up to it:
+  "before the 10th" is now to the 9th, "by friday" now to the end of Friday. "from the 5th"
+  is the 5th (a start day, as the corpus reads it).
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
   also as texted ("eve", "evng", "nite", "aft", "arvo", "friday a.m.", "in the pm": pm is
   12:00-22:00), end of day / "eod" / "before you close" / "last appointment" the last two
@@ -1207,7 +1210,8 @@ _IN_HOURS = re.compile(
     _C,
 )
 _IN_DAYS = re.compile(
-    r"\b(?:in\s(an?|one|\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few)"
+    r"\b(?:in\s(an?|one|\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|a couple of"
+    r"|a couple|a few)"
     r"\s(days?|weeks?|fortnights?|months?)"
     r"|(\d{1,3}|a|one|two|three|four|five|six)\s(days?|weeks?|months?)\s(?:from\s)?"
     r"(now|today|tomorrow|time)"
@@ -1267,6 +1271,7 @@ _AMOUNTS = {
     "a": 1,
     "an": 1,
     "a couple of": 2,
+    "a couple": 2,
     "couple of": 2,
     "a few": 3,
     "few": 3,
@@ -2120,12 +2125,43 @@ _LEADING_NUMBER = re.compile(
 )
 
 
+# A bound on a date rather than a time: "before the 10th", "by friday", "sometime before
+# christmas" are the days up to it. "from the 5th" stays the 5th: it names a start day (a
+# rental, a course of treatment), as the corpus judges it.
+_DATE_BOUND = re.compile(r"\b(before|by|no later than|ahead of)\s(?:the\s|on\s)*$", _C)
+_DATE_BOUND_AT = re.compile(r"(before|by)\s", _C)
+
+
+def _date_bound(found: _Found, before: str, today: date) -> None:
+    """Widen a single day said after "before" or "by" into the days up to it."""
+    days = found.days
+    if days is None or days.count != 1 or days.implicit:
+        return
+    at = next((i for i, (a, b) in enumerate(zip(before, found.text, strict=True)) if a != b), None)
+    if at is None:  # weekday names are read without masking: find where the day was said
+        m = _WEEKDAY_WORD.search(before) or _RELATIVE_DAY.search(before)
+        if m is None:
+            return
+        at = m.start()
+    lead = _DATE_BOUND_AT.match(before, at)  # "before the 10th": the ordinal took the cue
+    m = _DATE_BOUND.search(before, 0, at) if lead is None else None
+    cue = lead.group(1) if lead is not None else m.group(1) if m is not None else None
+    if cue is None:
+        return
+    last = days.first - timedelta(days=0 if cue in ("by", "no later than") else 1)
+    if last >= today:
+        found.days = _Days(today, (last - today).days + 1, None, f"by {_day_label(last)}")
+
+
 def _read(found: _Found, now: datetime, hours: _Hours) -> When | None:
     """The When of canonical text: its days, then its clock placed on them."""
+    before = found.text
     _find_days(found, now, hours)
     if found.moment is not None:
         return _exact(found.moment)
     clock = _find_clock(found.text, hours)
+    if clock is None and found.days is not None:
+        _date_bound(found, before, now.date())
     if found.days is None:
         if clock is None:
             return _asap(now) if found.asap else None

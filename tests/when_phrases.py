@@ -1320,6 +1320,65 @@ THIRD_ROUND = [
 ]
 
 
+# A fourth round.
+FOURTH_ROUND = [
+    # bounds on dates ("before the 10th", "by friday"), "in a couple weeks", and more noise
+    span("before the 10th", "2026-11-18 10:15", "2026-12-10 00:00"),
+    span("by the 10th", "2026-11-18 10:15", "2026-12-11 00:00"),
+    span("by friday", "2026-11-18 10:15", "2026-11-21 00:00"),
+    span("no later than thursday", "2026-11-18 10:15", "2026-11-20 00:00"),
+    span("before friday", "2026-11-18 10:15", "2026-11-20 00:00"),
+    span("by tomorrow", "2026-11-18 10:15", "2026-11-20 00:00"),
+    span("sometime before christmas", "2026-11-18 10:15", "2026-12-25 00:00"),
+    span("I'm available from the 5th", "2026-12-05 00:00", "2026-12-06 00:00"),
+    span("book me for friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("before 3 on friday", "2026-11-20 00:00", "2026-11-20 15:00"),
+    at("by friday at 3", "2026-11-20 15:00"),
+    span("in a couple weeks", "2026-12-02 00:00", "2026-12-03 00:00"),
+    span("in a couple of weeks", "2026-12-02 00:00", "2026-12-03 00:00"),
+    span("tomorrow same time", "2026-11-19 00:00", "2026-11-20 00:00"),
+    span("3 weeks today", "2026-12-09 00:00", "2026-12-10 00:00"),
+    span("next couple of days", "2026-11-18 10:15", "2026-11-21 00:00"),
+    span("any day next week except wednesday", "2026-11-23 00:00", "2026-11-30 00:00"),
+    span("11 am or 2 pm", "2026-11-18 11:00", "2026-11-18 15:00"),
+    at("3pm on 12/5", "2026-12-05 15:00"),
+    at("5th at 3", "2026-12-05 15:00"),
+    at("at 3 on the 5th", "2026-12-05 15:00"),
+    at("at 3 on 5th", "2026-12-05 15:00"),
+    at("5 dec at 3", "2026-12-05 15:00"),
+    at("december fifth at three", "2026-12-05 15:00"),
+    at("three pm tomorrow", "2026-11-19 15:00"),
+    at("three o'clock friday", "2026-11-20 15:00"),
+    at("seven thirty tonight", "2026-11-18 19:30"),
+    at("quarter after seven", "2026-11-18 19:15"),
+    at("a quarter to eight tomorrow morning", "2026-11-19 07:45"),
+    at("7.45am", "2026-11-19 07:45"),
+    at("7:45 a.m. tomorrow", "2026-11-19 07:45"),
+    at("19:45", "2026-11-18 19:45"),
+    at("I have a 2 year old, 3pm works", "2026-11-18 15:00"),
+    at("2 haircuts at 3", "2026-11-18 15:00"),
+    at("3 haircuts at 2", "2026-11-18 14:00"),
+    at("30 minute appointment at 2:30", "2026-11-18 14:30"),
+    at("1 hr 30 min at 10", "2026-11-19 10:00"),
+    at("for 45 minutes at 9:15", "2026-11-19 09:15"),
+    span("for an hour and a half on friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    at("book 2 slots back to back at 4", "2026-11-18 16:00"),
+    span("it's 2 for 1 on tuesdays", "2026-11-24 00:00", "2026-11-25 00:00"),
+    span("20% off after 5?", "2026-11-18 17:00", "2026-11-19 00:00"),
+    at("$20 at 3", "2026-11-18 15:00"),
+    nothing("between 3 and 4 people"),
+    span("4-5 people friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("2-3 hours on saturday", "2026-11-21 00:00", "2026-11-22 00:00"),
+    at("starting at 10", "2026-11-19 10:00"),
+    at("starting 10am tmrw", "2026-11-19 10:00"),
+    span("from 10 onwards on monday", "2026-11-23 10:00", "2026-11-24 00:00"),
+    at("I can drop the car at 8 and pick up at 5", "2026-11-19 08:00"),
+    at("drop off 8am pick up 5pm", "2026-11-19 08:00"),
+    span("need it done by 3", "2026-11-18 10:15", "2026-11-18 15:00"),
+    span("ready by 5?", "2026-11-18 10:15", "2026-11-18 17:00"),
+]
+
+
 CATEGORIES: dict[str, list[Case]] = {
     "exact times": EXACT_TIMES,
     "bare hours": BARE_HOURS,
@@ -1345,6 +1404,7 @@ CATEGORIES: dict[str, list[Case]] = {
     "probe: texted requests with noise": TEXTED,
     "probe: second round": SECOND_ROUND,
     "probe: third round": THIRD_ROUND,
+    "probe: fourth round": FOURTH_ROUND,
 }
 
 CASES: list[Case] = [case for cases in CATEGORIES.values() for case in cases]
