@@ -2130,6 +2130,7 @@ _LEADING_NUMBER = re.compile(
 # rental, a course of treatment), as the corpus judges it.
 _DATE_BOUND = re.compile(r"\b(before|by|no later than|ahead of)\s(?:the\s|on\s)*$", _C)
 _DATE_BOUND_AT = re.compile(r"(before|by)\s", _C)
+_DATE_BOUND_CUE = re.compile(r"\bby\s|before|no later|ahead of", _C)
 
 
 def _date_bound(found: _Found, before: str, today: date) -> None:
@@ -2160,7 +2161,7 @@ def _read(found: _Found, now: datetime, hours: _Hours) -> When | None:
     if found.moment is not None:
         return _exact(found.moment)
     clock = _find_clock(found.text, hours)
-    if clock is None and found.days is not None:
+    if clock is None and found.days is not None and _DATE_BOUND_CUE.search(before):
         _date_bound(found, before, now.date())
     if found.days is None:
         if clock is None:
