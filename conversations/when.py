@@ -71,7 +71,8 @@ How phrases are read (the documented choices):
   "thanksgiving weekend" runs to its Sunday, "christmas week" is its Monday-to-Sunday week.
   "happy new year" and "merry christmas" are greetings.
 * A date after "before", "by" or "no later than" (with no time of day) is the days up to it:
-  "before the 10th" is now to the 9th, "by friday" now to the end of Friday. "from the 5th"
+  "before the 10th" is now to the 9th, "by friday" now to the end of Friday ("come by
+  friday", "stop by tomorrow" are visits on that day). "from the 5th"
   is the 5th (a start day, as the corpus reads it).
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
   also as texted ("eve", "evng", "nite", "aft", "arvo", "friday a.m.", "in the pm": pm is
@@ -2131,6 +2132,11 @@ _LEADING_NUMBER = re.compile(
 _DATE_BOUND = re.compile(r"\b(before|by|no later than|ahead of)\s(?:the\s|on\s)*$", _C)
 _DATE_BOUND_AT = re.compile(r"(before|by)\s", _C)
 _DATE_BOUND_CUE = re.compile(r"\bby\s|before|no later|ahead of", _C)
+_VISIT_BY = re.compile(
+    r"\b(?:come|coming|came|stop|stopping|drop|dropping|swing|pop|popping|pass|go|get|be|walk"
+    r"|call|ring|nip|head|run|bring it|bring the car|bring her|bring him)\s$",
+    _C,
+)
 
 
 def _date_bound(found: _Found, before: str, today: date) -> None:
@@ -2146,9 +2152,12 @@ def _date_bound(found: _Found, before: str, today: date) -> None:
         at = m.start()
     lead = _DATE_BOUND_AT.match(before, at)  # "before the 10th": the ordinal took the cue
     m = _DATE_BOUND.search(before, 0, at) if lead is None else None
-    cue = lead.group(1) if lead is not None else m.group(1) if m is not None else None
-    if cue is None:
+    said = lead if lead is not None else m
+    if said is None:
         return
+    cue = said.group(1)
+    if cue == "by" and _VISIT_BY.search(before, 0, said.start(1)):
+        return  # "can I come by friday", "stop by tomorrow": a visit on that day
     last = days.first - timedelta(days=0 if cue in ("by", "no later than") else 1)
     if last >= today:
         found.days = _Days(today, (last - today).days + 1, None, f"by {_day_label(last)}")

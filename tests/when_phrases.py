@@ -1376,6 +1376,11 @@ FOURTH_ROUND = [
     at("drop off 8am pick up 5pm", "2026-11-19 08:00"),
     span("need it done by 3", "2026-11-18 10:15", "2026-11-18 15:00"),
     span("ready by 5?", "2026-11-18 10:15", "2026-11-18 17:00"),
+    # "come by", "stop by": a visit on the day, not a deadline
+    span("can I come by friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("stop by tomorrow?", "2026-11-19 00:00", "2026-11-20 00:00"),
+    span("i'll drop by on the 5th", "2026-12-05 00:00", "2026-12-06 00:00"),
+    span("could you have it ready by thursday", "2026-11-18 10:15", "2026-11-20 00:00"),
 ]
 
 
