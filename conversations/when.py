@@ -46,7 +46,8 @@ How phrases are read (the documented choices):
   "I get off at 5 so after that" is after 5. "1500 hrs" and "15h00" are 15:00, "at 8 30" and
   "8 30 am" 8:30 (one space, a multiple of five minutes: "not at 11, 12" stays two hours).
 * Corrections and contrasts: "not 2, 3", "3 rather than 2", "instead of friday, saturday",
-  "I can't do 3, how about 4", "1 pm instead? ... at 2" and "my slot is at 2, can I change
+  "I can't do 3, how about 4", "can't do mornings, afternoon tomorrow?", "anything but the 3pm
+  slot tomorrow", "1 pm instead? ... at 2" and "my slot is at 2, can I change
   it to 4" give the wanted reading, with the one given up in ``When.replaced`` (a time
   replaced without a day of its own falls on the wanted day). "move it from friday to monday"
   and "reschedule from 2 to 4" want the second. "any day but monday", "anytime except 3":
@@ -75,8 +76,8 @@ How phrases are read (the documented choices):
   friday", "stop by tomorrow" are visits on that day). "from the 5th"
   is the 5th (a start day, as the corpus reads it).
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
-  also as texted ("eve", "evng", "nite", "aft", "arvo", "friday a.m.", "in the pm": pm is
-  12:00-22:00), end of day / "eod" / "before you close" / "last appointment" the last two
+  also as texted ("eve", "evng", "nite", "aft", "arvo", "friday a.m.", "an am slot", "in the
+  pm": pm is 12:00-22:00), end of day / "eod" / "before you close" / "last appointment" the last two
   opening hours ("by end of day": what is left of the day), "first appointment of the day"
   and "when you open" first thing, lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after
   5" 17:00-midnight, "before 3" midnight-15:00. "this week" is now to Sunday midnight,
@@ -879,7 +880,11 @@ _PART_THEN_HOUR = re.compile(
     rf"(?:(around|about|after|before|by)\s)?(?:at\s)?{_ATOM}{_NOT_CLOCK}",
     _C,
 )
-_DAY_MERIDIEM = re.compile(rf"\b(?:{_DAYWORD}|in\sthe|this)\s(am|pm)\b", _C)
+# "tomorrow am", "in the pm", "an am slot", "pm appt tmrw": am/pm as a part of the day
+_DAY_MERIDIEM = re.compile(
+    rf"\b(?:{_DAYWORD}|in\sthe|this|an?)\s(am|pm)\b|\b(am|pm)\s(?=slot|appointment|appt|booking)",
+    _C,
+)
 
 
 def _minute_of_day(
@@ -966,7 +971,7 @@ def _find_part(text: str, hours: _Hours) -> _Clock | None:
         return _Clock(lo, hi, None, kind, label)
     m = _DAY_MERIDIEM.search(text)
     if m is not None:
-        if m.group(1) == "am":
+        if (m.group(1) or m.group(2)) == "am":
             return _Clock(*_part_window("morning", None, hours)[:2], None, "part", "morning")
         return _Clock(12 * 60, 22 * 60, None, "part", "afternoon or evening")
     return None
@@ -2087,14 +2092,15 @@ def _opening(opening: tuple[time, time]) -> _Hours:
 # Corrections and contrasts. "not 2, 3", "instead of friday, saturday", "3 rather than 2":
 # the phrase after the marker is the one being replaced.
 _REPLACED_ITEM = (
-    rf"(?:(?:at|on|for|the|this|next)\s){{0,2}}(?:{_DAYWORD}\b|\d{{1,2}}(?:st|nd|rd|th)\b"
+    rf"(?:(?:at|on|for|the|this|next)\s){{0,2}}(?:(?:{_DAYWORD}\b|\d{{1,2}}(?:st|nd|rd|th)\b"
     r"|\d{1,2}(?::[0-5]\d)?(?:\s?(?:am|pm))?(?![\d:/]|\s?(?:st|nd|rd|th)\b))"
     r"(?:\s(?:morning|afternoon|evening|night)\b)?"  # "except tuesday morning"
+    r"|(?:morning|afternoon|evening)\b(?!\s\d))"  # "I can't do mornings, afternoon tomorrow?"
 )
 _CONTRAST = re.compile(
     r"\b(?:instead of|rather than|busy|not(?:\s(?:available|free|around|possible|good))?"
     # "any day but monday", "anytime except 3", "apart from friday": all but the one named
-    r"|(?<=day\s)but|(?<=time\s)but|(?<=whenever\s)but|except(?:\sfor|\son)?|other than"
+    r"|(?<=day\s)but|(?<=time\s)but|(?<=whenever\s)but|(?<=anything\s)but|except(?:\sfor|\son)?|other than"
     r"|apart from|besides"
     r"|(?:cant|cannot|can not)\s(?:do|make it|make|come(?:\sin)?))"
     rf"\s({_REPLACED_ITEM})"

@@ -1384,6 +1384,42 @@ FOURTH_ROUND = [
 ]
 
 
+# A fifth round.
+FIFTH_ROUND = [
+    # refusals of a part of day or a slot, am/pm slots, moves between times, words that look like cues
+    span("anything but the 3pm slot tomorrow", "2026-11-19 00:00", "2026-11-20 00:00"),
+    span("I can't do mornings, afternoon tomorrow?", "2026-11-19 12:00", "2026-11-19 17:00"),
+    span("not the morning, the afternoon", "2026-11-18 12:00", "2026-11-18 17:00"),
+    span("can't do afternoons, is thursday morning ok", "2026-11-19 08:00", "2026-11-19 12:00"),
+    span("an am slot on sat", "2026-11-21 08:00", "2026-11-21 12:00"),
+    span("pm slot tmrw", "2026-11-19 12:00", "2026-11-19 22:00"),
+    span("am i free friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("on the eve of my wedding, friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("change my colour from blonde to brown on friday", "2026-11-20 00:00", "2026-11-21 00:00"),
+    span("I'd like friday but after 3", "2026-11-20 15:00", "2026-11-21 00:00"),
+    span("friday but not before 2", "2026-11-20 14:00", "2026-11-21 00:00"),
+    span("happy holidays! any openings next week?", "2026-11-23 00:00", "2026-11-30 00:00"),
+    at("move it from 2pm to 3pm friday", "2026-11-20 15:00"),
+    at("switch my appointment from 10 to 11 tomorrow", "2026-11-19 11:00"),
+    span("can we push it from the 5th to the 6th", "2026-12-06 00:00", "2026-12-07 00:00"),
+    span("the 5th or 6th", "2026-12-05 00:00", "2026-12-07 00:00"),
+    span("5th-6th dec", "2026-12-05 00:00", "2026-12-07 00:00"),
+    span("the aft of the 5th", "2026-12-05 12:00", "2026-12-05 17:00"),
+    span("eve appt friday", "2026-11-20 17:00", "2026-11-20 22:00"),
+    span("is there an evening appt", "2026-11-18 17:00", "2026-11-18 22:00"),
+    span("i'd prefer an aft slot", "2026-11-18 12:00", "2026-11-18 17:00"),
+    span("tuesday between 9am and 12", "2026-11-24 09:00", "2026-11-24 12:00"),
+    span("9am to noon tues", "2026-11-24 09:00", "2026-11-24 12:00"),
+    span("noon to 2 on wed", "2026-11-18 12:00", "2026-11-18 14:00"),
+    span("12-2pm thurs", "2026-11-19 12:00", "2026-11-19 14:00"),
+    span("10am-12pm sat", "2026-11-21 10:00", "2026-11-21 12:00"),
+    span("after 12 on sun", "2026-11-22 12:00", "2026-11-23 00:00"),
+    span("before 12 on sun", "2026-11-22 00:00", "2026-11-22 12:00"),
+    at("at 12 on sun", "2026-11-22 12:00"),
+    span("1 or 2 tomorrow afternoon", "2026-11-19 13:00", "2026-11-19 15:00"),
+]
+
+
 CATEGORIES: dict[str, list[Case]] = {
     "exact times": EXACT_TIMES,
     "bare hours": BARE_HOURS,
@@ -1410,6 +1446,7 @@ CATEGORIES: dict[str, list[Case]] = {
     "probe: second round": SECOND_ROUND,
     "probe: third round": THIRD_ROUND,
     "probe: fourth round": FOURTH_ROUND,
+    "probe: fifth round": FIFTH_ROUND,
 }
 
 CASES: list[Case] = [case for cases in CATEGORIES.values() for case in cases]
