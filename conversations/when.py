@@ -50,7 +50,8 @@ How phrases are read (the documented choices):
   slot tomorrow", "1 pm instead? ... at 2" and "my slot is at 2, can I change
   it to 4" give the wanted reading, with the one given up in ``When.replaced`` (a time
   replaced without a day of its own falls on the wanted day). "move it from friday to monday"
-  and "reschedule from 2 to 4" want the second. "any day but monday", "anytime except 3":
+  and "reschedule from 2 to 4" want the second, as does "my appt is at 3:30, can we make it
+  4:30". "any day but monday", "anytime except 3":
   a window cannot hold a hole, so the answer is the as-soon-as-possible window with the
   refused reading in ``When.replaced`` for the dialogue to avoid.
 * When several days are named the first wins, except runs: "mon-wed", "monday to
@@ -453,6 +454,7 @@ _ALWAYS: dict[str, str] = {
     "nights": "night",
     "lunchtimes": "lunchtime",
     "a-s-a-p": "asap",
+    "b/w": "between",
 }
 for _name in _WEEKDAYS:
     _ALWAYS[_name + "s"] = _name
@@ -577,7 +579,10 @@ def _word(tokens: list[str], i: int) -> str:
         # "nxt mon" is "next monday", "mon aft" monday afternoon
         prev, nxt = _ALWAYS.get(prev, prev), "evening" if nxt == "eve" else _ALWAYS.get(nxt, nxt)
         near_date = i == 0 or prev in _DATE_BEFORE or nxt in _DATE_AFTER
-        if near_date or nxt[:1].isdigit() or prev[:1].isdigit():
+        # "sat around 1": a day when a time cue and a figure follow
+        after = tokens[i + 2] if i + 2 < len(tokens) else ""
+        timed = nxt in _TIME_CUES and after[:1].isdigit()
+        if near_date or timed or nxt[:1].isdigit() or prev[:1].isdigit():
             return _GUARDED[tok]
         return tok
     if tok in _MINUTE_WORDS and nxt in _MINUTE_AFTER and prev not in ("from", "between"):
@@ -2113,8 +2118,8 @@ _CONTRAST = re.compile(
 _TRAILING_NUMBER = re.compile(r"(?<![:\d])\b(\d{1,2})\s*$", _C)
 # "change it to 4", "move my cut to 3": what follows "to" is the time wanted
 _MOVE = re.compile(
-    r"\b(?:change|move|switch|push|bring|shift|reschedule)\s(?:it|that|this|(?:my|the)\s\w+)?"
-    r"\s?(?:back\s|forward\s)?to\s(?=\d|at\s)()",
+    r"\b(?:(?:change|move|switch|push|bring|shift|reschedule)\s(?:it|that|this|(?:my|the)\s\w+)?"
+    r"\s?(?:back\s|forward\s)?to|make\sit)\s(?=\d|at\s)()",  # "can we make it 4:30"
     _C,
 )
 _INSTEAD = re.compile(r"\binstead\b(?!\sof)", _C)
@@ -2300,6 +2305,7 @@ def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
 
 _CORRECTION_WORDS = (
     "instead",
+    "make it",
     "not ",
     "rather than",
     "cant",

@@ -1420,6 +1420,50 @@ FIFTH_ROUND = [
 ]
 
 
+# A sixth round.
+SIXTH_ROUND = [
+    # whole texts: "sat around 1" after a count, "b/w 8 and 10", "can we make it 4:30"
+    span(
+        "hiya, could I grab a trim sometime thurs? ideally after 6 x",
+        "2026-11-19 18:00",
+        "2026-11-20 00:00",
+    ),
+    span(
+        "Need a full set of acrylics, 2 people, sat around 1?",
+        "2026-11-21 12:00",
+        "2026-11-21 14:00",
+    ),
+    span(
+        "can i book a consult for my knee, anytime mon-wed b4 2",
+        "2026-11-23 00:00",
+        "2026-11-25 14:00",
+    ),
+    span("do u do house calls? 14 maple st, wed pm", "2026-11-18 12:00", "2026-11-18 22:00"),
+    span(
+        "deep clean for a 3 bed house, next week any day but fri",
+        "2026-11-23 00:00",
+        "2026-11-30 00:00",
+    ),
+    span("could the tech come b/w 8 and 10 tmrw", "2026-11-19 08:00", "2026-11-19 10:00"),
+    at("my appt is at 3:30 fri, can we make it 4:30", "2026-11-20 16:30"),
+    at("ok make it 3pm then", "2026-11-18 15:00"),
+    at("I'm 20 mins late for my 2pm, still ok?", "2026-11-18 14:00"),
+    at("can I get the 9:15 instead of the 10:15", "2026-11-19 09:15"),
+    span("wax at 6ish tomorrow eve?", "2026-11-19 17:00", "2026-11-19 19:00"),
+    at("how's thurs 2:45", "2026-11-19 14:45"),
+    at("2:45 thurs?", "2026-11-19 14:45"),
+    at("thurs @ 2:45pm", "2026-11-19 14:45"),
+    at("thursday quarter to 3", "2026-11-19 14:45"),
+    at("the 19th at 1", "2026-11-19 13:00"),
+    at("19th nov at 1pm", "2026-11-19 13:00"),
+    at("nov 19 1pm", "2026-11-19 13:00"),
+    at("11/19 1pm", "2026-11-19 13:00"),
+    span("sometime between xmas and new year", "2026-12-26 00:00", "2027-01-01 00:00"),
+    span("any slots over christmas", "2026-12-25 00:00", "2026-12-26 00:00"),
+    span("january 2nd or 3rd", "2027-01-02 00:00", "2027-01-04 00:00"),
+]
+
+
 CATEGORIES: dict[str, list[Case]] = {
     "exact times": EXACT_TIMES,
     "bare hours": BARE_HOURS,
@@ -1447,6 +1491,7 @@ CATEGORIES: dict[str, list[Case]] = {
     "probe: third round": THIRD_ROUND,
     "probe: fourth round": FOURTH_ROUND,
     "probe: fifth round": FIFTH_ROUND,
+    "probe: sixth round": SIXTH_ROUND,
 }
 
 CASES: list[Case] = [case for cases in CATEGORIES.values() for case in cases]
