@@ -634,6 +634,7 @@ def _ordinal_context(tokens: list[str], i: int) -> bool:
     return prev == "the" and before in ("on", "for", "by", "until", "") and nxt in ("", "at", "of")
 
 
+_HOUR_H = ("hours", *(f"{n}h" for n in range(10)))  # "1500 hours", "15h00"
 # Each rewrite runs only when one of its words is in the text: most messages need few of them.
 _REWRITES: tuple[
     tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
@@ -709,8 +710,8 @@ _REWRITES: tuple[
         "end of day",
     ),
     # "1500 hrs", "15h00": a 24-hour clock face
-    (("hour", "h"), re.compile(r"\b([01]\d|2[0-3])h?([0-5]\d) ?(?:hours|h)\b"), r"\1:\2"),
-    (("h",), re.compile(r"\b([01]?\d|2[0-3])h([0-5]\d)\b"), r"\1:\2"),
+    (_HOUR_H, re.compile(r"\b([01]\d|2[0-3])h?([0-5]\d) ?(?:hours|h)\b"), r"\1:\2"),
+    (_HOUR_H, re.compile(r"\b([01]?\d|2[0-3])h([0-5]\d)\b"), r"\1:\2"),
     (
         ("dot", "sharp"),
         re.compile(r"\b(\d{1,2}(?::[0-5]\d)?(?:am|pm)?) (?:on the dot|sharp)\b"),
@@ -718,7 +719,7 @@ _REWRITES: tuple[
     ),
     # "I get off at 5 so after that", "pickup is at 3, before then": the bound points back
     (
-        ("after", "before"),
+        ("after that", "after then", "before that", "before then", "time after"),
         re.compile(
             r"\b(?:at|is|until) (\d{1,2}(?::[0-5]\d)?(?: ?[ap]m)?)\b(.{0,30}?) ?\b(after|before)"
             r"(?: (?:that|then)\b| ?$)"
@@ -1582,7 +1583,8 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
     if m is not None:
         weeks = _amount(m.group(1))
         return _Days(_upcoming(today, _WEEKDAYS.index(m.group(2)), now, hours) + weeks * _WEEK)
-    m = _DAYWORD_RUN.search(found.text) if "to" in found.text else None
+    text = found.text
+    m = _DAYWORD_RUN.search(text) if "today" in text or "tomorrow" in text else None
     if m is not None:
         return _dayword_run(m, now, hours)
     m = _WEEKDAY_RANGE.search(found.text)
