@@ -15,7 +15,8 @@ How phrases are read (the documented choices):
   included -- unless today is that day and it is already past closing time, then the
   same day next week. ``next <day>`` and ``<day> next week``: that day in the next
   calendar week (weeks run Monday to Sunday), so on a Wednesday "next friday" is
-  nine days away, not two.
+  nine days away, not two; "next thu or fri" is that pair in the next calendar week, and
+  "the friday after next" the one after that.
 * A bare hour ("at 3", "after 5", "between 2 and 4") takes the am/pm reading that falls
   inside the part of day mentioned ("tonight at 9" is 21:00), else inside opening hours
   ("at 7" with 08:00-20:00 is 19:00); when both or neither fit, 7-11 are morning and
@@ -40,22 +41,51 @@ How phrases are read (the documented choices):
   An exact or approximate time already past today ("at 9", "around 9:30" said at 10:15)
   means tomorrow. "how about 3", "say 3", "let's say 1 pm" name a time exactly; "pick up to
   4:30" is the pick-up time, not "up to 4:30".
+* A bound said after its time reads like one said before: "7pm or later", "2 onwards", "9 at
+  the earliest" are "after"; "4 at the latest", "3pm latest", "3 or earlier" are "before";
+  "I get off at 5 so after that" is after 5. "1500 hrs" and "15h00" are 15:00, "at 8 30" and
+  "8 30 am" 8:30 (one space, a multiple of five minutes: "not at 11, 12" stays two hours).
 * Corrections and contrasts: "not 2, 3", "3 rather than 2", "instead of friday, saturday",
-  "I can't do 3, how about 4", "1 pm instead? ... at 2" and "my slot is at 2, can I change
+  "I can't do 3, how about 4", "can't do mornings, afternoon tomorrow?", "anything but the 3pm
+  slot tomorrow", "1 pm instead? ... at 2" and "my slot is at 2, can I change
   it to 4" give the wanted reading, with the one given up in ``When.replaced`` (a time
-  replaced without a day of its own falls on the wanted day).
+  replaced without a day of its own falls on the wanted day). "move it from friday to monday"
+  and "reschedule from 2 to 4" want the second, as does "my appt is at 3:30, can we make it
+  4:30". "any day but monday", "anytime except 3":
+  a window cannot hold a hole, so the answer is the as-soon-as-possible window with the
+  refused reading in ``When.replaced`` for the dialogue to avoid.
 * When several days are named the first wins, except runs: "mon-wed", "monday to
   wednesday", and "tue or wed" for two consecutive days, which span those days.
+  "tomorrow or friday" and "today or tomorrow" span both when they are consecutive.
   A weekday next to a date defers to the date ("friday the 13th" is the next 13th that
   is a Friday). "the 9th of this month", "9th of next month", "the 9th", "on the 9th" are
-  that day. A refusal with nothing else wanted ("not monday", "not at 2") is no answer
-  (None), never the refused time. "last friday" and holidays are not understood.
+  that day, and a month said elsewhere in the message counts: "next month on the 3rd",
+  "in january on the 3rd". Runs of days of a month: "dec 3-5", "the 10th-12th", "between
+  the 3rd and the 5th", and "the 3rd or 4th" (with "or"/"and" only for neighbours). "the
+  first week of december" is its days 1-7, "the last week of" its last seven, "the week of
+  the 7th" that date's Monday-to-Sunday week, "the first monday of december" and "the last
+  friday of the month" that day. A refusal with nothing else wanted ("not monday", "not at
+  2") is no answer (None), never the refused time. "last friday" is not understood.
+* US holidays are dates: christmas (eve, day), boxing day, new year's eve and day, valentine's,
+  independence day, halloween, veterans day, thanksgiving and black friday, memorial, labor,
+  mother's, father's, MLK, presidents and columbus day; also "the day after christmas", "the
+  friday after thanksgiving" and "between christmas and new year" (the days in between);
+  "thanksgiving weekend" runs to its Sunday, "christmas week" is its Monday-to-Sunday week.
+  "happy new year" and "merry christmas" are greetings.
+* A date after "before", "by" or "no later than" (with no time of day) is the days up to it:
+  "before the 10th" is now to the 9th, "by friday" now to the end of Friday ("come by
+  friday", "stop by tomorrow" are visits on that day). "from the 5th"
+  is the 5th (a start day, as the corpus reads it).
 * Windows: morning opening-12:00, afternoon 12:00-17:00, evening/tonight 17:00-22:00,
-  lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after 5" 17:00-midnight,
-  "before 3" midnight-15:00. "this week" is now to Sunday midnight, "next week" its
-  Monday to Monday, "this weekend" Saturday to Monday midnight, "next weekend" the
-  weekend of next calendar week, "end of the week" Friday to Monday midnight, "early
-  next week" Monday to Thursday midnight, "in 2 weeks"/"in 3 days" that single day,
+  also as texted ("eve", "evng", "nite", "aft", "arvo", "friday a.m.", "an am slot", "in the
+  pm": pm is 12:00-22:00), end of day / "eod" / "before you close" / "last appointment" the last two
+  opening hours ("by end of day": what is left of the day), "first appointment of the day"
+  and "when you open" first thing, lunchtime 11:30-14:00, "around 11" 10:00-12:00, "after
+  5" 17:00-midnight, "before 3" midnight-15:00. "this week" is now to Sunday midnight,
+  "next week" its Monday to Monday, "this weekend" Saturday to Monday midnight, "next
+  weekend" the weekend of next calendar week, "end of the week" Friday to Monday midnight, "early
+  next week" Monday to Thursday midnight, "mid next week" Tuesday to Thursday, "late next
+  week" Thursday to Sunday, "in 2 weeks"/"in 3 days" that single day,
   "in 2 hours" and "same time next week" that exact minute, "the next few days" today
   and the 3 days after, "asap"/"earliest"/"first available" now to now + 14 days.
 * A time of day with several days ("next week after 5", "tue or wed afternoon") is a
@@ -235,6 +265,8 @@ _CURRENCY = re.compile(
 )
 _AT_SIGN = re.compile(r"@\s*(?=\d|noon|midday)")
 _MERIDIEM_DOTS = re.compile(r"(?<=\d)\s*([ap])\.?\s?m\b\.?|(?<=\d)([ap])\b", re.ASCII)
+# "friday a.m.", "tmrw p.m.": dotted, the letters are a.m./p.m. even with no number before them
+_DOTTED_MERIDIEM = re.compile(r"\b([ap])\.\s?m\b\.?", re.ASCII)
 _DOTTED_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\b", re.ASCII)
 _DOTTED_TIME = re.compile(r"(\b[a-z]+ )?\b(\d{1,2})\.(\d{2})(?!\d)(\s?[ap]m\b)?", re.ASCII)
 _GREETING = re.compile(
@@ -313,11 +345,34 @@ def _normalise(text: str) -> str:
         text = _MERIDIEM_DOTS.sub(lambda m: (m.group(1) or m.group(2)) + "m", text)
     if "clock" in text:
         text = _OCLOCK.sub(" oclock", text)
+    if ".m" in text or ". m" in text:
+        text = _DOTTED_MERIDIEM.sub(r"\1m", text)
+    if digits and " " in text:
+        text = _SPACED_MINUTES.sub(_spaced_minutes, text)
+    if "&" in text:
+        text = text.replace("&", " and ")  # "btwn 2 & 4": a range, not "2 4"
     if digits and "." in text:
         text = _DOTTED_DATE.sub(r"\1/\2/\3", text)
         text = _DOTTED_TIME.sub(_dotted_time, text)
     text = _JUNK.sub(" ", text.replace("'", ""))
     return _SPACES.sub(" ", text).strip()
+
+
+# minutes after one space, before commas are dropped: "at 8 30", "8 30 am" -- but not "not
+# at 11, 12", "at 2 30 minutes" or "at 5 15 people"
+_SPACED_MINUTES = re.compile(
+    r"\b(?:(at|around|about|by|after|before|from|until) )?(\d{1,2}) ([0-5][05])(?!\d)"
+    r"(?! ?(?:min|minutes?|hours?|hrs?|people|persons?|of us|guests?|kids|adults)\b|[:/.]\d)"
+    r"( ?[ap]\.?m\b)?",
+    re.ASCII,
+)
+
+
+def _spaced_minutes(m: re.Match[str]) -> str:
+    cue, hour, minute, meridiem = m.groups()
+    if (cue is None and meridiem is None) or int(hour) > 23:
+        return m.group(0)
+    return f"{cue + ' ' if cue else ''}{hour}:{minute}{meridiem or ''}"
 
 
 def _dotted_time(m: re.Match[str]) -> str:
@@ -381,6 +436,16 @@ _ALWAYS: dict[str, str] = {
     "round": "around",
     "arround": "around",
     "arvo": "afternoon",
+    "aft": "afternoon",
+    "aftn": "afternoon",
+    "aftrnoon": "afternoon",
+    "afternon": "afternoon",
+    "evng": "evening",
+    "evnng": "evening",
+    "evenin": "evening",
+    "eveing": "evening",
+    "nite": "night",
+    "nites": "night",
     "morn": "morning",
     "mornin": "morning",
     "mornings": "morning",
@@ -389,6 +454,7 @@ _ALWAYS: dict[str, str] = {
     "nights": "night",
     "lunchtimes": "lunchtime",
     "a-s-a-p": "asap",
+    "b/w": "between",
 }
 for _name in _WEEKDAYS:
     _ALWAYS[_name + "s"] = _name
@@ -413,12 +479,14 @@ _GUARDED: dict[str, str] = {
     "dec": "december",
 }
 _DATE_BEFORE = frozenset(
-    {"on", "this", "next", "coming", "by", "until", "before", "after", "or", "and", "-", "to"}
+    {"on", "this", "next", "coming", "by", "until", "before", "after", "or", "and", "-", "/", "to"}
     | {"for", "from", "in", "of", "every", "early", "mid", "late", "the"}
+    | {"noon", "midday", "midnight", "am", "pm"}  # "12 noon sat"
+    | {"day", "time", "anytime", "whenever"}  # "all day sat", "any time sun"
 )
 _DATE_AFTER = frozenset(
     {"morning", "afternoon", "evening", "night", "lunchtime", "at", "am", "pm", "or", "and", "-"}
-    | {"to", "the", "next", "this"}
+    | {"/", "to", "the", "next", "this"}
 )
 _FUZZY_TARGETS = (*_WEEKDAYS, "tomorrow", "morning", "afternoon", "evening", "tonight")
 _FUZZY_MONTHS = tuple(m for m in _MONTHS if len(m) > 4)
@@ -504,9 +572,17 @@ def _word(tokens: list[str], i: int) -> str:
     nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
     if tok in _ALWAYS:
         return _ALWAYS[tok]
+    if tok == "eve":
+        # "wed eve", "this eve": the evening; "christmas eve", "new years eve": a holiday
+        return tok if prev in _EVE_OF else "evening"
     if tok in _GUARDED:
+        # "nxt mon" is "next monday", "mon aft" monday afternoon
+        prev, nxt = _ALWAYS.get(prev, prev), "evening" if nxt == "eve" else _ALWAYS.get(nxt, nxt)
         near_date = i == 0 or prev in _DATE_BEFORE or nxt in _DATE_AFTER
-        if near_date or nxt[:1].isdigit() or prev[:1].isdigit():
+        # "sat around 1": a day when a time cue and a figure follow
+        after = tokens[i + 2] if i + 2 < len(tokens) else ""
+        timed = nxt in _TIME_CUES and after[:1].isdigit()
+        if near_date or timed or nxt[:1].isdigit() or prev[:1].isdigit():
             return _GUARDED[tok]
         return tok
     if tok in _MINUTE_WORDS and nxt in _MINUTE_AFTER and prev not in ("from", "between"):
@@ -531,6 +607,7 @@ def _word(tokens: list[str], i: int) -> str:
 
 
 _PARTS = frozenset({"morning", "afternoon", "evening", "night"})
+_EVE_OF = frozenset({"christmas", "xmas", "years", "year", "halloween", "the", "on"})
 # "the one in the afternoon", "is there one in the morning": a slot pointed at, not 1 o'clock
 _DETERMINERS = frozenset({"the", "that", "this", "any", "a", "which", "no", "each", "there"})
 
@@ -553,14 +630,23 @@ def _ordinal_context(tokens: list[str], i: int) -> bool:
         return True
     if prev in _MONTHS:
         return True
-    return prev == "the" and before in ("on", "for", "by", "until") and nxt in ("", "at", "of")
+    # "the fifth" as the whole answer is a day too
+    return prev == "the" and before in ("on", "for", "by", "until", "") and nxt in ("", "at", "of")
 
 
+_HOUR_H = ("hours", *(f"{n}h" for n in range(10)))  # "1500 hours", "15h00"
 # Each rewrite runs only when one of its words is in the text: most messages need few of them.
 _REWRITES: tuple[
     tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
 ] = (
     (("oclock",), re.compile(r"\b(\d{1,2}) ?oclock\b"), r"\1:00"),
+    (("ish",), re.compile(r"\b(noon|midday|midnight)ish\b"), r"\1 ish"),
+    # before noon and midnight turn into figures: "quarter to midnight" is 23:45
+    (
+        ("quarter", "half"),
+        re.compile(r"\b(?:a )?(quarter|half) (past|after|to|of|before) (noon|midday|midnight)\b"),
+        lambda m: _quarter_of_twelve(m.group(1), m.group(2), m.group(3)),
+    ),
     (("noon", "midday"), re.compile(r"\b(?:12 ?)?(?:noon|midday)\b"), "12:00pm"),
     (("midnight",), re.compile(r"\b(?:12 ?)?midnight\b"), "12:00am"),
     (("lunch",), re.compile(r"\blunch ?time\b"), "lunchtime"),
@@ -596,7 +682,80 @@ _REWRITES: tuple[
         "asap",
     ),
     (("a s a p",), re.compile(r"\ba s a p\b"), "asap"),
+    # the shop's own hours as the time: "first appointment of the day", "before you close"
+    (
+        ("open", "first appointment", "first slot"),
+        re.compile(
+            r"\b(?:(?:as soon as|right when|when|once|after) (?:you|u) open"
+            r"|(?:the )?first (?:appointment|slot)(?: of the day)?)\b"
+        ),
+        "first thing",
+    ),
+    (
+        ("close", "last appointment", "last slot"),
+        re.compile(
+            r"\b(?:(?:just )?before (?:you|u) close|(?:the )?last (?:appointment|slot)(?: of the day)?)\b"
+        ),
+        "end of day",
+    ),
+    # "by end of day" is any time left in the day; "end of day" and "eod" are its last hours
+    (
+        ("end of", "eod", "close of"),
+        re.compile(r"\b(?:by|before) (?:the )?end of (?:the )?day\b"),
+        lambda m: "" if _OTHER_DAY.search(m.string) else "today",
+    ),
+    (
+        ("end of", "eod", "close of"),
+        re.compile(r"\b(?:(?:the )?end of (?:the )?day|eod|close of business)\b"),
+        "end of day",
+    ),
+    # "1500 hrs", "15h00": a 24-hour clock face
+    (_HOUR_H, re.compile(r"\b([01]\d|2[0-3])h?([0-5]\d) ?(?:hours|h)\b"), r"\1:\2"),
+    (_HOUR_H, re.compile(r"\b([01]?\d|2[0-3])h([0-5]\d)\b"), r"\1:\2"),
+    (
+        ("dot", "sharp"),
+        re.compile(r"\b(\d{1,2}(?::[0-5]\d)?(?:am|pm)?) (?:on the dot|sharp)\b"),
+        r"at \1",
+    ),
+    # "I get off at 5 so after that", "pickup is at 3, before then": the bound points back
+    (
+        ("after that", "after then", "before that", "before then", "time after"),
+        re.compile(
+            r"\b(?:at|is|until) (\d{1,2}(?::[0-5]\d)?(?: ?[ap]m)?)\b(.{0,30}?) ?\b(after|before)"
+            r"(?: (?:that|then)\b| ?$)"
+        ),
+        r"\3 \1 \2",
+    ),
+    # a bound said after its time: "7pm or later", "2 onwards", "4 at the latest", "3pm latest"
+    (
+        ("or later", "and later", "onward", "or after", "earliest"),
+        re.compile(
+            r"\b(\d{1,2}(?::[0-5]\d)?(?:\s?[ap]m)?)\s(?:or\s(?:later|after)|and\slater|onwards?"
+            r"|at\s(?:the\s)?earliest)\b"
+        ),
+        r"after \1",
+    ),
+    (
+        ("latest", "earlier", "or before"),
+        re.compile(
+            r"\b(\d{1,2}(?::[0-5]\d)?(?:\s?[ap]m)?)\s(?:at\s(?:the\s)?latest|latest|or\searlier"
+            r"|or\sbefore)\b"
+        ),
+        r"by \1",
+    ),
 )
+
+
+_OTHER_DAY = re.compile(r"\btomorrow\b|\d|" + "|".join(_WEEKDAYS), re.ASCII)
+
+
+def _quarter_of_twelve(amount: str, way: str, twelve: str) -> str:
+    night = twelve == "midnight"
+    if way in ("past", "after"):
+        return f"12:{15 if amount == 'quarter' else 30}{'am' if night else 'pm'}"
+    if amount == "half":
+        return f"half {way} {twelve}"  # "half to noon" is not said; leave it be
+    return f"11:45{'pm' if night else 'am'}"
 
 
 def _hour_before(hour: int) -> int:
@@ -619,12 +778,14 @@ _DAY_FORMS = frozenset(_ALWAYS) | frozenset(_GUARDED) | frozenset(_WEEKDAYS)
 
 
 def _split_hyphen(token: str) -> list[str]:
-    # "mon-wed" is a run of days, but "mid-morning" and "twenty-five" stay whole words
-    if "-" not in token or token.count("-") > 1:
+    # "mon-wed", "sat/sun" are days, but "mid-morning", "twenty-five" and "12/5" stay whole
+    if "-" not in token and "/" not in token:
         return [token]
-    left, right = token.split("-")
-    if left in _DAY_FORMS and right in _DAY_FORMS:
-        return [left, "-", right]
+    for mark in "-/":
+        if token.count(mark) == 1:
+            left, right = token.split(mark)
+            if left in _DAY_FORMS and right in _DAY_FORMS:
+                return [left, mark, right]
     return [token]
 
 
@@ -642,8 +803,10 @@ def _canonical(text: str) -> str:
     tokens = [part for tok in text.split() for part in _split_hyphen(tok)]
     text = " ".join(_word(tokens, i) for i in range(len(tokens)))
     for needles, pattern, repl in _REWRITES:
-        if any(needle in text for needle in needles):
-            text = pattern.sub(repl, text)
+        for needle in needles:  # a plain loop: a generator per rewrite costs more than the test
+            if needle in text:
+                text = pattern.sub(repl, text)
+                break
     return text
 
 
@@ -674,11 +837,13 @@ _DAY_AFTER_RANGE = re.compile(
     rf"\s(?:on\s|this\s|next\s|in\s(?:the\s)?)?(?:{_DAYWORD}|morning|afternoon|evening|night)\b", _C
 )
 # "how about 3?" proposes a time and "let's say 3" names one; neither hedges it
-_AROUND = re.compile(rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa)\s(?:at\s)?{_ATOM}", _C)
+_AROUND = re.compile(
+    rf"\b(?:around|(?<!how\s)(?<!what\s)about|circa|close to|near|nearer)\s(?:at\s)?{_ATOM}", _C
+)
 _ISH = re.compile(rf"\b{_ATOM_ISH}\s?-?\s?ish\b", _C)
 _AFTER = re.compile(
     rf"\b(?:(?<!not\s)after|from|(?<!no\s)later than|not before|no earlier than|past"
-    r"|any ?time after)"
+    r"|any ?time after|earliest)"
     rf"\s(?:about\s|around\s)?{_ATOM}",
     _C,
 )
@@ -700,7 +865,8 @@ _HOUR_DAY = re.compile(
 )
 _PART = re.compile(
     r"\b(?:(early|late|mid)\s?-?\s?)?(morning|afternoon|evening|night|tonight|lunchtime|lunch)\b"
-    r"|\b(first thing|after work|after school|before work|after lunch|before lunch)(?:time)?\b",
+    r"|\b(first thing|after work|after school|before work|after lunch|before lunch|end of day)"
+    r"(?:time)?\b",
     _C,
 )
 # An hour with its part of day, in either order: "6 in the evening", "at evening 6",
@@ -720,7 +886,11 @@ _PART_THEN_HOUR = re.compile(
     rf"(?:(around|about|after|before|by)\s)?(?:at\s)?{_ATOM}{_NOT_CLOCK}",
     _C,
 )
-_DAY_MERIDIEM = re.compile(rf"\b{_DAYWORD}\s(am|pm)\b", _C)
+# "tomorrow am", "in the pm", "an am slot", "pm appt tmrw": am/pm as a part of the day
+_DAY_MERIDIEM = re.compile(
+    rf"\b(?:{_DAYWORD}|in\sthe|this|an?)\s(am|pm)\b|\b(am|pm)\s(?=slot|appointment|appt|booking)",
+    _C,
+)
 
 
 def _minute_of_day(
@@ -785,6 +955,8 @@ def _part_window(word: str, qualifier: str | None, hours: _Hours) -> tuple[int, 
         "after lunch": (14 * 60, _DAY_MIN, "after"),
         "before work": (0, 9 * 60, "before"),
         "before lunch": (0, 11 * 60 + 30, "before"),
+        # the last two opening hours
+        "end of day": (max(hours.open, hours.close - 120), hours.close, "part"),
     }
     label = {"night": "evening", "tonight": "evening", "lunch": "lunchtime"}.get(word, word)
     lo, hi, kind = parts[label]
@@ -805,7 +977,7 @@ def _find_part(text: str, hours: _Hours) -> _Clock | None:
         return _Clock(lo, hi, None, kind, label)
     m = _DAY_MERIDIEM.search(text)
     if m is not None:
-        if m.group(1) == "am":
+        if (m.group(1) or m.group(2)) == "am":
             return _Clock(*_part_window("morning", None, hours)[:2], None, "part", "morning")
         return _Clock(12 * 60, 22 * 60, None, "part", "afternoon or evening")
     return None
@@ -1050,15 +1222,19 @@ _IN_HOURS = re.compile(
     _C,
 )
 _IN_DAYS = re.compile(
-    r"\b(?:in\s(an?|one|\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few)"
+    r"\b(?:in\s(an?|one|\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|a couple of"
+    r"|a couple|a few)"
     r"\s(days?|weeks?|fortnights?|months?)"
-    r"|(\d{1,3}|a|one|two|three|four|five|six)\s(days?|weeks?)\s(?:from\s)?(now|today|tomorrow|time)"
+    r"|(\d{1,3}|a|one|two|three|four|five|six)\s(days?|weeks?|months?)\s(?:from\s)?"
+    r"(now|today|tomorrow|time)"
     r")\b",
     _C,
 )
-_DAY_AFTER = re.compile(r"\b(?:the\s)?day\safter\s(?:tomorrow|tmrw)\b", _C)
+_DAY_AFTER = re.compile(
+    r"\b(?:the\s)?day\safter\s(?:tomorrow|tmrw)\b|\b(?:the\s)?same\sday\s(next\sweek)\b", _C
+)
 _WEEKDAY_RANGE = re.compile(
-    rf"\b{_WEEKDAY}\s?(-|to|until|thru|through|or|/)\s?(?:on\s)?{_WEEKDAY}\b", _C
+    rf"\b{_WEEKDAY}\s?(-|to|until|thru|through|or|and|/)\s?(?:on\s)?{_WEEKDAY}\b", _C
 )
 _WEEKS_FROM_DAY = re.compile(
     rf"\b(a|one|\d|two|three|four)\sweeks?\s(?:from|on|after)\s(?:this\s)?{_WEEKDAY}\b", _C
@@ -1074,11 +1250,14 @@ _WEEKDAY_WORD = re.compile(
     r"(?:\s(?:of\s)?(next week|this week|after next|week))?",
     _C,
 )
-_WEEK_THEN_DAY = re.compile(rf"\b(next|this)\sweek\s(?:on\s)?{_WEEKDAY}\b", _C)
+_WEEK_THEN_DAY = re.compile(
+    rf"\b(?:(next|this)\sweek|week\s(after\snext))\s(?:on\s)?(?:the\s)?{_WEEKDAY}\b", _C
+)
 _RELATIVE_DAY = re.compile(r"\b(today|tonight|tomorrow|later today)\b", _C)
 _THIS_PART = re.compile(r"\bthis\s(?:morning|afternoon|evening|lunchtime)\b", _C)
 _PERIOD = re.compile(
-    r"\b(?:(early|end of|the end of|later|later in|beginning of|start of)\s)?(?:the\s)?"
+    r"\b(?:(early|end of|the end of|later|later in|beginning of|start of|mid|late|middle of"
+    r"|the middle of)\s?-?\s?)?(?:the\s)?"
     r"(this|next|coming|the)?\s?(weekend after next|weekend|week after next|week|month)\b",
     _C,
 )
@@ -1104,6 +1283,7 @@ _AMOUNTS = {
     "a": 1,
     "an": 1,
     "a couple of": 2,
+    "a couple": 2,
     "couple of": 2,
     "a few": 3,
     "few": 3,
@@ -1177,24 +1357,144 @@ def _explicit_date(found: _Found, today: date, zone: tzinfo | None) -> _Days | N
     if m is not None and m.group(0) != "24/7":
         found.text = _mask(found.text, m)
         return _numeric_date(m, today, zone)
+    m = _WEEK_OF_MONTH.search(found.text)
+    if m is not None:
+        found.text = _mask(found.text, m)
+        return _week_of_month(m, today)
+    m = _NTH_WEEKDAY.search(found.text) if "of" in found.text or "in" in found.text else None
+    if m is not None:
+        found.text = _mask(found.text, m)
+        return _nth_weekday(m, today)
     for pattern, month_group, day_group in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
         m = pattern.search(found.text)
         if m is not None:
             found.text = _mask(found.text, m)
             month = _MONTHS.index(m.group(month_group)) + 1
-            return _dated(today, month, int(m.group(day_group)), m.group(3))
+            first = int(m.group(day_group))
+            first, count = _day_run(found, m, first, month_first=pattern is _MONTH_DAY)
+            days = _dated(today, month, first, m.group(3))
+            return _spread(days, count)
     m = _ORDINAL.search(found.text)
     if m is not None:
         found.text = _mask(found.text, m)
         start = today
         number, month = (m.group(2), m.group(3)) if m.group(2) else (m.group(5), m.group(6))
+        first, count = _day_run(found, m, int(number), month_first=False)
+        context = None if month else _MONTH_CONTEXT.search(found.text)
+        if context is not None:
+            # "next month on the 3rd", "in january on the 3rd": the month is said elsewhere
+            found.text = _mask(found.text, context)
+            if context.group(2):
+                named = _dated(today, _MONTHS.index(context.group(2)) + 1, first, None)
+                return _spread(named, count)
+            month = context.group(1)
         if month and "next" in month:
             start = _add_months(today.replace(day=1), 1)
-        d = _next_monthly(start, int(number))
+        d = _next_monthly(start, first)
         if d is not None and m.group(1):
             d = _on_weekday(d, _WEEKDAYS.index(m.group(1)))
-        return _Days(d, step="month") if d is not None else None
+        return _spread(_Days(d, step="month"), count) if d is not None else None
     return None
+
+
+_WEEK_OF_MONTH = re.compile(
+    r"\b(?:the\s)?(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\sweek\s(?:of|in)\s"
+    rf"(?:the\s)?(?:{_MONTH}|(next|this)\smonth)\b",
+    _C,
+)
+# "the first monday of december", "the 2nd tuesday in january", "the last friday of the month"
+_NTH_WEEKDAY = re.compile(
+    rf"\b(?:the\s)?(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\s{_WEEKDAY}\s(?:of|in)\s"
+    rf"(?:the\s)?(?:{_MONTH}|(next|this|the)\smonth)\b",
+    _C,
+)
+
+
+def _nth_weekday(m: re.Match[str], today: date) -> _Days | None:
+    """The nth (or last) such weekday of the month named, this year's or next."""
+    weekday, name, which = _WEEKDAYS.index(m.group(2)), m.group(3), m.group(4)
+    if name:
+        month = _MONTHS.index(name) + 1
+        starts = [date(today.year, month, 1), date(today.year + 1, month, 1)]
+    else:
+        this = today.replace(day=1)
+        starts = [_add_months(this, 1)] if which == "next" else [this, _add_months(this, 1)]
+    for first in starts:
+        if m.group(1) in ("last", "final"):
+            last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+            d = last - timedelta(days=(last.weekday() - weekday) % 7)
+        else:
+            d = first + timedelta(days=(weekday - first.weekday()) % 7)
+            d += timedelta(days=7 * _WEEK_NUMBERS[m.group(1)])
+        if d.month == first.month and d >= today:
+            return _Days(d)
+    return None
+
+
+_WEEK_NUMBERS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+_WEEK_NUMBERS |= {"fourth": 3, "4th": 3}
+
+
+def _week_of_month(m: re.Match[str], today: date) -> _Days | None:
+    """ "the first week of december", "last week of next month": seven days of that month."""
+    if m.group(2):
+        month = _MONTHS.index(m.group(2)) + 1
+        year = today.year if month >= today.month else today.year + 1
+        first = date(year, month, 1)
+    else:
+        first = _add_months(today.replace(day=1), 1 if m.group(3) == "next" else 0)
+    length = calendar.monthrange(first.year, first.month)[1]
+    lo = length - 6 if m.group(1) in ("last", "final") else 1 + 7 * _WEEK_NUMBERS[m.group(1)]
+    start = first.replace(day=lo)
+    end = start + timedelta(days=6)
+    label = f"{_day_label(start)} - {_day_label(end)}"
+    return _Days(start, 7, None, label) if end >= today else None
+
+
+# "the 3rd", then "next month" or "in january" said elsewhere in the message
+_MONTH_CONTEXT = re.compile(rf"\b(?:(next|this)\smonth|(?:in|of)\s{_MONTH})\b", _C)
+# "dec 3-5", "the 10th to the 12th", "between the 3rd and the 5th", "the 3rd or 4th of dec"
+_RUN_AFTER = re.compile(
+    r"\s?(-|to|thru|through|until|till|and|or)\s?(?:the\s)?(\d{1,2})(st|nd|rd|th)?\b"
+    r"(?!:|\s?(?:am|pm|oclock|people|persons|of us|guests)\b)",
+    _C,
+)
+_RUN_BEFORE = re.compile(
+    r"\b(between\s)?(?:the\s)?(\d{1,2})(?:st|nd|rd|th)\s?(-|to|thru|through|and|or)\s?$", _C
+)
+
+
+def _day_run(found: _Found, m: re.Match[str], first: int, *, month_first: bool) -> tuple[int, int]:
+    """(first day, number of days) of a run of days of the month around the date matched."""
+    text = found.text
+    if m.re is _DAY_MONTH:
+        run = _RUN_BEFORE.search(text, 0, m.start())
+        if run is None:
+            return first, 1
+        lo, hi, mark, between = int(run.group(2)), first, run.group(3), run.group(1)
+        span = (run.start(2), run.end())
+    else:
+        run = _RUN_AFTER.match(text, m.end())
+        if run is None or (run.group(3) is None and not month_first and run.group(1) != "-"):
+            return first, 1  # "the 3rd to 5" may be 3rd at 5; "dec 3 to 5" is days
+        lo, hi, mark = first, int(run.group(2)), run.group(1)
+        between = text[max(0, m.start() - 8) : m.start()].endswith("between ")
+        span = (run.start(), run.end())
+    if not lo < hi <= 31 or hi - lo > 13:
+        return first, 1
+    if mark in ("and", "or") and not between and hi != lo + 1:
+        return first, 1  # "the 3rd or the 9th": two days, not all between; the first wins
+    found.text = text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]
+    return lo, hi - lo + 1
+
+
+def _spread(days: _Days | None, count: int) -> _Days | None:
+    """A single date widened to a run of days ("dec 3-5")."""
+    if days is None or count == 1:
+        return days
+    last = days.first + timedelta(days=count - 1)
+    label = f"{_day_label(days.first)} - {_day_label(last)}"
+    return _Days(days.first, count, days.step, label)
 
 
 def _on_weekday(d: date, weekday: int) -> date:
@@ -1254,7 +1554,7 @@ def _relative_day(found: _Found, today: date) -> _Days | None:
     m = _DAY_AFTER.search(found.text)
     if m is not None:
         found.text = _mask(found.text, m)
-        return _Days(today + timedelta(days=2))
+        return _Days(today + timedelta(days=7 if m.group(1) else 2))
     m = _NEXT_DAYS.search(found.text)
     if m is not None:
         found.text = _mask(found.text, m)
@@ -1283,17 +1583,26 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
     if m is not None:
         weeks = _amount(m.group(1))
         return _Days(_upcoming(today, _WEEKDAYS.index(m.group(2)), now, hours) + weeks * _WEEK)
+    text = found.text
+    m = _DAYWORD_RUN.search(text) if "today" in text or "tomorrow" in text else None
+    if m is not None:
+        return _dayword_run(m, now, hours)
     m = _WEEKDAY_RANGE.search(found.text)
     if m is not None:
         first = _upcoming(today, _WEEKDAYS.index(m.group(1)), now, hours)
+        if found.text[max(0, m.start() - 5) : m.start()] == "next ":
+            first = _week_day(today, _WEEKDAYS.index(m.group(1)), True).first  # "next thu or fri"
         span = (_WEEKDAYS.index(m.group(3)) - first.weekday()) % 7 + 1
         # "mon or tue" is a two-day span; "mon or thu" would wrongly admit the days between
-        if m.group(2) not in ("or", "/") or span == 2:
+        if m.group(2) not in ("or", "and", "/") or span == 2:
             last = first + timedelta(days=span - 1)
             return _Days(first, span, "week", f"{_day_label(first)} - {_day_label(last)}")
     m = _WEEK_THEN_DAY.search(found.text)
     if m is not None:
-        return _week_day(today, _WEEKDAYS.index(m.group(2)), m.group(1) == "next")
+        wd = _WEEKDAYS.index(m.group(3))
+        if m.group(2):  # "the week after next on tuesday"
+            return _Days(_monday(today) + timedelta(days=14 + wd), step="week")
+        return _week_day(today, wd, m.group(1) == "next")
     for m in _WEEKDAY_WORD.finditer(found.text):
         if m.group(1) == "last":
             continue  # the past is not bookable; "last friday" says nothing about the future
@@ -1309,6 +1618,30 @@ def _weekday(found: _Found, now: datetime, hours: _Hours) -> _Days | None:
             return _week_day(today, wd, False)
         return _Days(_upcoming(today, wd, now, hours), step="week")
     return None
+
+
+# "tomorrow or friday", "today or tomorrow", "tomorrow or the day after"
+_DAYWORD_RUN = re.compile(
+    rf"\b(today|tomorrow)\s?(or|and|-|to|until|thru|through)\s?(?:on\s)?(?:the\s)?"
+    rf"(tomorrow|day\safter|{_WEEKDAY})\b",
+    _C,
+)
+
+
+def _dayword_run(m: re.Match[str], now: datetime, hours: _Hours) -> _Days:
+    """ "tomorrow or friday": both days when they are a run, else the first said."""
+    today = now.date()
+    first = today + timedelta(days=1 if m.group(1) == "tomorrow" else 0)
+    if m.group(3) == "tomorrow":
+        last = today + timedelta(days=1)
+    elif m.group(3).startswith("day"):
+        last = first + timedelta(days=1)
+    else:
+        last = first + timedelta(days=(_WEEKDAYS.index(m.group(3)) - first.weekday()) % 7)
+    count = (last - first).days + 1
+    if count < 2 or (m.group(2) in ("or", "and") and count != 2):
+        return _Days(first, step=None if m.group(1) == "tomorrow" else "day")
+    return _Days(first, count, None, f"{_day_label(first)} - {_day_label(last)}")
 
 
 def _week_day(today: date, weekday: int, next_week: bool) -> _Days:
@@ -1366,6 +1699,10 @@ def _week_period(today: date, which: str, unit: str, qualifier: str | None) -> _
         return _Days(first, (monday + timedelta(days=7) - first).days, "week", f"later {name}")
     if qualifier in ("end of", "the end of"):
         return _Days(monday + timedelta(days=4), 3, "week", f"end of {name}")
+    if qualifier in ("mid", "middle of", "the middle of"):
+        return _Days(monday + timedelta(days=1), 3, "week", f"mid {name}")  # Tue-Thu
+    if qualifier == "late":
+        return _Days(monday + timedelta(days=3), 4, "week", f"late {name}")  # Thu-Sun
     return _Days(monday, 7, "week", name)
 
 
@@ -1375,8 +1712,10 @@ def _month_period(today: date, which: str, qualifier: str | None) -> _Days:
         first = _add_months(first, 1)
     length = calendar.monthrange(first.year, first.month)[1]
     name = f"{which} month"
-    if qualifier in ("end of", "the end of", "later", "later in"):
+    if qualifier in ("end of", "the end of", "later", "later in", "late"):
         return _Days(first.replace(day=length - 6), 7, None, f"end of {name}")
+    if qualifier in ("mid", "middle of", "the middle of"):
+        return _Days(first.replace(day=11), 10, None, f"mid {name}")
     if qualifier in ("early", "beginning of", "start of"):
         return _Days(first, 10, None, f"early {name}")
     return _Days(first, length, None, name)
@@ -1427,15 +1766,143 @@ def _dateparser_day(text: str, now: datetime) -> _Days | None:
     return _Days(d)
 
 
+# Public holidays customers name (US business locale): fixed dates, and the nth weekday of
+# a month as (month, weekday, n) with n = -1 for the last one.
+_FIXED_HOLIDAYS: dict[str, tuple[int, int]] = {
+    "christmas eve": (12, 24),
+    "xmas eve": (12, 24),
+    "christmas day": (12, 25),
+    "christmas": (12, 25),
+    "xmas": (12, 25),
+    "boxing day": (12, 26),
+    "new years eve": (12, 31),
+    "new year eve": (12, 31),
+    "nye": (12, 31),
+    "new years day": (1, 1),
+    "new years": (1, 1),
+    "new year": (1, 1),
+    "valentines day": (2, 14),
+    "valentines": (2, 14),
+    "independence day": (7, 4),
+    "halloween": (10, 31),
+    "veterans day": (11, 11),
+}
+_WEEKDAY_HOLIDAYS: dict[str, tuple[int, int, int]] = {
+    "thanksgiving day": (11, 3, 4),
+    "thanksgiving": (11, 3, 4),
+    "memorial day": (5, 0, -1),
+    "labor day": (9, 0, 1),
+    "labour day": (9, 0, 1),
+    "mothers day": (5, 6, 2),
+    "fathers day": (6, 6, 3),
+    "mlk day": (1, 0, 3),
+    "martin luther king day": (1, 0, 3),
+    "presidents day": (2, 0, 3),
+    "columbus day": (10, 0, 2),
+}
+_HOLIDAY_NAME = "|".join(
+    sorted([*_FIXED_HOLIDAYS, *_WEEKDAY_HOLIDAYS, "black friday"], key=len, reverse=True)
+)
+_HOLIDAY = re.compile(
+    # "happy new year", "merry christmas": a greeting, not a date
+    rf"(?<!happy\s)(?<!merry\s)(?<!nice\s)(?<!good\s)(?<!great\s)"
+    rf"\b(?:(?:the\s)?(day|night|{_WEEKDAYS_ALT})\s(before|after)\s)?(?:on\s)?({_HOLIDAY_NAME})\b"
+    rf"(?:\s(?:and|to|until|-)\s(?:the\s)?({_HOLIDAY_NAME})\b)?",
+    _C,
+)
+_HOLIDAY_CUE = re.compile(
+    r"christmas|xmas|boxing|year|nye|valentine|independence|halloween|veterans|thanksgiving"
+    r"|memorial|labo|mothers|fathers|mlk|king|presidents|columbus|black friday",
+    _C,
+)
+
+
+_HOLIDAY_SPAN = re.compile(r"\s(weekend|week)\b", _C)
+
+
+def _holiday_on(name: str, year: int) -> date:
+    if name in _FIXED_HOLIDAYS:
+        return date(year, *_FIXED_HOLIDAYS[name])
+    if name == "black friday":
+        return _holiday_on("thanksgiving", year) + timedelta(days=1)
+    month, weekday, n = _WEEKDAY_HOLIDAYS[name]
+    if n < 0:
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _next_holiday(name: str, today: date, shift: int = 0) -> date:
+    """The next date of a holiday (moved by shift days) that is not past."""
+    d = _holiday_on(name, today.year) + timedelta(days=shift)
+    return d if d >= today else _holiday_on(name, today.year + 1) + timedelta(days=shift)
+
+
+def _holiday(found: _Found, today: date) -> _Days | None:
+    """ "christmas eve", "thanksgiving", "the day after christmas", "christmas to new year"."""
+    if _HOLIDAY_CUE.search(found.text) is None:
+        return None
+    m = _HOLIDAY.search(found.text)
+    if m is None:
+        return None
+    found.text = _mask(found.text, m)
+    shift = 0 if m.group(2) is None else (-1 if m.group(2) == "before" else 1)
+    span = _HOLIDAY_SPAN.match(found.text, m.end()) if not shift else None
+    if span is not None:  # "thanksgiving weekend": to its Sunday; "christmas week": its week
+        found.text = _mask(found.text, span)
+        day = _next_holiday(m.group(3), today)
+        first = day if span.group(1) == "weekend" else max(_monday(day), today)
+        last = _monday(day) + timedelta(days=6)
+        count = (last - first).days + 1
+        return _Days(first, count, None, f"{_day_label(first)} - {_day_label(last)}")
+    if m.group(1) in _WEEKDAYS:  # "the friday after thanksgiving": the nearest such weekday
+        day = _holiday_on(m.group(3), today.year)
+        gap = (_WEEKDAYS.index(m.group(1)) - day.weekday()) * shift % 7 or 7
+        shift *= gap
+    first = _next_holiday(m.group(3), today, shift)
+    if m.group(4):  # "between christmas and new year": the days from one to the other
+        last = _next_holiday(m.group(4), first)
+        between = found.text[max(0, m.start() - 8) : m.start()].endswith("between ")
+        if between:
+            first, last = first + timedelta(days=1), last - timedelta(days=1)
+        if first <= last <= first + timedelta(days=14):
+            count = (last - first).days + 1
+            return _Days(first, count, None, f"{_day_label(first)} - {_day_label(last)}")
+    return _Days(first, step="year" if m.group(3) in _FIXED_HOLIDAYS and not shift else None)
+
+
+# "the week of the 7th", "week of dec 7", "week starting monday 7th": the week around a date
+_WEEK_OF = re.compile(
+    rf"\b(?:the\s)?week\s(of|starting|beginning|commencing)\s(?:on\s)?"
+    rf"(?=(?:the\s)?\d|{_MONTH}\s(?:the\s)?\d)",
+    _C,
+)
+
+
+def _week_from(d: date, how: str, today: date) -> _Days:
+    """Seven days: the Monday-to-Sunday week holding d, or from d on ("week starting the 7th")."""
+    first = _monday(d) if how == "of" else d
+    first = max(first, today)
+    last = (_monday(d) if how == "of" else d) + timedelta(days=6)
+    return _Days(first, (last - first).days + 1, None, f"week of {_day_label(d)}")
+
+
 def _find_days(found: _Found, now: datetime, hours: _Hours) -> None:
     """Fill found.days / found.moment / found.asap from the text, masking what it used."""
     today = now.date()
+    week = _WEEK_OF.search(found.text) if "week" in found.text else None
+    if week is not None:
+        found.text = _mask(found.text, week)
     found.days = _explicit_date(found, today, now.tzinfo)
+    if week is not None and found.days is not None and found.days.count == 1:
+        found.days = _week_from(found.days.first, week.group(1), today)
     if found.days is None:
         _relative_moment(found, now)
     if found.days is None and found.moment is None:
         found.days = (
-            _relative_day(found, today)
+            _holiday(found, today)
+            or _relative_day(found, today)
             or _weekday(found, now, hours)
             or _day_word(found, today)
             or _period(found, today)
@@ -1632,11 +2099,16 @@ def _opening(opening: tuple[time, time]) -> _Hours:
 # Corrections and contrasts. "not 2, 3", "instead of friday, saturday", "3 rather than 2":
 # the phrase after the marker is the one being replaced.
 _REPLACED_ITEM = (
-    rf"(?:(?:at|on|for|the|this|next)\s){{0,2}}(?:{_DAYWORD}\b|\d{{1,2}}(?:st|nd|rd|th)\b"
+    rf"(?:(?:at|on|for|the|this|next)\s){{0,2}}(?:(?:{_DAYWORD}\b|\d{{1,2}}(?:st|nd|rd|th)\b"
     r"|\d{1,2}(?::[0-5]\d)?(?:\s?(?:am|pm))?(?![\d:/]|\s?(?:st|nd|rd|th)\b))"
+    r"(?:\s(?:morning|afternoon|evening|night)\b)?"  # "except tuesday morning"
+    r"|(?:morning|afternoon|evening)\b(?!\s\d))"  # "I can't do mornings, afternoon tomorrow?"
 )
 _CONTRAST = re.compile(
     r"\b(?:instead of|rather than|busy|not(?:\s(?:available|free|around|possible|good))?"
+    # "any day but monday", "anytime except 3", "apart from friday": all but the one named
+    r"|(?<=day\s)but|(?<=time\s)but|(?<=whenever\s)but|(?<=anything\s)but|except(?:\sfor|\son)?|other than"
+    r"|apart from|besides"
     r"|(?:cant|cannot|can not)\s(?:do|make it|make|come(?:\sin)?))"
     rf"\s({_REPLACED_ITEM})"
     # "3 doesn't work, 4?": the item said before its refusal
@@ -1648,11 +2120,17 @@ _CONTRAST = re.compile(
 _TRAILING_NUMBER = re.compile(r"(?<![:\d])\b(\d{1,2})\s*$", _C)
 # "change it to 4", "move my cut to 3": what follows "to" is the time wanted
 _MOVE = re.compile(
-    r"\b(?:change|move|switch|push|bring|shift|reschedule)\s(?:it|that|this|(?:my|the)\s\w+)?"
-    r"\s?(?:back\s|forward\s)?to\s(?=\d|at\s)()",
+    r"\b(?:(?:change|move|switch|push|bring|shift|reschedule)\s(?:it|that|this|(?:my|the)\s\w+)?"
+    r"\s?(?:back\s|forward\s)?to|make\sit)\s(?=\d|at\s)()",  # "can we make it 4:30"
     _C,
 )
 _INSTEAD = re.compile(r"\binstead\b(?!\sof)", _C)
+# "move my appt from friday to monday", "reschedule from 2 to 4": from the first to the second
+_MOVE_FROM = re.compile(
+    r"\b(?:move|moving|moved|change|changing|switch|switching|reschedule|rescheduling|push"
+    r"|shift|bump|swap)\b(?:\s[a-z]+){0,4}?\sfrom\s(.+?)\s(?:to|until|till|for)\s(.+)$",
+    _C,
+)
 # the first bare number within a few words: "for me, 4?", "but 4 works", "how about 4"
 _LEADING_NUMBER = re.compile(
     r"^(\s*(?:(?:but|for|me|then|maybe|perhaps|how|what|about|try|make|it|say|lets|rather"
@@ -1661,12 +2139,52 @@ _LEADING_NUMBER = re.compile(
 )
 
 
+# A bound on a date rather than a time: "before the 10th", "by friday", "sometime before
+# christmas" are the days up to it. "from the 5th" stays the 5th: it names a start day (a
+# rental, a course of treatment), as the corpus judges it.
+_DATE_BOUND = re.compile(r"\b(before|by|no later than|ahead of)\s(?:the\s|on\s)*$", _C)
+_DATE_BOUND_AT = re.compile(r"(before|by)\s", _C)
+_DATE_BOUND_CUE = re.compile(r"\bby\s|before|no later|ahead of", _C)
+_VISIT_BY = re.compile(
+    r"\b(?:come|coming|came|stop|stopping|drop|dropping|swing|pop|popping|pass|go|get|be|walk"
+    r"|call|ring|nip|head|run|bring it|bring the car|bring her|bring him)\s$",
+    _C,
+)
+
+
+def _date_bound(found: _Found, before: str, today: date) -> None:
+    """Widen a single day said after "before" or "by" into the days up to it."""
+    days = found.days
+    if days is None or days.count != 1 or days.implicit:
+        return
+    at = next((i for i, (a, b) in enumerate(zip(before, found.text, strict=True)) if a != b), None)
+    if at is None:  # weekday names are read without masking: find where the day was said
+        m = _WEEKDAY_WORD.search(before) or _RELATIVE_DAY.search(before)
+        if m is None:
+            return
+        at = m.start()
+    lead = _DATE_BOUND_AT.match(before, at)  # "before the 10th": the ordinal took the cue
+    m = _DATE_BOUND.search(before, 0, at) if lead is None else None
+    said = lead if lead is not None else m
+    if said is None:
+        return
+    cue = said.group(1)
+    if cue == "by" and _VISIT_BY.search(before, 0, said.start(1)):
+        return  # "can I come by friday", "stop by tomorrow": a visit on that day
+    last = days.first - timedelta(days=0 if cue in ("by", "no later than") else 1)
+    if last >= today:
+        found.days = _Days(today, (last - today).days + 1, None, f"by {_day_label(last)}")
+
+
 def _read(found: _Found, now: datetime, hours: _Hours) -> When | None:
     """The When of canonical text: its days, then its clock placed on them."""
+    before = found.text
     _find_days(found, now, hours)
     if found.moment is not None:
         return _exact(found.moment)
     clock = _find_clock(found.text, hours)
+    if clock is None and found.days is not None and _DATE_BOUND_CUE.search(before):
+        _date_bound(found, before, now.date())
     if found.days is None:
         if clock is None:
             return _asap(now) if found.asap else None
@@ -1737,6 +2255,25 @@ def _moved(text: str, now: datetime, hours: _Hours) -> When | None:
     return replace(wanted, replaced=_fit(days, other_clock, now, hours))
 
 
+def _moved_from(text: str, now: datetime, hours: _Hours) -> When | None:
+    """ "move it from friday to monday": the reading moved to, with the one moved from replaced."""
+    m = _MOVE_FROM.search(text)
+    if m is None:
+        return None
+    old, new = _as_time(m.group(1), hours), m.group(2)
+    if _find_clock(old, hours) is not None:
+        new = _as_time(new, hours)  # "from 2 to 4": the 4 is a time too
+    probe = _Found(old)
+    _find_days(probe, now, hours)
+    if probe.days is None and probe.moment is None and _find_clock(probe.text, hours) is None:
+        return None  # "from 2 to 4 people": nothing of a time was moved from
+    found = _Found(f"{text[: m.start(1)]} {new}")
+    wanted = _read(found, now, hours)
+    if wanted is None:
+        return None
+    return replace(wanted, replaced=_on_days_of(old, found, now, hours))
+
+
 def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
     """ "1 pm instead? ... at 2": the time said nearest before "instead" wins over the others."""
     m = _INSTEAD.search(text)
@@ -1770,26 +2307,39 @@ def _instead(text: str, now: datetime, hours: _Hours) -> When | None:
 
 _CORRECTION_WORDS = (
     "instead",
+    "make it",
     "not ",
     "rather than",
     "cant",
     "cannot",
     " to ",
     "busy",
+    "but",
+    "except",
+    "other than",
+    "apart from",
+    "besides",
     "nt ",
     "no good",
 )
+
+
+_CORRECTION_CUE = re.compile("|".join(map(re.escape, _CORRECTION_WORDS)))
 
 
 def _parse(text: str, now: datetime, hours: _Hours) -> When | None:
     canonical = _canonical(text)
     if not canonical:
         return None
-    if any(word in canonical for word in _CORRECTION_WORDS):
+    if _CORRECTION_CUE.search(canonical) is not None:
         contrasted, corrected = _contrast(canonical, now, hours)
         if contrasted:
             return corrected
-        corrected = _instead(canonical, now, hours) or _moved(canonical, now, hours)
+        corrected = (
+            _moved_from(canonical, now, hours)
+            or _instead(canonical, now, hours)
+            or _moved(canonical, now, hours)
+        )
         if corrected is not None:
             return corrected
     return _read(_Found(canonical), now, hours)
