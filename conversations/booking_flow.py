@@ -76,6 +76,11 @@ def _when_to_json(when: When) -> dict[str, Any]:
     }
 
 
+def _window(turn: Turn, when: dict[str, Any]) -> str:
+    """The window's label as the customer reads days and times ("Fri, Dec 4, after 3:00 PM")."""
+    return turn.window(when["label"], datetime.fromisoformat(when["start"]))
+
+
 def _when(turn: Turn) -> dict[str, Any] | None:
     return turn.data.get("when")
 
@@ -195,9 +200,9 @@ def _say_changes(turn: Turn, before: dict[str, Any]) -> None:
         if when.get("exact"):
             said.append(turn.when(start))
         elif _single_day(when, turn.business.zone) and not when.get("daily"):
-            said.append(turn.day(start) if _whole_day(when) else when["label"])
+            said.append(turn.day(start) if _whole_day(when) else _window(turn, when))
         else:
-            said.append(when["label"])
+            said.append(_window(turn, when))
     if before["service"] and turn.data.get("service") not in (None, before["service"]):
         service = _service(turn)
         if service is not None:
@@ -768,11 +773,11 @@ def _offer(turn: Turn, service: Service) -> None:
         return
     slots = best_slots(turn.session, query, now=turn.now, limit=_limit(turn))
     if slots:
-        _present(turn, slots, f"Here's what I have for {when['label']}:", "")
+        _present(turn, slots, f"Here's what I have for {_window(turn, when)}:", "")
         return
     near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
-    lead = f"Nothing's free {when['label']}."
-    waitlist = Option("waitlist", f"Waitlist for {when['label']}"[:60])
+    lead = f"Nothing's free {_window(turn, when)}."
+    waitlist = Option("waitlist", f"Waitlist for {_window(turn, when)}"[:60])
     _present(
         turn, near, lead + " The nearest times I have, or join the waitlist:", lead, [waitlist]
     )
@@ -1015,7 +1020,7 @@ def _join_waitlist(turn: Turn) -> None:
     )
     turn.idle()
     turn.say(
-        f"You're on the waitlist for a {service.name.lower()} {when['label']}. "
+        f"You're on the waitlist for a {service.name.lower()} {_window(turn, when)}. "
         "If a time opens up I'll message you here, first come first served."
     )
 

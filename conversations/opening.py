@@ -56,11 +56,20 @@ def week(session: Session, staff_id: int | None = None) -> Week:
 def closure(
     session: Session, day: date, zone: ZoneInfo, staff_id: int | None = None
 ) -> TimeOff | None:
-    """The whole-day closure (or, with `staff_id`, that person's time off) covering `day`."""
-    start = datetime.combine(day, time(0), zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    """The whole-day closure (or, with `staff_id`, that person's time off) covering `day`.
+
+    Whole-day: it covers all of that day's opening hours. A block of a few hours (the owner's
+    "block friday 2-5pm") is not a closure: the times around it are still open.
+    """
+    spans = week(session, staff_id).get(day.weekday())
+    if spans:
+        start = datetime.combine(day, min(s for s, _ in spans), zone)
+        end = datetime.combine(day, max(e for _, e in spans), zone)
+    else:
+        start = datetime.combine(day, time(0), zone)
+        end = datetime.combine(day + timedelta(days=1), time(0), zone)
     query = select(TimeOff).where(
-        TimeOff.resource_id.is_(None), TimeOff.starts_at < end, TimeOff.ends_at > start
+        TimeOff.resource_id.is_(None), TimeOff.starts_at <= start, TimeOff.ends_at >= end
     )
     query = query.where(
         TimeOff.staff_id.is_(None) if staff_id is None else TimeOff.staff_id == staff_id

@@ -4,18 +4,25 @@ what the bot says back. Flows read and change a `Turn`; the engine saves it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext
-from bot.formatting import format_day, format_money, format_when
+from bot.formatting import format_day, format_money, format_when, plain
 from bot.messages import Inbound, Option, Reply
 from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+# How conversations.when labels a day ("Fri 4 Dec") and a clock time ("15:00").
+_DAY_LABEL = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{1,2}) (" + "|".join(_MONTHS) + r")\b")
+_CLOCK_LABEL = re.compile(r"\b([01]\d|2[0-3]):([0-5]\d)\b")
 
 
 @dataclass
@@ -101,6 +108,27 @@ class Turn:
     def day(self, moment: datetime) -> str:
         """A date as "Tue, Nov 17"."""
         return format_day(moment, self.business.zone, self.business.locale)
+
+    def window(self, label: str, start: datetime) -> str:
+        """A parsed window's label ("Fri 4 Dec, after 15:00") in the business's locale.
+
+        parse_when labels days and times one fixed way; customers read them the way every
+        proposal is written ("Fri, Dec 4, after 3:00 PM").
+        """
+        local = start.astimezone(self.business.zone)
+
+        def day(match: re.Match[str]) -> str:
+            month = _MONTHS.index(match.group(3)) + 1
+            year = local.year + (1 if month < local.month else 0)
+            return format_day(
+                date(year, month, int(match.group(2))), self.business.zone, self.business.locale
+            )
+
+        def clock(match: re.Match[str]) -> str:
+            moment = time(int(match.group(1)), int(match.group(2)))
+            return plain(format_time(moment, "short", locale=self.business.locale))
+
+        return _CLOCK_LABEL.sub(clock, _DAY_LABEL.sub(day, label))
 
     def money(self, minor: int) -> str:
         """Minor units as the business's currency: "$45.00"."""
