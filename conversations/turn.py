@@ -63,6 +63,7 @@ class Turn:
     business: BusinessFacts
     now: datetime
     replies: list[Reply] = field(default_factory=list)
+    _services: list[Service] | None = field(default=None, repr=False)
 
     # --- dialogue state ----------------------------------------------------------------
 
@@ -137,8 +138,12 @@ class Turn:
     # --- lookups ---------------------------------------------------------------------
 
     def services(self) -> list[Service]:
-        """Active services, in configuration order."""
-        return list(self.session.scalars(select(Service).where(Service.active.is_(True))))
+        """Active services, in configuration order (read once a turn: asked for often)."""
+        if self._services is None:
+            self._services = list(
+                self.session.scalars(select(Service).where(Service.active.is_(True)))
+            )
+        return list(self._services)
 
     def staff_for(self, service: Service) -> list[Staff]:
         """Active staff who do `service`."""
