@@ -180,6 +180,44 @@ def test_the_demo_key_is_refused_on_a_public_url_in_one_line(tmp_path):
     assert line.startswith("slotbot: error: the owner key 'demo-owner-key' is a published demo key")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "salon.example.com",
+        "ftp://salon.example.com",
+        "https://",
+        "https://salon.example.com/?x=1",
+        "https://salon.example.com:99999",
+    ],
+)
+def test_a_public_url_that_cannot_be_one_stops_the_server_in_one_line(url, tmp_path):
+    env = {
+        **os.environ,
+        "SLOTBOT_PUBLIC_URL": url,
+        "SLOTBOT_OWNER_KEY": "a-long-random-owner-key-for-this-test",
+        "SLOTBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'public.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "webhooks.cli", "--config", str(DEMO_CONFIG), "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("slotbot: error: SLOTBOT_PUBLIC_URL must be")
+    assert not (tmp_path / "public.db").exists()  # refused before anything was touched
+
+
+def test_good_public_urls_pass_the_start_check():
+    from webhooks.exposure import public_url_problem
+
+    for url in (None, "", "https://salon.example.com", "http://127.0.0.1:8000", "https://a.b/bot"):
+        assert public_url_problem(url) is None
+
+
 def test_an_app_outside_tests_refuses_the_demo_key_on_a_public_url(db_url, tmp_path):
     with pytest.raises(SlotbotError, match="demo key"):
         create_app(

@@ -56,6 +56,29 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def public_url_problem(public_url: str | None) -> str | None:
+    """What is wrong with SLOTBOT_PUBLIC_URL, in one line (None: fine or unset).
+
+    Providers sign and links point at this URL: a typo here makes every Twilio request a 403
+    and every link a dead end, so it is refused at start rather than met mid-request.
+    """
+    if not public_url:
+        return None
+    try:
+        parts = urlsplit(public_url)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return (
+            f"SLOTBOT_PUBLIC_URL must be an http(s) URL like https://bot.example.com, "
+            f"got {public_url!r}"
+        )
+    if parts.query or parts.fragment or port == 0:
+        return f"SLOTBOT_PUBLIC_URL must be a plain base URL (no query or #), got {public_url!r}"
+    return None
+
+
 def is_loopback(public_url: str | None, bind_host: str | None = None) -> bool:
     """Whether the server is reachable from this machine only (see the module docstring)."""
     if public_url:
@@ -162,7 +185,11 @@ def decide(
     bind_host: str | None = None,
     key_file: Path | None = None,
 ) -> Exposure:
-    """The exposure of a server with these settings (ValueError for a bad SLOTBOT_PAYMENTS)."""
+    """The exposure of a server with these settings (ValueError for a bad SLOTBOT_PAYMENTS
+    or SLOTBOT_PUBLIC_URL)."""
+    problem = public_url_problem(public_url)
+    if problem:
+        raise ValueError(problem)
     loopback = is_loopback(public_url, bind_host)
     path = key_file or owner_key_file(env)
     no_key = {name: value for name, value in env.items() if name != "STRIPE_SECRET_KEY"}
