@@ -31,7 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,15 @@ STALE_TEMP_SECONDS = 600  # a temp file this old was never acknowledged: its wri
 # What "the database is still failing" looks like: wrapped by SQLAlchemy, raw from the bare
 # connection the inbox insert runs on, or the SQLite writer lock's file refusing us.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error, OSError)
+# Database errors about one delivery, not about the database: trying again cannot help.
+NOT_AN_OUTAGE: tuple[type[Exception], ...] = (
+    IntegrityError,
+    DataError,
+    ProgrammingError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.ProgrammingError,
+)
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,120}")
 
 
@@ -117,6 +126,9 @@ class Spool:
                     return True
         except FileNotFoundError:
             pass
+        except OSError as exc:  # cannot even look: record straight away (never a 500 here)
+            log.warning("cannot read the spool at %s (%s); recording directly", self.folder, exc)
+            return False
         self._kept_here = False
         return False
 
@@ -202,6 +214,17 @@ class Spool:
                 continue  # another process drains this kind
             try:
                 handler(kept.data)
+            except NOT_AN_OUTAGE:
+                # The database answers and refuses this one (a constraint, a value): it would
+                # refuse it every time, and block every delivery behind it.
+                log.critical(
+                    "spooled %s %s refused by the database; set aside",
+                    kept.kind,
+                    kept.key,
+                    exc_info=True,
+                )
+                self.set_aside(kept.path)
+                continue
             except DATABASE_ERRORS:
                 raise
             except Exception:

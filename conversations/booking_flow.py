@@ -96,6 +96,13 @@ def looks_like_a_request(turn: Turn, text: str) -> bool:
     )
 
 
+def names_service_and_time(turn: Turn, text: str) -> bool:
+    """Whether the text names one service and a time: a request, whatever else it asks."""
+    if find_services(text, _named(turn.services())).item is None:
+        return False
+    return parse_when(text, turn.now.astimezone(turn.business.zone)) is not None
+
+
 def absorb(turn: Turn, text: str) -> bool:
     """Take whatever the message says about the booking; True if it changed anything.
 
@@ -143,7 +150,7 @@ def absorb(turn: Turn, text: str) -> bool:
 
     when = parse_when(text, turn.now.astimezone(turn.business.zone))
     if when is not None:
-        turn.set(when=_keep_time_of_day(turn, _when_to_json(when)))
+        turn.set(when=_keep_time_of_day(turn, _on_the_day_given(turn, text, when)))
         changed = True
 
     name = clean_display_name(extract_name(text))
@@ -229,6 +236,20 @@ def _whole_day(when: dict[str, Any]) -> bool:
     """A window that is a day with no time said (the label is just the day)."""
     end = datetime.fromisoformat(when["end"])
     return not when.get("exact") and end.hour == 0 and end.minute == 0 and "," not in when["label"]
+
+
+def _on_the_day_given(turn: Turn, text: str, when: When) -> dict[str, Any]:
+    """A time that names no day ("5pm", "with jordan around 2") is on the day already
+    given ("haircut friday"), never today: the bot proposes only days the customer said."""
+    old = turn.data.get("when")
+    zone = turn.business.zone
+    if not old or not _single_day(old, zone):
+        return _when_to_json(when)
+    if screen.names_a_day(text, turn.now.astimezone(zone)):
+        return _when_to_json(when)
+    day = datetime.fromisoformat(old["start"]).astimezone(zone).date()
+    on_day = screen.time_on(day, text, zone, _day_opening(turn, day))
+    return _when_to_json(on_day if on_day is not None else when)
 
 
 def _keep_time_of_day(turn: Turn, new: dict[str, Any]) -> dict[str, Any]:

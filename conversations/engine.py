@@ -160,7 +160,7 @@ class Engine:
         return outcome, replies
 
     def _attempt(self, inbound: Inbound, recorded: bool) -> tuple[TurnResult, list[Reply]]:
-        for attempt in range(5):
+        for attempt in range(6):
             try:
                 with self.db.write() as session:
                     return TurnResult.HANDLED, self._handle(session, inbound)
@@ -173,12 +173,16 @@ class Engine:
                 # the database was busy: the loser simply goes again (the dedupe row went too).
                 log.info("retrying message %s after %s", inbound.provider_id, exc)
                 if attempt == 4 and recorded and not isinstance(exc, IntegrityError):
-                    # The database is failing, not this turn: the delivery stays in the
-                    # inbox and gets its real answer once the database is back (an apology
-                    # would be written the moment it recovers, instead of the answer).
-                    log.warning("database unavailable for message %s", inbound.provider_id)
-                    return TurnResult.UNAVAILABLE, []
-                if attempt == 4:
+                    if not self._database_answers():
+                        # The database is failing, not this turn: the delivery stays in the
+                        # inbox and gets its real answer once the database is back.
+                        log.warning("database unavailable for message %s", inbound.provider_id)
+                        return TurnResult.UNAVAILABLE, []
+                    continue  # it answers: once more, then this message is the problem
+                if attempt >= 4:
+                    # A message that fails while the database answers (a statement timeout,
+                    # a value the driver refuses) gets the apology: it must not hold up the
+                    # inbox for everyone behind it.
                     log.exception("giving up on message %s", inbound.provider_id)
                     break
             except Exception:
@@ -241,6 +245,19 @@ class Engine:
         conversation.updated_at = now
         _queue(turn, purpose)
         return _queued_since(session, inbound, watermark)
+
+    def _database_answers(self) -> bool:
+        """Whether the database takes a write at all right now (one that changes nothing)."""
+        try:
+            with self.db.write() as session:
+                session.execute(
+                    update(InboundMessage)
+                    .where(InboundMessage.id == 0)
+                    .values(handled_at=InboundMessage.handled_at)
+                )
+        except Exception:  # whatever it raises, it is not answering
+            return False
+        return True
 
     def _flood(
         self, session: Session, inbound: Inbound, recorded: int | None, now: datetime

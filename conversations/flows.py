@@ -89,7 +89,10 @@ def idle(turn: Turn, intent: Intent) -> None:
     if introduced and not turn.customer.name:
         turn.customer.name = introduced  # "hi, Walt here": greet Walt from now on
     if option is None and faq.side_question(text) and faq.answer(turn, text):
-        pass  # "what if I cancel?", "is parking available?": questions, not requests
+        # "what if I cancel?", "is parking available?": questions, not requests — unless
+        # the same message asks for a visit too ("parking ok? haircut sat 10 w sam").
+        if booking_flow.names_service_and_time(turn, text):
+            booking_flow.start(turn, text)
     elif option is None and intent not in _NOT_A_MOVE and manage_flow.reads_as_move(turn, text):
         # "can't make it, same time friday?" moves the appointment they have: never a
         # cancellation, never a second booking.
@@ -111,7 +114,11 @@ def idle(turn: Turn, intent: Intent) -> None:
     elif _ACCOUNT.search(text.lower()):
         account_link(turn)
     elif intent is not Intent.BOOK and faq.answer(turn, text):
-        return  # a question ("how much for a facial?") is answered, not booked
+        # A question ("how much for a facial?") is answered, not booked — but a request in
+        # the same message ("how much is a haircut? one tmrw at 3 w sam") is taken too.
+        if booking_flow.names_service_and_time(turn, text):
+            booking_flow.start(turn, text)
+        return
     elif booking_flow.looks_like_a_request(turn, text):
         booking_flow.start(turn, text)
     elif intent is Intent.THANKS:

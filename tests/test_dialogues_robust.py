@@ -487,3 +487,34 @@ def test_a_change_or_a_new_list_releases_the_old_hold(chat, salon):
     chat.say("yes")
     assert holds(salon) == []
     assert booked(salon) == [("haircut", "sam", local("2026-11-18 15:30"))]
+
+
+# A time on its own, once a day is given, is a time of that day (never today's).
+@pytest.mark.parametrize(
+    ("first", "then", "day"),
+    [
+        ("haircut friday", "5pm", "Fri, Nov 20"),
+        ("beard trim on saturday please", "with jordan around 2", "Sat, Nov 21"),
+        ("colour thursday", "sam at 11", "Thu, Nov 19"),
+    ],
+)
+def test_a_time_said_after_the_day_is_on_that_day(chat, first, then, day):
+    chat.say(first)
+    chat.say(then)
+    assert day in chat.text
+    assert "Mon, Nov 16" not in chat.text and "Tue, Nov 17" not in chat.text
+
+
+# A question and a whole request in one message: the answer, and the booking goes on.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much is a haircut? can i get one tmrw at 3 with sam, Jo",
+        "are u open saturday? if so beard trim w alex 11am",
+        "do you do facials, how much? priya thursday at 2 if poss",
+    ],
+)
+def test_a_question_with_a_request_in_it_is_answered_and_the_booking_goes_on(chat, text):
+    chat.say(text)
+    assert "$" in chat.text or "open" in chat.text.lower()
+    assert "shall i book" in chat.text.lower() or "what name" in chat.text.lower()

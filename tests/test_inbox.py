@@ -159,6 +159,29 @@ def test_two_workers_handle_every_message_once_and_each_persons_in_order(salon):
     assert len(per_person) == 1, f"some got more replies than others: {per_person}"
 
 
+def test_a_message_that_always_fails_while_the_database_answers_does_not_hold_up_the_rest(
+    salon, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    from conversations import engine as engine_module
+
+    handle = engine_module.Engine._handle
+
+    def failing(self, session, inbound):  # e.g. a statement timeout on this sender's query
+        if inbound.sender == PHONE:
+            raise OperationalError("SELECT …", {}, Exception("canceling statement due to timeout"))
+        return handle(self, session, inbound)
+
+    monkeypatch.setattr(engine_module.Engine, "_handle", failing)
+    record(salon, sms("hi"))
+    record(salon, sms("hi", sender="+12125550177"))
+    assert worker(salon).run_pending() == 2  # both done in one pass: nothing stuck
+    assert any("sorry" in text.lower() for text in replies_to(salon))  # the apology
+    assert replies_to(salon, "+12125550177")  # the next person is answered as usual
+    assert backlog(salon).count == 0
+
+
 def test_a_payload_that_cannot_be_read_still_gets_the_words_answered(salon):
     broken = row_values(sms("what are your hours?"), handled_at=None)
     broken["payload"] = {"attachments": [{"no": "content type"}], "location": "nowhere"}

@@ -346,3 +346,11 @@ def test_the_proven_owner_is_not_rate_limited_but_a_wrong_key_is(limited):
     assert [as_owner("demo-owner-key").status_code for _ in range(8)] == [200] * 8
     guesses = [as_owner("not-the-key").status_code for _ in range(5)]
     assert guesses[:3] == [403] * 3 and guesses[-1] == 429  # guesses count; proof does not
+
+
+def test_json_nested_thousands_deep_is_a_400_not_a_500(client, app):
+    deep = "[" * 50000 + "]" * 50000
+    response = client.post("/api/chat", data=deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "Request body nested too deeply."}
+    assert count(app.extensions["slotbot.db"], InboundMessage) == 0

@@ -230,6 +230,31 @@ def test_an_app_outside_tests_refuses_the_demo_key_on_a_public_url(db_url, tmp_p
         )
 
 
+def test_an_app_served_without_a_known_address_or_public_url_is_not_taken_for_loopback(
+    db_url, tmp_path
+):
+    # `gunicorn "webhooks.app:create_app()" -b 0.0.0.0:8000`: nothing says it is local.
+    with pytest.raises(SlotbotError, match="demo key"):
+        create_app(
+            {
+                "DATABASE_URL": db_url,
+                "BUSINESS_CONFIG": str(DEMO_CONFIG),
+                "OWNER_KEY_FILE": str(tmp_path / "owner-key"),
+            }
+        )
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "BUSINESS_CONFIG": str(DEMO_CONFIG),
+            "SLOTBOT_OWNER_KEY": "a-long-random-owner-key-here",
+        }
+    )
+    try:
+        assert app.extensions["slotbot.exposure"].payments is Payments.OFFLINE  # no sandbox
+    finally:
+        app.extensions["slotbot.db"].dispose()
+
+
 def test_an_owner_key_from_the_environment_replaces_the_demo_key(db_url, tmp_path):
     app = _app(db_url, tmp_path, SLOTBOT_PUBLIC_URL=PUBLIC, SLOTBOT_OWNER_KEY="s3cret-owner-key-1")
     client = app.test_client()

@@ -99,6 +99,31 @@ def test_a_database_error_stops_the_drain_and_leaves_every_delivery_waiting(tmp_
     assert spool.count() == 3 and spool.unreadable() == 0
 
 
+def test_a_delivery_the_working_database_refuses_is_set_aside_and_the_rest_drain(tmp_path):
+    from sqlalchemy.exc import IntegrityError
+
+    spool = Spool(tmp_path)
+    for n in range(3):
+        spool.keep(SpoolKind.INBOUND, f"k{n}", {"n": n})
+    drained: list[int] = []
+
+    def handle(data: dict[str, Any]) -> None:
+        if data["n"] == 0:  # refused every time: it must not block the two behind it
+            raise IntegrityError("INSERT …", {}, Exception("violates a check constraint"))
+        drained.append(data["n"])
+
+    assert spool.drain({SpoolKind.INBOUND: handle}) == 2
+    assert drained == [1, 2] and spool.unreadable() == 1 and spool.count() == 1
+
+
+def test_a_spool_folder_that_cannot_be_read_never_stops_a_webhook_recording(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    spool.keep(SpoolKind.INBOUND, "k0", {"n": 0})  # this process has spooled before
+    spool.folder = tmp_path / "not-a-folder"
+    spool.folder.write_text("")  # listing it fails with NotADirectoryError, an OSError
+    assert spool.holds_elders() is False  # the webhook records directly: never a 500
+
+
 def test_a_delivery_that_cannot_be_handled_is_set_aside_loudly_and_still_counted(tmp_path, caplog):
     spool = Spool(tmp_path)
     spool.keep(SpoolKind.INBOUND, "bad", {"n": 0})

@@ -48,7 +48,11 @@ def decide_exposure(app: Flask) -> exposure.Exposure:
             env,
             app.extensions["slotbot.config"],
             public_url=env.get("SLOTBOT_PUBLIC_URL") or None,
-            bind_host=app.config.get("BIND_HOST"),
+            # `slotbot serve` says where it binds. Served some other way (gunicorn on the
+            # factory) the bind is unknown: taken as every interface, so a demo key or the
+            # sandbox is never on by accident. A test app is this machine's by definition.
+            bind_host=app.config.get("BIND_HOST")
+            or (exposure.DEFAULT_BIND if app.config.get("TESTING") else exposure.ANY_BIND),
             key_file=Path(key_file) if key_file else None,
         )
     except ValueError as exc:

@@ -29,6 +29,7 @@ OWNER_KEY_FILE_ENV = "SLOTBOT_OWNER_KEY_FILE"
 DEFAULT_OWNER_KEY_FILE = Path("instance") / "owner-key"
 PAYMENTS_ENV = "SLOTBOT_PAYMENTS"
 DEFAULT_BIND = "127.0.0.1"
+ANY_BIND = "0.0.0.0"  # where a server whose bind address is not known may be listening
 
 
 class Payments(StrEnum):

@@ -37,7 +37,7 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from limits import parse_many
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
 from conversations.engine import REPLIES_PER_MINUTE
@@ -182,6 +182,12 @@ def _too_large(error: HTTPException) -> ResponseReturnValue:
     return _error(error, "Request body too large.")
 
 
+def _too_deep(_error_raised: RecursionError) -> ResponseReturnValue:
+    # JSON nested thousands deep: the parser gives up with RecursionError, which
+    # get_json(silent=True) does not catch (it only catches ValueError).
+    return _error(BadRequest(), "Request body nested too deeply.")
+
+
 def _error(error: HTTPException, text: str) -> ResponseReturnValue:
     code = error.code or 400
     headers = dict(error.get_headers())
@@ -241,6 +247,7 @@ def install(
     app.before_request(refuse_nul)
     app.register_error_handler(429, _too_many)
     app.register_error_handler(413, _too_large)
+    app.register_error_handler(RecursionError, _too_deep)
     return limiter
 
 

@@ -511,7 +511,13 @@ class TelegramPoller:
                     self._pause(delay)
                     delay = min(delay * 2, MAX_BACKOFF)
                 except concurrent.futures.CancelledError:
-                    break  # stop() cut the long poll short
+                    if self._stop.is_set():
+                        break  # stop() cut the long poll short
+                    # Cancelled by something else (the client's loop): poll again, don't
+                    # leave this worker silently deaf.
+                    log.warning("telegram long poll cancelled; again in %.0f s", delay)
+                    self._pause(delay)
+                    delay = min(delay * 2, MAX_BACKOFF)
                 except Exception as exc:  # the network, Telegram, a bad token: wait, go again
                     if self._stop.is_set():
                         break
