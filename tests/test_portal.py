@@ -405,7 +405,10 @@ def test_the_app_keeps_one_secret_key_across_restarts(db_url: str) -> None:
 
     keys = []
     for _ in range(2):
-        app = create_app({"DATABASE_URL": db_url, "BUSINESS_CONFIG": str(DEMO_CONFIG)})
+        # Not a test app (that would be handed a secret): one served on this machine.
+        app = create_app(
+            {"DATABASE_URL": db_url, "BUSINESS_CONFIG": str(DEMO_CONFIG), "BIND_HOST": "127.0.0.1"}
+        )
         keys.append(app.config["SECRET_KEY"])
         app.extensions["slotbot.db"].dispose()
     assert keys[0] and keys[0] == keys[1]
