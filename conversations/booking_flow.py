@@ -22,7 +22,7 @@ from bot.messages import SMS, WHATSAPP, Option
 from bot.names import clean_display_name
 from bot.outbox import CONFIRMATION
 from bot.waitlist import join_waitlist
-from conversations import opening, screen
+from conversations import faq, opening, screen
 from conversations.payments import ask_for_deposit
 from conversations.turn import Turn
 from conversations.understand import (
@@ -609,8 +609,6 @@ def abandon(turn: Turn) -> None:
 
 def _aside(turn: Turn, text: str, step: str) -> bool:
     """A question in passing (prices, hours, who works when...): answer it, ask again."""
-    from conversations import faq
-
     if step in _FREE_TEXT and not _is_question(text):
         return False  # "Hope Price" is a name, "parking on the left" a note
     if not faq.answer(turn, text):
@@ -807,8 +805,6 @@ def _offer(turn: Turn, service: Service) -> None:
 def _closed(turn: Turn, query: SlotQuery) -> tuple[str, date | None] | None:
     """When the window is one day the business is closed (or the chosen staff member is
     off): why, and the next day that is open."""
-    from conversations import faq
-
     zone = turn.business.zone
     start = query.start.astimezone(zone)
     end = (query.end - timedelta(microseconds=1)).astimezone(zone)
@@ -1157,8 +1153,6 @@ def _back(turn: Turn) -> None:
 
 
 def _not_understood(turn: Turn) -> None:
-    from conversations import faq
-
     if faq.answer(turn, turn.inbound.text or ""):
         advance(turn, again=True)
         return
