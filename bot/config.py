@@ -8,6 +8,7 @@ resources, weekly hours and config-sourced time off match the file in one transa
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -659,6 +660,25 @@ def _parse_rules(data: Any) -> BookingRules:
     return BookingRules(**values)
 
 
+def _percent_or_amount(
+    value: Any, path: str, currency: str, percent_example: str, amount_example: int
+) -> Any:
+    """Refuse a value that could be a percent or an amount: "1.5" means neither until it says.
+
+    A percent ends in "%"; an amount is written with the currency's decimals ("1.50"). The
+    percent text is returned for the caller to read, the amount as minor units (an int).
+    """
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return value.strip()
+    digits = get_currency_precision(currency)
+    example = f"{amount_example:.{digits}f}"
+    pattern = rf"\d+\.\d{{{digits}}}" if digits else r"\d+"
+    if isinstance(value, str) and re.fullmatch(pattern, value.strip()):
+        return _parse_money(value.strip(), path, currency)
+    forms = f'a percent like "{percent_example}" or an amount like "{example}"'
+    raise ConfigError(path, f"must be {forms}, got {_show(value)}")
+
+
 def _parse_fee(table: _Table, key: str, currency: str) -> int | None:
     """An amount like "25.00", or "off" (None)."""
     value = table.get(key, (str, int, float), 'an amount like "25.00" or "off"', "off")
@@ -684,7 +704,9 @@ def _parse_billing(data: Any, currency: str) -> BillingConfig:
         problem = f"must differ from invoice_prefix, got {prefixes['estimate_prefix']!r}"
         raise ConfigError(table.at("estimate_prefix"), problem)
     percent, flat = None, 0
-    charge = table.get("finance_charge", (str, int, float), 'a percent like "1.5%"', "off")
+    charge = table.get(
+        "finance_charge", (str, int, float), 'a percent like "1.5%" or an amount like "5.00"', "off"
+    )
     path = table.at("finance_charge")
     if isinstance(charge, str) and charge.strip().endswith("%"):
         rate = _parse_decimal(charge.strip()[:-1], path, 'a percent like "1.5%"')
@@ -695,7 +717,9 @@ def _parse_billing(data: Any, currency: str) -> BillingConfig:
             raise ConfigError(path, f"has more than 4 decimal places, got {charge!r}")
         percent = str(rate)
     elif not (isinstance(charge, str) and charge.strip().lower() in ("off", "none")):
-        flat = _parse_fee(table, "finance_charge", currency) or 0
+        flat = _percent_or_amount(charge, path, currency, "1.5%", 5)
+        if flat == 0:
+            raise ConfigError(path, f'must be more than zero (or "off"), got {_show(charge)}')
     auto_charge = table.text("auto_charge", default.auto_charge)
     if auto_charge not in AUTO_CHARGE_CHOICES:
         problem = _unknown("choice", auto_charge, AUTO_CHARGE_CHOICES)
@@ -847,12 +871,13 @@ def _parse_resources(table: _Table) -> list[ResourceConfig]:
 
 def _parse_deposit(value: Any, path: str, currency: str, price_minor: int) -> tuple[int, int]:
     """(deposit_minor, deposit_percent) from "10.00" or "20%"; never more than the price."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        percent = _parse_decimal(value.strip()[:-1], path, 'a percent like "20%"')
+    read = _percent_or_amount(value, path, currency, "20%", 10)
+    if isinstance(read, str):
+        percent = _parse_decimal(read[:-1], path, 'a percent like "20%"')
         if percent != percent.to_integral_value() or not 1 <= percent <= 100:
             raise ConfigError(path, f"must be a whole percent from 1% to 100%, got {value!r}")
         return 0, int(percent)
-    minor = _parse_money(value, path, currency)
+    minor = read
     if minor > price_minor:
         raise ConfigError(path, f"deposit {_show(value)} is more than the price")
     return minor, 0
@@ -1001,6 +1026,11 @@ def parse_config(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, f"is not valid TOML: {exc}") from None
+    return _parse_raw(raw, base)
+
+
+def _parse_raw(raw: dict[str, Any], base: Path | None) -> BusinessConfig:
+    """Validate parsed TOML into a BusinessConfig; ConfigError names the first problem."""
     top = _Table(raw, "", _SECTIONS, noun="section")
     business = _parse_business(top.get("business", (dict,), "a [business] table"))
     zone_hours = _parse_week(top.get("hours", (dict,), "an [hours] table"), "hours")
@@ -1043,6 +1073,98 @@ def parse_config(
         branding=_parse_branding(top.get("branding", (dict,), "a [branding] table", {}), base),
         raw=raw,
     )
+
+
+MAX_PROBLEMS = 50
+_STEP = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def config_problems(
+    text: str, source: str = "business.toml", base: Path | None = None
+) -> list[ConfigError]:
+    """Every problem in business.toml text, one ConfigError each, in file order of discovery.
+
+    The parser stops at the first problem, so each one found is set aside — the value
+    replaced by the starter template's value for the same field, or removed when the
+    template has none — and the file read again, until it parses or nothing more can be
+    set aside (then the last line says later problems may be hidden).
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [ConfigError(source, f"is not valid TOML: {exc}")]
+    template = tomllib.loads(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    problems: list[ConfigError] = []
+    attempts: dict[str, int] = {}
+    while len(problems) < MAX_PROBLEMS:
+        try:
+            _parse_raw(copy.deepcopy(raw), base)
+            return problems
+        except ConfigError as problem:
+            if not any(seen.field == problem.field for seen in problems):
+                problems.append(problem)
+            attempts[problem.field] = attempts.get(problem.field, 0) + 1
+            if not _set_aside(raw, template, problem, attempts[problem.field]):
+                break
+    problems.append(ConfigError(source, "fix these and check again: more may be hidden"))
+    return problems
+
+
+def _steps(field: str) -> list[str | int] | None:
+    """'services[2].price' → ['services', 2, 'price']; None when it is not a field path."""
+    steps: list[str | int] = []
+    for part in field.split("."):
+        match = _STEP.fullmatch(part)
+        if not match:
+            return None
+        steps.append(match.group(1))
+        steps += [int(index) for index in re.findall(r"\[(\d+)\]", match.group(2))]
+    return steps
+
+
+def _set_aside(
+    raw: dict[str, Any], template: dict[str, Any], problem: ConfigError, attempt: int
+) -> bool:
+    """Rename a misspelt key, replace (first try) or remove (second try) the value at the
+    problem's field; False when stuck."""
+    steps = _steps(problem.field)
+    if not steps or attempt > 2:
+        return False
+    container: Any = raw
+    for step in steps[:-1]:
+        try:
+            container = container[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    last = steps[-1]
+    if not isinstance(container, dict) or not isinstance(last, str):
+        return False
+    meant = re.search(r"^unknown (?:key|section) .*did you mean '([^']+)'", problem.problem)
+    if attempt == 1 and meant and last in container and meant.group(1) not in container:
+        container[meant.group(1)] = container.pop(last)
+        return True
+    if attempt == 1:
+        fallback = _template_value(template, steps)
+        if fallback is not None and container.get(last) != fallback:
+            container[last] = copy.deepcopy(fallback)
+            return True
+    if last in container:
+        del container[last]
+        return True
+    return False
+
+
+def _template_value(template: Any, steps: list[str | int]) -> Any:
+    """The starter template's value for the same field (any index reads its first entry)."""
+    value = template
+    for step in steps:
+        if isinstance(step, int):
+            value = value[0] if isinstance(value, list) and value else None
+        else:
+            value = value.get(step) if isinstance(value, dict) else None
+        if value is None:
+            return None
+    return value
 
 
 def load_config(path: str | Path) -> BusinessConfig:

@@ -33,6 +33,13 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def with_demo_logo(folder: Path) -> None:
+    """Copy the demo's logo beside a copied business.toml, where its relative path points."""
+    logo = folder / "webhooks" / "static" / "demo-logo.svg"
+    logo.parent.mkdir(parents=True, exist_ok=True)
+    logo.write_bytes((ROOT / "webhooks" / "static" / "demo-logo.svg").read_bytes())
+
+
 def test_config_check_accepts_the_demo_business():
     result = slotbot("config", "check", str(DEMO_CONFIG))
     assert result.returncode == 0, result.stderr
@@ -50,6 +57,7 @@ def test_config_check_accepts_the_demo_business():
     ],
 )
 def test_a_bad_config_gives_one_line_naming_the_field(tmp_path, change, expected):
+    with_demo_logo(tmp_path)
     bad = tmp_path / "business.toml"
     bad.write_text(DEMO_CONFIG.read_text().replace(*change, 1))
     line = one_error_line(slotbot("config", "check", str(bad)))
@@ -122,3 +130,37 @@ def test_init_writes_a_template_that_validates_and_never_overwrites(tmp_path):
     assert slotbot("config", "check", str(target)).returncode == 0
     line = one_error_line(slotbot("init", str(target)))
     assert "already exists" in line
+
+
+def test_config_check_names_every_problem_one_line_each(tmp_path):
+    with_demo_logo(tmp_path)
+    bad = tmp_path / "business.toml"
+    text = DEMO_CONFIG.read_text()
+    for change in [
+        ('timezone = "America/New_York"', 'timezone = "Europe/Lodnon"'),
+        ('tue = "09:00-19:00"', 'tue = "19:00-09:00"'),
+        ('price = "120.00"', 'price = "a lot"'),
+        ('finance_charge = "1.5%"', 'finance_charge = "1.5"'),
+        ("[branding]", "[brandng]"),
+    ]:
+        assert change[0] in text
+        text = text.replace(*change, 1)
+    bad.write_text(text)
+    result = slotbot("config", "check", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert all(line.startswith("slotbot: error: ") for line in lines), lines
+    fields = [line.removeprefix("slotbot: error: ").split(":")[0] for line in lines]
+    assert sorted(fields) == sorted(
+        ["business.timezone", "hours.tue", "services[1].price", "billing.finance_charge", "brandng"]
+    ), lines
+    assert "did you mean 'Europe/London'" in result.stderr
+    assert "did you mean 'branding'" in result.stderr
+
+
+def test_config_check_with_one_problem_prints_just_that_line(tmp_path):
+    with_demo_logo(tmp_path)
+    bad = tmp_path / "business.toml"
+    bad.write_text(DEMO_CONFIG.read_text().replace('deposit = "20%"', 'deposit = "20"', 1))
+    line = one_error_line(slotbot("config", "check", str(bad)))
+    assert 'services[1].deposit: must be a percent like "20%" or an amount like "10.00"' in line

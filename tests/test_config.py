@@ -433,7 +433,25 @@ BROKEN = [
         "finance charge that is neither a percent nor an amount",
         snippet(extra='[billing]\nfinance_charge = "lots"\n'),
         "billing.finance_charge",
-        "must be an amount",
+        'must be a percent like "1.5%" or an amount like "5.00"',
+    ),
+    (
+        "finance charge that could be a percent or an amount",
+        snippet(extra='[billing]\nfinance_charge = "1.5"\n'),
+        "billing.finance_charge",
+        'must be a percent like "1.5%" or an amount like "5.00", got \'1.5\'',
+    ),
+    (
+        "finance charge as a bare number",
+        snippet(extra="[billing]\nfinance_charge = 2\n"),
+        "billing.finance_charge",
+        'must be a percent like "1.5%" or an amount like "5.00", got 2',
+    ),
+    (
+        "deposit that could be a percent or an amount",
+        snippet(services=SERVICE + 'deposit = "15"\n'),
+        "services[0].deposit",
+        'must be a percent like "20%" or an amount like "10.00", got \'15\'',
     ),
     (
         "unknown auto charge choice",

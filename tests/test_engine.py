@@ -249,3 +249,31 @@ def test_a_non_ascii_digit_is_not_taken_for_an_option_number(salon):
     for odd in ("²", "٢", "𝟐"):
         replies = engine.handle(Inbound(channel="sms", sender="+12125550888", text=odd))
         assert replies and all(APOLOGY not in r.text for r in replies)
+
+
+@pytest.mark.slow
+def test_links_point_at_the_port_the_server_listens_on_without_a_public_url(tmp_path: Path):
+    database = f"sqlite:///{tmp_path / 'links.db'}"
+    port = _free_port()
+    server = _start_server(port, database)
+    try:
+        session = "links-test-1"
+        texts: list[str] = []
+        after = None
+        text = "a colour next week please, I'm Jane Doe"
+        for _ in range(5):  # take the first time offered, then say yes
+            payload = {"session": session, "text": text}
+            if after:
+                payload["after"] = after
+            answer = _post(port, payload)
+            after = answer["after"]
+            texts += [m["text"] for m in answer["messages"]]
+            if any("/pay/" in t for t in texts):
+                break
+            text = "yes" if "Shall I book" in " ".join(texts[-3:]) else "1"
+        links = [word for t in texts for word in t.split() if "/pay/" in word]
+        assert links, texts
+        assert all(link.startswith(f"http://127.0.0.1:{port}/pay/") for link in links), links
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import socket
 import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -18,8 +19,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
+from bot.billing.links import LISTEN_URL_ENV
 from bot.clock import utcnow
-from bot.config import BusinessConfig, apply_config, config_warnings, load_config, write_template
+from bot.config import (
+    BusinessConfig,
+    apply_config,
+    config_problems,
+    config_warnings,
+    load_config,
+    write_template,
+)
 from bot.errors import SlotbotError
 from storage.db import Database, database_url
 from storage.migrate import upgrade
@@ -71,8 +80,18 @@ def config() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.pass_context
 def config_check(ctx: click.Context, path: Path | None) -> None:
-    """Validate business.toml without touching the database."""
-    path = path or ctx.obj["config"]
+    """Validate business.toml without touching the database: one line per problem."""
+    path = Path(path or ctx.obj["config"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        load_config(path)  # raises the one-line error for a missing or unreadable file
+        raise
+    problems = config_problems(text, source=path.name, base=path.parent)
+    for problem in problems:
+        click.echo(f"slotbot: error: {problem}", err=True)
+    if problems:
+        sys.exit(EXIT_USAGE)
     business = load_config(path)
     click.echo(
         f"{path}: OK — {business.name}, {len(business.services)} services, "
@@ -131,8 +150,20 @@ def serve(
     # Refuse a public server with a demo key before touching the database.
     _check_exposure(load_config(ctx.obj["config"]), host)
     _prepare(ctx).dispose()
+    # Without a public URL, links (pay, portal) point where this server really listens;
+    # the web workers and the worker process inherit it.
+    os.environ.setdefault(LISTEN_URL_ENV, listen_url(host, port))
     click.echo(f"slotbot serving on http://{host}:{port}/ (owner sign-in: /owner)")
     run_server(host, port, workers, threads, with_worker=not no_worker)
+
+
+def listen_url(host: str, port: int) -> str:
+    """The base URL of a server bound to host:port (a wildcard bind: this machine's name)."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _check_exposure(business: BusinessConfig, host: str) -> None:

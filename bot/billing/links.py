@@ -16,11 +16,14 @@ from bot.billing.invoices import get_invoice, issue_invoice
 from storage.billing import PayLink
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# Set by `slotbot serve` to the address it listens on, for links when no public URL is set.
+LISTEN_URL_ENV = "SLOTBOT_LISTEN_URL"
 
 
 def public_url() -> str:
-    """Where customers reach this app: $SLOTBOT_PUBLIC_URL, else the local default."""
-    return (os.environ.get("SLOTBOT_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+    """Where customers reach this app: $SLOTBOT_PUBLIC_URL, else where the server listens."""
+    configured = os.environ.get("SLOTBOT_PUBLIC_URL") or os.environ.get(LISTEN_URL_ENV)
+    return (configured or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
 def link_url(link: PayLink) -> str:
