@@ -82,6 +82,37 @@ def config() -> None:
 def config_check(ctx: click.Context, path: Path | None) -> None:
     """Validate business.toml without touching the database: one line per problem."""
     path = Path(path or ctx.obj["config"])
+    _exit_on_problems(path)
+    business = load_config(path)
+    click.echo(
+        f"{path}: OK — {business.name}, {len(business.services)} services, "
+        f"{len(business.staff)} staff, timezone {business.timezone}"
+    )
+    for line in config_warnings(business):
+        click.echo(f"slotbot: warning: {line}", err=True)
+
+
+@config.command("reload")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.pass_context
+def config_reload(ctx: click.Context, path: Path | None) -> None:
+    """Apply a changed business.toml to the database; running servers follow within seconds."""
+    path = Path(path or ctx.obj["config"])
+    _exit_on_problems(path, "slotbot: nothing applied; the running server keeps the old one")
+    business = load_config(path)
+    database = Database(ctx.obj["database"])
+    try:
+        apply_config(database, business)
+    finally:
+        database.dispose()
+    click.echo(
+        f"{path}: applied — {business.name}, {len(business.services)} services, "
+        f"{len(business.staff)} staff; running servers use it within a few seconds"
+    )
+
+
+def _exit_on_problems(path: Path, after: str | None = None) -> None:
+    """Print every problem in the file, one line each, and exit 2 if there is any."""
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, UnicodeDecodeError):
@@ -91,14 +122,9 @@ def config_check(ctx: click.Context, path: Path | None) -> None:
     for problem in problems:
         click.echo(f"slotbot: error: {problem}", err=True)
     if problems:
+        if after:
+            click.echo(after, err=True)
         sys.exit(EXIT_USAGE)
-    business = load_config(path)
-    click.echo(
-        f"{path}: OK — {business.name}, {len(business.services)} services, "
-        f"{len(business.staff)} staff, timezone {business.timezone}"
-    )
-    for line in config_warnings(business):
-        click.echo(f"slotbot: warning: {line}", err=True)
 
 
 @cli.group()
