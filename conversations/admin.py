@@ -131,6 +131,7 @@ def answer(turn: Turn, lines: list[str], options: list[Option] | None = None) ->
 
 
 def _more(turn: Turn, actor: Actor) -> None:
+    """The rest of a long answer, a screenful at a time."""
     rest = turn.data.get("more") or []
     if not rest:
         turn.say("That's everything.")
