@@ -46,8 +46,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# One test process per core (each test has its own database; see tests/conftest.py).
+TEST_WORKERS ?= auto
 test: $(STAMP) system-deps postgres-up lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # Each prints a Markdown table; docs/BENCHMARKS.md has the figures and how to read them.
 bench: $(STAMP)
