@@ -8,6 +8,7 @@ under CI (CI=true), where a missing server is a failure.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -126,7 +127,9 @@ def _schema_url(schema: str) -> str:
 def _sqlite_template() -> Path:
     """A migrated SQLite file, made once per test process."""
     if "sqlite" not in _TEMPLATES:
-        path = Path(tempfile.mkdtemp(prefix="slotbot-template-")) / "template.db"
+        folder = tempfile.mkdtemp(prefix="slotbot-template-")
+        atexit.register(shutil.rmtree, folder, True)
+        path = Path(folder) / "template.db"
         upgrade(f"sqlite:///{path}")
         _TEMPLATES["sqlite"] = path
     return _TEMPLATES["sqlite"]
