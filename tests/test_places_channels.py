@@ -25,3 +25,4 @@ def test_a_whatsapp_pin_answers_the_address_question_and_locates_the_visit(
     with db.read() as session:
         visit = session.scalars(select(Appointment)).one()
         assert (visit.lat, visit.lon, visit.place_source) == (40.7191, -73.9973, "pin")
+
