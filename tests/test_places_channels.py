@@ -1,6 +1,7 @@
 """A location pin shared on WhatsApp (Twilio's Latitude/Longitude fields) reaches the booking
 and becomes the visit's coordinates, source "pin"."""
 
+# ruff: noqa: F811  (the fixtures imported from the channel tests are the parameters)
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -12,7 +13,9 @@ WHATSAPP = f"whatsapp:{PHONE}"
 
 
 def test_a_whatsapp_pin_answers_the_address_question_and_locates_the_visit(
-    client, db, fake  # noqa: F811 (the Twilio tests' fixtures)
+    client,
+    db,
+    fake,
 ) -> None:
     post(client, form(body="home visit haircut with Sam next wednesday at 10, I'm Ann",
                       whatsapp=True), "/twilio/whatsapp")  # fmt: skip
@@ -25,4 +28,3 @@ def test_a_whatsapp_pin_answers_the_address_question_and_locates_the_visit(
     with db.read() as session:
         visit = session.scalars(select(Appointment)).one()
         assert (visit.lat, visit.lon, visit.place_source) == (40.7191, -73.9973, "pin")
-

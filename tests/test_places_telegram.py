@@ -1,6 +1,7 @@
 """A location shared on Telegram (`message.location`) answers "where's the visit?" and
 becomes the visit's coordinates, source "pin"."""
 
+# ruff: noqa: F811  (the fixtures imported from the channel tests are the parameters)
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,7 +12,9 @@ from tests.test_telegram import CHAT, app, db, fake, post  # noqa: F401
 
 
 def test_a_telegram_location_answers_the_address_question_and_locates_the_visit(
-    client, db, fake  # noqa: F811 (the Telegram tests' fixtures)
+    client,
+    db,
+    fake,
 ) -> None:
     post(client, text_update(CHAT, "home visit haircut with Sam on wednesday at 10, I'm Ann"))
     assert "address for the visit" in fake.messages(CHAT)[-1]["text"]
