@@ -52,7 +52,6 @@ from conversations.understand import (
     to_named,
     yes_no,
 )
-from conversations.visits import customer_place
 from conversations.when import parse_when
 from storage.messaging import Feedback
 from storage.models import (
@@ -464,7 +463,6 @@ def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         now=turn.now,
         actor=actor.tag,
         enforce_rules=False,
-        place=customer_place(turn, service_id, customer_id),
     )
     if isinstance(outcome, Booked):
         audit(turn, actor, "book", appointment=outcome.appointment.id, customer=customer_id)

@@ -15,7 +15,7 @@ from datetime import datetime
 from bot.places import LatLon, Located, geocode, located, place_from_pin, travel_from_settings
 from bot.places.windows import arrival_window, format_window
 from conversations.turn import Turn
-from storage.models import Appointment, Customer, Service
+from storage.models import Appointment, Service
 
 PIN = "pin"  # flow data: [lat, lon] of a location the customer shared in this booking
 NOT_ON_MAP = (
@@ -75,17 +75,6 @@ def visit_point(turn: Turn, service: Service) -> LatLon | None:
     """The visit's coordinates alone, for the slot engine."""
     place = visit_place(turn, service)
     return place.point if place is not None else None
-
-
-def customer_place(turn: Turn, service_id: int, customer_id: int) -> Located | None:
-    """Where an on-site visit booked for a customer (by the owner) is: their address."""
-    service = turn.session.get(Service, service_id)
-    customer = turn.session.get(Customer, customer_id)
-    if service is None or not service.on_site or customer is None or not customer.address:
-        return None
-    settings = travel_from_settings(turn.business.settings)
-    place = geocode(turn.session, customer.address, settings)
-    return located(place) if place is not None else None
 
 
 def visit_point_of(appointment: Appointment) -> LatLon | None:
