@@ -129,6 +129,7 @@ def solve(
 
     routes: list[Route] = []
     served: set[str] = set()
+    visits_by_id = {v.id: v for v in visits}
     for k, vehicle in enumerate(vehicles):
         taken = sorted(breaks_of.get(k, []), key=lambda b: b.start)
         index = routing.Start(k)
@@ -148,6 +149,13 @@ def solve(
         back = found.Value(times.CumulVar(index))
         if not stops:
             leave = back = vehicle.start
+        else:  # leave as late as still arrives on time, unless a break sits in between
+            latest = stops[0].start - problem.time[vehicle.home][visits_by_id[stops[0].visit].place]
+            if latest > leave and not any(
+                b.start < stops[0].start and b.end > leave for b in taken
+            ):
+                leave = latest
+                stops[0] = Stop(stops[0].visit, stops[0].start, stops[0].start, stops[0].end)
         routes.append(Route(vehicle.id, leave, tuple(stops), back, tuple(taken)))
     return Solution(
         routes=tuple(routes),
