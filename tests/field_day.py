@@ -126,7 +126,7 @@ def seed(db: Database, day: date = DAY, *, pinned: tuple[int, ...] = ()) -> list
     apply_config(db, parse_config(FIELD))
     ids: list[int] = []
     with db.write() as session:
-        staff = {s.key: s for s in session.scalars(select(Staff))}
+        staff = {s.key: s for s in session.scalars(select(Staff)) if s.key in SKILLS}
         services = {s.key: s for s in session.scalars(select(Service))}
         slots: dict[str, int] = {key: 0 for key in staff}
         for n, (near, skill) in enumerate(JOBS):

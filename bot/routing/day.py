@@ -296,3 +296,65 @@ def changes(session: Session, day: Day, solution: Solution) -> list[Change]:
                     )
                 )
     return sorted(out, key=lambda c: (c.new_staff, c.new_start))
+
+
+@dataclass(frozen=True)
+class DayStop:
+    """One job on a technician's day as it stands: the appointment and where it is."""
+
+    appointment: Appointment
+    point: LatLon
+
+
+@dataclass(frozen=True)
+class DayRoute:
+    """A technician's day as it stands: home base, jobs in order, driving along them."""
+
+    staff: Staff
+    home: LatLon
+    stops: tuple[DayStop, ...]
+    minutes: int
+    km: float
+
+
+def routes_of_day(session: Session, day: date) -> list[DayRoute]:
+    """Every technician's on-site jobs of a local day in order, with the driving between them."""
+    business = session.get(Business, 1)
+    zone = ZoneInfo(business.timezone if business else "UTC")
+    settings = travel_from_settings(business.settings if business else {})
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+    jobs = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+            Appointment.status != CANCELLED,
+            Appointment.lat.is_not(None),
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+    ).all()
+    out: list[DayRoute] = []
+    for person in session.scalars(select(Staff).order_by(Staff.id)):
+        mine = [j for j in jobs if j.staff_id == person.id]
+        if person.home_lat is None or person.home_lon is None:
+            if not mine:
+                continue
+            home = LatLon(mine[0].lat, mine[0].lon)
+        else:
+            home = LatLon(person.home_lat, person.home_lon)
+        if not mine and not person.active:
+            continue
+        stops = tuple(DayStop(j, LatLon(j.lat, j.lon)) for j in mine)
+        path = [home, *(s.point for s in stops), home] if stops else []
+        legs = [travel(a, b, settings) for a, b in zip(path, path[1:], strict=False) if a != b]
+        out.append(
+            DayRoute(
+                person,
+                home,
+                stops,
+                sum(leg.minutes for leg in legs),
+                round(sum(leg.km for leg in legs), 1),
+            )
+        )
+    return out
