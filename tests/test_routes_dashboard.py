@@ -58,7 +58,7 @@ def test_the_routes_page_draws_every_route_and_lists_each_technicians_jobs_in_or
     assert "tile" not in svg and "<image" not in svg  # drawn, not fetched
     for name in ("Ana Ruiz", "Ben Cole", "Cy Park"):
         assert re.search(
-            rf"{name}</h2>\s*<p class=\"muted\">4 jobs &middot; \d+ min driving", html
+            rf"{name}</span></h2>\s*<p class=\"muted\">4 jobs &middot; \d+ min driving", html
         ), name
     assert "optimised Mon, Dec 7, 4:00 PM (driving 344 &rarr;" in html
     starts = re.findall(r"<li><strong>(\d{1,2}:\d\d)", html)
