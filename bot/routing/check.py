@@ -92,13 +92,22 @@ def _check_route(problem: Problem, route: Route) -> list[Violation]:
                 f"leaves at {route.leave}, before the shift starts at {vehicle.start}",
             )
         )
-    if route.back > vehicle.end:
+    if problem.home_within_shift and route.back > vehicle.end:
         out.append(
             Violation(
                 Rule.SHIFT,
                 vid,
                 "",
                 f"is back at {route.back}, after the shift ends at {vehicle.end}",
+            )
+        )
+    if stops[-1].end > vehicle.end:
+        out.append(
+            Violation(
+                Rule.SHIFT,
+                vid,
+                stops[-1].visit,
+                f"ends at {stops[-1].end}, after the shift ends at {vehicle.end}",
             )
         )
     load = 0

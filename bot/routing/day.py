@@ -219,6 +219,7 @@ def load_day(session: Session, day: date, *, now: datetime) -> Day:
         time=tuple(tuple(leg.minutes if leg else 0 for leg in row) for row in legs),
         cost=tuple(tuple(leg.km if leg else 0.0 for leg in row) for row in legs),
         late_penalty=LATE_PENALTY_KM_PER_MINUTE,
+        home_within_shift=False,
     )
     return Day(day, zone, midnight, problem, appointments, staff, tuple(points))
 

@@ -56,6 +56,10 @@ class Problem:
     hard_windows: bool = False
     vehicle_fixed_cost: float = 0.0
     late_penalty: float = 0.0  # cost units per time unit late (soft windows only)
+    # Solomon: back at the depot by its closing time. A field day: the last job ends within
+    # the shift and the drive home (still counted as driving) may run past it.
+    home_within_shift: bool = True
+    droppable: bool = False  # a job no one can fit is left out (and reported) instead of failing
 
     def can_serve(self, vehicle: Vehicle, visit: Visit) -> bool:
         """Whether this technician may take this job (skill and pin)."""

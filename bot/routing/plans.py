@@ -108,7 +108,7 @@ def propose(
     """Optimise `day` and store the result as the day's proposal (earlier ones are superseded)."""
     loaded = load_day(session, day, now=now)
     booked = as_booked(session, loaded)
-    solution = solve(loaded.problem, seconds or DEFAULT_SECONDS)
+    solution = solve(loaded.problem, seconds or DEFAULT_SECONDS, initial=booked)
     moves = changes(session, loaded, solution)
     broken = check(loaded.problem, solution, allow_unassigned=True)
     late = [v.visit for v in broken if v.rule == "late"]

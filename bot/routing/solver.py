@@ -20,9 +20,13 @@ DROP_PENALTY = 10**10
 
 
 def solve(
-    problem: Problem, seconds: float = 5.0, *, first: str = "PARALLEL_CHEAPEST_INSERTION"
+    problem: Problem,
+    seconds: float = 5.0,
+    *,
+    first: str = "PARALLEL_CHEAPEST_INSERTION",
+    initial: Solution | None = None,
 ) -> Solution:
-    """The best routes OR-Tools finds for `problem` within `seconds`."""
+    """The best routes OR-Tools finds for `problem` within `seconds` (from `initial` if given)."""
     began = clock.perf_counter()
     vehicles, visits = problem.vehicles, problem.visits
     # nodes: one home node per vehicle, then one node per visit
@@ -40,6 +44,8 @@ def solve(
 
     def time_cb(i: int, j: int) -> int:
         a, b = manager.IndexToNode(i), manager.IndexToNode(j)
+        if not problem.home_within_shift and routing.IsEnd(j):
+            return service[a]  # the day ends with the last job; the drive home is not timed
         return service[a] + problem.time[places[a]][places[b]]
 
     cost_index = routing.RegisterTransitCallback(cost_cb)
@@ -75,7 +81,7 @@ def solve(
         index = manager.NodeToIndex(n)
         cumul = times.CumulVar(index)
         if problem.hard_windows:
-            cumul.SetRange(visit.earliest, visit.latest)
+            cumul.SetRange(visit.earliest, min(visit.latest, horizon))
         else:
             cumul.SetRange(visit.earliest, horizon)
             if problem.late_penalty:
@@ -109,7 +115,21 @@ def solve(
     params.time_limit.FromMilliseconds(
         max(1, int((seconds - (clock.perf_counter() - began)) * 1000))
     )
-    found = routing.SolveWithParameters(params)
+    found = None
+    if initial is not None:  # start from the day as booked: every job placed, mostly on time
+        routing.CloseModelWithParameters(params)
+        node_of = {v.id: n for n, v in enumerate(visits, start=n_v)}
+        wanted = {
+            r.vehicle: [
+                manager.NodeToIndex(node_of[s.visit]) for s in r.stops if s.visit in node_of
+            ]
+            for r in initial.routes
+        }
+        start = routing.ReadAssignmentFromRoutes([wanted.get(v.id, []) for v in vehicles], True)
+        if start is not None:
+            found = routing.SolveFromAssignmentWithParameters(start, params)
+    if found is None:
+        found = routing.SolveWithParameters(params)
     if found is None:
         return Solution(
             routes=(),
@@ -147,6 +167,8 @@ def solve(
             prev_place, prev_end = visit.place, start + visit.duration
             index = found.Value(routing.NextVar(index))
         back = found.Value(times.CumulVar(index))
+        if stops and not problem.home_within_shift:
+            back = prev_end + problem.time[prev_place][vehicle.home]
         if not stops:
             leave = back = vehicle.start
         else:  # leave as late as still arrives on time, unless a break sits in between
