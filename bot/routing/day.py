@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.places import LatLon, travel, travel_from_settings
+from bot.places.windows import arrival_window
 from bot.routing.model import Break, BreakTaken, Problem, Route, Solution, Stop, Vehicle, Visit
 from storage.models import (
     AWAITING_DEPOSIT,
@@ -281,8 +282,10 @@ def changes(session: Session, day: Day, solution: Solution) -> list[Change]:
             length = old_window[1] - old_window[0]
             if old_window[0] <= new_start <= old_window[1]:
                 new_window = old_window
+            elif length:  # the window on the business's grid that holds the new arrival
+                new_window = arrival_window(new_start, int(length.total_seconds() // 60), day.zone)
             else:
-                new_window = (new_start, new_start + length)
+                new_window = (new_start, new_start)
             old_staff = keys.get(job.staff_id, f"staff-{job.staff_id}")
             if old_staff != route.vehicle or new_start != job.starts_at:
                 out.append(

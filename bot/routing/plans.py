@@ -24,6 +24,7 @@ from bot.formatting import format_day
 from bot.messages import Reply
 from bot.notify import BusinessInfo, calendar_file, tell_customer, tell_staff
 from bot.outbox import CHANGE_NOTICE
+from bot.places.windows import format_window
 from bot.routing.check import Violation, check
 from bot.routing.day import MOVABLE, Change, Day, as_booked, changes, load_day
 from bot.routing.model import Solution, driving, driving_time
@@ -234,15 +235,13 @@ def _tell(
         after = (job.window_start or job.starts_at, job.window_end or job.starts_at)
         if before == after:
             continue
-        local = after[0].astimezone(info.zone)
-        was = info.when(before[0])
         if after[0] != after[1]:
-            until = info.when(after[1]).rsplit(", ", 1)[-1]
-            now_text = f"{job.service.name} on {info.when(after[0])}–{until}"
-            was += "–" + info.when(before[1]).rsplit(", ", 1)[-1]
-            text = f"Changed: we'll now arrive for your {now_text} at {info.name} (was {was})."
+            new = format_window(after[0], after[1], info.zone, info.locale)
+            was = format_window(before[0], before[1], info.zone, info.locale)
+            text = f"Changed: {info.name} will now arrive for your {job.service.name} on {new} (was {was})."
         else:
-            text = f"Changed: your {job.service.name} at {info.name} is now {info.when(local)} (was {was})."
+            new, was = info.when(after[0]), info.when(before[0])
+            text = f"Changed: your {job.service.name} at {info.name} is now {new} (was {was})."
         sent = tell_customer(
             session,
             job.customer_id,
