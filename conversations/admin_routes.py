@@ -192,4 +192,4 @@ def register() -> None:
     admin.register(r"^/?apply\b", OWNER_ONLY, apply_routes)
     admin.register(r"^/?undo\b", OWNER_ONLY, undo_routes)
     admin.ACTIONS["routes_apply"] = _do_apply
-    admin.PIN_GUARDED.update({apply_routes, undo_routes})
+    admin.PIN_GUARDED.update({optimise, apply_routes, undo_routes})
