@@ -268,6 +268,8 @@ class Appointment(Base):
     place_source: Mapped[str | None] = mapped_column(String(16), default=None)
     window_start: Mapped[datetime | None] = mapped_column(default=None)
     window_end: Mapped[datetime | None] = mapped_column(default=None)
+    # The customer asked for this technician: route optimisation never gives the job away.
+    staff_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AppointmentEvent(Base):
@@ -414,3 +416,25 @@ class Place(Base):
     lon: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
+
+
+class RoutePlan(Base):
+    """An optimised day of routes: proposed, then applied (and maybe undone) by an owner.
+
+    `before` and `after` hold each moved appointment's staff and times (ISO strings), so
+    "apply" writes `after` and "undo" writes `before` back; `summary` holds the figures shown.
+    """
+
+    __tablename__ = "route_plan"
+    __table_args__ = (Index("ix_route_plan_day", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # local date, YYYY-MM-DD
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    actor: Mapped[str] = mapped_column(String(400), default="")
+    before: Mapped[list[Any]] = mapped_column(default=list)
+    after: Mapped[list[Any]] = mapped_column(default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    applied_at: Mapped[datetime | None] = mapped_column(default=None)
+    undone_at: Mapped[datetime | None] = mapped_column(default=None)

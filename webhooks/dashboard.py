@@ -3,6 +3,7 @@ signed owner link (`bot.portal.issue_link(role="owner")`, 12 hours by default).
 
 /dashboard/<token>?week=YYYY-MM-DD                 the week by staff (prev / next week)
 /dashboard/<token>/day/<YYYY-MM-DD>                one day by staff, with actions and block time
+/dashboard/<token>/routes/<YYYY-MM-DD>             the day's routes: an SVG map and each technician's jobs
 /dashboard/<token>/receivables                     aging buckets, largest balances, mark paid
 /dashboard/<token>/customers?q=                    search; /customers/<id> history and notes
 /dashboard/<token>/feedback                        scores and comments
@@ -49,6 +50,7 @@ from bot.clock import utcnow
 from bot.errors import InvalidRequest
 from bot.formatting import plain
 from bot.portal import LinkCheck, csrf_token
+from bot.routing.day import routes_of_day
 from storage.billing import PAYMENT_METHODS, Invoice
 from storage.messaging import Feedback
 from storage.models import (
@@ -60,6 +62,7 @@ from storage.models import (
     Customer,
     CustomerIdentity,
     InboundMessage,
+    RoutePlan,
     Staff,
     TimeOff,
     WorkingHours,
@@ -78,6 +81,7 @@ from webhooks.portal import (
     private,
     require_form,
 )
+from webhooks.route_map import MapRoute, colour, route_map
 
 bp = Blueprint("dashboard", __name__)
 
@@ -744,3 +748,88 @@ def block(token: str) -> ResponseReturnValue:
             reason=reason,
         )
     return _back(token, "blocked", clashes=len(clashes))
+
+
+# -------------------------------------------------------------------------- routes
+
+
+@bp.get("/dashboard/<token>/routes/<day>")
+def routes_view(token: str, day: str) -> ResponseReturnValue:
+    """The day's routes: a map drawn from coordinates and each technician's jobs in order."""
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        chosen = None
+    with current_db().read() as session:
+        check = _open(session, token)
+        if chosen is None:
+            not_found()
+        fmt = formats(session)
+        routes = [r for r in routes_of_day(session, chosen) if r.stops or r.staff.active]
+        plan = session.scalar(
+            select(RoutePlan)
+            .where(RoutePlan.day == chosen.isoformat(), RoutePlan.status == "applied")
+            .order_by(RoutePlan.id.desc())
+            .limit(1)
+        )
+        technicians = []
+        for i, route in enumerate(routes):
+            stops = []
+            for stop in route.stops:
+                job = stop.appointment
+                window = ""
+                if job.window_start is not None and job.window_end is not None:
+                    window = fmt.span(job.window_start, job.window_end)
+                stops.append(
+                    {
+                        "time": fmt.span(job.starts_at, job.ends_at),
+                        "window": window,
+                        "customer": job.customer.name or "Customer",
+                        "customer_id": job.customer_id,
+                        "service": job.service.name,
+                        "id": job.id,
+                    }
+                )
+            technicians.append(
+                {
+                    "name": route.staff.name,
+                    "colour": colour(i),
+                    "minutes": route.minutes,
+                    "km": route.km,
+                    "stops": stops,
+                }
+            )
+        svg = route_map(
+            [
+                MapRoute(
+                    r.staff.name,
+                    r.home,
+                    tuple(s.point for s in r.stops),
+                    tuple(
+                        f"{fmt.span(s.appointment.starts_at, s.appointment.ends_at)}, "
+                        f"{s.appointment.customer.name or 'Customer'}"
+                        for s in r.stops
+                    ),
+                )
+                for r in routes
+            ],
+            title=f"Routes for {fmt.day(chosen)}",
+        )
+        return _page(
+            "dashboard/routes.html",
+            token,
+            "today" if chosen == fmt.today(utcnow()) else "week",
+            session,
+            check,
+            title=f"Routes, {fmt.date(chosen)}",
+            heading=f"Routes for {fmt.day(chosen)}",
+            day=chosen.isoformat(),
+            previous=(chosen - timedelta(days=1)).isoformat(),
+            next=(chosen + timedelta(days=1)).isoformat(),
+            svg=svg,
+            technicians=technicians,
+            total_minutes=sum(t["minutes"] for t in technicians),
+            total_km=round(sum(t["km"] for t in technicians), 1),
+            plan=plan.summary if plan is not None else None,
+            plan_at=fmt.when(plan.applied_at) if plan is not None and plan.applied_at else "",
+        )
