@@ -169,6 +169,8 @@ def absorb(turn: Turn, text: str) -> bool:
     attendee = extract_attendee(text)  # "it's for my son Leo": Leo comes, the sender books
     if attendee and attendee != turn.data.get("attendee"):
         turn.set(attendee=attendee)
+    elif not attendee and not turn.data.get("attendee") and visit.relation(text):
+        turn.set(relation=visit.relation(text))  # "my son needs a trim": ask his name
     email = extract_email(text)
     if email:
         turn.customer.email = email
@@ -543,7 +545,7 @@ _ELSEWHERE = frozenset(
         Intent.INVOICE,
     }
 )
-_FREE_TEXT = ("name", "address", "notes")
+_FREE_TEXT = ("name", "address", "notes", "attendee")
 _CHANGE_CUE = re.compile(
     r"\b(?:actually|instead|i meant|meant|make (?:it|that)|change (?:it|that|to)|switch"
     r"|swap|rather|no wait|wait|oops|sorry|correction|not (?:mon|tue|wed|thu|fri|sat|sun)\w*"
@@ -587,6 +589,9 @@ def handle(turn: Turn) -> None:
         return
     if step == "name":
         _take_name(turn, text)
+        return
+    if step == "attendee":
+        _take_attendee(turn, text)
         return
     if step == "address":
         _take_address(turn, text)
@@ -768,6 +773,9 @@ def advance(turn: Turn, again: bool = False) -> None:
         return
     if service.on_site and not turn.customer.address:
         _ask(turn, "address", "What's the address for the visit? (street, number and town)")
+        return
+    if turn.data.get("relation") and not turn.data.get("attendee"):
+        _ask(turn, "attendee", f"And what's your {turn.data['relation']}'s name, for the booking?")
         return
     _ask_confirm(turn, service)
 
@@ -1128,6 +1136,9 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
         return False
     chosen = next(o for o in offered if o["id"] == picked.id)
     start = datetime.fromisoformat(chosen["start"])
+    if option_id is None and not _said_clock_agrees(turn, text, start):
+        return False  # "at 11" is 11:00, never the 11:45 on the list
+
     service = _service(turn)
     assert service is not None
     # Not held yet (that waits for the proposal), but still free? Someone may have booked it.
@@ -1141,6 +1152,16 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
         return True
     _choose(turn, slot)
     return True
+
+
+def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
+    """Whether an exact time typed with a pick is the picked option's own clock time."""
+    zone = turn.business.zone
+    said = parse_when(text, start.astimezone(zone).replace(hour=0, minute=0))
+    if said is None or not said.exact:
+        return True
+    clock, picked = said.start.astimezone(zone), start.astimezone(zone)
+    return (clock.hour, clock.minute) == (picked.hour, picked.minute)
 
 
 def _take_yes_no(turn: Turn, text: str) -> bool:
@@ -1163,6 +1184,19 @@ def _take_name(turn: Turn, text: str) -> None:
         turn.say("Sorry, what name should I put the booking under?")
         return
     turn.customer.name = name
+    advance(turn)
+
+
+def _take_attendee(turn: Turn, text: str) -> None:
+    if visit.means_myself(text):
+        turn.forget("relation")  # "it's for me after all"
+        advance(turn)
+        return
+    name = clean_display_name(clean_name(visit.their_name(text)))
+    if name is None:
+        turn.say(f"Sorry, what's your {turn.data.get('relation', 'guest')}'s name?")
+        return
+    turn.set(attendee=name)
     advance(turn)
 
 

@@ -1,4 +1,5 @@
-"""Several services in one visit: "a cut and a beard trim after", "colour plus a facial".
+"""Several services in one visit ("a cut and a beard trim after", "colour plus a facial"),
+and who the visit is for when the booker names only a relation ("my son needs a trim").
 
 The booking draft keeps the first service as its `service` and the rest, in the order said,
 as `also`. The rest are booked back to back after the first: each starts when the one
@@ -17,6 +18,14 @@ from bot.availability import Slot, SlotQuery, slot_fits
 from conversations.turn import Turn
 from conversations.understand import Named, find_services
 from storage.models import Service
+
+_RELATION = re.compile(
+    r"\bmy (?:little |eldest |oldest |youngest |baby |teenage )?(son|daughter|kid|child|boy"
+    r"|girl|wife|husband|partner|mum|mom|mother|dad|father|friend|grandson|granddaughter"
+    r"|grandma|grandpa|nephew|niece|brother|sister)\b",
+    re.I,
+)
+_MYSELF = re.compile(r"\b(?:me|myself|for me|it's me|its me|i am|i'm)\b", re.I)
 
 _JOINS = re.compile(
     r"\s*(?:\band then\b|\bthen\b|\bplus\b|\band\b|&|\+|\bfollowed by\b|\bas well as\b"
@@ -104,3 +113,26 @@ def lines(turn: Turn, planned: list[dict[str, Any]], staff_name: Any) -> list[st
             f"({service.duration_minutes} min, {turn.money(service.price_minor)})"
         )
     return out
+
+
+def relation(text: str) -> str | None:
+    """The relation a booking is for when no name is given ("my son needs a trim": son)."""
+    m = _RELATION.search(text)
+    return m.group(1).lower() if m else None
+
+
+_THEIR_NAME = re.compile(
+    r"^\W*(?:(?:his|her|their) name(?:'s| is)|(?:he|she)(?:'s| is)(?: called)?|it's|its"
+    r"|(?:they're|they are) called|called|named)\s+",
+    re.I,
+)
+
+
+def their_name(text: str) -> str:
+    """An answer to "what's your son's name?" without its lead-in ("his name is Leo": Leo)."""
+    return _THEIR_NAME.sub("", text.strip().replace("\u2019", "'"), count=1)
+
+
+def means_myself(text: str) -> bool:
+    """Whether an answer to "what's your son's name?" says the booking is the sender's own."""
+    return _MYSELF.search(text) is not None and len(text.split()) <= 5

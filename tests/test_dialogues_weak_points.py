@@ -276,3 +276,61 @@ def test_a_visit_for_someone_else_names_them_and_keeps_the_booker_as_contact(
     chat.say("yes")
     made = visits(salon)
     assert made and all(v[3] == attendee and v[4] == "Ana" for v in made)
+
+
+# --- an hour typed is that hour, not an option in the same hour ---------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["make it wednesday at 11", "actually wed at 11 please", "can I do 11am on wednesday?"],
+)
+def test_an_hour_typed_under_a_list_is_that_hour_not_an_option_within_it(chat, change):
+    chat.say("haircut with sam wednesday after 11:40, I'm Lou")
+    chat.expect("11:45 AM")
+    chat.expect_not("11:00 AM")
+    chat.say(change)
+    chat.expect("shall I book this?", "Wed, Nov 18, 11:00 AM")
+    chat.expect_not("11:45")
+
+
+@pytest.mark.parametrize(
+    "request_, when",
+    [
+        ("facial with priya saturday nov 21 10 am, I'm Lou", "Sat, Nov 21, 10:00 AM"),
+        ("facial with priya dec 3 10 am, I'm Lou", "Thu, Dec 3, 10:00 AM"),
+        ("facial with priya on nov 20 11 am please, I'm Lou", "Fri, Nov 20, 11:00 AM"),
+    ],
+)
+def test_a_date_followed_by_an_hour_is_that_date_at_that_hour(chat, request_, when):
+    chat.say(request_)
+    chat.expect("shall I book this?", when)
+
+
+@pytest.mark.parametrize(
+    "request_, relation, answer",
+    [
+        ("my wife needs a haircut with sam saturday at 2, I'm Ana", "wife", "Mia"),
+        ("haircut for my son with sam sat at 2pm - Ana here", "son", "his name is Leo"),
+        ("can my daughter get a haircut w/ sam saturday at 2? I'm Ana", "daughter", "zoe"),
+    ],
+)
+def test_a_relation_without_a_name_is_asked_for_the_attendees_name(
+    chat, salon, request_, relation, answer
+):
+    chat.say(request_)
+    chat.expect(f"what's your {relation}'s name")
+    chat.say(answer)
+    chat.expect("Ana, shall I book this?", "For: ")
+    chat.say("yes")
+    made = visits(salon)
+    assert len(made) == 1 and made[0][3] in ("Mia", "Leo", "Zoe") and made[0][4] == "Ana"
+
+
+def test_saying_the_booking_is_ones_own_after_all_names_no_attendee(chat, salon):
+    chat.say("haircut for my husband with sam sat at 2, I'm Ana")
+    chat.say("actually it's for me")
+    chat.expect("Ana, shall I book this?")
+    chat.expect_not("For:")
+    chat.say("yes")
+    assert visits(salon)[0][3] is None
