@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from bot.availability import Slot, SlotQuery, best_slots, nearest_slots, slot_fits
 from bot.billing.deposits import deposit_for
-from bot.booking import Booked, Held, book_hold, hold_slot, release_hold
+from bot.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.messages import SMS, WHATSAPP, Option
 from bot.names import clean_display_name
 from bot.outbox import CONFIRMATION
 from bot.waitlist import join_waitlist
-from conversations import faq, opening, screen
+from conversations import faq, opening, screen, visit
 from conversations.payments import ask_for_deposit
 from conversations.turn import Turn
 from conversations.understand import (
@@ -128,9 +128,19 @@ def absorb(turn: Turn, text: str) -> bool:
     changed = False
     services = turn.services()
     match = find_services(text, _named(services))
-    if match.item is not None and match.item.key != turn.data.get("service"):
+    together = visit.several(turn, text)  # "a cut and a beard trim after": one visit
+    if together:
+        if [turn.data.get("service"), *(turn.data.get("also") or [])] != together:
+            turn.set(service=together[0], also=together[1:])
+            turn.forget("service_choices")
+            changed = True
+    elif match.item is not None and turn.data.get("also") and _ONLY.search(normalise(text)):
+        turn.set(service=match.item.key)  # "actually just the haircut": one service after all
+        turn.forget("service_choices", "also")
+        changed = True
+    elif match.item is not None and match.item.key != turn.data.get("service"):
         turn.set(service=match.item.key)
-        turn.forget("service_choices")
+        turn.forget("service_choices", "also")
         if turn.data.get("staff") not in (None, ANYONE):
             service = _service(turn)
             if service and turn.data["staff"] not in {s.key for s in turn.staff_for(service)}:
@@ -171,6 +181,8 @@ def absorb(turn: Turn, text: str) -> bool:
     attendee = extract_attendee(text)  # "it's for my son Leo": Leo comes, the sender books
     if attendee and attendee != turn.data.get("attendee"):
         turn.set(attendee=attendee)
+    elif not attendee and not turn.data.get("attendee") and visit.relation(text):
+        turn.set(relation=visit.relation(text))  # "my son needs a trim": ask his name
     email = extract_email(text)
     if email:
         turn.customer.email = email
@@ -321,7 +333,7 @@ def _drop_slot(turn: Turn) -> None:
     """A change of service, staff or time makes the held slot and the offers stale."""
     if turn.data.get("hold_id"):
         release_hold(turn.session, turn.data["hold_id"])
-    turn.forget("hold_id", "slot", "offered")
+    turn.forget("hold_id", "slot", "offered", "chain")
 
 
 # --- times read against what is on screen -------------------------------------------------
@@ -523,9 +535,13 @@ def _ask_number(turn: Turn, text: str) -> bool:
 def start(turn: Turn, text: str, *, service: str | None = None, staff: str | None = None) -> None:
     """Entry point: begin a booking, using everything the first message already says
     (and a service or staff member already known, when rebooking)."""
+    # The service asked about just before ("how much is a colour?" - "ok book one").
+    topic = turn.data.get("topic") if turn.conversation.flow == "idle" else None
     turn.go("book", "service", trail=[])
     turn.set(**{k: v for k, v in (("service", service), ("staff", staff)) if v})
     absorb(turn, text)
+    if topic and "service" not in turn.data and "service_choices" not in turn.data:
+        turn.set(service=topic)
     advance(turn)
 
 
@@ -541,12 +557,13 @@ _ELSEWHERE = frozenset(
         Intent.INVOICE,
     }
 )
-_FREE_TEXT = ("name", "address", "notes")
+_FREE_TEXT = ("name", "address", "notes", "attendee")
 _CHANGE_CUE = re.compile(
     r"\b(?:actually|instead|i meant|meant|make (?:it|that)|change (?:it|that|to)|switch"
     r"|swap|rather|no wait|wait|oops|sorry|correction|not (?:mon|tue|wed|thu|fri|sat|sun)\w*"
     r"|can (?:it|we) be|how about|what about)\b"
 )
+_ONLY = re.compile(r"\b(?:just|only|no .{1,20}after all|skip the|not the|without the)\b")
 _DAY_WORD = re.compile(
     r"\b(?:mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\b"
     r"|\b(?:today|tonight|tomorrow|tmrw|tmr|next week|weekend)\b"
@@ -579,7 +596,7 @@ def handle(turn: Turn) -> None:
         return
     if intent is Intent.CANCEL and step != "done":
         abandon(turn)
-        turn.say("OK, I've stopped that booking. Anything else?", _menu())
+        _stopped(turn)
         return
     changing = option is None and step in ("name", "address") and _reads_as_change(turn, text)
     if changing and (_on_screen(turn, text, options=False) or absorb(turn, text)):
@@ -587,6 +604,9 @@ def handle(turn: Turn) -> None:
         return
     if step == "name":
         _take_name(turn, text)
+        return
+    if step == "attendee":
+        _take_attendee(turn, text)
         return
     if step == "address":
         _take_address(turn, text)
@@ -614,6 +634,31 @@ def handle(turn: Turn) -> None:
         advance(turn)
         return
     _not_understood(turn)
+
+
+def _stopped(turn: Turn) -> None:
+    """Say the booking under way is stopped; with appointments already booked, offer to
+    cancel those too (a "cancel" may have meant them)."""
+    booked = upcoming(turn.session, turn.customer.id, now=turn.now)
+    if not booked:
+        turn.say("OK, I've stopped that booking. Anything else?", _menu())
+        return
+    if len(booked) == 1:
+        appointment = booked[0]
+        what = f"{appointment.service.name}, {turn.when(appointment.starts_at)}"
+        turn.say(
+            f"OK, I've stopped that booking. Did you also want to cancel your {what}?",
+            [
+                Option(f"appt:{appointment.id}:cancel", "Cancel that one too"),
+                Option("keep", "No, keep it"),
+            ],
+        )
+        turn.set(offer_cancel=appointment.id)  # a typed "yes" answers it too
+        return
+    turn.say(
+        "OK, I've stopped that booking. Did you also want to cancel one you have booked?",
+        [Option("mine", "My appointments"), Option("keep", "No, that's all")],
+    )
 
 
 def abandon(turn: Turn) -> None:
@@ -752,6 +797,9 @@ def advance(turn: Turn, again: bool = False) -> None:
     if service.on_site and not has_place(turn):
         _ask(turn, "address", "What's the address for the visit? (street, number and town)")
         return
+    if turn.data.get("relation") and not turn.data.get("attendee"):
+        _ask(turn, "attendee", f"And what's your {turn.data['relation']}'s name, for the booking?")
+        return
     _ask_confirm(turn, service)
 
 
@@ -801,12 +849,14 @@ def _offer(turn: Turn, service: Service) -> None:
     query = _query(turn, service, when)
     if when.get("exact"):
         slot = _exact_fit(turn, query)
-        if slot is not None:
+        if slot is not None and visit.chain(turn, service, slot) is not None:
             _choose(turn, slot)
             return
         if _offer_closed(turn, service, query):
             return
-        near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+        near = _fit(
+            turn, service, nearest_slots(turn.session, query, now=turn.now, limit=_wide(turn))
+        )
         if str(turn.data.get("echo", "")).startswith(turn.when(query.start)):
             turn.forget("echo")  # "4:30 then." and "4:30 isn't free" would say it twice
         lead = f"Sorry, {turn.when(query.start)} isn't free."
@@ -814,16 +864,25 @@ def _offer(turn: Turn, service: Service) -> None:
         return
     if _offer_closed(turn, service, query):
         return
-    slots = best_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+    slots = _fit(turn, service, best_slots(turn.session, query, now=turn.now, limit=_wide(turn)))
     if slots:
         _present(turn, slots, f"Here's what I have for {_window(turn, when)}:", "")
         return
-    near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+    near = _fit(turn, service, nearest_slots(turn.session, query, now=turn.now, limit=_wide(turn)))
     lead = f"Nothing's free {_window(turn, when)}."
     waitlist = Option("waitlist", f"Waitlist for {_window(turn, when)}"[:60])
     _present(
         turn, near, lead + " The nearest times I have, or join the waitlist:", lead, [waitlist]
     )
+
+
+def _wide(turn: Turn) -> int:
+    """How many candidates to look at: more when the rest of a visit must fit after."""
+    return _limit(turn) * (8 if turn.data.get("also") else 1)
+
+
+def _fit(turn: Turn, service: Service, slots: list[Slot]) -> list[Slot]:
+    return visit.fitting(turn, service, slots, _limit(turn))
 
 
 def _closed(turn: Turn, query: SlotQuery) -> tuple[str, date | None] | None:
@@ -941,7 +1000,15 @@ def _choose(turn: Turn, slot: Slot) -> None:
     if turn.data.get("hold_id"):
         release_hold(turn.session, turn.data["hold_id"])
     turn.forget("hold_id")
-    turn.set(slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id})
+    service = _service(turn)
+    planned = visit.chain(turn, service, slot) if service else []
+    if planned is None:
+        turn.forget("slot", "chain")
+        _lead(turn, "Sorry, there isn't room for the whole visit then.")
+        if service is not None and _when(turn):
+            _offer(turn, service)
+        return
+    turn.set(slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id}, chain=planned)
     advance(turn)
 
 
@@ -981,6 +1048,7 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
         f"{service.name} with {_staff_name(turn, slot['staff_id'])}",
         f"{when_text(turn, service, start)} ({service.duration_minutes} min)",
         f"Price: {turn.money(service.price_minor)}",
+        *visit.lines(turn, turn.data.get("chain") or [], _staff_name),
     ]
     deposit = deposit_for(turn.session, service.id)
     if deposit:
@@ -1095,6 +1163,9 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
         return False
     chosen = next(o for o in offered if o["id"] == picked.id)
     start = datetime.fromisoformat(chosen["start"])
+    if option_id is None and not _said_clock_agrees(turn, text, start):
+        return False  # "at 11" is 11:00, never the 11:45 on the list
+
     service = _service(turn)
     assert service is not None
     # Not held yet (that waits for the proposal), but still free? Someone may have booked it.
@@ -1108,6 +1179,16 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
         return True
     _choose(turn, slot)
     return True
+
+
+def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
+    """Whether an exact time typed with a pick is the picked option's own clock time."""
+    zone = turn.business.zone
+    said = parse_when(text, start.astimezone(zone).replace(hour=0, minute=0))
+    if said is None or not said.exact:
+        return True
+    clock, picked = said.start.astimezone(zone), start.astimezone(zone)
+    return (clock.hour, clock.minute) == (picked.hour, picked.minute)
 
 
 def _take_yes_no(turn: Turn, text: str) -> bool:
@@ -1130,6 +1211,19 @@ def _take_name(turn: Turn, text: str) -> None:
         turn.say("Sorry, what name should I put the booking under?")
         return
     turn.customer.name = name
+    advance(turn)
+
+
+def _take_attendee(turn: Turn, text: str) -> None:
+    if visit.means_myself(text):
+        turn.forget("relation")  # "it's for me after all"
+        advance(turn)
+        return
+    name = clean_display_name(clean_name(visit.their_name(text)))
+    if name is None:
+        turn.say(f"Sorry, what's your {turn.data.get('relation', 'guest')}'s name?")
+        return
+    turn.set(attendee=name)
     advance(turn)
 
 
@@ -1206,14 +1300,19 @@ def _book(turn: Turn) -> None:
         advance(turn)
         return
     deposit = deposit_for(turn.session, service.id)
-    outcome = book_hold(
-        turn.session,
-        hold_id,
-        now=turn.now,
-        status=AWAITING_DEPOSIT if deposit else BOOKED,
-        actor="customer",
-        place=visit_place(turn, service),
-    )
+    status = AWAITING_DEPOSIT if deposit else BOOKED
+    with turn.session.begin_nested() as whole_visit:  # all of the visit, or none of it
+        outcome = book_hold(
+            turn.session,
+            hold_id,
+            now=turn.now,
+            status=status,
+            actor="customer",
+            place=visit_place(turn, service),
+        )
+        if isinstance(outcome, Booked) and not _book_rest(turn, outcome, status):
+            whole_visit.rollback()
+            outcome = None
     if not isinstance(outcome, Booked):
         turn.forget("hold_id")
         slot = turn.data.get("slot") or {}
@@ -1246,6 +1345,29 @@ def _book(turn: Turn) -> None:
         )
 
 
+def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
+    """Book the services after the first of one visit; False if one no longer fits."""
+    services = {s.key: s for s in turn.services()}
+    for item in turn.data.get("chain") or []:
+        service = services.get(item["service"])
+        if service is None:
+            return False
+        outcome = book(
+            turn.session,
+            customer_id=turn.customer.id,
+            service_id=service.id,
+            start=datetime.fromisoformat(item["start"]),
+            staff_id=item["staff_id"],
+            now=turn.now,
+            status=status,
+            actor="customer",
+        )
+        if not isinstance(outcome, Booked):
+            return False
+        outcome.appointment.attendee = turn.data.get("attendee")
+    return True
+
+
 def _confirmed_here(turn: Turn, appointment_id: int) -> bool:
     """Whether bot.notify queued the booking confirmation to this very chat."""
     return (
@@ -1271,4 +1393,4 @@ def _is_first_booking(turn: Turn) -> bool:
         .select_from(Appointment)
         .where(Appointment.customer_id == turn.customer.id)
     )
-    return (count or 0) <= 1
+    return (count or 0) <= 1 + len(turn.data.get("chain") or [])

@@ -125,7 +125,7 @@ def opening_hours(turn: Turn) -> str:
     by_day = opening.week(turn.session)
     groups: list[tuple[int, int, str]] = []
     for day in range(7):
-        spans = opening.spans_text(by_day.get(day, [])) or "closed"
+        spans = _spans(turn, by_day.get(day, [])) or "closed"
         if groups and groups[-1][2] == spans and groups[-1][1] == day - 1:
             groups[-1] = (groups[-1][0], day, spans)
         else:
@@ -206,7 +206,7 @@ def why_closed(
         nxt = opening.next_open_day(turn.session, day, zone)
         if nxt is None:
             return reason + ".", None
-        spans = opening.spans_text(hours.get(nxt.weekday(), []))
+        spans = _spans(turn, hours.get(nxt.weekday(), []))
         return f"{reason} - {turn.day(nxt)} we're open {spans}.", nxt
     if staff is None:
         return None
@@ -236,19 +236,19 @@ def _hours(turn: Turn, text: str, lowered: str) -> None:
         name = opening.DAY_NAMES[weekday]
         spans = hours.get(weekday)
         if spans:
-            turn.say(f"Yes, on {name}s we're open {opening.spans_text(spans)}.")
+            turn.say(f"Yes, on {name}s we're open {_spans(turn, spans)}.")
             return
         nxt = next(d for d in range(weekday + 1, weekday + 8) if hours.get(d % 7)) % 7
         turn.say(
             f"We're closed on {name}s. {opening.DAY_NAMES[nxt]} we're open "
-            f"{opening.spans_text(hours[nxt])}. Our hours: {opening_hours(turn)}."
+            f"{_spans(turn, hours[nxt])}. Our hours: {opening_hours(turn)}."
         )
         return
     closed = closed_explanation(turn, day)
     if closed:
         turn.say(closed)
         return
-    turn.say(f"On {turn.day(day)} we're open {opening.spans_text(hours[day.weekday()])}.")
+    turn.say(f"On {turn.day(day)} we're open {_spans(turn, hours[day.weekday()])}.")
 
 
 def _closed_days(turn: Turn) -> None:
@@ -302,7 +302,7 @@ def _staff_days(turn: Turn, text: str, lowered: str) -> bool:
             if day is not None and not _WEEKDAY.search(lowered)
             else f"{name}s"
         )
-        turn.say(f"Yes, {first} works {when}, {opening.spans_text(own[weekday])}.")
+        turn.say(f"Yes, {first} works {when}, {_spans(turn, own[weekday])}.")
         return True
     if day is not None and own.get(weekday):
         turn.say(f"{first} is away on {turn.day(day)}. {first} works {opening.days_text(own)}.")
@@ -330,6 +330,17 @@ def _asked_services(turn: Turn, text: str) -> list:
         # "how long does it take?" while booking a facial: the facial.
         wanted = [s for s in services if s.key == turn.data.get("service")]
     return wanted
+
+
+def _spans(turn: Turn, spans: list) -> str:
+    """Opening spans in the business's own clock: "9:00 AM-7:00 PM"."""
+    return opening.spans_text(spans, turn.business.locale)
+
+
+def asked_service(turn: Turn, text: str) -> str | None:
+    """The key of the one service a question names ("how much is a colour?"), else None."""
+    wanted = _asked_services(turn, text)
+    return wanted[0].key if len(wanted) == 1 else None
 
 
 def _prices(turn: Turn, text: str) -> None:

@@ -26,7 +26,7 @@ from conversations import (
 )
 from conversations.payments import money_reply
 from conversations.turn import Turn
-from conversations.understand import Intent, extract_name, primary_intent
+from conversations.understand import Intent, extract_name, primary_intent, yes_no
 
 admin_billing.register()
 admin_routes.register()
@@ -79,6 +79,18 @@ def dispatch(turn: Turn) -> None:
         if flow in REPROMPTS:
             REPROMPTS[flow](turn)
         return
+    if (
+        flow == "book"
+        and intent is Intent.CANCEL
+        and turn.conversation.step != "notes"
+        and manage_flow.means_a_booked_one(turn, text)
+    ):
+        # "actually cancel my friday appointment" while booking: stop this booking and
+        # cancel that one (behind its own confirmation).
+        booking_flow.abandon(turn)
+        turn.say("OK, I've stopped the new booking.")
+        manage_flow.start_cancel(turn, text)
+        return
     if flow in FLOWS:
         FLOWS[flow](turn)
         return
@@ -95,6 +107,16 @@ def idle(turn: Turn, intent: Intent) -> None:
         turn.say("It's been a while, so let's start fresh.")
     option = turn.inbound.option_id
     text = turn.inbound.text or ""
+    offered = turn.data.get("offer_cancel")
+    turn.forget("offer_cancel")
+    answer = yes_no(text) if offered and option is None else None
+    if answer is not None:
+        # "Did you also want to cancel your haircut?" answered in words.
+        if answer:
+            manage_flow.start_for(turn, offered, "cancel")
+        else:
+            turn.say("OK, that stays as it is. Anything else?", MENU)
+        return
     introduced = extract_name(text) if option is None else None
     if introduced and not turn.customer.name:
         turn.customer.name = introduced  # "hi, Walt here": greet Walt from now on
@@ -109,6 +131,8 @@ def idle(turn: Turn, intent: Intent) -> None:
         manage_flow.start_reschedule(turn, text)
     elif option is None and series_flow.wants_series(turn, text):
         series_flow.start(turn, text)  # "every other Thursday": a series, shown before booked
+    elif option == "keep":
+        turn.say("OK, that stays as it is. Anything else?", MENU)
     elif option == "book" or intent is Intent.BOOK:
         booking_flow.start(turn, text if option is None else "")
     elif option == "mine" or intent is Intent.MY_APPOINTMENTS:
@@ -128,6 +152,10 @@ def idle(turn: Turn, intent: Intent) -> None:
         # the same message ("how much is a haircut? one tmrw at 3 w sam") is taken too.
         if booking_flow.names_service_and_time(turn, text):
             booking_flow.start(turn, text)
+            return
+        topic = faq.asked_service(turn, text)
+        if topic:
+            turn.set(topic=topic)  # "ok book one" next: that service
         return
     elif booking_flow.looks_like_a_request(turn, text):
         booking_flow.start(turn, text)
@@ -152,6 +180,7 @@ def account_link(turn: Turn) -> None:
 
 def greet(turn: Turn, greeted: bool) -> None:
     """Say hello (by name for returning customers) and show what the bot can do."""
+    turn.forget("topic")
     name = turn.customer.name
     hello = f"Hi {name.split()[0]}!" if name else "Hi!"
     if greeted or not turn.inbound.text.strip():

@@ -191,6 +191,30 @@ def start_cancel(turn: Turn, text: str = "") -> None:
         _ask_reason(turn, appointment)
 
 
+_BOOKED_ONE = re.compile(
+    r"\b(?:my|our|the) (?:\w+ ){0,2}?(?:appointments?|appts?|bookings?|reservations?|visits?)\b"
+    r"|\b(?:one|appointment|booking|appt) (?:i|we) (?:have|had|booked|made|got)\b"
+    r"|\b(?:i|we) (?:already )?(?:have|booked|made)\b|\b\w+day's\b|\b(?:existing|other) one\b"
+)
+
+
+def means_a_booked_one(turn: Turn, text: str) -> bool:
+    """Whether a "cancel" said during a new booking is about an appointment the customer
+    already has ("actually cancel my friday appointment", "cancel my beard trim")."""
+    items = _upcoming(turn)
+    if not items or not text:
+        return False
+    lowered = text.lower().replace("\u2019", "'")
+    if _BOOKED_ONE.search(lowered):
+        return True
+    if " my " not in f" {lowered} ":
+        return False
+    named, missing = _narrow(turn, items, text)
+    service = find_services(text, [to_named(s) for s in turn.services()]).item
+    when = parse_when(text, turn.now.astimezone(turn.business.zone))
+    return missing is None and bool(named) and (service is not None or when is not None)
+
+
 def start_for(turn: Turn, appointment_id: int, action: str, text: str = "") -> None:
     """Start rescheduling or cancelling a known appointment (from a reminder reply); a
     move request that names the new time ("an hour later") goes straight to proposing it."""
@@ -291,7 +315,7 @@ def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
 
 
 def _offer(turn: Turn, appointment: Appointment, when: When) -> None:
-    label = when.label
+    label = turn.window(when.label, when.start)  # "Fri, Dec 4, after 3:00 PM"
     query = SlotQuery(
         service_id=appointment.service_id,
         start=when.start,

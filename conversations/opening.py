@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.formatting import plain
 from storage.models import Staff, TimeOff, WorkingHours
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -103,9 +105,10 @@ def next_open_day(
     return None
 
 
-def spans_text(spans: list[tuple[time, time]]) -> str:
-    """ "9:00-19:00" (several spans joined by commas)."""
-    return ", ".join(f"{_clock(s)}-{_clock(e)}" for s, e in spans)
+def spans_text(spans: list[tuple[time, time]], locale: str | None = None) -> str:
+    """ "9:00 AM-7:00 PM" in the locale's clock ("9:00-19:00" without one); several spans
+    joined by commas."""
+    return ", ".join(f"{_clock(s, locale)}-{_clock(e, locale)}" for s, e in spans)
 
 
 def days_text(hours: Week) -> str:
@@ -138,5 +141,7 @@ def staff_working(session: Session, staff: list[Staff], day: date, zone: ZoneInf
     return [s for s in staff if works_on(session, day, zone, s.id)]
 
 
-def _clock(moment: time) -> str:
+def _clock(moment: time, locale: str | None = None) -> str:
+    if locale:
+        return plain(format_time(moment, "short", locale=locale))
     return f"{moment.hour}:{moment.minute:02d}"

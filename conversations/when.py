@@ -372,7 +372,16 @@ def _spaced_minutes(m: re.Match[str]) -> str:
     cue, hour, minute, meridiem = m.groups()
     if (cue is None and meridiem is None) or int(hour) > 23:
         return m.group(0)
+    if meridiem is not None and int(hour) > 12:
+        return m.group(0)  # "nov 21 10 am": the 21st at 10, not 21:10 am
+    if cue is None and _MONTH_BEFORE.search(m.string[max(0, m.start() - 12) : m.start()]):
+        return m.group(0)  # "dec 3 10 am": the 3rd at 10
     return f"{cue + ' ' if cue else ''}{hour}:{minute}{meridiem or ''}"
+
+
+_MONTH_BEFORE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? ?$", re.ASCII
+)
 
 
 def _dotted_time(m: re.Match[str]) -> str:
@@ -584,6 +593,8 @@ def _word(tokens: list[str], i: int) -> str:
         timed = nxt in _TIME_CUES and after[:1].isdigit()
         if near_date or timed or nxt[:1].isdigit() or prev[:1].isdigit():
             return _GUARDED[tok]
+        if nxt in _WITH and prev not in _PRONOUNS:
+            return _GUARDED[tok]  # "haircut sat with sam at 2" (but "I sat with her")
         return tok
     if tok in _MINUTE_WORDS and nxt in _MINUTE_AFTER and prev not in ("from", "between"):
         return f"{_MINUTE_WORDS[tok]}min"
@@ -604,6 +615,10 @@ def _word(tokens: list[str], i: int) -> str:
     if tok in _KNOWN:
         return tok
     return _fuzzy(tok) or tok
+
+
+_WITH = frozenset({"with", "w", "w/", "wth"})
+_PRONOUNS = frozenset({"i", "we", "he", "she", "they", "you", "u", "who", "just", "had"})
 
 
 _PARTS = frozenset({"morning", "afternoon", "evening", "night"})

@@ -131,7 +131,7 @@ def test_an_unrelated_question_is_answered_and_the_question_asked_again(chat, sa
     chat.say("how much is a colour?")
     chat.expect("Colour (90 min): $120.00", "When would you like")
     chat.say("what are your opening hours?")
-    chat.expect("Tue-Wed 9:00-19:00", "When would you like")
+    chat.expect("Tue-Wed 9:00 AM-7:00 PM", "When would you like")
 
 
 def test_a_returning_customer_is_never_asked_their_name_again(chat, salon):

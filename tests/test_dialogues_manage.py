@@ -406,13 +406,15 @@ def test_a_booking_for_someone_else_keeps_the_booker_and_names_the_attendee(
     assert booked.customer.name == "Ana" and booked.attendee == attendee
 
 
-def test_a_relation_without_a_name_names_no_attendee(chat, salon):
+def test_a_relation_without_a_name_is_asked_for_not_guessed(chat, salon):
     chat.say("my son needs a haircut with sam friday at 2, I'm Ana")
-    chat.expect("Ana, shall I book this?")
-    chat.expect_not("For:")
+    chat.expect("what's your son's name")
+    chat.expect_not("For:", "shall I book")
+    chat.say("Leo")
+    chat.expect("Ana, shall I book this?", "For: Leo")
     chat.say("yes")
     [booked] = appointments(salon)
-    assert booked.attendee is None and booked.customer.name == "Ana"
+    assert booked.attendee == "Leo" and booked.customer.name == "Ana"
 
 
 @pytest.mark.parametrize(

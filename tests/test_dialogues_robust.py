@@ -256,10 +256,10 @@ def test_a_price_question_is_answered_and_starts_no_booking(chat, salon, questio
 @pytest.mark.parametrize(
     ("question", "answer"),
     [
-        ("are you guys open sundays?", "on Sundays we're open 10:00-16:00"),
+        ("are you guys open sundays?", "on Sundays we're open 10:00 AM-4:00 PM"),
         ("r u open on monday", "We're closed on Mondays"),
-        ("what time do you close on thursday?", "9:00-20:00"),
-        ("open late on fridays?", "on Fridays we're open 9:00-20:00"),
+        ("what time do you close on thursday?", "9:00 AM-8:00 PM"),
+        ("open late on fridays?", "on Fridays we're open 9:00 AM-8:00 PM"),
         ("you guys open on thanksgiving?", "We're closed on Thu, Nov 26 (Thanksgiving)"),
     ],
 )
@@ -322,7 +322,7 @@ def test_a_question_about_it_while_booking_means_the_service_being_booked(chat, 
     [
         ("quick q, what's the price of a colour?", "Colour (90 min): $120.00"),
         ("does jordan work saturdays?", "Yes, Jordan works Saturdays"),
-        ("when do you shut on sunday?", "10:00-16:00"),
+        ("when do you shut on sunday?", "10:00 AM-4:00 PM"),
     ],
 )
 def test_a_question_at_each_step_is_answered_and_the_step_asked_again(
