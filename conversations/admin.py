@@ -216,12 +216,17 @@ def agenda(turn: Turn, actor: Actor, text: str) -> None:
     for member in sorted({a.staff.name for a in items}):
         if staff_id is None:
             lines.append(f"{member.split()[0]}:")
-        lines += [
-            "  " + _line(turn, a, with_staff=False, with_day=multi_day)
-            for a in items
-            if a.staff.name == member
-        ]
+        theirs = [a for a in items if a.staff.name == member]
+        for a in theirs:
+            lines.append("  " + _line(turn, a, with_staff=False, with_day=multi_day))
+            lines += [line for extra in AGENDA_DETAILS for line in extra(turn, actor, a)]
+        lines += [line for extra in AGENDA_SUMMARIES for line in extra(turn, actor, theirs)]
     answer(turn, lines)
+
+
+# Lines other modules add under each agenda entry, and after each staff member's entries.
+AGENDA_DETAILS: list[Callable[[Turn, Actor, Appointment], list[str]]] = []
+AGENDA_SUMMARIES: list[Callable[[Turn, Actor, list[Appointment]], list[str]]] = []
 
 
 def _staff_id(turn: Turn, key: str | None) -> int | None:
