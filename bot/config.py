@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
 from bot.errors import ConfigError, NotFound
+from bot.places.postal import postal_centroid
+from bot.places.settings import TravelConfig
 from storage.db import Database
 from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
 
@@ -51,6 +53,7 @@ _SECTIONS += ("staff",)
 _SECTIONS += ("messaging", "waitlist", "followup")
 _SECTIONS += ("billing",)
 _SECTIONS += ("branding",)
+_SECTIONS += ("travel",)
 _BUSINESS_KEYS = ("name", "timezone", "currency", "locale", "tax_rate", "phone", "email")
 _BUSINESS_KEYS += ("address", "review_url", "owner_key", "owners")
 _BUSINESS_KEYS += ("owner_pin",)
@@ -60,8 +63,12 @@ _PIN = re.compile(r"^\d{4,12}$")
 _SERVICE_KEYS = ("key", "name", "aliases", "duration_minutes", "price", "location", "staff")
 _SERVICE_KEYS += ("buffer_before_minutes", "buffer_after_minutes", "deposit", "needs")
 _SERVICE_KEYS += ("rebook_after_days",)
+_SERVICE_KEYS += ("skill", "outdoor", "window_minutes")
 _STAFF_KEYS = ("key", "name", "services", "hours", "breaks", "time_off", "per_day_limit")
 _STAFF_KEYS += ("identities", "aliases")
+_STAFF_KEYS += ("skills", "home_address", "home_lat", "home_lon")
+_TRAVEL_KEYS = ("road_factor", "average_kmh", "routing_url", "routing_timeout_seconds")
+_TRAVEL_KEYS += ("geocoder", "geocoder_key", "geocoder_url")
 _NOTIFICATION_KEYS = ("reminders", "quiet_hours", "unconfirmed_alert_hours", "auto_no_show")
 _NOTIFICATION_KEYS += ("no_show_grace_minutes",)
 _WHATSAPP_FALLBACKS = ("sms", "template")
@@ -234,6 +241,9 @@ class ServiceConfig:
     deposit_percent: int = 0
     resource_kinds: list[str] = field(default_factory=list)
     rebook_after_days: int | None = None
+    skill: str | None = None  # field service: only staff with this skill do it
+    outdoor: bool = False
+    window_minutes: int | None = None  # customers are offered arrival windows this long
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,10 @@ class StaffConfig:
     per_day_limit: int | None = None  # overrides rules.per_day_limit
     identities: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # nicknames customers use: "sammy"
+    skills: list[str] = field(default_factory=list)
+    home_address: str | None = None  # field service: where the day starts
+    home_lat: float | None = None
+    home_lon: float | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +301,7 @@ class BusinessConfig:
     messaging: MessagingConfig = field(default_factory=MessagingConfig)
     billing: BillingConfig = field(default_factory=BillingConfig)
     branding: BrandingConfig = field(default_factory=BrandingConfig)
+    travel: TravelConfig = field(default_factory=TravelConfig)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -894,6 +909,9 @@ def _parse_service(table: _Table, currency: str, kinds: set[str]) -> ServiceConf
         deposit_percent=deposit_percent,
         resource_kinds=list(dict.fromkeys(needs)),
         rebook_after_days=table.integer("rebook_after_days", 1, 3650, None),
+        skill=_parse_skill(table),
+        outdoor=table.get("outdoor", (bool,), "true or false", False),
+        window_minutes=table.integer("window_minutes", 15, 720, None),
     )
 
 
@@ -917,6 +935,83 @@ def _check_breaks(breaks: Week, hours: Week, path: str) -> None:
                 raise ConfigError(
                     f"{path}.{WEEKDAYS[day]}", f"break {span} is outside working hours"
                 )
+
+
+def _parse_skill(table: _Table) -> str | None:
+    """The skill a service needs: a lowercase word like 'gas'."""
+    skill = table.text("skill", None)
+    if skill is not None and not _SLUG.match(skill):
+        raise ConfigError(table.at("skill"), f"must be a lowercase word like 'gas', got {skill!r}")
+    return skill
+
+
+def _parse_home(table: _Table) -> dict[str, Any]:
+    """Skills and home base: home_lat/home_lon, else the home_address's postal code."""
+    skills = list(dict.fromkeys(table.strings("skills")))
+    for skill in skills:
+        if not _SLUG.match(skill):
+            problem = f"must hold lowercase words like 'gas', got {skill!r}"
+            raise ConfigError(table.at("skills"), problem)
+    address = table.text("home_address", None)
+    number = (int, float), "a number of degrees"
+    lat, lon = table.get("home_lat", *number, None), table.get("home_lon", *number, None)
+    if (lat is None) != (lon is None):
+        raise ConfigError(table.at("home_lat"), "home_lat and home_lon go together")
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ConfigError(table.at("home_lat"), f"not a place on Earth: {lat}, {lon}")
+    if lat is None and address is not None:
+        point = postal_centroid(address)
+        if point is None:
+            problem = "has no known US postal code; add one, or give home_lat and home_lon"
+            raise ConfigError(table.at("home_address"), problem)
+        lat, lon = point.lat, point.lon
+    return {
+        "skills": skills,
+        "home_address": address,
+        "home_lat": None if lat is None else float(lat),
+        "home_lon": None if lon is None else float(lon),
+    }
+
+
+def _home_values(member: StaffConfig) -> dict[str, Any]:
+    """A staff member's field-service columns."""
+    return {
+        "skills": list(member.skills),
+        "home_address": member.home_address,
+        "home_lat": member.home_lat,
+        "home_lon": member.home_lon,
+    }
+
+
+def _parse_travel(data: Any) -> TravelConfig:
+    """[travel]: road factor, average speed, and an optional routing service and geocoder."""
+    table = _Table(data, "travel", _TRAVEL_KEYS)
+    default = TravelConfig()
+    number = (int, float), "a number"
+    factor = table.get("road_factor", *number, default.road_factor)
+    if not 1 <= factor <= 3:
+        raise ConfigError(table.at("road_factor"), f"must be between 1 and 3, got {factor}")
+    speed = table.get("average_kmh", *number, default.average_kmh)
+    if not 5 <= speed <= 130:
+        raise ConfigError(table.at("average_kmh"), f"must be between 5 and 130, got {speed}")
+    timeout = table.get("routing_timeout_seconds", *number, default.routing_timeout_seconds)
+    if not 0.1 <= timeout <= 30:
+        problem = f"must be between 0.1 and 30, got {timeout}"
+        raise ConfigError(table.at("routing_timeout_seconds"), problem)
+    urls = {}
+    for key in ("routing_url", "geocoder_url"):
+        url = urls[key] = table.text(key, None)
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ConfigError(table.at(key), f"must start with https://, got {url!r}")
+    return TravelConfig(
+        road_factor=float(factor),
+        average_kmh=float(speed),
+        routing_url=urls["routing_url"],
+        routing_timeout_seconds=float(timeout),
+        geocoder=table.text("geocoder", None),
+        geocoder_key=table.text("geocoder_key", None),
+        geocoder_url=urls["geocoder_url"],
+    )
 
 
 def _parse_aliases(table: _Table, seen: dict[str, str]) -> list[str]:
@@ -961,6 +1056,7 @@ def _parse_staff(
         per_day_limit=table.integer("per_day_limit", 1, None, None),
         identities=_parse_identities(table, "identities", identities),
         aliases=_parse_aliases(table, {} if aliases is None else aliases),
+        **_parse_home(table),
     )
 
 
@@ -977,9 +1073,20 @@ def _link(services: list[ServiceConfig], staff: list[StaffConfig]) -> list[Staff
             if key not in service_keys:
                 path = f"staff[{member.key}].services"
                 raise ConfigError(path, _unknown("service", key, service_keys))
+    for i, service in enumerate(services):
+        for key in service.staff_keys:
+            member = next((m for m in staff if m.key == key), None)
+            if service.skill and member is not None and service.skill not in member.skills:
+                problem = f"{member.name!r} lacks the skill {service.skill!r} this service needs"
+                raise ConfigError(f"services[{i}].staff", problem)
     linked = []
     for member in staff:
-        listed = {s.key for s in services if {ANY_STAFF, member.key} & set(s.staff_keys)}
+        listed = {
+            s.key
+            for s in services
+            if {ANY_STAFF, member.key} & set(s.staff_keys)
+            and (s.skill is None or s.skill in member.skills)
+        }
         own = listed | set(member.services)
         linked.append(replace(member, services=[key for key in service_keys if key in own]))
     for i, service in enumerate(services):
@@ -1041,6 +1148,7 @@ def parse_config(
             top.get("billing", (dict,), "a [billing] table", {}), business["currency"]
         ),
         branding=_parse_branding(top.get("branding", (dict,), "a [branding] table", {}), base),
+        travel=_parse_travel(top.get("travel", (dict,), "a [travel] table", {})),
         raw=raw,
     )
 
@@ -1080,6 +1188,7 @@ def settings_for(cfg: BusinessConfig) -> dict[str, Any]:
         "messaging": asdict(cfg.messaging),
         "billing": asdict(cfg.billing),
         "branding": asdict(cfg.branding),
+        "travel": asdict(cfg.travel),
         "phone": cfg.phone,
         "address": cfg.address,
         "email": cfg.email,
@@ -1204,6 +1313,7 @@ def _write_catalogue(session: Session, cfg: BusinessConfig) -> dict[str, Staff]:
     services = _sync_rows(session, Service, {s.key: _service_values(s) for s in cfg.services})
     staff_values = {
         m.key: {"name": m.name, "per_day_limit": m.per_day_limit, "aliases": list(m.aliases)}
+        | _home_values(m)
         for m in cfg.staff
     }
     staff = _sync_rows(session, Staff, staff_values)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -86,6 +87,11 @@ class Service(Base):
     staff: Mapped[list[Staff]] = relationship(
         secondary="staff_service", back_populates="services", order_by="Staff.id"
     )
+    # Field service: the skill a technician needs, weather exposure, and the length of the
+    # arrival window customers are promised (None: an exact start time).
+    skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    outdoor: Mapped[bool] = mapped_column(Boolean, default=False)
+    window_minutes: Mapped[int | None] = mapped_column(default=None)
 
 
 class Staff(Base):
@@ -103,6 +109,11 @@ class Staff(Base):
     services: Mapped[list[Service]] = relationship(
         secondary="staff_service", back_populates="staff", order_by="Service.id"
     )
+    # Field service: where the day starts (home base) and what the technician can do.
+    home_address: Mapped[str | None] = mapped_column(Text, default=None)
+    home_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    home_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    skills: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class StaffService(Base):
@@ -252,6 +263,13 @@ class Appointment(Base):
     events: Mapped[list[AppointmentEvent]] = relationship(
         back_populates="appointment", order_by="AppointmentEvent.id"
     )
+    # On-site visits: where (and how we know: "pin", "postal_code", "geocoder"), and the
+    # arrival window promised to the customer.
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    lon: Mapped[float | None] = mapped_column(Float, default=None)
+    place_source: Mapped[str | None] = mapped_column(String(16), default=None)
+    window_start: Mapped[datetime | None] = mapped_column(default=None)
+    window_end: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AppointmentEvent(Base):
@@ -382,3 +400,21 @@ class AdminAudit(Base):
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime]
+
+
+class Place(Base):
+    """A geocoding cache: an address, normalised, and the coordinates found for it.
+
+    `source` says how good the figure is: "postal_code" (a ZIP centroid, a few km off),
+    "geocoder" (a real geocoding service) or "pin" (a shared map location).
+    """
+
+    __tablename__ = "place"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(500), unique=True)
+    address: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
