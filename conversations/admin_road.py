@@ -23,9 +23,10 @@ from sqlalchemy import select
 
 from bot import eta, timeline
 from bot.agenda import find_customers
-from bot.eta import Eta, Point
+from bot.eta import Eta
 from bot.messages import Reply
 from bot.notify import first_name, tell_customer
+from bot.places import LatLon
 from bot.timeline import Kind
 from conversations import admin
 from conversations.admin import (
@@ -88,11 +89,16 @@ def _clock(turn: Turn, moment: datetime) -> str:
     return turn.when(moment).split(", ")[-1]
 
 
-def _pin(turn: Turn, actor: Actor) -> Point | None:
+def _pin(turn: Turn, actor: Actor) -> LatLon | None:
     """The location in this message, else one this person shared a short while ago."""
     where = turn.inbound.location
+    point = None
     if where is not None:
-        point = Point(where.latitude, where.longitude)
+        try:
+            point = LatLon(where.latitude, where.longitude)
+        except ValueError:  # a pin that is no place on Earth is ignored
+            point = None
+    if point is not None:
         eta.keep_pin(
             turn.session,
             identity=actor.identity,
@@ -104,8 +110,8 @@ def _pin(turn: Turn, actor: Actor) -> Point | None:
     return eta.latest_pin(turn.session, actor.identity, turn.now)
 
 
-def _pin_detail(pin: Point | None) -> dict[str, float]:
-    return {"latitude": pin.latitude, "longitude": pin.longitude} if pin else {}
+def _pin_detail(pin: LatLon | None) -> dict[str, float]:
+    return {"latitude": pin.lat, "longitude": pin.lon} if pin else {}
 
 
 def _add_line(turn: Turn, line: str) -> None:
