@@ -148,6 +148,13 @@ class Entry:
     map_url: str | None = None
 
 
+_CHANNEL_WORDS = {
+    "sms": "SMS",
+    "whatsapp": "WhatsApp",
+    "telegram": "Telegram",
+    "web": "web chat",
+    "email": "email",
+}
 _ROLE_WORDS = {"customer": "the customer", "owner": "the owner", "staff": "staff"}
 
 
@@ -192,7 +199,8 @@ def describe_event(
         after = staff_names.get(d.get("to_staff", 0), "?")
         text = f"Reassigned from {before} to {after}"
     elif kind == Kind.REMINDED:
-        text = "Reminder sent" + (f" by {d['channel']}" if d.get("channel") else "")
+        channel = _CHANNEL_WORDS.get(d.get("channel", ""), d.get("channel"))
+        text = "Reminder sent" + (f" by {channel}" if channel else "")
     elif kind == Kind.CONFIRMED:
         text = "Confirmed"
     elif kind == Kind.ON_THE_WAY:
