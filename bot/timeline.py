@@ -49,6 +49,7 @@ class Kind(StrEnum):
     PAID = "paid"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
+    WEATHER = "weather"  # flagged for bad weather (outdoor work), another day offered
     STATUS = "status"  # any other status change (and every one recorded before 0018)
 
 
@@ -224,6 +225,11 @@ def describe_event(
         text = "Cancelled"
     elif kind == Kind.NO_SHOW:
         text = "Marked a no-show"
+    elif kind == Kind.WEATHER:
+        text = f"Flagged for {event.reason or 'the weather'}"
+        offered = d.get("offered")
+        text += f", offered {when(datetime.fromisoformat(offered))}" if offered else ""
+        return plain(text if offered else text + ", no other day free")
     else:
         before = (event.from_status or "new").replace("_", " ")
         text = f"Status {before} → {(event.to_status or '?').replace('_', ' ')}"

@@ -645,6 +645,7 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "customer jane: contact, notes, history",
             "history jane / history #12: the event log",
             "access jane: gate code 4321",
+            "rain wednesday: offer outdoor jobs another day",
             "statement jane",
             "broadcast <text>: promotion to opted-in",
             "stats / stats week",

@@ -28,7 +28,7 @@ from bot.messages import Reply
 from bot.notify import first_name, tell_customer
 from bot.places import LatLon
 from bot.timeline import Kind
-from conversations import admin
+from conversations import admin, admin_weather
 from conversations.admin import (
     AGENDA_DETAILS,
     AGENDA_SUMMARIES,
@@ -506,3 +506,4 @@ def register() -> None:
     AGENDA_DETAILS.append(job_lines)
     AGENDA_SUMMARIES.append(day_lines)
     CARD_EXTRAS.append(_card_lines)
+    admin_weather.register()
