@@ -43,6 +43,7 @@ from conversations.admin import (
     strip_command,
 )
 from conversations.turn import Turn
+from conversations.understand import normalise
 from storage.models import IN_PROGRESS, Appointment, AppointmentEvent, Customer, Staff
 
 MAPS = "https://www.google.com/maps/search/?api=1&query="
@@ -51,7 +52,7 @@ HISTORY_VISITS = 3
 UPCOMING = ("booked", "confirmed")
 
 ON_MY_WAY = r"^/?(omw|on my way|on the way|enroute|en route|heading|leaving now|setting off)"
-LATE = r"\b(late|behind|delayed|traffic|held up|stuck)\b"
+LATE = r"\b(late|behind|delayed|traffic|held up)\b"
 ARRIVED = r"^/?(arrived|here|i'm here|im here|start(ed)? job)\b"
 DONE = r"^/?(done|finished|complete|completed|finish)\s*$"
 _WORD_MINUTES = {
@@ -313,6 +314,8 @@ def running_late(turn: Turn, actor: Actor, text: str) -> None:
     if job is None:
         answer(turn, ["No appointment ahead today to be late for."])
         return
+    if re.search(ON_MY_WAY, normalise(text)) and not _already(turn, job, Kind.ON_THE_WAY):
+        timeline.record(turn.session, job, Kind.ON_THE_WAY, at=turn.now, actor=actor.tag)
     promised = _last_promise(turn, job)
     arrive = eta.rounded_up(max(promised, turn.now) + timedelta(minutes=minutes))
     if arrive < turn.now:
@@ -499,10 +502,11 @@ def register() -> None:
     admin.register(r"^/?(access notes?|access)\b", EVERYONE, access_notes)
     admin.register(r"^/?(my )?jobs\b", (STAFF,), my_jobs)
     admin.register(r"^$", (STAFF,), shared_location)
-    admin.register(DONE, (STAFF,), done)
-    admin.register(ARRIVED, (STAFF,), arrived)
+    # "on my way, 10 min late" is a late notice; "arrived, traffic was bad" an arrival.
     admin.register(ON_MY_WAY, (STAFF,), on_my_way)
     admin.register(LATE, (STAFF,), running_late)
+    admin.register(DONE, (STAFF,), done)
+    admin.register(ARRIVED, (STAFF,), arrived)
     AGENDA_DETAILS.append(job_lines)
     AGENDA_SUMMARIES.append(day_lines)
     CARD_EXTRAS.append(_card_lines)

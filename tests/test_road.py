@@ -403,3 +403,24 @@ def test_customer_notices_reach_the_fake_twilio_as_sms(salon):
 
 def _bodies(fake: FakeTwilio, phone: str) -> list[str]:
     return [m["body"] for m in fake.to(phone)]
+
+
+def test_an_arrival_that_mentions_traffic_is_an_arrival(salon):
+    visit = home_visit(salon, customer(salon, "Jane Doe", JANE_PHONE, JANE_ADDRESS), "10:00")
+    chat = sam(salon, "10:12")
+    chat.say("arrived, traffic was awful")
+    chat.expect("in progress", "Told Jane Doe you're here")
+    assert events(salon, visit, Kind.ARRIVED) and sent(salon, "running_late") == []
+
+
+def test_on_my_way_but_late_sends_the_late_time_and_starts_the_transit_clock(salon):
+    visit = home_visit(salon, customer(salon, "Jane Doe", JANE_PHONE, JANE_ADDRESS), "10:00")
+    chat = sam(salon, "09:45")
+    chat.say("on my way, about 10 min late")
+    chat.expect("running 10 min late: arriving about 10:10 AM")
+    chat.wait(minutes=25)
+    chat.say("arrived")
+    owner = Chat(salon, local(f"{DAY} 10:30"), channel="telegram", sender="1000")
+    owner.say("today")
+    owner.expect("Drive 25 min")
+    assert len(events(salon, visit, Kind.ON_THE_WAY)) == 1
