@@ -191,8 +191,6 @@ def describe_event(
     kind = event.kind
     if kind == Kind.BOOKED:
         text = "Booked" if event.to_status != "awaiting_deposit" else "Booked, awaiting deposit"
-    elif kind == Kind.MOVED and event.old_starts_at == event.new_starts_at:
-        text = "Changed, same time"
     elif kind == Kind.MOVED:
         text = f"Moved from {when(event.old_starts_at)} to {when(event.new_starts_at)}"
     elif kind == Kind.REASSIGNED:
@@ -252,6 +250,8 @@ def entries(
     """The appointment's log in words, oldest first."""
     found = []
     for event in events_of(session, appointment.id):
+        if event.kind == Kind.MOVED and event.old_starts_at == event.new_starts_at:
+            continue  # a change of staff only: its "reassigned" entry says it
         d = event.detail or {}
         pin = (
             maps_url(float(d["latitude"]), float(d["longitude"]))

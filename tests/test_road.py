@@ -18,6 +18,7 @@ from bot.outbox import dispatch_due
 from bot.places import LatLon, travel, travel_from_settings
 from bot.senders import build_senders
 from bot.timeline import Kind
+from conversations.admin_road import late_minutes
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import COMPLETED, IN_PROGRESS, AppointmentEvent, Business, Customer
@@ -424,3 +425,19 @@ def test_on_my_way_but_late_sends_the_late_time_and_starts_the_transit_clock(sal
     owner.say("today")
     owner.expect("Drive 25 min")
     assert len(events(salon, visit, Kind.ON_THE_WAY)) == 1
+
+
+@pytest.mark.parametrize(
+    ("says", "minutes"),
+    [
+        ("running late 20", 20),
+        ("15 min late", 15),
+        ("half an hour behind", 30),
+        ("an hour late, sorry", 60),
+        ("1 hr late", 60),
+        ("ten minutes late", 10),
+        ("running late", None),
+    ],
+)
+def test_how_late_a_message_says(says, minutes):
+    assert late_minutes(says) == minutes

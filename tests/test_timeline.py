@@ -284,3 +284,30 @@ def test_a_home_visits_page_has_the_address_a_maps_link_and_the_arrival_pin(
     assert "https://www.google.com/maps/search/?api=1&query=55+Water+St%2C+Brooklyn" in html
     assert "Arrived, job started (location shared)" in html
     assert "https://www.google.com/maps/search/?api=1&query=40.703300,-73.988100" in html
+
+
+def test_a_change_of_staff_at_the_same_time_reads_as_a_reassignment_only(salon):
+    jane = _jane(salon)
+    with salon.write() as session:
+        appointment = book(
+            session,
+            customer_id=jane,
+            service_id=service_id(session, "haircut"),
+            start=local("2026-11-17 11:00"),
+            staff_id=staff_id(session, "sam"),
+            now=BOOKED_AT,
+            enforce_rules=False,
+        ).appointment
+        reschedule(
+            session,
+            appointment.id,
+            new_start=local("2026-11-17 11:00"),
+            staff_id=staff_id(session, "alex"),
+            now=BOOKED_AT + timedelta(hours=1),
+            actor="owner:telegram:1000",
+            enforce_rules=False,
+        )
+    owner = Chat(salon, local("2026-11-16 12:00"), channel=OWNER[0], sender=OWNER[1])
+    owner.say("history jane")
+    owner.expect("Reassigned from Sam to Alex (the owner)")
+    owner.expect_not("Moved from")
