@@ -27,6 +27,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import BookingRules, rules_from_settings
 from bot.errors import NotFound
+from bot.places.geo import LatLon
+from bot.places.settings import travel_from_settings
+from bot.places.slots import TravelCheck
+from bot.places.windows import arrival_window
 from storage.models import (
     CANCELLED,
     Appointment,
@@ -56,6 +60,9 @@ class Slot:
     end: datetime
     staff_id: int
     resource_id: int | None = None
+    # Services with arrival windows: the window promised for this start (UTC).
+    window_start: datetime | None = None
+    window_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class SlotQuery:
     # Only starts at these local times of day, as [from, to) minutes after midnight, on
     # every day of the window ("next week after 5").
     daily: tuple[int, int] | None = None
+    # Where an on-site visit is: the technician must be able to drive there and on.
+    place: LatLon | None = None
 
 
 @dataclass
@@ -83,6 +92,7 @@ class BusinessContext:
     zone: ZoneInfo
     rules: BookingRules
     currency: str
+    settings: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> BusinessContext:
@@ -94,6 +104,7 @@ class BusinessContext:
             zone=ZoneInfo(business.timezone),
             rules=rules_from_settings(business.settings),
             currency=business.currency,
+            settings=business.settings or {},
         )
 
 
@@ -113,6 +124,9 @@ class _Calendar:
     # (staff_id, index into days) → live appointments that day, for per-day limits.
     day_counts: dict[tuple[int, int], int] = field(default_factory=dict)
     day_limit: dict[int, int | None] = field(default_factory=dict)
+    # On-site visits with a place: the drive from the previous job and to the next.
+    road: TravelCheck | None = None
+    shift_starts: dict[tuple[int, int], int | None] = field(default_factory=dict)
 
     def day_index(self, seconds: int) -> int:
         """Which of `days` the instant falls on."""
@@ -323,7 +337,37 @@ def _load_calendar(
             )
         )
         _load_resource_busy(session, cal, query, lo, hi, now, closures)
+    if service.on_site and query.place is not None:
+        cal.road = TravelCheck(
+            session,
+            staff_ids,
+            lo,
+            hi,
+            query.place,
+            travel_from_settings(ctx.settings),
+            query.ignore_appointment_id,
+        )
     return cal
+
+
+def _drives(cal: _Calendar, staff_id: int, start: int, end: int) -> bool:
+    """Whether the technician has time to drive in from their last job and on to the next."""
+    assert cal.road is not None
+    day = cal.day_index(start)
+    bounds = (
+        cal.day_starts[day],
+        cal.day_starts[day + 1]
+        if day + 1 < len(cal.day_starts)
+        else _day_edge(cal.days[day] + timedelta(days=1), time(0), cal.ctx.zone),
+    )
+    if (staff_id, day) not in cal.shift_starts:
+        opening = cal.open[staff_id]
+        i = bisect_right(opening.ends, bounds[0])
+        first = opening.starts[i] if i < len(opening.starts) else None
+        cal.shift_starts[(staff_id, day)] = (
+            max(first, bounds[0]) if first is not None and first < bounds[1] else None
+        )
+    return cal.road.fits(staff_id, start, end, bounds, cal.shift_starts[(staff_id, day)])
 
 
 def _load_hours(session: Session, cal: _Calendar) -> None:
@@ -464,6 +508,8 @@ def _fits(
         limit = cal.day_limit.get(staff_id)
         if limit is not None and cal.day_counts.get((staff_id, cal.day_index(start)), 0) >= limit:
             return False, None
+    if cal.road is not None and not _drives(cal, staff_id, start, end):
+        return False, None
     if not service.resource_kinds:
         return True, None
     for rid in cal.resource_ids:
@@ -478,7 +524,47 @@ def _first_fit(cal: _Calendar, start: int, order: list[int], enforce: bool) -> S
         ok, resource = _fits(cal, sid, start, enforce)
         if ok:
             duration = cal.service.duration_minutes * 60
-            return Slot(_from_epoch(start), _from_epoch(start + duration), sid, resource)
+            return _with_window(
+                cal, Slot(_from_epoch(start), _from_epoch(start + duration), sid, resource)
+            )
+    return None
+
+
+def _with_window(cal: _Calendar, slot: Slot) -> Slot:
+    """The slot with the arrival window its start is promised, for services that have one."""
+    minutes = cal.service.window_minutes
+    if not minutes:
+        return slot
+    opens, closes = arrival_window(slot.start, minutes, cal.ctx.zone)
+    return replace(slot, window_start=opens, window_end=closes)
+
+
+def _windows_by_day(
+    cal: _Calendar, grid: dict[int, list[int]]
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Arrival windows instead of exact starts: window openings per day, and the grid
+    starts inside each window (the first that fits is booked; the window is promised)."""
+    minutes = cal.service.window_minutes
+    assert minutes
+    windows: dict[int, list[int]] = {}
+    inside: dict[int, list[int]] = defaultdict(list)
+    for day, starts in grid.items():
+        for start in starts:
+            opens = _epoch(arrival_window(_from_epoch(start), minutes, cal.ctx.zone)[0])
+            if opens not in inside:
+                windows.setdefault(day, []).append(opens)
+            inside[opens].append(start)
+    return windows, inside
+
+
+def _first_in_window(
+    cal: _Calendar, starts: list[int], order: list[int], enforce: bool
+) -> Slot | None:
+    """The earliest start inside a window that someone can take."""
+    for start in starts:
+        slot = _first_fit(cal, start, order, enforce)
+        if slot is not None:
+            return slot
     return None
 
 
@@ -510,6 +596,15 @@ def open_slots(session: Session, query: SlotQuery, *, now: datetime) -> list[Slo
         return []
     cal, grid = prepared
     slots = []
+    if cal.service.window_minutes:
+        windows, inside = _windows_by_day(cal, grid)
+        for day, openings in windows.items():
+            order = cal.staff_order(day)
+            for opens in openings:
+                slot = _first_in_window(cal, inside[opens], order, query.enforce_rules)
+                if slot is not None:
+                    slots.append(slot)
+        return slots
     for day, starts in grid.items():
         order = cal.staff_order(day)
         for start in starts:
@@ -633,10 +728,15 @@ def best_slots(session: Session, query: SlotQuery, *, now: datetime, limit: int 
         return []
     cal, grid = prepared
     orders: dict[int, list[int]] = {}
+    inside: dict[int, list[int]] = {}
+    if cal.service.window_minutes:
+        grid, inside = _windows_by_day(cal, grid)
 
     def pick(day: int, start: int) -> Slot | None:
         if day not in orders:
             orders[day] = cal.staff_order(day)
+        if inside:
+            return _first_in_window(cal, inside[start], orders[day], query.enforce_rules)
         return _first_fit(cal, start, orders[day], query.enforce_rules)
 
     return _ranked(grid, cal.days, cal.ctx.zone, query.target, limit, pick)

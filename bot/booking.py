@@ -33,6 +33,8 @@ from bot.availability import (
 )
 from bot.billing.hooks import on_status_changed as bill_status_change
 from bot.errors import InvalidRequest, NotFound
+from bot.places.geo import PlaceSource
+from bot.places.geocode import Located, customer_location
 from bot.timeline import Kind
 from storage.db import lock_calendars
 from storage.models import (
@@ -172,6 +174,7 @@ def _find_fit(
     enforce_rules: bool,
     ignore_appointment_id: int | None = None,
     within_horizon: bool = True,
+    place: Located | None = None,
 ) -> Slot | None:
     """Lock the calendars involved, then find a staff member free at exactly `start`."""
     candidates = _candidate_staff(session, service, staff_id)
@@ -184,6 +187,7 @@ def _find_fit(
         ignore_appointment_id=ignore_appointment_id,
         enforce_rules=enforce_rules,
         within_horizon=within_horizon,
+        place=place.point if place is not None and service.on_site else None,
     )
     for sid in candidates:
         slot = slot_fits(session, query, sid, now=now)
@@ -204,13 +208,17 @@ def hold_slot(
     start: datetime,
     now: datetime,
     staff_id: int | None = None,
+    place: Located | None = None,
 ) -> Held | Refused:
     """Keep a slot for a customer for the business's hold time while they confirm.
 
-    A customer holds one slot at a time: a new hold replaces their previous one.
+    A customer holds one slot at a time: a new hold replaces their previous one. For an
+    on-site visit with a `place`, the technician must have time to drive there and on.
     """
     service = _service(session, service_id)
     ctx = BusinessContext.load(session)
+    if place is None and service.on_site:
+        place = customer_location(session, customer_id)
     session.execute(delete(SlotHold).where(SlotHold.customer_id == customer_id))
     slot = _find_fit(
         session,
@@ -220,6 +228,7 @@ def hold_slot(
         customer_id=customer_id,
         now=now,
         enforce_rules=True,
+        place=place,
     )
     if slot is None:
         return _taken(start)
@@ -260,12 +269,21 @@ def book(
     enforce_rules: bool = True,
     series_id: int | None = None,
     within_horizon: bool = True,
+    place: Located | None = None,
 ) -> Booked | Refused:
-    """Book `start` for the customer with the given staff member, or anyone free."""
+    """Book `start` for the customer with the given staff member, or anyone free.
+
+    An on-site visit keeps its coordinates and where they came from (the `place` given, else
+    the customer's address geocoded), and needs the technician to have time to drive there
+    from the job before and on to the next; a service with arrival windows records the
+    window promised.
+    """
     if status not in (BOOKED, CONFIRMED, AWAITING_DEPOSIT):
         raise InvalidRequest(f"a new appointment cannot start as {status!r}")
     service = _service(session, service_id)
     ctx = BusinessContext.load(session)
+    if place is None and service.on_site:
+        place = customer_location(session, customer_id)  # whoever books it, it has a place
     slot = _find_fit(
         session,
         service,
@@ -275,6 +293,7 @@ def book(
         now=now,
         enforce_rules=enforce_rules,
         within_horizon=within_horizon,
+        place=place,
     )
     if slot is None:
         return _taken(start)
@@ -294,7 +313,12 @@ def book(
         notes=notes,
         created_at=now,
         updated_at=now,
+        window_start=slot.window_start,
+        window_end=slot.window_end,
     )
+    if place is not None and service.on_site:
+        appointment.lat, appointment.lon = place.lat, place.lon
+        appointment.place_source = str(place.source)
     try:
         with session.begin_nested():
             session.add(appointment)
@@ -320,6 +344,7 @@ def book_hold(
     status: str = BOOKED,
     actor: str = "customer",
     notes: str = "",
+    place: Located | None = None,
 ) -> Booked | Refused:
     """Turn a hold into an appointment. An expired hold still books if the slot is free."""
     hold = session.get(SlotHold, hold_id)
@@ -335,7 +360,16 @@ def book_hold(
         status=status,
         actor=actor,
         notes=notes,
+        place=place,
     )
+
+
+def place_of(appointment: Appointment) -> Located | None:
+    """Where an on-site appointment is, when its coordinates are known."""
+    if appointment.lat is None or appointment.lon is None:
+        return None
+    source = PlaceSource(appointment.place_source or PlaceSource.POSTAL_CODE)
+    return Located(appointment.lat, appointment.lon, source)
 
 
 def _get(session: Session, appointment_id: int) -> Appointment:
@@ -379,6 +413,7 @@ def reschedule(
         now=now,
         enforce_rules=enforce_rules,
         ignore_appointment_id=appointment.id,
+        place=place_of(appointment),
     )
     if slot is None and staff_id is None:
         slot = _find_fit(
@@ -390,6 +425,7 @@ def reschedule(
             now=now,
             enforce_rules=enforce_rules,
             ignore_appointment_id=appointment.id,
+            place=place_of(appointment),
         )
     if slot is None:
         return _taken(new_start)
@@ -428,6 +464,7 @@ def _move(
             appointment.resource_id,
         ) = old
         return _taken(slot.start)
+    appointment.window_start, appointment.window_end = slot.window_start, slot.window_end
     _event(session, appointment, kind="rescheduled", now=now, actor=actor, old_start=old[0])
     if appointment.staff_id != old[4]:
         timeline.record(

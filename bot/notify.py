@@ -47,6 +47,7 @@ from bot.outbox import (
     owner_identities,
     withdraw_pending,
 )
+from bot.places.windows import format_window
 from storage.messaging import OutboxMessage
 from storage.models import (
     AWAITING_DEPOSIT,
@@ -315,6 +316,12 @@ def describe(appointment: Appointment, info: BusinessInfo, start: datetime | Non
     """ "Haircut with Sam, Tue 17 Nov, 10:00"."""
     service = appointment.service.name
     staff = first_name(appointment.staff.name)
+    if start is None and appointment.window_start and appointment.window_end:
+        # A field visit promises an arrival window, not a minute.
+        window = format_window(
+            appointment.window_start, appointment.window_end, info.zone, info.locale
+        )
+        return f"{service} with {staff}, {window}"
     return f"{service} with {staff}, {info.when(start or appointment.starts_at)}"
 
 

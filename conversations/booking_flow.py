@@ -42,6 +42,18 @@ from conversations.understand import (
     wants_anyone,
     yes_no,
 )
+from conversations.visits import (
+    NOT_ON_MAP,
+    field_place_known,
+    has_place,
+    is_field_visit,
+    on_the_map,
+    take_pin,
+    visit_place,
+    visit_point,
+    when_text,
+    where_text,
+)
 from conversations.when import When, parse_when
 from storage.messaging import OutboxMessage
 from storage.models import AWAITING_DEPOSIT, BOOKED, Service, Staff
@@ -552,6 +564,9 @@ def handle(turn: Turn) -> None:
     option = turn.inbound.option_id
     intent = Intent.UNKNOWN if option else primary_intent(text)
 
+    if take_pin(turn) and not text.strip() and option is None:
+        advance(turn)  # a shared location answers "where's the visit?" at any step
+        return
     if intent is Intent.BACK or option == "back":
         _back(turn)
         return
@@ -709,6 +724,14 @@ def advance(turn: Turn, again: bool = False) -> None:
                 [*options, Option(f"staff:{ANYONE}", "Anyone")],
             )
             return
+    if is_field_visit(turn, service) and not field_place_known(turn):
+        _ask(
+            turn,
+            "address",
+            "What's the address for the visit? (street, number, town and ZIP code, "
+            "or share your location)",
+        )
+        return
     if _when(turn) is None:
         _ask(
             turn,
@@ -726,7 +749,7 @@ def advance(turn: Turn, again: bool = False) -> None:
     if not turn.customer.name:
         _ask(turn, "name", "Great. What name should I put the booking under?")
         return
-    if service.on_site and not turn.customer.address:
+    if service.on_site and not has_place(turn):
         _ask(turn, "address", "What's the address for the visit? (street, number and town)")
         return
     _ask_confirm(turn, service)
@@ -763,6 +786,7 @@ def _query(turn: Turn, service: Service, when: dict[str, Any]) -> SlotQuery:
         customer_id=turn.customer.id,
         target=datetime.fromisoformat(when["target"]) if when.get("target") else None,
         daily=tuple(when["daily"]) if when.get("daily") else None,
+        place=visit_point(turn, service),
     )
 
 
@@ -899,7 +923,9 @@ def _staff_name(turn: Turn, staff_id: int) -> str:
 
 def _label(turn: Turn, offer: dict[str, Any]) -> str:
     start = datetime.fromisoformat(offer["start"])
-    return f"{turn.when(start)} with {_staff_name(turn, offer['staff_id'])}"
+    service = _service(turn)
+    when = when_text(turn, service, start) if service is not None else turn.when(start)
+    return f"{when} with {_staff_name(turn, offer['staff_id'])}"
 
 
 def _show_offers(
@@ -930,6 +956,7 @@ def _hold(turn: Turn, service: Service) -> bool:
         start=start,
         staff_id=slot["staff_id"],
         now=turn.now,
+        place=visit_place(turn, service),
     )
     if not isinstance(held, Held):
         turn.forget("slot", "hold_id")
@@ -952,14 +979,14 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
     start = datetime.fromisoformat(slot["start"])
     lines = [
         f"{service.name} with {_staff_name(turn, slot['staff_id'])}",
-        f"{turn.when(start)} ({service.duration_minutes} min)",
+        f"{when_text(turn, service, start)} ({service.duration_minutes} min)",
         f"Price: {turn.money(service.price_minor)}",
     ]
     deposit = deposit_for(turn.session, service.id)
     if deposit:
         lines.append(f"Deposit to secure it: {turn.money(deposit)}")
-    if service.on_site and turn.customer.address:
-        lines.append(f"At: {turn.customer.address}")
+    if service.on_site and where_text(turn):
+        lines.append(f"At: {where_text(turn)}")
     if turn.data.get("attendee"):
         lines.append(f"For: {turn.data['attendee']}")
     name = turn.customer.name or ""
@@ -1112,6 +1139,10 @@ def _take_address(turn: Turn, text: str) -> None:
         missing = " and ".join(problems)
         turn.say(f"I need {missing} too. What's the full address?")
         return
+    service = _service(turn)
+    if service is not None and is_field_visit(turn, service) and not on_the_map(turn, text):
+        turn.say(NOT_ON_MAP)
+        return
     turn.customer.address = text.strip()[:500]
     advance(turn)
 
@@ -1181,6 +1212,7 @@ def _book(turn: Turn) -> None:
         now=turn.now,
         status=AWAITING_DEPOSIT if deposit else BOOKED,
         actor="customer",
+        place=visit_place(turn, service),
     )
     if not isinstance(outcome, Booked):
         turn.forget("hold_id")
@@ -1196,7 +1228,7 @@ def _book(turn: Turn) -> None:
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
-    what = f"{service.name} with {staff}, {turn.when(appointment.starts_at)}"
+    what = f"{service.name} with {staff}, {when_text(turn, service, appointment.starts_at)}"
     if deposit:
         request = ask_for_deposit(turn, appointment)
         hours = round((request.due_at - turn.now).total_seconds() / 3600) if request else 24

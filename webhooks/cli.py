@@ -21,6 +21,7 @@ from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
 from bot.clock import utcnow
 from bot.config import BusinessConfig, apply_config, config_warnings, load_config, write_template
 from bot.errors import SlotbotError
+from bot.places.demo import EXAMPLES, seed_busiest_day, write_example
 from storage.db import Database, database_url
 from storage.migrate import upgrade
 from storage.models import Service, Staff
@@ -55,11 +56,51 @@ def cli(ctx: click.Context, config_file: Path | None, database: str | None) -> N
 
 
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="business.toml")
-def init(path: Path) -> None:
-    """Write a commented business.toml template to start from."""
+@click.argument("path", type=click.Path(path_type=Path), default="business.toml")
+@click.option(
+    "--example",
+    type=click.Choice(EXAMPLES),
+    default=None,
+    help="Write a whole example business into the folder PATH instead.",
+)
+def init(path: Path, example: str | None) -> None:
+    """Write a commented business.toml template to start from (or an example business)."""
+    if example is not None:
+        written = write_example(example, path)
+        config_file = written[0]
+        click.echo(f"wrote {', '.join(str(p) for p in written)}")
+        click.echo(
+            f"serve it: SLOTBOT_CONFIG={config_file} slotbot serve\n"
+            f"fill a busy day: SLOTBOT_CONFIG={config_file} slotbot seed {example} --day YYYY-MM-DD"
+        )
+        return
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a folder; give a file name like business.toml")
     write_template(path)
     click.echo(f"wrote {path}: edit it, then run `slotbot config check`")
+
+
+@cli.command()
+@click.argument("example", type=click.Choice(EXAMPLES))
+@click.option(
+    "--day",
+    "day_text",
+    required=True,
+    help="The day to fill with the example's busiest day of jobs (YYYY-MM-DD).",
+)
+@click.pass_context
+def seed(ctx: click.Context, example: str, day_text: str) -> None:
+    """Load an example's customers and its busiest day of jobs into the database."""
+    try:
+        day = datetime.strptime(day_text, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"--day: not a date like 2026-12-08, got {day_text!r}") from None
+    database = _prepare(ctx)
+    with database.write() as session:
+        jobs = seed_busiest_day(session, day)
+        staff = len({job.staff_id for job in jobs})
+    click.echo(f"{example}: {len(jobs)} jobs for {staff} technicians on {day:%a %d %b %Y}")
+    database.dispose()
 
 
 @cli.group()
