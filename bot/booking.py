@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import notify
+from bot import notify, timeline
 from bot.availability import (
     BusinessContext,
     Slot,
@@ -35,6 +35,7 @@ from bot.billing.hooks import on_status_changed as bill_status_change
 from bot.errors import InvalidRequest, NotFound
 from bot.places.geo import PlaceSource
 from bot.places.geocode import Located, customer_location
+from bot.timeline import Kind
 from storage.db import lock_calendars
 from storage.models import (
     AWAITING_DEPOSIT,
@@ -46,7 +47,6 @@ from storage.models import (
     NO_SHOW,
     UPCOMING_STATUSES,
     Appointment,
-    AppointmentEvent,
     RecurringSeries,
     Resource,
     Service,
@@ -130,18 +130,17 @@ def _event(
     old_start: datetime | None = None,
     reason: str = "",
 ) -> None:
-    session.add(
-        AppointmentEvent(
-            appointment_id=appointment.id,
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            old_starts_at=old_start,
-            new_starts_at=appointment.starts_at if kind == "rescheduled" else None,
-            actor=actor,
-            reason=reason,
-            at=now,
-        )
+    timeline.record(
+        session,
+        appointment,
+        timeline.status_kind(from_status, to_status) if to_status else Kind.MOVED,
+        at=now,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        old_starts_at=old_start,
+        new_starts_at=appointment.starts_at if kind == "rescheduled" else None,
+        reason=reason,
     )
 
 
@@ -467,6 +466,16 @@ def _move(
         return _taken(slot.start)
     appointment.window_start, appointment.window_end = slot.window_start, slot.window_end
     _event(session, appointment, kind="rescheduled", now=now, actor=actor, old_start=old[0])
+    if appointment.staff_id != old[4]:
+        timeline.record(
+            session,
+            appointment,
+            Kind.REASSIGNED,
+            at=now,
+            actor=actor,
+            from_staff=old[4],
+            to_staff=appointment.staff_id,
+        )
     notify.on_moved(
         session, appointment, old_start=old[0], old_staff_id=old[4], now=now, actor=actor
     )

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot import booking
+from bot import booking, timeline
 from bot.clock import utcnow
 from bot.config import messaging_from_settings
 from bot.errors import NotFound
@@ -44,6 +44,7 @@ from bot.notify import (
 )
 from bot.outbox import REMINDER, UNCONFIRMED_ALERT
 from bot.senders.render import reply_map
+from bot.timeline import Kind
 from storage.db import Database
 from storage.messaging import SENT, OutboxMessage
 from storage.models import BOOKED, CONFIRMED, NO_SHOW, Appointment, AwaitingReply
@@ -139,6 +140,7 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
         )
         if message is None:
             continue
+        timeline.record(session, appointment, Kind.REMINDED, at=now, channel=message.channel)
         session.add(
             AwaitingReply(
                 channel=message.channel,

@@ -217,12 +217,17 @@ def agenda(turn: Turn, actor: Actor, text: str) -> None:
     for member in sorted({a.staff.name for a in items}):
         if staff_id is None:
             lines.append(f"{member.split()[0]}:")
-        lines += [
-            "  " + _line(turn, a, with_staff=False, with_day=multi_day)
-            for a in items
-            if a.staff.name == member
-        ]
+        theirs = [a for a in items if a.staff.name == member]
+        for a in theirs:
+            lines.append("  " + _line(turn, a, with_staff=False, with_day=multi_day))
+            lines += [line for extra in AGENDA_DETAILS for line in extra(turn, actor, a)]
+        lines += [line for extra in AGENDA_SUMMARIES for line in extra(turn, actor, theirs)]
     answer(turn, lines)
+
+
+# Lines other modules add under each agenda entry, and after each staff member's entries.
+AGENDA_DETAILS: list[Callable[[Turn, Actor, Appointment], list[str]]] = []
+AGENDA_SUMMARIES: list[Callable[[Turn, Actor, list[Appointment]], list[str]]] = []
 
 
 def _staff_id(turn: Turn, key: str | None) -> int | None:
@@ -616,9 +621,12 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
     if actor.role == STAFF:
         lines = [
             "Staff commands:",
-            "today / tomorrow: your schedule",
-            "on my way: tell your next customer",
-            "arrived: start the job",
+            "today / tomorrow / my jobs: your schedule, with addresses",
+            "(share your location): used for the next step",
+            "on my way: tell your next customer, with an ETA",
+            "running late 15: tell them the new time",
+            "arrived: start the job (the customer is told)",
+            "access: gate code 4321: how to get in",
             "charge 15 parts: add to the job",
             "(send a photo): added to the job",
             "done: finish, invoice, send the pay link",
@@ -636,6 +644,9 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "done #12 / no show #12",
             "block friday 2-5pm / close dec 24",
             "customer jane: contact, notes, history",
+            "history jane / history #12: the event log",
+            "access jane: gate code 4321",
+            "rain wednesday: offer outdoor jobs another day",
             "statement jane",
             "broadcast <text>: promotion to opted-in",
             "stats / stats week",

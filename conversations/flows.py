@@ -17,6 +17,7 @@ from bot.portal import issue_link
 from conversations import (
     admin,
     admin_billing,
+    admin_road,
     admin_routes,
     booking_flow,
     faq,
@@ -30,6 +31,7 @@ from conversations.understand import Intent, extract_name, primary_intent, yes_n
 
 admin_billing.register()
 admin_routes.register()
+admin_road.register()
 
 MENU = (
     Option("book", "Book an appointment"),

@@ -181,6 +181,8 @@ class Customer(Base):
     created_at: Mapped[datetime]
 
     identities: Mapped[list[CustomerIdentity]] = relationship(back_populates="customer")
+    # How to get in (gate code, parking, the dog): shown to staff with the day's jobs.
+    access_notes: Mapped[str] = mapped_column(Text, default="")
 
 
 class CustomerIdentity(Base):
@@ -289,6 +291,8 @@ class AppointmentEvent(Base):
     at: Mapped[datetime]
 
     appointment: Mapped[Appointment] = relationship(back_populates="events")
+    # What else is known about it (bot.timeline): an ETA, a location pin, a payment.
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class SlotHold(Base):

@@ -90,7 +90,7 @@ def test_a_booking_records_its_price_and_a_first_status_event(salon):
         appointment = session.get(Appointment, outcome.appointment.id)
         assert appointment.price_minor == 4000 and appointment.currency == "USD"
         assert appointment.block_end - appointment.ends_at == timedelta(minutes=15)
-        assert [(e.kind, e.to_status) for e in appointment.events] == [("status", "booked")]
+        assert [(e.kind, e.to_status) for e in appointment.events] == [("booked", "booked")]
 
 
 def test_the_database_itself_refuses_an_overlapping_appointment(salon):

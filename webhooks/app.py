@@ -99,6 +99,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     headers.install(app)
 
     from webhooks import (
+        appointment_page,
         dashboard,
         health,
         limits,
@@ -119,6 +120,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(telegram.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(appointment_page.bp)
     # Body size cap (413 before parsing) and rate limits, on the routes registered above.
     limits.install(
         app,

@@ -68,6 +68,7 @@ from storage.models import (
     WorkingHours,
 )
 from storage.portal import OWNER
+from webhooks.appointment_page import add_times
 from webhooks.context import current_db
 from webhooks.limits import row_id
 from webhooks.portal import (
@@ -331,6 +332,7 @@ def day_view(token: str, day: str) -> ResponseReturnValue:
                     "name": s.name,
                     "entries": cells[s.id][0],
                     "off": chosen.weekday() not in working.get(s.id, set()),
+                    "times": add_times(session, cells[s.id][0]),
                 }
                 for s in staff
             ],

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import timeline
 from bot.billing.contact import notify_customer, notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.invoices import (
@@ -35,6 +36,7 @@ from bot.billing.ledger import Totals
 from bot.booking import NOT_ALLOWED, Refused, set_status
 from bot.errors import InvalidRequest, NotFound
 from bot.messages import Reply
+from bot.timeline import Kind
 from storage.billing import (
     CREDIT,
     FOR_DEPOSIT,
@@ -126,6 +128,18 @@ def record_payment(
         ).one()
         return PaymentRecorded(existing, invoice, refresh_status(session, invoice), duplicate=True)
     invoice.updated_at = now
+    if invoice.appointment_id is not None:
+        timeline.record(
+            session,
+            invoice.appointment_id,
+            Kind.PAID,
+            at=now,
+            actor=actor,
+            amount_minor=amount_minor,
+            currency=invoice.currency,
+            invoice=invoice.number,
+            method=method,
+        )
     refresh_status(session, invoice, now)
     apply_credit(session, invoice.customer_id, now)
     result = refresh_status(session, invoice, now)
