@@ -60,6 +60,7 @@ _PIN = re.compile(r"^\d{4,12}$")
 _SERVICE_KEYS = ("key", "name", "aliases", "duration_minutes", "price", "location", "staff")
 _SERVICE_KEYS += ("buffer_before_minutes", "buffer_after_minutes", "deposit", "needs")
 _SERVICE_KEYS += ("rebook_after_days",)
+_SERVICE_KEYS += ("disclaimer_before", "disclaimer_after")
 _STAFF_KEYS = ("key", "name", "services", "hours", "breaks", "time_off", "per_day_limit")
 _STAFF_KEYS += ("identities", "aliases")
 _NOTIFICATION_KEYS = ("reminders", "quiet_hours", "unconfirmed_alert_hours", "auto_no_show")
@@ -234,6 +235,8 @@ class ServiceConfig:
     deposit_percent: int = 0
     resource_kinds: list[str] = field(default_factory=list)
     rebook_after_days: int | None = None
+    disclaimer_before: str | None = None  # signed by the customer before the job
+    disclaimer_after: str | None = None  # signed after it ("done" warns while unsigned)
 
 
 @dataclass(frozen=True)
@@ -894,6 +897,8 @@ def _parse_service(table: _Table, currency: str, kinds: set[str]) -> ServiceConf
         deposit_percent=deposit_percent,
         resource_kinds=list(dict.fromkeys(needs)),
         rebook_after_days=table.integer("rebook_after_days", 1, 3650, None),
+        disclaimer_before=table.text("disclaimer_before", None),
+        disclaimer_after=table.text("disclaimer_after", None),
     )
 
 

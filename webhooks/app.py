@@ -100,11 +100,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from webhooks import (
         dashboard,
+        files,
         health,
         limits,
         metrics,
         payments,
         portal,
+        signing,
         telegram,
         twilio,
         webchat,
@@ -119,6 +121,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(telegram.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(files.bp)
+    app.register_blueprint(signing.bp)
     # Body size cap (413 before parsing) and rate limits, on the routes registered above.
     limits.install(
         app,
