@@ -21,7 +21,7 @@ import storage.types
 revision = "0017"
 down_revision = "0009"
 branch_labels = None
-depends_on = None
+depends_on = "0004"  # signature rows point at estimates (billing)
 
 UTC = storage.types.UTCDateTime(timezone=True)
 
