@@ -43,7 +43,7 @@ WORDS = (
     "sign",
 )
 PATTERN = (
-    r"^/?(sign|signature|get (a )?signature|get (it )?signed|waiver)\b"
+    r"^/?(sign|signature|waiver)\b|^/?get\b.*\b(signed|signature|sign)\b"
     r"|\bsend (the |a )?(waiver|disclaimer|signature( link)?)\b"
 )
 _ESTIMATE = re.compile(r"\b([a-z]{2,5})[- ]?(\d{1,6})\b", re.I)
