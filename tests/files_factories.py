@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from flask import Flask
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from storage.db import Database
 from storage.models import Appointment, Customer, CustomerIdentity
 from tests.conftest import DEMO_CONFIG, ROOT
 from tests.factories import local, service_id, staff_id
+from webhooks.app import create_app
 
 BEFORE_TEXT = (
     "I confirm the work area is clear and that I have told the stylist about any allergies "
@@ -169,3 +171,15 @@ def appointment_ids(db: Database, customer_id: int) -> list[int]:
                 .order_by(Appointment.starts_at)
             )
         )
+
+
+def field_app(db_url: str, folder: Path) -> Flask:
+    """The app on `db_url` with the demo business plus disclaimers on the home visit."""
+    return create_app(
+        {
+            "DATABASE_URL": db_url,
+            "BUSINESS_CONFIG": str(write_field_config(folder)),
+            "TESTING": True,
+            "SLOTBOT_SPOOL_DIR": str(folder / "spool"),
+        }
+    )

@@ -25,7 +25,7 @@ from storage.db import Database
 from storage.files import Signature
 from storage.models import Appointment
 from tests.factories import local
-from tests.files_factories import BEFORE_TEXT, booked, customer, drawn_signature, write_field_config
+from tests.files_factories import BEFORE_TEXT, booked, customer, drawn_signature, field_app
 
 NOW = local("2026-11-17 08:00")
 
@@ -33,16 +33,7 @@ NOW = local("2026-11-17 08:00")
 @pytest.fixture
 def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app with the demo business plus disclaimers on the home visit haircut."""
-    from webhooks.app import create_app
-
-    application = create_app(
-        {
-            "DATABASE_URL": db_url,
-            "BUSINESS_CONFIG": str(write_field_config(tmp_path)),
-            "TESTING": True,
-            "SLOTBOT_SPOOL_DIR": str(tmp_path / "spool"),
-        }
-    )
+    application = field_app(db_url, tmp_path)
     yield application
     application.extensions["slotbot.db"].dispose()
 

@@ -126,7 +126,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Body size cap (413 before parsing) and rate limits, on the routes registered above.
     limits.install(
         app,
-        {"webchat": webchat.bp, "portal": portal.bp, "dashboard": dashboard.bp},
+        {
+            "webchat": webchat.bp,
+            "portal": portal.bp,
+            "dashboard": dashboard.bp,
+            "files": files.bp,
+            "signing": signing.bp,
+        },
         chat_trusted=webchat.trusted_request,
     )
     return app

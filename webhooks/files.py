@@ -35,7 +35,14 @@ from webhooks.portal import STATUS_LABELS, formats, not_found, open_link, privat
 bp = Blueprint("files", __name__)
 
 MAX_FILES = 5
+UPLOAD_BODY = 2 * MAX_BYTES + 64 * 1024  # one upload request: the app's 1 MB cap is for JSON
 _SESSION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+@bp.before_app_request  # app-wide and registered early: before anything reads the form
+def _upload_size() -> None:
+    if request.endpoint == "files.upload":
+        request.max_content_length = UPLOAD_BODY
 
 
 @bp.after_request
@@ -171,8 +178,6 @@ def portal_file(token: str, file_id: int) -> ResponseReturnValue:
 @bp.post("/api/chat/upload")
 def upload() -> ResponseReturnValue:
     """Keep photos or PDFs a web-chat customer (or staff member) sends; JSON answer."""
-    if request.content_length is not None and request.content_length > MAX_FILES * MAX_BYTES:
-        abort(413, description=f"up to {MAX_FILES} files of {MAX_BYTES // 2**20} MB each")
     session_id = request.form.get("session", "")
     if not (8 <= len(session_id) <= 64 and set(session_id) <= _SESSION_CHARS):
         abort(400, description="session must be 8-64 letters, digits, - or _")
