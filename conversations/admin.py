@@ -628,7 +628,8 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "on my way: tell your next customer",
             "arrived: start the job",
             "charge 15 parts: add to the job",
-            "(send a photo): added to the job",
+            "(send a photo): added to the job (say before/after)",
+            "sign / send the waiver: the customer signs on their phone",
             "done: finish, invoice, send the pay link",
         ]
     else:
@@ -644,6 +645,7 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "done #12 / no show #12",
             "block friday 2-5pm / close dec 24",
             "customer jane: contact, notes, history",
+            "sign #12 / send the waiver to jane / sign EST-0003: a link to sign",
             "statement jane",
             "broadcast <text>: promotion to opted-in",
             "stats / stats week",
