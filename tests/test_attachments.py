@@ -111,6 +111,37 @@ def test_a_customers_mms_is_kept_once_with_their_next_appointment(salon: Databas
     assert kept.data is None and kept.url == "https://media.example/sink.png"
 
 
+def test_a_staff_members_upload_goes_on_their_job_and_a_strangers_nowhere(
+    salon: Database,
+) -> None:
+    ana = customer(salon, "Ana Lee", ANA, at=NOW)
+    job = booked(salon, ana, "2026-11-17 10:00", now=NOW)
+    settings = {"staff_identities": {"sam": ["web:sam-tablet-01"]}}
+    with salon.write() as session:
+        stored = attachments.receive_upload(
+            session,
+            channel="web",
+            address="sam-tablet-01",
+            settings=settings,
+            files=[(photo((5, 5, 5), "done"), "done.jpg")],
+            text="after",
+            now=local("2026-11-17 10:40"),
+        )
+        assert stored.appointment_id == job and stored.customer_id == ana
+        with pytest.raises(LookupError):
+            attachments.receive_upload(
+                session,
+                channel="web",
+                address="nobody-at-all",
+                settings=settings,
+                files=[(PDF, "x.pdf")],
+                text="",
+                now=NOW,
+            )
+    [kept] = rows(salon)
+    assert (kept.kind, kept.sent_by) == ("after", "staff:web:sam-tablet-01")
+
+
 # --------------------------------------------------------------------------- limits
 
 
