@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from storage.files import Attachment
 from storage.models import (
@@ -280,6 +280,7 @@ def for_appointment(session: Session, appointment_id: int) -> list[Attachment]:
     return list(
         session.scalars(
             select(Attachment)
+            .options(defer(Attachment.data))  # the bytes load only when a page serves them
             .where(Attachment.appointment_id == appointment_id)
             .order_by(Attachment.id)
         )
@@ -291,6 +292,7 @@ def for_customer(session: Session, customer_id: int) -> list[Attachment]:
     return list(
         session.scalars(
             select(Attachment)
+            .options(defer(Attachment.data))
             .where(Attachment.customer_id == customer_id)
             .order_by(Attachment.id.desc())
         )
@@ -299,7 +301,13 @@ def for_customer(session: Session, customer_id: int) -> list[Attachment]:
 
 def recent(session: Session, limit: int = 200) -> list[Attachment]:
     """Every customer's files, newest first (the owner's files page)."""
-    return list(session.scalars(select(Attachment).order_by(Attachment.id.desc()).limit(limit)))
+    query = select(Attachment).options(defer(Attachment.data))
+    return list(session.scalars(query.order_by(Attachment.id.desc()).limit(limit)))
+
+
+def stored(row: Attachment) -> bool:
+    """Whether the bytes are kept here (an upload), not only a provider's URL."""
+    return row.size is not None
 
 
 def is_image(row: Attachment) -> bool:
@@ -313,7 +321,7 @@ def printable(session: Session, appointment_id: int | None) -> list[tuple[str, b
         return []
     photos = []
     for row in for_appointment(session, appointment_id):
-        if row.data is None or not is_image(row):
+        if row.size is None or not is_image(row):
             continue
         small = thumbnail(row.data)
         if small is not None:

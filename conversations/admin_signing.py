@@ -10,6 +10,7 @@ signature it does not have, the completion answer says so.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -28,7 +29,7 @@ from conversations.admin import EVERYONE, OWNER, Actor, answer, audit, strip_com
 from conversations.turn import Turn
 from storage.billing import Estimate
 from storage.files import SignatureRequest
-from storage.models import Appointment, Customer
+from storage.models import COMPLETED, IN_PROGRESS, Appointment, Customer, Staff
 
 WORDS = (
     "get a signature",
@@ -46,6 +47,7 @@ PATTERN = (
     r"^/?(sign|signature|waiver)\b|^/?get\b.*\b(signed|signature|sign)\b"
     r"|\bsend (the |a )?(waiver|disclaimer|signature( link)?)\b"
 )
+JUST_FINISHED = timedelta(hours=3)  # "sign" after "done" still means the job just finished
 _ESTIMATE = re.compile(r"\b([a-z]{2,5})[- ]?(\d{1,6})\b", re.I)
 
 
@@ -75,12 +77,35 @@ def _estimate_ref(turn: Turn, text: str) -> Estimate | None:
     return None
 
 
+def _just_finished(turn: Turn, staff_key: str) -> Appointment | None:
+    """The staff member's job finished in the last hours still missing its after-job form."""
+    recent = turn.session.scalars(
+        select(Appointment)
+        .join(Staff, Staff.id == Appointment.staff_id)
+        .where(
+            Staff.key == staff_key,
+            Appointment.status == COMPLETED,
+            Appointment.ends_at > turn.now - JUST_FINISHED,
+            Appointment.starts_at <= turn.now,
+        )
+        .order_by(Appointment.ends_at.desc())
+        .limit(3)
+    )
+    return next((a for a in recent if missing(turn.session, a, Kind.AFTER)), None)
+
+
 def _appointment_for(turn: Turn, actor: Actor, text: str) -> Appointment | None:
     match = re.search(r"#\s*(\d+)", text)
     if match:
-        return turn.session.get(Appointment, int(match.group(1)))
+        found = turn.session.get(Appointment, int(match.group(1)))
+        if found is not None and actor.role != OWNER and found.staff.key != actor.staff_key:
+            return None  # staff ask for their own jobs only
+        return found
     if actor.role != OWNER and actor.staff_key:
-        return staff_job(turn.session, actor.staff_key, turn.now)
+        job = staff_job(turn.session, actor.staff_key, turn.now)
+        if job is not None and job.status == IN_PROGRESS:
+            return job
+        return _just_finished(turn, actor.staff_key) or job
     rest = strip_command(text, *WORDS)
     rest = re.sub(r"^(for|to)\s+", "", rest, flags=re.I)
     rest = re.sub(r"\b(before|after)( the job)?\b", "", rest, flags=re.I).strip(" ,.")

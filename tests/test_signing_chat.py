@@ -92,6 +92,8 @@ def test_staff_can_name_which_form(salon: Database, job: int) -> None:
 
 
 def test_done_warns_while_the_after_job_form_is_unsigned(salon: Database, job: int) -> None:
+    later = customer(salon, "Bob Stone", "+12125550302", at=NOW)
+    booked(salon, later, "2026-11-17 15:00", now=NOW)  # Sam's next job, later today
     chat = sam(salon, "2026-11-17 10:00")
     chat.say("arrived")
     chat.wait(minutes=55)
@@ -99,8 +101,17 @@ def test_done_warns_while_the_after_job_form_is_unsigned(salon: Database, job: i
     chat.expect("completed", "hasn't signed the after-job form", 'Say "sign"')
     # The job is still completed (the warning does not hold the invoice back) …
     chat.say("sign")
-    chat.expect("after the job")  # … and "sign" after it asks for the after-job form
-    assert requests(salon)[-1] == ("after", job)
+    chat.expect("Ana Lee", "after the job")  # … and "sign" after it asks for that form,
+    assert requests(salon)[-1] == ("after", job)  # not for the next job's
+    [(address, _)] = links_sent(salon)
+    assert address == ANA
+
+
+def test_staff_ask_for_signatures_on_their_own_jobs_only(salon: Database, job: int) -> None:
+    priya = Chat(salon, NOW, channel="sms", sender="+12125550103")
+    priya.say(f"sign #{job}")
+    priya.expect("No job of yours")
+    assert requests(salon) == []
 
 
 def test_done_says_nothing_of_signatures_once_signed_or_when_none_is_wanted(

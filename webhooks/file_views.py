@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from bot.attachments import is_image
+from bot.attachments import is_image, stored
 from bot.signatures import intact
 from storage.files import Attachment, Signature
 
@@ -34,7 +34,7 @@ def attachment_views(rows: Iterable[Attachment], prefix: str, when: When) -> lis
     """Thumbnail views of attachments; `prefix` is where this page serves stored bytes."""
     views = []
     for row in rows:
-        if row.data is not None:
+        if stored(row):
             href: str | None = f"{prefix}/{row.id}"
         elif row.url and row.url.startswith("https://"):
             href = row.url
