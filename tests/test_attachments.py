@@ -28,6 +28,7 @@ from bot.signatures import Kind, request_for_appointment
 from conversations.engine import Engine
 from storage.db import Database
 from storage.files import Attachment
+from storage.messaging import OutboxMessage
 from storage.models import Appointment
 from tests.factories import local
 from tests.files_factories import (
@@ -331,3 +332,24 @@ def test_the_portal_shows_a_customer_their_own_photos_only(
     assert client.get(f"{portal}/files/{bobs}").status_code == 404
     clock.move_to(NOW + timedelta(days=8))
     assert client.get(own[0][0]).status_code == 410  # the portal link has expired
+
+
+def test_the_owner_sends_the_missing_form_from_the_appointment_page(
+    app: Flask, client: FlaskClient, clock: time_machine.Coordinates
+) -> None:
+    job, _, dashboard, _ = _photographed_job(app)
+    page = client.get(f"{dashboard}/appointments/{job}").get_data(as_text=True)
+    assert "Send the after-job form to sign" in page
+    assert "Send the before-job form to sign" not in page  # that one is signed
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    url = f"{dashboard}/appointments/{job}/sign"
+    assert client.post(url, data={"kind": "after"}).status_code == 403  # no form token
+    sent = client.post(url, data={"kind": "after", "csrf": csrf})
+    assert sent.status_code == 303
+    after = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "The link to sign is on its way to the customer." in after
+    with _db(app).read() as session:
+        [message] = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "signature")
+        ).all()
+        assert message.address == ANA and "/sign/" in message.body["text"]

@@ -2,6 +2,7 @@
 customer's own files from the portal, and the web chat's upload endpoint.
 
 GET  /dashboard/<token>/appointments/<id>   one appointment: facts, photos, signatures
+POST /dashboard/<token>/appointments/<id>/sign   send the customer the link for a form
 GET  /dashboard/<token>/files               every customer's files, newest first
 GET  /dashboard/<token>/files/<id>          one stored file (images inline, others download)
 GET  /portal/<token>/files/<id>             one of the customer's own stored files
@@ -16,7 +17,16 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,14 +35,26 @@ from bot import attachments, signatures
 from bot.attachments import MAX_BYTES, UploadRefused, receive_upload
 from bot.clock import utcnow
 from bot.messages import WEB
+from bot.portal import csrf_token
 from storage.files import Attachment
-from storage.models import Appointment, Business, Customer
+from storage.models import AdminAudit, Appointment, Business, Customer
 from storage.portal import CUSTOMER, OWNER
 from webhooks.context import current_db
 from webhooks.file_views import attachment_views, signature_views
-from webhooks.portal import STATUS_LABELS, formats, not_found, open_link, private
+from webhooks.portal import (
+    STATUS_LABELS,
+    formats,
+    not_found,
+    open_link,
+    private,
+    require_form,
+)
 
 bp = Blueprint("files", __name__)
+SIGN_NOTICES = {
+    "sent": "The link to sign is on its way to the customer.",
+    "unsent": "No link was sent: the customer can't be reached by message.",
+}
 
 MAX_FILES = 5
 UPLOAD_BODY = 2 * MAX_BYTES + 64 * 1024  # one upload request: the app's 1 MB cap is for JSON
@@ -66,13 +88,13 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
 def appointment_page(token: str, appointment_id: int) -> ResponseReturnValue:
     """One appointment for the owner: its facts, photos and files, and signatures."""
     with current_db().read() as session:
-        open_link(session, token, OWNER)
+        check = open_link(session, token, OWNER)
         appointment = session.get(Appointment, appointment_id)
         if appointment is None:
             not_found()
         fmt = formats(session)
         waiting = [
-            f"{kind.capitalize()}-job signature: not signed yet."
+            {"kind": str(kind), "text": f"{kind.capitalize()}-job signature: not signed yet."}
             for kind in (signatures.Kind.BEFORE, signatures.Kind.AFTER)
             if signatures.missing(session, appointment, kind)
         ]
@@ -81,7 +103,6 @@ def appointment_page(token: str, appointment_id: int) -> ResponseReturnValue:
             token=token,
             tab="customers",
             base=f"/dashboard/{token}",
-            notice=None,
             appointment={
                 "id": appointment.id,
                 "customer_id": appointment.customer_id,
@@ -102,7 +123,44 @@ def appointment_page(token: str, appointment_id: int) -> ResponseReturnValue:
                 signatures.for_appointment(session, appointment.id), fmt.when
             ),
             waiting=waiting,
+            csrf=csrf_token(session, check.link_id or 0),
+            notice=SIGN_NOTICES.get(request.args.get("notice", "")),
         )
+
+
+@bp.post("/dashboard/<token>/appointments/<int:appointment_id>/sign")
+def ask_signature(token: str, appointment_id: int) -> ResponseReturnValue:
+    """Send the customer the link to sign the appointment's before- or after-job form."""
+    now = utcnow()
+    with current_db().write() as session:
+        check = open_link(session, token, OWNER)
+        require_form(session, check)
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None:
+            not_found()
+        try:
+            kind = signatures.Kind(request.form.get("kind", ""))
+        except ValueError:
+            abort(400)
+        request_row = signatures.request_for_appointment(
+            session, appointment, kind, requested_by="owner:dashboard", now=now
+        )
+        business = session.get(Business, 1)
+        sent = request_row is not None and signatures.send_link(
+            session, request_row, business.name if business else "", now
+        )
+        session.add(
+            AdminAudit(
+                actor="dashboard",
+                role="owner",
+                channel="web",
+                action="signature_request",
+                detail={"appointment": appointment_id, "kind": str(kind), "sent": sent},
+                at=now,
+            )
+        )
+    notice = "sent" if sent else "unsent"
+    return redirect(f"/dashboard/{token}/appointments/{appointment_id}?notice={notice}", code=303)
 
 
 @bp.get("/dashboard/<token>/files")
