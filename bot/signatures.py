@@ -129,12 +129,17 @@ def _serializer(session: Session, now: datetime) -> URLSafeTimedSerializer:
     )
 
 
-def link_for(session: Session, request: SignatureRequest) -> str:
-    """The full signing URL of a request (the same token every time it is asked for)."""
+def path_for(session: Session, request: SignatureRequest) -> str:
+    """The signing page's path, /sign/<token> (the same token every time it is asked for)."""
     token = _serializer(session, request.created_at).dumps(
         {"req": request.id, "customer": request.customer_id}
     )
-    return f"{public_url()}/sign/{token}"
+    return f"/sign/{token}"
+
+
+def link_for(session: Session, request: SignatureRequest) -> str:
+    """The full signing URL of a request."""
+    return public_url() + path_for(session, request)
 
 
 def verify(session: Session, token: str, now: datetime) -> SignCheck:

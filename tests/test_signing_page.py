@@ -16,9 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bot.billing.estimates import create_estimate, get_estimate
+from bot.billing.estimates import create_estimate, get_estimate, send_estimate
 from bot.billing.invoices import LineSpec
 from bot.billing.signing import request_for_estimate
+from bot.portal import issue_link
 from bot.signatures import Kind, link_for, request_for_appointment
 from storage.billing import APPROVED
 from storage.db import Database
@@ -191,3 +192,31 @@ def test_signing_an_estimate_on_the_page_approves_it(
     with db.read() as session:
         assert get_estimate(session, estimate_id).status == APPROVED
         assert session.scalar(select(func.count()).select_from(Signature)) == 1
+
+
+def test_a_customer_signs_an_estimate_from_the_portal(
+    app: Flask, client: FlaskClient, clock: time_machine.Coordinates
+) -> None:
+    db = _db(app)
+    ana = customer(db, "Ana Lee", "+12125550301", at=NOW)
+    with db.write() as session:
+        estimate = create_estimate(
+            session, customer_id=ana, lines=[LineSpec("labour", "Balayage", 18000)], now=NOW
+        )
+        send_estimate(session, estimate.id, now=NOW)
+        estimate_id = estimate.id
+        portal = (
+            "/" + issue_link(session, customer_id=ana, role="customer", now=NOW).split("/", 3)[3]
+        )
+    home = client.get(portal).get_data(as_text=True)
+    assert "Sign to approve" in home
+    csrf = re.search(r'name="csrf" value="([^"]+)"', home).group(1)
+    url = f"{portal}/estimates/{estimate_id}/sign"
+    assert client.post(url).status_code == 403  # no form token
+    opened = client.post(url, data={"csrf": csrf})
+    assert opened.status_code == 303 and opened.headers["Location"].startswith("/sign/")
+    path = opened.headers["Location"]
+    client.post(path, data={**_form(client, path), "name": "Ana Lee"})
+    with db.read() as session:
+        assert get_estimate(session, estimate_id).status == APPROVED
+        assert session.scalars(select(Signature)).one().estimate_id == estimate_id

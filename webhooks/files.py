@@ -6,6 +6,7 @@ POST /dashboard/<token>/appointments/<id>/sign   send the customer the link for 
 GET  /dashboard/<token>/files               every customer's files, newest first
 GET  /dashboard/<token>/files/<id>          one stored file (images inline, others download)
 GET  /portal/<token>/files/<id>             one of the customer's own stored files
+POST /portal/<token>/estimates/<id>/sign    approve an estimate by signing it (303 to /sign/…)
 POST /api/chat/upload                       multipart: `session` (or `as=owner` is refused),
                                             `file` (one or more), optional `text`
 
@@ -33,9 +34,11 @@ from sqlalchemy.orm import Session
 
 from bot import attachments, signatures
 from bot.attachments import MAX_BYTES, UploadRefused, receive_upload
+from bot.billing.signing import request_for_estimate
 from bot.clock import utcnow
 from bot.messages import WEB
 from bot.portal import csrf_token
+from storage.billing import ESTIMATE_SENT, Estimate
 from storage.files import Attachment
 from storage.models import AdminAudit, Appointment, Business, Customer
 from storage.portal import CUSTOMER, OWNER
@@ -228,6 +231,31 @@ def portal_file(token: str, file_id: int) -> ResponseReturnValue:
         if row is None:
             not_found()
         return _serve(row)
+
+
+@bp.post("/portal/<token>/estimates/<int:estimate_id>/sign")
+def sign_estimate(token: str, estimate_id: int) -> ResponseReturnValue:
+    """Open the signing page for one of the customer's sent estimates."""
+    now = utcnow()
+    with current_db().write() as session:
+        check = open_link(session, token, CUSTOMER)
+        require_form(session, check)
+        estimate = session.scalars(
+            select(Estimate).where(
+                Estimate.id == estimate_id,
+                Estimate.customer_id == check.customer_id,
+                Estimate.status == ESTIMATE_SENT,
+            )
+        ).first()
+        if estimate is None:
+            not_found()
+        request_row = request_for_estimate(
+            session, estimate.id, requested_by=f"customer:portal:{check.link_id}", now=now
+        )
+        if request_row is None:
+            not_found()
+        target = signatures.path_for(session, request_row)
+    return redirect(target, code=303)
 
 
 # -------------------------------------------------------------------------- the web chat
