@@ -65,6 +65,7 @@ _SERVICE_KEYS = ("key", "name", "aliases", "duration_minutes", "price", "locatio
 _SERVICE_KEYS += ("buffer_before_minutes", "buffer_after_minutes", "deposit", "needs")
 _SERVICE_KEYS += ("rebook_after_days",)
 _SERVICE_KEYS += ("skill", "outdoor", "window_minutes")
+_SERVICE_KEYS += ("disclaimer_before", "disclaimer_after")
 _STAFF_KEYS = ("key", "name", "services", "hours", "breaks", "time_off", "per_day_limit")
 _STAFF_KEYS += ("identities", "aliases")
 _STAFF_KEYS += ("skills", "home_address", "home_lat", "home_lon")
@@ -245,6 +246,8 @@ class ServiceConfig:
     skill: str | None = None  # field service: only staff with this skill do it
     outdoor: bool = False
     window_minutes: int | None = None  # customers are offered arrival windows this long
+    disclaimer_before: str | None = None  # signed by the customer before the job
+    disclaimer_after: str | None = None  # signed after it ("done" warns while unsigned)
 
 
 @dataclass(frozen=True)
@@ -937,6 +940,8 @@ def _parse_service(table: _Table, currency: str, kinds: set[str]) -> ServiceConf
         skill=_parse_skill(table),
         outdoor=table.get("outdoor", (bool,), "true or false", False),
         window_minutes=table.integer("window_minutes", 15, 720, None),
+        disclaimer_before=table.text("disclaimer_before", None),
+        disclaimer_after=table.text("disclaimer_after", None),
     )
 
 

@@ -1,7 +1,8 @@
 """What customers send besides words: photos and files kept on their appointment.
 
 A repair shop's "send us a photo of the damage" should end up where staff look, so the
-inbox processor notes each file's link on the customer's current or next appointment.
+inbox processor notes each file's link on the customer's current or next appointment, and
+keeps it as an `attachment` row (bot.attachments) the dashboard, portal and invoice show.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from bot import attachments
+from bot.attachments import current_or_next
 from bot.messages import Inbound
 from bot.outbox import owner_identities
 from storage.db import Database
-from storage.models import IN_PROGRESS, UPCOMING_STATUSES, Appointment, Business, CustomerIdentity
+from storage.models import Business, CustomerIdentity
 
 
 def _is_staff(settings: Mapping[str, object] | None, channel: str, address: str) -> bool:
@@ -46,16 +49,19 @@ def attach_media(db: Database, inbound: Inbound, now: datetime) -> int | None:
         )
         if customer_id is None:
             return None
-        appointment = session.scalar(
-            select(Appointment)
-            .where(
-                Appointment.customer_id == customer_id,
-                Appointment.status.in_(UPCOMING_STATUSES),
-                or_(Appointment.ends_at > now, Appointment.status == IN_PROGRESS),
+        appointment = current_or_next(session, customer_id, now)
+        for item in files:
+            attachments.add(
+                session,
+                kind=attachments.Kind.CUSTOMER,
+                content_type=item.content_type,
+                sent_by=f"customer:{inbound.channel}:{inbound.sender}",
+                now=now,
+                customer_id=customer_id,
+                appointment_id=appointment.id if appointment else None,
+                url=item.url,
+                filename=item.filename,
             )
-            .order_by((Appointment.status == IN_PROGRESS).desc(), Appointment.starts_at)
-            .limit(1)
-        )
         if appointment is None:
             return None
         lines = [

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot import attachments
 from bot.agenda import (
     appointments_between,
     block_time,
@@ -507,7 +508,15 @@ def _do_status(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     timing = job_time(turn.session, pending["appointment"]) if status == COMPLETED else None
     if timing is not None:
         lines.append(f"Time on the job: {timing.minutes} min.")
+    if status == COMPLETED:
+        job = turn.session.get(Appointment, pending["appointment"])
+        for check in COMPLETION_NOTES:
+            lines += check(turn, job)
     answer(turn, lines)
+
+
+# Lines other modules add when a job is completed (a missing signature): (turn, appointment).
+COMPLETION_NOTES: list[Callable[[Turn, Appointment], list[str]]] = []
 
 
 def lookup(turn: Turn, actor: Actor, text: str) -> None:
@@ -628,7 +637,8 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "arrived: start the job (the customer is told)",
             "access: gate code 4321: how to get in",
             "charge 15 parts: add to the job",
-            "(send a photo): added to the job",
+            "(send a photo): added to the job (say before/after)",
+            "sign / send the waiver: the customer signs on their phone",
             "done: finish, invoice, send the pay link",
         ]
     else:
@@ -647,6 +657,7 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "history jane / history #12: the event log",
             "access jane: gate code 4321",
             "rain wednesday: offer outdoor jobs another day",
+            "sign #12 / send the waiver to jane / sign EST-0003: a link to sign",
             "statement jane",
             "broadcast <text>: promotion to opted-in",
             "stats / stats week",
@@ -727,8 +738,22 @@ def photo(turn: Turn, actor: Actor, text: str) -> None:
         answer(turn, ["Send the photo while a job is under way."])
         return
     job.notes = (job.notes + "\n" if job.notes else "") + "\n".join(f"Photo: {u}" for u in urls)
-    audit(turn, actor, "photo", appointment=job.id, urls=urls)
-    answer(turn, [f"Photo added to #{job.id}."])
+    kind = attachments.staff_kind(turn.session, job, text)
+    for item in turn.inbound.attachments:
+        if item.url:
+            attachments.add(
+                turn.session,
+                kind=kind,
+                content_type=item.content_type,
+                sent_by=actor.tag,
+                now=turn.now,
+                customer_id=job.customer_id,
+                appointment_id=job.id,
+                url=item.url,
+                filename=item.filename,
+            )
+    audit(turn, actor, "photo", appointment=job.id, urls=urls, kind=str(kind))
+    answer(turn, [f"Photo added to #{job.id} ({kind})."])
 
 
 def close_day(turn: Turn, actor: Actor, text: str) -> None:

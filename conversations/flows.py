@@ -19,6 +19,7 @@ from conversations import (
     admin_billing,
     admin_road,
     admin_routes,
+    admin_signing,
     booking_flow,
     faq,
     manage_flow,
@@ -32,6 +33,7 @@ from conversations.understand import Intent, extract_name, primary_intent, yes_n
 admin_billing.register()
 admin_routes.register()
 admin_road.register()
+admin_signing.register()
 
 MENU = (
     Option("book", "Book an appointment"),

@@ -83,6 +83,9 @@ class Service(Base):
     resource_kinds: Mapped[list[Any]] = mapped_column(default=list)
     rebook_after_days: Mapped[int | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Texts the customer signs before / after the job (business.toml; None: nothing to sign).
+    disclaimer_before: Mapped[str | None] = mapped_column(Text, default=None)
+    disclaimer_after: Mapped[str | None] = mapped_column(Text, default=None)
 
     staff: Mapped[list[Staff]] = relationship(
         secondary="staff_service", back_populates="services", order_by="Staff.id"

@@ -101,11 +101,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webhooks import (
         appointment_page,
         dashboard,
+        files,
         health,
         limits,
         metrics,
         payments,
         portal,
+        signing,
         telegram,
         twilio,
         webchat,
@@ -121,10 +123,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(appointment_page.bp)
+    app.register_blueprint(files.bp)
+    app.register_blueprint(signing.bp)
     # Body size cap (413 before parsing) and rate limits, on the routes registered above.
     limits.install(
         app,
-        {"webchat": webchat.bp, "portal": portal.bp, "dashboard": dashboard.bp},
+        {
+            "webchat": webchat.bp,
+            "portal": portal.bp,
+            "dashboard": dashboard.bp,
+            "files": files.bp,
+            "signing": signing.bp,
+        },
         chat_trusted=webchat.trusted_request,
     )
     return app

@@ -244,6 +244,10 @@ def install(
     for form_pages in (blueprints["portal"], blueprints["dashboard"]):
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_IP", client_ip, per_ip=True)
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_LINK", link_token, per_ip=False)
+    if "files" in blueprints:  # web-chat uploads count with the chat's messages per IP
+        limit(blueprints["files"], "SLOTBOT_RATE_LIMIT_CHAT_IP", client_ip, True)
+    if "signing" in blueprints:  # signing forms count with the portal's forms per IP
+        limit(blueprints["signing"], "SLOTBOT_RATE_LIMIT_FORMS_IP", client_ip, per_ip=True)
     app.before_request(refuse_nul)
     app.register_error_handler(429, _too_many)
     app.register_error_handler(413, _too_large)

@@ -44,6 +44,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import attachments
 from bot.availability import BusinessContext, SlotQuery, best_slots, local_instant
 from bot.billing.context import BillingContext
 from bot.billing.delivery import invoice_pdf, printable_phone
@@ -80,6 +81,7 @@ from storage.billing import (
 from storage.models import IN_PROGRESS, Appointment, Customer, Staff
 from storage.portal import CUSTOMER, OWNER
 from webhooks.context import current_config, current_db
+from webhooks.file_views import attachment_views
 from webhooks.headers import csp_nonce
 from webhooks.limits import row_id
 
@@ -433,6 +435,9 @@ def home(token: str) -> ResponseReturnValue:
             card=card_label(card) if card else None,
             statement_from=(today - timedelta(days=90)).isoformat(),
             statement_to=today.isoformat(),
+            files=attachment_views(
+                attachments.for_customer(session, customer_id), f"/portal/{token}/files", fmt.when
+            ),
         )
 
 

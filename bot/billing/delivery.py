@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing.contact import notify_customer
 from bot.billing.context import BillingContext
+from bot.billing.evidence import photos_for, signatures_for
 from bot.billing.invoices import issue_invoice, lines_of, refresh_status
 from bot.billing.ledger import Totals
 from bot.billing.links import pay_url
@@ -103,6 +104,10 @@ def invoice_document(
         stamp={PAID: "PAID", VOID: "VOID"}.get(invoice.status),
         page_format=page_format_for(ctx.locale),
         created=invoice.issued_at or now,
+        photos=photos_for(session, invoice.appointment_id),
+        signatures=signatures_for(
+            session, appointment_id=invoice.appointment_id, estimate_id=invoice.estimate_id
+        ),
     )
 
 

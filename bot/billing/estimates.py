@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.billing.contact import customer_address, notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.delivery import business_party, customer_party, long_date, totals_block
+from bot.billing.evidence import photos_for, signatures_for
 from bot.billing.invoices import (
     LineSpec,
     create_invoice,
@@ -181,6 +182,10 @@ def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
             note=estimate.notes or "Reply APPROVE to go ahead, or DECLINE.",
             page_format=page_format_for(ctx.locale),
             created=estimate.created_at,
+            photos=photos_for(session, estimate.appointment_id),
+            signatures=signatures_for(
+                session, appointment_id=estimate.appointment_id, estimate_id=estimate.id
+            ),
         )
     )
 

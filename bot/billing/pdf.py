@@ -12,6 +12,7 @@ replaced by "?": a readable invoice beats no invoice.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Sequence
@@ -62,6 +63,26 @@ class Brand:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A photo printed as a thumbnail: its caption ("Before") and image bytes (PNG/JPEG)."""
+
+    caption: str
+    image: bytes
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A signed text as printed: what was signed, by whom, when, and the signature image."""
+
+    title: str
+    text: str
+    caption: str  # "Signed by Jane Smith, Nov 17, 2026, 10:12 AM, from 203.0.113.9"
+    digest: str  # SHA-256 of the text
+    image: bytes | None = None  # the drawn signature (PNG); None when the name was typed
+    typed_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Document:
     """A document to print: heading facts, a table, a totals block and a closing note.
 
@@ -82,6 +103,8 @@ class Document:
     page_format: str = "A4"
     created: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
     brand: Brand = field(default_factory=Brand)
+    photos: tuple[Photo, ...] = ()
+    signatures: tuple[Signed, ...] = ()
 
 
 def _font_files() -> tuple[str, str] | None:
@@ -258,6 +281,10 @@ def render(doc: Document) -> bytes:
         pdf.ln(8)
         pdf.use(9.5)
         pdf.multi_cell(pdf.epw, 5, pdf.text_of(doc.note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if doc.photos:
+        _photos(pdf, doc)
+    if doc.signatures:
+        _signatures(pdf, doc)
     return bytes(pdf.output())
 
 
@@ -270,3 +297,76 @@ def page_format_for(locale: str) -> str:
 def rows_of(values: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
     """Table rows as the immutable tuples a Document holds."""
     return tuple(tuple(row) for row in values)
+
+
+def _section(pdf: _Pdf, doc: Document, heading: str, room: float) -> None:
+    pdf.ln(6)
+    if pdf.get_y() + room > pdf.h - 25:
+        pdf.add_page()
+    pdf.use(11, bold=True, colour=doc.brand.colour)
+    pdf.cell(pdf.epw, 7, pdf.text_of(heading), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_draw_color(*RULE)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.ln(2)
+
+
+def _photos(pdf: _Pdf, doc: Document) -> None:
+    """The job's photos as a grid of thumbnails, four to a row, each with its caption."""
+    per_row, gap = 4, 4.0
+    width = (pdf.epw - gap * (per_row - 1)) / per_row
+    height = width * 0.75
+    _section(pdf, doc, "Photos", height + 12)
+    for index, photo in enumerate(doc.photos):
+        column = index % per_row
+        if column == 0 and index:
+            pdf.set_y(pdf.get_y() + height + 8)
+        if column == 0 and pdf.get_y() + height + 8 > pdf.h - 25:
+            pdf.add_page()
+        x, y = pdf.l_margin + column * (width + gap), pdf.get_y()
+        try:
+            pdf.image(io.BytesIO(photo.image), x=x, y=y, w=width, h=height, keep_aspect_ratio=True)
+        except Exception:  # a photo that will not draw must not stop the invoice
+            pdf.set_draw_color(*RULE)
+            pdf.rect(x, y, width, height)
+        pdf.set_xy(x, y + height + 1)
+        pdf.use(8, colour=MUTED)
+        pdf.cell(width, 4, pdf.text_of(photo.caption), align="C")
+        pdf.set_xy(pdf.l_margin, y)
+    pdf.set_y(pdf.get_y() + height + 8)
+
+
+def _signatures(pdf: _Pdf, doc: Document) -> None:
+    """Each signed text in full, the signature (drawn, or the typed name) and its record."""
+    for signed in doc.signatures:
+        _section(pdf, doc, f"Signed: {signed.title}", 60)
+        pdf.use(9)
+        pdf.multi_cell(pdf.epw, 4.8, pdf.text_of(signed.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
+        if pdf.get_y() + 30 > pdf.h - 25:
+            pdf.add_page()
+        top = pdf.get_y()
+        if signed.image:
+            try:
+                pdf.image(io.BytesIO(signed.image), x=pdf.l_margin, y=top, h=22)
+                pdf.set_y(top + 23)
+            except Exception:  # an unreadable image: the record below still stands
+                pdf.set_y(top)
+        elif signed.typed_name:
+            pdf.use(16, colour=INK)
+            pdf.cell(
+                pdf.epw, 10, pdf.text_of(signed.typed_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+        pdf.set_draw_color(*INK)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + 80, pdf.get_y())
+        pdf.ln(1)
+        pdf.use(8.5, colour=MUTED)
+        pdf.multi_cell(
+            pdf.epw, 4.2, pdf.text_of(signed.caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        pdf.multi_cell(
+            pdf.epw,
+            4.2,
+            f"SHA-256 of the text: {signed.digest}",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
