@@ -935,6 +935,10 @@ def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> b
         return False
     turn.go("admin", "idle")
     kind, _, raw = picked.id.partition(":")
+    pending["picked"] = picked.id
+    if kind == "slot" and pending["action"] in CHOSEN:
+        CHOSEN[pending["action"]](turn, actor, None, None, pending)  # a free time was picked
+        return True
     if kind == "cust":
         customer = turn.session.get(Customer, int(raw))
         if customer is not None:

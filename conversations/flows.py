@@ -15,6 +15,7 @@ from bot.messages import Option
 from bot.notify import tell_owners
 from bot.portal import issue_link
 from conversations import admin, admin_billing, booking_flow, faq, manage_flow, series_flow, threads
+from conversations.admin_estimates import register as register_estimates
 from conversations.admin_series import register as register_series
 from conversations.payments import money_reply
 from conversations.turn import Turn
@@ -22,6 +23,7 @@ from conversations.understand import Intent, extract_name, primary_intent
 
 admin_billing.register()
 register_series()
+register_estimates()
 
 MENU = (
     Option("book", "Book an appointment"),

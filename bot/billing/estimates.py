@@ -204,7 +204,13 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
         "application/pdf", f"{estimate.number}.pdf", data=estimate_pdf(session, estimate)
     )
     reply = Reply(
-        text, options=(Option(APPROVE, "Approve"), Option(DECLINE, "Decline")), attachments=(pdf,)
+        text,
+        # The number rides on the buttons: with two estimates open, each button knows its own.
+        options=(
+            Option(f"{APPROVE}:{estimate.number}", "Approve"),
+            Option(f"{DECLINE}:{estimate.number}", "Decline"),
+        ),
+        attachments=(pdf,),
     )
     channel, address = target
     enqueue(
