@@ -100,6 +100,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from webhooks import (
         dashboard,
+        dashboard_work,
         health,
         limits,
         metrics,
@@ -119,6 +120,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(telegram.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard_work.bp)
     # Body size cap (413 before parsing) and rate limits, on the routes registered above.
     limits.install(
         app,

@@ -156,10 +156,21 @@ def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
         )
         for line in estimate_lines(session, estimate.id)
     ]
-    facts = (
+    facts: tuple[tuple[str, str], ...] = (
         ("Date", long_date(ctx, estimate.created_at)),
         ("Valid until", long_date(ctx, estimate.valid_until)),
     )
+    # The chain: the appointment that does the work and the invoice that bills it.
+    booked = session.get(Appointment, estimate.appointment_id or 0)
+    if booked is not None:
+        facts += (("Appointment", f"#{booked.id}, {long_date(ctx, booked.starts_at)}"),)
+    billed = session.scalars(
+        select(Invoice.number).where(
+            Invoice.estimate_id == estimate.id, Invoice.number.is_not(None)
+        )
+    ).first()
+    if billed:
+        facts += (("Invoice", billed),)
     block = tuple(row for row in totals_block(ctx, estimate_totals(session, estimate)))
     return render(
         Document(
