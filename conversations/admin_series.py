@@ -114,6 +114,7 @@ class _Request:
     clock: time | None
     first_day: date | None
     until: datetime | None
+    ambiguous: list[Customer]  # several customers match the name: ask which
 
 
 def _read(turn: Turn, text: str) -> _Request | None:
@@ -125,7 +126,8 @@ def _read(turn: Turn, text: str) -> _Request | None:
     rest = admin.strip_command(text, "book", "schedule", "set up", "add")
     name = _strip_service_words(turn, clean_display_name(_customer_name(rest)) or "")
     matches = find_customers(turn.session, name) if name else []
-    customer = matches[0] if len(matches) >= 1 else None
+    exact = [c for c in matches if (c.name or "").lower() == name.lower()]
+    customer = exact[0] if len(exact) == 1 else matches[0] if len(matches) == 1 else None
     services = turn.services()
     service_match = find_services(rest, [to_named(s) for s in services])
     service = next(
@@ -165,7 +167,16 @@ def _read(turn: Turn, text: str) -> _Request | None:
     elif "COUNT=" not in rule:
         rule = f"{rule};COUNT={DEFAULT_COUNT}"
     return _Request(
-        customer, name, service, staff, rule, recurrence.description, clock, first_day, until
+        customer,
+        name,
+        service,
+        staff,
+        rule,
+        recurrence.description,
+        clock,
+        first_day,
+        until,
+        [] if customer or len(matches) < 2 else matches,
     )
 
 
@@ -260,6 +271,10 @@ def book_series(turn: Turn, actor: Actor, text: str) -> None:
     request = _read(turn, text)
     if request is None:
         admin.book_for(turn, actor, text)
+        return
+    if request.ambiguous:
+        names = ", ".join(f"{c.name} (#{c.id})" for c in request.ambiguous)
+        turn.say(f"Which {request.name}: {names}? Say it again with the full name.")
         return
     if not request.name and request.customer is None:
         turn.say('For whom? e.g. "book Ana Lee haircut with Sam every Friday at 11, 6 times".')

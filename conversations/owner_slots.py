@@ -88,8 +88,9 @@ def reason(turn: Turn, service: Service, staff: Staff | None, start: datetime) -
             f"so {turn.when(start)} doesn't fit.",
             f"outside {first}'s hours",
         )
-    who = staff.name.split()[0] if staff is not None else "Nobody"
-    return f"{who} isn't free at {turn.when(start)}.", "taken"
+    if staff is None:
+        return f"Nobody who does {service.name.lower()} is free at {turn.when(start)}.", "taken"
+    return f"{staff.name.split()[0]} isn't free at {turn.when(start)}.", "taken"
 
 
 def check(

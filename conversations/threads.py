@@ -179,6 +179,8 @@ def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
         return False
     waiting = open_estimates(turn.session, turn.inbound.channel, turn.inbound.sender, turn.now)
     named = find_estimate(turn.session, option or text)
+    if named is not None and named.customer_id != turn.customer.id:
+        named = None  # only their own estimates: a number from someone else's is no answer
     if named is None and len(waiting) > 1:
         # Two open estimates and a bare "approve": ask, never guess the newest.
         ctx = BillingContext.load(turn.session)

@@ -55,7 +55,7 @@ def texts_to(db: Database, address: str, purpose: str | None = None) -> list[Rep
 def write_estimate(owner: Chat, text: str = "estimate for Bob Stone: colour 120, toner 25") -> None:
     owner.say(text)
     owner.say("yes")
-    owner.expect("sent to Bob Stone")
+    owner.expect("sent to")
 
 
 @pytest.mark.parametrize(
@@ -211,3 +211,14 @@ def test_open_estimates_are_listed(owner, salon):
     _approved(owner, salon)
     owner.say("estimates")
     owner.expect("EST-0001 Bob Stone: $157.87 (approved)")
+
+
+def test_a_customer_cannot_approve_someone_elses_estimate_by_number(owner, salon):
+    customer(salon, "Bob Stone", BOB)
+    customer(salon, "Jane Doe", "+12125550201")
+    write_estimate(owner, "estimate for Jane Doe: colour 120")
+    write_estimate(owner, "estimate for Bob Stone: beard trim 20")
+    bob = bob_chat(salon)
+    bob.say("approve EST-0001")
+    bob.expect("EST-0002 ($21.78) is approved")
+    assert [e.status for e in estimates(salon)] == [ESTIMATE_SENT, APPROVED]

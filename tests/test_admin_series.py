@@ -245,3 +245,13 @@ def test_staff_cannot_book_a_series(salon):
     ana(salon)
     staff.say("book Ana Lee haircut with Sam every friday at 11, 4 times")
     assert series_appointments(salon) == []
+
+
+def test_two_customers_of_that_name_are_asked_about_first(owner, salon):
+    customer(salon, "Ana Lee", "+12125550401")
+    customer(salon, "Ana Lopez", "+12125550409")
+    owner.say("book Ana haircut with Sam every friday at 11, 4 times")
+    owner.expect("Which Ana: Ana Lee", "Ana Lopez")
+    assert series_appointments(salon) == []
+    owner.say("book Ana Lopez haircut with Sam every friday at 11, 4 times")
+    owner.expect("Series for Ana Lopez")

@@ -25,7 +25,7 @@ from bot.portal import issue_link
 from storage.billing import DECLINED, ESTIMATE_SENT, Estimate, Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage
-from storage.models import AdminAudit, Customer, CustomerIdentity
+from storage.models import AdminAudit, Appointment, Customer, CustomerIdentity
 from tests.browser import chromium_page, live_server
 from tests.dialogue import Chat
 from tests.test_admin import NOW
@@ -218,3 +218,23 @@ def test_an_estimate_converted_to_a_job_in_chromium(app: Flask, artifacts: Path)
         page.get_by_role("link", name="All estimates").click()
         page.get_by_role("heading", name="Estimates").wait_for()
         page.screenshot(path=str(artifacts / "estimates-list.png"), full_page=True)
+
+
+def test_the_dashboard_refuses_a_no_show_before_the_start(
+    app: Flask, client: FlaskClient, frozen: None
+) -> None:
+    bob = _bob(_db(app))
+    owner = Chat(_db(app), NOW, channel="telegram", sender="1000")
+    owner.say("book Bob Stone haircut with sam friday at 11")
+    owner.say("yes")
+    with _db(app).read() as session:
+        appointment = session.scalars(select(Appointment.id)).one()
+    base = _owner_path(_db(app))
+    csrf = _csrf(_text(client.get(f"{base}/estimates")))
+    early = client.post(
+        f"{base}/appointments/{appointment}/status", data={"status": "no_show", "csrf": csrf}
+    )
+    assert early.status_code == 409 and "hasn't started yet" in _text(early)
+    with _db(app).read() as session:
+        assert session.get(Appointment, appointment).status == "booked"
+        assert session.get(Customer, bob) is not None
