@@ -20,7 +20,7 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -1079,10 +1079,26 @@ def _answer_confirm(turn: Turn, actor: Actor, text: str, option: str | None) -> 
     return True
 
 
+def _offered(turn: Turn, choice: str) -> Offered:
+    """A choice as offered: a free time ("slot:<epoch>") carries its start, so a typed
+    "11:15" or "the tuesday one" picks it."""
+    kind, _, raw = choice.partition(":")
+    if kind == "slot" and raw.isdigit():
+        start = datetime.fromtimestamp(int(raw), UTC)
+        return Offered(id=choice, label=turn.when(start), start=start)
+    return Offered(id=choice, label=choice)
+
+
 def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> bool:
     choices = turn.data.get("choices") or []
     pending = dict(turn.data.get("pending") or {})
-    picked = pick_option(text, [Offered(id=c, label=c) for c in choices], option_id=option)
+    picked = pick_option(
+        text,
+        [_offered(turn, c) for c in choices],
+        option_id=option,
+        zone=turn.business.zone,
+        now=turn.now,
+    )
     if picked is None:
         turn.go("admin", "idle")
         return False

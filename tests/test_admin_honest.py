@@ -154,3 +154,12 @@ def test_a_new_command_at_the_cancel_question_is_not_a_reason(owner, salon):
     owner.say("today")
     owner.expect("Nothing booked")
     assert appointments(salon)[0].status == "booked"
+
+
+@pytest.mark.parametrize("typed", ["11:15", "the second one", "2"])
+def test_a_free_time_offered_instead_can_be_typed(owner, salon, typed):
+    customer(salon, "Jane Doe", JANE)
+    owner.say("book jane doe haircut with sam friday at 9")
+    owner.expect("Free instead:", "Fri, Nov 20, 11:15 AM")
+    owner.say(typed)
+    owner.expect("Book Haircut with Sam for Jane Doe, Fri, Nov 20, 11:15 AM?")

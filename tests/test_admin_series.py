@@ -255,3 +255,14 @@ def test_two_customers_of_that_name_are_asked_about_first(owner, salon):
     assert series_appointments(salon) == []
     owner.say("book Ana Lopez haircut with Sam every friday at 11, 4 times")
     owner.expect("Series for Ana Lopez")
+
+
+def test_one_occurrence_is_cancelled_alone(owner, salon):
+    rows = _ana_series(owner, salon)
+    owner.say(f"cancel #{rows[2].id} because Sam is on a course")
+    owner.expect("Cancel", 'reason: "Sam is on a course"')
+    owner.say("yes")
+    statuses = [r.status for r in series_appointments(salon)]
+    assert statuses == ["booked", "booked", CANCELLED, "booked", "booked", "booked"]
+    with salon.read() as session:
+        assert session.scalars(select(RecurringSeries.active)).one() is True
