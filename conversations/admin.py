@@ -334,10 +334,12 @@ def _target_appointment(
 
 def cancel_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | None = None) -> None:
     """Cancel any appointment (the customer is told)."""
-    appointment = appointment or _target_appointment(turn, actor, text, "cancel", ("cancel",))
+    reason = _REASON.search(text)
+    appointment = appointment or _target_appointment(
+        turn, actor, _REASON.sub("", text), "cancel", ("cancel",)
+    )
     if appointment is None:
         return
-    reason = _REASON.search(text)
     confirm(
         turn,
         f"Cancel {_line(turn, appointment, with_day=True)}? The customer will be told"

@@ -163,3 +163,12 @@ def test_a_free_time_offered_instead_can_be_typed(owner, salon, typed):
     owner.expect("Free instead:", "Fri, Nov 20, 11:15 AM")
     owner.say(typed)
     owner.expect("Book Haircut with Sam for Jane Doe, Fri, Nov 20, 11:15 AM?")
+
+
+@pytest.mark.parametrize("command", ["cancel jane because she's ill", "cancel Jane Doe due to flu"])
+def test_a_cancel_by_name_with_a_reason_finds_the_customer(owner, salon, command):
+    booked(salon, customer(salon, "Jane Doe", JANE), "2026-11-18 10:00")
+    owner.say(command)
+    owner.expect("Cancel", "Jane Doe", "reason:")
+    owner.say("yes")
+    assert appointments(salon)[0].status == CANCELLED
