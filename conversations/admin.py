@@ -20,7 +20,7 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -42,6 +42,7 @@ from bot.messages import SMS, Option
 from bot.names import clean_display_name
 from bot.notify import tell_customer
 from bot.portal import issue_link
+from conversations import owner_slots
 from conversations.turn import Turn
 from conversations.understand import (
     Offered,
@@ -340,15 +341,52 @@ def _target_appointment(
 
 def cancel_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | None = None) -> None:
     """Cancel any appointment (the customer is told)."""
-    appointment = appointment or _target_appointment(turn, actor, text, "cancel", ("cancel",))
+    reason = _REASON.search(text)
+    appointment = appointment or _target_appointment(
+        turn, actor, _REASON.sub("", text), "cancel", ("cancel",)
+    )
     if appointment is None:
         return
     confirm(
         turn,
-        f"Cancel {_line(turn, appointment, with_day=True)}? The customer will be told.",
+        f"Cancel {_line(turn, appointment, with_day=True)}? The customer will be told"
+        + (f' (reason: "{reason.group(1).strip()}").' if reason else "; add a reason if you like."),
         "cancel",
         appointment=appointment.id,
+        reason=reason.group(1).strip()[:200] if reason else None,
     )
+
+
+_REASON = re.compile(r"\b(?:because|reason:?|due to|as)\s+(.+)$", re.IGNORECASE)
+_FILLER = re.compile(r"^(?:(?:please|pls|thanks|thank you|do it|go ahead|sure|ok|now)\s*)+$")
+_YES_HEAD = re.compile(r"^\s*(?:yes|yep|yeah|ok|okay|sure|confirm)\b[\s,.:;!-]*", re.IGNORECASE)
+
+
+def _cancel_reason(turn: Turn, actor: Actor, text: str, pending: dict[str, Any]) -> bool:
+    """A reason typed at the cancel question ("she's ill", "yes, she's ill"): kept for the
+    customer's notice. A new command instead is not a reason: False."""
+    lowered = normalise(text)
+    if pending.get("action") != "cancel" or not text.strip():
+        return False
+    if any(p.search(lowered) for p, roles, _h in COMMANDS if actor.role in roles):
+        return False
+    said_yes = _YES_HEAD.match(text) is not None
+    reason = _YES_HEAD.sub("", text).strip()
+    reason = (_REASON.search(reason).group(1) if _REASON.search(reason) else reason)[:200]  # type: ignore[union-attr]
+    pending = {**pending, "reason": reason.strip(" .")}
+    if said_yes:
+        turn.go("admin", "idle")
+        _do_cancel(turn, actor, pending)
+        return True
+    appointment = turn.session.get(Appointment, pending["appointment"])
+    what = _line(turn, appointment, with_day=True) if appointment else f"#{pending['appointment']}"
+    confirm(
+        turn,
+        f'Cancel {what} with the reason "{pending["reason"]}"? The customer will be told.',
+        "cancel",
+        **{k: v for k, v in pending.items() if k != "action"},
+    )
+    return True
 
 
 def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
@@ -356,12 +394,14 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         turn.session,
         pending["appointment"],
         now=turn.now,
-        reason="cancelled by the business",
+        reason=pending.get("reason") or "cancelled by the business",
         actor=actor.tag,
         enforce_cutoff=False,
     )
     if isinstance(outcome, Changed):
-        audit(turn, actor, "cancel", appointment=pending["appointment"])
+        audit(
+            turn, actor, "cancel", appointment=pending["appointment"], reason=pending.get("reason")
+        )
         answer(turn, [f"Cancelled #{pending['appointment']}; the customer has been told."])
     else:
         answer(turn, [outcome.message])
@@ -380,6 +420,17 @@ def move_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | Non
     )
     if when is None or not when.exact:
         turn.say(f'To when? For example "move #{appointment.id} to friday at 4".')
+        return
+    verdict = owner_slots.check(
+        turn,
+        appointment.service,
+        appointment.staff,
+        when.start,
+        customer_id=appointment.customer_id,
+        ignore=appointment.id,
+    )
+    if not verdict.free:
+        _offer_instead(turn, verdict, "move_at", appointment=appointment.id)
         return
     confirm(
         turn,
@@ -424,6 +475,24 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
     name = clean_display_name(re.split(r"[,\d+]|\bfor\b", rest, maxsplit=1)[0])
     customer = _customer_for(turn, name, phone)
     label = customer.name if customer else name or phone or "a walk-in"
+    row = next(s for s in turn.services() if s.key == service.item.key)
+    member = next((s for s in _staff(turn) if staff.item and s.key == staff.item.key), None)
+    verdict = owner_slots.check(
+        turn, row, member, when.start, customer_id=customer.id if customer else None
+    )
+    if not verdict.free:
+        _offer_instead(
+            turn,
+            verdict,
+            "book_at",
+            service=service.item.key,
+            staff=staff.item.key if staff.item else None,
+            customer=customer.id if customer else None,
+            name=name,
+            phone=phone,
+            label=label,
+        )
+        return
     confirm(
         turn,
         f"Book {service.item.name}"
@@ -436,6 +505,64 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
         customer=customer.id if customer else None,
         name=name,
         phone=phone,
+    )
+
+
+def _offer_instead(turn: Turn, verdict: owner_slots.Verdict, action: str, **pending: Any) -> None:
+    """Why a time cannot be had, and free ones to pick instead (never the impossible one)."""
+    if not verdict.instead:
+        answer(turn, [verdict.why, "Nothing is free near then; try another day."])
+        return
+    _choose(
+        turn,
+        f"{verdict.why} Free instead:",
+        action,
+        [Option(f"slot:{int(s.start.timestamp())}", turn.when(s.start)) for s in verdict.instead],
+        starts={str(int(s.start.timestamp())): s.start.isoformat() for s in verdict.instead},
+        **pending,
+    )
+
+
+def _picked_start(pending: dict[str, Any]) -> str | None:
+    raw = str(pending.get("picked", "")).partition(":")[2]
+    return (pending.get("starts") or {}).get(raw)
+
+
+def _book_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str, Any]) -> None:
+    start = _picked_start(pending)
+    if start is None:
+        turn.say("Sorry, that choice has lapsed. Say it again?")
+        return
+    service = next(s for s in turn.services() if s.key == pending["service"])
+    staff = pending.get("staff")
+    confirm(
+        turn,
+        f"Book {service.name}"
+        + (
+            f" with {next(s.name for s in _staff(turn) if s.key == staff).split()[0]}"
+            if staff
+            else ""
+        )
+        + f" for {pending.get('label')}, {turn.when(datetime.fromisoformat(start))}?",
+        "book",
+        **{k: pending.get(k) for k in ("service", "staff", "customer", "name", "phone")},
+        start=start,
+    )
+
+
+def _move_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str, Any]) -> None:
+    start = _picked_start(pending)
+    appointment = turn.session.get(Appointment, pending.get("appointment") or 0)
+    if start is None or appointment is None:
+        turn.say("Sorry, that choice has lapsed. Say it again?")
+        return
+    confirm(
+        turn,
+        f"Move {_line(turn, appointment, with_day=True)} to "
+        f"{turn.when(datetime.fromisoformat(start))}? The customer will be told.",
+        "move",
+        appointment=appointment.id,
+        start=start,
     )
 
 
@@ -485,6 +612,8 @@ def set_state(turn: Turn, actor: Actor, text: str, status: str) -> None:
     if appointment is None:
         return
     if status == NO_SHOW:
+        if _too_early_for_no_show(turn, appointment, text):
+            return
         confirm(
             turn,
             f"Mark {_line(turn, appointment, with_day=True)} as a no-show?",
@@ -493,6 +622,23 @@ def set_state(turn: Turn, actor: Actor, text: str, status: str) -> None:
         )
         return
     _do_status(turn, actor, {"appointment": appointment.id, "status": status})
+
+
+_ANYWAY = re.compile(r"\b(?:anyway|regardless|force|override)\b", re.IGNORECASE)
+
+
+def _too_early_for_no_show(turn: Turn, appointment: Appointment, text: str) -> bool:
+    """Refuse a no-show before the appointment has started, unless told "anyway"."""
+    if appointment.starts_at <= turn.now or _ANYWAY.search(text):
+        return False
+    answer(
+        turn,
+        [
+            f"#{appointment.id} hasn't started yet (it's {turn.when(appointment.starts_at)}), "
+            f'so it can\'t be a no-show. Say "no-show #{appointment.id} anyway" to mark it now.'
+        ],
+    )
+    return True
 
 
 def _do_status(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
@@ -650,6 +796,9 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "link INV-0012: resend the pay link",
             "add 15 parts to INV-0012",
             "book Jane 2125550123 haircut with Sam fri at 3",
+            "book Ana haircut with Sam every other friday at 11: a series",
+            "cancel Ana's series from next month / move Ana's series to thursdays",
+            "estimate for Bob: colour 120, toner 25 / book EST-3 fri at 2 / invoice EST-3",
             "move #12 to friday at 4 / cancel #12",
             "done #12 / no show #12",
             "block friday 2-5pm / close dec 24",
@@ -907,7 +1056,7 @@ ACTIONS: dict[str, Callable[[Turn, Actor, dict[str, Any]], None]] = {
 }
 CHOSEN: dict[
     str, Callable[[Turn, Actor, Appointment | None, Customer | None, dict[str, Any]], None]
-] = {}
+] = {"book_at": _book_at, "move_at": _move_at}
 
 
 def register(pattern: str, roles: tuple[str, ...], handler: Handler, *, first: bool = True) -> None:
@@ -951,6 +1100,9 @@ def dispatch(turn: Turn, actor: Actor) -> None:
 
 def _answer_confirm(turn: Turn, actor: Actor, text: str, option: str | None) -> bool:
     answer_ = True if option == "yes" else False if option == "no" else yes_no(text)
+    pending_now = dict(turn.data.get("pending") or {})
+    if answer_ is None and option is None and _cancel_reason(turn, actor, text, pending_now):
+        return True
     if answer_ is None:
         turn.go("admin", "idle")
         return False  # a new command instead of an answer: the pending action lapses
@@ -959,19 +1111,42 @@ def _answer_confirm(turn: Turn, actor: Actor, text: str, option: str | None) -> 
     if answer_ is False:
         turn.say("OK, nothing changed.")
         return True
+    extra = _YES_HEAD.sub("", text).strip(" .") if option is None else ""
+    if pending.get("action") == "cancel" and extra and not _FILLER.match(normalise(extra)):
+        pending["reason"] = extra[:200]  # "yes, she's ill": the reason rides along
     ACTIONS[pending["action"]](turn, actor, pending)
     return True
+
+
+def _offered(turn: Turn, choice: str) -> Offered:
+    """A choice as offered: a free time ("slot:<epoch>") carries its start, so a typed
+    "11:15" or "the tuesday one" picks it."""
+    kind, _, raw = choice.partition(":")
+    if kind == "slot" and raw.isdigit():
+        start = datetime.fromtimestamp(int(raw), UTC)
+        return Offered(id=choice, label=turn.when(start), start=start)
+    return Offered(id=choice, label=choice)
 
 
 def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> bool:
     choices = turn.data.get("choices") or []
     pending = dict(turn.data.get("pending") or {})
-    picked = pick_option(text, [Offered(id=c, label=c) for c in choices], option_id=option)
+    picked = pick_option(
+        text,
+        [_offered(turn, c) for c in choices],
+        option_id=option,
+        zone=turn.business.zone,
+        now=turn.now,
+    )
     if picked is None:
         turn.go("admin", "idle")
         return False
     turn.go("admin", "idle")
     kind, _, raw = picked.id.partition(":")
+    pending["picked"] = picked.id
+    if kind == "slot" and pending["action"] in CHOSEN:
+        CHOSEN[pending["action"]](turn, actor, None, None, pending)  # a free time was picked
+        return True
     if kind == "cust":
         customer = turn.session.get(Customer, int(raw))
         if customer is not None:
@@ -985,6 +1160,8 @@ def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> b
         move_any(turn, actor, pending.get("text", ""), appointment)
     elif action in (NO_SHOW, COMPLETED) and appointment is not None:
         if action == NO_SHOW:
+            if _too_early_for_no_show(turn, appointment, pending.get("text", "")):
+                return True
             confirm(
                 turn,
                 f"Mark {_line(turn, appointment, with_day=True)} as a no-show?",

@@ -26,6 +26,8 @@ from conversations import (
     series_flow,
     threads,
 )
+from conversations.admin_estimates import register as register_estimates
+from conversations.admin_series import register as register_series
 from conversations.payments import money_reply
 from conversations.turn import Turn
 from conversations.understand import Intent, extract_name, primary_intent, yes_no
@@ -34,6 +36,8 @@ admin_billing.register()
 admin_routes.register()
 admin_road.register()
 admin_signing.register()
+register_series()
+register_estimates()
 
 MENU = (
     Option("book", "Book an appointment"),

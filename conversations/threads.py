@@ -12,9 +12,12 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot.billing.estimates import approve_estimate, decline_estimate
+from bot.billing.context import BillingContext
+from bot.billing.estimate_jobs import find_estimate, open_estimates
+from bot.billing.estimates import approve_estimate, decline_estimate, estimate_totals
 from bot.booking import Booked, Changed, set_status
 from bot.followup import record_feedback
+from bot.messages import Option
 from bot.waitlist import accept_offer, decline_offer
 from conversations import manage_flow
 from conversations.moves import asks_to_move
@@ -49,7 +52,8 @@ def answer(turn: Turn) -> bool:
     handler = HANDLERS.get(question.kind)
     if handler is None or not handler(turn, question, _option(turn, question)):
         return False
-    question.answered_at = turn.now
+    if question.kind not in SELF_CLOSING:
+        question.answered_at = turn.now
     return True
 
 
@@ -165,16 +169,35 @@ def _rebook(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
 
 def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
     text = (turn.inbound.text or "").strip()
-    word = (option or text).lower().strip(" .!")
+    said = (option or text).lower().strip(" .!")
+    word = re.split(r"[:\s,]", said, maxsplit=1)[0]
     if word in ("approve", "approved", "accept") or yes_no(text) is True or option == "yes":
-        decide = approve_estimate
+        decide, verb = approve_estimate, "approve"
     elif word in ("decline", "declined", "reject") or yes_no(text) is False or option == "no":
-        decide = decline_estimate
+        decide, verb = decline_estimate, "decline"
     else:
         return False
+    waiting = open_estimates(turn.session, turn.inbound.channel, turn.inbound.sender, turn.now)
+    named = find_estimate(turn.session, option or text)
+    if named is not None and named.customer_id != turn.customer.id:
+        named = None  # only their own estimates: a number from someone else's is no answer
+    if named is None and len(waiting) > 1:
+        # Two open estimates and a bare "approve": ask, never guess the newest.
+        ctx = BillingContext.load(turn.session)
+        turn.say(
+            f"You have {len(waiting)} estimates waiting. Which one do you want to {verb}?",
+            [
+                Option(
+                    f"{verb.upper()}:{e.number}",
+                    f"{e.number} ({ctx.money(estimate_totals(turn.session, e).total)})",
+                )
+                for e in waiting
+            ],
+        )
+        return True
     result = decide(
         turn.session,
-        question.ref_id or 0,
+        named.id if named is not None else question.ref_id or 0,
         channel=turn.inbound.channel,
         address=turn.inbound.sender,
         now=turn.now,
@@ -184,6 +207,8 @@ def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
 
 
 Handler = Callable[[Turn, AwaitingReply, str | None], bool]
+# Kinds whose handler closes the question it settles (an estimate: maybe not the newest one).
+SELF_CLOSING = frozenset({"estimate"})
 HANDLERS: dict[str, Handler] = {
     "reminder": _reminder,
     "feedback": _feedback,

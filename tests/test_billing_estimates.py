@@ -63,7 +63,7 @@ def test_an_estimate_is_sent_with_approve_and_decline_and_waits_for_the_reply(sh
     reply = Reply.from_json(message.body)
     # 90.00 labour + 24.50 part, each taxed 8.875%: 7.99 + 2.17
     assert "Estimate EST-0001" in reply.text and "$124.66" in reply.text and "APPROVE" in reply.text
-    assert [o.id for o in reply.options] == ["APPROVE", "DECLINE"]
+    assert [o.id for o in reply.options] == ["APPROVE:EST-0001", "DECLINE:EST-0001"]
     assert reply.attachments[0].filename == "EST-0001.pdf"
     with shop.read() as session:
         [waiting] = session.scalars(select(AwaitingReply)).all()

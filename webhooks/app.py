@@ -101,6 +101,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webhooks import (
         appointment_page,
         dashboard,
+        dashboard_work,
         files,
         health,
         limits,
@@ -125,6 +126,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(appointment_page.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(signing.bp)
+    app.register_blueprint(dashboard_work.bp)
     # Body size cap (413 before parsing) and rate limits, on the routes registered above.
     limits.install(
         app,

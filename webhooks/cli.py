@@ -35,6 +35,7 @@ from storage.db import Database, database_url
 from storage.migrate import upgrade
 from storage.models import Service, Staff
 from webhooks.app import config_path
+from webhooks.cli_estimates import estimate
 from webhooks.logs import configure_logging
 
 EXIT_USAGE = 2
@@ -377,6 +378,9 @@ def _window(text: str, business: BusinessContext) -> tuple[datetime, datetime, d
         return when.start, when.end, when.target
     start = datetime.combine(day, time(0), tzinfo=business.zone)
     return start, start + timedelta(days=1), None
+
+
+cli.add_command(estimate)
 
 
 def main() -> None:

@@ -646,10 +646,15 @@ def change_status(token: str, appointment_id: int) -> ResponseReturnValue:
     with current_db().write() as session:
         check = _open(session, token)
         require_form(session, check)
-        if session.get(Appointment, appointment_id) is None:
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None:
             not_found()
         if status not in (COMPLETED, NO_SHOW):
             return message_page("Not changed", "Choose completed or no-show.", status=400)
+        if status == NO_SHOW and appointment.starts_at > now:
+            return message_page(
+                "Not changed", "It hasn't started yet, so it can't be a no-show.", status=409
+            )
         outcome = set_status(session, appointment_id, status, now=now, actor=ACTOR)
         if not isinstance(outcome, Changed):
             return message_page("Not changed", outcome.message, status=409)

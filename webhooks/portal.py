@@ -48,7 +48,12 @@ from bot import attachments
 from bot.availability import BusinessContext, SlotQuery, best_slots, local_instant
 from bot.billing.context import BillingContext
 from bot.billing.delivery import invoice_pdf, printable_phone
-from bot.billing.estimates import approve_estimate, estimate_pdf, estimate_totals
+from bot.billing.estimates import (
+    approve_estimate,
+    decline_estimate,
+    estimate_pdf,
+    estimate_totals,
+)
 from bot.billing.invoices import issued_invoices, totals_for
 from bot.billing.links import pay_link
 from bot.billing.payments import card_label, forget_card, saved_card
@@ -67,6 +72,7 @@ from bot.portal import (
     csrf_token,
     verify,
 )
+from bot.series_info import series_for
 from storage.billing import (
     APPROVED,
     DECLINED,
@@ -106,6 +112,7 @@ NOTICES = {
     "moved": "Your appointment has been moved. We've sent you the new details.",
     "cancelled": "Your appointment is cancelled. We've sent you a confirmation.",
     "approved": "Thank you: the estimate is approved. We'll be in touch to schedule the work.",
+    "declined": "The estimate is declined. Message us any time if you change your mind.",
     "card_removed": "Your saved card has been removed. It won't be charged again.",
 }
 # What a link that cannot be used says; nothing in it depends on whose link it was.
@@ -431,6 +438,16 @@ def home(token: str) -> ResponseReturnValue:
             ],
             cutoff_hours=int(cutoff.total_seconds() // 3600),
             estimates=_estimate_views(session, customer_id, fmt, now),
+            series=[
+                {
+                    "pattern": item.pattern,
+                    "service": item.service,
+                    "staff": item.staff,
+                    "dates": [fmt.when(a.starts_at) for a in item.ahead[:4]],
+                    "count": len(item.ahead),
+                }
+                for item in series_for(session, now, customer_id=customer_id)
+            ],
             invoices=_invoice_views(session, customer_id, fmt, now),
             card=card_label(card) if card else None,
             statement_from=(today - timedelta(days=90)).isoformat(),
@@ -633,6 +650,27 @@ def approve(token: str, estimate_id: int) -> ResponseReturnValue:
                 back=(_home_url(token), "Back to your account"),
             )
     return redirect(_home_url(token, "approved"), code=303)
+
+
+@bp.post("/portal/<token>/estimates/<int:estimate_id>/decline")
+def decline(token: str, estimate_id: int) -> ResponseReturnValue:
+    """Decline a sent estimate, recorded as given from this link."""
+    now = utcnow()
+    with current_db().write() as session:
+        check = open_link(session, token, CUSTOMER)
+        require_form(session, check)
+        estimate = _own_estimate(session, check, estimate_id)
+        answer = decline_estimate(
+            session, estimate.id, channel=WEB, address=f"portal:{check.link_id}", now=now
+        )
+        if not answer.ok:
+            return message_page(
+                "We couldn't decline it",
+                answer.reply.text,
+                status=409,
+                back=(_home_url(token), "Back to your account"),
+            )
+    return redirect(_home_url(token, "declined"), code=303)
 
 
 @bp.get("/portal/<token>/estimates/<int:estimate_id>.pdf")

@@ -23,7 +23,7 @@ from bot.billing.minimums import pay_here
 from bot.billing.money import format_rate
 from bot.billing.pdf import Brand, Document, Party, page_format_for, render, rows_of
 from bot.messages import Attachment, Reply
-from storage.billing import PAID, VOID, Invoice
+from storage.billing import PAID, VOID, Estimate, Invoice
 from storage.models import Customer
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,11 @@ def invoice_document(
     if invoice.due_at and invoice.status != PAID:
         facts.append(("Due", long_date(ctx, invoice.due_at)))
     facts.append(("Status", invoice.status.replace("_", " ").capitalize()))
+    quoted = session.get(Estimate, invoice.estimate_id or 0)
+    if quoted is not None:
+        facts.append(("Estimate", quoted.number))  # the chain: estimate → appointment → invoice
+    if invoice.appointment_id is not None:
+        facts.append(("Appointment", f"#{invoice.appointment_id}"))
     note = "Thank you for your business."
     if url and result.balance > 0:
         note = f"Pay online: {url}\n{note}"

@@ -157,10 +157,21 @@ def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
         )
         for line in estimate_lines(session, estimate.id)
     ]
-    facts = (
+    facts: tuple[tuple[str, str], ...] = (
         ("Date", long_date(ctx, estimate.created_at)),
         ("Valid until", long_date(ctx, estimate.valid_until)),
     )
+    # The chain: the appointment that does the work and the invoice that bills it.
+    booked = session.get(Appointment, estimate.appointment_id or 0)
+    if booked is not None:
+        facts += (("Appointment", f"#{booked.id}, {long_date(ctx, booked.starts_at)}"),)
+    billed = session.scalars(
+        select(Invoice.number).where(
+            Invoice.estimate_id == estimate.id, Invoice.number.is_not(None)
+        )
+    ).first()
+    if billed:
+        facts += (("Invoice", billed),)
     block = tuple(row for row in totals_block(ctx, estimate_totals(session, estimate)))
     return render(
         Document(
@@ -209,7 +220,13 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
         "application/pdf", f"{estimate.number}.pdf", data=estimate_pdf(session, estimate)
     )
     reply = Reply(
-        text, options=(Option(APPROVE, "Approve"), Option(DECLINE, "Decline")), attachments=(pdf,)
+        text,
+        # The number rides on the buttons: with two estimates open, each button knows its own.
+        options=(
+            Option(f"{APPROVE}:{estimate.number}", "Approve"),
+            Option(f"{DECLINE}:{estimate.number}", "Decline"),
+        ),
+        attachments=(pdf,),
     )
     channel, address = target
     enqueue(
