@@ -51,6 +51,7 @@ _SECTIONS += ("staff",)
 _SECTIONS += ("messaging", "waitlist", "followup")
 _SECTIONS += ("billing",)
 _SECTIONS += ("branding",)
+_SECTIONS += ("handover", "promotions")
 _BUSINESS_KEYS = ("name", "timezone", "currency", "locale", "tax_rate", "phone", "email")
 _BUSINESS_KEYS += ("address", "review_url", "owner_key", "owners")
 _BUSINESS_KEYS += ("owner_pin",)
@@ -1002,6 +1003,7 @@ def parse_config(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, f"is not valid TOML: {exc}") from None
     top = _Table(raw, "", _SECTIONS, noun="section")
+    engagement_settings(raw)  # refuse a mistyped [handover] or [promotions] now
     business = _parse_business(top.get("business", (dict,), "a [business] table"))
     zone_hours = _parse_week(top.get("hours", (dict,), "an [hours] table"), "hours")
     closures = _parse_closures(top)
@@ -1043,6 +1045,35 @@ def parse_config(
         branding=_parse_branding(top.get("branding", (dict,), "a [branding] table", {}), base),
         raw=raw,
     )
+
+
+# [handover] and [promotions], optional: read from the raw TOML into Business.settings.
+HANDOVER_QUIET_MINUTES = 30
+CONSENT_QUESTION = (
+    "One more thing: would you like to hear about our offers now and then? "
+    "Reply YES or NO (you can say unsubscribe at any time)."
+)
+
+
+def engagement_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """[handover] quiet_minutes and [promotions] ask_after_first_booking / consent_question."""
+    handover = _Table(raw.get("handover", {}), "handover", ("quiet_minutes",))
+    promotions = _Table(
+        raw.get("promotions", {}),
+        "promotions",
+        ("ask_after_first_booking", "consent_question"),
+    )
+    return {
+        "handover": {
+            "quiet_minutes": handover.integer("quiet_minutes", 1, 10080, HANDOVER_QUIET_MINUTES)
+        },
+        "promotions": {
+            "ask_after_first_booking": promotions.get(
+                "ask_after_first_booking", (bool,), "true or false", True
+            ),
+            "consent_question": promotions.text("consent_question", CONSENT_QUESTION),
+        },
+    }
 
 
 def load_config(path: str | Path) -> BusinessConfig:
@@ -1089,6 +1120,7 @@ def settings_for(cfg: BusinessConfig) -> dict[str, Any]:
         "owner_pin_digest": pin_digest(cfg.owner_pin) if cfg.owner_pin else None,
         # Staff has no identity column; the admin chat finds staff by these.
         "staff_identities": {member.key: list(member.identities) for member in cfg.staff},
+        **engagement_settings(cfg.raw),
     }
 
 

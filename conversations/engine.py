@@ -38,7 +38,7 @@ from bot.messages import SMS, Inbound, Reply
 from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.names import clean_display_name
 from bot.outbox import enqueue
-from conversations import admin, flows
+from conversations import admin, flows, handover
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
@@ -233,6 +233,8 @@ class Engine:
                 turn.say(SLOW_DOWN)
                 purpose = SLOW_DOWN_PURPOSE
             # Ongoing: deliberate silence; the message itself is recorded all the same.
+        elif handover.route(turn):
+            pass  # an open hand-over: a person answers this customer, not the dialogue
         else:
             _expire_if_stale(turn)
             flows.dispatch(turn)
