@@ -123,12 +123,14 @@ def test_while_a_thread_is_open_messages_go_to_the_team_not_the_booking_dialogue
 
 @pytest.mark.parametrize(
     "command",
-    ["r 1: Yes, we can fit you in at 4", "reply Jane: Yes, we can fit you in at 4",
-     "answer #1 Yes, we can fit you in at 4", "reply to jane doe, Yes, we can fit you in at 4"],
+    [
+        "r 1: Yes, we can fit you in at 4",
+        "reply Jane: Yes, we can fit you in at 4",
+        "answer #1 Yes, we can fit you in at 4",
+        "reply to jane doe, Yes, we can fit you in at 4",
+    ],
 )
-def test_an_owner_answers_and_the_customer_gets_it_on_their_channel(
-    jane, owner, salon, command
-):
+def test_an_owner_answers_and_the_customer_gets_it_on_their_channel(jane, owner, salon, command):
     jane.say("can I speak to someone? it's about a wedding")
     owner.say(command)
     owner.expect("Sent to Jane Doe on web", "#1")
@@ -147,9 +149,7 @@ def test_an_owner_answers_and_the_customer_gets_it_on_their_channel(
 
 
 @pytest.mark.parametrize("command", ["done with Jane", "close 1", "finished with jane doe"])
-def test_an_owner_closes_the_thread_and_the_bot_takes_over_saying_so(
-    jane, owner, salon, command
-):
+def test_an_owner_closes_the_thread_and_the_bot_takes_over_saying_so(jane, owner, salon, command):
     jane.say("human please")
     owner.say(command)
     owner.expect("Closed #1", "Jane Doe")
@@ -208,9 +208,7 @@ def test_a_quiet_thread_closes_by_itself_after_the_default_half_hour(jane, salon
 
 
 def test_the_quiet_time_is_configurable(salon):
-    apply_config(
-        salon, parse_config(DEMO_CONFIG.read_text() + "\n[handover]\nquiet_minutes = 5\n")
-    )
+    apply_config(salon, parse_config(DEMO_CONFIG.read_text() + "\n[handover]\nquiet_minutes = 5\n"))
     chat = Chat(salon, NOW, channel="web", sender="visitor-2")
     chat.say("talk to a person")
     assert close_quiet(salon, NOW + timedelta(minutes=4)) == 0
