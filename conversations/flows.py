@@ -11,16 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot import consent as bot_consent
 from bot.messages import Option
 from bot.portal import issue_link
 from conversations import admin, admin_billing, booking_flow, faq, manage_flow, series_flow, threads
+from conversations import consent as offers
 from conversations import handover as person
+from conversations import promotions as promos
 from conversations.payments import money_reply
 from conversations.turn import Turn
 from conversations.understand import Intent, extract_name, primary_intent
 
 admin_billing.register()
 person.register()
+promos.register()
+threads.HANDLERS[bot_consent.CONSENT_KIND] = offers.answer_question
 
 MENU = (
     Option("book", "Book an appointment"),
@@ -49,6 +54,8 @@ def dispatch(turn: Turn) -> None:
     if actor.role != admin.CUSTOMER:
         if not person.answer_reply_to(turn, actor):  # a Telegram reply to a hand-over notice
             admin.dispatch(turn, actor)
+        return
+    if offers.answer(turn):  # "send me offers", "no more promotions"
         return
     text = turn.inbound.text or ""
     option = turn.inbound.option_id
