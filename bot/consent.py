@@ -20,8 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import CONSENT_QUESTION
+from bot.outbox import owner_identities
 from storage.engagement import PROMOTIONS, ConsentEvent
-from storage.models import CANCELLED, NO_SHOW, Appointment, AwaitingReply, CustomerIdentity
+from storage.models import (
+    CANCELLED,
+    NO_SHOW,
+    Appointment,
+    AwaitingReply,
+    Business,
+    CustomerIdentity,
+)
 
 CONSENT_KIND = "consent"  # the AwaitingReply kind of the question after a first booking
 QUESTION_DAYS = 3  # how long a yes or no still answers it
@@ -209,6 +217,18 @@ def in_segment(session: Session, segment: Segment, now: datetime) -> set[int] | 
     return chosen
 
 
+def _team_identities(session: Session) -> set[str]:
+    settings = dict((row.settings if (row := session.get(Business, 1)) else None) or {})
+    team = {f"{channel}:{address}" for channel, address in owner_identities(settings)}
+    for identities in (settings.get("staff_identities") or {}).values():
+        team.update(str(i) for i in identities)
+    return team
+
+
+def _is_team(rows: list[CustomerIdentity], team: set[str]) -> bool:
+    return any(f"{r.channel}:{r.address}" in team for r in rows)
+
+
 def reach(session: Session, segment: Segment, *, now: datetime) -> Reach:
     """Each opted-in customer in the segment once, on their latest active identity (on the
     segment's channel, if one is chosen); the others counted by why they are left out."""
@@ -222,8 +242,11 @@ def reach(session: Session, segment: Segment, *, now: datetime) -> Reach:
     )
     floor = datetime.min.replace(tzinfo=UTC)
     by_customer: dict[int, list[CustomerIdentity]] = {}
+    team = _team_identities(session)
     for row in session.scalars(select(CustomerIdentity)):
         by_customer.setdefault(row.customer_id, []).append(row)
+    for customer_id in [c for c, rows in by_customer.items() if _is_team(rows, team)]:
+        del by_customer[customer_id]  # the owners' and staff's own chats are not customers
     result = Reach()
     for customer_id, identities in sorted(by_customer.items()):
         if any(i.opted_out_at is not None for i in identities):

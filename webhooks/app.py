@@ -106,6 +106,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         metrics,
         payments,
         portal,
+        portal_consent,  # noqa: F401  (adds the offers tick to the portal's routes)
         telegram,
         twilio,
         webchat,

@@ -54,6 +54,7 @@ from bot.billing.payments import card_label, forget_card, saved_card
 from bot.billing.statements import statement, statement_pdf
 from bot.booking import Booked, Changed, cancel, history, reschedule, upcoming
 from bot.clock import utcnow
+from bot.consent import opted_in
 from bot.formatting import format_day, format_when, plain
 from bot.messages import WEB
 from bot.portal import (
@@ -433,6 +434,7 @@ def home(token: str) -> ResponseReturnValue:
             card=card_label(card) if card else None,
             statement_from=(today - timedelta(days=90)).isoformat(),
             statement_to=today.isoformat(),
+            offers=opted_in(session, customer_id),
         )
 
 
