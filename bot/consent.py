@@ -182,10 +182,13 @@ class Reach:
 
 
 def _visits(session: Session, segment: Segment, now: datetime) -> dict[int, datetime]:
-    """Each customer's latest kept visit (not cancelled, not a no-show) matching the segment."""
+    """Each customer's latest kept visit (not cancelled, not a no-show) matching the segment;
+    with no span of days, upcoming ones count too (a staff member's clients)."""
     query = select(Appointment.customer_id, func.max(Appointment.starts_at)).where(
-        Appointment.status.not_in((CANCELLED, NO_SHOW)), Appointment.starts_at <= now
+        Appointment.status.not_in((CANCELLED, NO_SHOW))
     )
+    if segment.within_days is not None or segment.unseen_days is not None:
+        query = query.where(Appointment.starts_at <= now)  # visits had, not booked ahead
     if segment.service_id is not None:
         query = query.where(Appointment.service_id == segment.service_id)
     if segment.staff_id is not None:

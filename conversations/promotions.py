@@ -108,8 +108,12 @@ def parse_segment(turn: Turn, head: str) -> Segment | str:
         labels.append(f"in the last {within} days")
     if unseen is not None:
         labels.append(f"not seen for {unseen} days")
+    noun = "customers"
+    if labels and labels[0].endswith("'s clients"):
+        noun = labels.pop(0)
+    label = " ".join([noun, *labels])
     if channel is not None:
-        labels.append(f"by {_CHANNEL_NAMES[channel]}")
+        label += f", by {_CHANNEL_NAMES[channel]}"
     narrowed = any(v is not None for v in (service_id, staff_id, within, unseen, channel))
     leftover = _FILLER.sub("", head)
     if not narrowed and re.search(r"\w", leftover):
@@ -124,7 +128,7 @@ def parse_segment(turn: Turn, head: str) -> Segment | str:
         within_days=within,
         unseen_days=unseen,
         channel=channel,
-        label="customers " + ", ".join(labels) if labels else "everyone who opted in",
+        label=label if narrowed else "everyone who opted in",
     )
 
 

@@ -284,7 +284,7 @@ def test_a_plain_broadcast_previews_who_is_left_out_and_why(owner, clientele, sa
 def test_a_promotion_to_customers_who_had_a_service_lately(owner, clientele, salon, command):
     owner.say(command)
     owner.expect(
-        "customers who had Haircut, in the last 60 days",
+        "customers who had Haircut in the last 60 days",
         "Goes to 1 customers",
         "1 outside this group",
         "1 opted out (STOP)",
