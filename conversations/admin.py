@@ -621,6 +621,7 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "charge 15 parts: add to the job",
             "(send a photo): added to the job",
             "done: finish, invoice, send the pay link",
+            "r 3: text / done with Jane: answer a customer waiting for a person",
         ]
     else:
         lines = [
@@ -637,6 +638,8 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "customer jane: contact, notes, history",
             "statement jane",
             "broadcast <text>: promotion to opted-in",
+            "promo to Sam's clients by sms: <text> (or who had a haircut in the last 60 days)",
+            "chats / r 3: text / reply Jane: text / done with Jane: talk to a customer",
             "stats / stats week",
         ]
     answer(turn, lines)
