@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from bot import consent
 from bot.messages import Option
 from conversations.turn import Turn
@@ -57,21 +59,65 @@ def offer(turn: Turn) -> None:
     )
 
 
-def answer_question(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
-    """The reply to the question after a first booking (a threads.HANDLERS entry)."""
-    said = True if option == consent.YES else False if option == consent.NO else None
-    if said is None and option is None:
-        said = yes_no(turn.inbound.text or "")
-    if said is None:
-        return False
-    words = turn.inbound.text or ("Yes, send me offers" if said else "No thanks")
-    _promotions(turn, said, words, source="booking")
-    turn.say(SUBSCRIBED if said else DECLINED)
-    return True
+def _answers_question(turn: Turn) -> bool | None:
+    """Yes or no to the question after a first booking, if this message is that answer.
+
+    A pressed button always is. A typed yes or no is, when that question is the latest one
+    still open in this chat (a "yes" to a newer reminder confirms the visit instead). Any
+    other message lets the question lapse: it is asked once, not left waiting.
+    """
+    option = turn.inbound.option_id
+    if option in (consent.YES, consent.NO):
+        _close_questions(turn, lapsed=False)
+        return option == consent.YES
+    latest = turn.session.scalar(
+        select(AwaitingReply)
+        .where(
+            AwaitingReply.channel == turn.inbound.channel,
+            AwaitingReply.address == turn.inbound.sender,
+            AwaitingReply.answered_at.is_(None),
+            AwaitingReply.expires_at > turn.now,
+        )
+        .order_by(AwaitingReply.created_at.desc(), AwaitingReply.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return None
+    said = None
+    if latest.kind == consent.CONSENT_KIND and option is None:
+        typed = (turn.inbound.text or "").strip().lower().rstrip(".!")
+        reply = ((latest.data or {}).get("replies") or {}).get(typed)
+        said = True if reply == consent.YES else False if reply == consent.NO else None
+        if said is None:
+            said = yes_no(turn.inbound.text or "")
+    _close_questions(turn, lapsed=said is None)
+    return said
+
+
+def _close_questions(turn: Turn, *, lapsed: bool) -> None:
+    open_ones = turn.session.scalars(
+        select(AwaitingReply).where(
+            AwaitingReply.channel == turn.inbound.channel,
+            AwaitingReply.address == turn.inbound.sender,
+            AwaitingReply.kind == consent.CONSENT_KIND,
+            AwaitingReply.answered_at.is_(None),
+        )
+    ).all()
+    for question in open_ones:
+        question.answered_at = turn.now
+        if lapsed:
+            question.data = {**(question.data or {}), "lapsed": True}
 
 
 def answer(turn: Turn) -> bool:
-    """ "send me offers", "no more promotions": consent said in a chat (True if it was)."""
+    """The question after a first booking answered, or consent said in a chat ("send me
+    offers", "no more promotions"): True if this message was one of those."""
+    said = _answers_question(turn)
+    if said is not None:
+        words = turn.inbound.text or ("Yes, send me offers" if said else "No thanks")
+        _promotions(turn, said, words, source="booking")
+        turn.say(SUBSCRIBED if said else DECLINED)
+        return True
     text = turn.inbound.text or ""
     if turn.inbound.option_id or len(text) > 80:
         return False

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot import consent as bot_consent
 from bot.messages import Option
 from bot.portal import issue_link
 from conversations import admin, admin_billing, booking_flow, faq, manage_flow, series_flow, threads
@@ -25,7 +24,6 @@ from conversations.understand import Intent, extract_name, primary_intent
 admin_billing.register()
 person.register()
 promos.register()
-threads.HANDLERS[bot_consent.CONSENT_KIND] = offers.answer_question
 
 MENU = (
     Option("book", "Book an appointment"),
@@ -55,7 +53,7 @@ def dispatch(turn: Turn) -> None:
         if not person.answer_reply_to(turn, actor):  # a Telegram reply to a hand-over notice
             admin.dispatch(turn, actor)
         return
-    if offers.answer(turn):  # "send me offers", "no more promotions"
+    if offers.answer(turn):  # the question after a first booking, "send me offers"
         return
     text = turn.inbound.text or ""
     option = turn.inbound.option_id

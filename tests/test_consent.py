@@ -114,6 +114,20 @@ def test_the_question_is_asked_once_only(salon):
     assert sum("hear about our offers" in m.body["text"] for m in asked) == 1
 
 
+def test_an_ignored_question_lapses_and_a_later_yes_is_not_taken_for_consent(salon):
+    chat = Chat(salon, NOW, channel="web", sender="visitor-5")
+    first_booking(chat)
+    chat.expect("hear about our offers")
+    chat.say("what time do you open on saturday?")
+    chat.say("yes")
+    chat.expect_not("You're subscribed")
+    assert identity(salon, "web", "visitor-5").promotions_opt_in is False
+    assert events(salon) == []
+    chat.say(option="consent:yes")  # the button, pressed later, is still a clear yes
+    chat.expect("You're subscribed")
+    assert identity(salon, "web", "visitor-5").promotions_opt_in is True
+
+
 def test_the_question_can_be_reworded_or_turned_off(salon):
     custom = '\n[promotions]\nconsent_question = "Fancy hearing about deals? YES or NO"\n'
     apply_config(salon, parse_config(DEMO_CONFIG.read_text() + custom))
