@@ -124,7 +124,7 @@ def team_addresses(session: Session, now: datetime) -> list[tuple[str, str]]:
     return list(dict.fromkeys(found))
 
 
-def _tell_team(
+def tell_team(
     session: Session,
     thread: Handover,
     text: str,
@@ -132,6 +132,7 @@ def _tell_team(
     now: datetime,
     skip: Sequence[str] = (),
 ) -> None:
+    """Queue `text` about `thread` to the owners and staff on duty (but those in `skip`)."""
     for channel, address in team_addresses(session, now):
         if f"{channel}:{address}" in skip:
             continue
@@ -175,7 +176,7 @@ def open_thread(
     who = label(customer)
     said = f' They said: "{quoted}"' if quoted else ""
     first = who.split()[0]
-    _tell_team(
+    tell_team(
         session,
         thread,
         f"[#{thread.id}] {who} ({channel}:{address}) wants to talk to a person.{said}\n"
@@ -195,7 +196,7 @@ def forward(
     thread.last_activity_at = now
     body = text.strip()[:MAX_QUOTE] or "(sent something without text)"
     _keep(session, thread, FROM_CUSTOMER, body, now, f"{channel}:{address}")
-    _tell_team(session, thread, f"[#{thread.id}] {label(thread.customer)}: {body}", now=now)
+    tell_team(session, thread, f"[#{thread.id}] {label(thread.customer)}: {body}", now=now)
 
 
 def answer(
@@ -217,7 +218,7 @@ def answer(
     )
     # The other owners see the answer, so two people do not answer the same question.
     identity = actor.partition(":")[2]
-    _tell_team(
+    tell_team(
         session,
         thread,
         f"[#{thread.id}] answered to {label(thread.customer)}: {body}",
@@ -227,13 +228,16 @@ def answer(
     return queued
 
 
-def close(session: Session, thread: Handover, *, by: str, now: datetime) -> None:
-    """Close the thread; the customer is told the bot is back."""
+def close(session: Session, thread: Handover, *, by: str, now: datetime, tell: bool = True) -> None:
+    """Close the thread; the customer is told the bot is back (by the caller if not `tell`:
+    the customer's own turn answers in its replies)."""
     if thread.closed_at is not None:
         return
     thread.closed_at = now
     thread.closed_by = by
     _keep(session, thread, FROM_BOT, Said.CLOSED, now, by)
+    if not tell:
+        return
     enqueue(
         session,
         channel=thread.channel,
@@ -259,7 +263,7 @@ def close_quiet(db: Database, now: datetime | None = None) -> int:
         ).all()
         for thread in quiet:
             close(session, thread, by=QUIET_CLOSER, now=now)
-            _tell_team(
+            tell_team(
                 session,
                 thread,
                 f"[#{thread.id}] closed after {quiet_minutes(info.settings)} quiet minutes: "

@@ -31,6 +31,12 @@ _CLOSE_WORDS = re.compile(
     r"(?:\s+with)?)\s*",
     re.IGNORECASE,
 )
+# The customer ends the thread themselves.
+_BACK_TO_BOT = re.compile(
+    r"^\s*(?:(?:take\s+me\s+|go\s+)?back\s+to\s+the\s+bot|(?:talk|speak)\s+to\s+the\s+bot"
+    r"|bot\s+please|i'?ll\s+use\s+the\s+bot)[\s.!]*$",
+    re.IGNORECASE,
+)
 _BARE_CLOSE = re.compile(
     r"^\s*/?(?:done|close|closed|finished|all done|that'?s all|end|close it)[\s.!]*$", re.I
 )
@@ -70,6 +76,18 @@ def route(turn: Turn) -> bool:
     if thread is None:
         return False
     text = turn.inbound.text or ""
+    if _BACK_TO_BOT.match(text):
+        by = f"customer:{turn.inbound.identity}"
+        handover.close(turn.session, thread, by=by, now=turn.now, tell=False)
+        handover.tell_team(
+            turn.session,
+            thread,
+            f"[#{thread.id}] {handover.label(turn.customer)} went back to the bot.",
+            now=turn.now,
+        )
+        turn.idle()
+        turn.say(handover.Said.CLOSED)
+        return True
     if turn.inbound.option_id and not text:
         text = f"(pressed {turn.inbound.option_id})"
     for attachment in turn.inbound.attachments:

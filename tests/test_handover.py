@@ -231,3 +231,15 @@ def test_stop_still_works_during_a_thread(salon):
     with salon.read() as session:
         kept = session.scalars(select(HandoverMessage.text)).all()
     assert "STOP" not in kept
+
+
+@pytest.mark.parametrize("words", ["back to the bot", "talk to the bot", "bot please"])
+def test_the_customer_can_go_back_to_the_bot_themselves(jane, salon, words):
+    jane.say("talk to a person")
+    jane.say(words)
+    jane.expect("I'm back")
+    [thread] = threads(salon)
+    assert thread.closed_by == "customer:web:visitor-jane"
+    assert "went back to the bot" in outbox(salon, HANDOVER_NOTICE)[-1].body["text"]
+    jane.say("haircut with Sam tomorrow at 3")
+    jane.expect("Haircut", "Sam")
