@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.broadcast import send_promotion
-from bot.consent import Reach, Segment, reach
+from bot.consent import Reach, Segment, history, opted_in, reach
 from bot.messages import SMS, TELEGRAM, WEB, WHATSAPP
 from conversations import admin
 from conversations.turn import Turn
 from conversations.understand import find_services, find_staff, to_named
-from storage.models import Service, Staff
+from storage.engagement import PROMOTIONS
+from storage.models import Customer, Service, Staff
 
 COMMAND = r"^/?(broadcast|promote|promotion|promo|send a promotion|send promotion)\b"
 _COMMAND_WORDS = (
@@ -199,8 +200,20 @@ def _do_broadcast(turn: Turn, actor: admin.Actor, pending: dict[str, Any]) -> No
     admin.answer(turn, [f"Queued to {sent} customers. Quiet hours are respected."])
 
 
+def consent_line(turn: Turn, customer: Customer) -> list[str]:
+    """The customer card's line about offers: the latest yes or no, where and in which words."""
+    kept = [e for e in history(turn.session, customer.id) if e.topic == PROMOTIONS]
+    if not kept:
+        return ["Offers: never asked" if not opted_in(turn.session, customer.id) else "Offers: yes"]
+    last = kept[-1]
+    answer = "yes" if last.granted else "no"
+    words = f' "{last.words[:40]}"' if last.words else ""
+    return [f"Offers: {answer} ({last.channel}, {turn.day(last.at)}{words})"]
+
+
 def register() -> None:
     """Put the segment-aware broadcast ahead of the plain one (it keeps the PIN by SMS)."""
     admin.register(COMMAND, admin.OWNER_ONLY, broadcast)
     admin.PIN_GUARDED.add(broadcast)
     admin.ACTIONS["segment_broadcast"] = _do_broadcast
+    admin.CARD_EXTRAS.append(consent_line)

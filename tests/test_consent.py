@@ -364,3 +364,11 @@ def test_a_segment_broadcast_by_sms_still_needs_the_pin(salon):
     owner.expect("Reply with your owner PIN")
     owner.say("4821")
     owner.expect("Preview", "Sam is back", "Send it?")
+
+
+def test_the_owner_sees_a_customers_latest_answer_on_their_card(salon, owner):
+    chat = Chat(salon, NOW, channel="sms", sender="+15551230008")
+    chat.say("hi, I'm Mia Wong")
+    chat.say("sign me up for deals")
+    owner.say("customer mia")
+    owner.expect('Offers: yes (sms, Tue, Nov 17 "sign me up for deals")')
