@@ -61,8 +61,15 @@ def audience(session: Session) -> Audience:
     )
 
 
-def send_promotion(session: Session, text: str, *, now: datetime) -> int:
-    """Queue `text` (plus the STOP line) to the audience; returns how many were queued."""
+def send_promotion(
+    session: Session,
+    text: str,
+    *,
+    now: datetime,
+    recipients: list[tuple[int, str, str]] | None = None,
+) -> int:
+    """Queue `text` (plus the STOP line) to the audience (or to `recipients`, a segment's
+    (customer_id, channel, address)); returns how many were queued."""
     body = text.strip()
     if STOP_LINE not in body:
         body = f"{body}\n{STOP_LINE}"
@@ -70,7 +77,8 @@ def send_promotion(session: Session, text: str, *, now: datetime) -> int:
     send_at = defer_for_quiet_hours(now, info)
     batch = uuid.uuid4().hex[:12]
     queued = 0
-    for customer_id, channel, address in audience(session).recipients:
+    chosen = audience(session).recipients if recipients is None else recipients
+    for customer_id, channel, address in chosen:
         message = enqueue(
             session,
             channel=channel,

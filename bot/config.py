@@ -55,6 +55,7 @@ _SECTIONS += ("messaging", "waitlist", "followup")
 _SECTIONS += ("billing",)
 _SECTIONS += ("branding",)
 _SECTIONS += ("travel",)
+_SECTIONS += ("handover", "promotions")
 _BUSINESS_KEYS = ("name", "timezone", "currency", "locale", "tax_rate", "phone", "email")
 _BUSINESS_KEYS += ("address", "review_url", "owner_key", "owners")
 _BUSINESS_KEYS += ("owner_pin",)
@@ -1144,6 +1145,7 @@ def parse_config(
 def _parse_raw(raw: dict[str, Any], base: Path | None) -> BusinessConfig:
     """Validate parsed TOML into a BusinessConfig; ConfigError names the first problem."""
     top = _Table(raw, "", _SECTIONS, noun="section")
+    engagement_settings(raw)  # refuse a mistyped [handover] or [promotions] now
     business = _parse_business(top.get("business", (dict,), "a [business] table"))
     zone_hours = _parse_week(top.get("hours", (dict,), "an [hours] table"), "hours")
     closures = _parse_closures(top)
@@ -1278,6 +1280,33 @@ def _template_value(template: Any, steps: list[str | int]) -> Any:
         if value is None:
             return None
     return value
+# [handover] and [promotions], optional: read from the raw TOML into Business.settings.
+HANDOVER_QUIET_MINUTES = 30
+CONSENT_QUESTION = (
+    "One more thing: would you like to hear about our offers now and then? "
+    "Reply YES or NO (you can say unsubscribe at any time)."
+)
+
+
+def engagement_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """[handover] quiet_minutes and [promotions] ask_after_first_booking / consent_question."""
+    handover = _Table(raw.get("handover", {}), "handover", ("quiet_minutes",))
+    promotions = _Table(
+        raw.get("promotions", {}),
+        "promotions",
+        ("ask_after_first_booking", "consent_question"),
+    )
+    return {
+        "handover": {
+            "quiet_minutes": handover.integer("quiet_minutes", 1, 10080, HANDOVER_QUIET_MINUTES)
+        },
+        "promotions": {
+            "ask_after_first_booking": promotions.get(
+                "ask_after_first_booking", (bool,), "true or false", True
+            ),
+            "consent_question": promotions.text("consent_question", CONSENT_QUESTION),
+        },
+    }
 
 
 def load_config(path: str | Path) -> BusinessConfig:
@@ -1325,6 +1354,7 @@ def settings_for(cfg: BusinessConfig) -> dict[str, Any]:
         "owner_pin_digest": pin_digest(cfg.owner_pin) if cfg.owner_pin else None,
         # Staff has no identity column; the admin chat finds staff by these.
         "staff_identities": {member.key: list(member.identities) for member in cfg.staff},
+        **engagement_settings(cfg.raw),
     }
 
 

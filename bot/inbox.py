@@ -40,6 +40,7 @@ def payload_of(inbound: Inbound) -> dict[str, Any]:
         "location": ([location.latitude, location.longitude, location.label] if location else None),
         "contact_phone": inbound.contact_phone,
         "display_name": inbound.display_name,
+        "reply_to": inbound.reply_to,
     }
 
 
@@ -71,6 +72,7 @@ def inbound_of(row: InboundMessage) -> Inbound:
         received_at=row.received_at,
         contact_phone=payload.get("contact_phone"),
         display_name=payload.get("display_name"),
+        reply_to=payload.get("reply_to"),
     )
 
 

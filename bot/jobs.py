@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 
-from bot import followup, reminders, waitlist
+from bot import followup, handover, reminders, waitlist
 from bot.billing.jobs import billing_jobs
 from bot.clock import utcnow
 from bot.outbox import dispatch_due
@@ -77,6 +77,7 @@ def build_scheduler(
         "mark_no_shows": lambda: reminders.mark_no_shows(db),
         "advance_waitlist_offers": lambda: waitlist.advance_offers(db),
         "scan_followups": lambda: followup.scan_followups(db),
+        "close_quiet_handovers": lambda: handover.close_quiet(db),
     }
     for name, job in scans.items():
         scheduler.add_job(

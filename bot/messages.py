@@ -79,6 +79,7 @@ class Inbound:
     received_at: datetime = field(default_factory=utcnow)
     contact_phone: str | None = None  # a phone number the person shared (Telegram contact)
     display_name: str | None = None  # the name the channel knows them by
+    reply_to: str | None = None  # the provider's id of our message this one replies to
 
     def __post_init__(self) -> None:
         # Every channel builds one of these: cleaning here covers every entry at once.

@@ -786,6 +786,7 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "(send a photo): added to the job (say before/after)",
             "sign / send the waiver: the customer signs on their phone",
             "done: finish, invoice, send the pay link",
+            "r 3: text / done with Jane: answer a customer waiting for a person",
         ]
     else:
         lines = [
@@ -809,6 +810,8 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "sign #12 / send the waiver to jane / sign EST-0003: a link to sign",
             "statement jane",
             "broadcast <text>: promotion to opted-in",
+            "promo to Sam's clients by sms: <text> (or who had a haircut in the last 60 days)",
+            "chats / r 3: text / reply Jane: text / done with Jane: talk to a customer",
             "stats / stats week",
         ]
     answer(turn, lines)

@@ -22,7 +22,7 @@ from bot.messages import SMS, WHATSAPP, Option
 from bot.names import clean_display_name
 from bot.outbox import CONFIRMATION
 from bot.waitlist import join_waitlist
-from conversations import faq, opening, screen, visit
+from conversations import consent, faq, opening, screen, visit
 from conversations.payments import ask_for_deposit
 from conversations.turn import Turn
 from conversations.understand import (
@@ -1246,6 +1246,7 @@ def _take_notes(turn: Turn, text: str) -> None:
     turn.idle()
     if answer is False or not text.strip():
         turn.say("All set. See you then!")
+        consent.offer(turn)  # the end of a first booking: offers, asked once
         return
     if answer is True:
         turn.say("Go ahead, what should we know?")
@@ -1254,6 +1255,7 @@ def _take_notes(turn: Turn, text: str) -> None:
     note = text.strip()[:1000]
     turn.customer.notes = f"{turn.customer.notes}\n{note}".strip() if turn.customer.notes else note
     turn.say("Thanks, I've noted that for the team.")
+    consent.offer(turn)
 
 
 def _back(turn: Turn) -> None:

@@ -38,7 +38,7 @@ from bot.messages import SMS, Inbound, Reply
 from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.names import clean_display_name
 from bot.outbox import enqueue
-from conversations import admin, flows
+from conversations import admin, consent, flows, handover
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
@@ -233,6 +233,8 @@ class Engine:
                 turn.say(SLOW_DOWN)
                 purpose = SLOW_DOWN_PURPOSE
             # Ongoing: deliberate silence; the message itself is recorded all the same.
+        elif handover.route(turn):
+            pass  # an open hand-over: a person answers this customer, not the dialogue
         else:
             _expire_if_stale(turn)
             flows.dispatch(turn)
@@ -453,6 +455,7 @@ def _identify(
 def _opt_out(turn: Turn) -> str:
     turn.identity.opted_out_at = turn.now
     turn.identity.promotions_opt_in = False
+    consent.on_opt_out(turn)  # kept: when, where and in which words
     turn.idle()
     if turn.inbound.channel != SMS:
         # Carriers answer STOP on SMS themselves; elsewhere the confirmation is ours to send.
@@ -465,6 +468,8 @@ def _opt_out(turn: Turn) -> str:
 def _opt_in(turn: Turn) -> None:
     turn.identity.opted_out_at = None
     turn.idle()
+    if consent.on_opt_in(turn):  # "subscribe": offers too, and said so
+        return
     turn.say(
         f"Welcome back! You'll get messages from {turn.business.name} again. "
         "What can I do for you?",

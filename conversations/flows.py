@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 
 from bot.messages import Option
-from bot.notify import tell_owners
 from bot.portal import issue_link
 from conversations import (
     admin,
@@ -26,6 +25,9 @@ from conversations import (
     series_flow,
     threads,
 )
+from conversations import consent as offers
+from conversations import handover as person
+from conversations import promotions as promos
 from conversations.admin_estimates import register as register_estimates
 from conversations.admin_series import register as register_series
 from conversations.payments import money_reply
@@ -38,6 +40,8 @@ admin_road.register()
 admin_signing.register()
 register_series()
 register_estimates()
+person.register()
+promos.register()
 
 MENU = (
     Option("book", "Book an appointment"),
@@ -64,7 +68,10 @@ def dispatch(turn: Turn) -> None:
     first, then the current flow, else the idle menu."""
     actor = admin.actor_of(turn)
     if actor.role != admin.CUSTOMER:
-        admin.dispatch(turn, actor)
+        if not person.answer_reply_to(turn, actor):  # a Telegram reply to a hand-over notice
+            admin.dispatch(turn, actor)
+        return
+    if offers.answer(turn):  # the question after a first booking, "send me offers"
         return
     text = turn.inbound.text or ""
     option = turn.inbound.option_id
@@ -215,17 +222,5 @@ def help_text(turn: Turn) -> None:
 
 
 def handover(turn: Turn) -> None:
-    """Pass the conversation to a person: tell the owners, reassure the customer."""
-    who = turn.customer.name or "A customer"
-    quoted = (turn.inbound.text or "").strip()[:200]
-    tell_owners(
-        turn.session,
-        f"{who} ({turn.inbound.identity}) asked to talk to a person."
-        + (f' They said: "{quoted}"' if quoted and turn.inbound.option_id is None else ""),
-        now=turn.now,
-    )
-    turn.idle()
-    turn.say(
-        "I've asked the team to get back to you here as soon as they can. "
-        "Meanwhile I can still book or change appointments."
-    )
+    """Pass the conversation to a person: a hand-over thread (conversations.handover)."""
+    person.wants_person(turn)

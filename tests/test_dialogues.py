@@ -280,10 +280,10 @@ def test_an_idle_chat_left_for_hours_starts_fresh(chat):
 
 def test_asking_for_a_person_tells_the_owners(chat, salon):
     chat.say("I want to talk to a real person")
-    chat.expect("asked the team")
+    chat.expect("a person from the team will answer you here")
     with salon.read() as session:
         notices = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.purpose == "owner_notice")
+            select(OutboxMessage).where(OutboxMessage.purpose == "handover_notice")
         ).all()
     assert {n.channel for n in notices} == {"web", "telegram", "sms"}
 

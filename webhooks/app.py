@@ -101,6 +101,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webhooks import (
         appointment_page,
         dashboard,
+        dashboard_chats,  # noqa: F401  (adds the hand-over pages to the dashboard's routes)
         dashboard_work,
         files,
         health,
@@ -108,6 +109,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         metrics,
         payments,
         portal,
+        portal_consent,  # noqa: F401  (adds the offers tick to the portal's routes)
         signing,
         telegram,
         twilio,

@@ -60,6 +60,7 @@ from bot.billing.payments import card_label, forget_card, saved_card
 from bot.billing.statements import statement, statement_pdf
 from bot.booking import Booked, Changed, cancel, history, reschedule, upcoming
 from bot.clock import utcnow
+from bot.consent import opted_in
 from bot.formatting import format_day, format_when, plain
 from bot.messages import WEB
 from bot.portal import (
@@ -455,6 +456,7 @@ def home(token: str) -> ResponseReturnValue:
             files=attachment_views(
                 attachments.for_customer(session, customer_id), f"/portal/{token}/files", fmt.when
             ),
+            offers=opted_in(session, customer_id),
         )
 
 

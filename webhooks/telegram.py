@@ -219,6 +219,7 @@ def _from_message(
         received_at=now,
         contact_phone=contact_phone,
         display_name=_person(user),
+        reply_to=str(message.reply_to_message.message_id) if message.reply_to_message else None,
     )
 
 

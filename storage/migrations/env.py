@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import storage.billing  # noqa: F401
+import storage.engagement  # noqa: F401
 import storage.files  # noqa: F401
 import storage.leases  # noqa: F401
 import storage.messaging  # noqa: F401  (registers its tables on Base.metadata)
