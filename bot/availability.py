@@ -74,6 +74,7 @@ class SlotQuery:
     # Only starts at these local times of day, as [from, to) minutes after midnight, on
     # every day of the window ("next week after 5").
     daily: tuple[int, int] | None = None
+    duration_minutes: int | None = None  # an owner's edit: this long, not the service's
 
 
 @dataclass
@@ -113,6 +114,12 @@ class _Calendar:
     # (staff_id, index into days) → live appointments that day, for per-day limits.
     day_counts: dict[tuple[int, int], int] = field(default_factory=dict)
     day_limit: dict[int, int | None] = field(default_factory=dict)
+    duration_override: int | None = None  # minutes, when the query asks for its own length
+
+    @property
+    def minutes(self) -> int:
+        """How long the appointment being fitted lasts."""
+        return self.duration_override or self.service.duration_minutes
 
     def day_index(self, seconds: int) -> int:
         """Which of `days` the instant falls on."""
@@ -248,6 +255,7 @@ def _load_calendar(
     limits = eligible_staff(session, service, query.staff_id)
     staff_ids = list(limits)
     cal = _Calendar(service=service, ctx=ctx, staff_ids=staff_ids)
+    cal.duration_override = query.duration_minutes
     if not staff_ids:
         return cal
     cal.day_limit = {sid: limit or ctx.rules.per_day_limit for sid, limit in limits.items()}
@@ -454,7 +462,7 @@ def _fits(
 ) -> tuple[bool, int | None]:
     """Whether `staff_id` can take the service at `start`, and which resource it would use."""
     service = cal.service
-    end = start + service.duration_minutes * 60
+    end = start + cal.minutes * 60
     if not cal.open[staff_id].contains(start, end):
         return False, None
     block = (start - service.buffer_before_minutes * 60, end + service.buffer_after_minutes * 60)
@@ -477,7 +485,7 @@ def _first_fit(cal: _Calendar, start: int, order: list[int], enforce: bool) -> S
     for sid in order:
         ok, resource = _fits(cal, sid, start, enforce)
         if ok:
-            duration = cal.service.duration_minutes * 60
+            duration = cal.minutes * 60
             return Slot(_from_epoch(start), _from_epoch(start + duration), sid, resource)
     return None
 

@@ -14,12 +14,24 @@ from collections.abc import Callable
 from bot.messages import Option
 from bot.notify import tell_owners
 from bot.portal import issue_link
-from conversations import admin, admin_billing, booking_flow, faq, manage_flow, series_flow, threads
+from conversations import (
+    admin,
+    admin_billing,
+    admin_edits,
+    admin_money,
+    booking_flow,
+    faq,
+    manage_flow,
+    series_flow,
+    threads,
+)
 from conversations.payments import money_reply
 from conversations.turn import Turn
 from conversations.understand import Intent, extract_name, primary_intent
 
 admin_billing.register()
+admin_edits.register()
+admin_money.register()
 
 MENU = (
     Option("book", "Book an appointment"),
