@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot import intake
 from bot.messages import Option
 from bot.notify import tell_owners
 from bot.portal import issue_link
@@ -18,6 +19,7 @@ from conversations import (
     admin,
     admin_billing,
     admin_edits,
+    admin_merge,
     admin_money,
     booking_flow,
     faq,
@@ -32,6 +34,7 @@ from conversations.understand import Intent, extract_name, primary_intent
 admin_billing.register()
 admin_edits.register()
 admin_money.register()
+admin_merge.register()
 
 MENU = (
     Option("book", "Book an appointment"),
@@ -62,6 +65,7 @@ def dispatch(turn: Turn) -> None:
         return
     text = turn.inbound.text or ""
     option = turn.inbound.option_id
+    intake.keep_facts(turn.session, turn.customer, text)  # a phone or email typed: kept as such
     intent = Intent.UNKNOWN if option else primary_intent(text)
     flow = turn.conversation.flow
 

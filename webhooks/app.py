@@ -100,6 +100,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from webhooks import (
         dashboard,
+        dashboard_edits,  # noqa: F401 (adds the edit page to the dashboard's routes)
         health,
         limits,
         metrics,
