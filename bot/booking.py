@@ -173,6 +173,7 @@ def _find_fit(
     enforce_rules: bool,
     ignore_appointment_id: int | None = None,
     within_horizon: bool = True,
+    duration_minutes: int | None = None,
 ) -> Slot | None:
     """Lock the calendars involved, then find a staff member free at exactly `start`."""
     candidates = _candidate_staff(session, service, staff_id)
@@ -185,6 +186,7 @@ def _find_fit(
         ignore_appointment_id=ignore_appointment_id,
         enforce_rules=enforce_rules,
         within_horizon=within_horizon,
+        duration_minutes=duration_minutes,
     )
     for sid in candidates:
         slot = slot_fits(session, query, sid, now=now)
@@ -371,6 +373,9 @@ def reschedule(
         return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
     if enforce_rules and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "reschedule"))
+    # An appointment the owner made longer or shorter (bot.edits) keeps its length.
+    length = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    minutes = None if length == appointment.service.duration_minutes else length
     slot = _find_fit(
         session,
         appointment.service,
@@ -380,6 +385,7 @@ def reschedule(
         now=now,
         enforce_rules=enforce_rules,
         ignore_appointment_id=appointment.id,
+        duration_minutes=minutes,
     )
     if slot is None and staff_id is None:
         slot = _find_fit(
@@ -391,6 +397,7 @@ def reschedule(
             now=now,
             enforce_rules=enforce_rules,
             ignore_appointment_id=appointment.id,
+            duration_minutes=minutes,
         )
     if slot is None:
         return _taken(new_start)

@@ -263,3 +263,16 @@ def test_a_staff_member_cannot_reassign(salon):
     sam.say(f"assign #{cut} to Alex")
     sam.expect("didn't get that")
     assert appointment(salon, cut).staff.key == "sam"
+
+
+def test_a_longer_appointment_keeps_its_length_when_moved(owner, salon):
+    jane = customer(salon, "Jane Doe", JANE)
+    cut = booked(salon, jane, "2026-11-19 11:00")
+    owner.say(f"make #{cut} 90 minutes")
+    owner.say("yes")
+    owner.say(f"move #{cut} to friday at 4")
+    owner.say("yes")
+    owner.expect("Moved")
+    moved = appointment(salon, cut)
+    assert moved.starts_at == local("2026-11-20 16:00")
+    assert moved.ends_at == local("2026-11-20 17:30")

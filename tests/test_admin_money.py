@@ -29,6 +29,7 @@ from storage.billing import PAID, Payment, PaymentCustomer, ScheduledCharge
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import AdminAudit, Customer, CustomerIdentity
+from tests.browser import chromium_page, live_server
 from tests.conftest import DEMO_CONFIG
 from tests.dialogue import Chat
 from tests.factories import local, service_id, staff_id
@@ -350,3 +351,27 @@ def test_the_pay_page_refuses_less_than_the_minimum_or_more_than_is_due(app, cli
     # A customer asking to pay more than is due gets a link for the balance.
     chat.say("pay 500")
     chat.expect("Pay $90.00 of $90.00")
+
+
+def test_the_pay_page_amount_box_in_chromium(app, stripe, artifacts):
+    db = app.extensions["slotbot.db"]
+    jane = customer(db, "Jane Doe", "+12125550201")
+    invoice(db, jane, 9000)
+    chat = Chat(db, NOW, channel="sms", sender="+12125550201")
+    chat.say("can I pay $30 now?")
+    token, _ = _pay_token(chat.text)
+    with live_server(app) as server, chromium_page(viewport={"width": 390, "height": 844}) as page:
+        page.goto(f"{server}/pay/{token}?amount=30.00")
+        box = page.get_by_label("Amount to pay now")
+        assert box.input_value() == "30.00"
+        page.get_by_role("button", name="Pay $30.00").wait_for()
+        page.screenshot(path=str(artifacts / "pay-part.png"), full_page=True)
+        box.fill("45")
+        page.get_by_role("button", name="Pay $45.00").wait_for()  # the button follows the box
+        box.fill("0.20")
+        page.get_by_role("button", name=re.compile("^Pay")).click()
+        page.get_by_test_id("amount-error").wait_for()
+        assert "smallest amount you can pay online is $0.50" in page.inner_text("body")
+        assert box.input_value() == "0.20"  # what was typed stays, to correct
+        page.screenshot(path=str(artifacts / "pay-part-too-small.png"), full_page=True)
+    assert stripe.calls("POST", "/v1/checkout/sessions") == []

@@ -23,6 +23,7 @@ import io
 import logging
 import os
 
+from babel.numbers import get_currency_symbol
 from flask import (
     Blueprint,
     Response,
@@ -42,6 +43,7 @@ from bot.billing.gateway import GatewayError, PaymentGateway, WebhookRejected, s
 from bot.billing.invoices import get_invoice
 from bot.billing.links import find_link
 from bot.billing.minimums import OTHER_WAYS, online_minimum
+from bot.billing.money import digits
 from bot.billing.partial import amount_field, chosen_amount
 from bot.billing.payments import (
     PayPage,
@@ -167,7 +169,7 @@ def pay(token: str) -> ResponseReturnValue:
 
 
 def _pay_form(
-    page: PayPage, amount: str | None, error: str = "", status: int = 200
+    page: PayPage, amount: str | None, error: str = "", status: int = 200, typed: str = ""
 ) -> ResponseReturnValue:
     """The pay page, its amount box filled with `amount` (a part payment) or the balance."""
     with current_db().read() as session:
@@ -175,6 +177,7 @@ def _pay_form(
     chosen = chosen_amount(ctx, amount, page.balance_minor, page.currency)
     if isinstance(chosen, str):
         chosen = page.balance_minor  # a link with a bad ?amount= still pays the balance
+    shown = (typed or "")[:32] if error else amount_field(chosen, page.currency)
     html = render_template(
         "payments/pay.html",
         page=page,
@@ -184,9 +187,11 @@ def _pay_form(
         offline=current_config().billing.offline_payment
         if payments() is Payments.OFFLINE
         else None,
-        amount_value=amount_field(chosen, page.currency),
-        amount_label=ctx.money(chosen),
+        amount_value=shown,
+        amount_label="" if error else ctx.money(chosen),
         partial=online_minimum(page.currency) < page.balance_minor,
+        symbol=get_currency_symbol(page.currency, locale=ctx.locale),
+        decimals=digits(page.currency),
         error=error,
     )
     return html, status
@@ -205,7 +210,7 @@ def pay_submit(token: str) -> ResponseReturnValue:
     raw = request.form.get("amount")
     chosen = chosen_amount(ctx, raw, page.balance_minor, page.currency)
     if isinstance(chosen, str):
-        return _pay_form(page, None, error=chosen, status=422)
+        return _pay_form(page, None, error=chosen, status=422, typed=raw or "")
     try:
         outcome = start_checkout(
             current_db(),
