@@ -305,8 +305,10 @@ def register() -> None:
     admin.register(rf"^/?(clear\s+)?({_NOTE_VERBS})\b", OWNER_ONLY, note)
     admin.register(r"^/?(move|reschedule)\b.*\bwith\b", OWNER_ONLY, edit)
     admin.register(
-        r"^/?(assign|reassign|give|hand|switch|swap)\b"
-        r"|^/?(change|make|extend|shorten)\b.*(\b\d+\b|'s\b)",
+        # The appointment comes right after the verb ("assign 7 ...", "give jane's 4pm ..."),
+        # so other "change ..." / "make ..." commands stay free for other modules.
+        r"^/?(assign|reassign|give|hand|switch|swap)\s+(\d+\b|[\w .-]+?'s\b|[\w .-]+?\s(to|with)\b)"
+        r"|^/?(change|make|extend|shorten)\s+(\d+\b|[\w-]+'s\b)",
         OWNER_ONLY,
         edit,
     )
