@@ -113,11 +113,19 @@ def test_an_owner_can_reassign_an_appointment_to_another_staff_member(
         assert session.scalars(select(AdminAudit.action)).all() == ["edit"]
 
 
-def test_give_janes_4pm_to_alex_finds_it_by_name_and_time(owner, salon, twilio):
+@pytest.mark.parametrize(
+    ("at", "phrasing"),
+    [
+        ("2026-11-20 16:00", "give Jane's 4pm to Alex"),
+        ("2026-11-21 15:00", "give Jane's 3pm appointment to Alex"),
+        ("2026-11-21 15:00", "assign jane's 3 pm to lex"),
+    ],
+)
+def test_give_janes_afternoon_to_alex_finds_it_by_name_and_time(owner, salon, twilio, at, phrasing):
     jane = customer(salon, "Jane Doe", JANE)
     booked(salon, jane, "2026-11-19 11:00")
-    afternoon = booked(salon, jane, "2026-11-20 16:00")
-    owner.say("give Jane's 4pm to Alex")
+    afternoon = booked(salon, jane, at)
+    owner.say(phrasing)
     owner.expect(f"#{afternoon}", "with Alex")
     owner.say("yes")
     owner.expect("staff Sam → Alex")
@@ -276,3 +284,15 @@ def test_a_longer_appointment_keeps_its_length_when_moved(owner, salon):
     moved = appointment(salon, cut)
     assert moved.starts_at == local("2026-11-20 16:00")
     assert moved.ends_at == local("2026-11-20 17:30")
+
+
+def test_two_appointments_at_that_time_asks_which_one(owner, salon):
+    jane = customer(salon, "Jane Doe", JANE)
+    booked(salon, jane, "2026-11-20 16:00")
+    saturday = booked(salon, jane, "2026-11-21 16:00")
+    owner.say("give Jane's 4pm to Alex")
+    owner.expect("Which one?", "Fri, Nov 20", "Sat, Nov 21")
+    owner.press("Sat, Nov 21")
+    owner.expect(f"#{saturday}", "with Alex")
+    owner.say("yes")
+    assert appointment(salon, saturday).staff.key == "alex"
