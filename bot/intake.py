@@ -112,6 +112,19 @@ def email_owner(session: Session, email: str) -> Customer | None:
     ).first()
 
 
+def _our_numbers(session: Session) -> set[str]:
+    """The business's own phone and its owners' and staff's numbers."""
+    row = session.get(Business, 1)
+    settings = dict(row.settings or {}) if row else {}
+    identities = list(settings.get("owners") or [])
+    for listed in (settings.get("staff_identities") or {}).values():
+        identities += list(listed)
+    numbers = {i.split(":", 1)[1] for i in identities if i.startswith(("sms:", "whatsapp:"))}
+    if settings.get("phone"):
+        numbers.add(str(settings["phone"]))
+    return numbers
+
+
 def keep_facts(session: Session, customer: Customer, text: str) -> Kept:
     """Put a phone number or email found in a customer's message into their record."""
     kept = Kept()
@@ -122,6 +135,8 @@ def keep_facts(session: Session, customer: Customer, text: str) -> Kept:
         customer.email = email
         kept.facts[Fact.EMAIL] = email
     phone = phone_in(text, business_region(session))
+    if phone and phone in _our_numbers(session):
+        phone = None  # "I called you on 212-555-0100": the shop's number, not theirs
     if phone and not customer.phone:
         holder = phone_owner(session, phone)
         if holder is None or holder.id == customer.id:

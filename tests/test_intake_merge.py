@@ -173,7 +173,9 @@ def test_an_owner_merges_two_customers_after_confirming(owner, salon, phrasing):
     owner.say(phrasing.format(gone=gone, kept=kept))
     owner.expect(f"#{gone}", "into Jane", f"#{kept}", "1 appointments", "can't be undone")
     owner.say("yes")
-    owner.expect(f"Merged #{gone} into #{kept}", "Moved: 1 appointment", "jane@example.com", "Upcoming:")
+    owner.expect(
+        f"Merged #{gone} into #{kept}", "Moved: 1 appointment", "jane@example.com", "Upcoming:"
+    )
     with salon.read() as session:
         assert session.get(Customer, gone) is None
         merged = session.get(Customer, kept)
@@ -202,3 +204,9 @@ def test_merge_asks_and_no_or_a_wrong_number_changes_nothing(owner, salon):
     owner.say(f"merge #{one} into #{one}")
     owner.expect("same customer")
     assert customers(salon) == 2
+
+
+def test_the_shops_own_number_is_not_taken_for_the_customers(salon):
+    chat = Chat(salon, NOW, channel="web", sender="visitor-0046")
+    chat.say("I rang 212-555-0100 earlier but nobody answered")
+    assert the_customer(salon, "web", "visitor-0046").phone is None
