@@ -83,6 +83,7 @@ class SlotQuery:
     daily: tuple[int, int] | None = None
     # Where an on-site visit is: the technician must be able to drive there and on.
     place: LatLon | None = None
+    duration_minutes: int | None = None  # an owner's edit: this long, not the service's
 
 
 @dataclass
@@ -127,6 +128,12 @@ class _Calendar:
     # On-site visits with a place: the drive from the previous job and to the next.
     road: TravelCheck | None = None
     shift_starts: dict[tuple[int, int], int | None] = field(default_factory=dict)
+    duration_override: int | None = None  # minutes, when the query asks for its own length
+
+    @property
+    def minutes(self) -> int:
+        """How long the appointment being fitted lasts."""
+        return self.duration_override or self.service.duration_minutes
 
     def day_index(self, seconds: int) -> int:
         """Which of `days` the instant falls on."""
@@ -262,6 +269,7 @@ def _load_calendar(
     limits = eligible_staff(session, service, query.staff_id)
     staff_ids = list(limits)
     cal = _Calendar(service=service, ctx=ctx, staff_ids=staff_ids)
+    cal.duration_override = query.duration_minutes
     if not staff_ids:
         return cal
     cal.day_limit = {sid: limit or ctx.rules.per_day_limit for sid, limit in limits.items()}
@@ -498,7 +506,7 @@ def _fits(
 ) -> tuple[bool, int | None]:
     """Whether `staff_id` can take the service at `start`, and which resource it would use."""
     service = cal.service
-    end = start + service.duration_minutes * 60
+    end = start + cal.minutes * 60
     if not cal.open[staff_id].contains(start, end):
         return False, None
     block = (start - service.buffer_before_minutes * 60, end + service.buffer_after_minutes * 60)
@@ -523,7 +531,7 @@ def _first_fit(cal: _Calendar, start: int, order: list[int], enforce: bool) -> S
     for sid in order:
         ok, resource = _fits(cal, sid, start, enforce)
         if ok:
-            duration = cal.service.duration_minutes * 60
+            duration = cal.minutes * 60
             return _with_window(
                 cal, Slot(_from_epoch(start), _from_epoch(start + duration), sid, resource)
             )

@@ -175,6 +175,7 @@ def _find_fit(
     ignore_appointment_id: int | None = None,
     within_horizon: bool = True,
     place: Located | None = None,
+    duration_minutes: int | None = None,
 ) -> Slot | None:
     """Lock the calendars involved, then find a staff member free at exactly `start`."""
     candidates = _candidate_staff(session, service, staff_id)
@@ -188,6 +189,7 @@ def _find_fit(
         enforce_rules=enforce_rules,
         within_horizon=within_horizon,
         place=place.point if place is not None and service.on_site else None,
+        duration_minutes=duration_minutes,
     )
     for sid in candidates:
         slot = slot_fits(session, query, sid, now=now)
@@ -404,6 +406,9 @@ def reschedule(
         return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
     if enforce_rules and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "reschedule"))
+    # An appointment the owner made longer or shorter (bot.edits) keeps its length.
+    length = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    minutes = None if length == appointment.service.duration_minutes else length
     slot = _find_fit(
         session,
         appointment.service,
@@ -414,6 +419,7 @@ def reschedule(
         enforce_rules=enforce_rules,
         ignore_appointment_id=appointment.id,
         place=place_of(appointment),
+        duration_minutes=minutes,
     )
     if slot is None and staff_id is None:
         slot = _find_fit(
@@ -426,6 +432,7 @@ def reschedule(
             enforce_rules=enforce_rules,
             ignore_appointment_id=appointment.id,
             place=place_of(appointment),
+            duration_minutes=minutes,
         )
     if slot is None:
         return _taken(new_start)

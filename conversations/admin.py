@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot import attachments
+from bot import attachments, intake
 from bot.agenda import (
     appointments_between,
     block_time,
@@ -470,10 +470,13 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
             'friday at 3".'
         )
         return
-    phone = extract_phone(rest)
+    region = intake.business_region(turn.session)
+    phone = intake.phone_in(rest, region) or extract_phone(rest)
+    email = intake.email_in(rest)
     staff = find_staff(rest, [to_named(s) for s in _staff(turn)])
-    name = clean_display_name(re.split(r"[,\d+]|\bfor\b", rest, maxsplit=1)[0])
-    customer = _customer_for(turn, name, phone)
+    bare = intake.without_contacts(rest, region) if (phone or email) else rest
+    name = clean_display_name(re.split(r"[,\d+]|\bfor\b", bare, maxsplit=1)[0])
+    customer = _customer_for(turn, name, phone, email)
     label = customer.name if customer else name or phone or "a walk-in"
     row = next(s for s in turn.services() if s.key == service.item.key)
     member = next((s for s in _staff(turn) if staff.item and s.key == staff.item.key), None)
@@ -505,6 +508,7 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
         customer=customer.id if customer else None,
         name=name,
         phone=phone,
+        email=email,
     )
 
 
@@ -566,16 +570,12 @@ def _move_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str
     )
 
 
-def _customer_for(turn: Turn, name: str | None, phone: str | None) -> Customer | None:
-    if phone:
-        found = turn.session.scalar(select(Customer).where(Customer.phone == phone))
-        if found is not None:
-            return found
-    if name and not phone:
-        matches = find_customers(turn.session, name)
-        if len(matches) == 1:
-            return matches[0]
-    return None
+def _customer_for(
+    turn: Turn, name: str | None, phone: str | None, email: str | None = None
+) -> Customer | None:
+    """The existing customer meant: by phone, then email, then a name only one has."""
+    by_name = find_customers(turn.session, name) if name and not (phone or email) else []
+    return intake.match_customer(turn.session, phone=phone, email=email, candidates_by_name=by_name)
 
 
 def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
@@ -584,6 +584,7 @@ def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         customer = Customer(
             name=pending.get("name"), phone=pending.get("phone"), created_at=turn.now, notes=""
         )
+        customer.email = pending.get("email")
         turn.session.add(customer)
         turn.session.flush()
         customer_id = customer.id
@@ -783,6 +784,7 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "arrived: start the job (the customer is told)",
             "access: gate code 4321: how to get in",
             "charge 15 parts: add to the job",
+            "took 80 cash for #7: money taken on site",
             "(send a photo): added to the job (say before/after)",
             "sign / send the waiver: the customer signs on their phone",
             "done: finish, invoice, send the pay link",
@@ -801,6 +803,9 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
             "cancel Ana's series from next month / move Ana's series to thursdays",
             "estimate for Bob: colour 120, toner 25 / book EST-3 fri at 2 / invoice EST-3",
             "move #12 to friday at 4 / cancel #12",
+            "assign #12 to Priya / change #12 to a colour / make #12 90 minutes",
+            "charge Bob's card for INV-0012 (or on the 30th) / scheduled charges",
+            "merge #3 into #1: two customers into one",
             "done #12 / no show #12",
             "block friday 2-5pm / close dec 24",
             "customer jane: contact, notes, history",

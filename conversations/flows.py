@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot import intake
 from bot.messages import Option
 from bot.portal import issue_link
 from conversations import (
     admin,
     admin_billing,
+    admin_edits,
+    admin_merge,
+    admin_money,
     admin_road,
     admin_routes,
     admin_signing,
@@ -42,6 +46,9 @@ register_series()
 register_estimates()
 person.register()
 promos.register()
+admin_edits.register()
+admin_money.register()
+admin_merge.register()
 
 MENU = (
     Option("book", "Book an appointment"),
@@ -75,6 +82,7 @@ def dispatch(turn: Turn) -> None:
         return
     text = turn.inbound.text or ""
     option = turn.inbound.option_id
+    intake.keep_facts(turn.session, turn.customer, text)  # a phone or email typed: kept as such
     intent = Intent.UNKNOWN if option else primary_intent(text)
     flow = turn.conversation.flow
 

@@ -5,15 +5,27 @@ The ledger and the links are bot.billing's; this module only decides what to ans
 
 from __future__ import annotations
 
+import re
+
 from bot.billing.chat import balance_reply, invoice_reply, pay_reply
 from bot.billing.deposits import DepositRequest, require_deposit
+from bot.billing.partial import partial_pay_reply
 from conversations.turn import Turn
 from conversations.understand import Intent
 from storage.models import Appointment
 
+# "pay 50", "can I pay $30 now", "pay 25.50 of it": an amount, not an invoice number.
+_PART = re.compile(r"(?<![\w-])[$£€]?(\d{1,7}(?:[.,]\d{1,2})?)(?![\w-])(?!\s*(?:%|am|pm))", re.I)
+
 
 def money_reply(turn: Turn, intent: Intent) -> None:
-    """Answer "what do I owe?", "send me my invoice" or "pay"."""
+    """Answer "what do I owe?", "send me my invoice", "pay" or "pay 50" (a part)."""
+    amount = _PART.search(turn.inbound.text or "") if intent is Intent.PAY else None
+    if amount is not None:
+        turn.replies.append(
+            partial_pay_reply(turn.session, turn.customer.id, amount.group(1), turn.now)
+        )
+        return
     build = {Intent.INVOICE: invoice_reply, Intent.PAY: pay_reply}.get(intent, balance_reply)
     turn.replies.append(build(turn.session, turn.customer.id, turn.now))
 

@@ -102,6 +102,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         appointment_page,
         dashboard,
         dashboard_chats,  # noqa: F401  (adds the hand-over pages to the dashboard's routes)
+        dashboard_edits,  # noqa: F401 (adds the edit page to the dashboard's routes)
         dashboard_work,
         files,
         health,

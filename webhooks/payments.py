@@ -1,6 +1,7 @@
 """Payment pages and the Stripe webhook.
 
-/pay/<token>                   the pay link: amount due now, "save my card", Pay
+/pay/<token>                   the pay link: amount due now (or ?amount= part of it, any
+                               amount from the online minimum up), "save my card", Pay
 /pay/<token> (POST)            make a checkout session for the current balance, 303 to it
 /pay/<token>/done              where checkout returns: "Paid, thank you" (or "processing")
 /pay/<token>/invoice.pdf       the invoice as a PDF
@@ -22,6 +23,7 @@ import io
 import logging
 import os
 
+from babel.numbers import get_currency_symbol
 from flask import (
     Blueprint,
     Response,
@@ -40,7 +42,9 @@ from bot.billing.delivery import invoice_pdf
 from bot.billing.gateway import GatewayError, PaymentGateway, WebhookRejected, stripe_configured
 from bot.billing.invoices import get_invoice
 from bot.billing.links import find_link
-from bot.billing.minimums import OTHER_WAYS
+from bot.billing.minimums import OTHER_WAYS, online_minimum
+from bot.billing.money import digits
+from bot.billing.partial import amount_field, chosen_amount
 from bot.billing.payments import (
     PayPage,
     Redirect,
@@ -54,6 +58,7 @@ from bot.billing.payments import (
 from bot.billing.sandbox import SandboxGateway, checkout_event
 from bot.billing.stripe_gateway import verify_webhook
 from bot.clock import utcnow
+from bot.errors import InvalidRequest
 from bot.inbox import Keeping, spool_or_lose
 from bot.logcontext import delivery
 from bot.spool import DATABASE_ERRORS, SpoolKind
@@ -160,7 +165,20 @@ def pay(token: str) -> ResponseReturnValue:
         page = pay_page(session, token)
     if page.kind != "pay":
         return _page_for(page)
-    return render_template(
+    return _pay_form(page, request.args.get("amount"))
+
+
+def _pay_form(
+    page: PayPage, amount: str | None, error: str = "", status: int = 200, typed: str = ""
+) -> ResponseReturnValue:
+    """The pay page, its amount box filled with `amount` (a part payment) or the balance."""
+    with current_db().read() as session:
+        ctx = BillingContext.load(session)
+    chosen = chosen_amount(ctx, amount, page.balance_minor, page.currency)
+    if isinstance(chosen, str):
+        chosen = page.balance_minor  # a link with a bad ?amount= still pays the balance
+    shown = (typed or "")[:32] if error else amount_field(chosen, page.currency)
+    html = render_template(
         "payments/pay.html",
         page=page,
         business=page.business,
@@ -169,7 +187,14 @@ def pay(token: str) -> ResponseReturnValue:
         offline=current_config().billing.offline_payment
         if payments() is Payments.OFFLINE
         else None,
+        amount_value=shown,
+        amount_label="" if error else ctx.money(chosen),
+        partial=online_minimum(page.currency) < page.balance_minor,
+        symbol=get_currency_symbol(page.currency, locale=ctx.locale),
+        decimals=digits(page.currency),
+        error=error,
     )
+    return html, status
 
 
 @bp.post("/pay/<token>")
@@ -177,6 +202,15 @@ def pay_submit(token: str) -> ResponseReturnValue:
     """Start checkout for the balance as it is now."""
     if payments() is Payments.OFFLINE:
         return redirect(f"/pay/{token}", code=303)  # the page says how to pay instead
+    with current_db().read() as session:
+        page = pay_page(session, token)
+        ctx = BillingContext.load(session)
+    if page.kind != "pay":
+        return _page_for(page)
+    raw = request.form.get("amount")
+    chosen = chosen_amount(ctx, raw, page.balance_minor, page.currency)
+    if isinstance(chosen, str):
+        return _pay_form(page, None, error=chosen, status=422, typed=raw or "")
     try:
         outcome = start_checkout(
             current_db(),
@@ -185,6 +219,11 @@ def pay_submit(token: str) -> ResponseReturnValue:
             save_card=request.form.get("save_card") == "1",
             now=utcnow(),
             gateway=_gateway(),
+            amount_minor=chosen if raw else None,
+        )
+    except InvalidRequest:  # the balance changed under the form: show it as it is now
+        return _pay_form(
+            page, None, error="The amount due has changed; please check it.", status=409
         )
     except GatewayError as exc:
         log.error("checkout could not be started for a pay link: %s", exc)

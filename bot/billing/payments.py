@@ -45,6 +45,7 @@ from bot.billing.links import find_link, pay_url, public_url
 from bot.billing.minimums import online_minimum, payable_online
 from bot.billing.settlement import PaymentRecorded, record_payment, record_refund, refundable
 from bot.booking import NOT_ALLOWED, Refused
+from bot.errors import InvalidRequest
 from bot.messages import Reply
 from storage.billing import (
     CARD,
@@ -267,6 +268,7 @@ def start_checkout(
     save_card: bool,
     now: datetime,
     gateway: PaymentGateway | None = None,
+    amount_minor: int | None = None,
 ) -> Redirect | PayPage:
     """A click on "Pay": a checkout session for the balance now, or the page to show instead.
 
@@ -275,7 +277,8 @@ def start_checkout(
 
     The same click (same nonce) resubmitted gets the same session; the idempotency key
     (invoice, balance, card choice, nonce) makes the provider return it even if our record
-    of it was lost.
+    of it was lost. `amount_minor` pays part of the balance (from the online minimum up to
+    the balance; anything else is an InvalidRequest).
     """
     gateway = gateway or gateway_from_env()
     nonce = nonce if nonce and _NONCE.match(nonce) else new_nonce()
@@ -283,6 +286,9 @@ def start_checkout(
         page = pay_page(session, token)
         if page.kind != "pay":
             return page
+        amount = page.balance_minor if amount_minor is None else amount_minor
+        if not online_minimum(page.currency) <= amount <= page.balance_minor or amount <= 0:
+            raise InvalidRequest(f"{amount} is not a payable amount of {page.balance_minor}")
         link = find_link(session, token)
         assert link is not None  # pay_page just found it
         invoice = get_invoice(session, link.invoice_id)
@@ -292,7 +298,7 @@ def start_checkout(
         if (
             attempt is not None
             and attempt.invoice_id == invoice.id
-            and attempt.amount_minor == page.balance_minor
+            and attempt.amount_minor == amount
             and attempt.save_card == save_card
             and attempt.status == OPEN
         ):
@@ -306,7 +312,7 @@ def start_checkout(
             invoice_id=invoice_id,
             invoice_number=number,
             pay_link_id=link_id,
-            amount_minor=page.balance_minor,
+            amount_minor=amount,
             currency=page.currency,
             provider_customer_id=provider_customer,
             business_name=page.business,
@@ -315,6 +321,7 @@ def start_checkout(
             cancel_url=base,
             idempotency_key=(
                 f"slotbot-checkout-{invoice_id}-{page.balance_minor}-{int(save_card)}-{nonce}"
+                + (f"-part-{amount}" if amount != page.balance_minor else "")
             ),
         )
     )
@@ -326,7 +333,7 @@ def start_checkout(
             attempt = CheckoutAttempt(nonce=nonce, created_at=now)
             session.add(attempt)
         attempt.pay_link_id, attempt.invoice_id = link_id, invoice_id
-        attempt.amount_minor, attempt.currency = page.balance_minor, page.currency
+        attempt.amount_minor, attempt.currency = amount, page.currency
         attempt.save_card, attempt.provider = save_card, gateway.name
         attempt.provider_session_id, attempt.url = created.session_id, created.url
         attempt.status = OPEN
