@@ -1076,6 +1076,11 @@ def register(pattern: str, roles: tuple[str, ...], handler: Handler, *, first: b
         COMMANDS.append(entry)
 
 
+def unregister(*handlers: Handler) -> None:
+    """Drop the commands of these handlers (a module that replaces them registers its own)."""
+    COMMANDS[:] = [entry for entry in COMMANDS if entry[2] not in handlers]
+
+
 def dispatch(turn: Turn, actor: Actor) -> None:
     """Handle a message from an owner or staff member."""
     turn.conversation.role = actor.role

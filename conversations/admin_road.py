@@ -498,6 +498,7 @@ def register() -> None:
         return
     _registered.append(True)
     # Inserted at the front, last first: these replace the plain staff commands of admin.
+    admin.unregister(admin.on_my_way, admin.arrived, admin.done)
     admin.register(r"^/?(history|log|event log|timeline)\b", OWNER_ONLY, history)
     admin.register(r"^/?(access notes?|access)\b", EVERYONE, access_notes)
     admin.register(r"^/?(my )?jobs\b", (STAFF,), my_jobs)

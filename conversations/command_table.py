@@ -44,13 +44,55 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "resend_link": ("link INV-0012",),
     "mark_paid": ("mark INV-0012 paid 50 cash",),
     "who_owes": ("who owes",),
+    "merge": ("merge #3 into #1",),
+    "charge_card": ("charge Bob's card for INV-0012", "charge the card for INV-0012 on the 30th"),
+    "list_charges": ("scheduled charges",),
+    "cancel_scheduled": ("cancel scheduled charge 3", "don't charge INV-0012"),
+    "took_payment": ("took 80 cash for #7", "got 45 by card"),
+    "edit": (
+        "assign #7 to Priya",
+        "give Jane's 3pm to Alex",
+        "move #7 to thursday at 2 with Priya",
+    ),
+    "note": ("note #7: bring the blue dye", "clear notes #7"),
+    "list_chats": ("chats",),
+    "close": ("done with Jane", "close chat 3"),
+    "reply": ("r 3: on our way", "reply Jane: yes, 4pm works"),
+    "book": ("book EST-3 friday at 2",),
+    "invoice": ("invoice EST-3",),
+    "send": ("send EST-3",),
+    "create": ("estimate for Bob Stone: colour 120, toner 25, valid 30 days",),
+    "list_open": ("estimates",),
+    "book_series": ("book Ana Lee haircut with Sam every other friday at 11 for 3 months",),
+    "move_series": ("move all of Ana's fridays to 12",),
+    "cancel_series": ("cancel Ana's series from next month",),
+    "ask_signature": ("sign #12", "send the waiver to Jane"),
+    "bad_weather": ("rain wednesday",),
+    "running_late": ("running late 20", "stuck in traffic, 10 minutes"),
+    "shared_location": ("(share your location)",),
+    "my_jobs": ("my jobs",),
+    "access_notes": ("access Jane: gate code 4321",),
+    "history": ("history #12", "history Jane"),
+    "undo_routes": ("undo",),
+    "apply_routes": ("apply",),
+    "optimise": ("optimise tuesday", "plan tomorrow's routes"),
 }
+# Where a handler's docstring does not read as a summary on its own.
+SUMMARIES: dict[str, str] = {
+    "book": "Book an approved estimate as an appointment, only at a free time, on a yes.",
+    "create": "Write an estimate: a summary of its lines, then send it on a yes.",
+    "book_series": "Book a recurring series: the dates and any clashes first, then a yes.",
+    "shared_location": "A location pin: kept for the next on my way, arrived or done.",
+}
+# Examples that are not words (a location pin): shown, but not sent through the matcher.
+NOT_TYPED = {"(share your location)"}
 ROLE_NAMES = {admin.OWNER: "owner", admin.STAFF: "staff"}
 
 
 class Row(NamedTuple):
     """One line of the table."""
 
+    name: str
     examples: tuple[str, ...]
     roles: tuple[str, ...]
     summary: str
@@ -63,6 +105,8 @@ def handler_name(handler: admin.Handler) -> str:
 
 def summary_of(handler: admin.Handler) -> str:
     """The first line of the handler's docstring, without a leading quoted example."""
+    if handler_name(handler) in SUMMARIES:
+        return SUMMARIES[handler_name(handler)]
     first = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
     first = re.sub(r'^\s*"[^"]*":\s*', "", first).strip()
     return first[:1].upper() + first[1:]
@@ -77,7 +121,7 @@ def rows() -> list[Row]:
         if name in seen:
             continue
         seen.add(name)
-        found.append(Row(EXAMPLES.get(name, ()), roles, summary_of(handler)))
+        found.append(Row(name, EXAMPLES.get(name, ()), roles, summary_of(handler)))
     return found
 
 
@@ -94,7 +138,9 @@ def markdown() -> str:
     """The table, as the README shows it."""
     lines = [START, "", "| you type | who | what happens |", "|---|---|---|"]
     for row in rows():
-        typed = " · ".join(f"`{example}`" for example in row.examples)
+        typed = " · ".join(
+            example if example in NOT_TYPED else f"`{example}`" for example in row.examples
+        )
         who = ", ".join(ROLE_NAMES.get(role, role) for role in row.roles)
         lines.append(f"| {typed} | {who} | {row.summary.replace('|', '/')} |")
     lines += ["", END]

@@ -213,6 +213,7 @@ def consent_line(turn: Turn, customer: Customer) -> list[str]:
 
 def register() -> None:
     """Put the segment-aware broadcast ahead of the plain one (it keeps the PIN by SMS)."""
+    admin.unregister(admin.broadcast)
     admin.register(COMMAND, admin.OWNER_ONLY, broadcast)
     admin.PIN_GUARDED.add(broadcast)
     admin.ACTIONS["segment_broadcast"] = _do_broadcast
