@@ -181,7 +181,7 @@ def test_the_owner_opens_an_appointment_with_its_photos_and_signatures(
         dashboard = _path(issue_link(session, customer_id=None, role="owner", now=NOW))
     with chromium_page(viewport=DESKTOP) as page:
         page.goto(f"{live}{dashboard}/appointments/{job}")
-        page.get_by_role("heading", name=f"Home visit haircut · #{job}").wait_for()
+        page.get_by_role("heading", name="Photos and files").wait_for()
         thumbs = page.get_by_test_id("thumb")
         assert thumbs.count() == 3
         for i in range(3):

@@ -17,6 +17,7 @@ download unless they are a photo, so an upload can never run as a page of this s
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -37,15 +38,15 @@ from bot.attachments import MAX_BYTES, UploadRefused, receive_upload
 from bot.billing.signing import request_for_estimate
 from bot.clock import utcnow
 from bot.messages import WEB
-from bot.portal import csrf_token
 from storage.billing import ESTIMATE_SENT, Estimate
 from storage.files import Attachment
 from storage.models import AdminAudit, Appointment, Business, Customer
 from storage.portal import CUSTOMER, OWNER
+from webhooks import appointment_page
 from webhooks.context import current_db
 from webhooks.file_views import attachment_views, signature_views
 from webhooks.portal import (
-    STATUS_LABELS,
+    Formats,
     formats,
     not_found,
     open_link,
@@ -87,48 +88,31 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
 # ------------------------------------------------------------------------- the dashboard
 
 
-@bp.get("/dashboard/<token>/appointments/<int:appointment_id>")
-def appointment_page(token: str, appointment_id: int) -> ResponseReturnValue:
-    """One appointment for the owner: its facts, photos and files, and signatures."""
-    with current_db().read() as session:
-        check = open_link(session, token, OWNER)
-        appointment = session.get(Appointment, appointment_id)
-        if appointment is None:
-            not_found()
-        fmt = formats(session)
-        waiting = [
-            {"kind": str(kind), "text": f"{kind.capitalize()}-job signature: not signed yet."}
-            for kind in (signatures.Kind.BEFORE, signatures.Kind.AFTER)
-            if signatures.missing(session, appointment, kind)
-        ]
-        return render_template(
-            "files/appointment.html",
-            token=token,
-            tab="customers",
-            base=f"/dashboard/{token}",
-            appointment={
-                "id": appointment.id,
-                "customer_id": appointment.customer_id,
-                "customer": appointment.customer.name or f"Customer {appointment.customer_id}",
-                "service": appointment.service.name,
-                "staff": appointment.staff.name,
-                "when": fmt.when(appointment.starts_at),
-                "status": appointment.status,
-                "status_label": STATUS_LABELS.get(appointment.status, appointment.status),
-                "notes": appointment.notes,
-            },
-            files=attachment_views(
-                attachments.for_appointment(session, appointment.id),
-                f"/dashboard/{token}/files",
-                fmt.when,
-            ),
-            signatures=signature_views(
-                signatures.for_appointment(session, appointment.id), fmt.when
-            ),
-            waiting=waiting,
-            csrf=csrf_token(session, check.link_id or 0),
-            notice=SIGN_NOTICES.get(request.args.get("notice", "")),
-        )
+def appointment_section(
+    session: Session, appointment: Appointment, fmt: Formats
+) -> tuple[str, dict[str, Any]]:
+    """The appointment page's photos, files and signatures (a section of appointment_page)."""
+    token = (request.view_args or {}).get("token", "")
+    waiting = [
+        {"kind": str(kind), "text": f"{kind.capitalize()}-job signature: not signed yet."}
+        for kind in (signatures.Kind.BEFORE, signatures.Kind.AFTER)
+        if signatures.missing(session, appointment, kind)
+    ]
+    return "files/_appointment_section.html", {
+        "files": attachment_views(
+            attachments.for_appointment(session, appointment.id),
+            f"/dashboard/{token}/files",
+            fmt.when,
+        ),
+        "signatures": signature_views(
+            signatures.for_appointment(session, appointment.id), fmt.when
+        ),
+        "waiting": waiting,
+        "notice": SIGN_NOTICES.get(request.args.get("notice", "")),
+    }
+
+
+appointment_page.SECTIONS.append(appointment_section)
 
 
 @bp.post("/dashboard/<token>/appointments/<int:appointment_id>/sign")
