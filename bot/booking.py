@@ -34,7 +34,7 @@ from bot.availability import (
 from bot.billing.hooks import on_status_changed as bill_status_change
 from bot.errors import InvalidRequest, NotFound
 from bot.places.geo import PlaceSource
-from bot.places.geocode import Located
+from bot.places.geocode import Located, customer_location
 from storage.db import lock_calendars
 from storage.models import (
     AWAITING_DEPOSIT,
@@ -218,6 +218,8 @@ def hold_slot(
     """
     service = _service(session, service_id)
     ctx = BusinessContext.load(session)
+    if place is None and service.on_site:
+        place = customer_location(session, customer_id)
     session.execute(delete(SlotHold).where(SlotHold.customer_id == customer_id))
     slot = _find_fit(
         session,
@@ -272,14 +274,17 @@ def book(
 ) -> Booked | Refused:
     """Book `start` for the customer with the given staff member, or anyone free.
 
-    An on-site visit with a `place` keeps its coordinates (and where they came from), and
-    needs the technician to have time to drive there from the job before and on to the
-    next; a service with arrival windows records the window promised.
+    An on-site visit keeps its coordinates and where they came from (the `place` given, else
+    the customer's address geocoded), and needs the technician to have time to drive there
+    from the job before and on to the next; a service with arrival windows records the
+    window promised.
     """
     if status not in (BOOKED, CONFIRMED, AWAITING_DEPOSIT):
         raise InvalidRequest(f"a new appointment cannot start as {status!r}")
     service = _service(session, service_id)
     ctx = BusinessContext.load(session)
+    if place is None and service.on_site:
+        place = customer_location(session, customer_id)  # whoever books it, it has a place
     slot = _find_fit(
         session,
         service,

@@ -44,6 +44,7 @@ from conversations.understand import (
 )
 from conversations.visits import (
     NOT_ON_MAP,
+    field_place_known,
     has_place,
     is_field_visit,
     on_the_map,
@@ -723,7 +724,7 @@ def advance(turn: Turn, again: bool = False) -> None:
                 [*options, Option(f"staff:{ANYONE}", "Anyone")],
             )
             return
-    if is_field_visit(turn, service) and not has_place(turn):
+    if is_field_visit(turn, service) and not field_place_known(turn):
         _ask(
             turn,
             "address",

@@ -33,6 +33,7 @@ from conversations.understand import (
     to_named,
     yes_no,
 )
+from conversations.visits import visit_point_of
 from conversations.when import When, parse_when
 from storage.models import Appointment
 
@@ -268,6 +269,7 @@ def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
         customer_id=turn.customer.id,
         target=start,
         ignore_appointment_id=appointment.id,
+        place=visit_point_of(appointment),
     )
     if slot_fits(turn.session, query, appointment.staff_id, now=turn.now):
         turn.go("manage", "move_confirm", appointment=appointment.id, start=start.isoformat())
@@ -299,6 +301,7 @@ def _offer(turn: Turn, appointment: Appointment, when: When) -> None:
         target=when.target,
         ignore_appointment_id=appointment.id,
         daily=when.daily,
+        place=visit_point_of(appointment),
     )
     limit = 3 if turn.inbound.channel in (SMS, WHATSAPP) else 5
     slots = best_slots(turn.session, query, now=turn.now, limit=limit)

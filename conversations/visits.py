@@ -15,7 +15,7 @@ from datetime import datetime
 from bot.places import LatLon, Located, geocode, located, place_from_pin, travel_from_settings
 from bot.places.windows import arrival_window, format_window
 from conversations.turn import Turn
-from storage.models import Service
+from storage.models import Appointment, Service
 
 PIN = "pin"  # flow data: [lat, lon] of a location the customer shared in this booking
 NOT_ON_MAP = (
@@ -49,6 +49,13 @@ def has_place(turn: Turn) -> bool:
     return bool(turn.data.get(PIN)) or bool(turn.customer.address)
 
 
+def field_place_known(turn: Turn) -> bool:
+    """For a field visit: a shared pin, or an address on file that is on the map."""
+    if turn.data.get(PIN):
+        return True
+    return bool(turn.customer.address) and on_the_map(turn, turn.customer.address or "")
+
+
 def visit_place(turn: Turn, service: Service) -> Located | None:
     """The visit's coordinates: the shared pin, else the customer's geocoded address."""
     if not service.on_site:
@@ -68,6 +75,13 @@ def visit_point(turn: Turn, service: Service) -> LatLon | None:
     """The visit's coordinates alone, for the slot engine."""
     place = visit_place(turn, service)
     return place.point if place is not None else None
+
+
+def visit_point_of(appointment: Appointment) -> LatLon | None:
+    """A booked visit's coordinates, when known (moving it keeps room to drive)."""
+    if appointment.lat is None or appointment.lon is None:
+        return None
+    return LatLon(appointment.lat, appointment.lon)
 
 
 def on_the_map(turn: Turn, address: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+import zlib
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -18,7 +19,7 @@ from bot.messages import Inbound, Location, Reply
 from bot.places import LatLon, PlaceSource, TravelConfig, travel
 from bot.places.demo import EXAMPLES_DIR, JOBS, customers_csv, seed_busiest_day
 from storage.db import Database
-from storage.models import CANCELLED, Appointment, Staff
+from storage.models import CANCELLED, Appointment, Customer, Staff
 from tests.conftest import ROOT
 from tests.dialogue import Chat
 from tests.factories import local
@@ -187,3 +188,70 @@ def test_a_pin_shared_instead_of_typing_the_address_later_also_counts(field: Dat
     chat.share_location(41.8789, -87.6359)
     chat.expect("between")
     assert "address" not in chat.text.lower()
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "my drain is blocked, can someone come tuesday morning?",
+        "drain cleaning on Tuesday am please",
+        "Need a plumber for a leaky faucet tomorrow before noon",
+    ],
+)
+def test_field_visits_are_offered_as_windows_however_they_are_asked_for(
+    field: Database, request_text: str
+) -> None:
+    chat = FieldChat(field, NOW, sender=f"visitor-{zlib.crc32(request_text.encode())}")
+    chat.say(request_text)
+    if "any preference" in chat.text:
+        chat.say("anyone")
+    chat.expect("address for the visit")
+    chat.say("4410 N Lincoln Ave, Chicago, IL 60625")
+    chat.expect("Here's what I have", "between 8 and 10 AM")
+    labels = [label for label in chat.options if " with " in label]
+    assert labels and all(", between " in label for label in labels)
+    assert not any(":15" in label or ":45" in label for label in labels)
+
+
+def test_an_exact_time_for_a_field_visit_is_promised_as_its_window(chat: FieldChat) -> None:
+    chat.say("smoke detector install tomorrow at 9, I'm Omar")
+    chat.say("anyone is fine")
+    chat.say("1200 W Armitage Ave, Chicago, IL 60614")
+    chat.expect("Omar, shall I book this?", "Tue, Dec 8, between 8 and 10 AM")
+    chat.say("yes")
+    [visit] = booked(chat.db)
+    assert visit.starts_at == local("2026-12-08 09:00", ZONE)
+    assert visit.window_start == local("2026-12-08 08:00", ZONE)
+
+
+@pytest.mark.parametrize(
+    "nowhere",
+    ["5 Fictional Rd, Springfield 00000", "77 Made Up Street, Atlantis, ZZ 99999"],
+)
+def test_addresses_off_the_map_are_asked_again_and_nothing_is_booked(
+    field: Database, nowhere: str
+) -> None:
+    chat = FieldChat(field, NOW, sender=f"visitor-{zlib.crc32(nowhere.encode())}")
+    chat.say("window cleaning wednesday with Luis")
+    chat.expect("address for the visit")
+    chat.say(nowhere)
+    chat.expect("couldn't find that address on the map")
+    chat.expect_not("Here's what I have")
+    assert booked(field) == []
+
+
+def test_an_owner_booking_a_visit_for_a_customer_locates_it_from_their_address(
+    field: Database,
+) -> None:
+    with field.write() as session:
+        session.add(
+            Customer(name="Jane Doe", phone="+13125550299", created_at=NOW,
+                     address="3300 N Broadway, Chicago, IL 60657")
+        )  # fmt: skip
+    owner = Chat(field, NOW, sender="owner")
+    owner.say("book Jane Doe 312-555-0299 furnace tune-up with maria tomorrow at 10")
+    owner.expect("Book Furnace tune-up with Maria for Jane Doe")
+    owner.say("yes")
+    owner.expect("Booked:")
+    [visit] = booked(field)
+    assert visit.place_source == PlaceSource.POSTAL_CODE and visit.lat is not None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.availability import SlotQuery, best_slots, open_slots
-from bot.booking import Booked, Refused, book
+from bot.booking import Booked, Refused, book, reschedule
 from bot.places import LatLon, PlaceSource, TravelConfig, place_from_pin, travel
 from storage.db import Database
 from storage.models import CANCELLED, Appointment, Customer, Staff
@@ -248,3 +248,30 @@ def test_no_two_jobs_of_a_technician_are_closer_than_the_drive_between_them(
         shift = local(f"{DAY} 08:00", ZONE)
         drive = travel(homes[first.staff_id], LatLon(first.lat, first.lon), SETTINGS)
         assert (first.starts_at - shift).total_seconds() / 60 >= drive.minutes
+
+
+def test_moving_a_visit_keeps_room_to_drive_and_its_window_follows(db: Database) -> None:
+    setup_business(db, FIELD)
+    far = _book(db, "repair", local(f"{DAY} 10:00", ZONE), NAPERVILLE, staff="ed")
+    near = _book(db, "repair", local(f"{DAY} 15:00", ZONE), LOOP, staff="ed")
+    assert isinstance(far, Booked) and isinstance(near, Booked)
+    with db.write() as session:
+        ed = near.appointment.staff_id
+        squeezed = reschedule(
+            session, near.appointment.id, new_start=local(f"{DAY} 11:00", ZONE), now=NOW,
+            staff_id=ed,
+        )  # fmt: skip
+        assert not isinstance(squeezed, Booked)  # no time to drive in from Naperville
+        later = reschedule(
+            session, near.appointment.id, new_start=local(f"{DAY} 13:00", ZONE), now=NOW
+        )
+        assert isinstance(later, Booked)
+    with db.write() as session:
+        boiler = _book(db, "boiler", local(f"{DAY} 08:30", ZONE), EVANSTON)
+        assert isinstance(boiler, Booked)
+        moved = reschedule(
+            session, boiler.appointment.id, new_start=local(f"{DAY} 14:15", ZONE), now=NOW
+        )
+        assert isinstance(moved, Booked)
+        assert moved.appointment.window_start == local(f"{DAY} 14:00", ZONE)
+        assert moved.appointment.window_end == local(f"{DAY} 16:00", ZONE)
