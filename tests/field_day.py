@@ -121,9 +121,14 @@ def local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, ZONE)
 
 
-def seed(db: Database, day: date = DAY, *, pinned: tuple[int, ...] = ()) -> list[int]:
-    """The business and its crosswise day; returns the appointment ids in JOBS order."""
-    apply_config(db, parse_config(FIELD))
+def seed(
+    db: Database, day: date = DAY, *, pinned: tuple[int, ...] = (), business: str = ""
+) -> list[int]:
+    """The business (`business` replacing its owners line) and its crosswise day; the job ids."""
+    apply_config(
+        db,
+        parse_config(FIELD.replace('owners = ["web:owner"]', business or 'owners = ["web:owner"]')),
+    )
     ids: list[int] = []
     with db.write() as session:
         staff = {s.key: s for s in session.scalars(select(Staff)) if s.key in SKILLS}

@@ -227,3 +227,18 @@ def test_a_day_with_no_field_jobs_says_so(db: Database) -> None:
     chat.expect("No on-site jobs to route on Fri, Dec 11")
     chat.say("apply")
     chat.expect("No route plan is waiting")
+
+
+def test_an_owner_by_sms_gives_the_pin_before_routes_are_proposed_and_applied(db: Database) -> None:
+    seed(db, business='owners = ["web:owner", "sms:+13125550199"]\nowner_pin = "4821"')
+    before = snapshot(db)
+    chat = Chat(db, NOW, channel="sms", sender="+13125550199")
+    chat.say("optimise tuesday")
+    chat.expect("Reply with your owner PIN")
+    chat.expect_not("Routes for")
+    chat.say("4821")
+    chat.expect("Routes for Tue, Dec 8", "Apply these routes?")
+    assert snapshot(db) == before
+    chat.say("yes")
+    chat.expect("Applied:")
+    assert snapshot(db) != before
