@@ -130,6 +130,9 @@ class _Calendar:
     shift_starts: dict[tuple[int, int], int | None] = field(default_factory=dict)
     duration_override: int | None = None  # minutes, when the query asks for its own length
 
+    # Services with arrival windows: the business's opening minute per weekday.
+    window_anchors: dict[int, int] = field(default_factory=dict)
+
     @property
     def minutes(self) -> int:
         """How long the appointment being fitted lasts."""
@@ -394,6 +397,10 @@ def _load_hours(session: Session, cal: _Calendar) -> None:
         ).where(or_(WorkingHours.staff_id.is_(None), WorkingHours.staff_id.in_(cal.staff_ids)))
     ):
         hours[row.staff_id][row.weekday].append((row.start, row.end, row.is_break))
+    for weekday, spans in hours[None].items():
+        opens = [start for start, _, brk in spans if not brk]
+        if opens:
+            cal.window_anchors[weekday] = min(opens).hour * 60 + min(opens).minute
     edges: dict[tuple[date, time], int] = {}
 
     def edge(day: date, wall: time) -> int:
@@ -543,8 +550,13 @@ def _with_window(cal: _Calendar, slot: Slot) -> Slot:
     minutes = cal.service.window_minutes
     if not minutes:
         return slot
-    opens, closes = arrival_window(slot.start, minutes, cal.ctx.zone)
+    opens, closes = arrival_window(slot.start, minutes, cal.ctx.zone, _anchor(cal, slot.start))
     return replace(slot, window_start=opens, window_end=closes)
+
+
+def _anchor(cal: _Calendar, moment: datetime) -> int:
+    """Where a day's arrival windows start: the business's opening time that weekday."""
+    return cal.window_anchors.get(moment.astimezone(cal.ctx.zone).weekday(), 0)
 
 
 def _windows_by_day(
@@ -558,7 +570,8 @@ def _windows_by_day(
     inside: dict[int, list[int]] = defaultdict(list)
     for day, starts in grid.items():
         for start in starts:
-            opens = _epoch(arrival_window(_from_epoch(start), minutes, cal.ctx.zone)[0])
+            moment = _from_epoch(start)
+            opens = _epoch(arrival_window(moment, minutes, cal.ctx.zone, _anchor(cal, moment))[0])
             if opens not in inside:
                 windows.setdefault(day, []).append(opens)
             inside[opens].append(start)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.places import LatLon, Located, geocode, located, place_from_pin, travel_from_settings
-from bot.places.windows import arrival_window, format_window
+from bot.places.windows import format_window, window_for
 from conversations.turn import Turn
 from storage.models import Appointment, Service
 
@@ -94,7 +94,7 @@ def when_text(turn: Turn, service: Service, start: datetime) -> str:
     """A visit's time as promised: an arrival window when the service has them."""
     if not service.window_minutes:
         return turn.when(start)
-    opens, closes = arrival_window(start, service.window_minutes, turn.business.zone)
+    opens, closes = window_for(turn.session, start, service.window_minutes, turn.business.zone)
     return format_window(opens, closes, turn.business.zone, turn.business.locale)
 
 

@@ -140,18 +140,18 @@ def test_a_field_visit_asks_where_first_and_offers_arrival_windows(chat: FieldCh
     chat.say("anyone")
     chat.expect("address for the visit", "ZIP code")
     chat.say("2150 W Fulton St, Chicago, IL 60612")
-    chat.expect("Here's what I have", "between 8 and 10 AM")
+    chat.expect("Here's what I have", "between 9 and 11 AM")
     assert all("between" in label for label in chat.options if " with " in label)
-    chat.press("between 8 and 10 AM")
+    chat.press("between 9 and 11 AM")
     chat.expect("What name")
     chat.say("Rosa Diaz")
-    chat.expect("shall I book this?", "Tue, Dec 8, between 8 and 10 AM", "2150 W Fulton St")
+    chat.expect("shall I book this?", "Tue, Dec 8, between 9 and 11 AM", "2150 W Fulton St")
     chat.say("yes")
-    chat.expect("You're booked", "between 8 and 10 AM")
+    chat.expect("You're booked", "between 9 and 11 AM")
     [visit] = booked(chat.db)
     assert visit.place_source == PlaceSource.POSTAL_CODE
-    assert visit.window_start == local("2026-12-08 08:00", ZONE)
-    assert visit.window_end == local("2026-12-08 10:00", ZONE)
+    assert visit.window_start == local("2026-12-08 09:00", ZONE)  # windows count from 7:00
+    assert visit.window_end == local("2026-12-08 11:00", ZONE)
     assert visit.window_start <= visit.starts_at < visit.window_end
 
 
@@ -207,21 +207,21 @@ def test_field_visits_are_offered_as_windows_however_they_are_asked_for(
         chat.say("anyone")
     chat.expect("address for the visit")
     chat.say("4410 N Lincoln Ave, Chicago, IL 60625")
-    chat.expect("Here's what I have", "between 8 and 10 AM")
+    chat.expect("Here's what I have", "between 9 and 11 AM")
     labels = [label for label in chat.options if " with " in label]
     assert labels and all(", between " in label for label in labels)
     assert not any(":15" in label or ":45" in label for label in labels)
 
 
 def test_an_exact_time_for_a_field_visit_is_promised_as_its_window(chat: FieldChat) -> None:
-    chat.say("smoke detector install tomorrow at 9, I'm Omar")
+    chat.say("smoke detector install tomorrow at 10, I'm Omar")
     chat.say("anyone is fine")
     chat.say("1200 W Armitage Ave, Chicago, IL 60614")
-    chat.expect("Omar, shall I book this?", "Tue, Dec 8, between 8 and 10 AM")
+    chat.expect("Omar, shall I book this?", "Tue, Dec 8, between 9 and 11 AM")
     chat.say("yes")
     [visit] = booked(chat.db)
-    assert visit.starts_at == local("2026-12-08 09:00", ZONE)
-    assert visit.window_start == local("2026-12-08 08:00", ZONE)
+    assert visit.starts_at == local("2026-12-08 10:00", ZONE)
+    assert visit.window_start == local("2026-12-08 09:00", ZONE)
 
 
 @pytest.mark.parametrize(

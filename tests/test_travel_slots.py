@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.availability import SlotQuery, best_slots, open_slots
 from bot.booking import Booked, Refused, book, reschedule
 from bot.places import LatLon, PlaceSource, TravelConfig, place_from_pin, travel
+from bot.places.windows import arrival_window, format_window
 from storage.db import Database
 from storage.models import CANCELLED, Appointment, Customer, Staff
 from tests.factories import local, service_id, setup_business
@@ -275,3 +276,17 @@ def test_moving_a_visit_keeps_room_to_drive_and_its_window_follows(db: Database)
         assert isinstance(moved, Booked)
         assert moved.appointment.window_start == local(f"{DAY} 14:00", ZONE)
         assert moved.appointment.window_end == local(f"{DAY} 16:00", ZONE)
+
+
+def test_arrival_windows_count_from_opening_and_read_as_customers_say_them() -> None:
+    zone = local(f"{DAY} 00:00", ZONE).tzinfo
+    assert zone is not None
+    opens, closes = arrival_window(local(f"{DAY} 10:15", ZONE), 120, zone, anchor_minute=7 * 60)
+    assert (opens, closes) == (local(f"{DAY} 09:00", ZONE), local(f"{DAY} 11:00", ZONE))
+    assert format_window(opens, closes, zone, "en_US") == "Tue, Dec 8, between 9 and 11 AM"
+    noon = arrival_window(local(f"{DAY} 11:30", ZONE), 120, zone, anchor_minute=7 * 60)
+    assert format_window(*noon, zone, "en_US") == "Tue, Dec 8, between 11 AM and 1 PM"
+    half = arrival_window(local(f"{DAY} 08:40", ZONE), 90, zone, anchor_minute=8 * 60)
+    assert format_window(*half, zone, "en_US") == "Tue, Dec 8, between 8 and 9:30 AM"
+    british = format_window(opens, closes, zone, "en_GB")
+    assert "between 09:00 and 11:00" in british
