@@ -36,25 +36,29 @@ def solve(
     manager = pywrapcp.RoutingIndexManager(len(places), n_v, list(range(n_v)), list(range(n_v)))
     routing = pywrapcp.RoutingModel(manager)
 
-    def cost_cb(i: int, j: int) -> int:
-        return round(
-            problem.cost[places[manager.IndexToNode(i)]][places[manager.IndexToNode(j)]]
-            * COST_SCALE
-        )
+    # Whole matrices, handed to OR-Tools once: its search then never calls back into Python,
+    # which is most of the time a callback per arc costs (several times more moves per second).
+    cost_matrix = [
+        [round(problem.cost[places[a]][places[b]] * COST_SCALE) for b in range(len(places))]
+        for a in range(len(places))
+    ]
+    time_matrix = [
+        [
+            service[a]
+            if b < n_v and not problem.home_within_shift  # the drive home is not timed
+            else service[a] + problem.time[places[a]][places[b]]
+            for b in range(len(places))
+        ]
+        for a in range(len(places))
+    ]
 
-    def time_cb(i: int, j: int) -> int:
-        a, b = manager.IndexToNode(i), manager.IndexToNode(j)
-        if not problem.home_within_shift and routing.IsEnd(j):
-            return service[a]  # the day ends with the last job; the drive home is not timed
-        return service[a] + problem.time[places[a]][places[b]]
-
-    cost_index = routing.RegisterTransitCallback(cost_cb)
+    cost_index = routing.RegisterTransitMatrix(cost_matrix)
     routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
     if problem.vehicle_fixed_cost:
         routing.SetFixedCostOfAllVehicles(round(problem.vehicle_fixed_cost * COST_SCALE))
 
     horizon = max(v.end for v in vehicles)
-    time_index = routing.RegisterTransitCallback(time_cb)
+    time_index = routing.RegisterTransitMatrix(time_matrix)
     routing.AddDimension(time_index, horizon, horizon, False, "time")
     times = routing.GetDimensionOrDie("time")
 
