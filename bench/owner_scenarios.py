@@ -135,9 +135,12 @@ SCENARIOS = [
         ],
         lambda s, heard: (
             _count(s, "select count(*) from recurring_series") == 1
-            and len(_appointments(s)) >= 3
-            and {a.starts_at.astimezone(ZONE).strftime("%a %H:%M") for a in _appointments(s)}
-            == {"Wed 10:00"}
+            # each date the summary showed: Wednesdays at 10, a clash moved to a free time
+            and sum(
+                a.starts_at.astimezone(ZONE).strftime("%a %H:%M") == "Wed 10:00"
+                for a in _appointments(s)
+            )
+            >= 4
         ),
     ),
     Scenario(
@@ -192,7 +195,7 @@ SCENARIOS = [
             ("owner", "yes"),
         ],
         lambda s, heard: (
-            _count(s, "select count(*) from customer") == 1 and len(_appointments(s)) == 2
+            len(_appointments(s)) == 2 and len({a.customer_id for a in _appointments(s)}) == 1
         ),
     ),
     Scenario(

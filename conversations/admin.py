@@ -357,7 +357,10 @@ def cancel_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | N
     )
 
 
-_REASON = re.compile(r"\b(?:because|reason:?|due to|as)\s+(.+)$", re.IGNORECASE)
+# "because …", "reason: …", or whatever follows a dash or colon ("cancel #7 - Sam is ill").
+_REASON = re.compile(
+    r"(?:\b(?:because|reason:?|due to|as)\s+|(?:\s[-\u2013\u2014]|\s*:)\s+)(.+)$", re.IGNORECASE
+)
 _FILLER = re.compile(r"^(?:(?:please|pls|thanks|thank you|do it|go ahead|sure|ok|now)\s*)+$")
 _YES_HEAD = re.compile(r"^\s*(?:yes|yep|yeah|ok|okay|sure|confirm)\b[\s,.:;!-]*", re.IGNORECASE)
 

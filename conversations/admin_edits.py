@@ -149,13 +149,17 @@ def _asked(turn: Turn, verb: str, rest: str, appointment: Appointment) -> Asked 
     staff = _staff_named(turn, staff_text) if staff_text else None
     service = None
     start = None
+    if staff is None and staff_text and not with_part:  # "switch #7 to a beard trim"
+        service = _service_named(turn, re.sub(r"^(?:a|an)\s+", "", staff_text))
+        if service is not None:
+            staff_text = ""
     if verb in ("move", "reschedule"):
         when_text = lowered[: with_part.start()] if with_part else lowered
         when = parse_when(when_text, turn.now.astimezone(turn.business.zone))
         if when is None or not when.exact:
             return f'To when? For example "move #{appointment.id} to friday at 2 with Priya".'
         start = when.start.isoformat()
-    elif staff is None and minutes is None:
+    elif staff is None and minutes is None and service is None:
         target = re.sub(rf"^\s*(?:{_LINKS})\s+(?:(?:a|an)\s+)?", "", lowered)
         service = _service_named(turn, target)
         if service is None:

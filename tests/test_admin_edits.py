@@ -166,7 +166,14 @@ def test_reassigning_to_someone_who_is_busy_or_does_not_do_it_is_refused(owner, 
 
 
 @pytest.mark.parametrize(
-    "phrasing", ["change #{id} to a colour", "change #{id} to color", "make #{id} a colour"]
+    "phrasing",
+    [
+        "change #{id} to a colour",
+        "change #{id} to color",
+        "make #{id} a colour",
+        "switch #{id} to a colour",
+        "swap #{id} to colour",
+    ],
 )
 def test_an_owner_can_change_the_service_and_the_length_follows(owner, salon, twilio, phrasing):
     jane = customer(salon, "Jane Doe", JANE)

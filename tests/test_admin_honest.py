@@ -130,6 +130,8 @@ def test_a_no_show_can_be_forced_with_anyway(owner, salon):
         (["cancel #{id}", "Sam is ill", "yes"], "Sam is ill"),
         (["cancel #{id}", "yes, the salon has a burst pipe"], "the salon has a burst pipe"),
         (["cancel #{id}", "reason: power cut"], None),
+        (["cancel #{id} - Sam is off sick", "yes"], "Sam is off sick"),
+        (["cancel #{id}: the boiler broke", "yes"], "the boiler broke"),
     ],
 )
 def test_the_cancel_reason_reaches_the_customer_whenever_it_is_typed(owner, salon, steps, reason):
