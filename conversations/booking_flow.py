@@ -1182,8 +1182,17 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
 
 
 def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
-    """Whether an exact time typed with a pick is the picked option's own clock time."""
+    """Whether a day and an exact time typed with a pick are the picked option's own:
+    "12/31" never picks a Jan 2 option, "at 11" never the 11:45 one."""
     zone = turn.business.zone
+    local_now = turn.now.astimezone(zone)
+    named = parse_when(text, local_now)
+    if (
+        named is not None
+        and screen.names_a_day(text, local_now)
+        and start.astimezone(zone).date() not in set(named.days)
+    ):
+        return False
     said = parse_when(text, start.astimezone(zone).replace(hour=0, minute=0))
     if said is None or not said.exact:
         return True

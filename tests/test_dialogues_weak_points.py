@@ -334,3 +334,15 @@ def test_saying_the_booking_is_ones_own_after_all_names_no_attendee(chat, salon)
     chat.expect_not("For:")
     chat.say("yes")
     assert visits(salon)[0][3] is None
+
+
+@pytest.mark.parametrize(
+    "change", ["no wait, 12/31", "sorry I meant dec 31", "oops, thursday dec 31"]
+)
+def test_a_day_typed_under_a_list_of_another_day_is_that_day_not_an_option(chat, change):
+    # Jordan is away from Jan 2: Priya's times that day are listed, 12:00 PM among them.
+    chat.say("30 minute massage jan 2 with jordan at 12:00, I'm Dee")
+    chat.expect("Jordan is away", "Sat, Jan 2, 12:00 PM with Priya")
+    chat.say(change)
+    chat.expect_not("Sat, Jan 2, 12:00 PM (30 min)")
+    chat.expect("Thu, Dec 31")
