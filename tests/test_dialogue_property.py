@@ -165,6 +165,7 @@ class Customer_:
         self.sent = 0
         self.said: list[tuple[str, str, datetime]] = []  # every request the customer made
         self.asked_aside = False
+        self.just_asked_aside = False
         self.typed_time = False
         self.name = self._choose(NAMES)
         self.remember(target.staff, target.start)
@@ -561,6 +562,11 @@ def _play(salon: Salon, chat: Chat, me: Customer_) -> str:
     outcome = ""
     while True:
         text = chat.text
+        if me.just_asked_aside:
+            # The answer in passing comes first ("Sam doesn't work Sundays"); what the bot
+            # asks now is in the replies after it.
+            me.just_asked_aside = False
+            text = "\n".join(r.text for r in chat.replies[1:]) or text
         assert _weekdays_right(text + "\n" + "\n".join(chat.options), target.now), chat.log()
         if _booked(salon, customer_id):
             outcome = "booked"
@@ -584,7 +590,7 @@ def _play(salon: Salon, chat: Chat, me: Customer_) -> str:
                 )
             continue
         if target.aside and not me.asked_aside and me.sent >= 1 and _asking(text):
-            me.asked_aside = True
+            me.asked_aside = me.just_asked_aside = True
             me.say(me.aside())
             continue
         offered = [(o, _OPTION.match(o)) for o in chat.options]
