@@ -49,7 +49,7 @@ lint: $(STAMP)
 # One test process per core (each test has its own database; see tests/conftest.py).
 TEST_WORKERS ?= auto
 test: $(STAMP) system-deps postgres-up lint
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --durations=25
 
 # Each prints a Markdown table; docs/BENCHMARKS.md has the figures and how to read them.
 bench: $(STAMP)
