@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from alembic import command
 from sqlalchemy import insert, select
+from sqlalchemy import text as sql_text
 from telegram import Bot, Update
 
 from bot.config import apply_config, load_config
@@ -140,8 +141,14 @@ def test_migration_0011_cleans_the_names_stored_before(db_url: str):
     db = Database(db_url)
     try:
         with db.write() as session:
+            # Plain SQL: the models carry columns later migrations add (not there yet).
             for name in (HOSTILE, "Plain Name", None, f"{RLO}{ZWSP}"):
-                session.execute(insert(Customer).values(name=name, created_at=NOW, notes=""))
+                session.execute(
+                    sql_text(
+                        "INSERT INTO customer (name, created_at, notes) VALUES (:n, :t, '')"
+                    ),
+                    {"n": name, "t": NOW},
+                )
             session.execute(
                 insert(InboundMessage).values(
                     channel="whatsapp",

@@ -38,14 +38,16 @@ def upgrade() -> None:
         sa.Column("undone_at", storage.types.UTCDateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_route_plan_day", "route_plan", ["day"])
-    with op.batch_alter_table("appointment", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("staff_pinned", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN, not batch mode: rebuilding the appointment table on SQLite would
+    # drop its overlap triggers (0001), the database's own guard against double booking.
+    op.add_column(
+        "appointment",
+        sa.Column("staff_pinned", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("appointment", schema=None) as batch_op:
-        batch_op.drop_column("staff_pinned")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+) keeps the triggers a table rebuild would drop.
+    op.execute("ALTER TABLE appointment DROP COLUMN staff_pinned")
     op.drop_index("ix_route_plan_day", table_name="route_plan")
     op.drop_table("route_plan")
