@@ -307,12 +307,16 @@ def register() -> None:
         return
     _registered.append(True)
     admin.register(rf"^/?(clear\s+)?({_NOTE_VERBS})\b", OWNER_ONLY, note)
-    admin.register(r"^/?(move|reschedule)\b.*\bwith\b", OWNER_ONLY, edit)
+    # A whole series ("change ana's series to thursday", "move all of her fridays") is the
+    # series commands' (conversations.admin_series), not one appointment's edit.
+    not_series = r"(?!.*\b(?:series|standing|recurring|all|every|following)\b)"
+    admin.register(rf"^{not_series}/?(move|reschedule)\b.*\bwith\b", OWNER_ONLY, edit)
     admin.register(
         # The appointment comes right after the verb ("assign 7 ...", "give jane's 4pm ..."),
         # so other "change ..." / "make ..." commands stay free for other modules.
-        r"^/?(assign|reassign|give|hand|switch|swap)\s+(\d+\b|[\w .-]+?'s\b|[\w .-]+?\s(to|with)\b)"
-        r"|^/?(change|make|extend|shorten)\s+(\d+\b|[\w-]+'s\b)",
+        rf"^{not_series}/?(assign|reassign|give|hand|switch|swap)\s+"
+        r"(\d+\b|[\w .-]+?'s\b|[\w .-]+?\s(to|with)\b)"
+        rf"|^{not_series}/?(change|make|extend|shorten)\s+(\d+\b|[\w-]+'s\b)",
         OWNER_ONLY,
         edit,
     )
