@@ -53,6 +53,34 @@ CAPABILITIES: list[tuple[str, list[str]]] = [
         "Never mind lets go of the time",
         ["haircut with alex thursday at 3pm, I'm Bo Kay", "never mind"],
     ),
+    (
+        "Two services in one visit",
+        ["a haircut and a beard trim after with sam friday at 2pm, I'm Lou Park"],
+    ),
+    (
+        "A relation without a name is asked for",
+        ["my wife needs a facial saturday at 11, I'm Raj Patel"],
+    ),
+    ("The hours in the locale's clock", ["when do you open on sunday?"]),
+    (
+        "Cancel in the middle of a booking",
+        [
+            "haircut with sam friday at 4pm, I'm Ari Moss",
+            "yes",
+            "no",
+            "colour on saturday",
+            "cancel",
+        ],
+    ),
+    (
+        "A move is a move, never a cancel",
+        [
+            "beard trim with jordan thursday at 5pm, I'm Cy Hart",
+            "yes",
+            "no",
+            "can't make it, same time on friday?",
+        ],
+    ),
 ]
 
 
