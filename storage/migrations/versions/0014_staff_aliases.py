@@ -22,16 +22,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("staff", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("aliases", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
-        )
-    with op.batch_alter_table("appointment", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("attendee", sa.String(length=200), nullable=True))
+    # Plain ADD COLUMN (no batch rebuild): a rebuild fails on SQLite once rows point at the
+    # table (foreign keys are on), and would drop the appointment overlap triggers.
+    op.add_column(
+        "staff", sa.Column("aliases", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+    )
+    op.add_column("appointment", sa.Column("attendee", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("appointment", schema=None) as batch_op:
-        batch_op.drop_column("attendee")
-    with op.batch_alter_table("staff", schema=None) as batch_op:
-        batch_op.drop_column("aliases")
+    _drop_columns("appointment", "attendee")
+    _drop_columns("staff", "aliases")
+
+
+def _drop_columns(table: str, *columns: str) -> None:
+    """ALTER TABLE … DROP COLUMN on both databases: on SQLite (3.35+) it keeps the table, its
+    rows' foreign keys and the appointment overlap triggers, which a batch rebuild would not."""
+    for column in columns:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

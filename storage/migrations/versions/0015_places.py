@@ -35,39 +35,41 @@ def upgrade() -> None:
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("address_key", name="uq_place_address_key"),
     )
-    with op.batch_alter_table("staff", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("home_address", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("home_lat", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("home_lon", sa.Float(), nullable=True))
-        batch_op.add_column(
-            sa.Column("skills", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
-        )
-    with op.batch_alter_table("service", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("skill", sa.String(length=64), nullable=True))
-        batch_op.add_column(
-            sa.Column("outdoor", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("window_minutes", sa.Integer(), nullable=True))
-    with op.batch_alter_table("appointment", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("lat", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("lon", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("place_source", sa.String(length=16), nullable=True))
-        batch_op.add_column(
-            sa.Column("window_start", storage.types.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("window_end", storage.types.UTCDateTime(timezone=True), nullable=True)
-        )
+    # Plain ADD COLUMN (no batch rebuild): a rebuild fails on SQLite once rows point at the
+    # table (foreign keys are on), and would drop the appointment overlap triggers.
+    op.add_column("staff", sa.Column("home_address", sa.Text(), nullable=True))
+    op.add_column("staff", sa.Column("home_lat", sa.Float(), nullable=True))
+    op.add_column("staff", sa.Column("home_lon", sa.Float(), nullable=True))
+    op.add_column(
+        "staff", sa.Column("skills", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+    )
+    op.add_column("service", sa.Column("skill", sa.String(length=64), nullable=True))
+    op.add_column(
+        "service", sa.Column("outdoor", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("service", sa.Column("window_minutes", sa.Integer(), nullable=True))
+    op.add_column("appointment", sa.Column("lat", sa.Float(), nullable=True))
+    op.add_column("appointment", sa.Column("lon", sa.Float(), nullable=True))
+    op.add_column("appointment", sa.Column("place_source", sa.String(length=16), nullable=True))
+    op.add_column(
+        "appointment",
+        sa.Column("window_start", storage.types.UTCDateTime(timezone=True), nullable=True),
+    )
+    op.add_column(
+        "appointment",
+        sa.Column("window_end", storage.types.UTCDateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("appointment", schema=None) as batch_op:
-        for column in ("window_end", "window_start", "place_source", "lon", "lat"):
-            batch_op.drop_column(column)
-    with op.batch_alter_table("service", schema=None) as batch_op:
-        for column in ("window_minutes", "outdoor", "skill"):
-            batch_op.drop_column(column)
-    with op.batch_alter_table("staff", schema=None) as batch_op:
-        for column in ("skills", "home_lon", "home_lat", "home_address"):
-            batch_op.drop_column(column)
+    _drop_columns("appointment", "window_end", "window_start", "place_source", "lon", "lat")
+    _drop_columns("service", "window_minutes", "outdoor", "skill")
+    _drop_columns("staff", "skills", "home_lon", "home_lat", "home_address")
     op.drop_table("place")
+
+
+def _drop_columns(table: str, *columns: str) -> None:
+    """ALTER TABLE … DROP COLUMN on both databases: on SQLite (3.35+) it keeps the table, its
+    rows' foreign keys and the appointment overlap triggers, which a batch rebuild would not."""
+    for column in columns:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -27,9 +27,10 @@ UTC = storage.types.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("service", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("disclaimer_before", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("disclaimer_after", sa.Text(), nullable=True))
+    # Plain ADD COLUMN (no batch rebuild): a rebuild fails on SQLite once rows point at the
+    # table (foreign keys are on), and would drop the appointment overlap triggers.
+    op.add_column("service", sa.Column("disclaimer_before", sa.Text(), nullable=True))
+    op.add_column("service", sa.Column("disclaimer_after", sa.Text(), nullable=True))
     op.create_table(
         "attachment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -103,6 +104,11 @@ def downgrade() -> None:
     op.drop_table("signature")
     op.drop_table("signature_request")
     op.drop_table("attachment")
-    with op.batch_alter_table("service", schema=None) as batch_op:
-        batch_op.drop_column("disclaimer_after")
-        batch_op.drop_column("disclaimer_before")
+    _drop_columns("service", "disclaimer_after", "disclaimer_before")
+
+
+def _drop_columns(table: str, *columns: str) -> None:
+    """ALTER TABLE … DROP COLUMN on both databases: on SQLite (3.35+) it keeps the table, its
+    rows' foreign keys and the appointment overlap triggers, which a batch rebuild would not."""
+    for column in columns:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

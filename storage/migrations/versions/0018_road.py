@@ -22,18 +22,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("appointment_event", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("detail", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("access_notes", sa.Text(), nullable=False, server_default=sa.text("''"))
-        )
+    # Plain ADD COLUMN (no batch rebuild): a rebuild fails on SQLite once rows point at the
+    # table (foreign keys are on), and would drop the appointment overlap triggers.
+    op.add_column(
+        "appointment_event",
+        sa.Column("detail", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
+    op.add_column(
+        "customer",
+        sa.Column("access_notes", sa.Text(), nullable=False, server_default=sa.text("''")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.drop_column("access_notes")
-    with op.batch_alter_table("appointment_event", schema=None) as batch_op:
-        batch_op.drop_column("detail")
+    _drop_columns("customer", "access_notes")
+    _drop_columns("appointment_event", "detail")
+
+
+def _drop_columns(table: str, *columns: str) -> None:
+    """ALTER TABLE … DROP COLUMN on both databases: on SQLite (3.35+) it keeps the table, its
+    rows' foreign keys and the appointment overlap triggers, which a batch rebuild would not."""
+    for column in columns:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
