@@ -89,6 +89,9 @@ def _split_target(text: str) -> tuple[str, str]:
     ref = _REF.search(body)
     if ref is not None:
         return ref.group(0), body[: ref.start()] + " " + body[ref.end() :]
+    bare = re.match(r"\s*(\d+)\b(?!\s*(?:h|min|hour|am|pm|:))", body)  # "assign 7 to Priya"
+    if bare is not None:
+        return f"#{bare.group(1)}", body[bare.end() :]
     parts = re.split(
         rf"\s+(?=(?:{_LINKS})\s)|\s+(?=\d+(?:[.,]\d+)?\s*(?:h|min|hour))", body, maxsplit=1
     )
@@ -314,7 +317,8 @@ def register() -> None:
     admin.register(
         # The appointment comes right after the verb ("assign 7 ...", "give jane's 4pm ..."),
         # so other "change ..." / "make ..." commands stay free for other modules.
-        rf"^{not_series}/?(assign|reassign|give|hand|switch|swap)\s+"
+        # "hand jane back (to the bot)" ends a hand-over (conversations.handover), not an edit
+        rf"^{not_series}(?!.*\bback\b)/?(assign|reassign|give|hand|switch|swap)\s+"
         r"(\d+\b|[\w .-]+?'s\b|[\w .-]+?\s(to|with)\b)"
         rf"|^{not_series}/?(change|make|extend|shorten)\s+(\d+\b|[\w-]+'s\b)",
         OWNER_ONLY,

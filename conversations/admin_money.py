@@ -15,6 +15,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.agenda import find_customers
 from bot.billing.completion import invoice_for_appointment
 from bot.billing.context import BillingContext
@@ -34,7 +36,9 @@ from storage.billing import CARD, CASH, CHEQUE, Invoice
 from storage.models import CANCELLED, NO_SHOW, Appointment
 
 _INVOICE = re.compile(r"\b([a-z]{2,5}-?\d{1,8})\b", re.IGNORECASE)
-_AMOUNT = re.compile(r"(?<![\w#-])\$?(\d+(?:[.,]\d{1,2})?)(?![\w-])")
+_AMOUNT = re.compile(
+    r"(?<![\w#-])\$?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\w-])"
+)
 _REF = re.compile(r"#\s*(\d+)")
 _DAY_WORDS = re.compile(
     r"\b(on|next|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\d(st|nd|rd|th)\b",
@@ -267,6 +271,23 @@ _METHODS = {
 }
 
 
+def _job_now(turn: Turn, actor: Actor) -> Appointment | None:
+    """The staff member's job whose time is now, else the last one finished today."""
+    start, end = admin._local_day_bounds(turn, 0)
+    query = select(Appointment).where(
+        Appointment.status.in_(("booked", "confirmed", "in_progress", "completed")),
+        Appointment.starts_at >= start,
+        Appointment.starts_at <= turn.now,
+    )
+    staff_id = admin._staff_id(turn, actor.staff_key)
+    if staff_id is not None:
+        query = query.where(Appointment.staff_id == staff_id)
+    found = list(turn.session.scalars(query.order_by(Appointment.starts_at.desc())))
+    due = [a for a in found if a.status != "completed" and a.ends_at >= turn.now]
+    done = [a for a in found if a.status == "completed"]
+    return (due or done or [None])[0]
+
+
 def took_payment(turn: Turn, actor: Actor, text: str) -> None:
     """ "took 80 cash for #7": record money taken on site against the job's invoice."""
     ref = _REF.search(text)
@@ -275,9 +296,12 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
         staff_id = admin._staff_id(turn, actor.staff_key)
         if job is not None and actor.role == STAFF and job.staff_id != staff_id:
             job = None  # staff record money on their own jobs only
-    else:
-        job = admin.current_job(turn, actor, ("in_progress", "booked", "confirmed", "completed"))
-    amounts = _AMOUNT.findall(_REF.sub(" ", text))
+    else:  # the job under way (or due now), else the one just finished: never a later one
+        job = admin.current_job(turn, actor, ("in_progress",)) or _job_now(turn, actor)
+    amounts = [
+        a.replace(",", "") if re.search(r",\d{3}", a) else a
+        for a in _AMOUNT.findall(_REF.sub(" ", text))
+    ]
     if job is None or not amounts:
         answer(turn, ['e.g. "took 80 cash for #7" (one of your jobs today).'])
         return
@@ -352,10 +376,14 @@ def register() -> None:
         return
     _registered.append(True)
     admin.register(
-        r"^/?(took|taken|collected|got|received)\b.*\d", (STAFF, admin.OWNER), took_payment
+        r"^/?(took|taken|collected|got|received)\b(?=.*\d)"
+        r"(?=.*(\$|\bcash\b|\bcard\b|\bcheque\b|\bcheck\b|\bin person\b|\bpaid\b))",
+        (STAFF, admin.OWNER),
+        took_payment,
     )
     admin.register(
-        r"^/?(cancel|stop|delete)\b.*\b(scheduled )?charge\b|^/?(don't|dont|do not) charge\b",
+        r"^/?(cancel|stop|delete)\s+(the\s+)?(scheduled\s+)?(card\s+)?charges?\b"
+        r"|^/?(don't|dont|do not) charge\b",
         OWNER_ONLY,
         cancel_scheduled,
     )

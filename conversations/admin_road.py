@@ -52,7 +52,16 @@ HISTORY_VISITS = 3
 UPCOMING = ("booked", "confirmed")
 
 ON_MY_WAY = r"^/?(omw|on my way|on the way|enroute|en route|heading|leaving now|setting off)"
-LATE = r"\b(late|behind|delayed|traffic|held up)\b"
+# Said at the start, or after on my way / sorry ("sorry, 10 min late"): never inside another
+# command ("charge 10 late fee", "access: key is behind the pot").
+LATE = (
+    r"^(?!/?(charge|add|access|note|notes|took|sign|photo)\b)"
+    r"/?(?:(?:omw|on my way|sorry|heads up|fyi|hi|hey)\W+)?"
+    r"(?:i'?m |im |i am |we'?re |were |we are |running |got |am |been |will be |gonna be )*"
+    r"(?:(?:about|around|maybe|like|roughly)\s+)?"
+    r"(?:(?:\d+|half an|an|a few|few)\s*(?:hours?|hrs?|min(?:ute)?s?|m)?\s+)?"
+    r"(?:late|behind|delayed|stuck|traffic|held up)\b"
+)
 ARRIVED = r"^/?(arrived|here|i'm here|im here|start(ed)? job)\b"
 DONE = r"^/?(done|finished|complete|completed|finish)\s*$"
 _WORD_MINUTES = {

@@ -189,7 +189,8 @@ def register() -> None:
     admin.register(
         r"^/?(optimi[sz]e|re-?optimi[sz]e|route)\b|^/?plan\b.*\broutes?\b", OWNER_ONLY, optimise
     )
-    admin.register(r"^/?apply\b", OWNER_ONLY, apply_routes)
-    admin.register(r"^/?undo\b", OWNER_ONLY, undo_routes)
+    # Only the bare word or "... the routes": "undo the cancel" or "apply a discount" is not.
+    admin.register(r"^/?apply( the)?( new)?( routes?| plan)?\s*[.!]*$", OWNER_ONLY, apply_routes)
+    admin.register(r"^/?undo( the)?( routes?| plan| that)?\s*[.!]*$", OWNER_ONLY, undo_routes)
     admin.ACTIONS["routes_apply"] = _do_apply
     admin.PIN_GUARDED.update({optimise, apply_routes, undo_routes})

@@ -671,7 +671,11 @@ def register() -> None:
     )
     admin.register(
         r"^(?!/?(cancel|stop|end|move|change|shift|reschedule|block|close|broadcast|promot"
-        r"|stats|customer|statement|help)\b).*" + _CUES,
+        r"|stats|customer|statement|help|who|whos|what|whats|when|how|is|are|do|does|today"
+        r"|tomorrow|week|agenda|schedule|optimi[sz]e|plan|route|rain|raining|storm|snow"
+        r"|mark|paid|link|add|charge|took|got|received|undo|apply|r|reply|access|history"
+        r"|sign|merge|note|notes|assign|give|estimate|quote|send|invoice)\b)"
+        r"(?!.*\beach day\b).*" + _CUES,
         OWNER_ONLY,
         book_series,
     )
