@@ -97,7 +97,13 @@ def check_upload(data: bytes) -> str:
                 if image.width * image.height > MAX_PIXELS:
                     raise UploadRefused("The photo is too large to keep.")
                 image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        # A header claiming a huge image is a decompression bomb: refused like any bad photo.
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            Image.DecompressionBombError,
+        ) as error:
             raise UploadRefused("That photo could not be read.") from error
     return kind
 

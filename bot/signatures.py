@@ -279,7 +279,7 @@ def check_png(data: bytes) -> bytes:
             if image.format != "PNG" or max(image.size) > MAX_PNG_SIDE:
                 raise SigningRefused("The drawn signature is too large. Please sign again.")
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise SigningRefused("The drawn signature could not be read. Please sign again.") from error
     return data
 

@@ -353,3 +353,28 @@ def test_the_owner_sends_the_missing_form_from_the_appointment_page(
             select(OutboxMessage).where(OutboxMessage.purpose == "signature")
         ).all()
         assert message.address == ANA and "/sign/" in message.body["text"]
+
+
+def _png_header_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims an enormous image (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_a_photo_claiming_a_huge_size_is_refused_not_a_crash():
+    from bot.attachments import UploadRefused, check_upload
+    from bot.signatures import SigningRefused, check_png
+
+    bomb = _png_header_claiming(20000, 10000)
+    with pytest.raises(UploadRefused):
+        check_upload(bomb)
+    with pytest.raises(SigningRefused):
+        check_png(bomb)

@@ -139,6 +139,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             "dashboard": dashboard.bp,
             "files": files.bp,
             "signing": signing.bp,
+            "dashboard_work": dashboard_work.bp,
         },
         chat_trusted=webchat.trusted_request,
     )

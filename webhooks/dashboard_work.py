@@ -32,9 +32,22 @@ from storage.billing import Estimate
 from storage.models import Customer
 from webhooks.context import current_db
 from webhooks.dashboard import INVOICE_LABELS, _audit, _open, _page
-from webhooks.portal import ESTIMATE_LABELS, Formats, formats, not_found, require_form
+from webhooks.portal import (
+    ESTIMATE_LABELS,
+    Formats,
+    formats,
+    not_found,
+    private,
+    require_form,
+)
 
 bp = Blueprint("dashboard_work", __name__)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """These pages' URLs hold the owner's token: never cached, sent on or indexed."""
+    return private(response)
 
 
 def _estimate_row(session: Session, fmt: Formats, estimate: Estimate) -> dict[str, Any]:

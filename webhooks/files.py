@@ -259,7 +259,9 @@ def upload() -> ResponseReturnValue:
     loaded = []
     for item in files:
         data = item.stream.read(MAX_BYTES + 1)
-        name = (item.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200] or None
+        name = (item.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        # No control characters (a CR/LF would make the file unservable in a header).
+        name = "".join(ch for ch in name if ch.isprintable())[:200] or None
         loaded.append((data, name))
     now = utcnow()
     text = (request.form.get("text") or "")[:200]

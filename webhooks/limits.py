@@ -241,7 +241,8 @@ def install(
     trusted = chat_trusted or None
     limit(blueprints["webchat"], "SLOTBOT_RATE_LIMIT_CHAT_IP", client_ip, True, trusted)
     limit(blueprints["webchat"], "SLOTBOT_RATE_LIMIT_CHAT_SESSION", chat_session, False, trusted)
-    for form_pages in (blueprints["portal"], blueprints["dashboard"]):
+    more_forms = [blueprints[name] for name in ("dashboard_work",) if name in blueprints]
+    for form_pages in (blueprints["portal"], blueprints["dashboard"], *more_forms):
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_IP", client_ip, per_ip=True)
         limit(form_pages, "SLOTBOT_RATE_LIMIT_FORMS_LINK", link_token, per_ip=False)
     if "files" in blueprints:  # web-chat uploads count with the chat's messages per IP
