@@ -1370,7 +1370,9 @@ def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
             start=datetime.fromisoformat(item["start"]),
             staff_id=item["staff_id"],
             now=turn.now,
-            status=status,
+            # Booked outright: only the first service carries a deposit invoice, and one
+            # left awaiting a deposit it has none of would be released unpaid later.
+            status=BOOKED,
             actor="customer",
         )
         if not isinstance(outcome, Booked):

@@ -88,10 +88,23 @@ def _answers_question(turn: Turn) -> bool | None:
         typed = (turn.inbound.text or "").strip().lower().rstrip(".!")
         reply = ((latest.data or {}).get("replies") or {}).get(typed)
         said = True if reply == consent.YES else False if reply == consent.NO else None
-        if said is None:
+        if said is None and _just_an_answer(typed):
             said = yes_no(turn.inbound.text or "")
     _close_questions(turn, lapsed=said is None)
     return said
+
+
+# Consent to marketing must be meant: "ok see you then", "great" or a thumbs-up after the
+# booking are not a yes to offers, and "yes please book another" is a booking request.
+_CLEAR = re.compile(
+    r"^(yes|yes please|yeah|yep|sure|ok sure|sure thing|please do|go ahead|no|no thanks|"
+    r"no thank you|nope|nah|not now|no need)( (to|for|with) (offers|the offers|promotions))?$"
+)
+
+
+def _just_an_answer(typed: str) -> bool:
+    """Whether the message is only a yes or no (to offers), nothing else in it."""
+    return bool(_CLEAR.match(re.sub(r"[^\w' ]+", " ", typed).strip()))
 
 
 def _close_questions(turn: Turn, *, lapsed: bool) -> None:

@@ -31,6 +31,8 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
+from bot.handover import close as close_handover
+from bot.handover import open_for as open_handover
 from bot.identity import link_phone
 from bot.inbox import row_values
 from bot.logcontext import delivery
@@ -456,6 +458,10 @@ def _opt_out(turn: Turn) -> str:
     turn.identity.opted_out_at = turn.now
     turn.identity.promotions_opt_in = False
     consent.on_opt_out(turn)  # kept: when, where and in which words
+    # An open hand-over ends with STOP: nothing more is forwarded, and nothing is sent back.
+    thread = open_handover(turn.session, turn.customer.id) if turn.customer else None
+    if thread is not None:
+        close_handover(turn.session, thread, by="customer:stop", now=turn.now, tell=False)
     turn.idle()
     if turn.inbound.channel != SMS:
         # Carriers answer STOP on SMS themselves; elsewhere the confirmation is ours to send.

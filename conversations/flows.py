@@ -124,15 +124,17 @@ def idle(turn: Turn, intent: Intent) -> None:
     """No dialogue under way: answer a reply to something we asked, or start a flow."""
     expired = turn.data.get("expired")
     turn.forget("expired")
-    if threads.answer(turn):
-        return
-    if expired:
-        turn.say("It's been a while, so let's start fresh.")
     option = turn.inbound.option_id
     text = turn.inbound.text or ""
+    # Asked just now ("Did you also want to cancel your haircut?"): answered before any older
+    # open question, so a typed "yes" never confirms a reminder instead.
     offered = turn.data.get("offer_cancel")
     turn.forget("offer_cancel")
     answer = yes_no(text) if offered and option is None else None
+    if answer is None and threads.answer(turn):
+        return
+    if expired:
+        turn.say("It's been a while, so let's start fresh.")
     if answer is not None:
         # "Did you also want to cancel your haircut?" answered in words.
         if answer:

@@ -192,9 +192,11 @@ def start_cancel(turn: Turn, text: str = "") -> None:
 
 
 _BOOKED_ONE = re.compile(
-    r"\b(?:my|our|the) (?:\w+ ){0,2}?(?:appointments?|appts?|bookings?|reservations?|visits?)\b"
+    # "the booking" alone is the one being made ("cancel the booking"), and "I have" alone
+    # is anything ("cancel, I have to work"): a booked one is "my …", "the one I have", …
+    r"\b(?:my|our) (?:\w+ ){0,2}?(?:appointments?|appts?|bookings?|reservations?|visits?)\b"
     r"|\b(?:one|appointment|booking|appt) (?:i|we) (?:have|had|booked|made|got)\b"
-    r"|\b(?:i|we) (?:already )?(?:have|booked|made)\b|\b\w+day's\b|\b(?:existing|other) one\b"
+    r"|\b(?:i|we) already (?:have|booked|made)\b|\b\w+day's\b|\b(?:existing|other) one\b"
 )
 
 

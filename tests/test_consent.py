@@ -372,3 +372,24 @@ def test_the_owner_sees_a_customers_latest_answer_on_their_card(salon, owner):
     chat.say("sign me up for deals")
     owner.say("customer mia")
     owner.expect('Offers: yes (sms, Tue, Nov 17 "sign me up for deals")')
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "ok see you then",
+        "great",
+        "perfect, thanks",
+        "cool",
+        "👍",
+        "yes please book another on friday",
+    ],
+)
+def test_an_acknowledgement_after_the_question_is_not_consent_to_offers(salon, words):
+    chat = Chat(salon, NOW, channel="web", sender="visitor-ack")
+    first_booking(chat)
+    chat.expect("hear about our offers")
+    chat.say(words)
+    chat.expect_not("You're subscribed")
+    assert identity(salon, "web", "visitor-ack").promotions_opt_in is False
+    assert events(salon) == []

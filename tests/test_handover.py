@@ -231,6 +231,11 @@ def test_stop_still_works_during_a_thread(salon):
     with salon.read() as session:
         kept = session.scalars(select(HandoverMessage.text)).all()
     assert "STOP" not in kept
+    with salon.read() as session:  # the thread is over: after START the bot answers again
+        assert session.scalars(select(Handover.closed_by)).all() == ["customer:stop"]
+    chat.say("START")
+    chat.say("haircut with alex thursday at 4pm, I'm Nia Ross")
+    chat.expect("shall I book")
 
 
 @pytest.mark.parametrize("words", ["back to the bot", "talk to the bot", "bot please"])
