@@ -80,14 +80,13 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
     if not matches:
         turn.say(f"No customer matches {name!r}. Add them first (book or customer).")
         return
-    if (
-        len(matches) > 1
-        and matches[0].name != matches[1].name
-        and name.lower() != ((matches[0].name or "").lower())
-    ):
-        names = ", ".join(f"{c.name} (#{c.id})" for c in matches)
-        turn.say(f"Which one: {names}? Say the full name.")
+    exact = [c for c in matches if (c.name or "").lower() == name.lower()]
+    if len(matches) > 1 and len(exact) != 1:
+        # Two people of one name (or several close ones): never guess whose estimate it is.
+        names = ", ".join(f"{c.name} (#{c.id})" for c in matches[:6])
+        turn.say(f"Which one: {names}? Say the full name or their phone number.")
         return
+    matches = exact or matches
     customer = matches[0]
     net = tax = 0
     shown = []

@@ -75,6 +75,8 @@ def _invoice_for(turn: Turn, text: str) -> Invoice | str:
         found = _numbered(turn, match.group(1))
         if found is not None:
             return found
+        if re.match(r"[a-z]+-?\d", match.group(1), re.I):  # a number was typed: never another
+            return f"There's no invoice {match.group(1).upper()}; say its number as on the invoice."
     name = re.search(r"^\s*/?(?:charge|bill|run)\s+(?:the\s+)?(.+?)'s\b", text, re.I)
     if name is not None:
         customers = find_customers(turn.session, name.group(1))
@@ -88,7 +90,11 @@ def _invoice_for(turn: Turn, text: str) -> Invoice | str:
             return f"{customers[0].name} has {len(owing)} open invoices ({numbers}): which one?"
         return owing[0][0]
     last = turn.data.get(LAST_INVOICE)
-    if last:
+    # The invoice just talked about only for "charge the card (on the 30th)": a message naming
+    # anyone or anything else ("charge jane 50") must not charge that one.
+    if last and re.match(
+        r"^\s*/?(charge|bill|run)\s+(the\s+|their\s+|her\s+|his\s+)?card\b", text, re.I
+    ):
         found = turn.session.get(Invoice, int(last))
         if found is not None:
             return found

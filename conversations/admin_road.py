@@ -408,7 +408,14 @@ def access_notes(turn: Turn, actor: Actor, text: str) -> None:
         name, note = "", rest
     name, note = name.strip(), note.strip()
     customer: Customer | None = None
-    if name:
+    if name and actor.role == STAFF:
+        # Staff keep notes for the customer of the job in front of them, nobody else's.
+        job = current_job(turn, actor, ("in_progress", *UPCOMING))
+        customer = job.customer if job is not None else None
+        if customer is not None and name.lower() not in (customer.name or "").lower():
+            answer(turn, ["You can keep access notes for your current job's customer only."])
+            return
+    elif name:
         matches = find_customers(turn.session, name)
         if len(matches) > 1:
             answer(turn, [f"{len(matches)} customers match {name!r}: say their full name."])

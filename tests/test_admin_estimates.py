@@ -222,3 +222,12 @@ def test_a_customer_cannot_approve_someone_elses_estimate_by_number(owner, salon
     bob.say("approve EST-0001")
     bob.expect("EST-0002 ($21.78) is approved")
     assert [e.status for e in estimates(salon)] == [ESTIMATE_SENT, APPROVED]
+
+
+def test_two_customers_of_one_name_are_asked_about_not_guessed(owner, salon):
+    customer(salon, "Bob Stone", "+12125550111")
+    customer(salon, "Bob Stone", "+12125550112")
+    owner.say("estimate for Bob Stone: colour 120, toner 25")
+    owner.expect("Which one", "#1", "#2")
+    owner.say("yes")
+    assert estimates(salon) == []

@@ -375,3 +375,18 @@ def test_the_pay_page_amount_box_in_chromium(app, stripe, artifacts):
         assert box.input_value() == "0.20"  # what was typed stays, to correct
         page.screenshot(path=str(artifacts / "pay-part-too-small.png"), full_page=True)
     assert stripe.calls("POST", "/v1/checkout/sessions") == []
+
+
+@pytest.mark.parametrize("phrasing", ["charge the card for INV-9999", "charge jane 50"])
+def test_a_charge_naming_something_else_never_charges_the_invoice_just_talked_about(
+    owner, salon, stripe, phrasing
+):
+    bob = customer(salon, "Bob Stone", BOB, card=True)
+    number = invoice(salon, bob)
+    owner.say(f"charge Bob's card for {number}")
+    owner.say("no")
+    owner.say(phrasing)
+    owner.expect_not("Charge $80.00", number)
+    owner.say("yes")
+    assert stripe.calls("POST", "/v1/payment_intents") == []
+    assert balance(salon, number) == 8000
