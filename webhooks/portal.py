@@ -24,6 +24,7 @@ display formatting in the business's zone and locale.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, NoReturn
@@ -636,43 +637,35 @@ def _pdf(data: bytes, name: str) -> Response:
 @bp.post("/portal/<token>/estimates/<int:estimate_id>/approve")
 def approve(token: str, estimate_id: int) -> ResponseReturnValue:
     """Approve a sent estimate, recorded as given from this link."""
-    now = utcnow()
-    with current_db().write() as session:
-        check = open_link(session, token, CUSTOMER)
-        require_form(session, check)
-        estimate = _own_estimate(session, check, estimate_id)
-        answer = approve_estimate(
-            session, estimate.id, channel=WEB, address=f"portal:{check.link_id}", now=now
-        )
-        if not answer.ok:
-            return message_page(
-                "We couldn't approve it",
-                answer.reply.text,
-                status=409,
-                back=(_home_url(token), "Back to your account"),
-            )
-    return redirect(_home_url(token, "approved"), code=303)
+    return _decide(token, estimate_id, approve_estimate, "approve", "approved")
 
 
 @bp.post("/portal/<token>/estimates/<int:estimate_id>/decline")
 def decline(token: str, estimate_id: int) -> ResponseReturnValue:
     """Decline a sent estimate, recorded as given from this link."""
+    return _decide(token, estimate_id, decline_estimate, "decline", "declined")
+
+
+def _decide(
+    token: str, estimate_id: int, decide: Callable[..., Any], verb: str, notice: str
+) -> ResponseReturnValue:
+    """Record the customer's answer to an estimate from their portal link."""
     now = utcnow()
     with current_db().write() as session:
         check = open_link(session, token, CUSTOMER)
         require_form(session, check)
         estimate = _own_estimate(session, check, estimate_id)
-        answer = decline_estimate(
+        answer = decide(
             session, estimate.id, channel=WEB, address=f"portal:{check.link_id}", now=now
         )
         if not answer.ok:
             return message_page(
-                "We couldn't decline it",
+                f"We couldn't {verb} it",
                 answer.reply.text,
                 status=409,
                 back=(_home_url(token), "Back to your account"),
             )
-    return redirect(_home_url(token, "declined"), code=303)
+    return redirect(_home_url(token, notice), code=303)
 
 
 @bp.get("/portal/<token>/estimates/<int:estimate_id>.pdf")
