@@ -244,3 +244,17 @@ def process_inbox(app: Flask) -> int:
     handled = inbox_processor(app).run_pending()
     courier(app).drain()
     return handled
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep captured output UTF-8-safe: hostile-input tests log lone surrogates, and a report
+    carrying one cannot be sent from a pytest-xdist worker (an internal error, not a failure)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    report.sections = [
+        (title, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+        for title, text in report.sections
+    ]
+    if isinstance(report.longrepr, str):
+        report.longrepr = report.longrepr.encode("utf-8", "backslashreplace").decode("utf-8")
