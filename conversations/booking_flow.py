@@ -56,7 +56,7 @@ from conversations.visits import (
 )
 from conversations.when import When, parse_when
 from storage.messaging import OutboxMessage
-from storage.models import AWAITING_DEPOSIT, BOOKED, Service, Staff
+from storage.models import AWAITING_DEPOSIT, BOOKED, Appointment, Service, Staff
 
 ANYONE = "any"
 NO_THANKS = Option("restart", "Never mind")
@@ -1335,6 +1335,7 @@ def _book(turn: Turn) -> None:
         return
     appointment = outcome.appointment
     appointment.attendee = turn.data.get("attendee")
+    _pin_named_staff(turn, appointment)
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
@@ -1354,6 +1355,16 @@ def _book(turn: Turn) -> None:
         turn.say(
             "Anything we should know before your visit, like allergies? Just reply here, or say no."
         )
+
+
+def _pin_named_staff(turn: Turn, appointment: Appointment) -> None:
+    """A customer who asked for someone by name keeps them: the route optimiser may not move it."""
+    chosen = turn.data.get("staff")
+    if chosen in (None, ANYONE):
+        return
+    member = turn.session.get(Staff, appointment.staff_id)
+    if member is not None and member.key == chosen:
+        appointment.staff_pinned = True
 
 
 def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
