@@ -41,7 +41,9 @@ def book_boiler(db: Database, who: str, sender: str, name: str) -> Appointment:
     chat.expect("You're booked")
     with db.read() as session:
         customer = session.scalars(select(Customer).where(Customer.name == name)).one()
-        job = session.scalars(select(Appointment).where(Appointment.customer_id == customer.id)).one()
+        job = session.scalars(
+            select(Appointment).where(Appointment.customer_id == customer.id)
+        ).one()
         session.expunge(job)
         return job
 
