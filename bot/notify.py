@@ -362,10 +362,28 @@ def calendar_file(
     event.add("uid", f"appointment-{appointment.id}@{domain}")
     event.add("sequence", _sequence(session, appointment, cancelled))
     event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", appointment.starts_at.astimezone(UTC))
-    event.add("dtend", appointment.ends_at.astimezone(UTC))
     service = appointment.service
-    event.add("summary", f"{service.name} with {first_name(appointment.staff.name)} — {info.name}")
+    staff = first_name(appointment.staff.name)
+    if appointment.window_start is not None and appointment.window_end is not None:
+        # A field visit promises an arrival window, not a minute: the entry spans from the
+        # window opening to the latest the job can end (arriving as the window closes).
+        event.add("dtstart", appointment.window_start.astimezone(UTC))
+        event.add(
+            "dtend",
+            (appointment.window_end + (appointment.ends_at - appointment.starts_at)).astimezone(
+                UTC
+            ),
+        )
+        window = format_window(
+            appointment.window_start, appointment.window_end, info.zone, info.locale
+        )
+        event.add("summary", f"{service.name} with {staff} — {info.name} (arrival {window})")
+        minutes = round((appointment.ends_at - appointment.starts_at).total_seconds() / 60)
+        event.add("description", f"{staff} arrives {window}; the job takes about {minutes} min.")
+    else:
+        event.add("dtstart", appointment.starts_at.astimezone(UTC))
+        event.add("dtend", appointment.ends_at.astimezone(UTC))
+        event.add("summary", f"{service.name} with {staff} — {info.name}")
     location = appointment.customer.address if service.on_site else info.settings.get("address")
     if location:
         event.add("location", location)

@@ -22,6 +22,7 @@ from bot.booking import (
     upcoming,
 )
 from bot.messages import SMS, WHATSAPP, Option
+from bot.places.windows import promised
 from conversations.moves import asks_to_move, move_target
 from conversations.turn import Turn
 from conversations.understand import (
@@ -54,7 +55,8 @@ _NEW_BOOKING = re.compile(
 
 def _describe(turn: Turn, appointment: Appointment) -> str:
     who = appointment.staff.name.split()[0]
-    return f"{appointment.service.name} with {who}, {turn.when(appointment.starts_at)}"
+    when = promised(appointment, turn.business.zone, turn.business.locale)  # a window if promised
+    return f"{appointment.service.name} with {who}, {when}"
 
 
 def _upcoming(turn: Turn) -> list[Appointment]:

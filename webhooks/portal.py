@@ -64,6 +64,7 @@ from bot.clock import utcnow
 from bot.consent import opted_in
 from bot.formatting import format_day, format_when, plain
 from bot.messages import WEB
+from bot.places.windows import promised
 from bot.portal import (
     EXPIRED,
     INVALID,
@@ -349,7 +350,7 @@ def _appointment_view(
         "id": appointment.id,
         "service": appointment.service.name,
         "staff": appointment.staff.name,
-        "when": fmt.when(appointment.starts_at),
+        "when": promised(appointment, fmt.ctx.zone, fmt.ctx.locale),  # a window if promised one
         "status": appointment.status,
         "status_label": STATUS_LABELS.get(appointment.status, appointment.status),
         "changeable": appointment.status != IN_PROGRESS and appointment.starts_at - now >= cutoff,
