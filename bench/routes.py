@@ -4,9 +4,10 @@ Solomon C101 and C104 (from ../shared/data/solomon/, skipped with a message when
 vehicles, total Euclidean distance and the gap to the best known result, within a time budget
 per instance, one line each, solved as the product solves them (`bot.routing.solver.solve`: a
 pure VRPTW like these goes to PyVRP); `--solver ortools` and `--solver pyvrp` run one solver
-alone, the comparison behind that portfolio (README, "Why OR-Tools and PyVRP"). The busiest day of the demo field
-business (60 jobs, 8 technicians) is measured when that demo is available: optimisation time
-and total driving as booked and after, with every constraint checked by bot/routing/check.py.
+alone, the comparison behind that portfolio (README, "Why OR-Tools and PyVRP"). The busiest
+day of the demo field business (60 jobs, 8 technicians) is measured when that demo is
+available: optimisation time and total driving as booked and after, with every constraint
+checked by bot/routing/check.py.
 
     .venv/bin/python bench/routes.py                     # as slotbot solves, 10 s per instance
     .venv/bin/python bench/routes.py --solver ortools --skip-day

@@ -1,6 +1,7 @@
-"""Solving a routing Problem with Google OR-Tools routing (the chosen solver; see the README).
+"""Solving a routing Problem: PyVRP where it models the whole problem, else Google OR-Tools.
 
-Skills and pinned jobs are allowed-vehicle sets, shifts are the start/end ranges of each
+`solve` is the portfolio (README, "Why OR-Tools and PyVRP"); `solve_ortools` is the OR-Tools
+model, which covers everything a field day has. Skills and pinned jobs are allowed-vehicle sets, shifts are the start/end ranges of each
 technician's time, breaks are OR-Tools break intervals, arrival windows are hard ranges
 (Solomon) or soft upper bounds with a per-minute penalty (a field day: a late arrival is
 allowed only when it saves far more driving than it costs), and a job that cannot be placed at
@@ -45,7 +46,7 @@ def solve(
     for OR-Tools (half the budget each); anything else is OR-Tools from `initial` if given.
     """
     began = clock.perf_counter()
-    if hgs.pure(problem):
+    if problem.visits and hgs.pure(problem):
         share = seconds if problem.hard_windows and not problem.droppable else seconds / 2
         found = hgs.solve(problem, share)
         if found is not None and share == seconds:
