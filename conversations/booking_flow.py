@@ -1389,6 +1389,7 @@ def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
         if not isinstance(outcome, Booked):
             return False
         outcome.appointment.attendee = turn.data.get("attendee")
+        _pin_named_staff(turn, outcome.appointment)
     return True
 
 
