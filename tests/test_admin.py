@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.booking import book
 from bot.config import apply_config, load_config
+from bot.scheduling.booking import book
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import (

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.billing.invoices import LineSpec, create_invoice, issue_invoice, totals
-from bot.billing.receivables import aging
-from bot.billing.settlement import record_payment
+from bot.billing.ledger.invoices import LineSpec, create_invoice, issue_invoice, totals
+from bot.billing.ledger.receivables import aging
+from bot.billing.ledger.settlement import record_payment
 from bot.config import apply_config, load_config
 from storage.billing import Invoice
 from storage.db import Database
@@ -156,7 +156,7 @@ def test_receivables_reconcile_to_the_ledger_over_200_invoices(salon):
 
 
 def test_staff_add_a_charge_to_the_job_under_way(salon):
-    from bot.booking import book, set_status
+    from bot.scheduling.booking import book, set_status
     from tests.factories import service_id, staff_id
 
     jane = customer(salon, "Jane Doe", "+12125550201")

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.booking import book
 from bot.config import apply_config, load_config
-from bot.outbox import dispatch_due
-from bot.senders import build_senders
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import build_senders
+from bot.scheduling.booking import book
 from storage.db import Database
 from storage.models import (
     AdminAudit,

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.billing.gateway import CardDetails
-from bot.billing.invoices import (
+from bot.billing.jobs import billing_jobs
+from bot.billing.ledger.invoices import (
     LineSpec,
     create_invoice,
     find_invoice,
@@ -19,12 +19,12 @@ from bot.billing.invoices import (
     issue_invoice,
     totals,
 )
-from bot.billing.jobs import billing_jobs
-from bot.billing.payments import keep_card, run_scheduled_charges
-from bot.booking import book
+from bot.billing.payments.gateway import CardDetails
+from bot.billing.payments.online import keep_card, run_scheduled_charges
 from bot.config import apply_config, load_config
-from bot.outbox import dispatch_due
-from bot.senders import build_senders
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import build_senders
+from bot.scheduling.booking import book
 from storage.billing import PAID, Payment, PaymentCustomer, ScheduledCharge
 from storage.db import Database
 from storage.messaging import OutboxMessage

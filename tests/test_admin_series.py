@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import apply_config, load_config
-from bot.messages import Reply
+from bot.messaging.messages import Reply
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import CANCELLED, AdminAudit, Appointment, RecurringSeries

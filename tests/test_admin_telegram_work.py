@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.senders.telegram_sender import TelegramSettings, shared_client
+from bot.messaging.senders.telegram_sender import TelegramSettings, shared_client
 from storage.billing import APPROVED, ESTIMATE_SENT, Estimate
 from storage.db import Database
 from storage.models import Appointment, Customer, CustomerIdentity

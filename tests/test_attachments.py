@@ -17,14 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot import attachments
-from bot.attachments import MAX_BYTES, UploadRefused, check_upload
-from bot.billing.signing import complete
-from bot.media import attach_media
-from bot.messages import Attachment as Media
-from bot.messages import Inbound
-from bot.portal import issue_link
-from bot.signatures import Kind, request_for_appointment
+from bot.billing.documents.signing import complete
+from bot.customers import attachments
+from bot.customers.attachments import MAX_BYTES, UploadRefused, check_upload
+from bot.customers.media import attach_media
+from bot.customers.portal import issue_link
+from bot.field.signatures import Kind, request_for_appointment
+from bot.messaging.messages import Attachment as Media
+from bot.messaging.messages import Inbound
 from conversations.engine import Engine
 from storage.db import Database
 from storage.files import Attachment
@@ -370,8 +370,8 @@ def _png_header_claiming(width: int, height: int) -> bytes:
 
 
 def test_a_photo_claiming_a_huge_size_is_refused_not_a_crash():
-    from bot.attachments import UploadRefused, check_upload
-    from bot.signatures import SigningRefused, check_png
+    from bot.customers.attachments import UploadRefused, check_upload
+    from bot.field.signatures import SigningRefused, check_png
 
     bomb = _png_header_claiming(20000, 10000)
     with pytest.raises(UploadRefused):

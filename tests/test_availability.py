@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.availability import SlotQuery, best_slots, open_slots, rank_slots
-from bot.booking import Booked, book, hold_slot
+from bot.scheduling.availability import SlotQuery, best_slots, open_slots, rank_slots
+from bot.scheduling.booking import Booked, book, hold_slot
 from storage.db import Database
 from storage.models import TimeOff
 from tests.factories import add_customer, local, salon_toml, service_id, setup_business, staff_id

@@ -14,8 +14,8 @@ from bot.billing.chat import (
     pay_reply,
     receivables_reply,
 )
-from bot.billing.invoices import LineSpec, create_invoice, issue_invoice
-from bot.billing.settlement import record_payment
+from bot.billing.ledger.invoices import LineSpec, create_invoice, issue_invoice
+from bot.billing.ledger.settlement import record_payment
 from storage.db import Database
 from tests.billing_factories import NOW, add_reachable_customer, invoice_totals, setup_billing
 

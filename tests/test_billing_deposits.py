@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from bot.billing.completion import appointment_invoice
-from bot.billing.deposits import RELEASE_REASON, release_unpaid_deposits, require_deposit
-from bot.billing.payments import handle_event
-from bot.billing.sandbox import SandboxGateway, checkout_event
-from bot.billing.settlement import record_payment
-from bot.messages import Reply
+from bot.billing.ledger.settlement import record_payment
+from bot.billing.payments.deposits import RELEASE_REASON, release_unpaid_deposits, require_deposit
+from bot.billing.payments.online import handle_event
+from bot.billing.payments.sandbox import SandboxGateway, checkout_event
+from bot.messaging.messages import Reply
 from storage.billing import FOR_DEPOSIT, VOID, CheckoutAttempt
 from storage.db import Database
 from storage.models import AWAITING_DEPOSIT, BOOKED, CANCELLED, Appointment

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.billing.completion import appointment_invoice
-from bot.billing.estimates import (
+from bot.billing.documents.estimates import (
     approve_estimate,
     create_estimate,
     decline_estimate,
@@ -17,9 +17,9 @@ from bot.billing.estimates import (
     schedule_estimate,
     send_estimate,
 )
-from bot.billing.invoices import LineSpec, lines_of, totals
-from bot.booking import Refused
-from bot.messages import SMS, Reply
+from bot.billing.ledger.invoices import LineSpec, lines_of, totals
+from bot.messaging.messages import SMS, Reply
+from bot.scheduling.booking import Refused
 from storage.billing import APPROVED, DECLINED, INVOICED, Estimate
 from storage.db import Database
 from storage.models import AwaitingReply

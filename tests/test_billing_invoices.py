@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.billing.completion import add_extra_to_appointment, invoice_for_appointment
-from bot.billing.invoices import (
+from bot.billing.ledger.invoices import (
     LineSpec,
     create_invoice,
     credit_available,
@@ -20,10 +20,10 @@ from bot.billing.invoices import (
     totals,
     void_invoice,
 )
-from bot.billing.receivables import aging
-from bot.billing.settlement import PaymentRecorded, record_payment, record_refund
-from bot.booking import Refused
-from bot.messages import Reply
+from bot.billing.ledger.receivables import aging
+from bot.billing.ledger.settlement import PaymentRecorded, record_payment, record_refund
+from bot.messaging.messages import Reply
+from bot.scheduling.booking import Refused
 from storage.billing import PAID, PARTIALLY_PAID, SENT, VOID, Invoice
 from storage.db import Database
 from tests.billing_factories import (

@@ -11,10 +11,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from bot.billing.delivery import invoice_pdf
-from bot.billing.invoices import LineSpec, add_line, create_invoice, get_invoice, issue_invoice
-from bot.billing.settlement import record_payment
-from bot.billing.statements import statement, statement_pdf
+from bot.billing.documents.delivery import invoice_pdf
+from bot.billing.ledger.invoices import (
+    LineSpec,
+    add_line,
+    create_invoice,
+    get_invoice,
+    issue_invoice,
+)
+from bot.billing.ledger.settlement import record_payment
+from bot.billing.ledger.statements import statement, statement_pdf
 from storage.db import Database
 from storage.models import Customer
 from tests.billing_factories import NOW, add_reachable_customer, setup_billing
@@ -157,7 +163,7 @@ def test_pdfs_carry_the_business_logo_and_colour():
     from dataclasses import replace
     from pathlib import Path
 
-    from bot.billing.pdf import ACCENT, Brand, Document, Party, render
+    from bot.billing.documents.pdf import ACCENT, Brand, Document, Party, render
 
     logo = str(Path(__file__).resolve().parent.parent / "webhooks" / "static" / "demo-logo.svg")
     brand = Brand.from_hex("#2f5d50", logo)

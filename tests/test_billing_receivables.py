@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.billing.gateway import CardDetails
-from bot.billing.invoices import LineSpec, create_invoice, issue_invoice, lines_of
-from bot.billing.payments import keep_card
-from bot.billing.receivables import aging, assess_finance_charges, charge_no_show_fees
-from bot.billing.settlement import record_payment
-from bot.billing.statements import send_monthly_statements
-from bot.booking import set_status
-from bot.messages import Reply
+from bot.billing.ledger.invoices import LineSpec, create_invoice, issue_invoice, lines_of
+from bot.billing.ledger.receivables import aging, assess_finance_charges, charge_no_show_fees
+from bot.billing.ledger.settlement import record_payment
+from bot.billing.ledger.statements import send_monthly_statements
+from bot.billing.payments.gateway import CardDetails
+from bot.billing.payments.online import keep_card
+from bot.messaging.messages import Reply
+from bot.scheduling.booking import set_status
 from storage.billing import FOR_NO_SHOW, PENDING, Invoice, ScheduledCharge
 from storage.db import Database
 from storage.models import NO_SHOW

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.booking import (
+from bot.jobs import purge_expired_holds
+from bot.scheduling.booking import (
     NOT_ALLOWED,
     TAKEN,
     TOO_LATE,
@@ -31,7 +32,6 @@ from bot.booking import (
     set_status,
     upcoming,
 )
-from bot.jobs import purge_expired_holds
 from storage.db import Database
 from storage.models import (
     CANCELLED,
@@ -468,7 +468,7 @@ def test_moving_all_following_occurrences_to_a_new_time(salon):
 
 
 def test_a_rule_without_an_end_is_refused(salon):
-    from bot.errors import InvalidRequest
+    from bot.core.errors import InvalidRequest
 
     jane = add_customer(salon, "Jane")
     with pytest.raises(InvalidRequest), salon.write() as session:

@@ -11,13 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot.billing.gateway import CardDetails
-from bot.billing.invoices import LineSpec, create_invoice, issue_invoice
-from bot.billing.payments import keep_card
-from bot.booking import book
-from bot.outbox import dispatch_due
-from bot.senders import build_senders
-from bot.senders.telegram_sender import TelegramSettings, shared_client
+from bot.billing.ledger.invoices import LineSpec, create_invoice, issue_invoice
+from bot.billing.payments.gateway import CardDetails
+from bot.billing.payments.online import keep_card
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import build_senders
+from bot.messaging.senders.telegram_sender import TelegramSettings, shared_client
+from bot.scheduling.booking import book
 from storage.billing import Payment, PaymentCustomer
 from storage.db import Database
 from storage.models import Appointment, Customer, CustomerIdentity

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.config import apply_config, load_config
-from bot.messages import Reply
+from bot.messaging.messages import Reply
 from storage.billing import ESTIMATE_DRAFT, ESTIMATE_SENT, Estimate
 from storage.db import Database
 from storage.messaging import OutboxMessage

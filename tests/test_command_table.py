@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conversations import admin, command_table
-from conversations.understand import normalise
+from conversations.admin import command_table
+from conversations.admin import commands as admin
+from conversations.nlu.understand import normalise
 from tests.conftest import ROOT
 
 
@@ -32,13 +33,13 @@ def test_every_handler_has_its_own_name():
 def test_the_readme_table_is_the_generated_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert command_table.replaced(readme) == readme, (
-        "README's command table is stale: python -m conversations.command_table --write README.md"
+        "README's command table is stale: python -m conversations.admin.command_table --write README.md"
     )
 
 
 @pytest.mark.parametrize("row", command_table.rows(), ids=lambda row: row.name)
 def test_each_example_in_the_table_reaches_the_command_it_documents(row):
-    assert row.examples, f"{row.name} has no examples in conversations/command_table.py"
+    assert row.examples, f"{row.name} has no examples in conversations/admin/command_table.py"
     for example in row.examples:
         if example in command_table.NOT_TYPED:
             continue

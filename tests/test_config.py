@@ -27,7 +27,7 @@ from bot.config import (
     slugify,
     write_template,
 )
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from storage.db import Database
 from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.booking import book
 from bot.config import apply_config, load_config, parse_config
+from bot.scheduling.booking import book
 from storage.db import Database
 from storage.engagement import MESSAGES, PROMOTIONS, ConsentEvent
 from storage.messaging import OutboxMessage

@@ -18,9 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot.outbox import dispatch_due
-from bot.portal import issue_link
-from bot.senders.telegram_sender import TelegramSettings, shared_client
+from bot.customers.portal import issue_link
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders.telegram_sender import TelegramSettings, shared_client
 from storage.engagement import PROMOTIONS, ConsentEvent
 from storage.models import Customer, CustomerIdentity
 from tests.browser import chromium_page, live_server

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from bot.billing.invoices import get_invoice
-from bot.portal import issue_link, revoke_links
+from bot.billing.ledger.invoices import get_invoice
+from bot.customers.portal import issue_link, revoke_links
 from storage.billing import CASH, PAID, Payment
 from storage.db import Database
 from storage.models import (

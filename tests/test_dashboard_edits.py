@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot.messages import Reply
-from bot.portal import issue_link
+from bot.customers.portal import issue_link
+from bot.messaging.messages import Reply
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import AdminAudit, Appointment, Staff

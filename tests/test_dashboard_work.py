@@ -18,10 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot.billing.delivery import invoice_pdf
-from bot.billing.estimates import estimate_pdf
-from bot.messages import Reply
-from bot.portal import issue_link
+from bot.billing.documents.delivery import invoice_pdf
+from bot.billing.documents.estimates import estimate_pdf
+from bot.customers.portal import issue_link
+from bot.messaging.messages import Reply
 from storage.billing import DECLINED, ESTIMATE_SENT, Estimate, Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage

@@ -37,9 +37,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
-from bot.availability import SlotQuery, best_slots, slot_fits
-from bot.booking import Booked, book
 from bot.config import apply_config, load_config
+from bot.scheduling.availability import SlotQuery, best_slots, slot_fits
+from bot.scheduling.booking import Booked, book
 from storage.db import Database
 from storage.models import (
     CANCELLED,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import apply_config, load_config
-from bot.messages import TELEGRAM
+from bot.messaging.messages import TELEGRAM
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import (
@@ -386,8 +386,8 @@ def test_when_nothing_fits_the_customer_can_join_the_waitlist_and_gets_the_freed
 
 
 def test_a_feedback_reply_with_a_low_score_reaches_the_owners(chat, salon):
-    from bot.booking import set_status
-    from bot.followup import queue_feedback_requests
+    from bot.engagement.followup import queue_feedback_requests
+    from bot.scheduling.booking import set_status
 
     chat.say("haircut with sam tomorrow at 11, I'm Jane")
     chat.say("yes")

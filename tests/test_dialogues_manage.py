@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import apply_config, load_config, parse_config
-from bot.errors import ConfigError
-from bot.messages import TELEGRAM
-from bot.reminders import queue_reminders
+from bot.core.errors import ConfigError
+from bot.engagement.reminders import queue_reminders
+from bot.messaging.messages import TELEGRAM
 from storage.db import Database
 from storage.models import CANCELLED, Appointment, AwaitingReply
 from tests.conftest import DEMO_CONFIG

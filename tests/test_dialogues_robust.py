@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import apply_config, load_config
-from bot.messages import SMS
+from bot.messaging.messages import SMS
 from storage.db import Database
 from storage.models import Appointment, Customer, SlotHold
 from tests.conftest import DEMO_CONFIG

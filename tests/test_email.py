@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.messages import Attachment, Option, Reply
-from bot.outbox import dispatch_due, enqueue
-from bot.senders import Outgoing, build_senders
-from bot.senders.email_sender import EmailSender, EmailSettings, subject_for
+from bot.messaging.messages import Attachment, Option, Reply
+from bot.messaging.outbox import dispatch_due, enqueue
+from bot.messaging.senders import Outgoing, build_senders
+from bot.messaging.senders.email_sender import EmailSender, EmailSettings, subject_for
 from storage.messaging import FAILED, PENDING, SENT, OutboxMessage
 from tests.fakes.smtp import FROM, FakeSMTP, make_fake_smtp, smtp_env
 
@@ -118,7 +118,7 @@ def test_the_subject_is_the_first_line_cut_at_a_word():
 
 
 def test_without_smtp_settings_email_falls_back_to_the_log():
-    from bot.senders import LogSender
+    from bot.messaging.senders import LogSender
 
     assert isinstance(build_senders({"SMTP_HOST": "mail.example"})["email"], LogSender)
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
 from bot.config import apply_config, load_config
-from bot.messages import Inbound
+from bot.messaging.messages import Inbound
 from conversations.engine import APOLOGY, Engine
 from storage.db import Database
 from storage.models import Conversation, InboundMessage

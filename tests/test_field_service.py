@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import apply_config, load_config
-from bot.messages import Inbound, Location, Reply
-from bot.places import LatLon, PlaceSource, TravelConfig, travel
-from bot.places.demo import EXAMPLES_DIR, JOBS, customers_csv, seed_busiest_day
+from bot.field.places import LatLon, PlaceSource, TravelConfig, travel
+from bot.field.places.demo import EXAMPLES_DIR, JOBS, customers_csv, seed_busiest_day
+from bot.messaging.messages import Inbound, Location, Reply
 from storage.db import Database
 from storage.models import CANCELLED, Appointment, Customer, Staff
 from tests.conftest import ROOT

@@ -14,11 +14,11 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from bot import attachments
-from bot.billing.signing import complete
-from bot.booking import set_status
-from bot.portal import issue_link
-from bot.signatures import Kind, link_for, request_for_appointment
+from bot.billing.documents.signing import complete
+from bot.customers import attachments
+from bot.customers.portal import issue_link
+from bot.field.signatures import Kind, link_for, request_for_appointment
+from bot.scheduling.booking import set_status
 from storage.billing import Invoice
 from storage.db import Database
 from storage.files import Attachment, Signature

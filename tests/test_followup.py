@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.booking import Booked, book, set_status
-from bot.errors import InvalidRequest
-from bot.followup import record_feedback, scan_followups
+from bot.core.errors import InvalidRequest
+from bot.engagement.followup import record_feedback, scan_followups
+from bot.scheduling.booking import Booked, book, set_status
 from storage.db import Database
 from storage.messaging import Feedback, OutboxMessage
 from storage.models import COMPLETED, IN_PROGRESS, AwaitingReply

@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.routing import IntegerConverter, PathConverter
 
-from bot.portal import csrf_token, verify
+from bot.customers.portal import csrf_token, verify
 from storage.billing import Payment
 from storage.models import InboundMessage
 from tests.conftest import BACKENDS, DEMO_CONFIG, fresh_database_url, process_inbox

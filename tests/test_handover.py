@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import apply_config, load_config, parse_config
-from bot.handover import HANDOVER_NOTICE, HANDOVER_REPLY, QUIET_CLOSER, close_quiet
+from bot.messaging.handover import HANDOVER_NOTICE, HANDOVER_REPLY, QUIET_CLOSER, close_quiet
 from storage.db import Database
 from storage.engagement import FROM_CUSTOMER, FROM_TEAM, Handover, HandoverMessage
 from storage.messaging import OutboxMessage

@@ -12,8 +12,8 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from bot.handover import HANDOVER_REPLY
-from bot.portal import issue_link
+from bot.customers.portal import issue_link
+from bot.messaging.handover import HANDOVER_REPLY
 from storage.engagement import Handover
 from storage.messaging import OutboxMessage
 from storage.models import AdminAudit

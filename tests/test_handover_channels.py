@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot.handover import HANDOVER_NOTICE, HANDOVER_REPLY
-from bot.outbox import dispatch_due
-from bot.senders.telegram_sender import TelegramSettings, shared_client
+from bot.messaging.handover import HANDOVER_NOTICE, HANDOVER_REPLY
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders.telegram_sender import TelegramSettings, shared_client
 from storage.engagement import Handover
 from storage.messaging import SENT, OutboxMessage
 from tests.conftest import process_inbox

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.clock import utcnow
 from bot.config import apply_config, load_config
-from bot.courier import Courier
-from bot.inbox import backlog, inbound_of, record, row_values
-from bot.messages import SMS, Inbound
+from bot.core.clock import utcnow
+from bot.messaging.courier import Courier
+from bot.messaging.inbox import backlog, inbound_of, record, row_values
+from bot.messaging.messages import SMS, Inbound
 from conversations.engine import Engine, Outcome
 from conversations.inbox import InboxProcessor
 from storage.db import Database, WriterLock

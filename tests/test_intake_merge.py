@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.billing.invoices import LineSpec, create_invoice, issue_invoice
-from bot.booking import book
+from bot.billing.ledger.invoices import LineSpec, create_invoice, issue_invoice
 from bot.config import apply_config, load_config
+from bot.scheduling.booking import book
 from storage.billing import Invoice
 from storage.db import Database
 from storage.models import AdminAudit, Appointment, Conversation, Customer, CustomerIdentity

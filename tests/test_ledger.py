@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.billing.invoices import (
+from bot.billing.ledger.invoices import (
     LineSpec,
     account_balance,
     add_line,
@@ -27,7 +27,11 @@ from bot.billing.invoices import (
     totals_for,
     void_invoice,
 )
-from bot.billing.ledger import (
+from bot.billing.ledger.money import format_money
+from bot.billing.ledger.receivables import aging
+from bot.billing.ledger.settlement import PaymentRecorded, record_payment, record_refund
+from bot.billing.ledger.statements import statement
+from bot.billing.ledger.totals import (
     LineAmount,
     Posting,
     bucket_for,
@@ -35,11 +39,7 @@ from bot.billing.ledger import (
     derive_status,
     summarise,
 )
-from bot.billing.money import format_money
-from bot.billing.receivables import aging
-from bot.billing.settlement import PaymentRecorded, record_payment, record_refund
-from bot.billing.statements import statement
-from bot.booking import Refused
+from bot.scheduling.booking import Refused
 from storage.billing import (
     CREDIT_TRANSFER,
     DRAFT,

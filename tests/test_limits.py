@@ -17,12 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bot.clock import utcnow
 from bot.config import apply_config, load_config
-from bot.courier import Courier
-from bot.inbox import record
-from bot.messages import SMS, WEB, Inbound
-from bot.portal import issue_link
+from bot.core.clock import utcnow
+from bot.customers.portal import issue_link
+from bot.messaging.courier import Courier
+from bot.messaging.inbox import record
+from bot.messaging.messages import SMS, WEB, Inbound
 from conversations.engine import SLOW_DOWN, SLOW_DOWN_PURPOSE
 from conversations.inbox import InboxProcessor
 from storage.db import Database

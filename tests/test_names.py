@@ -13,9 +13,9 @@ from sqlalchemy import text as sql_text
 from telegram import Bot, Update
 
 from bot.config import apply_config, load_config
-from bot.inbox import record
-from bot.messages import WEB, Inbound
-from bot.names import clean_display_name, clean_text
+from bot.core.names import clean_display_name, clean_text
+from bot.messaging.inbox import record
+from bot.messaging.messages import WEB, Inbound
 from conversations.engine import Engine
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade

@@ -25,10 +25,10 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from bot.errors import ConfigError
-from bot.logcontext import delivery
-from bot.outbox import dispatch_due
-from bot.senders import build_senders
+from bot.core.errors import ConfigError
+from bot.core.logcontext import delivery
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import build_senders
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from tests.conftest import ROOT, process_inbox
@@ -209,7 +209,7 @@ def test_with_a_multiprocess_folder_a_scrape_sums_the_counters_of_every_process(
     folder = tmp_path / "prometheus"
     folder.mkdir()
     worker = (
-        "from bot.metrics import TURNS, TURN_SECONDS\n"
+        "from bot.core.metrics import TURNS, TURN_SECONDS\n"
         "TURNS.labels('sms', 'handled').inc(3)\n"
         "TURN_SECONDS.labels('sms').observe(0.004)\n"
     )
@@ -236,7 +236,7 @@ def test_the_logs_of_one_message_carry_its_message_sid_from_webhook_to_send(shop
     mine = [line for line in lines if line.get("provider_id") == sid]
     webhook = [line for line in mine if line["logger"] == "webhooks.twilio"]
     turn = [line for line in mine if line["logger"] == "conversations.engine"]
-    sends = [line for line in mine if line["logger"] == "bot.outbox"]
+    sends = [line for line in mine if line["logger"] == "bot.messaging.outbox"]
     assert [line["message"] for line in webhook] == ["sms recorded"]
     assert len(turn) == 1 and turn[0]["message"].startswith("turn on sms: handled in ")
     confirmation = next(m for m in fake.to(PHONE) if m["body"].startswith("You're booked"))
@@ -254,7 +254,7 @@ def test_the_logs_of_one_message_carry_its_message_sid_from_webhook_to_send(shop
 
 
 def test_a_telegram_update_id_is_carried_from_the_webhook_to_the_send(shop, json_lines):
-    from bot.senders.telegram_sender import TelegramSettings, shared_client
+    from bot.messaging.senders.telegram_sender import TelegramSettings, shared_client
     from tests.fakes.telegram_api import make_fake_telegram, telegram_env, text_update
 
     with make_fake_telegram() as telegram:
@@ -269,10 +269,10 @@ def test_a_telegram_update_id_is_carried_from_the_webhook_to_the_send(shop, json
     update_id = str(update["update_id"])
     mine = [json.loads(line) for line in json_lines.getvalue().splitlines()]
     mine = [line for line in mine if line.get("provider_id") == update_id]
-    assert {"webhooks.telegram", "conversations.engine", "bot.outbox"} <= {
+    assert {"webhooks.telegram", "conversations.engine", "bot.messaging.outbox"} <= {
         line["logger"] for line in mine
     }
-    assert any(line.get("sent_as") and line["logger"] == "bot.outbox" for line in mine)
+    assert any(line.get("sent_as") and line["logger"] == "bot.messaging.outbox" for line in mine)
     assert "open" in sent["text"].lower() or "hours" in sent["text"].lower()
 
 
@@ -350,10 +350,10 @@ def _worker_env(**extra: str) -> dict[str, str]:
 
 
 def test_slotbot_worker_writes_json_lines_that_name_the_delivery_it_handles(tmp_path: Path):
-    from bot.clock import utcnow
     from bot.config import apply_config, load_config
-    from bot.inbox import backlog, record
-    from bot.messages import SMS, Inbound
+    from bot.core.clock import utcnow
+    from bot.messaging.inbox import backlog, record
+    from bot.messaging.messages import SMS, Inbound
     from storage.migrate import upgrade
     from tests.conftest import DEMO_CONFIG
 
@@ -392,7 +392,7 @@ def test_slotbot_worker_writes_json_lines_that_name_the_delivery_it_handles(tmp_
     # dispatcher's both name the message it answers.
     assert any(line["message"].startswith("NOT SENT") for line in mine)
     assert any(
-        line["logger"] == "bot.outbox" and line["message"].endswith(": sent") for line in mine
+        line["logger"] == "bot.messaging.outbox" and line["message"].endswith(": sent") for line in mine
     )
 
 

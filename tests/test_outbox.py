@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.clock import utcnow
+from bot.core.clock import utcnow
 from bot.jobs import build_scheduler
-from bot.messages import PROMOTIONAL, Reply
-from bot.outbox import (
+from bot.messaging.messages import PROMOTIONAL, Reply
+from bot.messaging.outbox import (
     DELIVERY_FAILED,
     OPT_OUT_CONFIRMATION,
     _claim,
@@ -32,7 +32,7 @@ from bot.outbox import (
     enqueue,
     kick,
 )
-from bot.senders import Outgoing, SendResult, build_senders
+from bot.messaging.senders import Outgoing, SendResult, build_senders
 from storage.db import Database
 from storage.messaging import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
 from storage.models import CustomerIdentity
@@ -310,7 +310,7 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_lapses(db, fake, sen
 
 
 def test_a_dispatcher_that_lost_its_lease_cannot_overwrite_the_new_owners_result(db, fake, senders):
-    from bot.outbox import DispatchReport, _record
+    from bot.messaging.outbox import DispatchReport, _record
 
     message_id = queue(db, "contested")
     stale = _claim(db, ["sms"], now=NOW, batch=10, lease_seconds=1, ids=None)
@@ -372,7 +372,7 @@ class SteppedTime:
 
 def test_rows_are_handed_back_unsent_when_the_lease_runs_short(db, monkeypatch):
     clock = SteppedTime()
-    monkeypatch.setattr("bot.outbox.time", clock)
+    monkeypatch.setattr("bot.messaging.outbox.time", clock)
 
     class Slow:
         def __init__(self) -> None:

@@ -152,7 +152,7 @@ def test_an_owner_pin_must_be_4_to_12_digits(tmp_path, pin):
 
 
 def test_marking_an_invoice_paid_by_sms_needs_the_pin(salon):
-    from bot.billing.invoices import get_invoice
+    from bot.billing.ledger.invoices import get_invoice
     from tests.test_payments_sandbox import _invoice
 
     invoice_id, _token = _invoice(salon)

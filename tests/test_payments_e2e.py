@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.billing.completion import appointment_invoice
-from bot.billing.deposits import deposit_for, require_deposit
-from bot.billing.gateway import CardDetails
-from bot.billing.invoices import get_invoice, totals
-from bot.billing.payments import keep_card, run_scheduled_charges, schedule_charge
-from bot.billing.receivables import aging
-from bot.booking import Booked, book
-from bot.messages import Reply
+from bot.billing.ledger.invoices import get_invoice, totals
+from bot.billing.ledger.receivables import aging
+from bot.billing.payments.deposits import deposit_for, require_deposit
+from bot.billing.payments.gateway import CardDetails
+from bot.billing.payments.online import keep_card, run_scheduled_charges, schedule_charge
+from bot.messaging.messages import Reply
+from bot.scheduling.booking import Booked, book
 from storage.billing import NEEDS_ACTION, PAID, SUCCEEDED, Payment, PaymentCustomer, ScheduledCharge
 from storage.db import Database
 from storage.messaging import OutboxMessage

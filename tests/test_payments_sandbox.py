@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bot.billing.invoices import LineSpec, create_invoice, get_invoice, void_invoice
-from bot.billing.links import pay_link, pay_url
-from bot.messages import Reply
+from bot.billing.ledger.invoices import LineSpec, create_invoice, get_invoice, void_invoice
+from bot.billing.payments.links import pay_link, pay_url
+from bot.messaging.messages import Reply
 from storage.billing import PAID, SENT, SavedCard
 from storage.db import Database
 from tests.billing_factories import NOW, add_reachable_customer, outbox, token_of

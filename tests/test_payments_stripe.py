@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import delete, func, select
 
-from bot.billing.gateway import AUTHENTICATION_REQUIRED, DECLINED, CardDetails
-from bot.billing.invoices import LineSpec, create_invoice, get_invoice, totals
-from bot.billing.links import pay_link
-from bot.billing.payments import charge_saved_card, keep_card, start_checkout
-from bot.billing.settlement import record_payment
-from bot.billing.stripe_gateway import StripeGateway
-from bot.messages import Reply
+from bot.billing.ledger.invoices import LineSpec, create_invoice, get_invoice, totals
+from bot.billing.ledger.settlement import record_payment
+from bot.billing.payments.gateway import AUTHENTICATION_REQUIRED, DECLINED, CardDetails
+from bot.billing.payments.links import pay_link
+from bot.billing.payments.online import charge_saved_card, keep_card, start_checkout
+from bot.billing.payments.stripe_gateway import StripeGateway
+from bot.messaging.messages import Reply
 from storage.billing import (
     PAID,
     SENT,

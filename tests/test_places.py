@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import parse_config
-from bot.errors import ConfigError
-from bot.places import (
+from bot.core.errors import ConfigError
+from bot.field.places import (
     LatLon,
     PlaceSource,
     TravelConfig,
@@ -21,7 +21,7 @@ from bot.places import (
     travel,
     travel_from_settings,
 )
-from bot.places.postal import postal_centroid, postal_code_in
+from bot.field.places.postal import postal_centroid, postal_code_in
 from storage.db import Database
 from storage.models import Business, Place, Staff
 from tests.factories import salon_toml, setup_business

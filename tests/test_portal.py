@@ -21,14 +21,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from bot.billing.estimates import create_estimate, send_estimate
-from bot.billing.gateway import CardDetails
-from bot.billing.invoices import LineSpec, get_invoice
-from bot.billing.payments import keep_card
-from bot.booking import Booked, book, set_status
-from bot.errors import InvalidRequest
-from bot.messages import SMS
-from bot.portal import (
+from bot.billing.documents.estimates import create_estimate, send_estimate
+from bot.billing.ledger.invoices import LineSpec, get_invoice
+from bot.billing.payments.gateway import CardDetails
+from bot.billing.payments.online import keep_card
+from bot.core.errors import InvalidRequest
+from bot.customers.portal import (
     EXPIRED,
     INVALID,
     OK,
@@ -40,6 +38,8 @@ from bot.portal import (
     secret_key,
     verify,
 )
+from bot.messaging.messages import SMS
+from bot.scheduling.booking import Booked, book, set_status
 from storage.billing import APPROVED, Estimate, SavedCard
 from storage.db import Database
 from storage.messaging import Feedback
@@ -214,7 +214,7 @@ def path_of(url: str) -> str:
 
 @pytest.fixture
 def clock() -> time_machine.Coordinates:
-    """Frozen at the demo's Monday morning (the app reads bot.clock.utcnow)."""
+    """Frozen at the demo's Monday morning (the app reads bot.core.clock.utcnow)."""
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 

@@ -14,7 +14,7 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from bot.billing.invoices import get_invoice
+from bot.billing.ledger.invoices import get_invoice
 from storage.billing import PAID, Payment
 from storage.models import AdminAudit
 from tests.browser import chromium_page, live_server

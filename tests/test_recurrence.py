@@ -1,4 +1,4 @@
-"""Tests for conversations.recurrence: recurring requests in words become RRULEs."""
+"""Tests for conversations.nlu.recurrence: recurring requests in words become RRULEs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations.recurrence import Recurrence, parse_recurrence
+from conversations.nlu.recurrence import Recurrence, parse_recurrence
 
 # Monday 16 November 2026, 10:00 local wall time: the first start create_series is given.
 FIRST = datetime(2026, 11, 16, 10, 0)

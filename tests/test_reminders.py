@@ -10,7 +10,18 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
-from bot.booking import (
+from bot.engagement.reminders import (
+    confirm_appointment,
+    due_offset,
+    flag_unconfirmed,
+    mark_no_shows,
+    queue_reminders,
+    scan_reminders,
+)
+from bot.messaging.notify import BusinessInfo, customer_address, defer_for_quiet_hours
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import build_senders
+from bot.scheduling.booking import (
     Booked,
     Changed,
     Refused,
@@ -20,17 +31,6 @@ from bot.booking import (
     reschedule,
     set_status,
 )
-from bot.notify import BusinessInfo, customer_address, defer_for_quiet_hours
-from bot.outbox import dispatch_due
-from bot.reminders import (
-    confirm_appointment,
-    due_offset,
-    flag_unconfirmed,
-    mark_no_shows,
-    queue_reminders,
-    scan_reminders,
-)
-from bot.senders import build_senders
 from storage.db import Database
 from storage.messaging import CANCELLED, PENDING, SENT, OutboxMessage
 from storage.models import (
@@ -90,7 +90,7 @@ def outbox(db: Database, **where) -> list[OutboxMessage]:
 def calendar(message: OutboxMessage) -> Calendar:
     [attachment] = message.body["attachments"]
     assert attachment["content_type"] == "text/calendar"
-    from bot.messages import Attachment
+    from bot.messaging.messages import Attachment
 
     return Calendar.from_ical(Attachment.from_json(attachment).data)
 

@@ -10,15 +10,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import eta
-from bot.booking import book
 from bot.config import apply_config, load_config
-from bot.messages import Inbound, Location
-from bot.outbox import dispatch_due
-from bot.places import LatLon, travel, travel_from_settings
-from bot.senders import build_senders
-from bot.timeline import Kind
-from conversations.admin_road import late_minutes
+from bot.field import eta
+from bot.field.places import LatLon, travel, travel_from_settings
+from bot.messaging.messages import Inbound, Location
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import build_senders
+from bot.scheduling.booking import book
+from bot.scheduling.timeline import Kind
+from conversations.admin.road import late_minutes
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import COMPLETED, IN_PROGRESS, AppointmentEvent, Business, Customer
@@ -125,7 +125,7 @@ def clock(moment: datetime) -> str:
 
 
 def drive_minutes(db: Database, a: str, b: str) -> int:
-    """The drive bot.places gives between two addresses (the figure the ETA must use)."""
+    """The drive bot.field.places gives between two addresses (the figure the ETA must use)."""
     with db.write() as session:
         settings = dict(session.get(Business, 1).settings)
         here = eta.place_of_address(session, a, settings)

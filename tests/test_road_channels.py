@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot.booking import book
-from bot.senders.telegram_sender import TelegramSettings, shared_client
-from bot.timeline import Kind
+from bot.messaging.senders.telegram_sender import TelegramSettings, shared_client
+from bot.scheduling.booking import book
+from bot.scheduling.timeline import Kind
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import AppointmentEvent, Customer, CustomerIdentity

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.routing import plans
-from bot.routing.check import check
-from bot.routing.day import as_booked, load_day
-from bot.routing.model import driving
+from bot.field.routing import plans
+from bot.field.routing.check import check
+from bot.field.routing.day import as_booked, load_day
+from bot.field.routing.model import driving
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import AdminAudit, Appointment, AppointmentEvent, RoutePlan, Staff

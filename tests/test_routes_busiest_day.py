@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import apply_config, load_config
-from bot.places.demo import EXAMPLES_DIR, seed_busiest_day
-from bot.routing import plans
-from bot.routing.check import check
-from bot.routing.day import as_booked, load_day
-from bot.routing.model import driving_time
+from bot.field.places.demo import EXAMPLES_DIR, seed_busiest_day
+from bot.field.routing import plans
+from bot.field.routing.check import check
+from bot.field.routing.day import as_booked, load_day
+from bot.field.routing.model import driving_time
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from tests.dialogue import Chat

@@ -14,9 +14,9 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.places.demo import EXAMPLES_DIR, seed_busiest_day
-from bot.portal import issue_link
-from bot.routing import plans
+from bot.customers.portal import issue_link
+from bot.field.places.demo import EXAMPLES_DIR, seed_busiest_day
+from bot.field.routing import plans
 from storage.db import Database
 from tests.browser import chromium_page, live_server
 from tests.conftest import ROOT

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from bot.routing.check import Rule, check
-from bot.routing.model import (
+from bot.field.routing.check import Rule, check
+from bot.field.routing.model import (
     Break,
     BreakTaken,
     Problem,
@@ -17,7 +17,7 @@ from bot.routing.model import (
     Visit,
     driving,
 )
-from bot.routing.solver import solve
+from bot.field.routing.solver import solve
 
 # places 0-1 are two home bases, 2.. are customers on a line east and west of town
 POINTS = [(0, 0), (10, 0), (-6, 1), (-5, -2), (-4, 2), (4, 1), (5, -1), (12, 2), (13, -1), (11, 3)]

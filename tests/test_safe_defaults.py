@@ -23,10 +23,10 @@ import pytest
 import time_machine
 from flask import Flask
 
-from bot.billing.links import pay_link
+from bot.billing.payments.links import pay_link
 from bot.config import DEFAULT_OFFLINE_PAYMENT, load_config
-from bot.errors import SlotbotError
-from bot.portal import issue_link
+from bot.core.errors import SlotbotError
+from bot.customers.portal import issue_link
 from tests.browser import chromium_page, live_server
 from tests.conftest import DEMO_CONFIG, ROOT
 from tests.test_payments_sandbox import _invoice

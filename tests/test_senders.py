@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.messages import Attachment, Option, Reply
-from bot.senders import LogSender, Outgoing, TwilioSender, WebSender, build_senders
-from bot.senders.render import (
+from bot.messaging.messages import Attachment, Option, Reply
+from bot.messaging.senders import LogSender, Outgoing, TwilioSender, WebSender, build_senders
+from bot.messaging.senders.render import (
     attachment_token,
     compose,
     gsm7_length,
@@ -23,7 +23,7 @@ from bot.senders.render import (
     sms_segments,
     to_gsm7,
 )
-from bot.senders.twilio_sender import SlotbotTwilioHttpClient, retry_after_seconds
+from bot.messaging.senders.twilio_sender import SlotbotTwilioHttpClient, retry_after_seconds
 from tests.fakes.twilio_api import SMS_FROM, WHATSAPP_FROM, FakeTwilio, make_fake_twilio, twilio_env
 
 NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
@@ -251,7 +251,7 @@ def test_without_credentials_every_channel_still_has_a_sender(caplog):
     senders = build_senders({})
     assert isinstance(senders["web"], WebSender)
     assert all(isinstance(senders[c], LogSender) for c in ("sms", "whatsapp", "telegram", "email"))
-    with caplog.at_level(logging.INFO, logger="bot.senders.local"):
+    with caplog.at_level(logging.INFO, logger="bot.messaging.senders.local"):
         result = senders["sms"].send(outgoing(Reply("Hello (demo)")))
     assert (result.outcome, result.provider_id) == ("sent", "log")
     assert "NOT SENT" in caplog.text and "Hello (demo)" in caplog.text

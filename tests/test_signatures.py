@@ -13,15 +13,16 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from bot import attachments, signatures
-from bot.billing.delivery import invoice_pdf
-from bot.billing.estimates import create_estimate, estimate_pdf, get_estimate
-from bot.billing.invoices import LineSpec
-from bot.billing.signing import complete, estimate_text, request_for_estimate
-from bot.booking import set_status
+from bot.billing.documents.delivery import invoice_pdf
+from bot.billing.documents.estimates import create_estimate, estimate_pdf, get_estimate
+from bot.billing.documents.signing import complete, estimate_text, request_for_estimate
+from bot.billing.ledger.invoices import LineSpec
 from bot.config import apply_config, load_config
-from bot.portal import issue_link, secret_key
-from bot.signatures import Kind, SigningRefused, Status, link_for, verify
+from bot.customers import attachments
+from bot.customers.portal import issue_link, secret_key
+from bot.field import signatures
+from bot.field.signatures import Kind, SigningRefused, Status, link_for, verify
+from bot.scheduling.booking import set_status
 from storage.billing import APPROVED, Invoice
 from storage.db import Database
 from storage.files import Signature, SignatureRequest

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.billing.estimates import create_estimate
-from bot.billing.invoices import LineSpec
-from bot.billing.signing import complete
+from bot.billing.documents.estimates import create_estimate
+from bot.billing.documents.signing import complete
+from bot.billing.ledger.invoices import LineSpec
 from storage.db import Database
 from storage.files import SignatureRequest
 from storage.messaging import OutboxMessage

@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bot.billing.estimates import create_estimate, get_estimate, send_estimate
-from bot.billing.invoices import LineSpec
-from bot.billing.signing import request_for_estimate
-from bot.portal import issue_link
-from bot.signatures import Kind, link_for, request_for_appointment
+from bot.billing.documents.estimates import create_estimate, get_estimate, send_estimate
+from bot.billing.documents.signing import request_for_estimate
+from bot.billing.ledger.invoices import LineSpec
+from bot.customers.portal import issue_link
+from bot.field.signatures import Kind, link_for, request_for_appointment
 from storage.billing import APPROVED
 from storage.db import Database
 from storage.files import Signature

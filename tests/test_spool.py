@@ -28,14 +28,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bot.billing.invoices import LineSpec, create_invoice
-from bot.billing.links import pay_link
-from bot.clock import utcnow
-from bot.inbox import backlog
-from bot.outbox import dispatch_due
-from bot.senders import build_senders
-from bot.senders.telegram_sender import TelegramSettings, shared_client
-from bot.spool import DATABASE_ERRORS, Spool, SpoolKind
+from bot.billing.ledger.invoices import LineSpec, create_invoice
+from bot.billing.payments.links import pay_link
+from bot.core.clock import utcnow
+from bot.messaging.inbox import backlog
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import build_senders
+from bot.messaging.senders.telegram_sender import TelegramSettings, shared_client
+from bot.messaging.spool import DATABASE_ERRORS, Spool, SpoolKind
 from storage.billing import Payment, ProcessedEvent
 from storage.db import Database
 from storage.messaging import SENDING, SENT, OutboxMessage
@@ -136,7 +136,7 @@ def test_a_delivery_that_cannot_be_handled_is_set_aside_loudly_and_still_counted
             raise KeyError("a bug, not the database")
         handled.append(data["n"])
 
-    with caplog.at_level(logging.CRITICAL, logger="bot.spool"):
+    with caplog.at_level(logging.CRITICAL, logger="bot.messaging.spool"):
         assert spool.drain({SpoolKind.INBOUND: handle}) == 1
     assert handled == [1]
     assert spool.unreadable() == 2 and spool.count() == 2  # nothing silently dropped

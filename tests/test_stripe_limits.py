@@ -14,11 +14,13 @@ import stripe
 from sqlalchemy import select
 
 from bot.billing.chat import balance_reply, pay_reply
-from bot.billing.deposits import require_deposit
-from bot.billing.gateway import CardDetails, GatewayError
-from bot.billing.invoices import LineSpec, create_invoice, get_invoice
-from bot.billing.links import pay_link
-from bot.billing.payments import (
+from bot.billing.ledger.invoices import LineSpec, create_invoice, get_invoice
+from bot.billing.ledger.receivables import charge_no_show_fees
+from bot.billing.ledger.settlement import record_payment
+from bot.billing.payments.deposits import require_deposit
+from bot.billing.payments.gateway import CardDetails, GatewayError
+from bot.billing.payments.links import pay_link
+from bot.billing.payments.online import (
     BELOW_MINIMUM,
     charge_saved_card,
     keep_card,
@@ -27,12 +29,10 @@ from bot.billing.payments import (
     schedule_charge,
     start_checkout,
 )
-from bot.billing.receivables import charge_no_show_fees
-from bot.billing.settlement import record_payment
-from bot.billing.stripe_gateway import StripeGateway
-from bot.booking import set_status
+from bot.billing.payments.stripe_gateway import StripeGateway
 from bot.config import apply_config, load_config
-from bot.messages import Reply
+from bot.messaging.messages import Reply
+from bot.scheduling.booking import set_status
 from storage.billing import CARD, SKIPPED, CheckoutAttempt, Payment, ScheduledCharge
 from storage.db import Database
 from storage.models import AWAITING_DEPOSIT, NO_SHOW, Appointment

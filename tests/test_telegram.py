@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bot.courier import Courier
-from bot.messages import Attachment, Option, Reply
-from bot.outbox import dispatch_due, enqueue
-from bot.senders import Outgoing, build_senders
-from bot.senders.telegram_sender import (
+from bot.messaging.courier import Courier
+from bot.messaging.messages import Attachment, Option, Reply
+from bot.messaging.outbox import dispatch_due, enqueue
+from bot.messaging.senders import Outgoing, build_senders
+from bot.messaging.senders.telegram_sender import (
     FloodGate,
     TelegramSender,
     TelegramSettings,

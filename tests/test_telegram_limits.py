@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Conflict
 
-from bot.clock import utcnow
 from bot.config import apply_config, load_config
-from bot.messages import Option, Reply
-from bot.outbox import dispatch_due, enqueue
-from bot.senders import Outgoing, build_senders
-from bot.senders.telegram_sender import (
+from bot.core.clock import utcnow
+from bot.messaging.messages import Option, Reply
+from bot.messaging.outbox import dispatch_due, enqueue
+from bot.messaging.senders import Outgoing, build_senders
+from bot.messaging.senders.telegram_sender import (
     TelegramClient,
     TelegramSender,
     TelegramSettings,
@@ -300,7 +300,7 @@ def test_an_owner_chat_upgraded_to_a_supergroup_moves_in_the_owner_list(salon, f
     with salon.write() as session:
         enqueue(session, channel="telegram", address="1000", reply=Reply("new booking"), now=NOW)
     fake.migrate(1000, to=int(new))
-    with caplog.at_level(logging.WARNING, logger="bot.address_moves"):
+    with caplog.at_level(logging.WARNING, logger="bot.messaging.address_moves"):
         assert dispatch_due(salon, build_senders(telegram_env(fake)), now=NOW).sent == 1
     with salon.read() as session:
         owners = session.get(Business, 1).settings["owners"]

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import apply_config, load_config
-from bot.inbox import backlog
+from bot.messaging.inbox import backlog
 from storage.db import Database
 from storage.leases import WorkerLease
 from storage.models import InboundMessage

@@ -14,12 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bot.booking import book, reschedule
 from bot.config import apply_config, load_config
-from bot.messages import Inbound, Location
-from bot.portal import issue_link
-from bot.reminders import queue_reminders
-from bot.timeline import Kind
+from bot.customers.portal import issue_link
+from bot.engagement.reminders import queue_reminders
+from bot.messaging.messages import Inbound, Location
+from bot.scheduling.booking import book, reschedule
+from bot.scheduling.timeline import Kind
 from storage.billing import Invoice
 from storage.db import Database
 from storage.models import AppointmentEvent, Customer, CustomerIdentity

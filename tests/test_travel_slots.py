@@ -9,10 +9,10 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.availability import SlotQuery, best_slots, open_slots
-from bot.booking import Booked, Refused, book, reschedule
-from bot.places import LatLon, PlaceSource, TravelConfig, place_from_pin, travel
-from bot.places.windows import arrival_window, format_window
+from bot.field.places import LatLon, PlaceSource, TravelConfig, place_from_pin, travel
+from bot.field.places.windows import arrival_window, format_window
+from bot.scheduling.availability import SlotQuery, best_slots, open_slots
+from bot.scheduling.booking import Booked, Refused, book, reschedule
 from storage.db import Database
 from storage.models import CANCELLED, Appointment, Customer, Staff
 from tests.factories import local, service_id, setup_business

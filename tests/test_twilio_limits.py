@@ -14,9 +14,9 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.messages import Attachment, Option, Reply
-from bot.senders import Outgoing, TwilioSender, build_senders
-from bot.senders.render import fit, gsm7_length
+from bot.messaging.messages import Attachment, Option, Reply
+from bot.messaging.senders import Outgoing, TwilioSender, build_senders
+from bot.messaging.senders.render import fit, gsm7_length
 from tests.fakes.twilio_api import (
     ACCOUNT_SID,
     AUTH_TOKEN,

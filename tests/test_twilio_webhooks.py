@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bot.messages import Reply
-from bot.outbox import dispatch_due, enqueue
-from bot.senders import build_senders
+from bot.messaging.messages import Reply
+from bot.messaging.outbox import dispatch_due, enqueue
+from bot.messaging.senders import build_senders
 from storage.db import Database
 from storage.messaging import FAILED, SENT, OutboxMessage
 from storage.models import Appointment, Customer, CustomerIdentity, InboundMessage

@@ -1,4 +1,4 @@
-"""Tests for conversations.understand: what a customer's words mean."""
+"""Tests for conversations.nlu.understand: what a customer's words mean."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations.understand import (
+from conversations.nlu.understand import (
     PRECEDENCE,
     Intent,
     Named,

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.booking import Booked, Refused, book, cancel, reschedule
-from bot.errors import InvalidRequest
-from bot.waitlist import accept_offer, advance_offers, decline_offer, join_waitlist
+from bot.core.errors import InvalidRequest
+from bot.scheduling.booking import Booked, Refused, book, cancel, reschedule
+from bot.scheduling.waitlist import accept_offer, advance_offers, decline_offer, join_waitlist
 from storage.db import Database
 from storage.messaging import (
     ENTRY_BOOKED,

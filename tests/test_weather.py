@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.booking import book
 from bot.config import apply_config, parse_config
-from bot.timeline import Kind
+from bot.scheduling.booking import book
+from bot.scheduling.timeline import Kind
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import Appointment, AppointmentEvent, Customer, CustomerIdentity

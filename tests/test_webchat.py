@@ -70,9 +70,9 @@ def test_booking_by_clicking_buttons_in_chromium(app, artifacts):
 def test_a_message_scheduled_for_later_waits_for_its_time(app, client):
     from datetime import timedelta
 
-    from bot.clock import utcnow
-    from bot.messages import Reply
-    from bot.outbox import enqueue
+    from bot.core.clock import utcnow
+    from bot.messaging.messages import Reply
+    from bot.messaging.outbox import enqueue
 
     with app.extensions["slotbot.db"].write() as session:
         enqueue(
