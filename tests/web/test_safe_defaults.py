@@ -27,10 +27,10 @@ from bot.billing.payments.links import pay_link
 from bot.config import DEFAULT_OFFLINE_PAYMENT, load_config
 from bot.core.errors import SlotbotError
 from bot.customers.portal import issue_link
+from tests.billing.test_payments_sandbox import _invoice
 from tests.browser import chromium_page, live_server
 from tests.conftest import DEMO_CONFIG, ROOT
-from tests.test_payments_sandbox import _invoice
-from tests.test_portal import NOW, build_demo, token_of
+from tests.customers.test_portal import NOW, build_demo, token_of
 from webhooks.app import create_app
 from webhooks.exposure import Payments, decide, is_loopback
 

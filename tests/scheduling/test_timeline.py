@@ -25,9 +25,9 @@ from storage.db import Database
 from storage.models import AppointmentEvent, Customer, CustomerIdentity
 from tests.browser import chromium_page, live_server
 from tests.conftest import DEMO_CONFIG
+from tests.customers.test_portal import path_of
 from tests.dialogue import Chat
 from tests.factories import local, service_id, staff_id
-from tests.test_portal import path_of
 
 JANE = "+12125550201"
 ADDRESS = "55 Water St, Brooklyn, NY 11201"

@@ -19,7 +19,7 @@ from storage.billing import PAID, Payment
 from storage.models import AdminAudit
 from tests.browser import chromium_page, live_server
 from tests.conftest import ROOT
-from tests.test_portal import NOW, Demo, build_demo, path_of
+from tests.customers.test_portal import NOW, Demo, build_demo, path_of
 
 DOCS = ROOT / "docs"
 PHONE = {"width": 390, "height": 844}

@@ -20,8 +20,8 @@ from bot.field.routing import plans
 from storage.db import Database
 from tests.browser import chromium_page, live_server
 from tests.conftest import ROOT
+from tests.customers.test_portal import path_of
 from tests.field_day import DAY, NOW, seed
-from tests.test_portal import path_of
 
 DOCS = ROOT / "docs"
 DESKTOP = {"width": 1440, "height": 1100}

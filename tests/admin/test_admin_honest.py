@@ -12,10 +12,10 @@ from bot.messaging.messages import Reply
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import CANCELLED, NO_SHOW, Appointment
+from tests.admin.test_admin import NOW, OWNER_CHANNELS, booked, customer
 from tests.conftest import DEMO_CONFIG
 from tests.dialogue import Chat
 from tests.factories import local
-from tests.test_admin import NOW, OWNER_CHANNELS, booked, customer
 
 JANE = "+12125550201"
 

@@ -31,7 +31,7 @@ from bot.core.errors import ConfigError
 from storage.db import Database
 from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "business.toml"
 
 BUSINESS = """

@@ -13,9 +13,9 @@ from bot.messaging.messages import Reply
 from storage.billing import APPROVED, DECLINED, ESTIMATE_SENT, Estimate, Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage
+from tests.admin.test_admin import NOW, OWNER_CHANNELS, customer
 from tests.conftest import DEMO_CONFIG
 from tests.dialogue import Chat
-from tests.test_admin import NOW, OWNER_CHANNELS, customer
 
 BOB = "+12125550402"
 

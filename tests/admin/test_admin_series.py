@@ -13,9 +13,9 @@ from bot.messaging.messages import Reply
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import CANCELLED, AdminAudit, Appointment, RecurringSeries
+from tests.admin.test_admin import NOW, OWNER_CHANNELS, booked, customer
 from tests.conftest import DEMO_CONFIG
 from tests.dialogue import Chat
-from tests.test_admin import NOW, OWNER_CHANNELS, booked, customer
 
 ZONE = ZoneInfo("America/New_York")
 

@@ -12,9 +12,9 @@ from bot.config import ConfigError, apply_config, load_config
 from conversations.engine import Engine
 from storage.db import Database
 from storage.models import BOOKED, CANCELLED, AdminAudit, Appointment
+from tests.admin.test_admin import NOW, booked, customer
 from tests.conftest import DEMO_CONFIG, ROOT
 from tests.dialogue import Chat
-from tests.test_admin import NOW, booked, customer
 
 PIN = "4821"
 OWNER_PHONE = "+12125550199"  # "sms:+12125550199" is an owner in the demo business.toml
@@ -153,7 +153,7 @@ def test_an_owner_pin_must_be_4_to_12_digits(tmp_path, pin):
 
 def test_marking_an_invoice_paid_by_sms_needs_the_pin(salon):
     from bot.billing.ledger.invoices import get_invoice
-    from tests.test_payments_sandbox import _invoice
+    from tests.billing.test_payments_sandbox import _invoice
 
     invoice_id, _token = _invoice(salon)
     with salon.read() as session:

@@ -26,10 +26,10 @@ from storage.billing import DECLINED, ESTIMATE_SENT, Estimate, Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import AdminAudit, Appointment, Customer, CustomerIdentity
+from tests.admin.test_admin import NOW
 from tests.browser import chromium_page, live_server
+from tests.customers.test_portal import path_of
 from tests.dialogue import Chat
-from tests.test_admin import NOW
-from tests.test_portal import path_of
 
 BOB = "+12125550402"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.models import Appointment
 from tests.fakes.telegram_api import location_update, text_update
-from tests.test_telegram import CHAT, app, db, fake, post  # noqa: F401
+from tests.messaging.test_telegram import CHAT, app, db, fake, post  # noqa: F401
 
 
 def test_a_telegram_location_answers_the_address_question_and_locates_the_visit(

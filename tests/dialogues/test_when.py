@@ -19,7 +19,7 @@ from conversations.when import When, parse_when
 
 def _load_phrases() -> ModuleType:
     # loaded by path so the table works however pytest sets up sys.path
-    path = Path(__file__).with_name("when_phrases.py")
+    path = Path(__file__).resolve().parents[1] / "when_phrases.py"
     spec = importlib.util.spec_from_file_location("when_phrases", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -21,7 +21,7 @@ from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import AdminAudit, Appointment, Staff
 from tests.browser import chromium_page, live_server
-from tests.test_portal import NOW, Demo, at, build_demo, path_of
+from tests.customers.test_portal import NOW, Demo, at, build_demo, path_of
 
 
 def _db(app: Flask) -> Database:

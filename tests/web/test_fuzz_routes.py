@@ -41,8 +41,8 @@ from bot.customers.portal import csrf_token, verify
 from storage.billing import Payment
 from storage.models import InboundMessage
 from tests.conftest import BACKENDS, DEMO_CONFIG, fresh_database_url, process_inbox
+from tests.customers.test_portal import NOW, build_demo
 from tests.fakes.telegram_api import make_fake_telegram, telegram_env
-from tests.test_portal import NOW, build_demo
 from webhooks.app import create_app
 
 PUBLIC = "https://fuzz.example.com"
@@ -96,7 +96,7 @@ def target(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Target]
                 "SLOTBOT_PUBLIC_URL": PUBLIC,
                 "SLOTBOT_SECRET_KEY": "fuzz-secret-key",
                 "SLOTBOT_KICK": "0",
-                # The parsers are the point here, not the limits (tests/test_limits.py).
+                # The parsers are the point here, not the limits (tests/web/test_limits.py).
                 "SLOTBOT_RATE_LIMIT_CHAT_IP": "off",
                 "SLOTBOT_RATE_LIMIT_CHAT_SESSION": "off",
                 "SLOTBOT_RATE_LIMIT_NEW_SESSIONS": "off",

@@ -165,7 +165,7 @@ def test_pdfs_carry_the_business_logo_and_colour():
 
     from bot.billing.documents.pdf import ACCENT, Brand, Document, Party, render
 
-    logo = str(Path(__file__).resolve().parent.parent / "webhooks" / "static" / "demo-logo.svg")
+    logo = str(Path(__file__).resolve().parents[2] / "webhooks" / "static" / "demo-logo.svg")
     brand = Brand.from_hex("#2f5d50", logo)
     assert brand == Brand((47, 93, 80), logo)
     assert Brand.from_hex("#2f5d50", "https://example.com/logo.png").logo is None

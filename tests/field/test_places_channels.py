@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import Appointment
-from tests.test_twilio_webhooks import PHONE, app, db, fake, form, post  # noqa: F401
+from tests.messaging.test_twilio_webhooks import PHONE, app, db, fake, form, post  # noqa: F401
 
 WHATSAPP = f"whatsapp:{PHONE}"
 

@@ -29,8 +29,8 @@ from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import CustomerIdentity, InboundMessage
 from tests.conftest import DEMO_CONFIG
+from tests.customers.test_portal import path_of
 from tests.factories import local
-from tests.test_portal import path_of
 from webhooks.app import create_app
 from webhooks.channels import inbox_processor
 

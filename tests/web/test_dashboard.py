@@ -29,7 +29,7 @@ from storage.models import (
     Staff,
     TimeOff,
 )
-from tests.test_portal import NOW, Demo, at, build_demo, path_of
+from tests.customers.test_portal import NOW, Demo, at, build_demo, path_of
 
 
 def _db(app: Flask) -> Database:

@@ -15,7 +15,7 @@ from storage.messaging import OutboxMessage
 from storage.migrate import upgrade
 from storage.models import Customer, CustomerIdentity
 from tests.conftest import DEMO_CONFIG
-from tests.test_cli import one_error_line, slotbot
+from tests.web.test_cli import one_error_line, slotbot
 
 BOB = "+12125550402"
 
