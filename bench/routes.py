@@ -2,12 +2,12 @@
 
 Solomon C101 and C104 (from ../shared/data/solomon/, skipped with a message when absent):
 vehicles, total Euclidean distance and the gap to the best known result, within a time budget
-per instance, one line each, solved as the product solves them (`bot.routing.solver.solve`: a
+per instance, one line each, solved as the product solves them (`bot.field.routing.solver.solve`: a
 pure VRPTW like these goes to PyVRP); `--solver ortools` and `--solver pyvrp` run one solver
 alone, the comparison behind that portfolio (README, "Why OR-Tools and PyVRP"). The busiest
 day of the demo field business (60 jobs, 8 technicians) is measured when that demo is
 available: optimisation time and total driving as booked and after, with every constraint
-checked by bot/routing/check.py.
+checked by bot/field/routing/check.py.
 
     .venv/bin/python bench/routes.py                     # as slotbot solves, 10 s per instance
     .venv/bin/python bench/routes.py --solver ortools --skip-day
@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import apply_config, load_config  # noqa: E402
-from bot.places.demo import EXAMPLES_DIR, seed_busiest_day  # noqa: E402
-from bot.routing import hgs, solomon, solver  # noqa: E402
-from bot.routing.check import check  # noqa: E402
-from bot.routing.day import as_booked, load_day  # noqa: E402
-from bot.routing.model import Solution, driving, driving_time  # noqa: E402
+from bot.field.places.demo import EXAMPLES_DIR, seed_busiest_day  # noqa: E402
+from bot.field.routing import hgs, solomon, solver  # noqa: E402
+from bot.field.routing.check import check  # noqa: E402
+from bot.field.routing.day import as_booked, load_day  # noqa: E402
+from bot.field.routing.model import Solution, driving, driving_time  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
@@ -43,7 +43,7 @@ CANDIDATES = [
 ]
 SOLOMON = next((c for c in CANDIDATES if c.is_dir()), CANDIDATES[0])
 BEST_KNOWN = {"C101": (10, 828.94), "C104": (10, 824.78)}
-# slotbot: what the product runs (bot.routing.solver.solve picks PyVRP for a pure VRPTW such
+# slotbot: what the product runs (bot.field.routing.solver.solve picks PyVRP for a pure VRPTW such
 # as Solomon); ortools and pyvrp: each solver alone, the comparison behind that choice.
 SOLVERS = {
     "slotbot": solver.solve,

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.booking import book
 from bot.config import apply_config, load_config
-from bot.messages import Inbound
-from bot.places.demo import EXAMPLES_DIR
+from bot.field.places.demo import EXAMPLES_DIR
+from bot.messaging.messages import Inbound
+from bot.scheduling.booking import book
 from conversations.engine import Engine
 from storage.db import Database
 from storage.messaging import OutboxMessage
