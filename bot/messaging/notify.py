@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import SlotbotError
 from bot.core.formatting import format_when
+from bot.core.text import t
 from bot.field.places.windows import format_window
 from bot.messaging.messages import SMS, TERMINAL, WEB, Attachment, Reply
 from bot.messaging.outbox import (
@@ -377,13 +378,34 @@ def calendar_file(
         window = format_window(
             appointment.window_start, appointment.window_end, info.zone, info.locale
         )
-        event.add("summary", f"{service.name} with {staff} — {info.name} (arrival {window})")
+        summary = t(
+            "{service} with {first_name} — {business} (arrival {window})",
+            service=service.name,
+            first_name=staff,
+            business=info.name,
+            window=window,
+        )
+        event.add("summary", summary)
         minutes = round((appointment.ends_at - appointment.starts_at).total_seconds() / 60)
-        event.add("description", f"{staff} arrives {window}; the job takes about {minutes} min.")
+        event.add(
+            "description",
+            t(
+                "{first_name} arrives {window}; the job takes about {minutes} min.",
+                first_name=staff,
+                window=window,
+                minutes=minutes,
+            ),
+        )
     else:
         event.add("dtstart", appointment.starts_at.astimezone(UTC))
         event.add("dtend", appointment.ends_at.astimezone(UTC))
-        event.add("summary", f"{service.name} with {staff} — {info.name}")
+        summary = t(
+            "{service} with {first_name} — {business}",
+            service=service.name,
+            first_name=staff,
+            business=info.name,
+        )
+        event.add("summary", summary)
     location = appointment.customer.address if service.on_site else info.settings.get("address")
     if location:
         event.add("location", location)
