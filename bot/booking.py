@@ -2,7 +2,9 @@
 
 Use-case functions take a SQLAlchemy session inside a write transaction (`Database.write()`)
 so that whatever else a change causes — a conversation step, an outbox message — commits or
-rolls back with it. Expected "no"s (the slot was just taken, too late to cancel) come back as
+rolls back with it. What a change sets off is not called from here: each change publishes a
+domain event (`bot.events`: booked, moved, cancelled, status changed) whose subscribers
+(`bot.bootstrap`: notices, the waitlist, billing) run in the same transaction. Expected "no"s (the slot was just taken, too late to cancel) come back as
 `Refused` results; only misuse raises.
 
 Race safety, in three layers: SQLite's BEGIN IMMEDIATE (or a PostgreSQL advisory lock per
@@ -22,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import notify, timeline
+from bot import events, timeline
 from bot.availability import (
     BusinessContext,
     Slot,
@@ -31,7 +33,6 @@ from bot.availability import (
     local_instant,
     slot_fits,
 )
-from bot.billing.hooks import on_status_changed as bill_status_change
 from bot.errors import InvalidRequest, NotFound
 from bot.places.geo import PlaceSource
 from bot.places.geocode import Located, customer_location
@@ -334,7 +335,9 @@ def book(
             SlotHold.customer_id == customer_id, SlotHold.starts_at == appointment.starts_at
         )
     )
-    notify.on_booked(session, appointment, now=now, actor=actor)
+    events.publish(
+        session, events.AppointmentBooked(at=now, appointment_id=appointment.id, actor=actor)
+    )
     return Booked(appointment)
 
 
@@ -483,8 +486,15 @@ def _move(
             from_staff=old[4],
             to_staff=appointment.staff_id,
         )
-    notify.on_moved(
-        session, appointment, old_start=old[0], old_staff_id=old[4], now=now, actor=actor
+    events.publish(
+        session,
+        events.AppointmentMoved(
+            at=now,
+            appointment_id=appointment.id,
+            old_start=old[0],
+            old_staff_id=old[4],
+            actor=actor,
+        ),
     )
     return Booked(appointment)
 
@@ -560,10 +570,21 @@ def _set(
         reason=reason,
     )
     session.flush()
-    notify.on_status_changed(
-        session, appointment, previous=previous, now=now, actor=actor, reason=reason
-    )
-    bill_status_change(session, appointment, now)
+    event: events.Event
+    if status == CANCELLED:
+        event = events.AppointmentCancelled(
+            at=now, appointment_id=appointment.id, previous=previous, actor=actor, reason=reason
+        )
+    else:
+        event = events.StatusChanged(
+            at=now,
+            appointment_id=appointment.id,
+            previous=previous,
+            status=status,
+            actor=actor,
+            reason=reason,
+        )
+    events.publish(session, event)
     return Changed(appointment, previous)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.bootstrap import bootstrap
 from bot.clock import utcnow
 from bot.handover import close as close_handover
 from bot.handover import open_for as open_handover
@@ -125,6 +126,7 @@ class Engine:
         *,
         replies_per_minute: int = REPLIES_PER_MINUTE,
     ) -> None:
+        bootstrap()  # a turn's bookings and payments publish events: their subscribers first
         self.db = db
         self.clock = clock
         self.replies_per_minute = replies_per_minute

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from bot.bootstrap import bootstrap
 from bot.config import apply_config, load_config
 from bot.errors import SlotbotError
 from bot.portal import ensure_secret
@@ -65,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Outside tests it refuses (SlotbotError, one line) to run with a demo owner key on a
     public URL; `slotbot serve` has said the same before gunicorn starts.
     """
+    bootstrap()  # the domain event subscribers: notices, waitlist, billing
     app = Flask(__name__)
     app.config.from_mapping(
         DATABASE_URL=database_url(),

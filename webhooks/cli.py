@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
 from bot.billing.links import LISTEN_URL_ENV
+from bot.bootstrap import bootstrap
 from bot.clock import utcnow
 from bot.config import (
     BusinessConfig,
@@ -54,6 +55,7 @@ _Named = TypeVar("_Named", Service, Staff)
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, database: str | None) -> None:
     """slotbot: a conversational booking bot for appointment businesses."""
+    bootstrap()  # every command (the worker, chat, seed, estimates) publishes domain events
     ctx.obj = {
         "config": config_file or config_path(),
         "database": database_url(database),

@@ -3,7 +3,8 @@
 Sending an estimate leaves an `AwaitingReply` row (kind "estimate", ref_id the estimate id)
 for the identity it was sent to; the conversation engine reads it and, when the customer
 replies APPROVE or DECLINE, calls `approve_estimate` / `decline_estimate`. The approval is
-recorded as given: when, on which channel, from which address.
+recorded as given: when, on which channel, from which address, and published as
+`bot.events.EstimateDecided` (the owners' notice, `on_estimate_decided`, subscribes to it).
 
 An approved estimate can be scheduled (linked to an appointment: the appointment's invoice
 then copies the estimate's lines instead of the service price) or invoiced directly.
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import events
 from bot.billing.contact import customer_address, notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.delivery import business_party, customer_party, long_date, totals_block
@@ -315,22 +317,34 @@ def _answer(
     estimate.answer_channel, estimate.answer_address = channel, address
     estimate.updated_at = now
     _close_awaiting(session, estimate, now)
-    total = ctx.money(estimate_totals(session, estimate).total)
-    who = estimate.customer.name or "The customer"
-    verb = "approved" if approve else "declined"
-    notify_owners(
-        session,
-        ctx,
-        f"{who} {verb} estimate {estimate.number} ({total}) by {channel}.",
-        now=now,
-        ref_id=estimate.id,
-        dedupe_key=f"estimate-{verb}:{estimate.id}",
+    total_minor = estimate_totals(session, estimate).total
+    total = ctx.money(total_minor)
+    decided = events.EstimateDecided(
+        at=now, estimate_id=estimate.id, approved=approve, channel=channel, total_minor=total_minor
     )
+    events.publish(session, decided)
     if approve:
         text = f"Thanks - estimate {estimate.number} ({total}) is approved. We'll be in touch to schedule it."
     else:
         text = f"No problem - estimate {estimate.number} is declined. Just message us if you change your mind."
     return EstimateAnswer(True, estimate, Reply(text))
+
+
+def on_estimate_decided(session: Session, event: events.EstimateDecided) -> None:
+    """Subscriber: the owners hear that the customer approved or declined an estimate."""
+    estimate = get_estimate(session, event.estimate_id)
+    ctx = BillingContext.load(session)
+    total, channel = ctx.money(event.total_minor), event.channel
+    who = estimate.customer.name or "The customer"
+    verb = "approved" if event.approved else "declined"
+    notify_owners(
+        session,
+        ctx,
+        f"{who} {verb} estimate {estimate.number} ({total}) by {channel}.",
+        now=event.at,
+        ref_id=estimate.id,
+        dedupe_key=f"estimate-{verb}:{estimate.id}",
+    )
 
 
 def approve_estimate(
