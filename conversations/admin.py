@@ -38,7 +38,7 @@ from bot.agenda import (
 from bot.booking import Booked, Changed, book, cancel, reschedule, set_status
 from bot.broadcast import audience, send_promotion
 from bot.config import pin_digest
-from bot.messages import SMS, Option
+from bot.messages import SMS, Option, Reply
 from bot.names import clean_display_name
 from bot.notify import tell_customer
 from bot.portal import issue_link
@@ -852,8 +852,6 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
     if job is None:
         answer(turn, ["No more appointments today."])
         return
-    from bot.messages import Reply
-
     name = job.staff.name.split()[0]
     tell_customer(
         turn.session,

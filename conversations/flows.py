@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 
 from bot import intake
-from bot.messages import Option
 from bot.portal import issue_link
 from conversations import (
     admin,
@@ -34,6 +33,7 @@ from conversations import handover as person
 from conversations import promotions as promos
 from conversations.admin_estimates import register as register_estimates
 from conversations.admin_series import register as register_series
+from conversations.menu import MENU
 from conversations.payments import money_reply
 from conversations.turn import Turn
 from conversations.understand import Intent, extract_name, primary_intent, yes_no
@@ -50,14 +50,10 @@ admin_edits.register()
 admin_money.register()
 admin_merge.register()
 
-MENU = (
-    Option("book", "Book an appointment"),
-    Option("mine", "My appointments"),
-    Option("human", "Talk to a person"),
-)
-
-# flow name → handler of a message inside that flow
-FLOWS: dict[str, Callable[[Turn], None]] = {
+# flow name → handler of a message inside that flow. A handler may hand the message back as
+# an intent (booking: a request that belongs elsewhere), answered here as from idle; the flow
+# cannot call `idle` itself without importing this module, which imports it.
+FLOWS: dict[str, Callable[[Turn], Intent | None]] = {
     "book": booking_flow.handle,
     "manage": manage_flow.handle,
     "series": series_flow.handle,
@@ -115,7 +111,9 @@ def dispatch(turn: Turn) -> None:
         manage_flow.start_cancel(turn, text)
         return
     if flow in FLOWS:
-        FLOWS[flow](turn)
+        handed_back = FLOWS[flow](turn)
+        if handed_back is not None:
+            idle(turn, handed_back)
         return
     idle(turn, intent)
 

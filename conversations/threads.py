@@ -19,7 +19,7 @@ from bot.booking import Booked, Changed, set_status
 from bot.followup import record_feedback
 from bot.messages import Option
 from bot.waitlist import accept_offer, decline_offer
-from conversations import manage_flow
+from conversations import booking_flow, manage_flow
 from conversations.moves import asks_to_move
 from conversations.turn import Turn
 from conversations.understand import Intent, primary_intent, yes_no
@@ -157,8 +157,6 @@ def _rebook(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
     text = turn.inbound.text or ""
     if not (option in ("yes", "book") or yes_no(text) is True):
         return False
-    from conversations import booking_flow
-
     service = turn.session.get(Service, question.ref_id) if question.ref_id else None
     staff = turn.session.get(Staff, (question.data or {}).get("staff_id") or 0)
     booking_flow.start(

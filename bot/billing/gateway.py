@@ -1,8 +1,9 @@
 """The payment provider seam: what billing asks of Stripe (or of the local sandbox).
 
 Checkout, off-session charges, card details and refunds go through a `PaymentGateway`.
-`gateway_from_env()` gives the real Stripe gateway when STRIPE_SECRET_KEY is set and the
-sandbox otherwise, so `make run` works end to end with no account and no real money.
+`bot.billing.providers.gateway_from_env()` gives the real Stripe gateway when
+STRIPE_SECRET_KEY is set and the sandbox otherwise, so `make run` works end to end with no
+account and no real money.
 """
 
 from __future__ import annotations
@@ -132,15 +133,3 @@ class PaymentGateway(Protocol):
 def stripe_configured() -> bool:
     """Whether real Stripe is configured (STRIPE_SECRET_KEY set)."""
     return bool(os.environ.get("STRIPE_SECRET_KEY"))
-
-
-def gateway_from_env() -> PaymentGateway:
-    """Stripe when STRIPE_SECRET_KEY is set (STRIPE_API_BASE may point elsewhere), else the sandbox."""
-    key = os.environ.get("STRIPE_SECRET_KEY")
-    if key:
-        from bot.billing.stripe_gateway import StripeGateway
-
-        return StripeGateway(key, api_base=os.environ.get("STRIPE_API_BASE") or None)
-    from bot.billing.sandbox import SandboxGateway
-
-    return SandboxGateway()

@@ -38,11 +38,11 @@ from bot.billing.gateway import (
     GatewayError,
     OffSessionCharge,
     PaymentGateway,
-    gateway_from_env,
 )
 from bot.billing.invoices import get_invoice, refresh_status
 from bot.billing.links import find_link, pay_url, public_url
 from bot.billing.minimums import online_minimum, payable_online
+from bot.billing.providers import gateway_from_env
 from bot.billing.settlement import PaymentRecorded, record_payment, record_refund, refundable
 from bot.booking import NOT_ALLOWED, Refused
 from bot.errors import InvalidRequest

@@ -1,0 +1,21 @@
+"""Which payment provider this process uses: Stripe when it is configured, else the sandbox.
+
+Apart from `bot.billing.gateway` (the seam both providers implement), so that the seam
+imports neither provider and neither provider's module imports its chooser.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bot.billing.gateway import PaymentGateway
+from bot.billing.sandbox import SandboxGateway
+from bot.billing.stripe_gateway import StripeGateway
+
+
+def gateway_from_env() -> PaymentGateway:
+    """Stripe when STRIPE_SECRET_KEY is set (STRIPE_API_BASE may point elsewhere), else the sandbox."""
+    key = os.environ.get("STRIPE_SECRET_KEY")
+    if key:
+        return StripeGateway(key, api_base=os.environ.get("STRIPE_API_BASE") or None)
+    return SandboxGateway()
