@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import events, waitlist
+from bot.billing.completion import invoice_for_appointment
+from bot.billing.invoices import refresh_status
+from bot.billing.settlement import record_payment
 from bot.booking import Booked, book, cancel, reschedule, set_status
 from bot.bootstrap import bootstrap
 from bot.errors import SlotbotError
@@ -21,6 +24,7 @@ from bot.events import (
     Event,
     MessageBus,
     NotBootstrapped,
+    PaymentRecorded,
     StatusChanged,
 )
 from bot.outbox import CANCEL_NOTICE, CONFIRMATION
@@ -28,6 +32,7 @@ from storage.billing import Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import CANCELLED, COMPLETED, CONFIRMED, Appointment, Customer
+from tests.billing_factories import add_reachable_customer, book_for, complete, setup_billing
 from tests.factories import local, service_id, setup_business, staff_id
 
 NOW = local("2026-11-16 07:00")
@@ -235,3 +240,28 @@ def test_a_waitlist_subscriber_in_trouble_never_undoes_the_cancellation(salon, m
     with salon.read() as session:
         assert session.get(Appointment, appointment.id).status == CANCELLED
     assert _purposes(salon) == [CONFIRMATION, CANCEL_NOTICE]
+
+
+def test_a_payment_publishes_payment_recorded_once_though_the_provider_repeats_it(db):
+    setup_billing(db)
+    appointment_id = book_for(db, add_reachable_customer(db))
+    complete(db, appointment_id, NOW)
+    seen: list[Event] = []
+    record = seen.append
+    with events.bus.subscribed(PaymentRecorded, lambda s, e: record(e)), db.write() as session:
+        invoice = invoice_for_appointment(session, appointment_id, NOW)
+        owed = refresh_status(session, invoice).balance
+        for _ in range(2):  # the same provider payment reported twice
+            record_payment(
+                session,
+                invoice.id,
+                amount_minor=owed,
+                method="card",
+                now=NOW,
+                provider="stripe",
+                provider_payment_id="pi_once",
+                actor="customer",
+            )
+    [paid] = seen
+    assert (paid.invoice_id, paid.appointment_id) == (invoice.id, appointment_id)
+    assert (paid.amount_minor, paid.balance_minor, paid.actor) == (owed, 0, "customer")
