@@ -4,7 +4,7 @@ Each process that changes appointments, payments or estimates calls `bootstrap()
 start: the web app factory (`webhooks.app.create_app`), the CLI (`webhooks.cli`, so the
 worker and `slotbot chat` too), the conversation engine (`conversations.engine.Engine`, for
 whatever embeds it: benches, scripts) and the test suite (tests/conftest.py). Calling it
-again does nothing. Until it has run, publishing refuses (`bot.events.NotBootstrapped`)
+again does nothing. Until it has run, publishing refuses (`bot.core.events.NotBootstrapped`)
 instead of dropping the confirmations, invoices and offers a change owes.
 
 The order below is the order the handlers run in for one event: the notices of a change
@@ -14,8 +14,12 @@ before it is billed, as when booking called them directly.
 
 from __future__ import annotations
 
-from bot import events, notify, waitlist
-from bot.billing import estimates, hooks, settlement
+from bot.billing import hooks
+from bot.billing.documents import estimates
+from bot.billing.ledger import settlement
+from bot.core import events
+from bot.messaging import notify
+from bot.scheduling import waitlist
 
 
 def bootstrap(bus: events.MessageBus | None = None) -> events.MessageBus:

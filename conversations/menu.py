@@ -6,7 +6,7 @@ the flows (conversations.flows) can both offer it without importing each other.
 
 from __future__ import annotations
 
-from bot.messages import Option
+from bot.messaging.messages import Option
 
 MENU = (
     Option("book", "Book an appointment"),

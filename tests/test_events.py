@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import events, waitlist
 from bot.billing.completion import invoice_for_appointment
-from bot.billing.invoices import refresh_status
-from bot.billing.settlement import record_payment
-from bot.booking import Booked, book, cancel, reschedule, set_status
+from bot.billing.ledger.invoices import refresh_status
+from bot.billing.ledger.settlement import record_payment
 from bot.bootstrap import bootstrap
-from bot.errors import SlotbotError
-from bot.events import (
+from bot.core import events
+from bot.core.errors import SlotbotError
+from bot.core.events import (
     AppointmentBooked,
     AppointmentCancelled,
     AppointmentMoved,
@@ -27,7 +26,9 @@ from bot.events import (
     PaymentRecorded,
     StatusChanged,
 )
-from bot.outbox import CANCEL_NOTICE, CONFIRMATION
+from bot.messaging.outbox import CANCEL_NOTICE, CONFIRMATION
+from bot.scheduling import waitlist
+from bot.scheduling.booking import Booked, book, cancel, reschedule, set_status
 from storage.billing import Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage
@@ -217,9 +218,9 @@ def test_every_event_has_a_subscriber_and_the_order_of_the_booking_ones_is_told_
         assert bus.handlers(kind), f"nobody subscribes to {kind.__name__}"
     # The change is told before the waitlist offers its freed slot, and before it is billed.
     moved = [f"{h.__module__}.{h.__name__}" for h in bus.handlers(AppointmentMoved)]
-    assert moved == ["bot.notify.on_moved", "bot.waitlist.on_moved"]
+    assert moved == ["bot.messaging.notify.on_moved", "bot.scheduling.waitlist.on_moved"]
     changed = [f"{h.__module__}.{h.__name__}" for h in bus.handlers(StatusChanged)]
-    assert changed == ["bot.notify.on_status_changed", "bot.billing.hooks.on_status_changed"]
+    assert changed == ["bot.messaging.notify.on_status_changed", "bot.billing.hooks.on_status_changed"]
 
 
 def test_a_completed_appointment_is_invoiced_through_its_status_changed_subscriber(salon):

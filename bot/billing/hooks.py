@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot import events
 from bot.billing.completion import on_appointment_completed
+from bot.core import events
 from storage.models import COMPLETED
 
 

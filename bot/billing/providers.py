@@ -1,6 +1,6 @@
 """Which payment provider this process uses: Stripe when it is configured, else the sandbox.
 
-Apart from `bot.billing.gateway` (the seam both providers implement), so that the seam
+Apart from `bot.billing.payments.gateway` (the seam both providers implement), so that the seam
 imports neither provider and neither provider's module imports its chooser.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from bot.billing.gateway import PaymentGateway
-from bot.billing.sandbox import SandboxGateway
-from bot.billing.stripe_gateway import StripeGateway
+from bot.billing.payments.gateway import PaymentGateway
+from bot.billing.payments.sandbox import SandboxGateway
+from bot.billing.payments.stripe_gateway import StripeGateway
 
 
 def gateway_from_env() -> PaymentGateway:
