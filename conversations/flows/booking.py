@@ -24,6 +24,7 @@ from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slo
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
 from conversations.flows import consent, faq, opening, visit
+from conversations.flows.menu import MENU
 from conversations.flows.payments import ask_for_deposit
 from conversations.flows.visits import (
     NOT_ON_MAP,
@@ -37,7 +38,6 @@ from conversations.flows.visits import (
     when_text,
     where_text,
 )
-from conversations.menu import MENU
 from conversations.nlu import screen
 from conversations.nlu.understand import (
     Intent,
