@@ -220,7 +220,10 @@ def test_every_event_has_a_subscriber_and_the_order_of_the_booking_ones_is_told_
     moved = [f"{h.__module__}.{h.__name__}" for h in bus.handlers(AppointmentMoved)]
     assert moved == ["bot.messaging.notify.on_moved", "bot.scheduling.waitlist.on_moved"]
     changed = [f"{h.__module__}.{h.__name__}" for h in bus.handlers(StatusChanged)]
-    assert changed == ["bot.messaging.notify.on_status_changed", "bot.billing.hooks.on_status_changed"]
+    assert changed == [
+        "bot.messaging.notify.on_status_changed",
+        "bot.billing.hooks.on_status_changed",
+    ]
 
 
 def test_a_completed_appointment_is_invoiced_through_its_status_changed_subscriber(salon):
