@@ -62,6 +62,7 @@ def _addresses(identities: object) -> tuple[Address, ...]:
 class BusinessContext:
     """The business as every use case reads it: identity, formats and typed settings."""
 
+    configured: bool = False  # False: no config loaded yet, these are the defaults
     id: int = 1
     name: str = "slotbot"
     timezone: str = "UTC"
@@ -78,6 +79,7 @@ class BusinessContext:
     address: str | None = None
     email: str | None = None
     review_url: str | None = None
+    parking: str | None = None  # a note for "is there parking?" (no business.toml key yet)
     owner_key: str | None = None
     owner_pin_digest: str | None = None
     # Identities as written in business.toml ("sms:+1…", "web:owner").
@@ -99,6 +101,7 @@ class BusinessContext:
         handover = settings.get("handover") or {}
         promotions = settings.get("promotions") or {}
         return cls(
+            configured=True,
             id=row.id,
             name=row.name,
             timezone=row.timezone,
@@ -115,6 +118,7 @@ class BusinessContext:
             address=settings.get("address"),
             email=settings.get("email"),
             review_url=settings.get("review_url"),
+            parking=settings.get("parking"),
             owner_key=settings.get("owner_key"),
             owner_pin_digest=settings.get("owner_pin_digest"),
             owners=tuple(str(i) for i in settings.get("owners") or ()),
@@ -175,12 +179,7 @@ class BusinessContext:
 UNCONFIGURED = BusinessContext()
 
 
-def business_context(session: Session, *, required: bool = True) -> BusinessContext:
-    """The business context for this session's transaction, reading the row at most once.
-
-    Raises NotFound when no config has been loaded, unless `required` is False: then the
-    unconfigured defaults (UTC, en_US, USD) come back.
-    """
+def _cached(session: Session) -> tuple[Business | None, BusinessContext]:
     cached: tuple[Business | None, BusinessContext] | None = session.info.get(_KEY)
     if cached is None:
         row = session.get(Business, 1)
@@ -188,10 +187,25 @@ def business_context(session: Session, *, required: bool = True) -> BusinessCont
         # session.get in this transaction (apply_config's) does not read it again.
         cached = (row, UNCONFIGURED if row is None else BusinessContext.from_row(row))
         session.info[_KEY] = cached
-    row, context = cached
+    return cached
+
+
+def business_context(session: Session, *, required: bool = True) -> BusinessContext:
+    """The business context for this session's transaction, reading the row at most once.
+
+    Raises NotFound when no config has been loaded, unless `required` is False: then the
+    unconfigured defaults (UTC, en_US, USD) come back.
+    """
+    row, context = _cached(session)
     if row is None and required:
         raise NotFound("no business configured: run `slotbot db upgrade` and load a config")
     return context
+
+
+def business_row(session: Session) -> Business | None:
+    """The business row itself, for the few that change it (setting an attribute on it
+    drops the cached context); everyone else reads `business_context`."""
+    return _cached(session)[0]
 
 
 def forget_business_context(session: Session) -> None:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.availability import SlotQuery, eligible_staff, slot_fits
 from bot.booking import NOT_ALLOWED, TAKEN, Refused
+from bot.context import BusinessContext, business_context
 from bot.errors import NotFound
 from bot.messages import Reply
-from bot.notify import BusinessInfo, calendar_file, customer_name, tell_customer, tell_staff
+from bot.notify import calendar_file, customer_name, tell_customer, tell_staff
 from bot.outbox import APPOINTMENT_BOUND, CHANGE_NOTICE, withdraw_pending
 from storage.db import lock_calendars
 from storage.models import (
@@ -146,7 +147,7 @@ def _fit(
 
 
 def _clock(session: Session, moment: datetime) -> str:
-    return BusinessInfo.load(session).when(moment)
+    return business_context(session, required=False).when(moment)
 
 
 def _target(
@@ -209,7 +210,7 @@ def edit_appointment(
     if isinstance(target, Refused):
         return target
     service, minutes, start, moving = target
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     before = {
         Change.STAFF: _first(appointment.staff.name),
         Change.SERVICE: appointment.service.name,
@@ -297,7 +298,7 @@ def edit_appointment(
 def _tell(
     session: Session,
     result: Edited,
-    info: BusinessInfo,
+    info: BusinessContext,
     *,
     old_start: datetime,
     old_staff: int,

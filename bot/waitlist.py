@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from bot import booking
 from bot.availability import SlotQuery, slot_fits
 from bot.clock import utcnow
-from bot.config import messaging_from_settings
+from bot.context import business_context
 from bot.errors import InvalidRequest, NotFound
 from bot.messages import Option, Reply
-from bot.notify import BusinessInfo, customer_address, defer_for_quiet_hours, first_name
+from bot.notify import customer_address, defer_for_quiet_hours, first_name
 from bot.outbox import WAITLIST_OFFER, enqueue, withdraw_pending
 from bot.senders.render import reply_map
 from storage.db import Database
@@ -146,8 +146,8 @@ def offer_slot(
     session: Session, *, start: datetime, staff_id: int, now: datetime
 ) -> WaitlistOffer | None:
     """Offer the slot at `start` with `staff_id` to the first waiting entry it suits."""
-    info = BusinessInfo.load(session)
-    minutes = messaging_from_settings(info.settings).waitlist_offer_minutes
+    info = business_context(session, required=False)
+    minutes = info.messaging.waitlist_offer_minutes
     for entry in _candidates(session, start, staff_id, now):
         query = SlotQuery(
             service_id=entry.service_id,

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.agenda import find_customers
-from bot.billing.context import BillingContext
 from bot.billing.delivery import send_invoice
 from bot.billing.estimate_jobs import (
     book_estimate,
@@ -34,6 +33,7 @@ from bot.billing.estimates import (
 )
 from bot.billing.invoices import price_line
 from bot.booking import Booked, Refused
+from bot.context import BusinessContext
 from bot.errors import InvalidRequest
 from bot.messages import Option
 from conversations import admin, owner_slots
@@ -70,7 +70,7 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
         turn.say('Who for, and what? e.g. "estimate for Bob Stone: colour 120, toner 25".')
         return
     name = re.sub(r"^(?:for|to)\s+", "", head.strip(), flags=re.I).strip()
-    ctx = BillingContext.load(turn.session)
+    ctx = BusinessContext.load(turn.session)
     try:
         items = parse_items(items_text, ctx.currency)
     except InvalidRequest as exc:
@@ -106,7 +106,7 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _do_create(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
-    ctx = BillingContext.load(turn.session)
+    ctx = BusinessContext.load(turn.session)
     items = parse_items(pending["items"], ctx.currency)
     estimate, sent = create_and_send(
         turn.session, customer_id=pending["customer"], items=items, now=turn.now
@@ -143,7 +143,7 @@ def send(turn: Turn, actor: Actor, text: str) -> None:
 
 def list_open(turn: Turn, actor: Actor, text: str) -> None:
     """The estimates not yet booked or invoiced, newest first."""
-    ctx = BillingContext.load(turn.session)
+    ctx = BusinessContext.load(turn.session)
     rows = list(
         turn.session.scalars(
             select(Estimate)
@@ -241,7 +241,7 @@ def _ask_book(
     pending: dict[str, Any],
 ) -> None:
     staff = turn.session.get(Staff, staff_id)
-    ctx = BillingContext.load(turn.session)
+    ctx = BusinessContext.load(turn.session)
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,
@@ -324,7 +324,7 @@ def invoice(turn: Turn, actor: Actor, text: str) -> None:
             ],
         )
         return
-    ctx = BillingContext.load(turn.session)
+    ctx = BusinessContext.load(turn.session)
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
+from bot.context import business_context
 from bot.handover import close as close_handover
 from bot.handover import open_for as open_handover
 from bot.identity import link_phone
@@ -41,7 +42,7 @@ from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.names import clean_display_name
 from bot.outbox import enqueue
 from conversations import admin, consent, flows, handover
-from conversations.turn import BusinessFacts, Turn
+from conversations.turn import Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
 from storage.messaging import PENDING, SENT, OutboxMessage
@@ -216,7 +217,7 @@ class Engine:
             conversation=conversation,
             identity=identity,
             customer=customer,
-            business=BusinessFacts.load(session),
+            business=business_context(session),
             now=now,
         )
         purpose = "reply"
@@ -487,7 +488,7 @@ def _expire_if_stale(turn: Turn) -> None:
     conversation = turn.conversation
     if conversation.flow == "idle":
         return
-    timeout = timedelta(minutes=turn.business.context.rules.conversation_timeout_minutes)
+    timeout = timedelta(minutes=turn.business.rules.conversation_timeout_minutes)
     if turn.now - conversation.updated_at > timeout:
         turn.idle()
         turn.set(expired=True)

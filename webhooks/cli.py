@@ -18,7 +18,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
+from bot.availability import SlotQuery, best_slots, open_slots
 from bot.billing.links import LISTEN_URL_ENV
 from bot.clock import utcnow
 from bot.config import (
@@ -29,6 +29,7 @@ from bot.config import (
     load_config,
     write_template,
 )
+from bot.context import BusinessContext, business_context
 from bot.errors import SlotbotError
 from bot.places.demo import EXAMPLES, seed_busiest_day, write_example
 from storage.db import Database, database_url
@@ -288,7 +289,7 @@ def slots(
     """Print the open slots for SERVICE (key or name) on a day or in a window."""
     database = _prepare(ctx)
     with database.read() as session:
-        business = BusinessContext.load(session)
+        business = business_context(session)
         found = _find(session, Service, service)
         staff_id = _find(session, Staff, staff_name).id if staff_name else None
         start, end, target = _window(when_text, business)

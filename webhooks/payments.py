@@ -37,7 +37,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from bot.billing.context import BillingContext
 from bot.billing.delivery import invoice_pdf
 from bot.billing.gateway import GatewayError, PaymentGateway, WebhookRejected, stripe_configured
 from bot.billing.invoices import get_invoice
@@ -58,6 +57,7 @@ from bot.billing.payments import (
 from bot.billing.sandbox import SandboxGateway, checkout_event
 from bot.billing.stripe_gateway import verify_webhook
 from bot.clock import utcnow
+from bot.context import BusinessContext, business_context
 from bot.errors import InvalidRequest
 from bot.inbox import Keeping, spool_or_lose
 from bot.logcontext import delivery
@@ -173,7 +173,7 @@ def _pay_form(
 ) -> ResponseReturnValue:
     """The pay page, its amount box filled with `amount` (a part payment) or the balance."""
     with current_db().read() as session:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
     chosen = chosen_amount(ctx, amount, page.balance_minor, page.currency)
     if isinstance(chosen, str):
         chosen = page.balance_minor  # a link with a bad ?amount= still pays the balance
@@ -204,7 +204,7 @@ def pay_submit(token: str) -> ResponseReturnValue:
         return redirect(f"/pay/{token}", code=303)  # the page says how to pay instead
     with current_db().read() as session:
         page = pay_page(session, token)
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
     if page.kind != "pay":
         return _page_for(page)
     raw = request.form.get("amount")
@@ -306,7 +306,7 @@ def stripe_webhook() -> ResponseReturnValue:
 
 def _sandbox_attempt(
     session_id: str,
-) -> tuple[CheckoutAttempt, str, BillingContext, Invoice, str | None]:
+) -> tuple[CheckoutAttempt, str, BusinessContext, Invoice, str | None]:
     """The sandbox checkout's click, link token, business, invoice and customer ref; or 404."""
     if not _sandbox():
         abort(404)  # with Stripe, or with no online payment, there is no fake checkout
@@ -316,7 +316,7 @@ def _sandbox_attempt(
             abort(404)
         link = session.get(PayLink, attempt.pay_link_id)
         invoice = get_invoice(session, attempt.invoice_id)
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         customer_ref = provider_customer_id(session, invoice.customer_id, "sandbox")
         token = link.token if link else ""
         return attempt, token, ctx, invoice, customer_ref

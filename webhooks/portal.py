@@ -46,8 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import attachments
-from bot.availability import BusinessContext, SlotQuery, best_slots, local_instant
-from bot.billing.context import BillingContext
+from bot.availability import SlotQuery, best_slots, local_instant
 from bot.billing.delivery import invoice_pdf, printable_phone
 from bot.billing.estimates import (
     approve_estimate,
@@ -62,6 +61,7 @@ from bot.billing.statements import statement, statement_pdf
 from bot.booking import Booked, Changed, cancel, history, reschedule, upcoming
 from bot.clock import utcnow
 from bot.consent import opted_in
+from bot.context import BusinessContext, business_context
 from bot.formatting import format_day, format_when, plain
 from bot.messages import WEB
 from bot.portal import (
@@ -206,7 +206,7 @@ def _private(response: Response) -> Response:
 class Formats:
     """Times, days and money in the business's zone, locale and currency."""
 
-    ctx: BillingContext
+    ctx: BusinessContext
 
     def when(self, moment: datetime) -> str:
         """ "Tue, Nov 17, 10:00 AM" in the business's zone."""
@@ -247,7 +247,7 @@ class Formats:
 
 def formats(session: Session) -> Formats:
     """Formatting for the business, read from its row."""
-    return Formats(BillingContext.load(session))
+    return Formats(business_context(session))
 
 
 # ---------------------------------------------------------------------- shared: pages
@@ -421,7 +421,7 @@ def home(token: str) -> ResponseReturnValue:
         assert customer_id is not None and check.link_id is not None
         customer = session.get(Customer, customer_id)
         fmt = formats(session)
-        cutoff = timedelta(hours=BusinessContext.load(session).rules.cancellation_cutoff_hours)
+        cutoff = timedelta(hours=business_context(session).rules.cancellation_cutoff_hours)
         card = saved_card(session, customer_id)
         today = fmt.today(now)
         return render_template(

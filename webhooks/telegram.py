@@ -53,6 +53,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Conflict, TelegramError
 
 from bot.clock import utcnow
+from bot.context import business_context
 from bot.identity import default_region, normalise_phone
 from bot.inbox import Keeping, behind_elders, record, spool_or_lose
 from bot.logcontext import delivery
@@ -70,7 +71,7 @@ from bot.spool import DATABASE_ERRORS, Spool, SpoolKind
 from storage.db import Database
 from storage.leases import acquire, release
 from storage.messaging import OutboxMessage
-from storage.models import Business, CustomerIdentity
+from storage.models import CustomerIdentity
 from webhooks.channels import channel_env, clock, phone_region
 from webhooks.context import current_db
 from webhooks.limits import MAX_ROW_ID
@@ -556,10 +557,8 @@ class TelegramPoller:
 def business_region(db: Database) -> str:
     """The region national phone numbers are read in, from the business's settings."""
     with db.read() as session:
-        business = session.get(Business, 1)
-        if business is None:
-            return default_region()
-        return default_region((business.settings or {}).get("phone"), business.locale)
+        business = business_context(session, required=False)  # unconfigured: "US"
+        return default_region(business.phone, business.locale)
 
 
 def start_telegram(

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import customer_address, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.delivery import business_party, customer_party, long_date, totals_block
 from bot.billing.evidence import photos_for, signatures_for
 from bot.billing.invoices import (
@@ -34,6 +33,7 @@ from bot.billing.ledger import LineAmount, Totals, compute_totals
 from bot.billing.money import format_rate
 from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.booking import NOT_ALLOWED, Refused
+from bot.context import business_context
 from bot.errors import NotFound
 from bot.messages import Attachment, Option, Reply
 from bot.outbox import enqueue
@@ -100,7 +100,7 @@ def create_estimate(
     valid_days: int = 30,
 ) -> Estimate:
     """A numbered draft estimate (EST-0001) with priced lines, valid for `valid_days`."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     number = format_number(ctx.billing.estimate_prefix, next_number(session, "estimate"))
     estimate = Estimate(
         number=number,
@@ -127,7 +127,7 @@ def add_estimate_line(
     estimate = get_estimate(session, estimate_id)
     if estimate.status not in (ESTIMATE_DRAFT, ESTIMATE_SENT):
         return Refused(NOT_ALLOWED, f"{estimate.number} is {estimate.status}.")
-    quantity, rate, unit, net, tax = price_line(spec, BillingContext.load(session))
+    quantity, rate, unit, net, tax = price_line(spec, business_context(session))
     line = EstimateLine(
         estimate_id=estimate.id,
         kind=spec.kind,
@@ -146,7 +146,7 @@ def add_estimate_line(
 
 def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
     """The estimate as a PDF."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     rows = [
         (
             line.description,
@@ -209,7 +209,7 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
     target = customer_address(session, estimate.customer_id)
     if target is None:
         return False
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     result = estimate_totals(session, estimate)
     text = (
         f"Estimate {estimate.number} from {ctx.name}: {ctx.money(result.total)}"
@@ -279,7 +279,7 @@ def _answer(
     now: datetime,
 ) -> EstimateAnswer:
     estimate = get_estimate(session, estimate_id)
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     wanted = APPROVED if approve else DECLINED
     if estimate.status == wanted:
         word = "approved" if approve else "declined"

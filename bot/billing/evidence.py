@@ -10,13 +10,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot import attachments, signatures
-from bot.billing.context import BillingContext
 from bot.billing.pdf import Photo, Signed
+from bot.context import BusinessContext, business_context
 from bot.formatting import format_when
 from storage.files import Signature
 
 
-def signed_block(ctx: BillingContext, signature: Signature) -> Signed:
+def signed_block(ctx: BusinessContext, signature: Signature) -> Signed:
     """One signature as printed."""
     when = format_when(signature.signed_at, ctx.zone, ctx.locale)
     how = "signed by hand" if signature.image_png else "name typed"
@@ -46,7 +46,7 @@ def signatures_for(
     session: Session, *, appointment_id: int | None = None, estimate_id: int | None = None
 ) -> tuple[Signed, ...]:
     """The appointment's and/or the estimate's signatures as printed, oldest first."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     found: dict[int, Signature] = {}
     if appointment_id is not None:
         found |= {s.id: s for s in signatures.for_appointment(session, appointment_id)}

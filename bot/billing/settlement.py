@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from bot import timeline
 from bot.billing.contact import notify_customer, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.invoices import (
     LineSpec,
     add_payment,
@@ -34,6 +33,7 @@ from bot.billing.invoices import (
 )
 from bot.billing.ledger import Totals
 from bot.booking import NOT_ALLOWED, Refused, set_status
+from bot.context import business_context
 from bot.errors import InvalidRequest, NotFound
 from bot.messages import Reply
 from bot.timeline import Kind
@@ -152,7 +152,7 @@ def record_payment(
 def _receipt(
     session: Session, payment: Payment, invoice: Invoice, result: Totals, now: datetime
 ) -> None:
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     test = TEST_MODE if payment.provider == SANDBOX else ""
     how = _METHOD_WORDS.get(payment.method, payment.method)
     text = (
@@ -209,7 +209,7 @@ def _deposit_paid(session: Session, invoice: Invoice, now: datetime) -> None:
     appointment = session.get(Appointment, invoice.appointment_id)
     if appointment is None:
         return
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     what = f"{appointment.service.name} with {appointment.staff.name}, {ctx.when(appointment.starts_at)}"
     if appointment.status == AWAITING_DEPOSIT:
         # bot.notify turns this change into the booking's confirmation (with its .ics).
@@ -283,13 +283,13 @@ def record_refund(
     # Forgive only what the refund would newly make owing (not what it takes from credit).
     forgive = max(0, before + amount_minor) - max(0, before) if write_off else 0
     if forgive:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         spec = LineSpec(CREDIT, f"Refund credit ({reason or 'refunded'})", forgive, 1, "0")
         insert_line(session, invoice, spec, now=now, ctx=ctx)
     invoice.updated_at = now
     result = refresh_status(session, invoice, now)
     if notify:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         notify_customer(
             session,
             invoice.customer_id,

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.delivery import long_date
 from bot.billing.estimates import (
     approve_estimate,
@@ -20,6 +19,7 @@ from bot.billing.estimates import (
     get_estimate,
     send_estimate,
 )
+from bot.context import business_context
 from bot.messages import WEB
 from bot.signatures import (
     Kind,
@@ -34,7 +34,7 @@ from storage.files import Signature, SignatureRequest
 
 def estimate_text(session: Session, estimate: Estimate) -> str:
     """What the customer signs to approve an estimate: every line and the total."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     lines = [
         f"- {line.description} x {line.quantity}: {ctx.money(line.net_minor)}"
         for line in estimate_lines(session, estimate.id)

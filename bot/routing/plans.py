@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.context import business_context
 from bot.formatting import format_day
 from bot.messages import Reply
-from bot.notify import BusinessInfo, calendar_file, tell_customer, tell_staff
+from bot.notify import calendar_file, tell_customer, tell_staff
 from bot.outbox import CHANGE_NOTICE
 from bot.places.windows import format_window
 from bot.routing.check import Violation, check
@@ -225,7 +226,7 @@ def _tell(
     session: Session, olds: list[tuple[Appointment, dict[str, Any]]], *, now: datetime, day: str
 ) -> int:
     """Tell customers whose arrival window (or exact time) changed, and each technician once."""
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     told = 0
     for job, old in olds:
         before = (
