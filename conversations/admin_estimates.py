@@ -33,7 +33,6 @@ from bot.billing.estimates import (
 )
 from bot.billing.invoices import price_line
 from bot.booking import Booked, Refused
-from bot.context import BusinessContext
 from bot.errors import InvalidRequest
 from bot.messages import Option
 from conversations import admin, owner_slots
@@ -70,7 +69,7 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
         turn.say('Who for, and what? e.g. "estimate for Bob Stone: colour 120, toner 25".')
         return
     name = re.sub(r"^(?:for|to)\s+", "", head.strip(), flags=re.I).strip()
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     try:
         items = parse_items(items_text, ctx.currency)
     except InvalidRequest as exc:
@@ -106,7 +105,7 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _do_create(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     items = parse_items(pending["items"], ctx.currency)
     estimate, sent = create_and_send(
         turn.session, customer_id=pending["customer"], items=items, now=turn.now
@@ -143,7 +142,7 @@ def send(turn: Turn, actor: Actor, text: str) -> None:
 
 def list_open(turn: Turn, actor: Actor, text: str) -> None:
     """The estimates not yet booked or invoiced, newest first."""
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     rows = list(
         turn.session.scalars(
             select(Estimate)
@@ -241,7 +240,7 @@ def _ask_book(
     pending: dict[str, Any],
 ) -> None:
     staff = turn.session.get(Staff, staff_id)
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,
@@ -324,7 +323,7 @@ def invoice(turn: Turn, actor: Actor, text: str) -> None:
             ],
         )
         return
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,

@@ -26,7 +26,6 @@ from bot.billing.payments import card_label, charge_saved_card, saved_card
 from bot.billing.scheduled import cancel_charge, charge_time, pending_charges, schedule_on
 from bot.billing.settlement import PaymentRecorded, record_payment
 from bot.booking import Refused
-from bot.context import BusinessContext
 from bot.errors import InvalidRequest
 from conversations import admin
 from conversations.admin import OWNER_ONLY, STAFF, Actor, answer, audit
@@ -62,7 +61,7 @@ def _numbered(turn: Turn, raw: str) -> Invoice | None:
     if found is not None:
         return found
     letters, digits = re.match(r"([a-z]+)-?(\d+)", raw, re.I).groups()  # type: ignore[union-attr]
-    prefix = BusinessContext.load(turn.session).billing.invoice_prefix
+    prefix = turn.business.billing.invoice_prefix
     if letters.upper() != prefix.strip("-# ").upper():
         return None
     return find_invoice(turn.session, format_number(prefix, int(digits)))
@@ -121,7 +120,7 @@ def charge_card(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _ask_to_charge(turn: Turn, invoice: Invoice, text: str) -> None:
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     who = invoice.customer.name or "The customer"
     card = saved_card(turn.session, invoice.customer_id)
     if card is None:
@@ -168,7 +167,7 @@ def _ask_to_charge(turn: Turn, invoice: Invoice, text: str) -> None:
 def _do_charge(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     invoice = turn.session.get(Invoice, pending["invoice"])
     assert invoice is not None
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     if totals(turn.session, invoice).balance != pending["balance"]:
         answer(turn, [f"{invoice.number}'s balance changed; ask again to charge what is due now."])
         return
@@ -214,7 +213,7 @@ def _do_schedule(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
 
 def list_charges(turn: Turn, actor: Actor, text: str) -> None:
     """The saved-card charges waiting for their day."""
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     planned = pending_charges(turn.session)
     if not planned:
         answer(turn, ["No scheduled charges."])
@@ -316,7 +315,7 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
         return
     lowered = text.lower()
     method = next((m for word, m in _METHODS.items() if word in lowered), CASH)
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     try:
         amount = parse_amount(amounts[0], ctx.currency)
     except InvalidRequest:
@@ -334,7 +333,7 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _do_took(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
-    ctx = BusinessContext.load(turn.session)
+    ctx = turn.business
     invoice = invoice_for_appointment(turn.session, pending["appointment"], turn.now)
     if invoice.voided_at is not None:
         answer(turn, [f"{invoice.number} is void; tell the owner."])

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.billing.deposits import deposit_for
-from bot.context import BusinessContext
 from conversations import opening
 from conversations.turn import Turn
 from conversations.understand import Named, find_services, find_staff, normalise
@@ -378,7 +377,7 @@ def _deposits(turn: Turn, text: str) -> None:
         what = f" for a {wanted[0].name.lower()}" if len(wanted) == 1 else ""
         turn.say(f"No deposit needed{what}: you pay at your visit.")
         return
-    hours = BusinessContext.load(turn.session).billing.deposit_hold_hours
+    hours = turn.business.billing.deposit_hold_hours
     rest = "" if wanted else "\nEverything else: no deposit."
     turn.say(
         "\n".join(lines) + rest + f"\nA deposit is paid by link within {hours} hours of booking."
@@ -387,7 +386,7 @@ def _deposits(turn: Turn, text: str) -> None:
 
 def _policy(turn: Turn) -> None:
     hours = turn.business.rules.cancellation_cutoff_hours
-    fee = BusinessContext.load(turn.session).billing.no_show_fee_minor
+    fee = turn.business.billing.no_show_fee_minor
     text = (
         f"You can cancel or move an appointment here in the chat up to {hours} hours before it."
         " Closer to the time, please talk to the team."

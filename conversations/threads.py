@@ -15,7 +15,6 @@ from sqlalchemy import select
 from bot.billing.estimate_jobs import find_estimate, open_estimates
 from bot.billing.estimates import approve_estimate, decline_estimate, estimate_totals
 from bot.booking import Booked, Changed, set_status
-from bot.context import BusinessContext
 from bot.followup import record_feedback
 from bot.messages import Option
 from bot.waitlist import accept_offer, decline_offer
@@ -183,7 +182,7 @@ def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
         named = None  # only their own estimates: a number from someone else's is no answer
     if named is None and len(waiting) > 1:
         # Two open estimates and a bare "approve": ask, never guess the newest.
-        ctx = BusinessContext.load(turn.session)
+        ctx = turn.business
         turn.say(
             f"You have {len(waiting)} estimates waiting. Which one do you want to {verb}?",
             [
