@@ -1,7 +1,8 @@
 """The `[travel]` settings: how places are found and how travel time is worked out.
 
 Pure data, read from business.toml by bot.config and from `Business.settings["travel"]`
-by everything else; this module imports nothing of slotbot so bot.config can use it.
+by bot.context (everything else reads `business_context(session).travel`); this module
+imports nothing of slotbot so bot.config can use it.
 """
 
 from __future__ import annotations
