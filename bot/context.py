@@ -92,6 +92,7 @@ class BusinessContext:
     handover_quiet_minutes: int = HANDOVER_QUIET_MINUTES
     ask_consent_after_first_booking: bool = True
     consent_question: str = CONSENT_QUESTION
+    config_digest: str = ""  # of the business.toml last applied
 
     @classmethod
     def from_row(cls, row: Business) -> BusinessContext:
@@ -135,6 +136,7 @@ class BusinessContext:
             handover_quiet_minutes=int(handover.get("quiet_minutes") or HANDOVER_QUIET_MINUTES),
             ask_consent_after_first_booking=bool(promotions.get("ask_after_first_booking", True)),
             consent_question=str(promotions.get("consent_question") or CONSENT_QUESTION),
+            config_digest=row.config_digest or "",
         )
 
     # --- who is who --------------------------------------------------------------------
