@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 
-from bot.billing.money import format_day, format_money, normalise_rate
+from bot.billing.ledger.money import format_day, format_money, normalise_rate
 from bot.config import (
     CONSENT_QUESTION,
     HANDOVER_QUIET_MINUTES,
@@ -37,9 +37,9 @@ from bot.config import (
     messaging_from_settings,
     rules_from_settings,
 )
-from bot.errors import NotFound
-from bot.formatting import format_when
-from bot.places.settings import TravelConfig, travel_from_settings
+from bot.core.errors import NotFound
+from bot.core.formatting import format_when
+from bot.field.places.settings import TravelConfig, travel_from_settings
 from storage.models import Business
 
 # Where the context lives in `Session.info` for the current transaction.

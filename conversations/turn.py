@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import BusinessContext
-from bot.formatting import format_day, format_money, format_when, plain
-from bot.messages import Inbound, Option, Reply
+from bot.core.formatting import format_day, format_money, format_when, plain
+from bot.messaging.messages import Inbound, Option, Reply
 from storage.models import Conversation, Customer, CustomerIdentity, Service, Staff
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -12,8 +12,8 @@ from sqlalchemy import event, update
 
 from bot.config import apply_config, load_config, parse_config
 from bot.context import UNCONFIGURED, business_context, business_row
-from bot.errors import NotFound
-from bot.messages import Inbound
+from bot.core.errors import NotFound
+from bot.messaging.messages import Inbound
 from conversations.engine import Engine
 from storage.db import Database
 from storage.models import Business

@@ -15,7 +15,7 @@ from flask import current_app
 
 from bot.config import BusinessConfig, load_config
 from bot.context import business_context
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from storage.db import Database
 
 log = logging.getLogger(__name__)

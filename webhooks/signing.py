@@ -18,11 +18,11 @@ from flask import Blueprint, Response, abort, make_response, redirect, render_te
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from bot.billing.signing import complete
-from bot.clock import utcnow
+from bot.billing.documents.signing import complete
 from bot.context import business_context
-from bot.formatting import format_when
-from bot.signatures import (
+from bot.core.clock import utcnow
+from bot.core.formatting import format_when
+from bot.field.signatures import (
     MAX_PNG_BYTES,
     SigningRefused,
     Status,

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.delivery import send_invoice
-from bot.billing.estimates import copy_lines
-from bot.billing.invoices import (
+from bot.billing.documents.delivery import send_invoice
+from bot.billing.documents.estimates import copy_lines
+from bot.billing.ledger.invoices import (
     LineSpec,
     add_line,
     get_invoice,
@@ -27,11 +27,11 @@ from bot.billing.invoices import (
     totals,
     void_invoice,
 )
-from bot.billing.money import Number
-from bot.billing.payments import saved_card, schedule_charge
-from bot.booking import NOT_ALLOWED, Refused
+from bot.billing.ledger.money import Number
+from bot.billing.payments.online import saved_card, schedule_charge
 from bot.context import business_context
-from bot.errors import NotFound
+from bot.core.errors import NotFound
+from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     APPROVED,
     CREDIT,
