@@ -101,6 +101,11 @@ def test_a_change_to_the_business_row_in_the_same_transaction_is_seen(salon: Dat
         assert business_context(session).name == "Maple & Mane Uptown"
         session.execute(update(Business).values(currency="EUR"))
         assert business_context(session).currency == "EUR"
+    with business_reads(salon) as reads, salon.write() as session:
+        business_context(session)
+        session.expire_all()  # e.g. after another writer's change: read it again
+        business_context(session)
+    assert len(reads) == 2
 
 
 def test_a_rolled_back_change_is_forgotten(salon: Database) -> None:
