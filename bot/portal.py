@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing.links import public_url
 from bot.clock import utcnow
+from bot.config import process
 from bot.errors import InvalidRequest
 from storage.db import Database
 from storage.models import Customer
@@ -72,7 +72,7 @@ class LinkCheck:
 
 def secret_key(session: Session) -> str:
     """The signing secret: $SLOTBOT_SECRET_KEY, else the stored one (made on first use)."""
-    configured = os.environ.get(SECRET_ENV)
+    configured = process.current().secret_key
     if configured:
         return configured
     stored = session.get(AppSecret, SECRET_NAME)

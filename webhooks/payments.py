@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 
 from babel.numbers import get_currency_symbol
 from flask import (
@@ -58,6 +57,7 @@ from bot.billing.payments import (
 from bot.billing.sandbox import SandboxGateway, checkout_event
 from bot.billing.stripe_gateway import verify_webhook
 from bot.clock import utcnow
+from bot.config import process
 from bot.errors import InvalidRequest
 from bot.inbox import Keeping, spool_or_lose
 from bot.logcontext import delivery
@@ -281,7 +281,7 @@ def stripe_webhook() -> ResponseReturnValue:
         event = verify_webhook(
             payload,
             request.headers.get("Stripe-Signature"),
-            os.environ.get("STRIPE_WEBHOOK_SECRET"),
+            process.current().stripe_webhook_secret,
         )
     except WebhookRejected as exc:
         log.warning("refused a Stripe webhook: %s", exc)

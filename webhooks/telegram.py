@@ -53,6 +53,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Conflict, TelegramError
 
 from bot.clock import utcnow
+from bot.config import process
 from bot.identity import default_region, normalise_phone
 from bot.inbox import Keeping, behind_elders, record, spool_or_lose
 from bot.logcontext import delivery
@@ -575,7 +576,7 @@ def start_telegram(
     `on_recorded` is called after a poll recorded updates (the inbox processor's wake-up).
     Returns the running poller, or None when Telegram is not configured or uses a webhook.
     """
-    env = dict(os.environ) if env is None else env
+    env = process.current().as_env() if env is None else env
     settings = TelegramSettings.from_env(env)
     if settings is None:
         return None
