@@ -72,7 +72,8 @@ class ProcessSettings(BaseSettings):
     # --- where things are
     config_file: Path = Field(Path("business.toml"), **_kw("SLOTBOT_CONFIG"))
     database_url: str = Field(DEFAULT_URL, **_kw("SLOTBOT_DATABASE_URL"))
-    public_url: str | None = Field(None, pattern=r"^https?://\S+$", **_kw("SLOTBOT_PUBLIC_URL"))
+    # Checked at start by webhooks.exposure.public_url_problem (its one line names the form).
+    public_url: str | None = Field(None, **_kw("SLOTBOT_PUBLIC_URL"))
     # Set by `slotbot serve` to where it listens, for links when no public URL is set.
     listen_url: str | None = Field(None, **_kw("SLOTBOT_LISTEN_URL"))
     spool_dir: str | None = Field(None, **_kw("SLOTBOT_SPOOL_DIR"))
@@ -210,7 +211,6 @@ _PROBLEMS = {
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
     "bool_parsing": "must be true or false",
-    "string_pattern_mismatch": "must be a web address starting with https://",
 }
 
 
@@ -223,6 +223,8 @@ def _one_line(exc: ValidationError) -> ProcessSettingsError:
         problem = _PROBLEMS[kind]
     elif kind in ("greater_than", "greater_than_equal", "less_than_equal"):
         bound = context.get("gt", context.get("ge", context.get("le")))
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # "more than 0", not "more than 0.0"
         words = {"greater_than": "more than", "greater_than_equal": "at least"}
         problem = f"must be {words.get(kind, 'at most')} {bound}"
     elif kind == "enum":
