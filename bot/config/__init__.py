@@ -58,8 +58,8 @@ from bot.config.stored import (
 )
 from bot.config.sync import apply_config
 from bot.config.values import slugify
-from bot.errors import ConfigError
-from bot.places.settings import TravelConfig, travel_from_settings
+from bot.core.errors import ConfigError
+from bot.field.places.settings import TravelConfig, travel_from_settings
 
 __all__ = [
     "ANY_STAFF",

@@ -65,9 +65,9 @@ from bot.config.values import (
     slugify,
     unknown,
 )
-from bot.errors import ConfigError
-from bot.places.postal import postal_centroid
-from bot.places.settings import TravelConfig
+from bot.core.errors import ConfigError
+from bot.field.places.postal import postal_centroid
+from bot.field.places.settings import TravelConfig
 
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "business.template.toml"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.loading import TEMPLATE_PATH, parse_raw
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 MAX_PROBLEMS = 50
 _STEP = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")

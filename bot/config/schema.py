@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from bot.errors import NotFound
-from bot.places.settings import TravelConfig
+from bot.core.errors import NotFound
+from bot.field.places.settings import TravelConfig
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Channels an owner or staff identity may name ("sms:+12125550101", "telegram:1001").

@@ -15,9 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
 from bot.config.schema import BusinessConfig, ServiceConfig, StaffConfig, Week
 from bot.config.stored import settings_for
+from bot.core.clock import utcnow
 from storage.db import Database
 from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
 

@@ -22,7 +22,7 @@ from babel.numbers import get_currency_precision, list_currencies
 from pydantic import BaseModel
 
 from bot.config.schema import CHANNELS, WEEKDAYS, Range, Week, bounds
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 _FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
