@@ -379,6 +379,8 @@ class BusinessSettings(Settings):
     staff_identities: dict[str, list[str]] = {}
     handover: HandoverConfig = HandoverConfig()
     promotions: PromotionsConfig = PromotionsConfig()
+    # What the FAQ says about parking; no business.toml key writes it yet.
+    parking: str | None = None
 
     @field_serializer("quiet_hours")
     def _hours_and_minutes(self, quiet: Range | None) -> list[str] | None:
