@@ -22,17 +22,14 @@ Non-urgent messages avoid quiet hours with `defer_for_quiet_hours`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.context import BusinessContext, business_context
 from bot.core import events
-from bot.core.formatting import format_when
 from bot.field.places.windows import format_window
 from bot.messaging.messages import SMS, TERMINAL, WEB, Attachment, Reply
 from bot.messaging.outbox import (
@@ -43,7 +40,6 @@ from bot.messaging.outbox import (
     OWNER_NOTICE,
     STAFF_NOTICE,
     enqueue,
-    owner_identities,
     withdraw_pending,
 )
 from bot.scheduling.availability import local_instant
@@ -57,7 +53,6 @@ from storage.models import (
     Appointment,
     AppointmentEvent,
     AwaitingReply,
-    Business,
     Customer,
     CustomerIdentity,
     Staff,
@@ -66,28 +61,6 @@ from storage.models import (
 # Channels whose messages are seen only while a page or terminal is open.
 _SESSION_CHANNELS = (WEB, TERMINAL)
 CUSTOMER_ACTORS = ("customer", "system")
-
-
-@dataclass(frozen=True)
-class BusinessInfo:
-    """The business facts messages need: name, zone, locale and the settings dict."""
-
-    name: str
-    zone: ZoneInfo
-    locale: str
-    settings: dict[str, Any]
-
-    @classmethod
-    def load(cls, session: Session) -> BusinessInfo:
-        """Read the business row (defaults when none is configured yet)."""
-        row = session.get(Business, 1)
-        if row is None:
-            return cls("slotbot", ZoneInfo("UTC"), "en_US", {})
-        return cls(row.name, ZoneInfo(row.timezone), row.locale, dict(row.settings or {}))
-
-    def when(self, moment: datetime) -> str:
-        """A time as customers read it, e.g. "Tue, Nov 17, 10:00 AM" in en_US."""
-        return format_when(moment, self.zone, self.locale)
 
 
 def _role(actor: str) -> str:
@@ -129,32 +102,26 @@ def customer_address(session: Session, customer_id: int) -> tuple[str, str] | No
     return None if opted_out else (SMS, customer.phone)
 
 
-def staff_addresses(session: Session, staff_id: int, info: BusinessInfo) -> list[tuple[str, str]]:
+def staff_addresses(
+    session: Session, staff_id: int, info: BusinessContext
+) -> list[tuple[str, str]]:
     """(channel, address) of a staff member's own identities from business.toml."""
     staff = session.get(Staff, staff_id)
     if staff is None:
         return []
-    found = []
-    for identity in (info.settings.get("staff_identities") or {}).get(staff.key, []):
-        channel, _, address = str(identity).partition(":")
-        if channel and address:
-            found.append((channel, address))
-    return found
+    return list(info.staff_addresses(staff.key))
 
 
 # ----------------------------------------------------------------------- quiet hours
 
 
-def quiet_hours(info: BusinessInfo) -> tuple[time, time] | None:
+def quiet_hours(info: BusinessContext) -> tuple[time, time] | None:
     """The business's quiet hours (local wall times, may wrap midnight), if any."""
-    span = info.settings.get("quiet_hours")
-    if not span:
-        return None
-    return time.fromisoformat(span[0]), time.fromisoformat(span[1])
+    return info.quiet_hours
 
 
 def defer_for_quiet_hours(
-    moment: datetime, info: BusinessInfo, *, latest: datetime | None = None
+    moment: datetime, info: BusinessContext, *, latest: datetime | None = None
 ) -> datetime:
     """When a non-urgent message due at `moment` may go (quiet hours pushed to their end).
 
@@ -263,7 +230,7 @@ def tell_owners(
     ref_starts_at: datetime | None = None,
 ) -> list[OutboxMessage]:
     """Queue `text` to every owner identity in business.toml."""
-    owners = owner_identities(BusinessInfo.load(session).settings)
+    owners = business_context(session, required=False).owner_addresses
     return _tell_each(
         session,
         owners,
@@ -287,7 +254,7 @@ def tell_staff(
     dedupe_key: str | None = None,
 ) -> list[OutboxMessage]:
     """Queue `text` to a staff member's own identities."""
-    addresses = staff_addresses(session, staff_id, BusinessInfo.load(session))
+    addresses = staff_addresses(session, staff_id, business_context(session, required=False))
     return _tell_each(
         session,
         addresses,
@@ -309,7 +276,7 @@ def first_name(name: str | None) -> str:
     return (name or "").split(" ")[0] or "us"
 
 
-def describe(appointment: Appointment, info: BusinessInfo, start: datetime | None = None) -> str:
+def describe(appointment: Appointment, info: BusinessContext, start: datetime | None = None) -> str:
     """ "Haircut with Sam, Tue 17 Nov, 10:00"."""
     service = appointment.service.name
     staff = first_name(appointment.staff.name)
@@ -340,7 +307,7 @@ def _sequence(session: Session, appointment: Appointment, cancelled: bool) -> in
 
 
 def calendar_file(
-    session: Session, appointment: Appointment, info: BusinessInfo, *, now: datetime
+    session: Session, appointment: Appointment, info: BusinessContext, *, now: datetime
 ) -> Attachment:
     """An iCalendar invitation for the appointment as it now stands.
 
@@ -349,7 +316,7 @@ def calendar_file(
     adding another. A cancelled appointment gives METHOD:CANCEL.
     """
     cancelled = appointment.status == CANCELLED
-    email = info.settings.get("email")
+    email = info.email
     domain = email.partition("@")[2] if email else "slotbot.invalid"
     calendar = Calendar()
     calendar.add("prodid", "-//slotbot//appointments//EN")
@@ -363,7 +330,7 @@ def calendar_file(
     event.add("dtend", appointment.ends_at.astimezone(UTC))
     service = appointment.service
     event.add("summary", f"{service.name} with {first_name(appointment.staff.name)} — {info.name}")
-    location = appointment.customer.address if service.on_site else info.settings.get("address")
+    location = appointment.customer.address if service.on_site else info.address
     if location:
         event.add("location", location)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -406,7 +373,7 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
     """The confirmation and notices of a booking; one awaiting its deposit waits for it."""
     if appointment.status not in (BOOKED, CONFIRMED):
         return
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     series = appointment.series_id
     text = f"You're booked: {describe(appointment, info)} at {info.name}."
     if series is not None:
@@ -451,7 +418,7 @@ def on_moved(session: Session, event: events.AppointmentMoved) -> None:
         session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="appointment moved"
     )
     _expire_reminder_questions(session, appointment.id, now)
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     new, old = describe(appointment, info), info.when(old_start)
     tell_customer(
         session,
@@ -493,7 +460,7 @@ def on_status_changed(session: Session, event: events.StatusChanged) -> None:
             session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="no-show"
         )
         if _role(actor) == "system":
-            info = BusinessInfo.load(session)
+            info = business_context(session, required=False)
             tell_owners(
                 session,
                 f"No-show: {customer_name(appointment)}, {describe(appointment, info)}. "
@@ -512,7 +479,7 @@ def on_cancelled(session: Session, event: events.AppointmentCancelled) -> None:
         session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="appointment cancelled"
     )
     _expire_reminder_questions(session, appointment.id, now)
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     what = describe(appointment, info)
     text = f"Cancelled: your {what} at {info.name}."
     if reason and _role(actor) not in CUSTOMER_ACTORS:

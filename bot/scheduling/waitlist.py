@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from bot.config import messaging_from_settings
+from bot.context import business_context
 from bot.core import events
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound, SlotbotError
 from bot.messaging.messages import Option, Reply
-from bot.messaging.notify import BusinessInfo, customer_address, defer_for_quiet_hours, first_name
+from bot.messaging.notify import customer_address, defer_for_quiet_hours, first_name
 from bot.messaging.outbox import WAITLIST_OFFER, enqueue, withdraw_pending
 from bot.messaging.senders.render import reply_map
 from bot.scheduling import booking
@@ -151,8 +151,8 @@ def offer_slot(
     session: Session, *, start: datetime, staff_id: int, now: datetime
 ) -> WaitlistOffer | None:
     """Offer the slot at `start` with `staff_id` to the first waiting entry it suits."""
-    info = BusinessInfo.load(session)
-    minutes = messaging_from_settings(info.settings).waitlist_offer_minutes
+    info = business_context(session, required=False)
+    minutes = info.messaging.waitlist_offer_minutes
     for entry in _candidates(session, start, staff_id, now):
         query = SlotQuery(
             service_id=entry.service_id,

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.estimate_jobs import find_estimate, open_estimates
 from bot.billing.documents.estimates import approve_estimate, decline_estimate, estimate_totals
 from bot.engagement.followup import record_feedback
@@ -182,7 +181,7 @@ def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
         named = None  # only their own estimates: a number from someone else's is no answer
     if named is None and len(waiting) > 1:
         # Two open estimates and a bare "approve": ask, never guess the newest.
-        ctx = BillingContext.load(turn.session)
+        ctx = turn.business
         turn.say(
             f"You have {len(waiting)} estimates waiting. Which one do you want to {verb}?",
             [

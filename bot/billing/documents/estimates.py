@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import customer_address, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import business_party, customer_party, long_date, totals_block
 from bot.billing.documents.evidence import photos_for, signatures_for
 from bot.billing.documents.pdf import Brand, Document, page_format_for, render, rows_of
@@ -34,6 +33,7 @@ from bot.billing.ledger.invoices import (
 )
 from bot.billing.ledger.money import format_rate
 from bot.billing.ledger.totals import LineAmount, Totals, compute_totals
+from bot.context import business_context
 from bot.core import events
 from bot.core.errors import NotFound
 from bot.messaging.messages import Attachment, Option, Reply
@@ -102,7 +102,7 @@ def create_estimate(
     valid_days: int = 30,
 ) -> Estimate:
     """A numbered draft estimate (EST-0001) with priced lines, valid for `valid_days`."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     number = format_number(ctx.billing.estimate_prefix, next_number(session, "estimate"))
     estimate = Estimate(
         number=number,
@@ -129,7 +129,7 @@ def add_estimate_line(
     estimate = get_estimate(session, estimate_id)
     if estimate.status not in (ESTIMATE_DRAFT, ESTIMATE_SENT):
         return Refused(NOT_ALLOWED, f"{estimate.number} is {estimate.status}.")
-    quantity, rate, unit, net, tax = price_line(spec, BillingContext.load(session))
+    quantity, rate, unit, net, tax = price_line(spec, business_context(session))
     line = EstimateLine(
         estimate_id=estimate.id,
         kind=spec.kind,
@@ -148,7 +148,7 @@ def add_estimate_line(
 
 def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
     """The estimate as a PDF."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     rows = [
         (
             line.description,
@@ -211,7 +211,7 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
     target = customer_address(session, estimate.customer_id)
     if target is None:
         return False
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     result = estimate_totals(session, estimate)
     text = (
         f"Estimate {estimate.number} from {ctx.name}: {ctx.money(result.total)}"
@@ -281,7 +281,7 @@ def _answer(
     now: datetime,
 ) -> EstimateAnswer:
     estimate = get_estimate(session, estimate_id)
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     wanted = APPROVED if approve else DECLINED
     if estimate.status == wanted:
         word = "approved" if approve else "declined"
@@ -333,7 +333,7 @@ def _answer(
 def on_estimate_decided(session: Session, event: events.EstimateDecided) -> None:
     """Subscriber: the owners hear that the customer approved or declined an estimate."""
     estimate = get_estimate(session, event.estimate_id)
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     total, channel = ctx.money(event.total_minor), event.channel
     who = estimate.customer.name or "The customer"
     verb = "approved" if event.approved else "declined"

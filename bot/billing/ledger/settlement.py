@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import notify_customer, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import (
     LineSpec,
     add_payment,
@@ -34,6 +33,7 @@ from bot.billing.ledger.invoices import (
     refresh_status,
 )
 from bot.billing.ledger.totals import Totals
+from bot.context import business_context
 from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
 from bot.messaging.messages import Reply
@@ -166,7 +166,7 @@ def record_payment(
 def _receipt(
     session: Session, payment: Payment, invoice: Invoice, result: Totals, now: datetime
 ) -> None:
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     test = TEST_MODE if payment.provider == SANDBOX else ""
     how = _METHOD_WORDS.get(payment.method, payment.method)
     text = (
@@ -227,7 +227,7 @@ def _deposit_paid(session: Session, invoice: Invoice, now: datetime) -> None:
     appointment = session.get(Appointment, invoice.appointment_id)
     if appointment is None:
         return
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     what = f"{appointment.service.name} with {appointment.staff.name}, {ctx.when(appointment.starts_at)}"
     if appointment.status == AWAITING_DEPOSIT:
         # bot.messaging.notify turns this change into the booking's confirmation (with its .ics).
@@ -301,13 +301,13 @@ def record_refund(
     # Forgive only what the refund would newly make owing (not what it takes from credit).
     forgive = max(0, before + amount_minor) - max(0, before) if write_off else 0
     if forgive:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         spec = LineSpec(CREDIT, f"Refund credit ({reason or 'refunded'})", forgive, 1, "0")
         insert_line(session, invoice, spec, now=now, ctx=ctx)
     invoice.updated_at = now
     result = refresh_status(session, invoice, now)
     if notify:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         notify_customer(
             session,
             invoice.customer_id,

@@ -6,16 +6,15 @@ imports neither provider and neither provider's module imports its chooser.
 
 from __future__ import annotations
 
-import os
-
 from bot.billing.payments.gateway import PaymentGateway
 from bot.billing.payments.sandbox import SandboxGateway
 from bot.billing.payments.stripe_gateway import StripeGateway
+from bot.config import process
 
 
 def gateway_from_env() -> PaymentGateway:
     """Stripe when STRIPE_SECRET_KEY is set (STRIPE_API_BASE may point elsewhere), else the sandbox."""
-    key = os.environ.get("STRIPE_SECRET_KEY")
-    if key:
-        return StripeGateway(key, api_base=os.environ.get("STRIPE_API_BASE") or None)
+    settings = process.current()
+    if settings.stripe_secret_key:
+        return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     return SandboxGateway()
