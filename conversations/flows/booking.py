@@ -24,8 +24,8 @@ from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slo
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
 from conversations.flows import consent, faq, opening, visit
+from conversations.flows.menu import MENU
 from conversations.flows.payments import ask_for_deposit
-from conversations.flows.routing.menu import MENU
 from conversations.flows.visits import (
     NOT_ON_MAP,
     field_place_known,

@@ -30,8 +30,8 @@ from conversations.flows import faq, threads
 from conversations.flows import handover as person
 from conversations.flows import manage as manage_flow
 from conversations.flows import series as series_flow
+from conversations.flows.menu import MENU
 from conversations.flows.payments import money_reply
-from conversations.flows.routing.menu import MENU
 from conversations.nlu.understand import Intent, extract_name, primary_intent, yes_no
 from conversations.turn import Turn
 

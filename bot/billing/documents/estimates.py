@@ -31,11 +31,11 @@ from bot.billing.ledger.invoices import (
     next_number,
     price_line,
 )
-from bot.billing.ledger.money import format_rate
 from bot.billing.ledger.totals import LineAmount, Totals, compute_totals
 from bot.context import business_context
 from bot.core import events
 from bot.core.errors import NotFound
+from bot.core.money import format_rate
 from bot.messaging.messages import Attachment, Option, Reply
 from bot.messaging.outbox import enqueue
 from bot.scheduling.booking import NOT_ALLOWED, Refused

@@ -1,7 +1,7 @@
 """The payment provider seam: what billing asks of Stripe (or of the local sandbox).
 
 Checkout, off-session charges, card details and refunds go through a `PaymentGateway`.
-`bot.billing.payments.online.providers.gateway_from_env()` gives the real Stripe gateway when
+`bot.billing.payments.providers.gateway_from_env()` gives the real Stripe gateway when
 STRIPE_SECRET_KEY is set and the sandbox otherwise, so `make run` works end to end with no
 account and no real money.
 """

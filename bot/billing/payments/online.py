@@ -42,7 +42,7 @@ from bot.billing.payments.gateway import (
     PaymentGateway,
 )
 from bot.billing.payments.links import find_link, pay_url, public_url
-from bot.billing.payments.online.providers import gateway_from_env
+from bot.billing.payments.providers import gateway_from_env
 from bot.context import business_context
 from bot.core.errors import InvalidRequest
 from bot.messaging.messages import Reply
