@@ -10,8 +10,9 @@ from flask import Flask
 from icalendar import Calendar
 from sqlalchemy import select
 
+from bot.context import business_context
 from bot.customers.portal import issue_link
-from bot.messaging.notify import BusinessInfo, calendar_file
+from bot.messaging.notify import calendar_file
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import Appointment, Customer
@@ -65,7 +66,7 @@ def test_the_calendar_file_spans_the_window_and_names_it(db: Database) -> None:
     _, job = book_on_wednesday(db)
     with db.read() as session:
         appointment = session.get(Appointment, job.id)
-        ics = calendar_file(session, appointment, BusinessInfo.load(session), now=NOW)
+        ics = calendar_file(session, appointment, business_context(session), now=NOW)
     event = next(c for c in Calendar.from_ical(ics.data).walk("VEVENT"))
     assert event.decoded("dtstart") == job.window_start
     assert event.decoded("dtend") == job.window_end + (job.ends_at - job.starts_at)
@@ -80,7 +81,7 @@ def test_a_salon_appointment_keeps_its_exact_times_in_the_calendar_file(db: Data
         appointment = session.get(Appointment, job.id)
         appointment.window_start = appointment.window_end = None
         session.flush()
-        ics = calendar_file(session, appointment, BusinessInfo.load(session), now=NOW)
+        ics = calendar_file(session, appointment, business_context(session), now=NOW)
     event = next(c for c in Calendar.from_ical(ics.data).walk("VEVENT"))
     assert event.decoded("dtstart") == job.starts_at and event.decoded("dtend") == job.ends_at
     assert "between" not in str(event["summary"])
