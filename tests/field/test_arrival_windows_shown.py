@@ -10,7 +10,7 @@ from flask import Flask
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.customers.portal import issue_link
 from bot.messaging.notify import calendar_file
 from storage.db import Database
