@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import bootstrap
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import delivery
 from bot.core.metrics import INBOUND, TURN_SECONDS, TURNS

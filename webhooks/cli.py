@@ -29,7 +29,7 @@ from bot.config import (
     process,
     write_template,
 )
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.errors import SlotbotError
 from bot.field.places.demo import EXAMPLES, seed_busiest_day, write_example

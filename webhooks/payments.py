@@ -60,7 +60,7 @@ from bot.billing.payments.partial import amount_field, chosen_amount
 from bot.billing.payments.sandbox import SandboxGateway, checkout_event
 from bot.billing.payments.stripe_gateway import verify_webhook
 from bot.config import process
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest
 from bot.core.logcontext import delivery

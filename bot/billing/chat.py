@@ -21,7 +21,7 @@ from bot.billing.ledger.receivables import aging
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment
 from bot.billing.ledger.totals import BUCKETS, Totals
 from bot.billing.payments.links import pay_url
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest
 from bot.core.money import parse_amount
 from bot.messaging.messages import Reply

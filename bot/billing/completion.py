@@ -28,7 +28,7 @@ from bot.billing.ledger.invoices import (
     void_invoice,
 )
 from bot.billing.payments.online import saved_card, schedule_charge
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.errors import NotFound
 from bot.core.money import Number
 from bot.scheduling.booking import NOT_ALLOWED, Refused

@@ -28,7 +28,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core import events
 from bot.field.places.windows import format_window
 from bot.messaging.messages import SMS, TERMINAL, WEB, Attachment, Reply

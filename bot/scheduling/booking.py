@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
 from bot.field.places.geo import PlaceSource

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core import events
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound, SlotbotError

@@ -32,7 +32,7 @@ from bot.billing.ledger.invoices import (
     price_line,
 )
 from bot.billing.ledger.totals import LineAmount, Totals, compute_totals
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core import events
 from bot.core.errors import NotFound
 from bot.core.money import format_rate

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.billing.ledger.totals import LineAmount, Totals, compute_totals, derive_status
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest, NotFound
 from bot.core.money import Number, line_net, normalise_quantity, normalise_rate, tax_on
 from bot.scheduling.booking import NOT_ALLOWED, Refused

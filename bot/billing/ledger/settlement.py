@@ -33,7 +33,7 @@ from bot.billing.ledger.invoices import (
     refresh_status,
 )
 from bot.billing.ledger.totals import Totals
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
 from bot.messaging.messages import Reply

@@ -43,7 +43,7 @@ from bot.billing.payments.gateway import (
 )
 from bot.billing.payments.links import find_link, pay_url, public_url
 from bot.billing.payments.providers import gateway_from_env
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
 from bot.messaging.messages import Reply
 from bot.scheduling.booking import NOT_ALLOWED, Refused
