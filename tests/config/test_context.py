@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from bot.messaging.messages import Inbound
 from conversations.engine import Engine
 from storage.db import Database
 from storage.models import Business
-from tests.conftest import DEMO_CONFIG
+from tests.conftest import DEMO_CONFIG, ROOT
 from tests.factories import local
 
 NOW = local("2026-11-16 10:00")
@@ -134,3 +135,31 @@ def test_no_business_yet(db: Database) -> None:
     apply_config(db, load_config(DEMO_CONFIG))
     with db.read() as session:
         assert business_context(session).configured
+
+
+# The config writer (apply_config) is the one other module that touches the row: it writes it.
+_ROW_OWNERS = ("bot/context.py", "bot/config.py", "bot/config/")
+
+
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    for folder in ("bot", "conversations", "webhooks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            yield name, ast.parse(path.read_text(encoding="utf-8"), filename=name)
+
+
+def test_only_the_context_loader_reads_the_business_row() -> None:
+    readers, reparsers = [], []
+    for name, tree in _modules():
+        if name.startswith(_ROW_OWNERS):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "storage.models":
+                readers += [name for alias in node.names if alias.name == "Business"]
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else None
+                called = node.func.id if isinstance(node.func, ast.Name) else called
+                if called and called.endswith("_from_settings"):
+                    reparsers.append(f"{name}:{node.lineno}")
+    assert readers == [], "read the business through bot.context.business_context"
+    assert reparsers == [], "the settings blob is parsed once, by bot.context"
