@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 
 from babel.numbers import get_currency_symbol
 from flask import (
@@ -61,6 +60,7 @@ from bot.billing.payments.online import (
 from bot.billing.payments.partial import amount_field, chosen_amount
 from bot.billing.payments.sandbox import SandboxGateway, checkout_event
 from bot.billing.payments.stripe_gateway import verify_webhook
+from bot.config import process
 from bot.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest
@@ -286,7 +286,7 @@ def stripe_webhook() -> ResponseReturnValue:
         event = verify_webhook(
             payload,
             request.headers.get("Stripe-Signature"),
-            os.environ.get("STRIPE_WEBHOOK_SECRET"),
+            process.current().stripe_webhook_secret,
         )
     except WebhookRejected as exc:
         log.warning("refused a Stripe webhook: %s", exc)

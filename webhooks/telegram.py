@@ -52,6 +52,7 @@ from sqlalchemy import select
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Conflict, TelegramError
 
+from bot.config import process
 from bot.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import delivery
@@ -574,7 +575,7 @@ def start_telegram(
     `on_recorded` is called after a poll recorded updates (the inbox processor's wake-up).
     Returns the running poller, or None when Telegram is not configured or uses a webhook.
     """
-    env = dict(os.environ) if env is None else env
+    env = process.current().as_env() if env is None else env
     settings = TelegramSettings.from_env(env)
     if settings is None:
         return None

@@ -7,10 +7,10 @@ sandbox otherwise, so `make run` works end to end with no account and no real mo
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.config import process
 from bot.core.errors import SlotbotError
 
 SUCCEEDED = "succeeded"
@@ -131,16 +131,16 @@ class PaymentGateway(Protocol):
 
 def stripe_configured() -> bool:
     """Whether real Stripe is configured (STRIPE_SECRET_KEY set)."""
-    return bool(os.environ.get("STRIPE_SECRET_KEY"))
+    return bool(process.current().stripe_secret_key)
 
 
 def gateway_from_env() -> PaymentGateway:
     """Stripe when STRIPE_SECRET_KEY is set (STRIPE_API_BASE may point elsewhere), else the sandbox."""
-    key = os.environ.get("STRIPE_SECRET_KEY")
-    if key:
+    settings = process.current()
+    if settings.stripe_secret_key:
         from bot.billing.payments.stripe_gateway import StripeGateway
 
-        return StripeGateway(key, api_base=os.environ.get("STRIPE_API_BASE") or None)
+        return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
     from bot.billing.payments.sandbox import SandboxGateway
 
     return SandboxGateway()
