@@ -32,14 +32,11 @@ from bot.config import (
     BookingRules,
     BrandingConfig,
     MessagingConfig,
-    billing_from_settings,
-    branding_from_settings,
-    messaging_from_settings,
-    rules_from_settings,
+    business_settings,
 )
 from bot.core.errors import NotFound
 from bot.core.formatting import format_when
-from bot.field.places.settings import TravelConfig, travel_from_settings
+from bot.field.places.settings import TravelConfig
 from storage.models import Business
 
 # Where the context lives in `Session.info` for the current transaction.
@@ -97,10 +94,8 @@ class BusinessContext:
     @classmethod
     def from_row(cls, row: Business) -> BusinessContext:
         """Build the context from the business row written by the last config load."""
-        settings: Mapping[str, Any] = row.settings or {}
-        quiet = settings.get("quiet_hours")
-        handover = settings.get("handover") or {}
-        promotions = settings.get("promotions") or {}
+        # Validation, not re-parsing: the blob is the typed BusinessSettings settings_for wrote.
+        settings = business_settings(row.settings)
         return cls(
             configured=True,
             id=row.id,
@@ -110,32 +105,27 @@ class BusinessContext:
             currency=row.currency,
             locale=row.locale,
             tax_rate=normalise_rate(row.tax_rate or "0"),
-            rules=rules_from_settings(settings),
-            billing=billing_from_settings(settings),
-            branding=branding_from_settings(settings),
-            messaging=messaging_from_settings(settings),
-            travel=travel_from_settings(settings),
-            phone=settings.get("phone"),
-            address=settings.get("address"),
-            email=settings.get("email"),
-            review_url=settings.get("review_url"),
-            parking=settings.get("parking"),
-            owner_key=settings.get("owner_key"),
-            owner_pin_digest=settings.get("owner_pin_digest"),
-            owners=tuple(str(i) for i in settings.get("owners") or ()),
+            rules=settings.rules,
+            billing=settings.billing,
+            branding=settings.branding,
+            messaging=settings.messaging,
+            travel=settings.travel,
+            phone=settings.phone,
+            address=settings.address,
+            email=settings.email,
+            review_url=settings.review_url,
+            parking=settings.parking,
+            owner_key=settings.owner_key,
+            owner_pin_digest=settings.owner_pin_digest,
+            owners=tuple(settings.owners),
             staff_identities=MappingProxyType(
-                {
-                    str(key): tuple(str(i) for i in identities or ())
-                    for key, identities in (settings.get("staff_identities") or {}).items()
-                }
+                {key: tuple(ids) for key, ids in settings.staff_identities.items()}
             ),
-            reminders=tuple(int(m) for m in settings.get("reminders") or ()),
-            quiet_hours=(time.fromisoformat(quiet[0]), time.fromisoformat(quiet[1]))
-            if quiet
-            else None,
-            handover_quiet_minutes=int(handover.get("quiet_minutes") or HANDOVER_QUIET_MINUTES),
-            ask_consent_after_first_booking=bool(promotions.get("ask_after_first_booking", True)),
-            consent_question=str(promotions.get("consent_question") or CONSENT_QUESTION),
+            reminders=tuple(settings.reminders),
+            quiet_hours=settings.quiet_hours,
+            handover_quiet_minutes=settings.handover.quiet_minutes,
+            ask_consent_after_first_booking=settings.promotions.ask_after_first_booking,
+            consent_question=settings.promotions.consent_question,
             config_digest=row.config_digest or "",
         )
 
