@@ -30,7 +30,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.bootstrap import bootstrap
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import delivery
 from bot.core.metrics import INBOUND, TURN_SECONDS, TURNS
@@ -128,6 +129,7 @@ class Engine:
         *,
         replies_per_minute: int = REPLIES_PER_MINUTE,
     ) -> None:
+        bootstrap()  # a turn's bookings and payments publish events: their subscribers first
         self.db = db
         self.clock = clock
         self.replies_per_minute = replies_per_minute

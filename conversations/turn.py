@@ -13,7 +13,7 @@ from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext
+from bot.config.context import BusinessContext
 from bot.core.formatting import format_day, format_money, format_when, plain
 from bot.messaging.messages import Inbound, Option, Reply
 from storage.models import Conversation, Customer, CustomerIdentity, Service, Staff

@@ -23,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
+from bot.bootstrap import bootstrap
 from bot.config import process
 from storage.db import Database
 from storage.migrate import upgrade
@@ -34,6 +35,9 @@ settings.load_profile("slotbot")
 # A test is a process start that changes its variables as it goes (monkeypatch.setenv):
 # bot code reads the process settings from the environment as it is at each call.
 process.read_from(os.environ)
+
+# The domain event subscribers (bot/bootstrap.py), as every entry point registers them.
+bootstrap()
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "business.toml"

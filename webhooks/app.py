@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from bot.bootstrap import bootstrap
 from bot.config import apply_config, load_config, process
 from bot.config.process import ProcessSettings, ProcessSettingsError
 from bot.core.errors import SlotbotError
@@ -73,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Outside tests it refuses (SlotbotError, one line) to run with a demo owner key on a
     public URL; `slotbot serve` has said the same before gunicorn starts.
     """
+    bootstrap()  # the domain event subscribers: notices, waitlist, billing
     # Read once, here: a bad variable stops the start with one line, not a request later.
     settings = process_settings(overrides)
     # Until a server or worker installs its settings at start (webhooks/serve.py, the CLI),

@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.formatting import plain
 from bot.customers.portal import csrf_token
 from bot.scheduling import timeline

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.billing.payments.links import LISTEN_URL_ENV
+from bot.bootstrap import bootstrap
 from bot.config import (
     BusinessConfig,
     apply_config,
@@ -28,7 +29,7 @@ from bot.config import (
     process,
     write_template,
 )
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.errors import SlotbotError
 from bot.field.places.demo import EXAMPLES, seed_busiest_day, write_example
@@ -56,6 +57,7 @@ _Named = TypeVar("_Named", Service, Staff)
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, database: str | None) -> None:
     """slotbot: a conversational booking bot for appointment businesses."""
+    bootstrap()  # every command (the worker, chat, seed, estimates) publishes domain events
     # The server's workers build their own app: hand the choices on through the environment.
     if config_file is not None:
         os.environ["SLOTBOT_CONFIG"] = str(config_file)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.billing.documents.estimate_jobs import create_and_send, find_estimate, parse_items
 from bot.billing.documents.estimates import estimate_totals, send_estimate
 from bot.config import apply_config, load_config
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.scheduling.agenda import find_customers
 from storage.billing import Estimate

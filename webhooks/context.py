@@ -14,7 +14,7 @@ import time
 from flask import current_app
 
 from bot.config import BusinessConfig, load_config
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.errors import ConfigError
 from storage.db import Database
 

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.documents.signing import request_for_estimate
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.customers import attachments
 from bot.customers.attachments import MAX_BYTES, UploadRefused, receive_upload

@@ -39,7 +39,6 @@ from flask.typing import ResponseReturnValue
 from bot.billing.documents.delivery import invoice_pdf
 from bot.billing.ledger.invoices import get_invoice
 from bot.billing.ledger.minimums import OTHER_WAYS, online_minimum
-from bot.billing.ledger.money import digits
 from bot.billing.payments.gateway import (
     GatewayError,
     PaymentGateway,
@@ -61,10 +60,11 @@ from bot.billing.payments.partial import amount_field, chosen_amount
 from bot.billing.payments.sandbox import SandboxGateway, checkout_event
 from bot.billing.payments.stripe_gateway import verify_webhook
 from bot.config import process
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest
 from bot.core.logcontext import delivery
+from bot.core.money import digits
 from bot.messaging.inbox import Keeping, spool_or_lose
 from bot.messaging.spool import DATABASE_ERRORS, SpoolKind
 from storage.billing import CheckoutAttempt, Invoice, PayLink

@@ -56,7 +56,7 @@ from bot.billing.ledger.invoices import issued_invoices, totals_for
 from bot.billing.ledger.statements import statement, statement_pdf
 from bot.billing.payments.links import pay_link
 from bot.billing.payments.online import card_label, forget_card, saved_card
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.formatting import format_day, format_when, plain
 from bot.customers import attachments

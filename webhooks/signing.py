@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from bot.billing.documents.signing import complete
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.formatting import format_when
 from bot.field.signatures import (

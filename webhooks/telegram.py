@@ -53,7 +53,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Conflict, TelegramError
 
 from bot.config import process
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import delivery
 from bot.core.names import clean_display_name

@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.logcontext import delivery
 from bot.core.names import clean_text
 from bot.customers.identity import normalise_phone

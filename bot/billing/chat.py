@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from bot.billing.documents.delivery import invoice_reply_for
 from bot.billing.ledger.invoices import credit_available, find_invoice, open_invoices
 from bot.billing.ledger.minimums import below_minimum_words, pay_here, payable_online
-from bot.billing.ledger.money import parse_amount
 from bot.billing.ledger.receivables import aging
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment
 from bot.billing.ledger.totals import BUCKETS, Totals
 from bot.billing.payments.links import pay_url
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount
 from bot.messaging.messages import Reply
 from storage.billing import PAYMENT_METHODS, Invoice
 

@@ -27,10 +27,10 @@ from bot.billing.ledger.invoices import (
     totals,
     void_invoice,
 )
-from bot.billing.ledger.money import Number
 from bot.billing.payments.online import saved_card, schedule_charge
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.errors import NotFound
+from bot.core.money import Number
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     APPROVED,

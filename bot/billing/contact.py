@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext
+from bot.config.context import BusinessContext
 from bot.messaging import notify
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import OWNER_NOTICE, enqueue

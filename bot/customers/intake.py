@@ -20,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.customers.identity import default_region
 from storage.models import Customer, CustomerIdentity
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.customers import attachments
 from bot.customers.attachments import current_or_next
 from bot.messaging.messages import Inbound

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.messaging.messages import PROMOTIONAL, Reply
 from bot.messaging.notify import defer_for_quiet_hours
 from bot.messaging.outbox import enqueue

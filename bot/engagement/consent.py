@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from storage.engagement import PROMOTIONS, ConsentEvent
 from storage.models import (
     CANCELLED,

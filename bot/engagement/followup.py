@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound
 from bot.messaging.messages import Option, Reply

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import NotFound
 from bot.messaging.messages import Option, Reply

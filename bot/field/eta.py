@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext
+from bot.config.context import BusinessContext
 from bot.field.places import LatLon, TravelConfig, geocode, travel
 from storage.models import CANCELLED, NO_SHOW, AdminAudit, Appointment
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import first_name, tell_customer
 from bot.messaging.senders.render import reply_map

@@ -16,7 +16,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.context import business_row
+from bot.config.context import business_row
 from storage.messaging import PENDING, OutboxMessage
 from storage.models import Conversation, CustomerIdentity
 

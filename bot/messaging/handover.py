@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.messaging.messages import Reply
 from bot.messaging.notify import staff_addresses

@@ -1,8 +1,8 @@
 """Who is told what when an appointment changes, on which channel, in which words, and when.
 
-`bot.scheduling.booking` calls `on_booked`, `on_moved` and `on_status_changed` at the end of each
-change, inside its transaction: the messages are queued in the outbox and commit (or roll
-back) with the change itself.
+`on_booked`, `on_moved`, `on_cancelled` and `on_status_changed` subscribe (in `bot.bootstrap`)
+to the booking service's events and run inside its transaction: the messages are queued in
+the outbox and commit (or roll back) with the change itself.
 
 Who is told:
 - the customer, always: a confirmation with an .ics on booking, a change notice with the
@@ -21,7 +21,6 @@ Non-urgent messages avoid quiet hours with `defer_for_quiet_hours`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
@@ -29,8 +28,8 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext, business_context
-from bot.core.errors import SlotbotError
+from bot.config.context import BusinessContext, business_context
+from bot.core import events
 from bot.field.places.windows import format_window
 from bot.messaging.messages import SMS, TERMINAL, WEB, Attachment, Reply
 from bot.messaging.outbox import (
@@ -58,8 +57,6 @@ from storage.models import (
     CustomerIdentity,
     Staff,
 )
-
-log = logging.getLogger(__name__)
 
 # Channels whose messages are seen only while a page or terminal is open.
 _SESSION_CHANNELS = (WEB, TERMINAL)
@@ -364,32 +361,16 @@ def _expire_reminder_questions(session: Session, appointment_id: int, now: datet
     )
 
 
-def _offer_to_waitlist(
-    session: Session,
-    appointment: Appointment,
-    now: datetime,
-    *,
-    start: datetime | None,
-    staff_id: int | None,
-) -> None:
-    """Offer a freed slot to the waitlist; trouble there never undoes the change itself."""
-    from bot.scheduling import waitlist  # booking → notify → waitlist → booking: imported late
-
-    try:
-        with session.begin_nested():
-            waitlist.on_slot_freed(session, appointment, now, start=start, staff_id=staff_id)
-    except SlotbotError:
-        log.exception("waitlist offer for appointment %s failed", appointment.id)
+# ------------------------------------------------------------------- the subscribers
 
 
-# ------------------------------------------------------------------------- the hooks
+def on_booked(session: Session, event: events.AppointmentBooked) -> None:
+    """A new booking: confirmation (.ics) to the customer, notices to owners and staff."""
+    _confirm(session, events.appointment_of(session, event), now=event.at, actor=event.actor)
 
 
-def on_booked(session: Session, appointment: Appointment, *, now: datetime, actor: str) -> None:
-    """A new booking: confirmation (.ics) to the customer, notices to owners and staff.
-
-    A booking still awaiting its deposit is confirmed when it becomes booked.
-    """
+def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor: str) -> None:
+    """The confirmation and notices of a booking; one awaiting its deposit waits for it."""
     if appointment.status not in (BOOKED, CONFIRMED):
         return
     info = business_context(session, required=False)
@@ -429,16 +410,10 @@ def on_booked(session: Session, appointment: Appointment, *, now: datetime, acto
         )
 
 
-def on_moved(
-    session: Session,
-    appointment: Appointment,
-    *,
-    old_start: datetime,
-    old_staff_id: int,
-    now: datetime,
-    actor: str,
-) -> None:
-    """A reschedule: change notices to both sides, the updated .ics, the old slot offered."""
+def on_moved(session: Session, event: events.AppointmentMoved) -> None:
+    """A reschedule: change notices to both sides and the updated .ics."""
+    appointment = events.appointment_of(session, event)
+    old_start, old_staff_id, now, actor = event.old_start, event.old_staff_id, event.at, event.actor
     withdraw_pending(
         session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="appointment moved"
     )
@@ -469,27 +444,17 @@ def on_moved(
                 now=now,
                 ref_id=appointment.id,
             )
-    _offer_to_waitlist(session, appointment, now, start=old_start, staff_id=old_staff_id)
 
 
-def on_status_changed(
-    session: Session,
-    appointment: Appointment,
-    *,
-    previous: str,
-    now: datetime,
-    actor: str,
-    reason: str = "",
-) -> None:
-    """A status change: cancellations and automatic no-shows are told.
+def on_status_changed(session: Session, event: events.StatusChanged) -> None:
+    """A status change: automatic no-shows are told.
 
     A booking whose deposit was paid (awaiting_deposit → booked) gets its confirmation now.
     """
-    status = appointment.status
+    appointment = events.appointment_of(session, event)
+    previous, now, actor, status = event.previous, event.at, event.actor, event.status
     if previous == AWAITING_DEPOSIT and status in (BOOKED, CONFIRMED):
-        on_booked(session, appointment, now=now, actor=actor)
-    elif status == CANCELLED:
-        _on_cancelled(session, appointment, previous=previous, now=now, actor=actor, reason=reason)
+        _confirm(session, appointment, now=now, actor=actor)
     elif status == NO_SHOW:
         withdraw_pending(
             session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="no-show"
@@ -506,15 +471,10 @@ def on_status_changed(
             )
 
 
-def _on_cancelled(
-    session: Session,
-    appointment: Appointment,
-    *,
-    previous: str,
-    now: datetime,
-    actor: str,
-    reason: str,
-) -> None:
+def on_cancelled(session: Session, event: events.AppointmentCancelled) -> None:
+    """A cancellation: notices to both sides, the .ics that removes the calendar entry."""
+    appointment = events.appointment_of(session, event)
+    previous, now, actor, reason = event.previous, event.at, event.actor, event.reason
     withdraw_pending(
         session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="appointment cancelled"
     )
@@ -547,4 +507,3 @@ def _on_cancelled(
             now=now,
             ref_id=appointment.id,
         )
-    _offer_to_waitlist(session, appointment, now, start=None, staff_id=None)

@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import MessagingConfig
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import current_delivery, delivery
 from bot.core.metrics import SENDS, provider_of

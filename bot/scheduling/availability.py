@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
 from bot.field.places.geo import LatLon
 from bot.field.places.slots import TravelCheck

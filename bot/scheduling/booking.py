@@ -2,7 +2,9 @@
 
 Use-case functions take a SQLAlchemy session inside a write transaction (`Database.write()`)
 so that whatever else a change causes — a conversation step, an outbox message — commits or
-rolls back with it. Expected "no"s (the slot was just taken, too late to cancel) come back as
+rolls back with it. What a change sets off is not called from here: each change publishes a
+domain event (`bot.core.events`: booked, moved, cancelled, status changed) whose subscribers
+(`bot.bootstrap`: notices, the waitlist, billing) run in the same transaction. Expected "no"s (the slot was just taken, too late to cancel) come back as
 `Refused` results; only misuse raises.
 
 Race safety, in three layers: SQLite's BEGIN IMMEDIATE (or a PostgreSQL advisory lock per
@@ -22,12 +24,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.hooks import on_status_changed as bill_status_change
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
+from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
 from bot.field.places.geo import PlaceSource
 from bot.field.places.geocode import Located, customer_location
-from bot.messaging import notify
 from bot.scheduling import timeline
 from bot.scheduling.availability import Slot, SlotQuery, eligible_staff, local_instant, slot_fits
 from bot.scheduling.timeline import Kind
@@ -330,7 +331,9 @@ def book(
             SlotHold.customer_id == customer_id, SlotHold.starts_at == appointment.starts_at
         )
     )
-    notify.on_booked(session, appointment, now=now, actor=actor)
+    events.publish(
+        session, events.AppointmentBooked(at=now, appointment_id=appointment.id, actor=actor)
+    )
     return Booked(appointment)
 
 
@@ -479,8 +482,15 @@ def _move(
             from_staff=old[4],
             to_staff=appointment.staff_id,
         )
-    notify.on_moved(
-        session, appointment, old_start=old[0], old_staff_id=old[4], now=now, actor=actor
+    events.publish(
+        session,
+        events.AppointmentMoved(
+            at=now,
+            appointment_id=appointment.id,
+            old_start=old[0],
+            old_staff_id=old[4],
+            actor=actor,
+        ),
     )
     return Booked(appointment)
 
@@ -556,10 +566,21 @@ def _set(
         reason=reason,
     )
     session.flush()
-    notify.on_status_changed(
-        session, appointment, previous=previous, now=now, actor=actor, reason=reason
-    )
-    bill_status_change(session, appointment, now)
+    event: events.Event
+    if status == CANCELLED:
+        event = events.AppointmentCancelled(
+            at=now, appointment_id=appointment.id, previous=previous, actor=actor, reason=reason
+        )
+    else:
+        event = events.StatusChanged(
+            at=now,
+            appointment_id=appointment.id,
+            previous=previous,
+            status=status,
+            actor=actor,
+            reason=reason,
+        )
+    events.publish(session, event)
     return Changed(appointment, previous)
 
 

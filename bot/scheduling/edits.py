@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
 from bot.messaging.messages import Reply
 from bot.messaging.notify import calendar_file, customer_name, tell_customer, tell_staff

@@ -16,12 +16,12 @@ from bot.billing.chat import owner_payment_reply, receivables_reply
 from bot.billing.completion import add_extra_to_appointment
 from bot.billing.ledger.invoices import account_balance, add_line, find_invoice, totals
 from bot.billing.ledger.minimums import online_minimum, payable_online
-from bot.billing.ledger.money import parse_amount, to_major
 from bot.billing.ledger.receivables import aging
 from bot.billing.ledger.statements import send_statement
 from bot.billing.payments.links import pay_url
 from bot.billing.payments.online import card_label, saved_card
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount, to_major
 from bot.messaging.messages import Reply
 from bot.messaging.notify import tell_customer
 from bot.scheduling.agenda import find_customers

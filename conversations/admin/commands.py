@@ -30,7 +30,7 @@ from bot.core.names import clean_display_name
 from bot.customers import attachments, intake
 from bot.customers.portal import issue_link
 from bot.engagement.broadcast import audience, send_promotion
-from bot.messaging.messages import SMS, Option
+from bot.messaging.messages import SMS, Option, Reply
 from bot.messaging.notify import tell_customer
 from bot.scheduling.agenda import (
     appointments_between,
@@ -851,8 +851,6 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
     if job is None:
         answer(turn, ["No more appointments today."])
         return
-    from bot.messaging.messages import Reply
-
     name = job.staff.name.split()[0]
     tell_customer(
         turn.session,

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from bot.billing.completion import invoice_for_appointment
 from bot.billing.ledger.invoices import find_invoice, format_number, open_invoices, totals
 from bot.billing.ledger.minimums import online_minimum, payable_online
-from bot.billing.ledger.money import parse_amount
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment
 from bot.billing.payments.online import card_label, charge_saved_card, saved_card
 from bot.billing.payments.scheduled import cancel_charge, charge_time, pending_charges, schedule_on
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Refused
 from conversations.admin import commands as admin

@@ -18,6 +18,7 @@ from bot.engagement.followup import record_feedback
 from bot.messaging.messages import Option
 from bot.scheduling.booking import Booked, Changed, set_status
 from bot.scheduling.waitlist import accept_offer, decline_offer
+from conversations.flows import booking as booking_flow
 from conversations.flows import manage as manage_flow
 from conversations.nlu.moves import asks_to_move
 from conversations.nlu.understand import Intent, primary_intent, yes_no
@@ -156,8 +157,6 @@ def _rebook(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
     text = turn.inbound.text or ""
     if not (option in ("yes", "book") or yes_no(text) is True):
         return False
-    from conversations.flows import booking as booking_flow
-
     service = turn.session.get(Service, question.ref_id) if question.ref_id else None
     staff = turn.session.get(Staff, (question.data or {}).get("staff_id") or 0)
     booking_flow.start(

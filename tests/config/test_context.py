@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, update
 
 from bot.config import apply_config, load_config, parse_config
-from bot.context import UNCONFIGURED, business_context, business_row
+from bot.config.context import UNCONFIGURED, business_context, business_row
 from bot.core.errors import NotFound
 from bot.messaging.messages import Inbound
 from conversations.engine import Engine

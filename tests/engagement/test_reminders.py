@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.engagement.reminders import (
     confirm_appointment,
     due_offset,

@@ -18,10 +18,10 @@ from bot.billing.documents.evidence import photos_for, signatures_for
 from bot.billing.documents.pdf import Brand, Document, Party, page_format_for, render, rows_of
 from bot.billing.ledger.invoices import issue_invoice, lines_of, refresh_status
 from bot.billing.ledger.minimums import pay_here
-from bot.billing.ledger.money import format_rate
 from bot.billing.ledger.totals import Totals
 from bot.billing.payments.links import pay_url
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
+from bot.core.money import format_rate
 from bot.messaging.messages import Attachment, Reply
 from storage.billing import PAID, VOID, Estimate, Invoice
 from storage.models import Customer

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.billing.documents.estimates import create_estimate, schedule_estimate, send_estimate
 from bot.billing.ledger.invoices import LineSpec, format_number
-from bot.billing.ledger.money import parse_amount
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount
 from bot.scheduling.booking import NOT_ALLOWED, Booked, Refused, book
 from storage.billing import APPROVED, Estimate, Invoice
 from storage.models import Appointment, AwaitingReply, Service

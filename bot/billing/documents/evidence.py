@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.billing.documents.pdf import Photo, Signed
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.formatting import format_when
 from bot.customers import attachments
 from bot.field import signatures

@@ -19,7 +19,7 @@ from bot.billing.documents.estimates import (
     get_estimate,
     send_estimate,
 )
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.field.signatures import Kind, SigningRefused, check_png, request_signature, sign
 from bot.messaging.messages import WEB
 from storage.billing import ESTIMATE_DRAFT, ESTIMATE_SENT, Estimate

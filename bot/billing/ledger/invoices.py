@@ -25,10 +25,10 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.ledger.money import Number, line_net, normalise_quantity, normalise_rate, tax_on
 from bot.billing.ledger.totals import LineAmount, Totals, compute_totals, derive_status
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest, NotFound
+from bot.core.money import Number, line_net, normalise_quantity, normalise_rate, tax_on
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     ACCOUNT_CREDIT,

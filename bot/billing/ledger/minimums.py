@@ -13,7 +13,7 @@ converts it to USD 0.50 and may still refuse, and that refusal reads clearly
 
 from __future__ import annotations
 
-from bot.context import BusinessContext
+from bot.config.context import BusinessContext
 
 # Minor units, by ISO 4217 code (upper case, as slotbot stores currencies).
 MINIMUM_CHARGE: dict[str, int] = {

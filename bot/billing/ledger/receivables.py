@@ -35,11 +35,11 @@ from bot.billing.ledger.invoices import (
     totals_for,
 )
 from bot.billing.ledger.minimums import below_minimum_words, pay_here, payable_online
-from bot.billing.ledger.money import percent_of
 from bot.billing.ledger.totals import BUCKETS, bucket_for
 from bot.billing.payments.links import pay_url
 from bot.billing.payments.online import card_label, saved_card, schedule_charge
-from bot.context import business_context
+from bot.config.context import business_context
+from bot.core.money import percent_of
 from bot.messaging.messages import Reply
 from bot.scheduling.booking import Refused
 from storage.billing import FINANCE_CHARGE, FOR_DEPOSIT, FOR_NO_SHOW, NO_SHOW_FEE, Invoice

@@ -2,7 +2,9 @@
 
 Every way money arrives — a Stripe webhook, the sandbox checkout, a saved-card charge, the
 owner marking cash or a cheque in chat — ends in `record_payment`, so receipts, owner notes,
-credit on account and deposit confirmations happen the same way whatever the source.
+credit on account and deposit confirmations happen the same way whatever the source. A new
+payment is published as `bot.core.events.PaymentRecorded`; `on_payment_recorded` (subscribed in
+bot.bootstrap) acts on what it settles.
 
 Refunds are negative payments. A refund that merely returns an overpayment leaves the
 invoice paid. One that would reopen a settled invoice is, by default, treated as money the
@@ -31,7 +33,8 @@ from bot.billing.ledger.invoices import (
     refresh_status,
 )
 from bot.billing.ledger.totals import Totals
-from bot.context import business_context
+from bot.config.context import business_context
+from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
 from bot.messaging.messages import Reply
 from bot.scheduling import timeline
@@ -145,7 +148,18 @@ def record_payment(
     result = refresh_status(session, invoice, now)
     if notify:
         _receipt(session, payment, invoice, result, now)
-    _after_payment(session, invoice, result, now)
+    events.publish(
+        session,
+        events.PaymentRecorded(
+            at=now,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            appointment_id=invoice.appointment_id,
+            amount_minor=amount_minor,
+            balance_minor=result.balance,
+            actor=actor,
+        ),
+    )
     return PaymentRecorded(payment, invoice, result)
 
 
@@ -189,10 +203,14 @@ def _receipt(
         )
 
 
-def _after_payment(session: Session, invoice: Invoice, result: Totals, now: datetime) -> None:
-    """What settling an invoice sets off: a deposit confirms its booking; charges stop."""
-    if result.balance > 0:
+def on_payment_recorded(session: Session, event: events.PaymentRecorded) -> None:
+    """Subscriber: what settling an invoice sets off: a deposit confirms its booking; charges stop."""
+    if event.balance_minor > 0:
         return
+    invoice = session.get(Invoice, event.invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice with id {event.invoice_id}")
+    now = event.at
     for charge in session.scalars(
         select(ScheduledCharge).where(
             ScheduledCharge.invoice_id == invoice.id, ScheduledCharge.status == PENDING

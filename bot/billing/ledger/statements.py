@@ -31,7 +31,7 @@ from bot.billing.ledger.invoices import issued_invoices, lines_of, open_invoices
 from bot.billing.ledger.minimums import pay_here
 from bot.billing.ledger.totals import Posting, StatementEntry, summarise
 from bot.billing.payments.links import pay_url
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
 from bot.messaging.messages import Attachment, Reply
 from storage.billing import CREDIT_TRANSFER, REFUND, Invoice

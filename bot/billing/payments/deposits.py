@@ -28,9 +28,9 @@ from bot.billing.ledger.invoices import (
     void_invoice,
 )
 from bot.billing.ledger.minimums import below_minimum_words, online_minimum, payable_online
-from bot.billing.ledger.money import percent_of
 from bot.billing.payments.links import pay_url
-from bot.context import business_context
+from bot.config.context import business_context
+from bot.core.money import percent_of
 from bot.messaging.messages import Reply
 from bot.scheduling.booking import Changed, cancel
 from storage.billing import DEPOSIT, FOR_DEPOSIT, Invoice

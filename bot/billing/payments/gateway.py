@@ -1,8 +1,9 @@
 """The payment provider seam: what billing asks of Stripe (or of the local sandbox).
 
 Checkout, off-session charges, card details and refunds go through a `PaymentGateway`.
-`gateway_from_env()` gives the real Stripe gateway when STRIPE_SECRET_KEY is set and the
-sandbox otherwise, so `make run` works end to end with no account and no real money.
+`bot.billing.payments.providers.gateway_from_env()` gives the real Stripe gateway when
+STRIPE_SECRET_KEY is set and the sandbox otherwise, so `make run` works end to end with no
+account and no real money.
 """
 
 from __future__ import annotations
@@ -132,15 +133,3 @@ class PaymentGateway(Protocol):
 def stripe_configured() -> bool:
     """Whether real Stripe is configured (STRIPE_SECRET_KEY set)."""
     return bool(process.current().stripe_secret_key)
-
-
-def gateway_from_env() -> PaymentGateway:
-    """Stripe when STRIPE_SECRET_KEY is set (STRIPE_API_BASE may point elsewhere), else the sandbox."""
-    settings = process.current()
-    if settings.stripe_secret_key:
-        from bot.billing.payments.stripe_gateway import StripeGateway
-
-        return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
-    from bot.billing.payments.sandbox import SandboxGateway
-
-    return SandboxGateway()

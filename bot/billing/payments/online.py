@@ -40,10 +40,10 @@ from bot.billing.payments.gateway import (
     GatewayError,
     OffSessionCharge,
     PaymentGateway,
-    gateway_from_env,
 )
 from bot.billing.payments.links import find_link, pay_url, public_url
-from bot.context import business_context
+from bot.billing.payments.providers import gateway_from_env
+from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
 from bot.messaging.messages import Reply
 from bot.scheduling.booking import NOT_ALLOWED, Refused

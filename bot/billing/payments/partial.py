@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from bot.billing.ledger.invoices import open_invoices
 from bot.billing.ledger.minimums import below_minimum_words, online_minimum
-from bot.billing.ledger.money import parse_amount, to_major
 from bot.billing.payments.links import pay_url
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount, to_major
 from bot.messaging.messages import Reply
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing.ledger.invoices import get_invoice, totals
 from bot.billing.payments.online import card_label, saved_card, schedule_charge
-from bot.context import BusinessContext, business_context
+from bot.config.context import BusinessContext, business_context
 from bot.scheduling.availability import local_instant
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import PENDING, Invoice, ScheduledCharge

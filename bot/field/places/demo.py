@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.errors import ConfigError, NotFound
 from bot.field.places.geocode import geocode, located
 from bot.scheduling.availability import SlotQuery, best_slots

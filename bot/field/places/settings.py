@@ -1,7 +1,7 @@
 """The `[travel]` settings: how places are found and how travel time is worked out.
 
 Pure data, read from business.toml by bot.config and from `Business.settings["travel"]`
-by bot.context (everything else reads `business_context(session).travel`); this module
+by bot.config.context (everything else reads `business_context(session).travel`); this module
 imports nothing of slotbot so bot.config can use it.
 """
 

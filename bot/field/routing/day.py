@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.field.places import LatLon, travel
 from bot.field.places.windows import arrival_window
 from bot.field.routing.model import (

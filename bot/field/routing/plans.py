@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.context import business_context
+from bot.config.context import business_context
 from bot.core.formatting import format_day
 from bot.field.places.windows import format_window
 from bot.field.routing.check import Violation, check

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 
-from bot.billing.ledger.money import format_day, format_money, normalise_rate
 from bot.config import (
     CONSENT_QUESTION,
     HANDOVER_QUIET_MINUTES,
@@ -36,6 +35,7 @@ from bot.config import (
 )
 from bot.core.errors import NotFound
 from bot.core.formatting import format_when
+from bot.core.money import format_day, format_money, normalise_rate
 from bot.field.places.settings import TravelConfig
 from storage.models import Business
 
