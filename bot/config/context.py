@@ -24,15 +24,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 
-from bot.config import (
+from bot.config.schema import (
     CONSENT_QUESTION,
     HANDOVER_QUIET_MINUTES,
     BillingConfig,
     BookingRules,
     BrandingConfig,
     MessagingConfig,
-    business_settings,
 )
+from bot.config.stored import business_settings
 from bot.core.errors import NotFound
 from bot.core.formatting import format_when
 from bot.core.money import format_day, format_money, normalise_rate
@@ -171,13 +171,18 @@ class BusinessContext:
 UNCONFIGURED = BusinessContext()
 
 
-def _cached(session: Session) -> tuple[Business | None, BusinessContext]:
-    cached: tuple[Business | None, BusinessContext] | None = session.info.get(_KEY)
+@dataclass
+class _Cached:
+    # The row is kept with the context: it stays in the identity map, so the next
+    # session.get in this transaction does not read it again.
+    row: Business | None
+    context: BusinessContext | None = None  # built when first asked for
+
+
+def _cached(session: Session) -> _Cached:
+    cached: _Cached | None = session.info.get(_KEY)
     if cached is None:
-        row = session.get(Business, 1)
-        # The row is kept with the context: it stays in the identity map, so the next
-        # session.get in this transaction (apply_config's) does not read it again.
-        cached = (row, UNCONFIGURED if row is None else BusinessContext.from_row(row))
+        cached = _Cached(session.get(Business, 1))
         session.info[_KEY] = cached
     return cached
 
@@ -188,16 +193,24 @@ def business_context(session: Session, *, required: bool = True) -> BusinessCont
     Raises NotFound when no config has been loaded, unless `required` is False: then the
     unconfigured defaults (UTC, en_US, USD) come back.
     """
-    row, context = _cached(session)
-    if row is None and required:
+    cached = _cached(session)
+    if cached.row is None and required:
         raise NotFound("no business configured: run `slotbot db upgrade` and load a config")
-    return context
+    if cached.context is None:
+        cached.context = (
+            UNCONFIGURED if cached.row is None else BusinessContext.from_row(cached.row)
+        )
+    return cached.context
 
 
 def business_row(session: Session) -> Business | None:
     """The business row itself, for the few that change it (setting an attribute on it
-    drops the cached context); everyone else reads `business_context`."""
-    return _cached(session)[0]
+    drops the cached context); everyone else reads `business_context`.
+
+    The row's settings are not validated here: apply_config must be able to overwrite a
+    blob that an older slotbot wrote.
+    """
+    return _cached(session).row
 
 
 def forget_business_context(session: Session) -> None:
