@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -92,6 +93,7 @@ RECORD_RETRY_FIRST = 0.05
 RECORD_RETRY_CAP = 2.0
 
 _TABLE = OutboxMessage.__table__
+_QUEUED = "slotbot_outbox_queued"  # Session.info key: the OutboxMessage rows enqueued
 _MARK_SENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("b_id"), _TABLE.c.lease_token == bindparam("b_token"))
@@ -186,14 +188,35 @@ def enqueue(
         sent_at=now if status != PENDING else None,
         in_reply_to=in_reply_to[:128] if in_reply_to else None,
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
-        # A concurrent transaction queued the same dedupe_key first (PostgreSQL).
-        return None
+    if dedupe_key is None:
+        # Nothing here can collide with another transaction's row: no savepoint needed.
+        session.add(message)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(message)
+                session.flush()
+        except IntegrityError:
+            # A concurrent transaction queued the same dedupe_key first (PostgreSQL).
+            return None
+    watched = session.info.get(_QUEUED)
+    if watched is not None:
+        watched.append(message)
     return message
+
+
+def watch_queued(session: Session) -> None:
+    """From now on, keep what `enqueue` queues in this session (see `queued_in`)."""
+    session.info[_QUEUED] = []
+
+
+def queued_in(session: Session) -> list[OutboxMessage]:
+    """The messages queued in this session since `watch_queued`, in order.
+
+    One whose savepoint was rolled back since is left out: it was never queued.
+    """
+    return [m for m in session.info.get(_QUEUED, ()) if sa_inspect(m).persistent]
 
 
 def withdraw_pending(session: Session, *, ref_id: int, purposes: Iterable[str], reason: str) -> int:

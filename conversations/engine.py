@@ -28,7 +28,7 @@ from enum import Enum, StrEnum
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.clock import utcnow
 from bot.handover import close as close_handover
@@ -39,7 +39,7 @@ from bot.logcontext import delivery
 from bot.messages import SMS, Inbound, Reply
 from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.names import clean_display_name
-from bot.outbox import enqueue
+from bot.outbox import enqueue, queued_in, watch_queued
 from conversations import admin, consent, flows, handover
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
@@ -142,11 +142,13 @@ class Engine:
 
     def _timed(self, inbound: Inbound, recorded: bool = False) -> tuple[Outcome, list[Reply]]:
         """One turn, logged and measured as part of its delivery."""
-        if inbound.provider_id is None:
+        # An id made up here is new by construction: no earlier row can hold it.
+        fresh = inbound.provider_id is None
+        if fresh:
             inbound = _with_id(inbound)
         with delivery(inbound.provider_id):
             started = time.perf_counter()
-            result, replies = self._attempt(inbound, recorded)
+            result, replies = self._attempt(inbound, recorded, fresh)
             seconds = time.perf_counter() - started
             outcome = _OUTCOMES[result]
             TURNS.labels(inbound.channel, result.value).inc()
@@ -161,11 +163,13 @@ class Engine:
             )
         return outcome, replies
 
-    def _attempt(self, inbound: Inbound, recorded: bool) -> tuple[TurnResult, list[Reply]]:
+    def _attempt(
+        self, inbound: Inbound, recorded: bool, fresh: bool = False
+    ) -> tuple[TurnResult, list[Reply]]:
         for attempt in range(6):
             try:
                 with self.db.write() as session:
-                    return TurnResult.HANDLED, self._handle(session, inbound)
+                    return TurnResult.HANDLED, self._handle(session, inbound, fresh)
             except _Duplicate:
                 return TurnResult.DUPLICATE, []
             except _NotYet:
@@ -198,17 +202,23 @@ class Engine:
 
     # --- the transaction ---------------------------------------------------------------
 
-    def _handle(self, session: Session, inbound: Inbound) -> list[Reply]:
+    def _handle(self, session: Session, inbound: Inbound, fresh: bool = False) -> list[Reply]:
         now = self.clock()
-        recorded = _claim_delivery(session, inbound, now)
+        recorded = _claim_delivery(session, inbound, now, fresh=fresh)
         conversation = _lock_conversation(session, inbound, now)
         if recorded is not None and _earlier_waiting(session, inbound, recorded):
             raise _NotYet
         # Everything queued to this person from here on is this turn's answer, including
-        # what bot.notify or bot.billing queue along the way (a confirmation with its .ics).
-        watermark = session.scalar(select(func.max(OutboxMessage.id))) or 0
-        identity, customer = _identify(session, inbound, now)
+        # what bot.notify or bot.billing queue along the way (a confirmation with its .ics):
+        # bot.outbox keeps the rows this transaction queues from here.
+        watch_queued(session)
+        identity, customer, new_customer = _identify(session, inbound, now)
         conversation.customer_id = customer.id
+        if conversation.id is None:
+            # A new conversation is inserted with its customer (one INSERT, no UPDATE after);
+            # a concurrent twin fails here on the unique key and retries.
+            session.add(conversation)
+            session.flush()
         inbound = _numbered_choice(inbound, conversation)
         turn = Turn(
             session=session,
@@ -235,7 +245,8 @@ class Engine:
                 turn.say(SLOW_DOWN)
                 purpose = SLOW_DOWN_PURPOSE
             # Ongoing: deliberate silence; the message itself is recorded all the same.
-        elif handover.route(turn):
+        elif not new_customer and handover.route(turn):
+            # (a customer created this turn has no thread to route to)
             pass  # an open hand-over: a person answers this customer, not the dialogue
         else:
             _expire_if_stale(turn)
@@ -248,7 +259,7 @@ class Engine:
         conversation.version += 1
         conversation.updated_at = now
         _queue(turn, purpose)
-        return _queued_since(session, inbound, watermark)
+        return _queued_since(session, inbound)
 
     def _database_answers(self) -> bool:
         """Whether the database takes a write at all right now (one that changes nothing)."""
@@ -354,12 +365,18 @@ def _numbered_choice(inbound: Inbound, conversation: Conversation) -> Inbound:
     return inbound
 
 
-def _claim_delivery(session: Session, inbound: Inbound, now: datetime) -> int | None:
+def _claim_delivery(
+    session: Session, inbound: Inbound, now: datetime, *, fresh: bool = False
+) -> int | None:
     """Stamp this delivery handled: claim the inbox's row (its id), or record it now (None).
 
     Raises _Duplicate when it was handled before. The claim is a conditional UPDATE, so of two
     workers reaching the same row only one gets it (PostgreSQL re-checks after the row lock).
+    `fresh`: the provider id was made up for this message, so there is nothing to claim.
     """
+    if fresh:
+        session.execute(insert(InboundMessage).values(**row_values(inbound, handled_at=now)))
+        return None
     key = (InboundMessage.channel == inbound.channel) & (
         InboundMessage.provider_id == inbound.provider_id
     )
@@ -396,7 +413,11 @@ def _earlier_waiting(session: Session, inbound: Inbound, message_id: int) -> boo
 
 
 def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Conversation:
-    """The sender's conversation row, locked for this transaction (created if new)."""
+    """The sender's conversation row, locked for this transaction.
+
+    A new one is not added to the session yet (its id is None): the caller adds it once it
+    knows the customer, so it is written in one INSERT.
+    """
     stmt = select(Conversation).where(
         Conversation.channel == inbound.channel, Conversation.address == inbound.sender
     )
@@ -411,21 +432,22 @@ def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Con
             version=0,
             updated_at=now,
         )
-        session.add(conversation)
-        session.flush()  # a concurrent twin fails here on the unique key and retries
     return conversation
 
 
 def _identify(
     session: Session, inbound: Inbound, now: datetime
-) -> tuple[CustomerIdentity, Customer]:
-    """Find the customer behind this channel address, or create them."""
+) -> tuple[CustomerIdentity, Customer, bool]:
+    """Find the customer behind this channel address, or create them (then True)."""
     identity = session.scalar(
-        select(CustomerIdentity).where(
+        select(CustomerIdentity)
+        .where(
             CustomerIdentity.channel == inbound.channel,
             CustomerIdentity.address == inbound.sender,
         )
+        .options(joinedload(CustomerIdentity.customer))  # one query for both
     )
+    new_customer = False
     if identity is None:
         customer = None
         phone = inbound.sender if inbound.channel in (SMS, "whatsapp") else inbound.contact_phone
@@ -438,11 +460,13 @@ def _identify(
                 customer.name = clean_display_name(inbound.display_name)
             session.add(customer)
             session.flush()
+            new_customer = True
         identity = CustomerIdentity(
             customer_id=customer.id,
             channel=inbound.channel,
             address=inbound.sender,
             created_at=now,
+            last_inbound_at=now,
         )
         session.add(identity)
         session.flush()
@@ -451,7 +475,7 @@ def _identify(
         # A number shared later (a Telegram contact) joins this chat to its customer.
         link_phone(session, identity, inbound.contact_phone)
     customer = identity.customer
-    return identity, customer
+    return identity, customer, new_customer
 
 
 def _opt_out(turn: Turn) -> str:
@@ -493,17 +517,14 @@ def _expire_if_stale(turn: Turn) -> None:
         turn.set(expired=True)
 
 
-def _queued_since(session: Session, inbound: Inbound, watermark: int) -> list[Reply]:
-    rows = session.scalars(
-        select(OutboxMessage.body)
-        .where(
-            OutboxMessage.id > watermark,
-            OutboxMessage.channel == inbound.channel,
-            OutboxMessage.address == inbound.sender,
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
-    return [Reply.from_json(body) for body in rows]
+def _queued_since(session: Session, inbound: Inbound) -> list[Reply]:
+    """What this transaction queued to the sender since `watch_queued`, in order."""
+    rows = [
+        message
+        for message in queued_in(session)
+        if message.channel == inbound.channel and message.address == inbound.sender
+    ]
+    return [Reply.from_json(message.body) for message in sorted(rows, key=lambda m: m.id)]
 
 
 def _queue(turn: Turn, purpose: str) -> None:
