@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from bot import fit_memo
 from bot.config import BookingRules, rules_from_settings
 from bot.errors import NotFound
 from bot.places.geo import LatLon
@@ -655,11 +656,31 @@ def slot_fits(
     range_start, range_end = _search_range(ctx, query, now)
     if not range_start <= start < range_end:
         return None
+    # Asked again in the same transaction (read the request, then hold it): see bot.fit_memo.
+    key = (
+        "slot_fits",
+        service.id,
+        start,
+        staff_id,
+        query.customer_id,
+        query.ignore_appointment_id,
+        query.enforce_rules,
+        query.place,
+        query.duration_minutes,
+        now,
+    )
+    kept = fit_memo.recall(session, key)
+    if kept is not fit_memo.MISSING:
+        return kept  # type: ignore[no-any-return]
     single = replace(query, staff_id=staff_id)
     cal = _load_calendar(session, ctx, service, single, start, start + 1, now)
-    if staff_id not in cal.staff_ids:
-        return None
-    return _first_fit(cal, start, [staff_id], query.enforce_rules)
+    fit = (
+        _first_fit(cal, start, [staff_id], query.enforce_rules)
+        if staff_id in cal.staff_ids
+        else None
+    )
+    fit_memo.keep(session, key, fit)
+    return fit
 
 
 def _ranked(

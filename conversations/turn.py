@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 from bot.availability import BusinessContext
 from bot.formatting import format_day, format_money, format_when, plain
 from bot.messages import Inbound, Option, Reply
-from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
+from storage.models import (
+    AwaitingReply,
+    Business,
+    Conversation,
+    Customer,
+    CustomerIdentity,
+    Service,
+    Staff,
+)
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 # How conversations.when labels a day ("Fri 4 Dec") and a clock time ("15:00").
@@ -64,6 +72,7 @@ class Turn:
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     _services: list[Service] | None = field(default=None, repr=False)
+    _no_question: bool = field(default=False, repr=False)  # open_question() found none
 
     # --- dialogue state ----------------------------------------------------------------
 
@@ -144,6 +153,28 @@ class Turn:
                 self.session.scalars(select(Service).where(Service.active.is_(True)))
             )
         return list(self._services)
+
+    def open_question(self) -> AwaitingReply | None:
+        """The latest question still waiting for this chat's reply, if any.
+
+        Asked by the offers check and then the threads check at the start of a turn; a
+        "none" is remembered for the turn (nothing asks a question before both have looked).
+        """
+        if self._no_question:
+            return None
+        question = self.session.scalar(
+            select(AwaitingReply)
+            .where(
+                AwaitingReply.channel == self.inbound.channel,
+                AwaitingReply.address == self.inbound.sender,
+                AwaitingReply.answered_at.is_(None),
+                AwaitingReply.expires_at > self.now,
+            )
+            .order_by(AwaitingReply.created_at.desc(), AwaitingReply.id.desc())
+            .limit(1)
+        )
+        self._no_question = question is None
+        return question
 
     def staff_for(self, service: Service) -> list[Staff]:
         """Active staff who do `service`."""
