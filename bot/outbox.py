@@ -211,6 +211,11 @@ def watch_queued(session: Session) -> None:
     session.info[_QUEUED] = []
 
 
+def watching_queued(session: Session) -> bool:
+    """Whether `watch_queued` was called for this session."""
+    return _QUEUED in session.info
+
+
 def queued_in(session: Session) -> list[OutboxMessage]:
     """The messages queued in this session since `watch_queued`, in order.
 
