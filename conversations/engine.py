@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
@@ -65,6 +65,37 @@ REPLIES_PER_MINUTE = 20  # the default per-sender throttle
 FLOOD_WINDOW = timedelta(minutes=1)
 # One "slow down" per sender in this long, however long the flood lasts.
 SLOW_DOWN_QUIET = timedelta(minutes=10)
+
+
+# The statements every turn runs, built once: building a select and its cache key on each
+# turn costs more than SQLite takes to run it.
+_INBOUND = InboundMessage.__table__
+_RECORD = insert(_INBOUND)
+_RECENT = (
+    select(func.count())
+    .select_from(_INBOUND)
+    .where(
+        _INBOUND.c.channel == bindparam("channel"),
+        _INBOUND.c.address == bindparam("address"),
+        _INBOUND.c.received_at > bindparam("since"),
+    )
+)
+_RECENT_UP_TO = _RECENT.where(_INBOUND.c.id <= bindparam("up_to"))
+_CONVERSATION = (
+    select(Conversation)
+    .where(
+        Conversation.channel == bindparam("channel"), Conversation.address == bindparam("address")
+    )
+    .with_for_update()
+)
+_IDENTITY = (
+    select(CustomerIdentity)
+    .where(
+        CustomerIdentity.channel == bindparam("channel"),
+        CustomerIdentity.address == bindparam("address"),
+    )
+    .options(joinedload(CustomerIdentity.customer))  # one query for both
+)
 
 
 class Outcome(Enum):
@@ -285,18 +316,15 @@ class Engine:
         limit = self.replies_per_minute
         if limit <= 0:
             return Flood.CALM
-        query = (
-            select(func.count())
-            .select_from(InboundMessage)
-            .where(
-                InboundMessage.channel == inbound.channel,
-                InboundMessage.address == inbound.sender,
-                InboundMessage.received_at > inbound.received_at - FLOOD_WINDOW,
-            )
-        )
-        if recorded is not None:
-            query = query.where(InboundMessage.id <= recorded)
-        recent = session.scalar(query)
+        params = {
+            "channel": inbound.channel,
+            "address": inbound.sender,
+            "since": inbound.received_at - FLOOD_WINDOW,
+        }
+        if recorded is None:
+            recent = session.scalar(_RECENT, params)
+        else:
+            recent = session.scalar(_RECENT_UP_TO, {**params, "up_to": recorded})
         if (recent or 0) <= limit:
             return Flood.CALM
         warned = session.scalar(
@@ -375,7 +403,7 @@ def _claim_delivery(
     `fresh`: the provider id was made up for this message, so there is nothing to claim.
     """
     if fresh:
-        session.execute(insert(InboundMessage).values(**row_values(inbound, handled_at=now)))
+        session.execute(_RECORD, row_values(inbound, handled_at=now))
         return None
     key = (InboundMessage.channel == inbound.channel) & (
         InboundMessage.provider_id == inbound.provider_id
@@ -418,10 +446,9 @@ def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Con
     A new one is not added to the session yet (its id is None): the caller adds it once it
     knows the customer, so it is written in one INSERT.
     """
-    stmt = select(Conversation).where(
-        Conversation.channel == inbound.channel, Conversation.address == inbound.sender
+    conversation = session.scalar(
+        _CONVERSATION, {"channel": inbound.channel, "address": inbound.sender}
     )
-    conversation = session.scalar(stmt.with_for_update())
     if conversation is None:
         conversation = Conversation(
             channel=inbound.channel,
@@ -439,14 +466,7 @@ def _identify(
     session: Session, inbound: Inbound, now: datetime
 ) -> tuple[CustomerIdentity, Customer, bool]:
     """Find the customer behind this channel address, or create them (then True)."""
-    identity = session.scalar(
-        select(CustomerIdentity)
-        .where(
-            CustomerIdentity.channel == inbound.channel,
-            CustomerIdentity.address == inbound.sender,
-        )
-        .options(joinedload(CustomerIdentity.customer))  # one query for both
-    )
+    identity = session.scalar(_IDENTITY, {"channel": inbound.channel, "address": inbound.sender})
     new_customer = False
     if identity is None:
         customer = None

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext
@@ -31,6 +31,19 @@ _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 # How conversations.when labels a day ("Fri 4 Dec") and a clock time ("15:00").
 _DAY_LABEL = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{1,2}) (" + "|".join(_MONTHS) + r")\b")
 _CLOCK_LABEL = re.compile(r"\b([01]\d|2[0-3]):([0-5]\d)\b")
+# Built once (asked on every turn): the latest question still waiting for a chat's reply.
+_OPEN_QUESTION = (
+    select(AwaitingReply)
+    .where(
+        AwaitingReply.channel == bindparam("channel"),
+        AwaitingReply.address == bindparam("address"),
+        AwaitingReply.answered_at.is_(None),
+        AwaitingReply.expires_at > bindparam("now"),
+    )
+    .order_by(AwaitingReply.created_at.desc(), AwaitingReply.id.desc())
+    .limit(1)
+)
+_ACTIVE_SERVICES = select(Service).where(Service.active.is_(True))
 
 
 @dataclass
@@ -149,9 +162,7 @@ class Turn:
     def services(self) -> list[Service]:
         """Active services, in configuration order (read once a turn: asked for often)."""
         if self._services is None:
-            self._services = list(
-                self.session.scalars(select(Service).where(Service.active.is_(True)))
-            )
+            self._services = list(self.session.scalars(_ACTIVE_SERVICES))
         return list(self._services)
 
     def open_question(self) -> AwaitingReply | None:
@@ -163,15 +174,8 @@ class Turn:
         if self._no_question:
             return None
         question = self.session.scalar(
-            select(AwaitingReply)
-            .where(
-                AwaitingReply.channel == self.inbound.channel,
-                AwaitingReply.address == self.inbound.sender,
-                AwaitingReply.answered_at.is_(None),
-                AwaitingReply.expires_at > self.now,
-            )
-            .order_by(AwaitingReply.created_at.desc(), AwaitingReply.id.desc())
-            .limit(1)
+            _OPEN_QUESTION,
+            {"channel": self.inbound.channel, "address": self.inbound.sender, "now": self.now},
         )
         self._no_question = question is None
         return question
