@@ -22,11 +22,11 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
@@ -44,8 +44,15 @@ from conversations import admin, consent, flows, handover
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
+from storage.engagement import Handover
 from storage.messaging import PENDING, SENT, OutboxMessage
-from storage.models import Conversation, Customer, CustomerIdentity, InboundMessage
+from storage.models import (
+    AwaitingReply,
+    Conversation,
+    Customer,
+    CustomerIdentity,
+    InboundMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +88,45 @@ _RECENT = (
     )
 )
 _RECENT_UP_TO = _RECENT.where(_INBOUND.c.id <= bindparam("up_to"))
+_HANDOVER = Handover.__table__
+_QUESTION = AwaitingReply.__table__
+
+
+# A customer's turn asks three things before the dialogue moves: their messages in the last
+# minute (the throttle), an open hand-over, a question waiting for their reply. Mostly the
+# answers are "few", "none", "none": one round trip says so, and only a "yes" is then read
+# in full (by conversations.handover and Turn.open_question).
+_OPEN_HANDOVER = (
+    select(_HANDOVER.c.id)
+    .where(_HANDOVER.c.customer_id == bindparam("customer"), _HANDOVER.c.closed_at.is_(None))
+    .limit(1)
+    .scalar_subquery()
+    .label("handover")
+)
+_OPEN_QUESTION = (
+    select(_QUESTION.c.id)
+    .where(
+        _QUESTION.c.channel == bindparam("channel"),
+        _QUESTION.c.address == bindparam("address"),
+        _QUESTION.c.answered_at.is_(None),
+        _QUESTION.c.expires_at > bindparam("now"),
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("question")
+)
+
+
+def _checks_after(recent: Select[tuple[int]]) -> Select[tuple[int, int | None, int | None]]:
+    return select(
+        recent.scalar_subquery().label("recent"),
+        _OPEN_HANDOVER,
+        _OPEN_QUESTION,
+    )
+
+
+_CUSTOMER_CHECKS = _checks_after(_RECENT)  # this message was recorded just now, as the newest
+_CUSTOMER_CHECKS_UP_TO = _checks_after(_RECENT_UP_TO)  # … or has an inbox row of its own
 _CONVERSATION = (
     select(Conversation)
     .where(
@@ -243,7 +289,7 @@ class Engine:
         # what bot.notify or bot.billing queue along the way (a confirmation with its .ics):
         # bot.outbox keeps the rows this transaction queues from here.
         watch_queued(session)
-        identity, customer, new_customer = _identify(session, inbound, now)
+        identity, customer = _identify(session, inbound, now)
         conversation.customer_id = customer.id
         if conversation.id is None:
             # A new conversation is inserted with its customer (one INSERT, no UPDATE after);
@@ -262,6 +308,7 @@ class Engine:
         )
         purpose = "reply"
         flood = Flood.CALM
+        checks = None
         if is_opt_out_keyword(inbound.text):
             purpose = _opt_out(turn)
         elif is_opt_in_keyword(inbound.text):
@@ -270,14 +317,14 @@ class Engine:
             pass  # deliberate silence: they asked us to stop
         elif (
             admin.actor_of(turn).role == admin.CUSTOMER  # owners and staff run the business
-            and (flood := self._flood(session, inbound, recorded, now)) is not Flood.CALM
+            and (checks := _customer_checks(turn, recorded)) is not None
+            and (flood := self._flood(session, inbound, now, checks.recent)) is not Flood.CALM
         ):
             if flood is Flood.STARTED:
                 turn.say(SLOW_DOWN)
                 purpose = SLOW_DOWN_PURPOSE
             # Ongoing: deliberate silence; the message itself is recorded all the same.
-        elif not new_customer and handover.route(turn):
-            # (a customer created this turn has no thread to route to)
+        elif (checks is None or checks.handover is not None) and handover.route(turn):
             pass  # an open hand-over: a person answers this customer, not the dialogue
         else:
             _expire_if_stale(turn)
@@ -305,26 +352,13 @@ class Engine:
             return False
         return True
 
-    def _flood(
-        self, session: Session, inbound: Inbound, recorded: int | None, now: datetime
-    ) -> Flood:
-        """Whether this sender is over the limit: their messages in the minute up to this one.
-
-        `recorded` is this message's inbox row (None when it was recorded just now, as the
-        newest): messages that arrived after it do not count against it.
+    def _flood(self, session: Session, inbound: Inbound, now: datetime, recent: int) -> Flood:
+        """Whether this sender is over the limit: `recent`, their messages in the minute up
+        to this one (`_customer_checks`), against the limit.
         """
         limit = self.replies_per_minute
         if limit <= 0:
             return Flood.CALM
-        params = {
-            "channel": inbound.channel,
-            "address": inbound.sender,
-            "since": inbound.received_at - FLOOD_WINDOW,
-        }
-        if recorded is None:
-            recent = session.scalar(_RECENT, params)
-        else:
-            recent = session.scalar(_RECENT_UP_TO, {**params, "up_to": recorded})
         if (recent or 0) <= limit:
             return Flood.CALM
         warned = session.scalar(
@@ -372,6 +406,36 @@ class Engine:
             log.exception("could not record apology for %s", inbound.provider_id)
             return [reply], False
         return [reply], True
+
+
+@dataclass(frozen=True)
+class _Checks:
+    recent: int  # the sender's messages in the flood window, up to this one
+    handover: int | None  # an open hand-over's id
+    question: int | None  # an open question's id
+
+
+def _customer_checks(turn: Turn, recorded: int | None) -> _Checks:
+    """The throttle count, and whether a hand-over or a question is open, in one query.
+
+    `recorded` is this message's inbox row (None when it was recorded just now, as the
+    newest): messages that arrived after it do not count against it.
+    """
+    inbound = turn.inbound
+    params = {
+        "channel": inbound.channel,
+        "address": inbound.sender,
+        "since": inbound.received_at - FLOOD_WINDOW,
+        "customer": turn.customer.id,
+        "now": turn.now,
+    }
+    if recorded is None:
+        row = turn.session.execute(_CUSTOMER_CHECKS, params).one()
+    else:
+        row = turn.session.execute(_CUSTOMER_CHECKS_UP_TO, {**params, "up_to": recorded}).one()
+    if row.question is None:
+        turn.no_open_question = True  # Turn.open_question() need not look
+    return _Checks(row.recent or 0, row.handover, row.question)
 
 
 def _with_id(inbound: Inbound) -> Inbound:
@@ -464,10 +528,9 @@ def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Con
 
 def _identify(
     session: Session, inbound: Inbound, now: datetime
-) -> tuple[CustomerIdentity, Customer, bool]:
-    """Find the customer behind this channel address, or create them (then True)."""
+) -> tuple[CustomerIdentity, Customer]:
+    """Find the customer behind this channel address, or create them."""
     identity = session.scalar(_IDENTITY, {"channel": inbound.channel, "address": inbound.sender})
-    new_customer = False
     if identity is None:
         customer = None
         phone = inbound.sender if inbound.channel in (SMS, "whatsapp") else inbound.contact_phone
@@ -480,7 +543,6 @@ def _identify(
                 customer.name = clean_display_name(inbound.display_name)
             session.add(customer)
             session.flush()
-            new_customer = True
         identity = CustomerIdentity(
             customer_id=customer.id,
             channel=inbound.channel,
@@ -495,7 +557,7 @@ def _identify(
         # A number shared later (a Telegram contact) joins this chat to its customer.
         link_phone(session, identity, inbound.contact_phone)
     customer = identity.customer
-    return identity, customer, new_customer
+    return identity, customer
 
 
 def _opt_out(turn: Turn) -> str:

@@ -85,7 +85,8 @@ class Turn:
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     _services: list[Service] | None = field(default=None, repr=False)
-    _no_question: bool = field(default=False, repr=False)  # open_question() found none
+    # Known that no question waits for this chat's reply (open_question() need not look).
+    no_open_question: bool = field(default=False, repr=False)
 
     # --- dialogue state ----------------------------------------------------------------
 
@@ -171,13 +172,13 @@ class Turn:
         Asked by the offers check and then the threads check at the start of a turn; a
         "none" is remembered for the turn (nothing asks a question before both have looked).
         """
-        if self._no_question:
+        if self.no_open_question:
             return None
         question = self.session.scalar(
             _OPEN_QUESTION,
             {"channel": self.inbound.channel, "address": self.inbound.sender, "now": self.now},
         )
-        self._no_question = question is None
+        self.no_open_question = question is None
         return question
 
     def staff_for(self, service: Service) -> list[Staff]:
