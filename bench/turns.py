@@ -29,7 +29,7 @@ import dateparser  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bot.config import apply_config, load_config  # noqa: E402
-from bot.messages import Inbound  # noqa: E402
+from bot.messaging.messages import Inbound  # noqa: E402
 from conversations.engine import Engine  # noqa: E402
 from conversations.when import parse_when  # noqa: E402
 from storage.db import Database  # noqa: E402

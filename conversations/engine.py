@@ -30,19 +30,21 @@ from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
-from bot.clock import utcnow
-from bot.handover import close as close_handover
-from bot.handover import open_for as open_handover
-from bot.identity import link_phone
-from bot.inbox import row_values
-from bot.logcontext import delivery
-from bot.messages import SMS, Inbound, Reply
-from bot.metrics import INBOUND, TURN_SECONDS, TURNS
-from bot.names import clean_display_name
-from bot.outbox import enqueue, queued_in, watch_queued
-from conversations import admin, consent, flows, handover
+from bot.core.clock import utcnow
+from bot.core.logcontext import delivery
+from bot.core.metrics import INBOUND, TURN_SECONDS, TURNS
+from bot.core.names import clean_display_name
+from bot.customers.identity import link_phone
+from bot.messaging.handover import close as close_handover
+from bot.messaging.handover import open_for as open_handover
+from bot.messaging.inbox import row_values
+from bot.messaging.messages import SMS, Inbound, Reply
+from bot.messaging.outbox import enqueue, queued_in, watch_queued
+from conversations.admin import commands as admin
+from conversations.flows import consent, handover
+from conversations.flows import routing as flows
+from conversations.nlu.understand import is_opt_in_keyword, is_opt_out_keyword
 from conversations.turn import BusinessFacts, Turn
-from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
 from storage.engagement import Handover
 from storage.messaging import PENDING, SENT, OutboxMessage
@@ -95,7 +97,7 @@ _QUESTION = AwaitingReply.__table__
 # A customer's turn asks three things before the dialogue moves: their messages in the last
 # minute (the throttle), an open hand-over, a question waiting for their reply. Mostly the
 # answers are "few", "none", "none": one round trip says so, and only a "yes" is then read
-# in full (by conversations.handover and Turn.open_question).
+# in full (by conversations.flows.handover and Turn.open_question).
 _OPEN_HANDOVER = (
     select(_HANDOVER.c.id)
     .where(_HANDOVER.c.customer_id == bindparam("customer"), _HANDOVER.c.closed_at.is_(None))
@@ -286,8 +288,8 @@ class Engine:
         if recorded is not None and _earlier_waiting(session, inbound, recorded):
             raise _NotYet
         # Everything queued to this person from here on is this turn's answer, including
-        # what bot.notify or bot.billing queue along the way (a confirmation with its .ics):
-        # bot.outbox keeps the rows this transaction queues from here.
+        # what bot.messaging.notify or bot.billing queue along the way (a confirmation with its .ics):
+        # bot.messaging.outbox keeps the rows this transaction queues from here.
         watch_queued(session)
         identity, customer = _identify(session, inbound, now)
         conversation.customer_id = customer.id

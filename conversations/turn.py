@@ -14,9 +14,9 @@ from babel.dates import format_time
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot.availability import BusinessContext
-from bot.formatting import format_day, format_money, format_when, plain
-from bot.messages import Inbound, Option, Reply
+from bot.core.formatting import format_day, format_money, format_when, plain
+from bot.messaging.messages import Inbound, Option, Reply
+from bot.scheduling.availability import BusinessContext
 from storage.models import (
     AwaitingReply,
     Business,
