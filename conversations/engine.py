@@ -288,8 +288,8 @@ class Engine:
         if recorded is not None and _earlier_waiting(session, inbound, recorded):
             raise _NotYet
         # Everything queued to this person from here on is this turn's answer, including
-        # what bot.messaging.notify or bot.billing queue along the way (a confirmation with its .ics):
-        # bot.messaging.outbox keeps the rows this transaction queues from here.
+        # what bot.messaging.notify or bot.billing queue along the way (a confirmation with
+        # its .ics): bot.messaging.outbox keeps the rows this transaction queues from here.
         watch_queued(session)
         identity, customer = _identify(session, inbound, now)
         conversation.customer_id = customer.id

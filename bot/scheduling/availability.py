@@ -656,7 +656,7 @@ def slot_fits(
     range_start, range_end = _search_range(ctx, query, now)
     if not range_start <= start < range_end:
         return None
-    # Asked again in the same transaction (read the request, then hold it): see bot.scheduling.fit_memo.
+    # Asked again in the same transaction (read the request, then hold it): see fit_memo.
     key = (
         "slot_fits",
         service.id,
