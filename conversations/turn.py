@@ -8,18 +8,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.config.context import BusinessContext
 from bot.core.formatting import format_day, format_money, format_when, plain
 from bot.messaging.messages import Inbound, Option, Reply
-from bot.scheduling.availability import BusinessContext
 from storage.models import (
     AwaitingReply,
-    Business,
     Conversation,
     Customer,
     CustomerIdentity,
@@ -47,32 +45,6 @@ _ACTIVE_SERVICES = select(Service).where(Service.active.is_(True))
 
 
 @dataclass
-class BusinessFacts:
-    """The business facts a dialogue needs, read once per turn."""
-
-    name: str
-    zone: ZoneInfo
-    locale: str
-    currency: str
-    settings: dict[str, Any]
-    context: BusinessContext
-
-    @classmethod
-    def load(cls, session: Session) -> BusinessFacts:
-        """Read the business row."""
-        row = session.get(Business, 1)
-        assert row is not None, "no business configured"
-        return cls(
-            name=row.name,
-            zone=ZoneInfo(row.timezone),
-            locale=row.locale,
-            currency=row.currency,
-            settings=dict(row.settings or {}),
-            context=BusinessContext.load(session),
-        )
-
-
-@dataclass
 class Turn:
     """Everything a flow handler needs for one inbound message."""
 
@@ -81,7 +53,7 @@ class Turn:
     conversation: Conversation
     identity: CustomerIdentity
     customer: Customer
-    business: BusinessFacts
+    business: BusinessContext
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     _services: list[Service] | None = field(default=None, repr=False)
