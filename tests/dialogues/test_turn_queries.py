@@ -30,8 +30,8 @@ NOW = local("2026-11-16 10:00")
 # What each turn may cost on SQLite. Before issue 13: 23, 19, 43 + 61.
 GREETING_NEW_SENDER = 12
 GREETING_AGAIN = 9
-BOOKING_REQUEST = 27
-BOOKING_YES = 37
+BOOKING_REQUEST = 23
+BOOKING_YES = 32
 
 
 @pytest.fixture
