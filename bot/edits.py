@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.asking import tell_customer
 from bot.availability import SlotQuery, eligible_staff, slot_fits
 from bot.booking import NOT_ALLOWED, TAKEN, Refused
 from bot.errors import NotFound
 from bot.messages import Reply
-from bot.notify import BusinessInfo, calendar_file, customer_name, tell_customer, tell_staff
+from bot.notify import BusinessInfo, calendar_file, customer_name, tell_staff
 from bot.outbox import APPOINTMENT_BOUND, CHANGE_NOTICE, withdraw_pending
 from storage.db import lock_calendars
 from storage.models import (

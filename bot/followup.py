@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from bot.asking import Awaiting, ask
 from bot.clock import utcnow
 from bot.config import messaging_from_settings
 from bot.errors import InvalidRequest, NotFound
@@ -32,7 +33,6 @@ from bot.notify import (
     defer_for_quiet_hours,
     describe,
     first_name,
-    tell_customer,
     tell_owners,
 )
 from bot.outbox import FEEDBACK_ALERT, FEEDBACK_REQUEST, REBOOK_NUDGE, REVIEW_REQUEST, enqueue
@@ -91,10 +91,16 @@ def queue_feedback_requests(session: Session, now: datetime) -> list[OutboxMessa
             f"Thanks for visiting {info.name}{greeting}! How was your "
             f"{appointment.service.name}? Reply 1-5 (5 = great)."
         )
-        message = tell_customer(
+        message = ask(
             session,
             appointment.customer_id,
             Reply(text, FEEDBACK_OPTIONS),
+            awaiting=Awaiting(
+                FEEDBACK_KIND,
+                appointment.id,
+                expires=ANSWER_WINDOW,
+                data={"replies": reply_map(FEEDBACK_OPTIONS)},
+            ),
             purpose=FEEDBACK_REQUEST,
             ref_id=appointment.id,
             send_at=defer_for_quiet_hours(now, info),
@@ -103,18 +109,6 @@ def queue_feedback_requests(session: Session, now: datetime) -> list[OutboxMessa
         )
         if message is None:
             continue
-        session.add(
-            AwaitingReply(
-                channel=message.channel,
-                address=message.address,
-                customer_id=appointment.customer_id,
-                kind=FEEDBACK_KIND,
-                ref_id=appointment.id,
-                data={"replies": reply_map(FEEDBACK_OPTIONS)},
-                created_at=now,
-                expires_at=message.send_at + ANSWER_WINDOW,
-            )
-        )
         queued.append(message)
     return queued
 
@@ -234,10 +228,16 @@ def queue_rebook_nudges(session: Session, now: datetime) -> list[OutboxMessage]:
                 f"{hello} been about {_ago(days)} since your {service.name} at {info.name}. "
                 "Want to book the next one? Reply with a day that suits you."
             )
-            message = tell_customer(
+            message = ask(
                 session,
                 visit.customer_id,
                 Reply(text),
+                awaiting=Awaiting(
+                    REBOOK_KIND,
+                    service.id,
+                    expires=ANSWER_WINDOW,
+                    data={"appointment_id": visit.id, "staff_id": visit.staff_id},
+                ),
                 purpose=REBOOK_NUDGE,
                 ref_id=visit.id,
                 send_at=defer_for_quiet_hours(now, info),
@@ -246,18 +246,6 @@ def queue_rebook_nudges(session: Session, now: datetime) -> list[OutboxMessage]:
             )
             if message is None:
                 continue
-            session.add(
-                AwaitingReply(
-                    channel=message.channel,
-                    address=message.address,
-                    customer_id=visit.customer_id,
-                    kind=REBOOK_KIND,
-                    ref_id=service.id,
-                    data={"appointment_id": visit.id, "staff_id": visit.staff_id},
-                    created_at=now,
-                    expires_at=message.send_at + ANSWER_WINDOW,
-                )
-            )
             queued.append(message)
     return queued
 

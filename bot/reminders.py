@@ -30,6 +30,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import booking, timeline
+from bot.asking import Awaiting, ask
 from bot.clock import utcnow
 from bot.config import messaging_from_settings
 from bot.errors import NotFound
@@ -39,7 +40,6 @@ from bot.notify import (
     customer_name,
     defer_for_quiet_hours,
     describe,
-    tell_customer,
     tell_owners,
 )
 from bot.outbox import REMINDER, UNCONFIRMED_ALERT
@@ -127,10 +127,20 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
         send_at = defer_for_quiet_hours(
             now, info, latest=appointment.starts_at - LATEST_BEFORE_START
         )
-        message = tell_customer(
+        message = ask(
             session,
             appointment.customer_id,
             Reply(f"Reminder: {describe(appointment, info)} at {info.name}.", REMINDER_OPTIONS),
+            awaiting=Awaiting(
+                KIND,
+                appointment.id,
+                expires=appointment.starts_at,
+                data={
+                    "offset_minutes": offset,
+                    "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
+                    "replies": reply_map(REMINDER_OPTIONS),
+                },
+            ),
             purpose=REMINDER,
             ref_id=appointment.id,
             send_at=send_at,
@@ -141,23 +151,6 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
         if message is None:
             continue
         timeline.record(session, appointment, Kind.REMINDED, at=now, channel=message.channel)
-        session.add(
-            AwaitingReply(
-                channel=message.channel,
-                address=message.address,
-                customer_id=appointment.customer_id,
-                kind=KIND,
-                ref_id=appointment.id,
-                data={
-                    "offset_minutes": offset,
-                    "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
-                    "outbox_id": message.id,
-                    "replies": reply_map(REMINDER_OPTIONS),
-                },
-                created_at=now,
-                expires_at=appointment.starts_at,
-            )
-        )
         queued.append(message)
     return queued
 

@@ -27,10 +27,10 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.asking import tell_customer
 from bot.billing.links import public_url
 from bot.errors import InvalidRequest
 from bot.messages import Reply
-from bot.notify import tell_customer
 from bot.portal import secret_key
 from storage.files import Signature, SignatureRequest
 from storage.models import COMPLETED, Appointment, Customer

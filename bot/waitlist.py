@@ -21,13 +21,14 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot import booking
+from bot.asking import Awaiting, ask, customer_address
 from bot.availability import SlotQuery, slot_fits
 from bot.clock import utcnow
 from bot.config import messaging_from_settings
 from bot.errors import InvalidRequest, NotFound
 from bot.messages import Option, Reply
-from bot.notify import BusinessInfo, customer_address, defer_for_quiet_hours, first_name
-from bot.outbox import WAITLIST_OFFER, enqueue, withdraw_pending
+from bot.notify import BusinessInfo, defer_for_quiet_hours, first_name
+from bot.outbox import WAITLIST_OFFER, withdraw_pending
 from bot.senders.render import reply_map
 from storage.db import Database
 from storage.messaging import (
@@ -195,33 +196,26 @@ def offer_slot(
             f"Good news: {service.name} with {first_name(staff.name)}, {info.when(start)} "
             f"just opened up at {info.name}. We're holding it for you for {minutes} minutes."
         )
-        enqueue(
+        ask(
             session,
-            channel=address[0],
-            address=address[1],
-            reply=Reply(text, options=OFFER_OPTIONS),
-            purpose=WAITLIST_OFFER,
-            customer_id=entry.customer_id,
-            ref_id=hold.id,
-            send_at=send_at,
-            now=now,
-        )
-        session.add(
-            AwaitingReply(
-                channel=address[0],
-                address=address[1],
-                customer_id=entry.customer_id,
-                kind=KIND,
-                ref_id=hold.id,
+            entry.customer_id,
+            Reply(text, options=OFFER_OPTIONS),
+            awaiting=Awaiting(
+                KIND,
+                hold.id,
+                expires=expires,
                 data={
                     "offer_id": offer.id,
                     "entry_id": entry.id,
                     "starts_at": start.isoformat(),
                     "replies": reply_map(OFFER_OPTIONS),
                 },
-                created_at=now,
-                expires_at=expires,
-            )
+            ),
+            purpose=WAITLIST_OFFER,
+            ref_id=hold.id,
+            send_at=send_at,
+            now=now,
+            to=address,
         )
         return offer
     return None

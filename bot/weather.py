@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import timeline
+from bot.asking import Awaiting, ask
 from bot.availability import BusinessContext, Slot, SlotQuery, best_slots, local_instant
 from bot.booking import Booked, Refused, reschedule
 from bot.messages import Option, Reply
-from bot.notify import BusinessInfo, first_name, tell_customer
+from bot.notify import BusinessInfo, first_name
 from bot.senders.render import reply_map
 from bot.timeline import Kind
 from storage.models import UPCOMING_STATUSES, Appointment, AwaitingReply, Service
@@ -109,10 +110,20 @@ def offer_another_day(
         f"We can move it to {info.when(slot.start)} with {first_name(appointment.staff.name)}. "
         "Move it, or keep it as it is?"
     )
-    message = tell_customer(
+    message = ask(
         session,
         appointment.customer_id,
         Reply(text, OPTIONS),
+        awaiting=Awaiting(
+            KIND,
+            appointment.id,
+            expires=appointment.starts_at,
+            data={
+                "start": slot.start.astimezone(UTC).isoformat(),
+                "staff_id": slot.staff_id,
+                "replies": reply_map(OPTIONS),
+            },
+        ),
         purpose=PURPOSE,
         now=now,
         ref_id=appointment.id,
@@ -120,22 +131,6 @@ def offer_another_day(
     )
     if message is None:
         return Offer(appointment, slot.start, told=False)
-    session.add(
-        AwaitingReply(
-            channel=message.channel,
-            address=message.address,
-            customer_id=appointment.customer_id,
-            kind=KIND,
-            ref_id=appointment.id,
-            data={
-                "start": slot.start.astimezone(UTC).isoformat(),
-                "staff_id": slot.staff_id,
-                "replies": reply_map(OPTIONS),
-            },
-            created_at=now,
-            expires_at=appointment.starts_at,
-        )
-    )
     return Offer(appointment, slot.start, told=True)
 
 

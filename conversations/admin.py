@@ -35,12 +35,12 @@ from bot.agenda import (
     job_time,
     upcoming_for,
 )
+from bot.asking import tell_customer
 from bot.booking import Booked, Changed, book, cancel, reschedule, set_status
 from bot.broadcast import audience, send_promotion
 from bot.config import pin_digest
 from bot.messages import SMS, Option
 from bot.names import clean_display_name
-from bot.notify import tell_customer
 from bot.portal import issue_link
 from conversations import owner_slots
 from conversations.turn import Turn

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.agenda import find_customers
+from bot.asking import tell_customer
 from bot.billing.chat import owner_payment_reply, receivables_reply
 from bot.billing.completion import add_extra_to_appointment
 from bot.billing.context import BillingContext
@@ -26,7 +27,6 @@ from bot.billing.statements import send_statement
 from bot.booking import Refused
 from bot.errors import InvalidRequest
 from bot.messages import Reply
-from bot.notify import tell_customer
 from conversations import admin
 from conversations.admin import (
     CARD_EXTRAS,

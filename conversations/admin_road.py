@@ -23,9 +23,10 @@ from sqlalchemy import select
 
 from bot import eta, timeline
 from bot.agenda import find_customers
+from bot.asking import tell_customer
 from bot.eta import Eta
 from bot.messages import Reply
-from bot.notify import first_name, tell_customer
+from bot.notify import first_name
 from bot.places import LatLon
 from bot.timeline import Kind
 from conversations import admin, admin_weather

@@ -13,7 +13,7 @@ import phonenumbers
 from babel.dates import format_date
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer
+from bot.asking import tell_customer
 from bot.billing.context import BillingContext
 from bot.billing.evidence import photos_for, signatures_for
 from bot.billing.invoices import issue_invoice, lines_of, refresh_status
@@ -184,10 +184,10 @@ def invoice_reply_for(session: Session, invoice: Invoice, *, now: datetime) -> R
 def send_invoice(
     session: Session, invoice_id: int, *, now: datetime, dedupe_key: str | None = None
 ) -> bool:
-    """Issue (if needed) and send an invoice to its customer; False if they are unreachable."""
+    """Issue (if needed) and send an invoice to its customer; False if unreachable or sent before."""
     invoice = issue_invoice(session, invoice_id, now=now)
     reply = invoice_reply_for(session, invoice, now=now)
-    sent = notify_customer(
+    sent = tell_customer(
         session,
         invoice.customer_id,
         reply,

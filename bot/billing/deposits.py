@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.asking import tell_customer
 from bot.billing.completion import appointment_invoice
-from bot.billing.contact import notify_customer, notify_owners
+from bot.billing.contact import notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.invoices import (
     LineSpec,
@@ -99,7 +100,7 @@ def require_deposit(
         else f"To confirm your {what}, a {ctx.money(amount)} deposit is due within {hours} "
         f"hours. {below_minimum_words(ctx, amount, invoice.currency)}"
     )
-    notify_customer(
+    tell_customer(
         session,
         appointment.customer_id,
         Reply(ask),

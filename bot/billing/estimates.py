@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import customer_address, notify_owners
+from bot.asking import Awaiting, ask, customer_address
+from bot.billing.contact import notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.delivery import business_party, customer_party, long_date, totals_block
 from bot.billing.evidence import photos_for, signatures_for
@@ -36,7 +37,6 @@ from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.booking import NOT_ALLOWED, Refused
 from bot.errors import NotFound
 from bot.messages import Attachment, Option, Reply
-from bot.outbox import enqueue
 from storage.billing import (
     APPROVED,
     DECLINED,
@@ -228,28 +228,20 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
         ),
         attachments=(pdf,),
     )
-    channel, address = target
-    enqueue(
+    ask(
         session,
-        channel=channel,
-        address=address,
-        reply=reply,
+        estimate.customer_id,
+        reply,
+        awaiting=Awaiting(
+            AWAITING_KIND,
+            estimate.id,
+            expires=estimate.valid_until,
+            data={"number": estimate.number, "options": [APPROVE, DECLINE]},
+        ),
         purpose="estimate",
-        customer_id=estimate.customer_id,
         ref_id=estimate.id,
         now=now,
-    )
-    session.add(
-        AwaitingReply(
-            channel=channel,
-            address=address,
-            customer_id=estimate.customer_id,
-            kind=AWAITING_KIND,
-            ref_id=estimate.id,
-            data={"number": estimate.number, "options": [APPROVE, DECLINE]},
-            created_at=now,
-            expires_at=estimate.valid_until,
-        )
+        to=target,
     )
     estimate.status = ESTIMATE_SENT
     estimate.sent_at = now

@@ -25,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer, notify_owners
+from bot.asking import tell_customer
+from bot.billing.contact import notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.gateway import (
     AUTHENTICATION_REQUIRED,
@@ -545,7 +546,7 @@ def _checkout_failed(session: Session, obj: dict[str, Any], *, now: datetime) ->
     result = refresh_status(session, invoice)
     if result.balance > 0:
         url = pay_url(session, invoice.id, now=now)
-        notify_customer(
+        tell_customer(
             session,
             invoice.customer_id,
             Reply(
@@ -661,7 +662,7 @@ def _ask_to_pay(
         card = saved_card(session, invoice.customer_id)
         which = f"your {card_label(card)}" if card else "your saved card"
         text = f"We couldn't charge {which} {amount} for {invoice.number}. Please pay here: {url}"
-    notify_customer(
+    tell_customer(
         session,
         invoice.customer_id,
         Reply(text),

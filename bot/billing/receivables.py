@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.asking import tell_customer
 from bot.billing.completion import appointment_invoice
-from bot.billing.contact import notify_customer
 from bot.billing.context import BillingContext
 from bot.billing.invoices import (
     LineSpec,
@@ -193,7 +193,7 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
     if isinstance(line, Refused):
         return False  # already charged this month
     url = pay_url(session, invoice.id, now=now)
-    notify_customer(
+    tell_customer(
         session,
         invoice.customer_id,
         Reply(
@@ -268,7 +268,7 @@ def _no_show_fee(session: Session, appointment_id: int, fee: int, now: datetime)
     else:
         url = pay_url(session, invoice.id, now=now)
         text += f" {pay_here(ctx, fee, invoice.currency, url)}"
-    notify_customer(
+    tell_customer(
         session,
         appointment.customer_id,
         Reply(text),

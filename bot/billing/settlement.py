@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import timeline
-from bot.billing.contact import notify_customer, notify_owners
+from bot.asking import tell_customer
+from bot.billing.contact import notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.invoices import (
     LineSpec,
@@ -166,7 +167,7 @@ def _receipt(
     credit = credit_available(session, invoice.customer_id)
     if credit > 0:
         text += f" You have {ctx.money(credit)} credit for next time."
-    notify_customer(
+    tell_customer(
         session,
         invoice.customer_id,
         Reply(text),
@@ -290,7 +291,7 @@ def record_refund(
     result = refresh_status(session, invoice, now)
     if notify:
         ctx = BillingContext.load(session)
-        notify_customer(
+        tell_customer(
             session,
             invoice.customer_id,
             Reply(f"We've refunded {ctx.money(amount_minor)} on {invoice.number}."),

@@ -24,7 +24,7 @@ from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer
+from bot.asking import tell_customer
 from bot.billing.context import BillingContext
 from bot.billing.delivery import business_party, customer_party
 from bot.billing.invoices import issued_invoices, lines_of, open_invoices, payments_of
@@ -220,9 +220,9 @@ def send_statement(
     now: datetime,
     dedupe_key: str | None = None,
 ) -> bool:
-    """Send a statement to the customer; False if they cannot be reached."""
+    """Send a statement to the customer; False if unreachable or sent before (`dedupe_key`)."""
     reply = statement_reply(session, customer_id, start, end, now=now)
-    sent = notify_customer(
+    sent = tell_customer(
         session,
         customer_id,
         reply,

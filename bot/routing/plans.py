@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.asking import tell_customer
 from bot.formatting import format_day
 from bot.messages import Reply
-from bot.notify import BusinessInfo, calendar_file, tell_customer, tell_staff
+from bot.notify import BusinessInfo, calendar_file, tell_staff
 from bot.outbox import CHANGE_NOTICE
 from bot.places.windows import format_window
 from bot.routing.check import Violation, check
