@@ -10,12 +10,11 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext
-from bot.formatting import format_day, format_money, format_when, plain
+from bot.formatting import format_clock, format_day, format_money, format_when
 from bot.messages import Inbound, Option, Reply
 from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
 
@@ -127,7 +126,7 @@ class Turn:
 
         def clock(match: re.Match[str]) -> str:
             moment = time(int(match.group(1)), int(match.group(2)))
-            return plain(format_time(moment, "short", locale=self.business.locale))
+            return format_clock(moment, self.business.locale)
 
         return _CLOCK_LABEL.sub(clock, _DAY_LABEL.sub(day, label))
 

@@ -35,11 +35,11 @@ from bot.billing.ledger import (
     derive_status,
     summarise,
 )
-from bot.billing.money import format_money
 from bot.billing.receivables import aging
 from bot.billing.settlement import PaymentRecorded, record_payment, record_refund
 from bot.billing.statements import statement
 from bot.booking import Refused
+from bot.formatting import format_money
 from storage.billing import (
     CREDIT_TRANSFER,
     DRAFT,

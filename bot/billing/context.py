@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.billing.money import format_day, format_money, normalise_rate
+from bot.billing.money import normalise_rate
 from bot.config import BillingConfig, BrandingConfig, billing_from_settings, branding_from_settings
 from bot.errors import NotFound
-from bot.formatting import format_when
+from bot.formatting import format_date, format_money, format_when
 from storage.models import Business
 
 
@@ -62,7 +62,7 @@ class BillingContext:
 
     def day(self, moment: datetime) -> str:
         """A short local date for messages: "Dec 1"."""
-        return format_day(self.local_date(moment), self.locale)
+        return format_date(self.local_date(moment), self.locale)
 
     def when(self, moment: datetime) -> str:
         """A local day and time for messages: "Tue, Nov 17, 10:00 AM" in en_US."""

@@ -10,7 +10,6 @@ import logging
 from datetime import datetime
 
 import phonenumbers
-from babel.dates import format_date
 from sqlalchemy.orm import Session
 
 from bot.asking import tell_customer
@@ -20,8 +19,8 @@ from bot.billing.invoices import issue_invoice, lines_of, refresh_status
 from bot.billing.ledger import Totals
 from bot.billing.links import pay_url
 from bot.billing.minimums import pay_here
-from bot.billing.money import format_rate
 from bot.billing.pdf import Brand, Document, Party, page_format_for, render, rows_of
+from bot.formatting import format_long_date, format_rate
 from bot.messages import Attachment, Reply
 from storage.billing import PAID, VOID, Estimate, Invoice
 from storage.models import Customer
@@ -62,7 +61,7 @@ def customer_party(customer: Customer) -> Party:
 
 def long_date(ctx: BillingContext, moment: datetime) -> str:
     """A date for documents, in the business's zone and locale: "Dec 1, 2026"."""
-    return format_date(ctx.local_date(moment), "medium", locale=ctx.locale)
+    return format_long_date(ctx.local_date(moment), ctx.locale)
 
 
 def invoice_document(

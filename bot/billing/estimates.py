@@ -32,10 +32,10 @@ from bot.billing.invoices import (
     price_line,
 )
 from bot.billing.ledger import LineAmount, Totals, compute_totals
-from bot.billing.money import format_rate
 from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.booking import NOT_ALLOWED, Refused
 from bot.errors import NotFound
+from bot.formatting import format_rate
 from bot.messages import Attachment, Option, Reply
 from storage.billing import (
     APPROVED,

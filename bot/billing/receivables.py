@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,6 +40,7 @@ from bot.billing.minimums import below_minimum_words, pay_here, payable_online
 from bot.billing.money import percent_of
 from bot.billing.payments import card_label, saved_card, schedule_charge
 from bot.booking import Refused
+from bot.formatting import format_month
 from bot.messages import Reply
 from storage.billing import FINANCE_CHARGE, FOR_DEPOSIT, FOR_NO_SHOW, NO_SHOW_FEE, Invoice
 from storage.db import Database
@@ -170,7 +170,7 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
     if base <= 0 or base < billing.finance_charge_minimum_minor:
         return False
     local = now.astimezone(ctx.zone)
-    month = format_date(local.date(), "MMMM y", locale=ctx.locale)
+    month = format_month(local.date(), ctx.locale)
     if billing.finance_charge_percent is not None:
         amount = percent_of(base, billing.finance_charge_percent)
         words = f"Finance charge {billing.finance_charge_percent}% on {ctx.money(base)} overdue ({month})"

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +32,7 @@ from bot.billing.links import pay_url
 from bot.billing.minimums import pay_here
 from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.errors import NotFound
+from bot.formatting import format_long_date, format_month
 from bot.messages import Attachment, Reply
 from storage.billing import CREDIT_TRANSFER, REFUND, Invoice
 from storage.db import Database
@@ -122,10 +122,7 @@ def statement(session: Session, customer_id: int, start: date, end: date) -> Sta
 
 def period_words(ctx: BillingContext, start: date, end: date) -> str:
     """ "Nov 1, 2026 to Nov 30, 2026"."""
-    return (
-        f"{format_date(start, 'medium', locale=ctx.locale)} to "
-        f"{format_date(end, 'medium', locale=ctx.locale)}"
-    )
+    return f"{format_long_date(start, ctx.locale)} to {format_long_date(end, ctx.locale)}"
 
 
 def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
@@ -135,7 +132,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
     assert customer is not None
     rows = [
         (
-            format_date(ctx.local_date(entry.at), "medium", locale=ctx.locale),
+            format_long_date(ctx.local_date(entry.at), ctx.locale),
             entry.description,
             ctx.money(entry.charge) if entry.charge else "",
             ctx.money(entry.payment) if entry.payment else "",
@@ -145,7 +142,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
     ]
     ending = "Ending balance" if st.ending >= 0 else "Ending balance (credit)"
     start_row = (
-        format_date(st.start, "medium", locale=ctx.locale),
+        format_long_date(st.start, ctx.locale),
         "Balance forward",
         "",
         "",
@@ -154,7 +151,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
     return render(
         Document(
             title="Statement",
-            number=format_date(st.start, "MMMM y", locale=ctx.locale)
+            number=format_month(st.start, ctx.locale)
             if st.start.day == 1
             else f"{st.start.isoformat()}",
             business=business_party(ctx),
@@ -162,7 +159,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
             customer=customer_party(customer),
             facts=(
                 ("Period", period_words(ctx, st.start, st.end)),
-                ("Date", format_date(ctx.local_date(now), "medium", locale=ctx.locale)),
+                ("Date", format_long_date(ctx.local_date(now), ctx.locale)),
             ),
             columns=(
                 ("Date", 0.16, "L"),
