@@ -30,8 +30,6 @@ from bot.messages import Reply
 from conversations import admin
 from conversations.admin import (
     CARD_EXTRAS,
-    OWNER_ONLY,
-    STAFF,
     STATS_EXTRAS,
     Actor,
     answer,
@@ -260,19 +258,10 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the money commands to the admin chat (once)."""
+    """Add the money actions, card lines and stats lines to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(r"^/?(charge|add charge)\b", (STAFF,), staff_charge)
-    admin.register(r"^/?(statement|send statement|send a statement)\b", OWNER_ONLY, statement)
-    admin.register(r"^/?(add|addline)\b.*\b[a-z]{2,5}[- ]?\d+", OWNER_ONLY, add_to_invoice)
-    admin.register(r"^/?(link|resend|send link|pay link)\b|resend .*link", OWNER_ONLY, resend_link)
-    admin.register(r"\bpaid\b|^/?mark\b.*\b[a-z]{2,5}[- ]?\d+", OWNER_ONLY, mark_paid)
-    admin.register(
-        r"who owes|^/?(owes|ar|receivables|aging|outstanding)\b|owes me", OWNER_ONLY, who_owes
-    )
     admin.ACTIONS["mark_paid"] = _do_mark_paid
-    admin.PIN_GUARDED.update({mark_paid, add_to_invoice})
     CARD_EXTRAS.append(_card_lines)
     STATS_EXTRAS.append(_stats_lines)

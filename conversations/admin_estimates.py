@@ -37,7 +37,7 @@ from bot.booking import Booked, Refused
 from bot.errors import InvalidRequest
 from bot.messages import Option
 from conversations import admin, owner_slots
-from conversations.admin import OWNER_ONLY, Actor, answer, audit, confirm
+from conversations.admin import Actor, answer, audit, confirm
 from conversations.turn import Turn
 from conversations.understand import find_services, find_staff, to_named
 from conversations.when import parse_when
@@ -353,17 +353,11 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the estimate commands to the admin chat (once)."""
+    """Add the estimate actions to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(r"^/?(estimates|open estimates|quotes)\s*$", OWNER_ONLY, list_open)
-    admin.register(r"^/?(estimate|quote|new estimate)\b", OWNER_ONLY, create)
-    admin.register(r"^/?(send|resend)\s+(the\s+)?(estimate\s+)?est[- ]?\d", OWNER_ONLY, send)
-    admin.register(r"^/?(invoice|bill)\s+(the\s+)?(estimate\s+)?est[- ]?\d", OWNER_ONLY, invoice)
-    admin.register(r"^/?(book|schedule)\b.*\best[- ]?\d", OWNER_ONLY, book)
     admin.ACTIONS[Action.CREATE] = _do_create
     admin.ACTIONS[Action.BOOK] = _do_book
     admin.ACTIONS[Action.INVOICE] = _do_invoice
     admin.CHOSEN[Action.BOOK] = _picked
-    admin.PIN_GUARDED.update({create, send, book, invoice})

@@ -29,7 +29,7 @@ from bot.billing.settlement import PaymentRecorded, record_payment
 from bot.booking import Refused
 from bot.errors import InvalidRequest
 from conversations import admin
-from conversations.admin import OWNER_ONLY, STAFF, Actor, answer, audit
+from conversations.admin import STAFF, Actor, answer, audit
 from conversations.turn import Turn
 from conversations.when import parse_when
 from storage.billing import CARD, CASH, CHEQUE, Invoice
@@ -377,32 +377,11 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the card, scheduled-charge and on-site payment commands (once)."""
+    """Add the card, scheduled-charge and on-site payment actions (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(
-        r"^/?(took|taken|collected|got|received)\b(?=.*\d)"
-        r"(?=.*(\$|\bcash\b|\bcard\b|\bcheque\b|\bcheck\b|\bin person\b|\bpaid\b))",
-        (STAFF, admin.OWNER),
-        took_payment,
-    )
-    admin.register(
-        r"^/?(cancel|stop|delete)\s+(the\s+)?(scheduled\s+)?(card\s+)?charges?\b"
-        r"|^/?(don't|dont|do not) charge\b",
-        OWNER_ONLY,
-        cancel_scheduled,
-    )
-    admin.register(
-        r"^/?(scheduled|upcoming|pending) (card )?charges\b|^/?charges\b", OWNER_ONLY, list_charges
-    )
-    admin.register(
-        r"^/?(charge|bill|run)\b.*\bcard\b|^/?charge\b.*\b[a-z]{2,5}[- ]?\d+",
-        OWNER_ONLY,
-        charge_card,
-    )
     admin.ACTIONS[Action.CHARGE] = _do_charge
     admin.ACTIONS[Action.SCHEDULE] = _do_schedule
     admin.ACTIONS[Action.CANCEL] = _do_cancel
     admin.ACTIONS[Action.TOOK] = _do_took
-    admin.PIN_GUARDED.update({charge_card, cancel_scheduled, took_payment})

@@ -34,8 +34,6 @@ from conversations.admin import (
     AGENDA_DETAILS,
     AGENDA_SUMMARIES,
     CARD_EXTRAS,
-    EVERYONE,
-    OWNER_ONLY,
     STAFF,
     Actor,
     answer,
@@ -510,21 +508,10 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the on-the-road commands to the admin chat (once)."""
+    """Add the on-the-road agenda lines and card lines, and the weather actions (once)."""
     if _registered:
         return
     _registered.append(True)
-    # Inserted at the front, last first: these replace the plain staff commands of admin.
-    admin.unregister(admin.on_my_way, admin.arrived, admin.done)
-    admin.register(r"^/?(history|log|event log|timeline)\b", OWNER_ONLY, history)
-    admin.register(r"^/?(access notes?|access)\b", EVERYONE, access_notes)
-    admin.register(r"^/?(my )?jobs\b", (STAFF,), my_jobs)
-    admin.register(r"^$", (STAFF,), shared_location)
-    # "on my way, 10 min late" is a late notice; "arrived, traffic was bad" an arrival.
-    admin.register(ON_MY_WAY, (STAFF,), on_my_way)
-    admin.register(LATE, (STAFF,), running_late)
-    admin.register(DONE, (STAFF,), done)
-    admin.register(ARRIVED, (STAFF,), arrived)
     AGENDA_DETAILS.append(job_lines)
     AGENDA_SUMMARIES.append(day_lines)
     CARD_EXTRAS.append(_card_lines)

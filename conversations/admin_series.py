@@ -28,7 +28,7 @@ from bot.agenda import find_customers
 from bot.booking import Booked, Changed, book, cancel, create_series, occurrences, reschedule
 from bot.names import clean_display_name
 from conversations import admin, owner_slots
-from conversations.admin import OWNER_ONLY, Actor, answer, audit, confirm
+from conversations.admin import Actor, answer, audit, confirm
 from conversations.recurrence import parse_recurrence
 from conversations.turn import Turn
 from conversations.understand import find_services, find_staff, to_named
@@ -651,35 +651,26 @@ _CUES = (
     r"\b(?:every|each|weekly|fortnightly|biweekly|bi weekly|monthly|bimonthly|daily"
     r"|quarterly|once a|twice a)\b"
 )
+CANCEL_SERIES_COMMAND = (
+    r"^/?(cancel|stop|end)\b.*\b(series|standing|recurring|following|the rest)\b"
+)
+MOVE_SERIES_COMMAND = r"^/?(move|change|shift|reschedule)\b.*(" + _SERIES_WORDS + ")"
+BOOK_SERIES_COMMAND = (
+    r"^(?!/?(cancel|stop|end|move|change|shift|reschedule|block|close|broadcast|promot"
+    r"|stats|customer|statement|help|who|whos|what|whats|when|how|is|are|do|does|today"
+    r"|tomorrow|week|agenda|schedule|optimi[sz]e|plan|route|rain|raining|storm|snow"
+    r"|mark|paid|link|add|charge|took|got|received|undo|apply|r|reply|access|history"
+    r"|sign|merge|note|notes|assign|give|estimate|quote|send|invoice)\b)"
+    r"(?!.*\beach day\b).*" + _CUES
+)
 _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the series commands to the admin chat (once)."""
+    """Add the series actions to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(
-        r"^/?(cancel|stop|end)\b.*\b(series|standing|recurring|following|the rest)\b",
-        OWNER_ONLY,
-        cancel_series,
-    )
-    admin.register(
-        r"^/?(move|change|shift|reschedule)\b.*(" + _SERIES_WORDS + ")",
-        OWNER_ONLY,
-        move_series,
-    )
-    admin.register(
-        r"^(?!/?(cancel|stop|end|move|change|shift|reschedule|block|close|broadcast|promot"
-        r"|stats|customer|statement|help|who|whos|what|whats|when|how|is|are|do|does|today"
-        r"|tomorrow|week|agenda|schedule|optimi[sz]e|plan|route|rain|raining|storm|snow"
-        r"|mark|paid|link|add|charge|took|got|received|undo|apply|r|reply|access|history"
-        r"|sign|merge|note|notes|assign|give|estimate|quote|send|invoice)\b)"
-        r"(?!.*\beach day\b).*" + _CUES,
-        OWNER_ONLY,
-        book_series,
-    )
     admin.ACTIONS[Action.BOOK] = _do_book
     admin.ACTIONS[Action.CANCEL] = _do_cancel
     admin.ACTIONS[Action.MOVE] = _do_move
-    admin.PIN_GUARDED.update({book_series, cancel_series, move_series})

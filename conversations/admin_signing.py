@@ -25,7 +25,7 @@ from bot.signatures import (
     send_link,
 )
 from conversations import admin
-from conversations.admin import EVERYONE, OWNER, Actor, answer, audit, strip_command
+from conversations.admin import OWNER, Actor, answer, audit, strip_command
 from conversations.turn import Turn
 from storage.billing import Estimate
 from storage.files import SignatureRequest
@@ -188,9 +188,8 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the signature commands to the admin chat (once)."""
+    """Add the signature note after a completed job (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(PATTERN, EVERYONE, ask_signature)
     admin.COMPLETION_NOTES.append(missing_after_signature)

@@ -12,7 +12,7 @@ from typing import Any
 from bot.booking import Booked
 from bot.weather import KIND, accept_offer, offer_another_day, outdoor_jobs
 from conversations import admin, threads
-from conversations.admin import OWNER_ONLY, Actor, answer, audit, confirm, strip_command
+from conversations.admin import Actor, answer, audit, confirm, strip_command
 from conversations.turn import Turn
 from conversations.understand import yes_no
 from conversations.when import parse_when
@@ -113,11 +113,9 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the weather command to the owner chat and its reply to the threads (once)."""
+    """Add the weather action to the owner chat and its reply to the threads (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(PATTERN, OWNER_ONLY, bad_weather)
     admin.ACTIONS["weather"] = _do_weather
-    admin.PIN_GUARDED.add(bad_weather)
     threads.HANDLERS[KIND] = _weather_offer

@@ -24,6 +24,7 @@ from conversations import (
     admin_routes,
     admin_signing,
     booking_flow,
+    command_table,  # noqa: F401  (installs the owner and staff command table)
     faq,
     manage_flow,
     series_flow,
@@ -38,13 +39,14 @@ from conversations.payments import money_reply
 from conversations.turn import Turn
 from conversations.understand import Intent, extract_name, primary_intent, yes_no
 
+# The commands themselves, and their order, are conversations.command_table's; these add
+# the pending actions, card and agenda lines each command module contributes.
 admin_billing.register()
 admin_routes.register()
 admin_road.register()
 admin_signing.register()
 register_series()
 register_estimates()
-person.register()
 promos.register()
 admin_edits.register()
 admin_money.register()
