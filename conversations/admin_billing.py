@@ -36,16 +36,15 @@ from conversations.admin import (
     audit,
 )
 from conversations.turn import Turn
+from conversations.words import INVOICE_NUMBER, amounts_in
 from storage.billing import Invoice, Payment
 from storage.models import Customer
 
-_INVOICE = re.compile(r"\b([a-z]{2,5}-?\d{1,8})\b", re.IGNORECASE)
-_AMOUNT = re.compile(r"(?<![\w-])\$?(\d+(?:[.,]\d{1,2})?)(?![\w-])")
 _METHODS = ("cash", "cheque", "check", "card", "bank transfer", "transfer", "bank", "other")
 
 
 def _invoice_in(turn: Turn, text: str) -> Invoice | None:
-    match = _INVOICE.search(text)
+    match = INVOICE_NUMBER.search(text)
     return find_invoice(turn.session, match.group(1)) if match else None
 
 
@@ -63,9 +62,9 @@ def mark_paid(turn: Turn, actor: Actor, text: str) -> None:
         return
     ctx = BillingContext.load(turn.session)
     rest = text[text.lower().find(invoice.number.lower()) + len(invoice.number) :]
-    amounts = _AMOUNT.findall(rest)
+    amounts = amounts_in(rest)
     if amounts:
-        amount_text = amounts[0].replace(",", ".")
+        amount_text = amounts[0]
     else:
         balance = totals(turn.session, invoice).balance
         amount_text = str(to_major(max(balance, 0), ctx.currency))
@@ -144,12 +143,12 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
 def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
     """ "add 15 parts to INV-0012": an extra line on an invoice."""
     invoice = _invoice_in(turn, text)
-    amounts = _AMOUNT.findall(text.replace(invoice.number if invoice else "", ""))
+    amounts = amounts_in(text.replace(invoice.number if invoice else "", ""))
     if invoice is None or not amounts:
         turn.say('e.g. "add 15 parts to INV-0012".')
         return
     ctx = BillingContext.load(turn.session)
-    amount = parse_amount(amounts[0].replace(",", "."), ctx.currency)
+    amount = parse_amount(amounts[0], ctx.currency)
     words = re.sub(
         r"(?i)^/?(add|addline)\b|\bto\b|" + re.escape(invoice.number) + r"|\$?\d+(?:[.,]\d{1,2})?",
         " ",
@@ -181,12 +180,12 @@ def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
 def staff_charge(turn: Turn, actor: Actor, text: str) -> None:
     """ "charge 15 parts": an extra on the staff member's current job."""
     job = admin.current_job(turn, actor, ("in_progress", "booked", "confirmed"))
-    amounts = _AMOUNT.findall(text)
+    amounts = amounts_in(text)
     if job is None or not amounts:
         answer(turn, ['e.g. "charge 15 parts" while a job is under way.'])
         return
     ctx = BillingContext.load(turn.session)
-    amount = parse_amount(amounts[0].replace(",", "."), ctx.currency)
+    amount = parse_amount(amounts[0], ctx.currency)
     words = re.sub(r"(?i)^/?(add charge|charge|add)\b|\$?\d+(?:[.,]\d{1,2})?", " ", text)
     description = " ".join(words.split())[:120] or "Extra"
     line = add_extra_to_appointment(

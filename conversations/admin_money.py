@@ -32,13 +32,10 @@ from conversations import admin
 from conversations.admin import STAFF, Actor, answer, audit
 from conversations.turn import Turn
 from conversations.when import parse_when
+from conversations.words import INVOICE_NUMBER, amounts_in
 from storage.billing import CARD, CASH, CHEQUE, Invoice
 from storage.models import CANCELLED, NO_SHOW, Appointment
 
-_INVOICE = re.compile(r"\b([a-z]{2,5}-?\d{1,8})\b", re.IGNORECASE)
-_AMOUNT = re.compile(
-    r"(?<![\w#-])\$?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\w-])"
-)
 _REF = re.compile(r"#\s*(\d+)")
 _DAY_WORDS = re.compile(
     r"\b(on|next|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\d(st|nd|rd|th)\b",
@@ -70,7 +67,7 @@ def _numbered(turn: Turn, raw: str) -> Invoice | None:
 
 def _invoice_for(turn: Turn, text: str) -> Invoice | str:
     """The invoice a message means: its number, a customer's only open one, or the last one."""
-    match = _INVOICE.search(text)
+    match = INVOICE_NUMBER.search(text)
     if match is not None:
         found = _numbered(turn, match.group(1))
         if found is not None:
@@ -103,7 +100,7 @@ def _invoice_for(turn: Turn, text: str) -> Invoice | str:
 
 def _day_in(turn: Turn, text: str) -> date | None:
     """The day a message names ("on the 30th", "next friday"), if it names one."""
-    words = _INVOICE.sub(" ", text)
+    words = INVOICE_NUMBER.sub(" ", text)
     if not _DAY_WORDS.search(words):
         return None
     when = parse_when(words, turn.now.astimezone(turn.business.zone))
@@ -232,7 +229,7 @@ def cancel_scheduled(turn: Turn, actor: Actor, text: str) -> None:
     """Stop a scheduled charge ("cancel scheduled charge 3", "don't charge INV-0012")."""
     planned = pending_charges(turn.session)
     number = re.search(r"(?:charge|#)\s*#?\s*(\d+)\b", text, re.I)
-    invoice = _INVOICE.search(text)
+    invoice = INVOICE_NUMBER.search(text)
     chosen = [p for p in planned if number and p.id == int(number.group(1))] or [
         p for p in planned if invoice and p.invoice_number.lower() == invoice.group(1).lower()
     ]
@@ -304,10 +301,7 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
             job = None  # staff record money on their own jobs only
     else:  # the job under way (or due now), else the one just finished: never a later one
         job = admin.current_job(turn, actor, ("in_progress",)) or _job_now(turn, actor)
-    amounts = [
-        a.replace(",", "") if re.search(r",\d{3}", a) else a
-        for a in _AMOUNT.findall(_REF.sub(" ", text))
-    ]
+    amounts = amounts_in(_REF.sub(" ", text))
     if job is None or not amounts:
         answer(turn, ['e.g. "took 80 cash for #7" (one of your jobs today).'])
         return

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.formatting import format_clock
+from conversations.words import DAY_NAMES as DAY_NAMES
 from storage.models import Staff, TimeOff, WorkingHours
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Week = dict[int, list[tuple[time, time]]]
