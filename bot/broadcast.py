@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from bot.messages import PROMOTIONAL, Reply
 from bot.notify import BusinessInfo, defer_for_quiet_hours
-from bot.outbox import enqueue
+from bot.outbox import Purpose, enqueue
 from storage.models import CustomerIdentity
 
-PROMOTION = "promotion"
+PROMOTION = Purpose.PROMOTION
 STOP_LINE = "Reply STOP to opt out."
 
 

@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 from bot.clock import utcnow
 from bot.messages import Reply
 from bot.notify import BusinessInfo, staff_addresses
-from bot.outbox import enqueue, owner_identities
+from bot.outbox import Purpose, enqueue, owner_identities
 from storage.db import Database
 from storage.engagement import FROM_BOT, FROM_CUSTOMER, FROM_TEAM, Handover, HandoverMessage
 from storage.messaging import OutboxMessage
 from storage.models import Customer, Staff, WorkingHours
 
-HANDOVER_NOTICE = "handover_notice"  # to the team: a customer's words
-HANDOVER_REPLY = "handover_reply"  # to the customer: a person's answer, or the bot's note
+HANDOVER_NOTICE = Purpose.HANDOVER_NOTICE  # to the team: a customer's words
+HANDOVER_REPLY = Purpose.HANDOVER_REPLY  # to the customer: a person's answer, or the bot's note
 QUIET_MINUTES = 30
 QUIET_CLOSER = "quiet"
 MAX_QUOTE = 1000

@@ -31,6 +31,7 @@ from bot.asking import tell_customer
 from bot.billing.links import public_url
 from bot.errors import InvalidRequest
 from bot.messages import Reply
+from bot.outbox import Purpose
 from bot.portal import secret_key
 from storage.files import Signature, SignatureRequest
 from storage.models import COMPLETED, Appointment, Customer
@@ -254,7 +255,7 @@ def send_link(session: Session, request: SignatureRequest, business: str, now: d
         session,
         request.customer_id,
         Reply(text),
-        purpose="signature",
+        purpose=Purpose.SIGNATURE,
         now=now,
         ref_id=request.id,
         dedupe_key=f"signature:{request.id}",

@@ -22,12 +22,13 @@ from bot.availability import BusinessContext, Slot, SlotQuery, best_slots, local
 from bot.booking import Booked, Refused, reschedule
 from bot.messages import Option, Reply
 from bot.notify import BusinessInfo, first_name
+from bot.outbox import Purpose
 from bot.senders.render import reply_map
 from bot.timeline import Kind
 from storage.models import UPCOMING_STATUSES, Appointment, AwaitingReply, Service
 
 KIND = "weather_offer"
-PURPOSE = "weather_offer"
+PURPOSE = Purpose.WEATHER_OFFER
 LOOK_AHEAD_DAYS = 7
 OPTIONS = (Option("yes", "Move it"), Option("no", "Keep it"))
 

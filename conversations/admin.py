@@ -41,6 +41,7 @@ from bot.broadcast import audience, send_promotion
 from bot.config import pin_digest
 from bot.messages import SMS, Option
 from bot.names import clean_display_name
+from bot.outbox import Purpose
 from bot.portal import issue_link
 from conversations import owner_slots
 from conversations.turn import Turn
@@ -861,7 +862,7 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         Reply(
             f"{name} from {turn.business.name} is on the way for your {job.service.name.lower()} at {_clock(turn, job.starts_at)}."
         ),
-        purpose="en_route",
+        purpose=Purpose.EN_ROUTE,
         now=turn.now,
         ref_id=job.id,
         dedupe_key=f"en-route:{job.id}",

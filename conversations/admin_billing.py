@@ -27,6 +27,7 @@ from bot.billing.statements import send_statement
 from bot.booking import Refused
 from bot.errors import InvalidRequest
 from bot.messages import Reply
+from bot.outbox import Purpose
 from conversations import admin
 from conversations.admin import (
     CARD_EXTRAS,
@@ -131,7 +132,7 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
         Reply(
             f"Your invoice {invoice.number} from {ctx.name}: {ctx.money(balance)} due. Pay here: {url}"
         ),
-        purpose="pay_link",
+        purpose=Purpose.PAY_LINK,
         now=turn.now,
         ref_id=invoice.id,
     )

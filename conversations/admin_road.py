@@ -27,6 +27,7 @@ from bot.asking import tell_customer
 from bot.eta import Eta
 from bot.messages import Reply
 from bot.notify import first_name
+from bot.outbox import Purpose
 from bot.places import LatLon
 from bot.timeline import Kind
 from conversations import admin, admin_weather
@@ -261,7 +262,7 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         turn.session,
         job.customer_id,
         Reply(notice),
-        purpose="en_route",
+        purpose=Purpose.EN_ROUTE,
         now=turn.now,
         ref_id=job.id,
         dedupe_key=f"en-route:{job.id}",
@@ -337,7 +338,7 @@ def running_late(turn: Turn, actor: Actor, text: str) -> None:
             f"{name} from {turn.business.name} is running about {minutes} minutes late "
             f"and will be with you about {_clock(turn, arrive)}. Sorry for the wait!"
         ),
-        purpose="running_late",
+        purpose=Purpose.RUNNING_LATE,
         now=turn.now,
         ref_id=job.id,
         dedupe_key=f"late:{job.id}:{count + 1}",
@@ -375,7 +376,7 @@ def arrived(turn: Turn, actor: Actor, text: str) -> None:
             turn.session,
             job.customer_id,
             Reply(f"{first_name(job.staff.name)} from {turn.business.name} has arrived."),
-            purpose="arrived",
+            purpose=Purpose.ARRIVED,
             now=turn.now,
             ref_id=job.id,
             dedupe_key=f"arrived:{job.id}",

@@ -39,7 +39,7 @@ from bot.logcontext import delivery
 from bot.messages import SMS, Inbound, Reply
 from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.names import clean_display_name
-from bot.outbox import enqueue
+from bot.outbox import Purpose, enqueue
 from conversations import admin, consent, flows, handover
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
@@ -60,7 +60,7 @@ SLOW_DOWN = (
     "You're sending messages faster than I can answer them. I've kept them all; "
     "give me a minute and then send your question again."
 )
-SLOW_DOWN_PURPOSE = "slow_down"
+SLOW_DOWN_PURPOSE = Purpose.SLOW_DOWN
 REPLIES_PER_MINUTE = 20  # the default per-sender throttle
 FLOOD_WINDOW = timedelta(minutes=1)
 # One "slow down" per sender in this long, however long the flood lasts.

@@ -22,6 +22,7 @@ from bot.billing.minimums import pay_here
 from bot.billing.pdf import Brand, Document, Party, page_format_for, render, rows_of
 from bot.formatting import format_long_date, format_rate
 from bot.messages import Attachment, Reply
+from bot.outbox import Purpose
 from storage.billing import PAID, VOID, Estimate, Invoice
 from storage.models import Customer
 
@@ -190,7 +191,7 @@ def send_invoice(
         session,
         invoice.customer_id,
         reply,
-        purpose="invoice",
+        purpose=Purpose.INVOICE,
         now=now,
         ref_id=invoice.id,
         dedupe_key=dedupe_key,

@@ -34,6 +34,7 @@ from bot.billing.minimums import below_minimum_words, online_minimum, payable_on
 from bot.billing.money import percent_of
 from bot.booking import Changed, cancel
 from bot.messages import Reply
+from bot.outbox import Purpose
 from storage.billing import DEPOSIT, FOR_DEPOSIT, Invoice
 from storage.db import Database
 from storage.models import AWAITING_DEPOSIT, Appointment, Customer, Service
@@ -104,7 +105,7 @@ def require_deposit(
         session,
         appointment.customer_id,
         Reply(ask),
-        purpose="deposit",
+        purpose=Purpose.DEPOSIT,
         now=now,
         ref_id=appointment.id,
         dedupe_key=f"deposit-request:{appointment.id}",

@@ -37,6 +37,7 @@ from bot.booking import NOT_ALLOWED, Refused
 from bot.errors import NotFound
 from bot.formatting import format_rate
 from bot.messages import Attachment, Option, Reply
+from bot.outbox import Purpose
 from storage.billing import (
     APPROVED,
     DECLINED,
@@ -238,7 +239,7 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
             expires=estimate.valid_until,
             data={"number": estimate.number, "options": [APPROVE, DECLINE]},
         ),
-        purpose="estimate",
+        purpose=Purpose.ESTIMATE,
         ref_id=estimate.id,
         now=now,
         to=target,

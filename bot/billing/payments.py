@@ -48,6 +48,7 @@ from bot.billing.settlement import PaymentRecorded, record_payment, record_refun
 from bot.booking import NOT_ALLOWED, Refused
 from bot.errors import InvalidRequest
 from bot.messages import Reply
+from bot.outbox import Purpose
 from storage.billing import (
     CARD,
     COMPLETED,
@@ -553,7 +554,7 @@ def _checkout_failed(session: Session, obj: dict[str, Any], *, now: datetime) ->
                 f"Your payment of {ctx.money(result.balance)} for {invoice.number} didn't go "
                 f"through. You can try again here: {url}"
             ),
-            purpose="payment_failed",
+            purpose=Purpose.PAYMENT_FAILED,
             now=now,
             ref_id=invoice.id,
             dedupe_key=f"checkout-failed:{obj.get('id')}",
@@ -666,7 +667,7 @@ def _ask_to_pay(
         session,
         invoice.customer_id,
         Reply(text),
-        purpose="payment_failed",
+        purpose=Purpose.PAYMENT_FAILED,
         now=now,
         ref_id=invoice.id,
         dedupe_key=dedupe_key,

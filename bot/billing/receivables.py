@@ -42,6 +42,7 @@ from bot.billing.payments import card_label, saved_card, schedule_charge
 from bot.booking import Refused
 from bot.formatting import format_month
 from bot.messages import Reply
+from bot.outbox import Purpose
 from storage.billing import FINANCE_CHARGE, FOR_DEPOSIT, FOR_NO_SHOW, NO_SHOW_FEE, Invoice
 from storage.db import Database
 from storage.models import NO_SHOW, Appointment, Customer
@@ -204,7 +205,7 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
                 else below_minimum_words(ctx, balance + amount, invoice.currency)
             )
         ),
-        purpose="finance_charge",
+        purpose=Purpose.FINANCE_CHARGE,
         now=now,
         ref_id=invoice.id,
         dedupe_key=key,
@@ -272,7 +273,7 @@ def _no_show_fee(session: Session, appointment_id: int, fee: int, now: datetime)
         session,
         appointment.customer_id,
         Reply(text),
-        purpose="no_show_fee",
+        purpose=Purpose.NO_SHOW_FEE,
         now=now,
         ref_id=invoice.id,
         dedupe_key=f"no-show-fee:{appointment.id}",

@@ -37,6 +37,7 @@ from bot.billing.ledger import Totals
 from bot.booking import NOT_ALLOWED, Refused, set_status
 from bot.errors import InvalidRequest, NotFound
 from bot.messages import Reply
+from bot.outbox import Purpose
 from bot.timeline import Kind
 from storage.billing import (
     CREDIT,
@@ -171,7 +172,7 @@ def _receipt(
         session,
         invoice.customer_id,
         Reply(text),
-        purpose="receipt",
+        purpose=Purpose.RECEIPT,
         now=now,
         ref_id=payment.id,
         dedupe_key=f"receipt:{payment.id}",
@@ -295,7 +296,7 @@ def record_refund(
             session,
             invoice.customer_id,
             Reply(f"We've refunded {ctx.money(amount_minor)} on {invoice.number}."),
-            purpose="receipt",
+            purpose=Purpose.RECEIPT,
             now=now,
             ref_id=refund.id,
             dedupe_key=f"refund:{refund.id}",

@@ -34,6 +34,7 @@ from bot.billing.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.errors import NotFound
 from bot.formatting import format_long_date, format_month
 from bot.messages import Attachment, Reply
+from bot.outbox import Purpose
 from storage.billing import CREDIT_TRANSFER, REFUND, Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage
@@ -223,7 +224,7 @@ def send_statement(
         session,
         customer_id,
         reply,
-        purpose="statement",
+        purpose=Purpose.STATEMENT,
         now=now,
         dedupe_key=dedupe_key,
     )
