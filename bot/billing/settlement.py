@@ -25,6 +25,7 @@ from bot.billing.contact import notify_owners
 from bot.billing.context import BillingContext
 from bot.billing.invoices import (
     LineSpec,
+    PaymentEntry,
     add_payment,
     apply_credit,
     credit_available,
@@ -115,14 +116,16 @@ def record_payment(
     payment = add_payment(
         session,
         invoice,
-        amount_minor=amount_minor,
-        method=method,
+        PaymentEntry(
+            amount_minor=amount_minor,
+            method=method,
+            reference=reference,
+            provider=provider,
+            provider_payment_id=provider_payment_id,
+            actor=actor,
+            received_at=received_at,
+        ),
         now=now,
-        reference=reference,
-        provider=provider,
-        provider_payment_id=provider_payment_id,
-        actor=actor,
-        received_at=received_at,
     )
     if payment is None:
         existing = session.scalars(
@@ -267,14 +270,16 @@ def record_refund(
     refund = add_payment(
         session,
         invoice,
-        amount_minor=-amount_minor,
-        method=payment.method,
-        kind=REFUND,
-        reference=reason,
-        provider=payment.provider,
-        provider_payment_id=provider_refund_id,
-        refund_of_id=payment.id,
-        actor=actor,
+        PaymentEntry(
+            amount_minor=-amount_minor,
+            method=payment.method,
+            kind=REFUND,
+            reference=reason,
+            provider=payment.provider,
+            provider_payment_id=provider_refund_id,
+            refund_of_id=payment.id,
+            actor=actor,
+        ),
         now=now,
     )
     if refund is None:  # recorded concurrently
