@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.availability import BusinessContext
-from bot.formatting import format_clock, format_day, format_money, format_when
-from bot.messages import Inbound, Option, Reply
+from bot.core.formatting import format_clock, format_day, format_money, format_when
+from bot.messaging.messages import Inbound, Option, Reply
+from bot.scheduling.availability import BusinessContext
 from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -108,7 +108,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from conversations.words import DAY_NAMES, MONTHS, NUMBER_WORDS, ORDINAL_WORDS, WEEKDAYS
+from conversations.nlu.words import DAY_NAMES, MONTHS, NUMBER_WORDS, ORDINAL_WORDS, WEEKDAYS
 
 __all__ = ["When", "parse_when"]
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import notify
-from bot.asking import Awaiting, ask, customer_address, tell_customer
-from bot.messages import Option, Reply
+from bot.messaging import notify
+from bot.messaging.asking import Awaiting, ask, customer_address, tell_customer
+from bot.messaging.messages import Option, Reply
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import AwaitingReply

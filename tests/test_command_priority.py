@@ -7,22 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conversations import admin, command_table
+from conversations.admin import command_table
+from conversations.admin import commands as admin
 from tests.conftest import ROOT
 
 COMMAND_MODULES = [
-    "conversations.admin_billing",
-    "conversations.admin_edits",
-    "conversations.admin_estimates",
-    "conversations.admin_merge",
-    "conversations.admin_money",
-    "conversations.admin_road",
-    "conversations.admin_routes",
-    "conversations.admin_series",
-    "conversations.admin_signing",
-    "conversations.admin_weather",
-    "conversations.handover",
-    "conversations.promotions",
+    "conversations.admin.billing",
+    "conversations.admin.edits",
+    "conversations.admin.estimates",
+    "conversations.admin.merge",
+    "conversations.admin.money",
+    "conversations.admin.road",
+    "conversations.admin.routes",
+    "conversations.admin.series",
+    "conversations.admin.signing",
+    "conversations.admin.weather",
+    "conversations.flows.handover",
+    "conversations.admin.promotions",
 ]
 # Prints the routing table as handler names, after importing the modules named on argv.
 _PRINT_TABLE = """

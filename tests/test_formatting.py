@@ -1,5 +1,5 @@
 """The one formatting module: money, days, dates and times as the business's locale writes
-them, with plain spaces; moved here from tests/test_money.py with the functions."""
+them, with plain spaces; moved here from tests/billing/test_money.py with the functions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-import bot.billing.money as billing_money
-from bot.formatting import (
+import bot.billing.ledger.money as billing_money
+from bot.core.formatting import (
     format_clock,
     format_date,
     format_day,

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from bot.billing.invoices import LineSpec, PaymentEntry, add_payment, create_invoice
+from bot.billing.ledger.invoices import LineSpec, PaymentEntry, add_payment, create_invoice
 from storage.billing import CARD, PAYMENT, REFUND, SERVICE, Invoice, Payment
 from storage.db import Database
 from tests.billing_factories import NOW, setup_billing

@@ -9,8 +9,8 @@ from enum import StrEnum
 import pytest
 from sqlalchemy import select
 
-from bot.messages import CHANNELS, SMS, Channel, Reply, ReplyKind
-from bot.outbox import REMINDER, Purpose, enqueue
+from bot.messaging.messages import CHANNELS, SMS, Channel, Reply, ReplyKind
+from bot.messaging.outbox import REMINDER, Purpose, enqueue
 from storage import billing, messaging, models
 from storage.db import Database
 from storage.messaging import OutboxMessage

@@ -1,4 +1,4 @@
-"""The vocabularies the language modules share live once, in conversations/words.py: number
+"""The vocabularies the language modules share live once, in conversations/nlu/words.py: number
 and ordinal words, day and month names, and how invoice numbers and amounts are typed."""
 
 from __future__ import annotations
@@ -7,7 +7,10 @@ import re
 
 import pytest
 
-from conversations import admin_billing, admin_money, recurrence, understand, when, words
+from conversations import when
+from conversations.admin import billing as admin_billing
+from conversations.admin import money as admin_money
+from conversations.nlu import recurrence, understand, words
 from tests.conftest import ROOT
 
 

@@ -1,8 +1,8 @@
 """Billing notes to the owners, queued in the outbox.
 
-A customer is written to with `bot.asking.tell_customer`, like every other notice; owners
+A customer is written to with `bot.messaging.asking.tell_customer`, like every other notice; owners
 at the identities listed in business.toml. Every message goes through
-`bot.outbox.enqueue`, in the caller's transaction.
+`bot.messaging.outbox.enqueue`, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.billing.context import BillingContext
-from bot.messages import Reply
-from bot.outbox import OWNER_NOTICE, enqueue
+from bot.messaging.messages import Reply
+from bot.messaging.outbox import OWNER_NOTICE, enqueue
 
 
 def notify_owners(
