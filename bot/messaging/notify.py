@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 from bot.core.errors import SlotbotError
 from bot.core.formatting import format_when
 from bot.field.places.windows import format_window
-from bot.messaging.asking import customer_address, tell_customer
+from bot.messaging.asking import customer_address as customer_address
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Attachment, Reply
 from bot.messaging.outbox import (
     APPOINTMENT_BOUND,

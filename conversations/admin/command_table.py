@@ -245,7 +245,7 @@ def install() -> None:
     admin.PIN_GUARDED.update(c.handler for c in TABLE if c.pin)
 
 
-# On import: whoever imports the admin chat's routing (conversations.flows does) gets the
+# On import: whoever imports the admin chat's routing (conversations.flows.routing does) gets the
 # whole table, whatever else was imported before.
 install()
 

@@ -223,5 +223,3 @@ def answer_reply_to(turn: Turn, actor: admin.Actor) -> bool:
         return True
     send_answer(turn, actor, thread, body)
     return True
-
-

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.formatting import format_clock
-from conversations.nlu.words import DAY_NAMES
+from conversations.nlu.words import DAY_NAMES as DAY_NAMES
 from storage.models import Staff, TimeOff, WorkingHours
 
 DAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

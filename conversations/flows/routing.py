@@ -15,7 +15,7 @@ from bot.customers import intake
 from bot.customers.portal import issue_link
 from bot.messaging.messages import Option
 from conversations.admin import billing as admin_billing
-from conversations.admin import command_table
+from conversations.admin import command_table  # noqa: F401  (installs the command table)
 from conversations.admin import commands as admin
 from conversations.admin import edits as admin_edits
 from conversations.admin import merge as admin_merge

@@ -27,7 +27,7 @@ def test_day_and_month_names_are_one_list() -> None:
 
 
 def test_no_language_module_spells_out_its_own_ordinals_or_day_names() -> None:
-    for path in sorted((ROOT / "conversations").glob("*.py")):
+    for path in sorted((ROOT / "conversations").rglob("*.py")):
         if path.name == "words.py":
             continue
         text = path.read_text(encoding="utf-8")
