@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-import bot.billing.ledger.money as billing_money
+import bot.core.money as billing_money
 from bot.core.formatting import (
     format_clock,
     format_date,
@@ -70,7 +70,7 @@ def test_documents_carry_the_year_and_statements_the_month() -> None:
     assert format_rate("8.875") == "8.875%"
 
 
-def test_billing_money_is_arithmetic_and_formats_nothing_of_its_own() -> None:
+def test_money_arithmetic_formats_nothing_of_its_own() -> None:
     assert not hasattr(billing_money, "format_money")
     assert not hasattr(billing_money, "format_day")
     assert not hasattr(billing_money, "format_rate")

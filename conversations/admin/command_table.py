@@ -5,7 +5,7 @@ first; the first pattern that matches the normalised text wins), the pattern, th
 that may use it, its handler and whether by SMS it wants the owner PIN. Importing this
 module installs it as `conversations.admin.commands.COMMANDS`, sorted by priority, so which module
 was imported first can never change which command a phrase reaches. The command modules
-(`conversations.admin_*`, handover, promotions) only define handlers and pattern constants.
+(`conversations.admin.*`, `conversations.flows.handover`) only define handlers and patterns.
 
 It also describes each command for people (the examples here, the summary from the
 handler's docstring) and renders the table that the README carries between its `commands`

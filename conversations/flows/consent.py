@@ -48,9 +48,9 @@ _DOES_NOT_WANT = re.compile(
 
 def offer(turn: Turn) -> None:
     """At the end of a first booking: ask once whether they want offers (if configured)."""
-    if not consent.should_ask(turn.session, turn.customer.id, turn.business.settings):
+    if not consent.should_ask(turn.session, turn.customer.id, turn.business):
         return
-    _, question = consent.question_settings(turn.business.settings)
+    question = turn.business.consent_question
     consent.leave_question(
         turn.session, turn.customer.id, turn.inbound.channel, turn.inbound.sender, now=turn.now
     )

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from bot.billing.context import BillingContext
 from bot.billing.payments.deposits import deposit_for
 from conversations.flows import opening
 from conversations.nlu.understand import Named, find_services, find_staff, normalise
@@ -96,8 +95,8 @@ def answer(turn: Turn, text: str) -> bool:
     if _WHERE.search(lowered):
         _where(turn, lowered)
         return True
-    if _PHONE.search(lowered) and turn.business.settings.get("phone"):
-        turn.say(f"You can call us on {turn.business.settings['phone']}.")
+    if _PHONE.search(lowered) and turn.business.phone:
+        turn.say(f"You can call us on {turn.business.phone}.")
         return True
     if _MENU.search(lowered):
         _prices(turn, "")
@@ -378,7 +377,7 @@ def _deposits(turn: Turn, text: str) -> None:
         what = f" for a {wanted[0].name.lower()}" if len(wanted) == 1 else ""
         turn.say(f"No deposit needed{what}: you pay at your visit.")
         return
-    hours = BillingContext.load(turn.session).billing.deposit_hold_hours
+    hours = turn.business.billing.deposit_hold_hours
     rest = "" if wanted else "\nEverything else: no deposit."
     turn.say(
         "\n".join(lines) + rest + f"\nA deposit is paid by link within {hours} hours of booking."
@@ -386,8 +385,8 @@ def _deposits(turn: Turn, text: str) -> None:
 
 
 def _policy(turn: Turn) -> None:
-    hours = turn.business.context.rules.cancellation_cutoff_hours
-    fee = BillingContext.load(turn.session).billing.no_show_fee_minor
+    hours = turn.business.rules.cancellation_cutoff_hours
+    fee = turn.business.billing.no_show_fee_minor
     text = (
         f"You can cancel or move an appointment here in the chat up to {hours} hours before it."
         " Closer to the time, please talk to the team."
@@ -398,9 +397,9 @@ def _policy(turn: Turn) -> None:
 
 
 def _where(turn: Turn, lowered: str) -> None:
-    address = turn.business.settings.get("address")
+    address = turn.business.address
     text = f"We're at {address}." if address else "Ask the team for directions."
     if _PARKING.search(lowered):
-        parking = turn.business.settings.get("parking")
+        parking = turn.business.parking
         text += f" {parking}" if parking else " For parking, the team can tell you what's nearby."
     turn.say(text)

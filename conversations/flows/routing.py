@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from bot.customers import intake
 from bot.customers.portal import issue_link
-from bot.messaging.messages import Option
 from conversations.admin import billing as admin_billing
 from conversations.admin import command_table  # noqa: F401  (installs the command table)
 from conversations.admin import commands as admin
@@ -32,6 +31,7 @@ from conversations.flows import faq, threads
 from conversations.flows import handover as person
 from conversations.flows import manage as manage_flow
 from conversations.flows import series as series_flow
+from conversations.flows.menu import MENU
 from conversations.flows.payments import money_reply
 from conversations.nlu.understand import Intent, extract_name, primary_intent, yes_no
 from conversations.turn import Turn
@@ -49,14 +49,10 @@ admin_edits.register()
 admin_money.register()
 admin_merge.register()
 
-MENU = (
-    Option("book", "Book an appointment"),
-    Option("mine", "My appointments"),
-    Option("human", "Talk to a person"),
-)
-
-# flow name → handler of a message inside that flow
-FLOWS: dict[str, Callable[[Turn], None]] = {
+# flow name → handler of a message inside that flow. A handler may hand the message back as
+# an intent (booking: a request that belongs elsewhere), answered here as from idle; the flow
+# cannot call `idle` itself without importing this module, which imports it.
+FLOWS: dict[str, Callable[[Turn], Intent | None]] = {
     "book": booking_flow.handle,
     "manage": manage_flow.handle,
     "series": series_flow.handle,
@@ -114,7 +110,9 @@ def dispatch(turn: Turn) -> None:
         manage_flow.start_cancel(turn, text)
         return
     if flow in FLOWS:
-        FLOWS[flow](turn)
+        handed_back = FLOWS[flow](turn)
+        if handed_back is not None:
+            idle(turn, handed_back)
         return
     idle(turn, intent)
 

@@ -24,6 +24,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from bot.config import process
+
 _FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),
@@ -108,8 +110,9 @@ class Document:
 
 
 def _font_files() -> tuple[str, str] | None:
-    regular = os.environ.get("SLOTBOT_PDF_FONT")
-    bold = os.environ.get("SLOTBOT_PDF_FONT_BOLD") or regular
+    settings = process.current()
+    regular = settings.pdf_font
+    bold = settings.pdf_font_bold or regular
     if regular and Path(regular).is_file() and bold and Path(bold).is_file():
         return regular, bold
     for folder in _FONT_DIRS:

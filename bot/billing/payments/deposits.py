@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from bot.billing.completion import appointment_invoice
 from bot.billing.contact import notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import (
     LineSpec,
     create_invoice,
@@ -29,8 +28,9 @@ from bot.billing.ledger.invoices import (
     void_invoice,
 )
 from bot.billing.ledger.minimums import below_minimum_words, online_minimum, payable_online
-from bot.billing.ledger.money import percent_of
 from bot.billing.payments.links import pay_url
+from bot.config.context import business_context
+from bot.core.money import percent_of
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import Purpose
@@ -77,7 +77,7 @@ def require_deposit(
     amount = deposit_amount(appointment.service, appointment.price_minor)
     if amount <= 0:
         return None
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoice = appointment_invoice(session, appointment.id, FOR_DEPOSIT)
     if invoice is None:
         words = f"Deposit for {appointment.service.name}, {ctx.when(appointment.starts_at)}"
@@ -133,7 +133,7 @@ def _release(session: Session, appointment_id: int, now: datetime) -> bool:
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or appointment.status != AWAITING_DEPOSIT:
         return False
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoice = appointment_invoice(session, appointment.id, FOR_DEPOSIT)
     hold = timedelta(hours=ctx.billing.deposit_hold_hours)
     deadline = invoice.due_at if invoice and invoice.due_at else appointment.created_at + hold
