@@ -34,8 +34,8 @@ from bot.config.schema import (
 )
 from bot.config.stored import business_settings
 from bot.core.errors import NotFound
-from bot.core.formatting import format_when
-from bot.core.money import format_day, format_money, normalise_rate
+from bot.core.formatting import format_date, format_money, format_when
+from bot.core.money import normalise_rate
 from bot.field.places.settings import TravelConfig
 from storage.models import Business
 
@@ -160,7 +160,7 @@ class BusinessContext:
 
     def day(self, moment: datetime) -> str:
         """A short local date for billing messages: "Dec 1"."""
-        return format_day(self.local_date(moment), self.locale)
+        return format_date(self.local_date(moment), self.locale)
 
     def when(self, moment: datetime) -> str:
         """A local day and time for messages: "Tue, Nov 17, 10:00 AM" in en_US."""
