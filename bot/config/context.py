@@ -6,6 +6,11 @@ config to it). It turns the row and its JSON `settings` blob into a frozen `Busi
 `[messaging]` and `[travel]` settings — and keeps it on `session.info` for the rest of the
 transaction, so a booking turn reads the row once however many use cases ask for it.
 
+Validating the settings blob with pydantic costs more than reading the row, so the
+validated (frozen) settings are also kept process-wide, keyed on the blob as canonical JSON:
+the row is still read once per transaction and a context built from it each time, but a blob
+seen before is not validated again. A changed blob is a new key, validated afresh.
+
 The cached context is dropped when the transaction ends (commit, rollback, close) and as
 soon as the business row changes inside the session: an attribute set on it (an owner
 command, `apply_config` reloading business.toml), its expiry or refresh, a bulk UPDATE or
@@ -14,6 +19,7 @@ DELETE of the table, or a flush that inserts or deletes it. The next call reads 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -30,6 +36,7 @@ from bot.config.schema import (
     BillingConfig,
     BookingRules,
     BrandingConfig,
+    BusinessSettings,
     MessagingConfig,
 )
 from bot.config.stored import business_settings
@@ -95,7 +102,7 @@ class BusinessContext:
     def from_row(cls, row: Business) -> BusinessContext:
         """Build the context from the business row written by the last config load."""
         # Validation, not re-parsing: the blob is the typed BusinessSettings settings_for wrote.
-        settings = business_settings(row.settings)
+        settings = _validated(row.settings)
         return cls(
             configured=True,
             id=row.id,
@@ -165,6 +172,25 @@ class BusinessContext:
     def when(self, moment: datetime) -> str:
         """A local day and time for messages: "Tue, Nov 17, 10:00 AM" in en_US."""
         return format_when(moment, self.zone, self.locale)
+
+
+# Settings validated before, by the blob's canonical JSON (see the module docstring). Plain
+# dict operations only (atomic under the GIL), so request threads need no lock. A handful
+# of entries: one business per database, a few blobs in tests.
+_VALIDATED: dict[str, BusinessSettings] = {}
+_VALIDATED_MAX = 16
+
+
+def _validated(blob: Mapping[str, Any] | None) -> BusinessSettings:
+    """The blob validated, once per distinct content (BusinessSettings is frozen: shared)."""
+    key = json.dumps(blob or {}, sort_keys=True, separators=(",", ":"), default=str)
+    settings = _VALIDATED.get(key)
+    if settings is None:
+        settings = business_settings(blob)  # raises on a bad blob: nothing is kept
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()  # rare (tests writing many blobs): start over
+        _VALIDATED[key] = settings
+    return settings
 
 
 # The context before any config is loaded (for messages that must still be written).

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, update
 
 from bot.config import apply_config, load_config, parse_config
+from bot.config import context as context_module
 from bot.config.context import UNCONFIGURED, business_context, business_row
 from bot.core.errors import NotFound
 from bot.messaging.messages import Inbound
@@ -173,3 +174,40 @@ def test_a_config_load_overwrites_a_blob_an_older_slotbot_wrote(salon: Database)
     apply_config(salon, load_config(DEMO_CONFIG), force=True)
     with salon.read() as session:
         assert business_context(session).name == load_config(DEMO_CONFIG).name
+
+
+def test_a_blob_seen_before_is_not_validated_again(
+    salon: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated: list[object] = []
+    real = context_module.business_settings
+
+    def counting(blob):  # type: ignore[no-untyped-def]
+        validated.append(blob)
+        return real(blob)
+
+    monkeypatch.setattr(context_module, "business_settings", counting)
+    monkeypatch.setattr(context_module, "_VALIDATED", {})
+    with business_reads(salon) as reads:
+        with salon.write() as session:
+            first = business_context(session)
+        with salon.write() as session:
+            again = business_context(session)
+    # The row is read in each transaction; the unchanged blob is validated once.
+    assert len(reads) == 2 and len(validated) == 1
+    assert again is not first and again == first and again.rules is first.rules
+    with salon.write() as session:
+        row = business_row(session)
+        assert row is not None
+        row.settings = {**row.settings, "phone": "+13125550100"}
+    with salon.read() as session:
+        changed = business_context(session)
+    assert changed.phone == "+13125550100" and len(validated) == 2
+    with salon.write() as session:
+        row = business_row(session)
+        assert row is not None
+        row.settings = {**row.settings, "a_key_since_removed": True}
+    with pytest.raises(ValueError), salon.read() as session:
+        business_context(session)  # a bad blob is refused every time, never kept
+    with pytest.raises(ValueError), salon.read() as session:
+        business_context(session)
