@@ -74,8 +74,11 @@ def tell_customer(
     dedupe_key: str | None = None,
     ref_starts_at: datetime | None = None,
     to: tuple[str, str] | None = None,
+    flush: bool = True,
 ) -> OutboxMessage | None:
     """Queue `reply` to the customer on their best channel; None if unreachable or deduped.
+
+    `flush=False`: the row is left pending for the caller to flush (see `outbox.enqueue`).
 
     `to` is the (channel, address) when the caller has already looked it up (it had to know
     the customer is reachable before doing something else), so it is not looked up twice.
@@ -95,6 +98,7 @@ def tell_customer(
         dedupe_key=dedupe_key,
         now=now,
         ref_starts_at=ref_starts_at,
+        flush=flush,
     )
 
 

@@ -134,6 +134,7 @@ def _tell_each(
     dedupe_key: str | None,
     send_at: datetime | None,
     ref_starts_at: datetime | None,
+    flush: bool = True,
 ) -> list[OutboxMessage]:
     queued = []
     for channel, address in addresses:
@@ -148,9 +149,12 @@ def _tell_each(
             dedupe_key=f"{dedupe_key}:{channel}:{address}" if dedupe_key else None,
             now=now,
             ref_starts_at=ref_starts_at,
+            flush=False,
         )
         if message is not None:
             queued.append(message)
+    if flush and queued:
+        session.flush()  # all of them in one INSERT
     return queued
 
 
@@ -164,8 +168,9 @@ def tell_owners(
     dedupe_key: str | None = None,
     send_at: datetime | None = None,
     ref_starts_at: datetime | None = None,
+    flush: bool = True,
 ) -> list[OutboxMessage]:
-    """Queue `text` to every owner identity in business.toml."""
+    """Queue `text` to every owner identity in business.toml (`flush=False`: left pending)."""
     owners = business_context(session, required=False).owner_addresses
     return _tell_each(
         session,
@@ -177,6 +182,7 @@ def tell_owners(
         dedupe_key=dedupe_key,
         send_at=send_at,
         ref_starts_at=ref_starts_at,
+        flush=flush,
     )
 
 
@@ -188,8 +194,9 @@ def tell_staff(
     now: datetime,
     ref_id: int | None = None,
     dedupe_key: str | None = None,
+    flush: bool = True,
 ) -> list[OutboxMessage]:
-    """Queue `text` to a staff member's own identities."""
+    """Queue `text` to a staff member's own identities (`flush=False`: left pending)."""
     addresses = staff_addresses(session, staff_id, business_context(session, required=False))
     return _tell_each(
         session,
@@ -201,6 +208,7 @@ def tell_staff(
         dedupe_key=dedupe_key,
         send_at=None,
         ref_starts_at=None,
+        flush=flush,
     )
 
 
@@ -350,7 +358,8 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
         return
     info = business_context(session, required=False)
     series = appointment.series_id
-    text = f"You're booked: {describe(appointment, info)} at {info.name}."
+    what = describe(appointment, info)
+    text = f"You're booked: {what} at {info.name}."
     if series is not None:
         text += " It repeats as arranged; we'll remind you before each visit."
     tell_customer(
@@ -361,9 +370,9 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
         ref_id=appointment.id,
         now=now,
         dedupe_key=f"confirmation:series:{series}" if series else None,
+        flush=False,
     )
     who = customer_name(appointment)
-    what = describe(appointment, info)
     repeat = " (recurring)" if series else ""
     if _role(actor) in CUSTOMER_ACTORS:
         tell_owners(
@@ -372,6 +381,7 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
             now=now,
             ref_id=appointment.id,
             dedupe_key=f"booked:series:{series}" if series else None,
+            flush=False,
         )
     if _role(actor) != "staff":
         tell_staff(
@@ -382,7 +392,10 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
             now=now,
             ref_id=appointment.id,
             dedupe_key=f"staff-booked:series:{series}" if series else None,
+            flush=False,
         )
+    # The confirmation and the notices left pending above, in one INSERT.
+    session.flush()
 
 
 def on_moved(session: Session, event: events.AppointmentMoved) -> None:

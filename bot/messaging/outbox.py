@@ -198,8 +198,13 @@ def enqueue(
     now: datetime | None = None,
     ref_starts_at: datetime | None = None,
     in_reply_to: str | None = None,
+    flush: bool = True,
 ) -> OutboxMessage | None:
     """Queue `reply` for `channel:address`; None if `dedupe_key` was queued before.
+
+    `flush=False` (only without a `dedupe_key`) leaves the row pending, for a caller queueing
+    several at once that flushes them together (one INSERT); until then it has no id and
+    `queued_in` leaves it out.
 
     `ref_starts_at` ties a message about appointment `ref_id` to the start it mentions: if
     the appointment has moved by the time it is due, it is withdrawn rather than sent.
@@ -231,9 +236,11 @@ def enqueue(
     if dedupe_key is None:
         # Nothing here can collide with another transaction's row: no savepoint needed.
         session.add(message)
-        session.flush()
+        if flush:
+            session.flush()
     else:
         try:
+            # begin_nested flushes what is pending first: a rollback here drops only this row.
             with session.begin_nested():
                 session.add(message)
                 session.flush()
