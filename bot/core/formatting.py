@@ -8,8 +8,9 @@ without it for documents and due dates ("Dec 1").
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
@@ -28,8 +29,23 @@ def plain(text: str) -> str:
 
 def format_day(moment: datetime | date, zone: ZoneInfo, locale: str) -> str:
     """A weekday and date: "Tue, Nov 17" (en_US), "Tue 17 Nov" (en_GB)."""
-    day = moment.astimezone(zone) if isinstance(moment, datetime) else moment
+    day = moment.astimezone(zone).date() if isinstance(moment, datetime) else moment
+    return _weekday_date(day, locale)
+
+
+# Babel formatting is slow next to a turn's other work and the same few days and times come
+# up again and again. Keys are local calendar days and wall times (never aware datetimes:
+# those compare by instant, and one instant reads differently in two zones).
+@lru_cache(maxsize=4096)
+def _weekday_date(day: date, locale: str) -> str:
+    # MMMEd reads only the month, day and weekday: the local date decides it.
     return plain(format_skeleton("MMMEd", day, locale=locale))
+
+
+@lru_cache(maxsize=4096)
+def _clock(wall: datetime, zone: tzinfo | None, fold: int, locale: str) -> str:
+    # The same local wall time, zone and fold: the very datetime that was asked about.
+    return plain(format_time(wall.replace(tzinfo=zone, fold=fold), "short", locale=locale))
 
 
 def format_date(day: date, locale: str) -> str:
@@ -50,6 +66,8 @@ def format_month(day: date, locale: str) -> str:
 
 def format_clock(moment: datetime | time, locale: str) -> str:
     """A wall time as the locale writes it: "3:00 PM" (en_US), "15:00" (en_GB)."""
+    if isinstance(moment, datetime):
+        return _clock(moment.replace(tzinfo=None), moment.tzinfo, moment.fold, locale)
     return plain(format_time(moment, "short", locale=locale))
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext, business_context
@@ -235,6 +235,42 @@ def eligible_staff(
     return dict(session.connection().execute(stmt).all())
 
 
+# The calendar's statements, built once (building them per call was a measurable part of
+# a booking turn); every value is a bound parameter.
+_TIME_OFF = select(
+    TimeOff.staff_id,
+    TimeOff.resource_id,
+    epoch_seconds(TimeOff.starts_at),
+    epoch_seconds(TimeOff.ends_at),
+).where(
+    TimeOff.starts_at < bindparam("b_hi"),
+    TimeOff.ends_at > bindparam("b_lo"),
+    or_(TimeOff.staff_id.is_(None), TimeOff.staff_id.in_(bindparam("b_staff_ids", expanding=True))),
+)
+_APPOINTMENTS = select(
+    Appointment.staff_id,
+    epoch_seconds(Appointment.block_start),
+    epoch_seconds(Appointment.block_end),
+    epoch_seconds(Appointment.starts_at),
+).where(
+    Appointment.staff_id.in_(bindparam("b_staff_ids", expanding=True)),
+    Appointment.status != CANCELLED,
+    Appointment.block_start < bindparam("b_hi"),
+    Appointment.block_start > bindparam("b_lo_block"),
+    Appointment.block_end > bindparam("b_lo"),
+)
+_APPOINTMENTS_BUT = _APPOINTMENTS.where(Appointment.id != bindparam("b_ignore"))
+_HOLDS = select(
+    SlotHold.staff_id, epoch_seconds(SlotHold.block_start), epoch_seconds(SlotHold.block_end)
+).where(
+    SlotHold.staff_id.in_(bindparam("b_staff_ids", expanding=True)),
+    SlotHold.expires_at > bindparam("b_now"),
+    SlotHold.block_start < bindparam("b_hi"),
+    SlotHold.block_end > bindparam("b_lo"),
+)
+_HOLDS_NOT_MINE = _HOLDS.where(SlotHold.customer_id != bindparam("b_customer"))
+
+
 def _load_calendar(
     session: Session,
     ctx: BusinessContext,
@@ -261,56 +297,34 @@ def _load_calendar(
     _load_hours(session, cal)
     busy: dict[int, list[Interval]] = defaultdict(list)
     closures: list[Interval] = []
-    for staff_id, resource_id, start, end in session.connection().execute(
-        select(
-            TimeOff.staff_id,
-            TimeOff.resource_id,
-            epoch_seconds(TimeOff.starts_at),
-            epoch_seconds(TimeOff.ends_at),
-        ).where(
-            TimeOff.starts_at < hi,
-            TimeOff.ends_at > lo,
-            or_(TimeOff.staff_id.is_(None), TimeOff.staff_id.in_(staff_ids)),
-        )
-    ):
+    connection = session.connection()
+    window = {"b_staff_ids": staff_ids, "b_lo": lo, "b_hi": hi}
+    for staff_id, resource_id, start, end in connection.execute(_TIME_OFF, window):
         if staff_id is not None:
             busy[staff_id].append((start, end))
         elif resource_id is None:
             closures.append((start, end))
 
-    appointments = select(
-        Appointment.staff_id,
-        epoch_seconds(Appointment.block_start),
-        epoch_seconds(Appointment.block_end),
-        epoch_seconds(Appointment.starts_at),
-    ).where(
-        Appointment.staff_id.in_(staff_ids),
-        Appointment.status != CANCELLED,
-        Appointment.block_start < hi,
-        Appointment.block_start > lo - MAX_BLOCK,
-        Appointment.block_end > lo,
-    )
-    if query.ignore_appointment_id is not None:
-        appointments = appointments.where(Appointment.id != query.ignore_appointment_id)
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    for staff_id, block_start, block_end, starts_at in (
-        session.connection().execute(appointments).all()
-    ):
+    if query.ignore_appointment_id is None:
+        rows = connection.execute(_APPOINTMENTS, {**window, "b_lo_block": lo - MAX_BLOCK})
+    else:
+        rows = connection.execute(
+            _APPOINTMENTS_BUT,
+            {**window, "b_lo_block": lo - MAX_BLOCK, "b_ignore": query.ignore_appointment_id},
+        )
+    for staff_id, block_start, block_end, starts_at in rows.all():
         busy[staff_id].append((block_start, block_end))
         counts[(staff_id, cal.day_index(starts_at))] += 1
     cal.day_counts = counts
 
-    holds = select(
-        SlotHold.staff_id, epoch_seconds(SlotHold.block_start), epoch_seconds(SlotHold.block_end)
-    ).where(
-        SlotHold.staff_id.in_(staff_ids),
-        SlotHold.expires_at > now,
-        SlotHold.block_start < hi,
-        SlotHold.block_end > lo,
-    )
-    if query.customer_id is not None:
-        holds = holds.where(SlotHold.customer_id != query.customer_id)
-    for staff_id, start, end in session.connection().execute(holds).all():
+    if query.customer_id is None:
+        held = connection.execute(_HOLDS, {**window, "b_now": now})
+    else:
+        held = connection.execute(
+            _HOLDS_NOT_MINE, {**window, "b_now": now, "b_customer": query.customer_id}
+        )
+    for staff_id, start, end in held.all():
         busy[staff_id].append((start, end))
 
     cal.busy = {sid: _Intervals(busy[sid] + closures) for sid in staff_ids}

@@ -47,6 +47,7 @@ from storage.models import (
     Resource,
     Service,
     SlotHold,
+    Staff,
 )
 
 TAKEN = "taken"
@@ -270,8 +271,12 @@ def book(
     series_id: int | None = None,
     within_horizon: bool = True,
     place: Located | None = None,
+    pin_staff_key: str | None = None,
 ) -> Booked | Refused:
     """Book `start` for the customer with the given staff member, or anyone free.
+
+    `pin_staff_key`: the staff member the customer asked for by name; when the booking goes
+    to them, it is pinned to them (the route optimiser may not move it), in the INSERT itself.
 
     An on-site visit keeps its coordinates and where they came from (the `place` given, else
     the customer's address geocoded), and needs the technician to have time to drive there
@@ -317,6 +322,11 @@ def book(
         window_start=slot.window_start,
         window_end=slot.window_end,
     )
+    if pin_staff_key is not None:
+        # The staff row is read here rather than by the confirmation's describe() later.
+        member = session.get(Staff, slot.staff_id)
+        if member is not None and member.key == pin_staff_key:
+            appointment.staff_pinned = True
     if place is not None and service.on_site:
         appointment.lat, appointment.lon = place.lat, place.lon
         appointment.place_source = str(place.source)
@@ -348,8 +358,12 @@ def book_hold(
     actor: str = "customer",
     notes: str = "",
     place: Located | None = None,
+    pin_staff_key: str | None = None,
 ) -> Booked | Refused:
-    """Turn a hold into an appointment. An expired hold still books if the slot is free."""
+    """Turn a hold into an appointment (`pin_staff_key` as in `book`).
+
+    An expired hold still books if the slot is free.
+    """
     hold = session.get(SlotHold, hold_id)
     if hold is None:
         return Refused(TAKEN, "That hold has lapsed; let's find you another time.")
@@ -364,6 +378,7 @@ def book_hold(
         actor=actor,
         notes=notes,
         place=place,
+        pin_staff_key=pin_staff_key,
     )
 
 

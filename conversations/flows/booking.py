@@ -1333,6 +1333,7 @@ def _book(turn: Turn) -> None:
             status=status,
             actor="customer",
             place=visit_place(turn, service),
+            pin_staff_key=_named_staff(turn),
         )
         if isinstance(outcome, Booked) and not _book_rest(turn, outcome, status):
             whole_visit.rollback()
@@ -1349,7 +1350,6 @@ def _book(turn: Turn) -> None:
     appointment = outcome.appointment
     if turn.data.get("attendee") is not None:  # (a new row's is NULL already: no UPDATE)
         appointment.attendee = turn.data["attendee"]
-    _pin_named_staff(turn, appointment)
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
@@ -1371,10 +1371,17 @@ def _book(turn: Turn) -> None:
         )
 
 
+def _named_staff(turn: Turn) -> str | None:
+    """The key of the staff member the customer asked for by name, if they did."""
+    chosen = turn.data.get("staff")
+    # A key is a string; anything else never matched a staff member.
+    return chosen if isinstance(chosen, str) and chosen != ANYONE else None
+
+
 def _pin_named_staff(turn: Turn, appointment: Appointment) -> None:
     """A customer who asked for someone by name keeps them: the route optimiser may not move it."""
-    chosen = turn.data.get("staff")
-    if chosen in (None, ANYONE):
+    chosen = _named_staff(turn)
+    if chosen is None:
         return
     member = turn.session.get(Staff, appointment.staff_id)
     if member is not None and member.key == chosen:
