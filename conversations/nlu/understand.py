@@ -402,10 +402,17 @@ def _score_item(item: Named, text: _Text, cutoff: float, order: int) -> _Scored:
 
 def match_one(text: str, items: Sequence[Named], *, cutoff: float = 70, margin: float = 8) -> Match:
     """Find which one of `items` the text names, or the close ones to ask about."""
+    return _match_one(text, tuple(to_named(item) for item in items), cutoff, margin)
+
+
+# A turn asks about the same message and the same names several times (is it a request,
+# which service, which visit): the answer depends on nothing else, and everything is frozen.
+@lru_cache(maxsize=2048)
+def _match_one(text: str, items: tuple[Named, ...], cutoff: float, margin: float) -> Match:
     prepared = _prepare(text)
     if not prepared.by_letter or not items:
         return Match(None, (), 0.0)
-    scored = [_score_item(to_named(item), prepared, cutoff, i) for i, item in enumerate(items)]
+    scored = [_score_item(item, prepared, cutoff, i) for i, item in enumerate(items)]
     best = max(s.score for s in scored)
     fits = [s for s in scored if s.score >= cutoff and s.used]
     if not fits:
