@@ -542,19 +542,20 @@ def _identify(
         if phone:
             # One customer across channels: the same phone number is the same person.
             customer = session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
-        if customer is None:
-            customer = Customer(phone=phone, created_at=now, notes="")
-            if inbound.display_name:
-                customer.name = clean_display_name(inbound.display_name)
-            session.add(customer)
-            session.flush()
         identity = CustomerIdentity(
-            customer_id=customer.id,
             channel=inbound.channel,
             address=inbound.sender,
             created_at=now,
             last_inbound_at=now,
         )
+        if customer is None:
+            customer = Customer(phone=phone, created_at=now, notes="")
+            if inbound.display_name:
+                customer.name = clean_display_name(inbound.display_name)
+            # A new customer and their identity in one flush (the customer's INSERT first).
+            identity.customer = customer
+        else:
+            identity.customer_id = customer.id
         session.add(identity)
         session.flush()
     identity.last_inbound_at = now
@@ -627,4 +628,7 @@ def _queue(turn: Turn, purpose: str) -> None:
             status=SENT if inline else PENDING,
             now=turn.now,
             in_reply_to=turn.inbound.provider_id,
+            flush=False,
         )
+    # The replies and the conversation's update in one flush (`_queued_since` reads ids).
+    turn.session.flush()
