@@ -546,10 +546,9 @@ def _identify(
             customer = Customer(phone=phone, created_at=now, notes="")
             if inbound.display_name:
                 customer.name = clean_display_name(inbound.display_name)
-            session.add(customer)
-            session.flush()
+            session.add(customer)  # flushed with its identity: one flush for both rows
         identity = CustomerIdentity(
-            customer_id=customer.id,
+            customer=customer,
             channel=inbound.channel,
             address=inbound.sender,
             created_at=now,
