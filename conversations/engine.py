@@ -41,7 +41,7 @@ from bot.messaging.handover import close as close_handover
 from bot.messaging.handover import open_for as open_handover
 from bot.messaging.inbox import row_values
 from bot.messaging.messages import SMS, Inbound, Reply
-from bot.messaging.outbox import enqueue, queued_in, watch_queued
+from bot.messaging.outbox import Purpose, enqueue, queued_in, watch_queued
 from conversations.admin import commands as admin
 from conversations.flows import consent, handover
 from conversations.flows import routing as flows
@@ -71,7 +71,7 @@ SLOW_DOWN = (
     "You're sending messages faster than I can answer them. I've kept them all; "
     "give me a minute and then send your question again."
 )
-SLOW_DOWN_PURPOSE = "slow_down"
+SLOW_DOWN_PURPOSE = Purpose.SLOW_DOWN
 REPLIES_PER_MINUTE = 20  # the default per-sender throttle
 FLOOD_WINDOW = timedelta(minutes=1)
 # One "slow down" per sender in this long, however long the flood lasts.

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from babel.dates import format_time
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext
-from bot.core.formatting import format_day, format_money, format_when, plain
+from bot.core.formatting import format_clock, format_day, format_money, format_when
 from bot.messaging.messages import Inbound, Option, Reply
 from storage.models import (
     AwaitingReply,
@@ -122,7 +121,7 @@ class Turn:
 
         def clock(match: re.Match[str]) -> str:
             moment = time(int(match.group(1)), int(match.group(2)))
-            return plain(format_time(moment, "short", locale=self.business.locale))
+            return format_clock(moment, self.business.locale)
 
         return _CLOCK_LABEL.sub(clock, _DAY_LABEL.sub(day, label))
 

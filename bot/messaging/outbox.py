@@ -59,26 +59,66 @@ from storage.models import (
     CustomerIdentity,
     SlotHold,
 )
-from storage.types import UTCDateTime
+from storage.types import StoredEnum, UTCDateTime
 
 log = logging.getLogger(__name__)
 
-# What a message is for. The dispatcher checks some before sending (see `_withdraw_reason`).
-REPLY = "reply"
-CONFIRMATION = "confirmation"
-CHANGE_NOTICE = "change_notice"
-CANCEL_NOTICE = "cancel_notice"
-REMINDER = "reminder"
-UNCONFIRMED_ALERT = "unconfirmed_alert"
-OWNER_NOTICE = "owner_notice"
-STAFF_NOTICE = "staff_notice"
-DELIVERY_FAILED = "delivery_failed"
-WAITLIST_OFFER = "waitlist_offer"
-FEEDBACK_REQUEST = "feedback_request"
-FEEDBACK_ALERT = "feedback_alert"
-REVIEW_REQUEST = "review_request"
-REBOOK_NUDGE = "rebook_nudge"
-OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+
+class Purpose(StoredEnum):
+    """What a message is for (`outbox_message.purpose`); the dispatcher checks some before
+    sending (see `_withdraw_reason`)."""
+
+    REPLY = "reply"
+    CONFIRMATION = "confirmation"
+    CHANGE_NOTICE = "change_notice"
+    CANCEL_NOTICE = "cancel_notice"
+    REMINDER = "reminder"
+    UNCONFIRMED_ALERT = "unconfirmed_alert"
+    OWNER_NOTICE = "owner_notice"
+    STAFF_NOTICE = "staff_notice"
+    DELIVERY_FAILED = "delivery_failed"
+    WAITLIST_OFFER = "waitlist_offer"
+    FEEDBACK_REQUEST = "feedback_request"
+    FEEDBACK_ALERT = "feedback_alert"
+    REVIEW_REQUEST = "review_request"
+    REBOOK_NUDGE = "rebook_nudge"
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+    SLOW_DOWN = "slow_down"
+    HANDOVER_NOTICE = "handover_notice"  # to the team: a customer's words
+    HANDOVER_REPLY = "handover_reply"  # to the customer: a person's answer, or the bot's note
+    PROMOTION = "promotion"
+    WEATHER_OFFER = "weather_offer"
+    EN_ROUTE = "en_route"
+    ARRIVED = "arrived"
+    RUNNING_LATE = "running_late"
+    SIGNATURE = "signature"
+    ESTIMATE = "estimate"
+    INVOICE = "invoice"
+    STATEMENT = "statement"
+    RECEIPT = "receipt"
+    PAY_LINK = "pay_link"
+    PAYMENT_FAILED = "payment_failed"
+    DEPOSIT = "deposit"
+    FINANCE_CHARGE = "finance_charge"
+    NO_SHOW_FEE = "no_show_fee"
+
+
+# The members under the names the code has always imported.
+REPLY = Purpose.REPLY
+CONFIRMATION = Purpose.CONFIRMATION
+CHANGE_NOTICE = Purpose.CHANGE_NOTICE
+CANCEL_NOTICE = Purpose.CANCEL_NOTICE
+REMINDER = Purpose.REMINDER
+UNCONFIRMED_ALERT = Purpose.UNCONFIRMED_ALERT
+OWNER_NOTICE = Purpose.OWNER_NOTICE
+STAFF_NOTICE = Purpose.STAFF_NOTICE
+DELIVERY_FAILED = Purpose.DELIVERY_FAILED
+WAITLIST_OFFER = Purpose.WAITLIST_OFFER
+FEEDBACK_REQUEST = Purpose.FEEDBACK_REQUEST
+FEEDBACK_ALERT = Purpose.FEEDBACK_ALERT
+REVIEW_REQUEST = Purpose.REVIEW_REQUEST
+REBOOK_NUDGE = Purpose.REBOOK_NUDGE
+OPT_OUT_CONFIRMATION = Purpose.OPT_OUT_CONFIRMATION
 # Messages to the owners and staff: a failure to deliver one never raises another note.
 STAFF_FACING = frozenset(
     {OWNER_NOTICE, STAFF_NOTICE, UNCONFIRMED_ALERT, DELIVERY_FAILED, FEEDBACK_ALERT}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from bot.field.places.windows import promised
 from bot.messaging.messages import SMS, WHATSAPP, Option
 from bot.scheduling.availability import SlotQuery, best_slots, nearest_slots, slot_fits
 from bot.scheduling.booking import (
@@ -54,7 +55,8 @@ _NEW_BOOKING = re.compile(
 
 def _describe(turn: Turn, appointment: Appointment) -> str:
     who = appointment.staff.name.split()[0]
-    return f"{appointment.service.name} with {who}, {turn.when(appointment.starts_at)}"
+    when = promised(appointment, turn.business.zone, turn.business.locale)  # a window if promised
+    return f"{appointment.service.name} with {who}, {when}"
 
 
 def _upcoming(turn: Turn) -> list[Appointment]:
