@@ -294,7 +294,7 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         turn,
         [
             t("Told {who} you're on the way, arriving about {clock} "
-            "({minutes} min from {origin}, {source}) (#{job}).", who=who, clock=_clock(turn, guess.arrive_at), minutes=guess.minutes, origin=guess.origin, source=guess.source, job=job.id)
+            "({minutes} min from {origin}, {source}) (#{job}).", who=who, clock=_clock(turn, guess.arrive_at), minutes=guess.minutes, origin=_(guess.origin), source=guess.source, job=job.id)
         ],
     )
 
