@@ -38,7 +38,6 @@ PENDING_CUSTOMER = frozenset(
     {
         "conversations/booking_flow.py",
         "conversations/engine.py",
-        "conversations/faq.py",
         "conversations/flows.py",
         "conversations/handover.py",
         "conversations/inbox.py",
@@ -104,10 +103,12 @@ PENDING_OWNER = frozenset(
         "bot/reminders.py",
         "bot/routing/check.py",
         "bot/routing/plans.py",
+        "bot/routing/solver.py",
         "bot/senders/email_sender.py",
         "bot/senders/render.py",
         "bot/senders/telegram_sender.py",
         "bot/senders/twilio_sender.py",
+        "bot/series_info.py",
         "bot/signatures.py",
         "bot/timeline.py",
         "bot/waitlist.py",
@@ -143,15 +144,19 @@ _REGEX_MARKS = re.compile(r"\\[bdswBDSW]|\(\?[:=!<]|\[\^?[a-z]-|\|\w")
 
 
 def sentence_like(text: str, formatted: bool) -> bool:
-    """Whether `text` reads as a sentence a person would be sent."""
+    """Whether `text` reads as a sentence a person would be sent ("{}" marks an f-string value)."""
     body = text.strip()
-    if not _WORDS.search(body) or _SQL.match(body) or _REGEX_MARKS.search(body):
+    if _SQL.match(body) or _REGEX_MARKS.search(body):
         return False
     if "_" in body and " " not in body.replace("_", ""):
         return False  # an identifier
-    if formatted:  # an f-string with two words of prose around its values is a text
+    # Two words in a row, at least one of them written here ("Xx" stands for a value).
+    runs = _WORDS.finditer(body.replace("{}", "Xx"))
+    if not any(word != "Xx" for run in runs for word in run.group().split()):
+        return False
+    if formatted:  # an f-string with prose around its values is a text
         return True
-    return body[:1].isupper() or body.rstrip()[-1:] in ".?!:"
+    return body[:1].isupper() or body[-1:] in ".?!:"
 
 
 def _call_name(node: ast.Call) -> str:
