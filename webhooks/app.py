@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from bot.catalogue import install_translations
 from bot.config import apply_config, load_config
 from bot.errors import SlotbotError
 from bot.portal import ensure_secret
@@ -81,6 +82,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     business = load_config(app.config["BUSINESS_CONFIG"])
     apply_config(db, business)
+    install_translations(business.locale, app.config["BUSINESS_CONFIG"])
     app.extensions["slotbot.db"] = db
     app.extensions["slotbot.config"] = business
     # Where webhooks keep deliveries while the database refuses them (the worker drains it).

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
 from bot.billing.links import LISTEN_URL_ENV
+from bot.catalogue import install_translations
 from bot.clock import utcnow
 from bot.config import (
     BusinessConfig,
@@ -194,6 +195,7 @@ def _prepare(ctx: click.Context, *, background: bool = False) -> Database:
     upgrade(ctx.obj["database"])
     database = Database(ctx.obj["database"], background=background)
     apply_config(database, business)
+    install_translations(business.locale, ctx.obj["config"])
     return database
 
 

@@ -1,0 +1,166 @@
+"""The reply catalogues: messages.pot up to date with the source, every entry renders, and
+the shipped English and an owner's rewording are what the replies read."""
+
+from __future__ import annotations
+
+import gettext
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.frontend import CommandLineInterface
+
+from bot import text
+from bot.catalogue import (
+    install_translations,
+    load_translations,
+    owner_catalogue_for,
+    read_catalogue,
+    shipped_catalogue,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+POT = ROOT / "bot" / "locale" / "messages.pot"
+CATALOGUES = sorted((ROOT / "bot" / "locale").glob("*/LC_MESSAGES/slotbot.po"))
+
+
+def _ids(catalog: Catalog) -> set[tuple[str, ...]]:
+    """Each entry's msgid (with its plural), the header left out."""
+    return {
+        tuple(message.id) if isinstance(message.id, tuple | list) else (message.id,)
+        for message in catalog
+        if message.id
+    }
+
+
+@pytest.fixture
+def restored_translations() -> Iterator[None]:
+    """Put back the process's catalogue after a test installs another."""
+    before = text._translations
+    yield
+    text.use_translations(before)
+
+
+def test_messages_pot_is_up_to_date_with_the_source(tmp_path: Path) -> None:
+    fresh = tmp_path / "messages.pot"
+    # The same extraction as `make catalogue`, in process (pyproject's [tool.babel] says which
+    # files, relative to the checkout, and which keywords).
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", str(ROOT / "pyproject.toml"), "--omit-header",
+         "-o", str(fresh), str(ROOT)]
+    )  # fmt: skip
+    extracted, committed = _ids(read_catalogue(fresh)), _ids(read_catalogue(POT))
+    assert extracted - committed == set(), "new texts: run `make catalogue` and commit"
+    assert committed - extracted == set(), "texts gone from the source: run `make catalogue`"
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda path: path.parts[-3])
+def test_each_language_catalogue_has_every_text(po: Path) -> None:
+    assert _ids(read_catalogue(po)) == _ids(read_catalogue(POT)), "run `make catalogue`"
+
+
+class _Sample:
+    """A placeholder's sample value: formats as a number or a word, has any attribute."""
+
+    def __format__(self, spec: str) -> str:
+        try:
+            return format(3, spec)
+        except ValueError:
+            return format("sample", spec)
+
+    def __str__(self) -> str:
+        return "sample"
+
+    def __getattr__(self, name: str) -> _Sample:
+        return self
+
+    def __getitem__(self, key: object) -> _Sample:
+        return self
+
+
+def _names(pattern: str) -> set[str]:
+    """The placeholder names in a `str.format` pattern ("{when:%H}" and "{a.b}" give when, a)."""
+    names = set()
+    for _literal, field, _spec, _conversion in string.Formatter().parse(pattern):
+        if field is not None:
+            names.add(field.split(".")[0].split("[")[0])
+    return names
+
+
+def _render(pattern: str, allowed: set[str]) -> str:
+    """`pattern` filled with samples by name only, as `t()` fills it (no positional values)."""
+    values: dict[str, Any] = {name: _Sample() for name in allowed}
+    return pattern.format(**values)
+
+
+def _entries() -> Iterator[tuple[str, Message]]:
+    for path in [POT, *CATALOGUES]:
+        for message in read_catalogue(path):
+            if message.id:
+                yield path.relative_to(ROOT).as_posix(), message
+
+
+def test_every_catalogue_entry_renders_with_sample_values() -> None:
+    problems = []
+    checked = 0
+    for where, message in _entries():
+        ids = list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+        strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+        known = set().union(*(_names(msgid) for msgid in ids))
+        if len(ids) > 1:
+            known.add("n")  # nt() always passes the count
+        for pattern in [*ids, *(s for s in strings if s)]:
+            checked += 1
+            try:
+                _render(pattern, known)
+            except (KeyError, IndexError, ValueError, AttributeError) as error:
+                problems.append(f"{where}: {pattern!r}: {type(error).__name__}: {error}")
+    assert not problems, "\n".join(problems)
+    assert checked >= 1
+
+
+def test_a_translation_may_not_ask_for_a_value_the_code_does_not_pass() -> None:
+    with pytest.raises(KeyError):
+        _render("Booked {service} at {place}.", _names("Booked {service}."))
+    with pytest.raises(IndexError):
+        _render("Booked {}.", set())
+
+
+def test_an_unknown_locale_falls_back_to_the_shipped_english() -> None:
+    assert shipped_catalogue("en_US") == shipped_catalogue("en") is not None
+    assert shipped_catalogue("xx_YY") is None
+    translations = load_translations("fr_FR")
+    assert translations.gettext("Some text nobody wrote.") == "Some text nobody wrote."
+
+
+def test_an_owner_catalogue_rewords_texts_and_leaves_the_rest(
+    tmp_path: Path, restored_translations: None
+) -> None:
+    config = tmp_path / "business.toml"
+    owner = owner_catalogue_for(config)
+    assert owner == tmp_path / "texts.po"
+    owner.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Thanks, {name}!"\nmsgstr "Cheers, {name} - see you soon!"\n\n'
+        'msgid "{n} slot"\nmsgid_plural "{n} slots"\nmsgstr[0] "{n} opening"\n'
+        'msgstr[1] "{n} openings"\n\n'
+        'msgid "Left as it is."\nmsgstr ""\n',
+        encoding="utf-8",
+    )
+    install_translations("en_US", config)
+    assert text.t("Thanks, {name}!", name="Ana") == "Cheers, Ana - see you soon!"
+    assert text.nt("{n} slot", "{n} slots", 1) == "1 opening"
+    assert text.nt("{n} slot", "{n} slots", 4) == "4 openings"
+    assert text._("Left as it is.") == "Left as it is."
+    assert text.t("Not in any catalogue, {x}.", x=1) == "Not in any catalogue, 1."
+
+
+def test_without_an_owner_catalogue_the_source_texts_are_said(
+    tmp_path: Path, restored_translations: None
+) -> None:
+    install_translations("en_US", tmp_path / "business.toml")
+    assert isinstance(text._translations, gettext.NullTranslations)
+    assert text.t("Thanks, {name}!", name="Ana") == "Thanks, Ana!"

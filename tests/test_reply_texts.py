@@ -1,0 +1,281 @@
+"""Every reply text goes through the catalogue: a scan of the source for sentences outside it.
+
+A reply written as a bare string or f-string cannot be reworded by an owner nor translated,
+so this scan (part of `make test`) fails on one. It reads the modules that say things to
+customers, owners and staff and reports every string literal or f-string that reads like a
+sentence — words with spaces, starting with a capital or ending like a sentence — unless it
+is the text of `_()`, `t()`, `nt()` or `N_()`, or stands where no reply does: a docstring, a
+log line, an exception raised for a developer, a regular expression, SQL, a dict key or
+subscript, a comparison with what the customer typed, a default of a function parameter.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The modules that produce replies: all of conversations/ and bot/ (notifications, reminders,
+# follow-ups, owner alerts, billing texts) and the chat channels of webhooks/.
+SCANNED = (
+    "conversations",
+    "bot",
+    "webhooks/telegram.py",
+    "webhooks/twilio.py",
+    "webhooks/webchat.py",
+)
+# Whole modules that hold sentences which are no replies, with the reason.
+EXEMPT = {
+    "bot/places/demo.py": "the demo businesses' data (names, notes, descriptions), not replies",
+}
+
+# Modules whose texts are being moved into the catalogue (issue 13, point 6), one list per
+# helper converting them; each module leaves its list once converted. Empty at the end.
+PENDING_CUSTOMER = frozenset(
+    {
+        "conversations/booking_flow.py",
+        "conversations/engine.py",
+        "conversations/flows.py",
+        "conversations/handover.py",
+        "conversations/inbox.py",
+        "conversations/manage_flow.py",
+        "conversations/moves.py",
+        "conversations/opening.py",
+        "conversations/payments.py",
+        "conversations/recurrence.py",
+        "conversations/screen.py",
+        "conversations/series_flow.py",
+        "conversations/threads.py",
+        "conversations/turn.py",
+        "conversations/understand.py",
+        "conversations/visit.py",
+        "conversations/visits.py",
+        "conversations/when.py",
+    }
+)
+PENDING_OWNER = frozenset(
+    {
+        "conversations/admin.py",
+        "conversations/admin_billing.py",
+        "conversations/admin_edits.py",
+        "conversations/admin_estimates.py",
+        "conversations/admin_merge.py",
+        "conversations/admin_money.py",
+        "conversations/admin_road.py",
+        "conversations/admin_routes.py",
+        "conversations/admin_series.py",
+        "conversations/admin_signing.py",
+        "conversations/admin_weather.py",
+        "conversations/command_table.py",
+        "conversations/owner_slots.py",
+        "conversations/promotions.py",
+        "bot/billing/chat.py",
+        "bot/billing/completion.py",
+        "bot/billing/delivery.py",
+        "bot/billing/deposits.py",
+        "bot/billing/estimate_jobs.py",
+        "bot/billing/estimates.py",
+        "bot/billing/evidence.py",
+        "bot/billing/invoices.py",
+        "bot/billing/minimums.py",
+        "bot/billing/partial.py",
+        "bot/billing/payments.py",
+        "bot/billing/pdf.py",
+        "bot/billing/receivables.py",
+        "bot/billing/scheduled.py",
+        "bot/billing/settlement.py",
+        "bot/billing/signing.py",
+        "bot/billing/statements.py",
+        "bot/billing/stripe_gateway.py",
+        "bot/booking.py",
+        "bot/broadcast.py",
+        "bot/config.py",
+        "bot/edits.py",
+        "bot/followup.py",
+        "bot/handover.py",
+        "bot/media.py",
+        "bot/merge.py",
+        "bot/notify.py",
+        "bot/outbox.py",
+        "bot/reminders.py",
+        "bot/routing/check.py",
+        "bot/routing/plans.py",
+        "bot/routing/solver.py",
+        "bot/senders/email_sender.py",
+        "bot/senders/render.py",
+        "bot/senders/telegram_sender.py",
+        "bot/senders/twilio_sender.py",
+        "bot/series_info.py",
+        "bot/signatures.py",
+        "bot/timeline.py",
+        "bot/waitlist.py",
+        "bot/weather.py",
+        "webhooks/telegram.py",
+        "webhooks/twilio.py",
+        "webhooks/webchat.py",
+    }
+)
+
+# Strings that look like sentences but are no reply, each with the reason. Matched by the
+# module and the text (the literal's text, or an f-string's literal parts joined by "{}").
+ALLOWED: dict[tuple[str, str], str] = {}
+
+CATALOGUE_CALLS = frozenset({"_", "t", "nt", "N_"})
+# Calls whose string arguments are for developers or machines, never a reply.
+DEVELOPER_CALLS = frozenset(
+    {
+        "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "compile",
+        "search", "match", "fullmatch", "sub", "subn", "findall", "finditer", "split", "text",
+        "execute", "startswith", "endswith", "replace", "strip", "lstrip", "rstrip", "removeprefix",
+        "removesuffix", "get", "pop", "setdefault", "getattr", "hasattr", "setattr", "count", "index",
+        "find", "rfind", "strftime", "strptime", "option", "argument", "command", "group", "route",
+        "add_url_rule", "Blueprint", "Counter", "Histogram", "Gauge", "Summary", "Column",
+        "mapped_column", "ForeignKey", "CheckConstraint", "Index", "UniqueConstraint", "NamedTuple",
+        "TypeVar", "format_date", "format_datetime", "format_time", "format_skeleton",
+        "format_interval",
+    }
+)
+_SQL = re.compile(r"^\s*(select|insert|update|delete|with|create|alter|drop)\b", re.I)
+_WORDS = re.compile(r"[A-Za-z][a-z']+(?: +[A-Za-z][a-z'’]*)+")
+_REGEX_MARKS = re.compile(r"\\[bdswBDSW]|\(\?[:=!<]|\[\^?[a-z]-|\|\w")
+
+
+def sentence_like(text: str, formatted: bool) -> bool:
+    """Whether `text` reads as a sentence a person would be sent ("{}" marks an f-string value)."""
+    body = text.strip()
+    if _SQL.match(body) or _REGEX_MARKS.search(body):
+        return False
+    if "_" in body and " " not in body.replace("_", ""):
+        return False  # an identifier
+    # Two words in a row, at least one of them written here ("Xx" stands for a value).
+    runs = _WORDS.finditer(body.replace("{}", "Xx"))
+    if not any(word != "Xx" for run in runs for word in run.group().split()):
+        return False
+    if formatted:  # an f-string with prose around its values is a text
+        return True
+    return body[:1].isupper() or body[-1:] in ".?!:"
+
+
+def _call_name(node: ast.Call) -> str:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+class _Scanner(ast.NodeVisitor):
+    """Collects the sentence-like strings outside the catalogue and the exempt places."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[int, str]] = []
+
+    def _skip(self, *nodes: ast.AST | None) -> None:
+        del nodes  # nothing below these is a reply
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant | ast.JoinedStr):
+            return  # a docstring or a bare string
+        self.generic_visit(node)
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        return  # exception messages are for developers; a reply is said, not raised
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        return
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = _call_name(node)
+        if name in CATALOGUE_CALLS or name in DEVELOPER_CALLS:
+            return
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        return  # comparing with what was typed: vocabulary, not a reply
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        self.visit(node.value)  # the index is a key
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for value in node.values:
+            self.visit(value)
+
+    def visit_arguments(self, node: ast.arguments) -> None:
+        return
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        self.visit(node.value)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        text = "".join(
+            part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+        )
+        if sentence_like(text, formatted=True):
+            self.found.append((node.lineno, text))
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                self.visit(part.value)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and sentence_like(node.value, formatted=False):
+            self.found.append((node.lineno, node.value))
+
+
+def scanned_modules() -> Iterator[Path]:
+    """The modules the scan reads."""
+    for name in SCANNED:
+        place = ROOT / name
+        for path in sorted(place.rglob("*.py")) if place.is_dir() else [place]:
+            if path.relative_to(ROOT).as_posix() not in EXEMPT:
+                yield path
+
+
+def texts_outside_catalogue(path: Path) -> list[tuple[int, str]]:
+    """The line and text of each sentence in `path` that does not go through the catalogue."""
+    scanner = _Scanner()
+    scanner.visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    name = path.relative_to(ROOT).as_posix()
+    return [(line, text) for line, text in scanner.found if (name, text) not in ALLOWED]
+
+
+def test_every_reply_text_goes_through_the_catalogue() -> None:
+    problems = []
+    for path in scanned_modules():
+        name = path.relative_to(ROOT).as_posix()
+        if name in PENDING_CUSTOMER or name in PENDING_OWNER:
+            continue
+        problems += [f"{name}:{line}: {text!r}" for line, text in texts_outside_catalogue(path)]
+    assert not problems, "reply texts outside _()/t()/nt()/N_():\n" + "\n".join(problems)
+
+
+def test_the_scan_catches_a_new_f_string_reply(tmp_path: Path) -> None:
+    source = tmp_path / "flow.py"
+    source.write_text(
+        '"""A flow."""\n'
+        "import logging\n"
+        "from bot.text import t, _\n"
+        "log = logging.getLogger(__name__)\n"
+        "def reply(turn, name):\n"
+        '    """Say hello."""\n'
+        '    log.info("Said hello to %s", name)\n'
+        '    if turn.text == "Hello there":\n'
+        '        turn.say(t("Hi {name}, welcome back!", name=name))\n'
+        '    turn.say(f"See you soon, {name}.")\n'
+        '    turn.say("Thanks for booking with us!")\n'
+        '    turn.say(_("Okay."))\n'
+    )
+    scanner = _Scanner()
+    scanner.visit(ast.parse(source.read_text()))
+    assert [text for _line, text in scanner.found] == [
+        "See you soon, {}.",
+        "Thanks for booking with us!",
+    ]
+
+
+def test_pending_modules_exist() -> None:
+    for name in PENDING_CUSTOMER | PENDING_OWNER | set(EXEMPT) | {path for path, _text in ALLOWED}:
+        assert (ROOT / name).is_file(), name
