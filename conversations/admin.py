@@ -689,7 +689,7 @@ def lookup(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _customer_card(turn: Turn, customer: Customer) -> list[str]:
-    lines = [f"{customer.name or 'No name'} (#{customer.id})"]
+    lines = [f"{customer.name or _('No name')} (#{customer.id})"]
     if customer.phone:
         lines.append(t("Phone: {phone}", phone=customer.phone))
     if customer.email:
