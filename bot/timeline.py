@@ -166,7 +166,7 @@ def _by(actor: str, staff_names: dict[str, str]) -> str:
         return staff_names[identity]
     if role == "owner" and identity == "dashboard":
         return t("the owner (dashboard)")
-    return _(_ROLE_WORDS[role]) if role in _ROLE_WORDS else ""
+    return t(_ROLE_WORDS[role]) if role in _ROLE_WORDS else ""  # `_` is taken here
 
 
 def maps_url(latitude: float, longitude: float) -> str:
