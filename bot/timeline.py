@@ -207,7 +207,7 @@ def describe_event(
         text = _("On the way")
         if d.get("eta"):
             text += t(", arriving about {clock}", clock=_clock(d['eta'], zone, locale))
-            text += t(" ({minutes} min drive from {origin})", minutes=d.get('minutes'), origin=d.get('origin', _('unknown')))
+            text += t(" ({minutes} min drive from {origin})", minutes=d.get('minutes'), origin=_(d['origin']) if d.get('origin') else d.get('origin', _('unknown')))
     elif kind == Kind.RUNNING_LATE:
         text = t("Running {minutes} min late", minutes=d.get('minutes', '?'))
         if d.get("eta"):
