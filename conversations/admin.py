@@ -216,7 +216,7 @@ def agenda(turn: Turn, actor: Actor, text: str) -> None:
     if not items:
         answer(turn, [t("Nothing booked for {label}.", label=label)])
         return
-    lines = [nt("{cap}: {n} appointment", "{cap}: {n} appointments", len(items), cap=_cap(label))]
+    lines = [nt("{period}: {n} appointment", "{period}: {n} appointments", len(items), period=_cap(label))]
     for member in sorted({a.staff.name for a in items}):
         if staff_id is None:
             lines.append(f"{member.split()[0]}:")

@@ -253,7 +253,7 @@ def _stats_lines(turn: Turn, start: datetime, end: datetime) -> list[str]:
     report = aging(turn.session, turn.now)
     return [
         t("Collected: {collected}", collected=ctx.money(int(collected or 0))),
-        t("Outstanding now: {report}", report=ctx.money(report.total)),
+        t("Outstanding now: {total}", total=ctx.money(report.total)),
     ]
 
 

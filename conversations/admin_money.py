@@ -77,7 +77,7 @@ def _invoice_for(turn: Turn, text: str) -> Invoice | str:
         if found is not None:
             return found
         if re.match(r"[a-z]+-?\d", match.group(1), re.I):  # a number was typed: never another
-            return t("There's no invoice {match}; say its number as on the invoice.", match=match.group(1).upper())
+            return t("There's no invoice {number}; say its number as on the invoice.", number=match.group(1).upper())
     name = re.search(r"^\s*/?(?:charge|bill|run)\s+(?:the\s+)?(.+?)'s\b", text, re.I)
     if name is not None:
         customers = find_customers(turn.session, name.group(1))
@@ -207,8 +207,8 @@ def _do_schedule(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     answer(
         turn,
         [
-            t("Scheduled charge #{outcome}: {number} on {when}.", outcome=outcome.id, number=number, when=turn.when(outcome.charge_at)),
-            t('"scheduled charges" lists them; "cancel scheduled charge {outcome}" stops it.', outcome=outcome.id),
+            t("Scheduled charge #{id}: {number} on {when}.", id=outcome.id, number=number, when=turn.when(outcome.charge_at)),
+            t('"scheduled charges" lists them; "cancel scheduled charge {id}" stops it.', id=outcome.id),
         ],
     )
 
@@ -250,8 +250,8 @@ def cancel_scheduled(turn: Turn, actor: Actor, text: str) -> None:
     pick = chosen[0]
     admin.confirm(
         turn,
-        t("Cancel scheduled charge #{pick} ({invoice_number}, {customer}, "
-        "{when})?", pick=pick.id, invoice_number=pick.invoice_number, customer=pick.customer, when=turn.when(pick.charge_at)),
+        t("Cancel scheduled charge #{id} ({invoice_number}, {customer}, "
+        "{when})?", id=pick.id, invoice_number=pick.invoice_number, customer=pick.customer, when=turn.when(pick.charge_at)),
         Action.CANCEL,
         charge=pick.id,
     )
@@ -263,7 +263,7 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         answer(turn, [outcome.message])
         return
     audit(turn, actor, Action.CANCEL, charge=pending["charge"])
-    answer(turn, [t("Scheduled charge #{charge} cancelled; the card won't be charged.", charge=pending['charge'])])
+    answer(turn, [t("Scheduled charge #{id} cancelled; the card won't be charged.", id=pending['charge'])])
 
 
 # --- staff: money taken on site --------------------------------------------------------

@@ -76,7 +76,7 @@ def reason(turn: Turn, service: Service, staff: Staff | None, start: datetime) -
         if not head.startswith("We're closed"):
             short = t("{staff} is off", staff=staff.name.split()[0]) if staff is not None else _("day off")
         elif named or weekly:
-            short = t("closed ({named})", named=named.group(1) if named else weekly.group(1))  # type: ignore[union-attr]
+            short = t("closed ({closure})", closure=named.group(1) if named else weekly.group(1))  # type: ignore[union-attr]
         else:
             short = "closed"
         return closed[0], short

@@ -102,7 +102,7 @@ def parse_segment(turn: Turn, head: str) -> Segment | str:
         services = list(turn.session.scalars(select(Service).where(Service.active.is_(True))))
         hit = find_services(match.group(1), [to_named(s) for s in services])
         if hit.item is None:
-            return t('Which service is "{match}"? Say it as on the price list.', match=match.group(1).strip())
+            return t('Which service is "{service}"? Say it as on the price list.', service=match.group(1).strip())
         service = next(s for s in services if s.key == hit.item.key)
         service_id = service.id
         labels.append(t("who had {service}", service=service.name))
