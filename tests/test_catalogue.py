@@ -6,6 +6,7 @@ from __future__ import annotations
 import gettext
 import string
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ class _Sample:
     """A placeholder's sample value: formats as a number or a word, has any attribute."""
 
     def __format__(self, spec: str) -> str:
+        if "%" in spec:  # a strftime pattern: the value is a date or time
+            return format(datetime(2026, 12, 5, 15, 0), spec)
         try:
             return format(3, spec)
         except ValueError:
