@@ -206,9 +206,9 @@ def _not_doing(turn: Turn, staff_key: str, service: Service) -> None:
     if not doers:
         who = "nobody does at the moment"
     elif len(doers) == 1:
-        who = t("{doers} does", doers=doers[0])
+        who = t("{who} does", who=doers[0])
     else:
-        who = t("{items} or {doers} do", items=", ".join(doers[:-1]), doers=doers[-1])
+        who = t("{others} or {last} do", others=", ".join(doers[:-1]), last=doers[-1])
     _lead(
         turn,
         t(
@@ -533,16 +533,16 @@ def _ask_number(turn: Turn, text: str) -> bool:
         turn,
         "offer",
         t(
-            "{clock}, or option {value} - {label}?",
+            "{clock}, or option {number} - {label}?",
             clock=_clock(turn, as_time),
-            value=number.value,
+            number=number.value,
             label=_label(turn, as_option),
         ),
         [
             time_option,
             Option(
                 as_option["id"],
-                t("Option {value}: {label}", value=number.value, label=_label(turn, as_option)),
+                t("Option {number}: {label}", number=number.value, label=_label(turn, as_option)),
             ),
         ],
     )
@@ -996,7 +996,7 @@ def _present(
             _ask(
                 turn,
                 "offer",
-                t("{empty_lead} I'm fully booked around then.", empty_lead=empty_lead).strip(),
+                t("{lead} I'm fully booked around then.", lead=empty_lead).strip(),
                 extra,
             )
             return
@@ -1005,8 +1005,8 @@ def _present(
             turn,
             "when",
             t(
-                "{empty_lead} I'm fully booked around then. Could another day work?",
-                empty_lead=empty_lead,
+                "{lead} I'm fully booked around then. Could another day work?",
+                lead=empty_lead,
             ).strip(),
         )
         return

@@ -201,7 +201,7 @@ def why_closed(
             t("We're closed on {day}", day=turn.day(day))
             + (f" ({shut.reason})" if shut.reason else "")
             if shut is not None
-            else t("We're closed on {day_names}s", day_names=opening.DAY_NAMES[day.weekday()])
+            else t("We're closed on {weekday}s", weekday=opening.DAY_NAMES[day.weekday()])
         )
         if booking:
             reason += ", so nothing's free then"
@@ -223,9 +223,9 @@ def why_closed(
         why = t("{first} is away on {day}", first=first, day=turn.day(day))
     else:
         why = t(
-            "{first} doesn't work {day_names}s",
+            "{first} doesn't work {weekday}s",
             first=first,
-            day_names=opening.DAY_NAMES[day.weekday()],
+            weekday=opening.DAY_NAMES[day.weekday()],
         )
     nxt = opening.next_open_day(turn.session, day, zone, staff.id)
     when = t(" ({first} works {days_text}", first=first, days_text=opening.days_text(own))
@@ -249,9 +249,9 @@ def _hours(turn: Turn, text: str, lowered: str) -> None:
         nxt = next(d for d in range(weekday + 1, weekday + 8) if hours.get(d % 7)) % 7
         turn.say(
             t(
-                "We're closed on {name}s. {day_names} we're open {spans}. Our hours: {opening_hours}.",
+                "We're closed on {name}s. {next_day} we're open {spans}. Our hours: {opening_hours}.",
                 name=name,
-                day_names=opening.DAY_NAMES[nxt],
+                next_day=opening.DAY_NAMES[nxt],
                 spans=_spans(turn, hours[nxt]),
                 opening_hours=opening_hours(turn),
             )
@@ -274,7 +274,7 @@ def _closed_days(turn: Turn) -> None:
     hours = opening.week(turn.session)
     weekly = [opening.DAY_NAMES[d] + "s" for d in opening.closed_weekdays(hours)]
     text = (
-        t("We're closed on {items}", items=" and ".join(weekly))
+        t("We're closed on {days}", days=" and ".join(weekly))
         if weekly
         else _("We're open every day")
     )
@@ -355,7 +355,7 @@ def _staff_days(turn: Turn, text: str, lowered: str) -> bool:
         for s in staff
         if s.id != member.id and opening.week(turn.session, s.id).get(weekday)
     ]
-    also = t(" On {name}s: {items}.", name=name, items=", ".join(others)) if others else ""
+    also = t(" On {name}s: {others}.", name=name, others=", ".join(others)) if others else ""
     turn.say(
         t(
             "No, {first} doesn't work {name}s - {first} works {days_text}.{also}",
@@ -414,8 +414,8 @@ def _durations(turn: Turn, text: str) -> None:
         s = wanted[0]
         turn.say(
             t(
-                "A {lower} takes {duration_minutes} min ({amount}).",
-                lower=s.name.lower(),
+                "A {service} takes {duration_minutes} min ({amount}).",
+                service=s.name.lower(),
                 duration_minutes=s.duration_minutes,
                 amount=turn.money(s.price_minor),
             )
@@ -437,7 +437,7 @@ def _deposits(turn: Turn, text: str) -> None:
         elif wanted:
             lines.append(t("{name}: no deposit needed", name=s.name))
     if not lines or all(line.endswith("no deposit needed") for line in lines):
-        what = t(" for a {lower}", lower=wanted[0].name.lower()) if len(wanted) == 1 else ""
+        what = t(" for a {service}", service=wanted[0].name.lower()) if len(wanted) == 1 else ""
         turn.say(t("No deposit needed{what}: you pay at your visit.", what=what))
         return
     hours = BillingContext.load(turn.session).billing.deposit_hold_hours

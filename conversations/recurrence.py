@@ -274,7 +274,7 @@ def _describe_weekly(rule: _Rule) -> str:
         return _every(rule.interval, "week")
     if rule.interval <= 2:
         return _every(rule.interval, _join(names))
-    return t("every {interval} weeks on {items}", interval=rule.interval, items=_join(names))
+    return t("every {interval} weeks on {days}", interval=rule.interval, days=_join(names))
 
 
 def _describe_monthly(rule: _Rule) -> str:
@@ -288,7 +288,7 @@ def _describe_monthly(rule: _Rule) -> str:
     if rule.byday:
         nths = [_ordinal(int(d[:-2])) for d in rule.byday]
         day = _DAY_NAMES[_DAYS.index(rule.byday[0][-2:])]  # one weekday: see _monthly_nth
-        return t("the {items} {day} of {months}", items=_join(nths), day=day, months=months)
+        return t("the {nths} {day} of {months}", nths=_join(nths), day=day, months=months)
     return months
 
 

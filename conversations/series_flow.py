@@ -228,7 +228,7 @@ def _summarise(turn: Turn, service: Service, staff: Staff) -> None:
     who = staff.name.split()[0]
     lines = [f"{turn.when(s)}" + ("  (not free)" if s in clashes else "") for s in starts[:_SHOWN]]
     if len(starts) > _SHOWN:
-        lines.append(t("… and {value} more", value=len(starts) - _SHOWN))
+        lines.append(t("… and {count} more", count=len(starts) - _SHOWN))
     head = (
         t(
             "{customer}, here's the series: {service} with {who} at {starts:%-I:%M %p}, {pattern}, {count} appointments:",

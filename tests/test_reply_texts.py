@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -271,3 +272,62 @@ def test_the_scan_catches_a_new_f_string_reply(tmp_path: Path) -> None:
 def test_pending_modules_exist() -> None:
     for name in PENDING_CUSTOMER | PENDING_OWNER | set(EXEMPT) | {path for path, _text in ALLOWED}:
         assert (ROOT / name).is_file(), name
+
+
+def _placeholders(text: str) -> set[str]:
+    """The `str.format` names in `text` ("{when:%H}" and "{a.b}" give when and a)."""
+    return {
+        field.split(".")[0].split("[")[0]
+        for _literal, field, _spec, _conversion in string.Formatter().parse(text)
+        if field is not None
+    }
+
+
+def mismatched_values(path: Path) -> list[str]:
+    """Each `t()`/`nt()` call in `path` whose values differ from the placeholders of its text,
+    and each `_()`/`N_()` text with a placeholder nobody fills."""
+    problems = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        name, count = node.func.id, {"t": 1, "nt": 2, "_": 1, "N_": 1}.get(node.func.id)
+        if count is None or len(node.args) < count:
+            continue
+        texts = node.args[:count]
+        if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in texts):
+            continue  # a text marked with N_() where it is written, checked there
+        wanted = set().union(*(_placeholders(a.value) for a in texts))  # type: ignore[union-attr]
+        if name in ("_", "N_"):
+            if wanted:
+                problems.append(f"{node.lineno}: {name}() of a text with {sorted(wanted)}: use t()")
+            continue
+        given = {k.arg for k in node.keywords}
+        if None in given:
+            continue  # **values: checked where they are built
+        if name == "nt":
+            given.add("n")
+        if wanted != given:
+            problems.append(f"{node.lineno}: text names {sorted(wanted)}, given {sorted(given)}")
+    return problems
+
+
+def test_every_catalogue_call_passes_the_values_its_text_names() -> None:
+    problems = []
+    for path in scanned_modules():
+        name = path.relative_to(ROOT).as_posix()
+        problems += [f"{name}:{problem}" for problem in mismatched_values(path)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_value_missing_from_a_catalogue_call_is_found(tmp_path: Path) -> None:
+    source = tmp_path / "flow.py"
+    source.write_text(
+        "def reply(turn, name):\n"
+        '    turn.say(t("Hi {name}, see you {when}.", name=name))\n'
+        '    turn.say(_("Bye {name}."))\n'
+        '    turn.say(nt("{n} slot for {who}", "{n} slots for {who}", 2, who=name))\n'
+    )
+    assert mismatched_values(source) == [
+        "2: text names ['name', 'when'], given ['name']",
+        "3: _() of a text with ['name']: use t()",
+    ]
