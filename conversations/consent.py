@@ -56,7 +56,8 @@ def offer(turn: Turn) -> None:
         turn.session, turn.customer.id, turn.inbound.channel, turn.inbound.sender, now=turn.now
     )
     turn.say(
-        question, [Option(consent.YES, _("Yes, send me offers")), Option(consent.NO, _("No thanks"))]
+        question,
+        [Option(consent.YES, _("Yes, send me offers")), Option(consent.NO, _("No thanks"))],
     )
 
 

@@ -40,6 +40,7 @@ from bot.messages import SMS, Inbound, Reply
 from bot.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.names import clean_display_name
 from bot.outbox import enqueue
+from bot.text import N_, _, t
 from conversations import admin, consent, flows, handover
 from conversations.turn import BusinessFacts, Turn
 from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
@@ -49,14 +50,14 @@ from storage.models import Conversation, Customer, CustomerIdentity, InboundMess
 
 log = logging.getLogger(__name__)
 
-APOLOGY = (
+APOLOGY = N_(
     "Sorry, something went wrong on our side. Please try again in a moment, "
     "or reply HELP to see what I can do."
 )
 # Channels whose replies travel back in the HTTP response itself.
 INLINE_CHANNELS = ("web", "terminal")
 OFFERED = "_offered"  # conversation data key: the option ids last offered, in order
-SLOW_DOWN = (
+SLOW_DOWN = N_(
     "You're sending messages faster than I can answer them. I've kept them all; "
     "give me a minute and then send your question again."
 )
@@ -232,7 +233,7 @@ class Engine:
             and (flood := self._flood(session, inbound, recorded, now)) is not Flood.CALM
         ):
             if flood is Flood.STARTED:
-                turn.say(SLOW_DOWN)
+                turn.say(_(SLOW_DOWN))
                 purpose = SLOW_DOWN_PURPOSE
             # Ongoing: deliberate silence; the message itself is recorded all the same.
         elif handover.route(turn):
@@ -305,7 +306,7 @@ class Engine:
 
         The replies, and whether that transaction committed.
         """
-        reply = Reply(APOLOGY)
+        reply = Reply(_(APOLOGY))
         try:
             with self.db.write() as session:
                 now = self.clock()
@@ -466,7 +467,7 @@ def _opt_out(turn: Turn) -> str:
     if turn.inbound.channel != SMS:
         # Carriers answer STOP on SMS themselves; elsewhere the confirmation is ours to send.
         turn.say(
-            "You're unsubscribed and won't get any more messages from us. Reply START to undo."
+            _("You're unsubscribed and won't get any more messages from us. Reply START to undo.")
         )
     return "opt_out_confirmation"
 
@@ -477,9 +478,11 @@ def _opt_in(turn: Turn) -> None:
     if consent.on_opt_in(turn):  # "subscribe": offers too, and said so
         return
     turn.say(
-        f"Welcome back! You'll get messages from {turn.business.name} again. "
-        "What can I do for you?",
-        flows.MENU,
+        t(
+            "Welcome back! You'll get messages from {business} again. What can I do for you?",
+            business=turn.business.name,
+        ),
+        flows.menu(),
     )
 
 

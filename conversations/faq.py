@@ -98,7 +98,7 @@ def answer(turn: Turn, text: str) -> bool:
         _where(turn, lowered)
         return True
     if _PHONE.search(lowered) and turn.business.settings.get("phone"):
-        turn.say(t("You can call us on {phone}.", phone=turn.business.settings['phone']))
+        turn.say(t("You can call us on {phone}.", phone=turn.business.settings["phone"]))
         return True
     if _MENU.search(lowered):
         _prices(turn, "")
@@ -198,9 +198,10 @@ def why_closed(
     shut = opening.closure(turn.session, day, zone)
     if not hours.get(day.weekday()) or shut is not None:
         reason = (
-            t("We're closed on {day}", day=turn.day(day)) + (f" ({shut.reason})" if shut.reason else "")
+            t("We're closed on {day}", day=turn.day(day))
+            + (f" ({shut.reason})" if shut.reason else "")
             if shut is not None
-            else t("We're closed on {day_names}s", day_names=opening.DAY_NAMES[day.weekday()])
+            else t("We're closed on {weekday}s", weekday=opening.DAY_NAMES[day.weekday()])
         )
         if booking:
             reason += ", so nothing's free then"
@@ -208,7 +209,9 @@ def why_closed(
         if nxt is None:
             return reason + ".", None
         spans = _spans(turn, hours.get(nxt.weekday(), []))
-        return t("{reason} - {day} we're open {spans}.", reason=reason, day=turn.day(nxt), spans=spans), nxt
+        return t(
+            "{reason} - {day} we're open {spans}.", reason=reason, day=turn.day(nxt), spans=spans
+        ), nxt
     if staff is None:
         return None
     own = opening.week(turn.session, staff.id)
@@ -219,7 +222,11 @@ def why_closed(
     if away is not None:
         why = t("{first} is away on {day}", first=first, day=turn.day(day))
     else:
-        why = t("{first} doesn't work {day_names}s", first=first, day_names=opening.DAY_NAMES[day.weekday()])
+        why = t(
+            "{first} doesn't work {weekday}s",
+            first=first,
+            weekday=opening.DAY_NAMES[day.weekday()],
+        )
     nxt = opening.next_open_day(turn.session, day, zone, staff.id)
     when = t(" ({first} works {days_text}", first=first, days_text=opening.days_text(own))
     when += t("; next on {day})", day=turn.day(nxt)) if nxt else ")"
@@ -241,20 +248,36 @@ def _hours(turn: Turn, text: str, lowered: str) -> None:
             return
         nxt = next(d for d in range(weekday + 1, weekday + 8) if hours.get(d % 7)) % 7
         turn.say(
-            t("We're closed on {name}s. {day_names} we're open {spans}. Our hours: {opening_hours}.", name=name, day_names=opening.DAY_NAMES[nxt], spans=_spans(turn, hours[nxt]), opening_hours=opening_hours(turn))
+            t(
+                "We're closed on {name}s. {next_day} we're open {spans}. Our hours: {opening_hours}.",
+                name=name,
+                next_day=opening.DAY_NAMES[nxt],
+                spans=_spans(turn, hours[nxt]),
+                opening_hours=opening_hours(turn),
+            )
         )
         return
     closed = closed_explanation(turn, day)
     if closed:
         turn.say(closed)
         return
-    turn.say(t("On {day} we're open {spans}.", day=turn.day(day), spans=_spans(turn, hours[day.weekday()])))
+    turn.say(
+        t(
+            "On {day} we're open {spans}.",
+            day=turn.day(day),
+            spans=_spans(turn, hours[day.weekday()]),
+        )
+    )
 
 
 def _closed_days(turn: Turn) -> None:
     hours = opening.week(turn.session)
     weekly = [opening.DAY_NAMES[d] + "s" for d in opening.closed_weekdays(hours)]
-    text = t("We're closed on {items}", items=' and '.join(weekly)) if weekly else _("We're open every day")
+    text = (
+        t("We're closed on {days}", days=" and ".join(weekly))
+        if weekly
+        else _("We're open every day")
+    )
     zone = turn.business.zone
     today = turn.now.astimezone(zone).date()
     shut: list[str] = []
@@ -290,7 +313,13 @@ def _staff_days(turn: Turn, text: str, lowered: str) -> bool:
     if weekday is None and day is not None:
         weekday = day.weekday()
     if weekday is None:
-        turn.say(t("{first} works {days}.", first=first, days=opening.days_text(own) or _('by arrangement')))
+        turn.say(
+            t(
+                "{first} works {days}.",
+                first=first,
+                days=opening.days_text(own) or _("by arrangement"),
+            )
+        )
         return True
     name = opening.DAY_NAMES[weekday]
     zone = turn.business.zone
@@ -302,18 +331,40 @@ def _staff_days(turn: Turn, text: str, lowered: str) -> bool:
             if day is not None and not _WEEKDAY.search(lowered)
             else f"{name}s"
         )
-        turn.say(t("Yes, {first} works {when}, {spans}.", first=first, when=when, spans=_spans(turn, own[weekday])))
+        turn.say(
+            t(
+                "Yes, {first} works {when}, {spans}.",
+                first=first,
+                when=when,
+                spans=_spans(turn, own[weekday]),
+            )
+        )
         return True
     if day is not None and own.get(weekday):
-        turn.say(t("{first} is away on {day}. {first} works {days_text}.", first=first, day=turn.day(day), days_text=opening.days_text(own)))
+        turn.say(
+            t(
+                "{first} is away on {day}. {first} works {days_text}.",
+                first=first,
+                day=turn.day(day),
+                days_text=opening.days_text(own),
+            )
+        )
         return True
     others = [
         s.name.split()[0]
         for s in staff
         if s.id != member.id and opening.week(turn.session, s.id).get(weekday)
     ]
-    also = t(" On {name}s: {items}.", name=name, items=', '.join(others)) if others else ""
-    turn.say(t("No, {first} doesn't work {name}s - {first} works {days_text}.{also}", first=first, name=name, days_text=opening.days_text(own), also=also))
+    also = t(" On {name}s: {others}.", name=name, others=", ".join(others)) if others else ""
+    turn.say(
+        t(
+            "No, {first} doesn't work {name}s - {first} works {days_text}.{also}",
+            first=first,
+            name=name,
+            days_text=opening.days_text(own),
+            also=also,
+        )
+    )
     return True
 
 
@@ -362,7 +413,12 @@ def _durations(turn: Turn, text: str) -> None:
     if len(wanted) == 1:
         s = wanted[0]
         turn.say(
-            t("A {lower} takes {duration_minutes} min ({amount}).", lower=s.name.lower(), duration_minutes=s.duration_minutes, amount=turn.money(s.price_minor))
+            t(
+                "A {service} takes {duration_minutes} min ({amount}).",
+                service=s.name.lower(),
+                duration_minutes=s.duration_minutes,
+                amount=turn.money(s.price_minor),
+            )
         )
         return
     _prices(turn, text)
@@ -375,25 +431,30 @@ def _deposits(turn: Turn, text: str) -> None:
     for s in pool:
         amount = deposit_for(turn.session, s.id)
         if amount:
-            lines.append(t("{name}: {amount} deposit when booking", name=s.name, amount=turn.money(amount)))
+            lines.append(
+                t("{name}: {amount} deposit when booking", name=s.name, amount=turn.money(amount))
+            )
         elif wanted:
             lines.append(t("{name}: no deposit needed", name=s.name))
     if not lines or all(line.endswith("no deposit needed") for line in lines):
-        what = t(" for a {lower}", lower=wanted[0].name.lower()) if len(wanted) == 1 else ""
+        what = t(" for a {service}", service=wanted[0].name.lower()) if len(wanted) == 1 else ""
         turn.say(t("No deposit needed{what}: you pay at your visit.", what=what))
         return
     hours = BillingContext.load(turn.session).billing.deposit_hold_hours
     rest = "" if wanted else _("\nEverything else: no deposit.")
     turn.say(
-        "\n".join(lines) + rest + t("\nA deposit is paid by link within {hours} hours of booking.", hours=hours)
+        "\n".join(lines)
+        + rest
+        + t("\nA deposit is paid by link within {hours} hours of booking.", hours=hours)
     )
 
 
 def _policy(turn: Turn) -> None:
     hours = turn.business.context.rules.cancellation_cutoff_hours
     fee = BillingContext.load(turn.session).billing.no_show_fee_minor
-    text = (
-        t("You can cancel or move an appointment here in the chat up to {hours} hours before it. Closer to the time, please talk to the team.", hours=hours)
+    text = t(
+        "You can cancel or move an appointment here in the chat up to {hours} hours before it. Closer to the time, please talk to the team.",
+        hours=hours,
     )
     if fee:
         text += t(" A missed appointment (no-show) costs {amount}.", amount=turn.money(fee))
@@ -402,8 +463,12 @@ def _policy(turn: Turn) -> None:
 
 def _where(turn: Turn, lowered: str) -> None:
     address = turn.business.settings.get("address")
-    text = t("We're at {address}.", address=address) if address else _("Ask the team for directions.")
+    text = (
+        t("We're at {address}.", address=address) if address else _("Ask the team for directions.")
+    )
     if _PARKING.search(lowered):
         parking = turn.business.settings.get("parking")
-        text += f" {parking}" if parking else _(" For parking, the team can tell you what's nearby.")
+        text += (
+            f" {parking}" if parking else _(" For parking, the team can tell you what's nearby.")
+        )
     turn.say(text)

@@ -14,11 +14,12 @@ from datetime import datetime
 
 from bot.places import LatLon, Located, geocode, located, place_from_pin, travel_from_settings
 from bot.places.windows import format_window, window_for
+from bot.text import N_
 from conversations.turn import Turn
 from storage.models import Appointment, Service
 
 PIN = "pin"  # flow data: [lat, lon] of a location the customer shared in this booking
-NOT_ON_MAP = (
+NOT_ON_MAP = N_(
     "I couldn't find that address on the map. Could you check it and add the ZIP code "
     "(or share your location)?"
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gettext
 import string
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ class _Sample:
     """A placeholder's sample value: formats as a number or a word, has any attribute."""
 
     def __format__(self, spec: str) -> str:
+        if "%" in spec:  # a strftime pattern: the value is a date or time
+            return format(datetime(2026, 12, 5, 15, 0), spec)
         try:
             return format(3, spec)
         except ValueError:
@@ -164,3 +167,41 @@ def test_without_an_owner_catalogue_the_source_texts_are_said(
     install_translations("en_US", tmp_path / "business.toml")
     assert isinstance(text._translations, gettext.NullTranslations)
     assert text.t("Thanks, {name}!", name="Ana") == "Thanks, Ana!"
+
+
+def test_the_web_app_speaks_the_owners_texts_po(
+    db_url: str, tmp_path: Path, restored_translations: None
+) -> None:
+    from tests.conftest import DEMO_CONFIG
+    from webhooks.app import create_app
+
+    config = tmp_path / "business.toml"
+    # The demo's files (its logo) are named relative to it: keep them where they are.
+    demo = DEMO_CONFIG.read_text(encoding="utf-8")
+    config.write_text(demo.replace('"webhooks/static/', f'"{ROOT}/webhooks/static/'), encoding="utf-8")
+    greeting = (
+        "{hello} I'm the booking assistant for {business}. I can book, move or cancel "
+        "appointments. What would you like to do?"
+    )
+    assert greeting in {message.id for message in read_catalogue(POT)}
+    (tmp_path / "texts.po").write_text(
+        f'msgid "{greeting}"\nmsgstr "{{hello}} Welcome to {{business}}: what can I do?"\n\n'
+        'msgid "Book an appointment"\nmsgstr "Make a booking"\n',
+        encoding="utf-8",
+    )
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "BUSINESS_CONFIG": str(config),
+            "TESTING": True,
+            "SLOTBOT_SPOOL_DIR": str(tmp_path / "spool"),
+        }
+    )
+    try:
+        reply = app.test_client().post("/api/chat", json={"session": "texts-po-01", "text": "hi"})
+        first = reply.get_json()["messages"][0]
+        assert first["text"] == "Hi! Welcome to Maple & Mane Salon: what can I do?"
+        assert first["options"][0] == {"id": "book", "label": "Make a booking"}
+        assert first["options"][1] == {"id": "mine", "label": "My appointments"}
+    finally:
+        app.extensions["slotbot.db"].dispose()

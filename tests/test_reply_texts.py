@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,32 +32,14 @@ SCANNED = (
 EXEMPT = {
     "bot/places/demo.py": "the demo businesses' data (names, notes, descriptions), not replies",
     "bot/routing/check.py": "the route checker's findings, for the solver's tests and logs, never sent",
+    # Its labels ("around 3pm", "end of May") name what the English parser read in the
+    # customer's English words; another language needs its own parser, not a translation.
+    "conversations/when.py": "the English date parser's descriptions of what it understood",
 }
 
 # Modules whose texts are being moved into the catalogue (issue 13, point 6), one list per
 # helper converting them; each module leaves its list once converted. Empty at the end.
-PENDING_CUSTOMER = frozenset(
-    {
-        "conversations/booking_flow.py",
-        "conversations/engine.py",
-        "conversations/flows.py",
-        "conversations/handover.py",
-        "conversations/inbox.py",
-        "conversations/manage_flow.py",
-        "conversations/moves.py",
-        "conversations/opening.py",
-        "conversations/payments.py",
-        "conversations/recurrence.py",
-        "conversations/screen.py",
-        "conversations/series_flow.py",
-        "conversations/threads.py",
-        "conversations/turn.py",
-        "conversations/understand.py",
-        "conversations/visit.py",
-        "conversations/visits.py",
-        "conversations/when.py",
-    }
-)
+PENDING_CUSTOMER: frozenset[str] = frozenset()  # the customer side: all converted
 PENDING_OWNER = frozenset(
     {
         # business.toml's validation messages and default texts: bot/config.py is being
@@ -67,7 +50,10 @@ PENDING_OWNER = frozenset(
 
 # Strings that look like sentences but are no reply, each with the reason. Matched by the
 # module and the text (the literal's text, or an f-string's literal parts joined by "{}").
-ALLOWED: dict[tuple[str, str], str] = {}
+ALLOWED: dict[tuple[str, str], str] = {
+    # the owner command that a bare "done" in reply to a hand-over notice stands for
+    ("conversations/handover.py", "close {}"): "a command, not a reply",
+}
 # The owner, staff and operator side: error texts for the person running the server (stored
 # as an outbox row's last error, printed at start, or an HTTP API error), reasons kept in the
 # audit trail, and layouts with no words to translate.
@@ -99,6 +85,7 @@ ALLOWED |= {
     ("bot/senders/telegram_sender.py", "Telegram network error: {}"): _OPERATOR,
     ("bot/senders/telegram_sender.py", "Telegram error: {}"): _OPERATOR,
     ("bot/senders/twilio_sender.py", "connection error: {}"): _OPERATOR,
+    ("bot/senders/twilio_sender.py", "Twilio {} ({}): {}"): _OPERATOR,
     ("webhooks/telegram.py", "Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET)"): _API,
     ("webhooks/twilio.py", "Twilio is not configured (TWILIO_AUTH_TOKEN)"): _API,
     ("webhooks/webchat.py", "message_id must be 1-100 letters, digits or -_.:"): _API,
@@ -117,12 +104,12 @@ DEVELOPER_CALLS = frozenset(
         "add_url_rule", "Blueprint", "Counter", "Histogram", "Gauge", "Summary", "Column",
         "mapped_column", "ForeignKey", "CheckConstraint", "Index", "UniqueConstraint", "NamedTuple",
         "TypeVar", "format_date", "format_datetime", "format_time", "format_skeleton",
-        "format_interval",
+        "format_interval", "parse_when",
     }
 )
 _SQL = re.compile(r"^\s*(select|insert|update|delete|with|create|alter|drop)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][a-z']+(?: +[A-Za-z][a-z'’]*)+")
-_REGEX_MARKS = re.compile(r"\\[bdswBDSW]|\(\?[:=!<]|\[\^?[a-z]-|\|\w")
+_REGEX_MARKS = re.compile(r"\\[bdswBDSW]|\(\?[:=!<]|\[\^?[a-z]-|\|\w|^\^|\$$")
 
 
 def sentence_like(text: str, formatted: bool) -> bool:
@@ -172,7 +159,11 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         name = _call_name(node)
-        if name in CATALOGUE_CALLS or name in DEVELOPER_CALLS:
+        if name in CATALOGUE_CALLS:
+            return
+        if name in DEVELOPER_CALLS:  # its arguments are no reply, but what it is called on may be
+            if isinstance(node.func, ast.Attribute):
+                self.visit(node.func.value)
             return
         self.generic_visit(node)
 
@@ -249,15 +240,76 @@ def test_the_scan_catches_a_new_f_string_reply(tmp_path: Path) -> None:
         '    turn.say(f"See you soon, {name}.")\n'
         '    turn.say("Thanks for booking with us!")\n'
         '    turn.say(_("Okay."))\n'
+        '    turn.say(f"{name} is all set.".strip())\n'
     )
     scanner = _Scanner()
     scanner.visit(ast.parse(source.read_text()))
     assert [text for _line, text in scanner.found] == [
         "See you soon, {}.",
         "Thanks for booking with us!",
+        "{} is all set.",
     ]
 
 
 def test_pending_modules_exist() -> None:
     for name in PENDING_CUSTOMER | PENDING_OWNER | set(EXEMPT) | {path for path, _text in ALLOWED}:
         assert (ROOT / name).is_file(), name
+
+
+def _placeholders(text: str) -> set[str]:
+    """The `str.format` names in `text` ("{when:%H}" and "{a.b}" give when and a)."""
+    return {
+        field.split(".")[0].split("[")[0]
+        for _literal, field, _spec, _conversion in string.Formatter().parse(text)
+        if field is not None
+    }
+
+
+def mismatched_values(path: Path) -> list[str]:
+    """Each `t()`/`nt()` call in `path` whose values differ from the placeholders of its text,
+    and each `_()`/`N_()` text with a placeholder nobody fills."""
+    problems = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        name, count = node.func.id, {"t": 1, "nt": 2, "_": 1, "N_": 1}.get(node.func.id)
+        if count is None or len(node.args) < count:
+            continue
+        texts = node.args[:count]
+        if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in texts):
+            continue  # a text marked with N_() where it is written, checked there
+        wanted = set().union(*(_placeholders(a.value) for a in texts))  # type: ignore[union-attr]
+        if name in ("_", "N_"):
+            if wanted:
+                problems.append(f"{node.lineno}: {name}() of a text with {sorted(wanted)}: use t()")
+            continue
+        given = {k.arg for k in node.keywords}
+        if None in given:
+            continue  # **values: checked where they are built
+        if name == "nt":
+            given.add("n")
+        if wanted != given:
+            problems.append(f"{node.lineno}: text names {sorted(wanted)}, given {sorted(given)}")
+    return problems
+
+
+def test_every_catalogue_call_passes_the_values_its_text_names() -> None:
+    problems = []
+    for path in scanned_modules():
+        name = path.relative_to(ROOT).as_posix()
+        problems += [f"{name}:{problem}" for problem in mismatched_values(path)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_value_missing_from_a_catalogue_call_is_found(tmp_path: Path) -> None:
+    source = tmp_path / "flow.py"
+    source.write_text(
+        "def reply(turn, name):\n"
+        '    turn.say(t("Hi {name}, see you {when}.", name=name))\n'
+        '    turn.say(_("Bye {name}."))\n'
+        '    turn.say(nt("{n} slot for {who}", "{n} slots for {who}", 2, who=name))\n'
+    )
+    assert mismatched_values(source) == [
+        "2: text names ['name', 'when'], given ['name']",
+        "3: _() of a text with ['name']: use t()",
+    ]
