@@ -1,6 +1,6 @@
 """Loading the reply catalogues: the shipped one for the business's locale, the owner's rewording.
 
-The texts themselves are written through `bot.text` (`_`, `t`, `nt`, `N_`); `pybabel extract`
+The texts themselves are written through `bot.core.text` (`_`, `t`, `nt`, `N_`); `pybabel extract`
 collects them into `bot/locale/messages.pot` and each language has
 `bot/locale/<lang>/LC_MESSAGES/slotbot.po`. Nothing is compiled at install: the `.po` files
 are read and compiled in memory at start (they are small), so an edited catalogue takes effect
@@ -21,7 +21,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.text import DOMAIN, LOCALE_DIR, use_translations
+from bot.core.text import DOMAIN, LOCALE_DIR, use_translations
 
 OWNER_CATALOGUE = "texts.po"  # next to business.toml
 

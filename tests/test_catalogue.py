@@ -14,7 +14,6 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 
-from bot import text
 from bot.catalogue import (
     install_translations,
     load_translations,
@@ -22,6 +21,7 @@ from bot.catalogue import (
     read_catalogue,
     shipped_catalogue,
 )
+from bot.core import text
 
 ROOT = Path(__file__).resolve().parents[1]
 POT = ROOT / "bot" / "locale" / "messages.pot"

@@ -30,8 +30,8 @@ SCANNED = (
 )
 # Whole modules that hold sentences which are no replies, with the reason.
 EXEMPT = {
-    "bot/places/demo.py": "the demo businesses' data (names, notes, descriptions), not replies",
-    "bot/routing/check.py": "the route checker's findings, for the solver's tests and logs, never sent",
+    "bot/field/places/demo.py": "the demo businesses' data (names, notes, descriptions), not replies",
+    "bot/field/routing/check.py": "the route checker's findings, for the solver's tests and logs, never sent",
     # Its labels ("around 3pm", "end of May") name what the English parser read in the
     # customer's English words; another language needs its own parser, not a translation.
     "conversations/when.py": "the English date parser's descriptions of what it understood",
@@ -52,7 +52,7 @@ PENDING_OWNER = frozenset(
 # module and the text (the literal's text, or an f-string's literal parts joined by "{}").
 ALLOWED: dict[tuple[str, str], str] = {
     # the owner command that a bare "done" in reply to a hand-over notice stands for
-    ("conversations/handover.py", "close {}"): "a command, not a reply",
+    ("conversations/flows/handover.py", "close {}"): "a command, not a reply",
 }
 # The owner, staff and operator side: error texts for the person running the server (stored
 # as an outbox row's last error, printed at start, or an HTTP API error), reasons kept in the
@@ -61,31 +61,31 @@ _OPERATOR = "an error for whoever runs the server (logs, outbox last_error, star
 _API = "an HTTP API error for the program calling it, not a chat reply"
 _AUDIT = "a reason kept in the audit trail / status history, not a reply"
 ALLOWED |= {
-    ("bot/billing/signing.py", "- {} x {}: {}"): "an estimate line's layout (description x qty: amount)",
-    ("bot/outbox.py", "gave up after {} attempts: {}"): _OPERATOR,
-    ("bot/outbox.py", "gave up after {} unfinished attempts"): _OPERATOR,
-    ("bot/outbox.py", "sender error: {}: {}"): _OPERATOR,
-    ("bot/routing/plans.py", "route plan {}"): _AUDIT,
-    ("bot/routing/plans.py", "undo route plan {}"): _AUDIT,
-    ("bot/routing/solver.py", "break {} {}"): "the solver's name for a break, an identifier",
-    ("bot/waitlist.py", "offer {}"): _AUDIT,
-    ("bot/senders/email_sender.py", '<!doctype html><html><body style="font-family: sans-serif">{}</body></html>'): "HTML around the text",
-    ("bot/senders/email_sender.py", "not an email address: {}"): _OPERATOR,
-    ("bot/senders/email_sender.py", "recipient refused: {}"): _OPERATOR,
-    ("bot/senders/email_sender.py", "SMTP login refused ({}): {}"): _OPERATOR,
-    ("bot/senders/email_sender.py", "SMTP connection problem: {}: {}"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_URL must be an https:// URL, not {}"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_URL must use port 443, 80, 88 or 8443 (Telegram delivers to no other), not {}"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET to be set"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_SECRET may only use A-Z a-z 0-9 _ and -"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_SECRET is longer than {} characters"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "Telegram flood control: {}"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "Telegram: the chat moved again, to {}"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "Telegram rejected the bot token: {}"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "Telegram network error: {}"): _OPERATOR,
-    ("bot/senders/telegram_sender.py", "Telegram error: {}"): _OPERATOR,
-    ("bot/senders/twilio_sender.py", "connection error: {}"): _OPERATOR,
-    ("bot/senders/twilio_sender.py", "Twilio {} ({}): {}"): _OPERATOR,
+    ("bot/billing/documents/signing.py", "- {} x {}: {}"): "an estimate line's layout (description x qty: amount)",
+    ("bot/messaging/outbox.py", "gave up after {} attempts: {}"): _OPERATOR,
+    ("bot/messaging/outbox.py", "gave up after {} unfinished attempts"): _OPERATOR,
+    ("bot/messaging/outbox.py", "sender error: {}: {}"): _OPERATOR,
+    ("bot/field/routing/plans.py", "route plan {}"): _AUDIT,
+    ("bot/field/routing/plans.py", "undo route plan {}"): _AUDIT,
+    ("bot/field/routing/solver.py", "break {} {}"): "the solver's name for a break, an identifier",
+    ("bot/scheduling/waitlist.py", "offer {}"): _AUDIT,
+    ("bot/messaging/senders/email_sender.py", '<!doctype html><html><body style="font-family: sans-serif">{}</body></html>'): "HTML around the text",
+    ("bot/messaging/senders/email_sender.py", "not an email address: {}"): _OPERATOR,
+    ("bot/messaging/senders/email_sender.py", "recipient refused: {}"): _OPERATOR,
+    ("bot/messaging/senders/email_sender.py", "SMTP login refused ({}): {}"): _OPERATOR,
+    ("bot/messaging/senders/email_sender.py", "SMTP connection problem: {}: {}"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_URL must be an https:// URL, not {}"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_URL must use port 443, 80, 88 or 8443 (Telegram delivers to no other), not {}"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET to be set"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_SECRET may only use A-Z a-z 0-9 _ and -"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "TELEGRAM_WEBHOOK_SECRET is longer than {} characters"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "Telegram flood control: {}"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "Telegram: the chat moved again, to {}"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "Telegram rejected the bot token: {}"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "Telegram network error: {}"): _OPERATOR,
+    ("bot/messaging/senders/telegram_sender.py", "Telegram error: {}"): _OPERATOR,
+    ("bot/messaging/senders/twilio_sender.py", "connection error: {}"): _OPERATOR,
+    ("bot/messaging/senders/twilio_sender.py", "Twilio {} ({}): {}"): _OPERATOR,
     ("webhooks/telegram.py", "Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET)"): _API,
     ("webhooks/twilio.py", "Twilio is not configured (TWILIO_AUTH_TOKEN)"): _API,
     ("webhooks/webchat.py", "message_id must be 1-100 letters, digits or -_.:"): _API,
@@ -230,7 +230,7 @@ def test_the_scan_catches_a_new_f_string_reply(tmp_path: Path) -> None:
     source.write_text(
         '"""A flow."""\n'
         "import logging\n"
-        "from bot.text import t, _\n"
+        "from bot.core.text import t, _\n"
         "log = logging.getLogger(__name__)\n"
         "def reply(turn, name):\n"
         '    """Say hello."""\n'
