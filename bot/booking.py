@@ -35,6 +35,7 @@ from bot.billing.hooks import on_status_changed as bill_status_change
 from bot.errors import InvalidRequest, NotFound
 from bot.places.geo import PlaceSource
 from bot.places.geocode import Located, customer_location
+from bot.text import _, t
 from bot.timeline import Kind
 from storage.db import lock_calendars
 from storage.models import (
@@ -199,7 +200,7 @@ def _find_fit(
 
 
 def _taken(start: datetime) -> Refused:
-    return Refused(TAKEN, "That time is no longer available.")
+    return Refused(TAKEN, _("That time is no longer available."))
 
 
 def hold_slot(
@@ -351,7 +352,7 @@ def book_hold(
     """Turn a hold into an appointment. An expired hold still books if the slot is free."""
     hold = session.get(SlotHold, hold_id)
     if hold is None:
-        return Refused(TAKEN, "That hold has lapsed; let's find you another time.")
+        return Refused(TAKEN, _("That hold has lapsed; let's find you another time."))
     return book(
         session,
         customer_id=hold.customer_id,
@@ -403,7 +404,7 @@ def reschedule(
     """
     appointment = _get(session, appointment_id)
     if appointment.status not in UPCOMING_STATUSES or appointment.status == IN_PROGRESS:
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     if enforce_rules and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "reschedule"))
     # An appointment the owner made longer or shorter (bot.edits) keeps its length.
@@ -492,8 +493,8 @@ def _move(
 def _cutoff_message(session: Session, verb: str) -> str:
     hours = BusinessContext.load(session).rules.cancellation_cutoff_hours
     return (
-        f"Appointments can't be {verb}d online less than {hours} hours ahead. "
-        "Please call us and we'll sort it out."
+        t("Appointments can't be {verb}d online less than {hours} hours ahead. "
+        "Please call us and we'll sort it out.", verb=verb, hours=hours)
     )
 
 
@@ -509,7 +510,7 @@ def cancel(
     """Cancel an upcoming appointment, honouring the cancellation cut-off for customers."""
     appointment = _get(session, appointment_id)
     if appointment.status not in UPCOMING_STATUSES:
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     if enforce_cutoff and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "cancel"))
     return _set(session, appointment, CANCELLED, now=now, actor=actor, reason=reason)
@@ -529,8 +530,8 @@ def set_status(
     if status not in TRANSITIONS.get(appointment.status, frozenset()):
         return Refused(
             NOT_ALLOWED,
-            f"An appointment that is {appointment.status.replace('_', ' ')} "
-            f"cannot become {status.replace('_', ' ')}.",
+            t("An appointment that is {status} "
+            "cannot become {new}.", status=appointment.status.replace('_', ' '), new=status.replace('_', ' ')),
         )
     return _set(session, appointment, status, now=now, actor=actor, reason=reason)
 
@@ -735,7 +736,7 @@ def reschedule_following(
         day: date = item.starts_at.astimezone(zone).date() + timedelta(days=day_shift)
         instants = local_instant(day, new_local.time().replace(tzinfo=None), zone)
         if not instants:
-            result.conflicts.append(Conflict(item.starts_at, "That time does not exist that day."))
+            result.conflicts.append(Conflict(item.starts_at, _("That time does not exist that day.")))
             continue
         # A series keeps its staff member unless told otherwise: no silent swap to "anyone".
         outcome = reschedule(

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from bot.messages import PROMOTIONAL, Reply
 from bot.notify import BusinessInfo, defer_for_quiet_hours
 from bot.outbox import enqueue
+from bot.text import N_, _
 from storage.models import CustomerIdentity
 
 PROMOTION = "promotion"
-STOP_LINE = "Reply STOP to opt out."
+STOP_LINE = N_("Reply STOP to opt out.")
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ def send_promotion(
     """Queue `text` (plus the STOP line) to the audience (or to `recipients`, a segment's
     (customer_id, channel, address)); returns how many were queued."""
     body = text.strip()
-    if STOP_LINE not in body:
-        body = f"{body}\n{STOP_LINE}"
+    if _(STOP_LINE) not in body:
+        body = f"{body}\n{_(STOP_LINE)}"
     info = BusinessInfo.load(session)
     send_at = defer_for_quiet_hours(now, info)
     batch = uuid.uuid4().hex[:12]

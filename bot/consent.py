@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import CONSENT_QUESTION
 from bot.outbox import owner_identities
+from bot.text import N_
 from storage.engagement import PROMOTIONS, ConsentEvent
 from storage.models import (
     CANCELLED,
@@ -166,7 +167,7 @@ class Segment:
     within_days: int | None = None  # had a visit in the last N days
     unseen_days: int | None = None  # no visit in the last N days (and at least one before)
     channel: str | None = None  # only this channel
-    label: str = "everyone who opted in"
+    label: str = N_("everyone who opted in")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from bot import attachments
 from bot.attachments import current_or_next
 from bot.messages import Inbound
 from bot.outbox import owner_identities
+from bot.text import _, t
 from storage.db import Database
 from storage.models import Business, CustomerIdentity
 
@@ -65,7 +66,7 @@ def attach_media(db: Database, inbound: Inbound, now: datetime) -> int | None:
         if appointment is None:
             return None
         lines = [
-            f"{'Photo' if a.content_type.startswith('image/') else 'File'} from customer: {a.url}"
+            t("{kind} from customer: {url}", kind=_('Photo') if a.content_type.startswith('image/') else _('File'), url=a.url)
             for a in files
             if a.url and a.url not in appointment.notes
         ]

@@ -46,6 +46,7 @@ from bot.logcontext import current_delivery, delivery
 from bot.messages import PROMOTIONAL, SMS, WHATSAPP, Reply
 from bot.metrics import SENDS, provider_of
 from bot.senders.base import RETRY, SENT, Outgoing, Sender, SendResult
+from bot.text import t
 from storage.db import Database
 from storage.messaging import CANCELLED, FAILED, PENDING, SENDING, OutboxMessage
 from storage.messaging import SENT as SENT_STATUS
@@ -434,7 +435,7 @@ def _failure_note(session: Session, message: Outgoing, error: str) -> str:
             who = f"{customer.name} ({message.address})"
     what = message.purpose.replace("_", " ")
     text = message.reply.text if len(message.reply.text) <= 80 else message.reply.text[:77] + "..."
-    return f'Couldn\'t send a {what} to {who} by {message.channel}: {error}. It said: "{text}"'
+    return t('Couldn\'t send a {what} to {who} by {channel}: {error}. It said: "{text}"', what=what, who=who, channel=message.channel, error=error, text=text)
 
 
 def _record_final(

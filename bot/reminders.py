@@ -44,6 +44,7 @@ from bot.notify import (
 )
 from bot.outbox import REMINDER, UNCONFIRMED_ALERT
 from bot.senders.render import reply_map
+from bot.text import N_, _, t
 from bot.timeline import Kind
 from storage.db import Database
 from storage.messaging import SENT, OutboxMessage
@@ -51,9 +52,9 @@ from storage.models import BOOKED, CONFIRMED, NO_SHOW, Appointment, AwaitingRepl
 
 KIND = "reminder"
 REMINDER_OPTIONS = (
-    Option("confirm", "Confirm"),
-    Option("reschedule", "Reschedule"),
-    Option("cancel", "Cancel"),
+    Option("confirm", N_("Confirm")),
+    Option("reschedule", N_("Reschedule")),
+    Option("cancel", N_("Cancel")),
 )
 # Quiet hours may hold a reminder back, but not past this long before the start.
 LATEST_BEFORE_START = timedelta(minutes=30)
@@ -130,7 +131,7 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
         message = tell_customer(
             session,
             appointment.customer_id,
-            Reply(f"Reminder: {describe(appointment, info)} at {info.name}.", REMINDER_OPTIONS),
+            Reply(t("Reminder: {appointment} at {business}.", appointment=describe(appointment, info), business=info.name), tuple(Option(o.id, _(o.label)) for o in REMINDER_OPTIONS)),
             purpose=REMINDER,
             ref_id=appointment.id,
             send_at=send_at,
@@ -152,7 +153,7 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
                     "offset_minutes": offset,
                     "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
                     "outbox_id": message.id,
-                    "replies": reply_map(REMINDER_OPTIONS),
+                    "replies": reply_map([Option(o.id, _(o.label)) for o in REMINDER_OPTIONS]),
                 },
                 created_at=now,
                 expires_at=appointment.starts_at,
@@ -221,7 +222,7 @@ def flag_unconfirmed(db: Database, now: datetime | None = None) -> int:
             )
             queued = tell_owners(
                 session,
-                f"Not confirmed yet: {customer_name(appointment)}, {describe(appointment, info)}.",
+                t("Not confirmed yet: {customer_name}, {appointment}.", customer_name=customer_name(appointment), appointment=describe(appointment, info)),
                 purpose=UNCONFIRMED_ALERT,
                 now=now,
                 ref_id=appointment.id,
@@ -250,7 +251,7 @@ def mark_no_shows(db: Database, now: datetime | None = None) -> int:
             )
             .order_by(Appointment.starts_at)
         ).all()
-        reason = f"not started within {settings.no_show_grace_minutes} minutes of its start"
+        reason = t("not started within {no_show_grace_minutes} minutes of its start", no_show_grace_minutes=settings.no_show_grace_minutes)
         for appointment_id in ids:
             booking.set_status(
                 session, appointment_id, NO_SHOW, now=now, actor="system", reason=reason

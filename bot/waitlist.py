@@ -29,6 +29,7 @@ from bot.messages import Option, Reply
 from bot.notify import BusinessInfo, customer_address, defer_for_quiet_hours, first_name
 from bot.outbox import WAITLIST_OFFER, enqueue, withdraw_pending
 from bot.senders.render import reply_map
+from bot.text import N_, _, t
 from storage.db import Database
 from storage.messaging import (
     ENTRY_BOOKED,
@@ -45,7 +46,7 @@ from storage.messaging import (
 from storage.models import Appointment, AwaitingReply, Service, SlotHold, Staff
 
 KIND = "waitlist_offer"
-OFFER_OPTIONS = (Option("yes", "Yes, book it"), Option("no", "No thanks"))
+OFFER_OPTIONS = (Option("yes", N_("Yes, book it")), Option("no", N_("No thanks")))
 
 
 def join_waitlist(
@@ -192,14 +193,14 @@ def offer_slot(
         staff = session.get(Staff, staff_id)
         assert service is not None and staff is not None
         text = (
-            f"Good news: {service.name} with {first_name(staff.name)}, {info.when(start)} "
-            f"just opened up at {info.name}. We're holding it for you for {minutes} minutes."
+            t("Good news: {service} with {first_name}, {when} "
+            "just opened up at {business}. We're holding it for you for {minutes} minutes.", service=service.name, first_name=first_name(staff.name), when=info.when(start), business=info.name, minutes=minutes)
         )
         enqueue(
             session,
             channel=address[0],
             address=address[1],
-            reply=Reply(text, options=OFFER_OPTIONS),
+            reply=Reply(text, options=tuple(Option(o.id, _(o.label)) for o in OFFER_OPTIONS)),
             purpose=WAITLIST_OFFER,
             customer_id=entry.customer_id,
             ref_id=hold.id,
@@ -217,7 +218,7 @@ def offer_slot(
                     "offer_id": offer.id,
                     "entry_id": entry.id,
                     "starts_at": start.isoformat(),
-                    "replies": reply_map(OFFER_OPTIONS),
+                    "replies": reply_map([Option(o.id, _(o.label)) for o in OFFER_OPTIONS]),
                 },
                 created_at=now,
                 expires_at=expires,
@@ -281,7 +282,7 @@ def accept_offer(
     awaiting.answered_at = now
     entry = session.get(WaitlistEntry, offer.entry_id)
     hold = session.get(SlotHold, offer.hold_id) if offer.hold_id is not None else None
-    gone = booking.Refused(booking.TAKEN, "Sorry, that time has gone to someone else.")
+    gone = booking.Refused(booking.TAKEN, _("Sorry, that time has gone to someone else."))
     if offer.status != OFFER_OPEN or entry is None or hold is None:
         return gone
     # The hold must still be this offer's: same customer, same slot (ids can be reused).

@@ -22,13 +22,14 @@ from bot.booking import Booked, Refused, reschedule
 from bot.messages import Option, Reply
 from bot.notify import BusinessInfo, first_name, tell_customer
 from bot.senders.render import reply_map
+from bot.text import N_, _, t
 from bot.timeline import Kind
 from storage.models import UPCOMING_STATUSES, Appointment, AwaitingReply, Service
 
 KIND = "weather_offer"
 PURPOSE = "weather_offer"
 LOOK_AHEAD_DAYS = 7
-OPTIONS = (Option("yes", "Move it"), Option("no", "Keep it"))
+OPTIONS = (Option("yes", N_("Move it")), Option("no", N_("Keep it")))
 
 
 @dataclass(frozen=True)
@@ -105,14 +106,14 @@ def offer_another_day(
     if slot is None:
         return Offer(appointment, None, told=False)
     text = (
-        f"{reason.capitalize()} is forecast for your {service} on {when}. "
-        f"We can move it to {info.when(slot.start)} with {first_name(appointment.staff.name)}. "
-        "Move it, or keep it as it is?"
+        t("{reason} is forecast for your {service} on {when}. "
+        "We can move it to {new_when} with {first_name}. "
+        "Move it, or keep it as it is?", reason=reason.capitalize(), service=service, when=when, new_when=info.when(slot.start), first_name=first_name(appointment.staff.name))
     )
     message = tell_customer(
         session,
         appointment.customer_id,
-        Reply(text, OPTIONS),
+        Reply(text, tuple(Option(o.id, _(o.label)) for o in OPTIONS)),
         purpose=PURPOSE,
         now=now,
         ref_id=appointment.id,
@@ -130,7 +131,7 @@ def offer_another_day(
             data={
                 "start": slot.start.astimezone(UTC).isoformat(),
                 "staff_id": slot.staff_id,
-                "replies": reply_map(OPTIONS),
+                "replies": reply_map([Option(o.id, _(o.label)) for o in OPTIONS]),
             },
             created_at=now,
             expires_at=appointment.starts_at,

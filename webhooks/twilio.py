@@ -38,6 +38,7 @@ from bot.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
 from bot.names import clean_text
 from bot.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
 from bot.senders.render import read_attachment_token
+from bot.text import t
 from storage.messaging import FAILED, SENT, OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import clock, phone_region, public_url, setting
@@ -206,8 +207,8 @@ def record_undelivered(sid: str, state: str, code: str, now: datetime) -> bool:
         text = row.body.get("text", "")
         quoted = text if len(text) <= 80 else text[:77] + "..."
         note = (
-            f"A {row.purpose.replace('_', ' ')} to {row.address} by {row.channel} was not "
-            f'delivered ({error}). It said: "{quoted}"'
+            t("A {purpose} to {address} by {channel} was not "
+            'delivered ({error}). It said: "{quoted}"', purpose=row.purpose.replace('_', ' '), address=row.address, channel=row.channel, error=error, quoted=quoted)
         )
         for channel, address in owners:
             enqueue(

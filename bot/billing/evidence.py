@@ -13,18 +13,19 @@ from bot import attachments, signatures
 from bot.billing.context import BillingContext
 from bot.billing.pdf import Photo, Signed
 from bot.formatting import format_when
+from bot.text import _, t
 from storage.files import Signature
 
 
 def signed_block(ctx: BillingContext, signature: Signature) -> Signed:
     """One signature as printed."""
     when = format_when(signature.signed_at, ctx.zone, ctx.locale)
-    how = "signed by hand" if signature.image_png else "name typed"
-    caption = f"Signed by {signature.signer_name}, {when} ({how})"
+    how = _("signed by hand") if signature.image_png else _("name typed")
+    caption = t("Signed by {signer_name}, {when} ({how})", signer_name=signature.signer_name, when=when, how=how)
     if signature.ip:
-        caption += f", from {signature.ip}"
+        caption += t(", from {ip}", ip=signature.ip)
     if not signatures.intact(signature):
-        caption += ". WARNING: the stored text no longer matches its hash."
+        caption += _(". WARNING: the stored text no longer matches its hash.")
     return Signed(
         title=signature.title,
         text=signature.signed_text,

@@ -26,6 +26,7 @@ from email.utils import formatdate, parseaddr
 from bot.messages import EMAIL
 from bot.senders.base import Outgoing, Sender, SendResult
 from bot.senders.render import shorten
+from bot.text import _
 
 SUBJECT_MAX = 78
 
@@ -66,7 +67,7 @@ class EmailSettings:
 def subject_for(text: str) -> str:
     """The first line of the text, cut at a word to fit a subject line."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return shorten(first, SUBJECT_MAX, gsm=False) or "A message for you"
+    return shorten(first, SUBJECT_MAX, gsm=False) or _("A message for you")
 
 
 def build_email(settings: EmailSettings, message: Outgoing) -> EmailMessage:
