@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
 from bot.billing.links import LISTEN_URL_ENV
-from bot.catalogue import install_translations
+from bot.catalogue import entry_problems, install_translations, owner_catalogue_for, read_catalogue
 from bot.clock import utcnow
 from bot.config import (
     BusinessConfig,
@@ -133,6 +133,10 @@ def config_check(ctx: click.Context, path: Path | None) -> None:
     )
     for line in config_warnings(business):
         click.echo(f"slotbot: warning: {line}", err=True)
+    texts = owner_catalogue_for(path)
+    if texts.is_file():
+        for line in entry_problems(read_catalogue(texts), texts.name):
+            click.echo(f"slotbot: warning: {line}; the shipped text is said instead", err=True)
 
 
 @config.command("reload")
