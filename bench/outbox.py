@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bot.clock import utcnow  # noqa: E402
 from bot.config import apply_config, parse_config  # noqa: E402
-from bot.messages import Reply  # noqa: E402
+from bot.core.clock import utcnow  # noqa: E402
+from bot.messaging.messages import Reply  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.messaging import SENT, OutboxMessage  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

@@ -28,7 +28,7 @@ import time_machine  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bot.messages import Inbound  # noqa: E402
+from bot.messaging.messages import Inbound  # noqa: E402
 from conversations.engine import Engine  # noqa: E402
 from storage.models import Appointment, Customer, Staff  # noqa: E402
 

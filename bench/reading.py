@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from conversations.understand import find_services, find_staff, intents  # noqa: E402
+from conversations.nlu.understand import find_services, find_staff, intents  # noqa: E402
 from conversations.when import parse_when  # noqa: E402
-from tests.test_understand import SALON, STAFF  # noqa: E402
-from tests.test_when import WED  # noqa: E402
+from tests.dialogues.test_understand import SALON, STAFF  # noqa: E402
+from tests.dialogues.test_when import WED  # noqa: E402
 
 
 def per_call_ms(work: Callable[[int], object], reps: int) -> list[float]:

@@ -5,7 +5,7 @@ vehicles, total Euclidean distance and the gap to the best known result, within 
 per instance, one line each. `--solver pyvrp` runs PyVRP on the same instances instead, the
 comparison that chose OR-Tools (README, "Route optimisation"). The busiest day of the demo field
 business (60 jobs, 8 technicians) is measured when that demo is available: optimisation time
-and total driving as booked and after, with every constraint checked by bot/routing/check.py.
+and total driving as booked and after, with every constraint checked by bot/field/routing/check.py.
 
     .venv/bin/python bench/routes.py                     # OR-Tools, 10 s per instance
     .venv/bin/python bench/routes.py --seconds 10 --solver pyvrp
@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import apply_config, load_config  # noqa: E402
-from bot.places.demo import EXAMPLES_DIR, seed_busiest_day  # noqa: E402
-from bot.routing import solomon, solver  # noqa: E402
-from bot.routing.check import check  # noqa: E402
-from bot.routing.day import as_booked, load_day  # noqa: E402
-from bot.routing.model import Problem, Route, Solution, Stop, driving, driving_time  # noqa: E402
+from bot.field.places.demo import EXAMPLES_DIR, seed_busiest_day  # noqa: E402
+from bot.field.routing import solomon, solver  # noqa: E402
+from bot.field.routing.check import check  # noqa: E402
+from bot.field.routing.day import as_booked, load_day  # noqa: E402
+from bot.field.routing.model import Problem, Route, Solution, Stop, driving, driving_time  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from bot.availability import SlotQuery, best_slots  # noqa: E402
 from bot.config import apply_config, parse_config  # noqa: E402
+from bot.scheduling.availability import SlotQuery, best_slots  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Appointment, Customer, Service, Staff  # noqa: E402

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import dateparser  # noqa: E402
 
 from bot.config import apply_config, load_config  # noqa: E402
-from bot.messages import Inbound  # noqa: E402
+from bot.messaging.messages import Inbound  # noqa: E402
 from conversations.engine import Engine  # noqa: E402
 from conversations.when import parse_when  # noqa: E402
 from storage.db import Database  # noqa: E402

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import apply_config, load_config  # noqa: E402
-from bot.inbox import backlog  # noqa: E402
+from bot.messaging.inbox import backlog  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.messaging import SENT, OutboxMessage  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -310,7 +310,7 @@ def breakdown(folder: Path, count: int = 1200) -> dict[str, float]:
     from flask import Flask
     from werkzeug.test import EnvironBuilder
 
-    from bot.courier import Courier
+    from bot.messaging.courier import Courier
     from conversations.inbox import InboxProcessor
     from webhooks.app import create_app
 

@@ -30,10 +30,10 @@ from sqlalchemy import delete, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.errors import ConfigError, NotFound
-from bot.places.postal import postal_centroid
-from bot.places.settings import TravelConfig
+from bot.core.clock import utcnow
+from bot.core.errors import ConfigError, NotFound
+from bot.field.places.postal import postal_centroid
+from bot.field.places.settings import TravelConfig
 from storage.db import Database
 from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
 

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete
 
-from bot import followup, handover, reminders, waitlist
 from bot.billing.jobs import billing_jobs
-from bot.clock import utcnow
-from bot.outbox import dispatch_due
-from bot.senders import Sender, build_senders
+from bot.core.clock import utcnow
+from bot.engagement import followup, reminders
+from bot.messaging import handover
+from bot.messaging.outbox import dispatch_due
+from bot.messaging.senders import Sender, build_senders
+from bot.scheduling import waitlist
 from storage.db import Database
 from storage.models import SlotHold
 

@@ -30,20 +30,22 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.clock import utcnow
-from bot.handover import close as close_handover
-from bot.handover import open_for as open_handover
-from bot.identity import link_phone
-from bot.inbox import row_values
-from bot.logcontext import delivery
-from bot.messages import SMS, Inbound, Reply
-from bot.metrics import INBOUND, TURN_SECONDS, TURNS
-from bot.names import clean_display_name
-from bot.outbox import enqueue
-from bot.text import N_, _, t
-from conversations import admin, consent, flows, handover
+from bot.core.clock import utcnow
+from bot.core.logcontext import delivery
+from bot.core.metrics import INBOUND, TURN_SECONDS, TURNS
+from bot.core.names import clean_display_name
+from bot.core.text import N_, _, t
+from bot.customers.identity import link_phone
+from bot.messaging.handover import close as close_handover
+from bot.messaging.handover import open_for as open_handover
+from bot.messaging.inbox import row_values
+from bot.messaging.messages import SMS, Inbound, Reply
+from bot.messaging.outbox import enqueue
+from conversations.admin import commands as admin
+from conversations.flows import consent, handover
+from conversations.flows import routing as flows
+from conversations.nlu.understand import is_opt_in_keyword, is_opt_out_keyword
 from conversations.turn import BusinessFacts, Turn
-from conversations.understand import is_opt_in_keyword, is_opt_out_keyword
 from storage.db import Database
 from storage.messaging import PENDING, SENT, OutboxMessage
 from storage.models import Conversation, Customer, CustomerIdentity, InboundMessage
@@ -206,7 +208,7 @@ class Engine:
         if recorded is not None and _earlier_waiting(session, inbound, recorded):
             raise _NotYet
         # Everything queued to this person from here on is this turn's answer, including
-        # what bot.notify or bot.billing queue along the way (a confirmation with its .ics).
+        # what bot.messaging.notify or bot.billing queue along the way (a confirmation with its .ics).
         watermark = session.scalar(select(func.max(OutboxMessage.id))) or 0
         identity, customer = _identify(session, inbound, now)
         conversation.customer_id = customer.id

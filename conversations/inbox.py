@@ -11,7 +11,7 @@ cut off mid-turn is still waiting when the worker comes back. Messages from one 
 order; should two workers run, a message whose elder is still in another worker's hands is
 left for the next pass.
 
-Each pass first drains the spool (`bot.spool`: deliveries the webhooks kept on disk while the
+Each pass first drains the spool (`bot.messaging.spool`: deliveries the webhooks kept on disk while the
 database refused them) into the database. While the database keeps failing, a pass stops
 where it is and the processor waits (doubling, up to `MAX_BACKOFF`) and goes again; nothing
 is answered until it can be recorded, and nothing is lost.
@@ -25,13 +25,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.clock import utcnow
-from bot.courier import Courier
-from bot.inbox import waiting
-from bot.logcontext import delivery
-from bot.media import attach_media
-from bot.messages import Inbound
-from bot.spool import DATABASE_ERRORS, Spool
+from bot.core.clock import utcnow
+from bot.core.logcontext import delivery
+from bot.customers.media import attach_media
+from bot.messaging.courier import Courier
+from bot.messaging.inbox import waiting
+from bot.messaging.messages import Inbound
+from bot.messaging.spool import DATABASE_ERRORS, Spool
 from conversations.engine import REPLIES_PER_MINUTE, Engine, Outcome
 from storage.db import Database
 

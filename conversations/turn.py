@@ -14,9 +14,9 @@ from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.availability import BusinessContext
-from bot.formatting import format_day, format_money, format_when, plain
-from bot.messages import Inbound, Option, Reply
+from bot.core.formatting import format_day, format_money, format_when, plain
+from bot.messaging.messages import Inbound, Option, Reply
+from bot.scheduling.availability import BusinessContext
 from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -108,7 +108,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from conversations.words import NUMBER_WORDS
+from conversations.nlu.words import NUMBER_WORDS
 
 __all__ = ["When", "parse_when"]
 

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.booking import book
 from bot.config import apply_config, load_config
-from bot.messages import Inbound
+from bot.messaging.messages import Inbound
+from bot.scheduling.booking import book
 from conversations.engine import Engine
 from storage.db import Database
 from storage.messaging import OutboxMessage

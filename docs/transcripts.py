@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import apply_config, load_config  # noqa: E402
-from bot.messages import Inbound  # noqa: E402
+from bot.messaging.messages import Inbound  # noqa: E402
 from conversations.engine import Engine  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

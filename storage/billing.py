@@ -2,7 +2,7 @@
 
 Money is integer minor units (cents) plus an ISO currency; rates are exact decimal strings.
 An invoice stores no balance: its balance is always its lines minus its payments (see
-bot/billing/ledger.py). A line's `net_minor` and `tax_minor` are fixed when the line is
+bot/billing/ledger/totals.py). A line's `net_minor` and `tax_minor` are fixed when the line is
 written, from its quantity, unit price and rate by the documented rounding, and never change.
 Payments are signed: a refund is a negative payment, and a credit moved from an overpaid
 invoice to another is a pair of `credit` rows that sum to zero.

@@ -37,7 +37,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(320))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None)
-    body: Mapped[dict[str, Any]] = mapped_column()  # bot.messages.Reply.to_json()
+    body: Mapped[dict[str, Any]] = mapped_column()  # bot.messaging.messages.Reply.to_json()
     kind: Mapped[str] = mapped_column(String(16), default="transactional")
     purpose: Mapped[str] = mapped_column(String(32), default="reply")
     ref_id: Mapped[int | None] = mapped_column(default=None)

@@ -294,7 +294,7 @@ class AppointmentEvent(Base):
     at: Mapped[datetime]
 
     appointment: Mapped[Appointment] = relationship(back_populates="events")
-    # What else is known about it (bot.timeline): an ETA, a location pin, a payment.
+    # What else is known about it (bot.scheduling.timeline): an ETA, a location pin, a payment.
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

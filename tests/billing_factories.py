@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.billing.invoices import get_invoice, totals
-from bot.billing.ledger import Totals
-from bot.booking import Booked, book, set_status
-from bot.messages import SMS
+from bot.billing.ledger.invoices import get_invoice, totals
+from bot.billing.ledger.totals import Totals
+from bot.messaging.messages import SMS
+from bot.scheduling.booking import Booked, book, set_status
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import BOOKED, COMPLETED, Customer, CustomerIdentity

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
-from bot.messages import Inbound, Reply
+from bot.messaging.messages import Inbound, Reply
 from conversations.engine import APOLOGY, Engine
 from storage.db import Database
 

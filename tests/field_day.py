@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.config import apply_config, parse_config
-from bot.places import LatLon, haversine_km
+from bot.field.places import LatLon, haversine_km
 from storage.db import Database
 from storage.models import BOOKED, Appointment, Customer, Service, Staff
 

@@ -1,5 +1,5 @@
 """Builders for the photo and signature tests: the demo salon with disclaimers on its home
-visit, real images made with Pillow, a drawn signature, bookings made through bot.booking."""
+visit, real images made with Pillow, a drawn signature, bookings made through bot.scheduling.booking."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from flask import Flask
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from bot.booking import Booked, book
 from bot.config import BusinessConfig, apply_config, parse_config
+from bot.scheduling.booking import Booked, book
 from storage.db import Database
 from storage.models import Appointment, Customer, CustomerIdentity
 from tests.conftest import DEMO_CONFIG, ROOT

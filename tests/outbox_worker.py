@@ -24,10 +24,10 @@ from datetime import datetime
 
 from sqlalchemy import insert
 
-from bot.clock import utcnow
-from bot.messages import Reply
-from bot.outbox import DispatchReport, dispatch_due
-from bot.senders import build_senders
+from bot.core.clock import utcnow
+from bot.messaging.messages import Reply
+from bot.messaging.outbox import DispatchReport, dispatch_due
+from bot.messaging.senders import build_senders
 from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import Customer, CustomerIdentity

@@ -1,6 +1,6 @@
 """Customer phrases with the answer `conversations.when.parse_when` should give.
 
-Shared by tests/test_when.py and bench/when_cost.py. Times are local wall-clock
+Shared by tests/dialogues/test_when.py and bench/when_cost.py. Times are local wall-clock
 strings in the zone of the case's `now`; an exact case has no `end`.
 """
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import Flask
 
-from bot.catalogue import install_translations
 from bot.config import apply_config, load_config
-from bot.errors import SlotbotError
-from bot.portal import ensure_secret
-from bot.spool import Spool
+from bot.core.catalogue import install_translations
+from bot.core.errors import SlotbotError
+from bot.customers.portal import ensure_secret
+from bot.messaging.spool import Spool
 from storage.db import Database, database_url
 from storage.migrate import upgrade
 from webhooks import exposure, headers

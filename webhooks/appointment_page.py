@@ -2,7 +2,7 @@
 
 GET /dashboard/<token>/appointments/<id>    what, when, who, where (with a maps link), access
                                             and client notes, time in transit and on the job,
-                                            and every entry of its event log (bot.timeline)
+                                            and every entry of its event log (bot.scheduling.timeline)
 
 Other features add their own section of the page through `SECTIONS` (photos, signatures):
 each is called with (session, appointment, formats) and returns a template name and its
@@ -21,10 +21,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import timeline
-from bot.formatting import plain
-from bot.portal import csrf_token
-from bot.timeline import Timing
+from bot.core.formatting import plain
+from bot.customers.portal import csrf_token
+from bot.scheduling import timeline
+from bot.scheduling.timeline import Timing
 from storage.models import Appointment, Business, Staff
 from storage.portal import OWNER
 from webhooks.context import current_db

@@ -17,10 +17,10 @@ from datetime import datetime
 
 from flask import Flask, current_app, request
 
-from bot.clock import utcnow
-from bot.courier import Courier
-from bot.identity import default_region
-from bot.senders import build_senders
+from bot.core.clock import utcnow
+from bot.customers.identity import default_region
+from bot.messaging.courier import Courier
+from bot.messaging.senders import build_senders
 from conversations.engine import REPLIES_PER_MINUTE
 from conversations.inbox import InboxProcessor
 

@@ -18,10 +18,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.availability import BusinessContext, SlotQuery, best_slots, open_slots
-from bot.billing.links import LISTEN_URL_ENV
-from bot.catalogue import entry_problems, install_translations, owner_catalogue_for, read_catalogue
-from bot.clock import utcnow
+from bot.billing.payments.links import LISTEN_URL_ENV
 from bot.config import (
     BusinessConfig,
     apply_config,
@@ -30,8 +27,16 @@ from bot.config import (
     load_config,
     write_template,
 )
-from bot.errors import SlotbotError
-from bot.places.demo import EXAMPLES, seed_busiest_day, write_example
+from bot.core.catalogue import (
+    entry_problems,
+    install_translations,
+    owner_catalogue_for,
+    read_catalogue,
+)
+from bot.core.clock import utcnow
+from bot.core.errors import SlotbotError
+from bot.field.places.demo import EXAMPLES, seed_busiest_day, write_example
+from bot.scheduling.availability import BusinessContext, SlotQuery, best_slots, open_slots
 from storage.db import Database, database_url
 from storage.migrate import upgrade
 from storage.models import Service, Staff
@@ -320,8 +325,8 @@ def slots(
 @click.pass_context
 def chat(ctx: click.Context, sender: str | None, owner: bool) -> None:
     """Talk to the bot in this terminal, as a customer (or as the owner)."""
-    from bot.inline import last_exchange, take_since
-    from bot.messages import TERMINAL, WEB, Inbound
+    from bot.messaging.inline import last_exchange, take_since
+    from bot.messaging.messages import TERMINAL, WEB, Inbound
     from conversations.engine import Engine
 
     database = _prepare(ctx)

@@ -4,7 +4,7 @@
     slotbot estimate send EST-0003
     slotbot estimate list
 
-The lines are read as the chat and the dashboard read them (bot.billing.estimate_jobs);
+The lines are read as the chat and the dashboard read them (bot.billing.documents.estimate_jobs);
 every mistake is one line and a non-zero exit, like the rest of the CLI.
 """
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from bot.agenda import find_customers
 from bot.billing.context import BillingContext
-from bot.billing.estimate_jobs import create_and_send, find_estimate, parse_items
-from bot.billing.estimates import estimate_totals, send_estimate
-from bot.clock import utcnow
+from bot.billing.documents.estimate_jobs import create_and_send, find_estimate, parse_items
+from bot.billing.documents.estimates import estimate_totals, send_estimate
 from bot.config import apply_config, load_config
+from bot.core.clock import utcnow
+from bot.scheduling.agenda import find_customers
 from storage.billing import Estimate
 from storage.db import Database
 from storage.migrate import upgrade

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from bot.config import BusinessConfig, load_config
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from storage.db import Database
 from storage.models import Business
 

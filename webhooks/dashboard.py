@@ -1,5 +1,5 @@
 """The owner dashboard: the calendar, receivables, customers, feedback and no-shows, behind a
-signed owner link (`bot.portal.issue_link(role="owner")`, 12 hours by default).
+signed owner link (`bot.customers.portal.issue_link(role="owner")`, 12 hours by default).
 
 /dashboard/<token>?week=YYYY-MM-DD                 the week by staff (prev / next week)
 /dashboard/<token>/day/<YYYY-MM-DD>                one day by staff, with actions and block time
@@ -31,7 +31,17 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.agenda import (
+from bot.billing.ledger.invoices import account_balance, issued_invoices, totals_for
+from bot.billing.ledger.money import parse_amount, to_major
+from bot.billing.ledger.receivables import aging
+from bot.billing.ledger.settlement import PaymentRecorded, record_payment
+from bot.billing.ledger.totals import BUCKETS
+from bot.core.clock import utcnow
+from bot.core.errors import InvalidRequest
+from bot.core.formatting import plain
+from bot.customers.portal import LinkCheck, csrf_token
+from bot.field.routing.day import routes_of_day
+from bot.scheduling.agenda import (
     appointments_between,
     block_time,
     blocks_between,
@@ -39,18 +49,8 @@ from bot.agenda import (
     find_customers,
     upcoming_for,
 )
-from bot.availability import local_instant
-from bot.billing.invoices import account_balance, issued_invoices, totals_for
-from bot.billing.ledger import BUCKETS
-from bot.billing.money import parse_amount, to_major
-from bot.billing.receivables import aging
-from bot.billing.settlement import PaymentRecorded, record_payment
-from bot.booking import TRANSITIONS, Changed, cancel, history, set_status
-from bot.clock import utcnow
-from bot.errors import InvalidRequest
-from bot.formatting import plain
-from bot.portal import LinkCheck, csrf_token
-from bot.routing.day import routes_of_day
+from bot.scheduling.availability import local_instant
+from bot.scheduling.booking import TRANSITIONS, Changed, cancel, history, set_status
 from storage.billing import PAYMENT_METHODS, Invoice
 from storage.messaging import Feedback
 from storage.models import (

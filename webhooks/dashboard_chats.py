@@ -6,7 +6,7 @@ POST /dashboard/<token>/chats/<id>/reply        send an answer (to the customer'
 POST /dashboard/<token>/chats/<id>/close        hand the customer back to the bot
 
 The routes join the dashboard's blueprint (its link checks, headers and rate limits); the
-answers go through `bot.handover`, as the chat's "r 3: ..." does, and each is audited.
+answers go through `bot.messaging.handover`, as the chat's "r 3: ..." does, and each is audited.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 from flask import redirect, request
 from flask.typing import ResponseReturnValue
 
-from bot import handover
-from bot.clock import utcnow
+from bot.core.clock import utcnow
+from bot.messaging import handover
 from storage.engagement import FROM_CUSTOMER, FROM_TEAM, Handover
 from webhooks.context import current_db
 from webhooks.dashboard import ACTOR, NOTICES, _audit, _open, _page, bp

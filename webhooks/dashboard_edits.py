@@ -1,5 +1,5 @@
 """The dashboard's edit form for one appointment: staff, service, day and time, length,
-notes — the same edit as the owner chat's ("assign #7 to Priya"), through `bot.edits`, so
+notes — the same edit as the owner chat's ("assign #7 to Priya"), through `bot.scheduling.edits`, so
 the calendar is checked (hours, other bookings, rooms) and the customer is told.
 
 GET+POST /dashboard/<token>/appointments/<id>/edit
@@ -16,10 +16,10 @@ from flask import redirect, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from bot.availability import local_instant
-from bot.booking import Refused
-from bot.clock import utcnow
-from bot.edits import Edit, edit_appointment
+from bot.core.clock import utcnow
+from bot.scheduling.availability import local_instant
+from bot.scheduling.booking import Refused
+from bot.scheduling.edits import Edit, edit_appointment
 from storage.models import UPCOMING_STATUSES, Appointment, Service, Staff
 from webhooks import dashboard
 from webhooks.context import current_db

@@ -8,7 +8,7 @@ POST /dashboard/<token>/estimates          create (and send) an estimate from th
 /dashboard/<token>/estimates/<id>.pdf      the estimate as a PDF
 /dashboard/<token>/series                  recurring series with the dates still ahead
 
-Creating goes through bot.billing.estimate_jobs, as the chat and the CLI do, and is audited
+Creating goes through bot.billing.documents.estimate_jobs, as the chat and the CLI do, and is audited
 (actor "dashboard").
 """
 
@@ -22,12 +22,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.estimate_jobs import chain_of_estimate, create_and_send, parse_items
-from bot.billing.estimates import estimate_lines, estimate_pdf, estimate_totals
-from bot.billing.invoices import totals
-from bot.clock import utcnow
-from bot.errors import InvalidRequest
-from bot.series_info import series_for
+from bot.billing.documents.estimate_jobs import chain_of_estimate, create_and_send, parse_items
+from bot.billing.documents.estimates import estimate_lines, estimate_pdf, estimate_totals
+from bot.billing.ledger.invoices import totals
+from bot.core.clock import utcnow
+from bot.core.errors import InvalidRequest
+from bot.scheduling.series_info import series_for
 from storage.billing import Estimate
 from storage.models import Customer
 from webhooks.context import current_db

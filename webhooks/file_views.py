@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from bot.attachments import is_image, stored
-from bot.signatures import intact
+from bot.customers.attachments import is_image, stored
+from bot.field.signatures import intact
 from storage.files import Attachment, Signature
 
 When = Callable[[datetime], str]  # a moment as the page shows it ("Tue, Nov 17, 10:00 AM")

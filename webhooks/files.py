@@ -33,11 +33,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import attachments, signatures
-from bot.attachments import MAX_BYTES, UploadRefused, receive_upload
-from bot.billing.signing import request_for_estimate
-from bot.clock import utcnow
-from bot.messages import WEB
+from bot.billing.documents.signing import request_for_estimate
+from bot.core.clock import utcnow
+from bot.customers import attachments
+from bot.customers.attachments import MAX_BYTES, UploadRefused, receive_upload
+from bot.field import signatures
+from bot.messaging.messages import WEB
 from storage.billing import ESTIMATE_SENT, Estimate
 from storage.files import Attachment
 from storage.models import AdminAudit, Appointment, Business, Customer

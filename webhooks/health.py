@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
-from bot.inbox import backlog
+from bot.messaging.inbox import backlog
 from storage.migrate import is_current
 from webhooks.channels import clock, setting
 from webhooks.context import current_config, current_db

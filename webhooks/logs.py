@@ -2,7 +2,7 @@
 line (`SLOTBOT_LOG_FORMAT=json`) for a log shipper.
 
 Either way every line about a delivery carries its provider id (Twilio MessageSid, Telegram
-update_id, Stripe event id; see `bot.logcontext`): the webhook's line, the worker's turn and
+update_id, Stripe event id; see `bot.core.logcontext`): the webhook's line, the worker's turn and
 the dispatcher's send can be joined on it. The CLI configures this for `slotbot serve` and
 `slotbot worker`; an app built by `create_app` under another server does so when
 SLOTBOT_LOG_FORMAT is set.
@@ -17,8 +17,8 @@ from typing import IO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from bot.errors import ConfigError
-from bot.logcontext import DeliveryFilter
+from bot.core.errors import ConfigError
+from bot.core.logcontext import DeliveryFilter
 
 
 class LogFormat(StrEnum):
@@ -69,7 +69,7 @@ def log_level(value: str | None) -> int:
 _OURS = "_slotbot_handler"
 # At INFO, APScheduler logs every tick (every 2 s) and the Twilio SDK dumps every request and
 # response with its headers: the send's own line says what happened.
-_CHATTY = ("apscheduler", "bot.senders.twilio_sender.http")
+_CHATTY = ("apscheduler", "bot.messaging.senders.twilio_sender.http")
 
 
 def configure_logging(

@@ -5,7 +5,7 @@ Served only to a request from loopback that no proxy forwarded (no `X-Forwarded-
 look local), or to one with `Authorization: Bearer <token>` where the token is
 SLOTBOT_METRICS_TOKEN, else SLOTBOT_HEALTH_TOKEN. Anything else gets 403 and no numbers.
 
-A scrape is two parts. Counters and the turn histogram of this process (`bot.metrics`; the
+A scrape is two parts. Counters and the turn histogram of this process (`bot.core.metrics`; the
 sum over every process with PROMETHEUS_MULTIPROC_DIR). Gauges read from the database and the
 spool folder right now, the same whichever process answers: inbox depth and the age of its
 oldest waiting delivery, outbox rows pending / sending / failed per channel and the age of
@@ -29,9 +29,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from bot.inbox import backlog
-from bot.messages import CHANNELS
-from bot.metrics import WATCHED_STATUSES, outbox_state
+from bot.core.metrics import WATCHED_STATUSES, outbox_state
+from bot.messaging.inbox import backlog
+from bot.messaging.messages import CHANNELS
 from storage.db import Database
 from webhooks.channels import clock, setting
 from webhooks.context import current_db

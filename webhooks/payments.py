@@ -38,14 +38,18 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from bot.billing.context import BillingContext
-from bot.billing.delivery import invoice_pdf
-from bot.billing.gateway import GatewayError, PaymentGateway, WebhookRejected, stripe_configured
-from bot.billing.invoices import get_invoice
-from bot.billing.links import find_link
-from bot.billing.minimums import OTHER_WAYS, online_minimum
-from bot.billing.money import digits
-from bot.billing.partial import amount_field, chosen_amount
-from bot.billing.payments import (
+from bot.billing.documents.delivery import invoice_pdf
+from bot.billing.ledger.invoices import get_invoice
+from bot.billing.ledger.minimums import OTHER_WAYS, online_minimum
+from bot.billing.ledger.money import digits
+from bot.billing.payments.gateway import (
+    GatewayError,
+    PaymentGateway,
+    WebhookRejected,
+    stripe_configured,
+)
+from bot.billing.payments.links import find_link
+from bot.billing.payments.online import (
     PayPage,
     Redirect,
     checkout_attempt,
@@ -55,13 +59,14 @@ from bot.billing.payments import (
     provider_customer_id,
     start_checkout,
 )
-from bot.billing.sandbox import SandboxGateway, checkout_event
-from bot.billing.stripe_gateway import verify_webhook
-from bot.clock import utcnow
-from bot.errors import InvalidRequest
-from bot.inbox import Keeping, spool_or_lose
-from bot.logcontext import delivery
-from bot.spool import DATABASE_ERRORS, SpoolKind
+from bot.billing.payments.partial import amount_field, chosen_amount
+from bot.billing.payments.sandbox import SandboxGateway, checkout_event
+from bot.billing.payments.stripe_gateway import verify_webhook
+from bot.core.clock import utcnow
+from bot.core.errors import InvalidRequest
+from bot.core.logcontext import delivery
+from bot.messaging.inbox import Keeping, spool_or_lose
+from bot.messaging.spool import DATABASE_ERRORS, SpoolKind
 from storage.billing import CheckoutAttempt, Invoice, PayLink
 from webhooks import stripe_shape
 from webhooks.context import current_config, current_db

@@ -11,7 +11,7 @@
 /portal/<token>/card/remove (POST)               stop using the saved card
 /brand/logo                                      the business's logo file from business.toml
 
-Links are checked by `bot.portal.verify`: a bad link is a 403 page, an expired or revoked one
+Links are checked by `bot.customers.portal.verify`: a bad link is a 403 page, an expired or revoked one
 a 410 page, and neither shows anything but the business's name and logo. Every query is
 filtered by the link's customer, and ids in URLs and forms are checked against it (someone
 else's id is a plain 404). Every POST carries the link's form token (CSRF).
@@ -45,26 +45,22 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import attachments
-from bot.availability import BusinessContext, SlotQuery, best_slots, local_instant
 from bot.billing.context import BillingContext
-from bot.billing.delivery import invoice_pdf, printable_phone
-from bot.billing.estimates import (
+from bot.billing.documents.delivery import invoice_pdf, printable_phone
+from bot.billing.documents.estimates import (
     approve_estimate,
     decline_estimate,
     estimate_pdf,
     estimate_totals,
 )
-from bot.billing.invoices import issued_invoices, totals_for
-from bot.billing.links import pay_link
-from bot.billing.payments import card_label, forget_card, saved_card
-from bot.billing.statements import statement, statement_pdf
-from bot.booking import Booked, Changed, cancel, history, reschedule, upcoming
-from bot.clock import utcnow
-from bot.consent import opted_in
-from bot.formatting import format_day, format_when, plain
-from bot.messages import WEB
-from bot.portal import (
+from bot.billing.ledger.invoices import issued_invoices, totals_for
+from bot.billing.ledger.statements import statement, statement_pdf
+from bot.billing.payments.links import pay_link
+from bot.billing.payments.online import card_label, forget_card, saved_card
+from bot.core.clock import utcnow
+from bot.core.formatting import format_day, format_when, plain
+from bot.customers import attachments
+from bot.customers.portal import (
     EXPIRED,
     INVALID,
     REVOKED,
@@ -74,7 +70,11 @@ from bot.portal import (
     csrf_token,
     verify,
 )
-from bot.series_info import series_for
+from bot.engagement.consent import opted_in
+from bot.messaging.messages import WEB
+from bot.scheduling.availability import BusinessContext, SlotQuery, best_slots, local_instant
+from bot.scheduling.booking import Booked, Changed, cancel, history, reschedule, upcoming
+from bot.scheduling.series_info import series_for
 from storage.billing import (
     APPROVED,
     DECLINED,

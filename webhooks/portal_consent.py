@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import redirect, request
 from flask.typing import ResponseReturnValue
 
-from bot import consent
-from bot.clock import utcnow
+from bot.core.clock import utcnow
+from bot.engagement import consent
 from storage.portal import CUSTOMER
 from webhooks.context import current_db
 from webhooks.portal import NOTICES, bp, open_link, require_form

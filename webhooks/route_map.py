@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from bot.places import LatLon
+from bot.field.places import LatLon
 
 PALETTE = ("#1b6ca8", "#c0392b", "#2e8540", "#8e44ad", "#d35400", "#16a085", "#7f6000", "#b03a79")
 WIDTH, HEIGHT, PAD = 720, 460, 28

@@ -20,10 +20,10 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.courier import Courier
 from bot.jobs import build_scheduler
-from bot.senders import build_senders
-from bot.spool import Spool
+from bot.messaging.courier import Courier
+from bot.messaging.senders import build_senders
+from bot.messaging.spool import Spool
 from conversations.inbox import InboxProcessor
 from storage.db import Database
 from webhooks.limits import replies_per_minute

@@ -19,10 +19,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from bot.billing.context import BillingContext
-from bot.billing.signing import complete
-from bot.clock import utcnow
-from bot.formatting import format_when
-from bot.signatures import (
+from bot.billing.documents.signing import complete
+from bot.core.clock import utcnow
+from bot.core.formatting import format_when
+from bot.field.signatures import (
     MAX_PNG_BYTES,
     SigningRefused,
     Status,

@@ -1,4 +1,4 @@
-"""Where the spool lives and how the worker drains it: the webhooks' side of `bot.spool`.
+"""Where the spool lives and how the worker drains it: the webhooks' side of `bot.messaging.spool`.
 
 The folder is `SLOTBOT_SPOOL_DIR` when set; else beside the SQLite file
 (`slotbot.db-spool/`), or `instance/spool/` under the working directory for PostgreSQL. The
@@ -15,10 +15,10 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
-from bot.billing.payments import handle_event
-from bot.clock import utcnow
-from bot.inbox import drain_inbound
-from bot.spool import Spool, SpoolKind
+from bot.billing.payments.online import handle_event
+from bot.core.clock import utcnow
+from bot.messaging.inbox import drain_inbound
+from bot.messaging.spool import Spool, SpoolKind
 from storage.db import Database
 
 SETTING = "SLOTBOT_SPOOL_DIR"

@@ -27,7 +27,7 @@ configured. The poller advances its offset only after an update was recorded; a 
 re-reads unconfirmed updates and the dedupe drops the ones already recorded.
 
 While the database refuses an update (reading what it needs, or recording it), the raw update
-is kept in the spool (`bot.spool`) and counts as recorded: the webhook answers 200 and the
+is kept in the spool (`bot.messaging.spool`) and counts as recorded: the webhook answers 200 and the
 poller moves on; the worker parses and records it once the database is back. Only when the
 disk refuses it too does the webhook answer 503 (Telegram redelivers) and the poller stay on
 that offset.
@@ -52,13 +52,13 @@ from sqlalchemy import select
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Conflict, TelegramError
 
-from bot.clock import utcnow
-from bot.identity import default_region, normalise_phone
-from bot.inbox import Keeping, behind_elders, record, spool_or_lose
-from bot.logcontext import delivery
-from bot.messages import TELEGRAM, Attachment, Inbound, Location
-from bot.names import clean_display_name
-from bot.senders.telegram_sender import (
+from bot.core.clock import utcnow
+from bot.core.logcontext import delivery
+from bot.core.names import clean_display_name
+from bot.customers.identity import default_region, normalise_phone
+from bot.messaging.inbox import Keeping, behind_elders, record, spool_or_lose
+from bot.messaging.messages import TELEGRAM, Attachment, Inbound, Location
+from bot.messaging.senders.telegram_sender import (
     FILE_SCHEME,
     TelegramClient,
     TelegramSettings,
@@ -66,7 +66,7 @@ from bot.senders.telegram_sender import (
     shared_client,
     webhook_problems,
 )
-from bot.spool import DATABASE_ERRORS, Spool, SpoolKind
+from bot.messaging.spool import DATABASE_ERRORS, Spool, SpoolKind
 from storage.db import Database
 from storage.leases import acquire, release
 from storage.messaging import OutboxMessage

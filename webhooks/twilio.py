@@ -12,7 +12,7 @@ An inbound message becomes an `Inbound` (E.164 sender, MessageSid as the dedupe 
 as attachments, a WhatsApp pin as a location) and is recorded in the inbox — one insert
 under the unique MessageSid, so a redelivery is a no-op — and Twilio gets an empty TwiML
 `<Response/>` at once. If the database refuses the insert, the delivery is kept in the spool
-(`bot.spool`) and Twilio still gets its 200: Twilio never redelivers after a 5xx. Only when
+(`bot.messaging.spool`) and Twilio still gets its 200: Twilio never redelivers after a 5xx. Only when
 the disk refuses it too is the answer a 503 (logged critical). The worker's inbox processor
 then handles it and sends the replies through the API. STOP on SMS gets no reply from us
 (Twilio answers it).
@@ -31,14 +31,14 @@ from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.identity import normalise_phone
-from bot.inbox import Keeping, keep
-from bot.logcontext import delivery
-from bot.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
-from bot.names import clean_text
-from bot.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
-from bot.senders.render import read_attachment_token
-from bot.text import t
+from bot.core.logcontext import delivery
+from bot.core.names import clean_text
+from bot.core.text import t
+from bot.customers.identity import normalise_phone
+from bot.messaging.inbox import Keeping, keep
+from bot.messaging.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
+from bot.messaging.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
+from bot.messaging.senders.render import read_attachment_token
 from storage.messaging import FAILED, SENT, OutboxMessage
 from storage.models import Business, CustomerIdentity
 from webhooks.channels import clock, phone_region, public_url, setting

@@ -36,8 +36,8 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from bot.inline import take_since
-from bot.messages import WEB, Inbound, Reply
+from bot.messaging.inline import take_since
+from bot.messaging.messages import WEB, Inbound, Reply
 from conversations.engine import Engine
 from storage.models import Conversation
 from webhooks.channels import setting

@@ -3,7 +3,7 @@
 Customer side: "what do I owe" (`balance_reply`), "send me my invoice" (`invoice_reply`),
 "I want to pay" (`pay_reply`). Owner side: the receivables summary (`receivables_reply`)
 and marking a cash or cheque payment (`owner_payment_reply`). Each returns a
-`bot.messages.Reply`; call them inside a write transaction (they may make pay links).
+`bot.messaging.messages.Reply`; call them inside a write transaction (they may make pay links).
 Messages stay short and plain for SMS.
 """
 
@@ -15,17 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.context import BillingContext
-from bot.billing.delivery import invoice_reply_for
-from bot.billing.invoices import credit_available, find_invoice, open_invoices
-from bot.billing.ledger import BUCKETS, Totals
-from bot.billing.links import pay_url
-from bot.billing.minimums import below_minimum_words, pay_here, payable_online
-from bot.billing.money import parse_amount
-from bot.billing.receivables import aging
-from bot.billing.settlement import PaymentRecorded, record_payment
-from bot.errors import InvalidRequest
-from bot.messages import Reply
-from bot.text import _, t
+from bot.billing.documents.delivery import invoice_reply_for
+from bot.billing.ledger.invoices import credit_available, find_invoice, open_invoices
+from bot.billing.ledger.minimums import below_minimum_words, pay_here, payable_online
+from bot.billing.ledger.money import parse_amount
+from bot.billing.ledger.receivables import aging
+from bot.billing.ledger.settlement import PaymentRecorded, record_payment
+from bot.billing.ledger.totals import BUCKETS, Totals
+from bot.billing.payments.links import pay_url
+from bot.core.errors import InvalidRequest
+from bot.core.text import _, t
+from bot.messaging.messages import Reply
 from storage.billing import PAYMENT_METHODS, Invoice
 
 _MAX_LISTED = 3

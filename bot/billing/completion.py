@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.billing.context import BillingContext
-from bot.billing.delivery import send_invoice
-from bot.billing.estimates import copy_lines
-from bot.billing.invoices import (
+from bot.billing.documents.delivery import send_invoice
+from bot.billing.documents.estimates import copy_lines
+from bot.billing.ledger.invoices import (
     LineSpec,
     add_line,
     get_invoice,
@@ -28,11 +28,11 @@ from bot.billing.invoices import (
     totals,
     void_invoice,
 )
-from bot.billing.money import Number
-from bot.billing.payments import saved_card, schedule_charge
-from bot.booking import NOT_ALLOWED, Refused
-from bot.errors import NotFound
-from bot.text import _, t
+from bot.billing.ledger.money import Number
+from bot.billing.payments.online import saved_card, schedule_charge
+from bot.core.errors import NotFound
+from bot.core.text import _, t
+from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     APPROVED,
     CREDIT,

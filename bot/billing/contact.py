@@ -1,9 +1,9 @@
 """Who billing messages go to, and queueing them in the outbox.
 
-A customer is written to where every other notice goes (`bot.notify.customer_address`: the
+A customer is written to where every other notice goes (`bot.messaging.notify.customer_address`: the
 identity they last wrote from that is not opted out, the web chat last, else SMS to their
 phone); owners at the identities listed in business.toml. Every message goes
-through `bot.outbox.enqueue`, in the caller's transaction.
+through `bot.messaging.outbox.enqueue`, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import notify
 from bot.billing.context import BillingContext
-from bot.messages import Reply
-from bot.outbox import OWNER_NOTICE, enqueue
+from bot.messaging import notify
+from bot.messaging.messages import Reply
+from bot.messaging.outbox import OWNER_NOTICE, enqueue
 
 
 def customer_address(session: Session, customer_id: int) -> tuple[str, str] | None:

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.billing.money import format_day, format_money, normalise_rate
+from bot.billing.ledger.money import format_day, format_money, normalise_rate
 from bot.config import BillingConfig, BrandingConfig, billing_from_settings, branding_from_settings
-from bot.errors import NotFound
-from bot.formatting import format_when
+from bot.core.errors import NotFound
+from bot.core.formatting import format_when
 from storage.models import Business
 
 

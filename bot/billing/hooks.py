@@ -1,6 +1,6 @@
 """The one place the booking service calls into billing: after a status change.
 
-bot.booking imports this module, and billing imports bot.booking, so the billing modules
+bot.scheduling.booking imports this module, and billing imports bot.scheduling.booking, so the billing modules
 are imported inside the function rather than at the top.
 """
 

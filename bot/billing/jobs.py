@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.billing.deposits import release_unpaid_deposits
-from bot.billing.payments import run_scheduled_charges
-from bot.billing.receivables import assess_finance_charges, charge_no_show_fees
-from bot.billing.statements import send_monthly_statements
-from bot.clock import utcnow
+from bot.billing.ledger.receivables import assess_finance_charges, charge_no_show_fees
+from bot.billing.ledger.statements import send_monthly_statements
+from bot.billing.payments.deposits import release_unpaid_deposits
+from bot.billing.payments.online import run_scheduled_charges
+from bot.core.clock import utcnow
 from storage.db import Database
 
 

@@ -9,7 +9,7 @@ bracket form (`line_items[0][price_data][currency]`).
 
 `MINIMUM_CHARGE` is Stripe's published table of minimum charge amounts
 (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts), in minor units.
-It is kept here apart from slotbot's own copy (bot/billing/minimums.py) on purpose: the
+It is kept here apart from slotbot's own copy (bot/billing/ledger/minimums.py) on purpose: the
 fake must not agree with the code under test by construction.
 """
 

@@ -7,12 +7,12 @@ Create Date: 2026-12-01 09:30:00
 Names a provider supplied (a WhatsApp ProfileName, a Telegram first name) or a person typed
 were stored as given, bidi overrides and control characters included, and shown in owner
 notices, agendas, PDFs and email subjects. New names are cleaned on the way in
-(`bot.names.clean_display_name`); this cleans the rows stored before: `customer.name` and
+(`bot.core.names.clean_display_name`); this cleans the rows stored before: `customer.name` and
 the `display_name` kept in `inbound_message.payload`.
 
 The cleaning is copied here rather than imported: a migration must do tomorrow exactly
 what it does today, and `storage` imports nothing of the project. It matches
-`bot.names.clean_display_name` as of this revision. There is no downgrade of the data: the
+`bot.core.names.clean_display_name` as of this revision. There is no downgrade of the data: the
 characters removed were never meant to be there.
 """
 

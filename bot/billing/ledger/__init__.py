@@ -1,0 +1,1 @@
+"""The books: money arithmetic, invoices, payments recorded, receivables and statements."""

@@ -1,0 +1,1 @@
+"""Reaching customers between visits: reminders, follow-ups, promotions and the consent they need."""

@@ -1,0 +1,1487 @@
+"""The customer booking dialogue: service → staff → when → slot → details → confirm → booked.
+
+Every message is first read for anything it says about the booking (a service, a staff
+member, a time, a name), so "haircut with Sam tomorrow at 3, I'm Jane" fills everything at
+once and goes straight to the confirmation question, and "actually make it a colour" in the
+middle changes the service without starting over. Then the current step reads the rest
+(a picked option, yes/no). The steps asked are kept in `trail`, so "go back" works.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.billing.payments.deposits import deposit_for
+from bot.core.names import clean_display_name
+from bot.core.text import N_, _, t
+from bot.messaging.messages import SMS, WHATSAPP, Option
+from bot.messaging.outbox import CONFIRMATION
+from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slots, slot_fits
+from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
+from bot.scheduling.waitlist import join_waitlist
+from conversations.flows import consent, faq, opening, visit
+from conversations.flows.payments import ask_for_deposit
+from conversations.flows.visits import (
+    NOT_ON_MAP,
+    field_place_known,
+    has_place,
+    is_field_visit,
+    on_the_map,
+    take_pin,
+    visit_place,
+    visit_point,
+    when_text,
+    where_text,
+)
+from conversations.nlu import screen
+from conversations.nlu.understand import (
+    Intent,
+    Named,
+    Offered,
+    address_problems,
+    clean_name,
+    extract_attendee,
+    extract_email,
+    extract_name,
+    find_services,
+    find_staff,
+    normalise,
+    pick_option,
+    primary_intent,
+    wants_anyone,
+    yes_no,
+)
+from conversations.turn import Turn
+from conversations.when import When, parse_when
+from storage.messaging import OutboxMessage
+from storage.models import AWAITING_DEPOSIT, BOOKED, Service, Staff
+
+ANYONE = "any"
+NO_THANKS = Option("restart", N_("Never mind"))
+
+
+# --- reading the message ------------------------------------------------------------------
+
+
+def _named(items: list[Service] | list[Staff]) -> list[Named]:
+    return [
+        Named(key=i.key, name=i.name, aliases=tuple(getattr(i, "aliases", None) or ()))
+        for i in items
+    ]
+
+
+def _service(turn: Turn) -> Service | None:
+    key = turn.data.get("service")
+    return next((s for s in turn.services() if s.key == key), None) if key else None
+
+
+def _when_to_json(when: When) -> dict[str, Any]:
+    return {
+        "start": when.start.isoformat(),
+        "end": when.end.isoformat(),
+        "target": when.target.isoformat() if when.target else None,
+        "exact": when.exact,
+        "label": when.label,
+        "daily": list(when.daily) if when.daily else None,
+    }
+
+
+def _window(turn: Turn, when: dict[str, Any]) -> str:
+    """The window's label as the customer reads days and times ("Fri, Dec 4, after 3:00 PM")."""
+    return turn.window(when["label"], datetime.fromisoformat(when["start"]))
+
+
+def _when(turn: Turn) -> dict[str, Any] | None:
+    return turn.data.get("when")
+
+
+def looks_like_a_request(turn: Turn, text: str) -> bool:
+    """Whether an idle message is a booking request in disguise ("haircut friday?")."""
+    match = find_services(text, _named(turn.services()))
+    local_now = turn.now.astimezone(turn.business.zone)
+    return (
+        match.item is not None
+        or bool(match.candidates)
+        or (parse_when(text, local_now) is not None and len(text.split()) > 1)
+    )
+
+
+def names_service_and_time(turn: Turn, text: str) -> bool:
+    """Whether the text names one service and a time: a request, whatever else it asks."""
+    if find_services(text, _named(turn.services())).item is None:
+        return False
+    return parse_when(text, turn.now.astimezone(turn.business.zone)) is not None
+
+
+def absorb(turn: Turn, text: str) -> bool:
+    """Take whatever the message says about the booking; True if it changed anything.
+
+    A correction of something already settled ("actually friday", "switch to Alex") is
+    said back at the next question ("Fri, Nov 20 then."), and a staff member who does not
+    do the service is said so, with who does, instead of being silently replaced.
+    """
+    if not text.strip():
+        return False
+    before = {k: turn.data.get(k) for k in ("service", "staff", "when")}
+    changed = False
+    services = turn.services()
+    match = find_services(text, _named(services))
+    together = visit.several(turn, text)  # "a cut and a beard trim after": one visit
+    if together:
+        if [turn.data.get("service"), *(turn.data.get("also") or [])] != together:
+            turn.set(service=together[0], also=together[1:])
+            turn.forget("service_choices")
+            changed = True
+    elif match.item is not None and turn.data.get("also") and _ONLY.search(normalise(text)):
+        turn.set(service=match.item.key)  # "actually just the haircut": one service after all
+        turn.forget("service_choices", "also")
+        changed = True
+    elif match.item is not None and match.item.key != turn.data.get("service"):
+        turn.set(service=match.item.key)
+        turn.forget("service_choices", "also")
+        if turn.data.get("staff") not in (None, ANYONE):
+            service = _service(turn)
+            if service and turn.data["staff"] not in {s.key for s in turn.staff_for(service)}:
+                _not_doing(turn, turn.data["staff"], service)
+                turn.forget("staff")
+        changed = True
+    elif match.item is None and match.candidates and "service" not in turn.data:
+        turn.set(service_choices=[c.key for c in match.candidates])
+        changed = True
+
+    service = _service(turn)
+    staff_pool = turn.staff_for(service) if service else _all_staff(turn)
+    if wants_anyone(text):
+        if turn.data.get("staff") != ANYONE:
+            turn.set(staff=ANYONE)
+            changed = True
+    else:
+        who = find_staff(text, _named(staff_pool))
+        if who.item is None and service is not None:
+            # Named, but not among those who do this service: say so, never swap silently.
+            other = find_staff(text, _named(_every_staff(turn)))
+            if other.item is not None and other.item.key != turn.data.get("staff"):
+                # Said so; whoever was chosen before stays chosen.
+                _not_doing(turn, other.item.key, service)
+                changed = True
+        if who.item is not None and who.item.key != turn.data.get("staff"):
+            turn.set(staff=who.item.key)
+            changed = True
+
+    when = parse_when(text, turn.now.astimezone(turn.business.zone))
+    if when is not None:
+        turn.set(when=_keep_time_of_day(turn, _on_the_day_given(turn, text, when)))
+        changed = True
+
+    name = clean_display_name(extract_name(text))
+    if name and not turn.customer.name:
+        turn.customer.name = name
+    attendee = extract_attendee(text)  # "it's for my son Leo": Leo comes, the sender books
+    if attendee and attendee != turn.data.get("attendee"):
+        turn.set(attendee=attendee)
+    elif not attendee and not turn.data.get("attendee") and visit.relation(text):
+        turn.set(relation=visit.relation(text))  # "my son needs a trim": ask his name
+    email = extract_email(text)
+    if email:
+        turn.customer.email = email
+    if changed:
+        _say_changes(turn, before)
+        _drop_slot(turn)
+    return changed
+
+
+def _every_staff(turn: Turn) -> list[Staff]:
+    return list(turn.session.scalars(select(Staff).where(Staff.active.is_(True))))
+
+
+def _not_doing(turn: Turn, staff_key: str, service: Service) -> None:
+    """Note, for the next question, that a staff member does not do the service."""
+    member = next((s for s in _every_staff(turn) if s.key == staff_key), None)
+    if member is None:
+        return
+    doers = [s.name.split()[0] for s in turn.staff_for(service)]
+    if not doers:
+        who = "nobody does at the moment"
+    elif len(doers) == 1:
+        who = t("{who} does", who=doers[0])
+    else:
+        who = t("{others} or {last} do", others=", ".join(doers[:-1]), last=doers[-1])
+    _lead(
+        turn,
+        t(
+            "{member} doesn't do {plural}; {who}.",
+            member=member.name.split()[0],
+            plural=_plural(service),
+            who=who,
+        ),
+    )
+
+
+def _plural(service: Service) -> str:
+    name = service.name.lower()
+    return name if name.endswith("s") or "(" in name else name + "s"
+
+
+def _lead(turn: Turn, text: str) -> None:
+    """Something to say before the next question ("Friday then.")."""
+    lead = turn.data.get("lead")
+    turn.set(lead=f"{lead} {text}" if lead else text)
+
+
+def _say_changes(turn: Turn, before: dict[str, Any]) -> None:
+    """Say back a correction of something already settled; a first answer needs no echo."""
+    said: list[str] = []
+    if before["when"] and turn.data.get("when") and turn.data["when"] != before["when"]:
+        when = turn.data["when"]
+        start = datetime.fromisoformat(when["start"])
+        if when.get("exact"):
+            said.append(turn.when(start))
+        elif _single_day(when, turn.business.zone) and not when.get("daily"):
+            said.append(turn.day(start) if _whole_day(when) else _window(turn, when))
+        else:
+            said.append(_window(turn, when))
+    if before["service"] and turn.data.get("service") not in (None, before["service"]):
+        service = _service(turn)
+        if service is not None:
+            said.append(f"a {service.name.lower()}")
+    staff = turn.data.get("staff")
+    if before["staff"] and staff and staff != before["staff"]:
+        member = next((s for s in _every_staff(turn) if s.key == staff), None)
+        said.append(
+            "anyone" if staff == ANYONE else f"with {member.name.split()[0]}" if member else ""
+        )
+    said = [p for p in said if p]
+    if said:
+        text = ", ".join(said)
+        turn.set(echo=t("{said} then.", said=text[0].upper() + text[1:]))
+
+
+def _single_day(when: dict[str, Any], zone: Any) -> bool:
+    start = datetime.fromisoformat(when["start"]).astimezone(zone)
+    end = datetime.fromisoformat(when["end"]).astimezone(zone) - timedelta(microseconds=1)
+    return start.date() == end.date()
+
+
+def _whole_day(when: dict[str, Any]) -> bool:
+    """A window that is a day with no time said (the label is just the day)."""
+    end = datetime.fromisoformat(when["end"])
+    return not when.get("exact") and end.hour == 0 and end.minute == 0 and "," not in when["label"]
+
+
+def _on_the_day_given(turn: Turn, text: str, when: When) -> dict[str, Any]:
+    """A time that names no day ("5pm", "with jordan around 2") is on the day already
+    given ("haircut friday"), never today: the bot proposes only days the customer said."""
+    old = turn.data.get("when")
+    zone = turn.business.zone
+    if not old or not _single_day(old, zone):
+        return _when_to_json(when)
+    if screen.names_a_day(text, turn.now.astimezone(zone)):
+        return _when_to_json(when)
+    day = datetime.fromisoformat(old["start"]).astimezone(zone).date()
+    on_day = screen.time_on(day, text, zone, _day_opening(turn, day))
+    return _when_to_json(on_day if on_day is not None else when)
+
+
+def _keep_time_of_day(turn: Turn, new: dict[str, Any]) -> dict[str, Any]:
+    """A change of day alone ("make it friday") keeps the time already settled."""
+    old = turn.data.get("when")
+    slot = turn.data.get("slot")
+    zone = turn.business.zone
+    if not old or not _whole_day(new) or not _single_day(new, zone):
+        return new
+    if not slot and not (old.get("exact") or (_single_day(old, zone) and not _whole_day(old))):
+        return new
+    day = datetime.fromisoformat(new["start"]).astimezone(zone).date()
+    if slot or old.get("exact"):
+        then = datetime.fromisoformat(slot["start"] if slot else old["start"]).astimezone(zone)
+        moment = datetime.combine(day, then.time().replace(tzinfo=None), zone)
+        if moment <= turn.now:
+            return new
+        end = moment + timedelta(minutes=1)
+        return {
+            **new,
+            "start": moment.isoformat(),
+            "end": end.isoformat(),
+            "target": moment.isoformat(),
+            "exact": True,
+            "label": turn.when(moment),
+        }
+    lo = datetime.fromisoformat(old["start"]).astimezone(zone)
+    hi = datetime.fromisoformat(old["end"]).astimezone(zone)
+    start = max(datetime.combine(day, lo.time().replace(tzinfo=None), zone), turn.now)
+    end = datetime.combine(day, hi.time().replace(tzinfo=None), zone)
+    if end <= start:
+        return new
+    label = f"{turn.day(start)}, {_clock(turn, start)}-{_clock(turn, end)}"
+    return {
+        **new,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "target": start.isoformat(),
+        "label": label,
+    }
+
+
+def _clock(turn: Turn, moment: datetime) -> str:
+    """ "3:00 PM": the time part of the usual "Sat, Dec 5, 3:00 PM"."""
+    return turn.when(moment).rsplit(", ", 1)[-1]
+
+
+def _all_staff(turn: Turn) -> list[Staff]:
+    seen: dict[int, Staff] = {}
+    for service in turn.services():
+        for member in turn.staff_for(service):
+            seen[member.id] = member
+    return list(seen.values())
+
+
+def _drop_slot(turn: Turn) -> None:
+    """A change of service, staff or time makes the held slot and the offers stale."""
+    if turn.data.get("hold_id"):
+        release_hold(turn.session, turn.data["hold_id"])
+    turn.forget("hold_id", "slot", "offered", "chain")
+
+
+# --- times read against what is on screen -------------------------------------------------
+
+
+def _shown_starts(turn: Turn) -> list[datetime]:
+    """The times the customer is looking at: the proposal, else the offered list."""
+    slot = turn.data.get("slot")
+    if slot and turn.conversation.step != "offer":
+        return [datetime.fromisoformat(slot["start"])]
+    return [datetime.fromisoformat(o["start"]) for o in turn.data.get("offered") or []]
+
+
+def _day_opening(turn: Turn, day: date) -> tuple[time, time]:
+    spans = opening.week(turn.session).get(day.weekday())
+    return (spans[0][0], spans[-1][1]) if spans else (time(8), time(20))
+
+
+def _screen(turn: Turn, text: str) -> tuple[list[datetime], date | None] | None:
+    """The times on screen and their one day (None: several), when the text names no day
+    of its own; None when nothing is on screen or the text names a day."""
+    starts = _shown_starts(turn)
+    if not starts or not text.strip():
+        return None
+    zone = turn.business.zone
+    if screen.names_a_day(text, turn.now.astimezone(zone)):
+        return None
+    day = screen.screen_day(starts, zone)
+    when = _when(turn)
+    if day is None and when and _single_day(when, zone):
+        # Nearest times around a day asked for may spill over; the day asked for is meant.
+        day = datetime.fromisoformat(when["start"]).astimezone(zone).date()
+    return starts, day
+
+
+def _set_when(turn: Turn, when: dict[str, Any], *, echo: bool) -> None:
+    before = {k: turn.data.get(k) for k in ("service", "staff", "when")}
+    turn.set(when=when)
+    if echo:
+        _say_changes(turn, before)
+    _drop_slot(turn)
+
+
+def _on_screen_window(turn: Turn, text: str) -> bool:
+    """ "a bit later?", "anything after 2", "the afternoon?": a window of the day on screen."""
+    seen = _screen(turn, text)
+    if seen is None:
+        return False
+    starts, day = seen
+    zone = turn.business.zone
+    current = _when(turn) or {}
+    direction = screen.later_or_earlier(text)
+    if direction is not None:
+        edge = max(starts) if direction == "later" else min(starts)
+        local = edge.astimezone(zone)
+        if day is not None or not current:
+            day_end = screen.midnight(local.date() + timedelta(days=1), zone)
+            day_start = max(screen.midnight(local.date(), zone), turn.now)
+        else:
+            day_end = datetime.fromisoformat(current["end"])
+            day_start = max(datetime.fromisoformat(current["start"]), turn.now)
+        if direction == "later":
+            lo, hi, target = local + timedelta(minutes=1), day_end, local + timedelta(minutes=1)
+            label = t("{day}, after {clock}", day=turn.day(local), clock=_clock(turn, local))
+        else:
+            lo, hi, target = day_start, local, local - timedelta(minutes=1)
+            label = t("{day}, before {clock}", day=turn.day(local), clock=_clock(turn, local))
+        if hi <= lo:
+            return False
+        when: dict[str, Any] = {
+            "start": lo.isoformat(),
+            "end": hi.isoformat(),
+            "target": target.isoformat(),
+            "exact": False,
+            "label": label,
+            "daily": None,
+        }
+        if day is None and current.get("daily"):
+            when["daily"] = current["daily"]
+        _set_when(turn, when, echo=False)
+        advance(turn)
+        return True
+    if day is None:
+        return False
+    found = screen.time_on(day, text, zone, _day_opening(turn, day))
+    if found is None or found.exact:
+        return False
+    _set_when(turn, _when_to_json(found), echo=False)
+    advance(turn)
+    return True
+
+
+def _on_screen(turn: Turn, text: str, *, options: bool) -> bool:
+    """A time typed with times on screen ("10:15", "what about 5", "11 instead") is a time of
+    the day on screen, never of today; True if the draft now asks for it."""
+    seen = _screen(turn, text)
+    if seen is None:
+        return False
+    starts, day = seen
+    zone = turn.business.zone
+    first = day or min(starts).astimezone(zone).date()
+    hours = _day_opening(turn, first)
+    count = len(turn.data.get("offered") or []) if options else 0
+    found = screen.time_on(first, text, zone, hours)
+    number = screen.bare_number(text, count, hours) if found is None else None
+    if number is not None and number.minute is not None and not (options and number.option):
+        clock: tuple[int, int] | None = (number.minute, number.minute + 1)
+        exact_at: datetime | None = datetime.combine(
+            first, time(number.minute // 60, number.minute % 60), zone
+        )
+    else:
+        if found is None:
+            return False
+        local = found.start.astimezone(zone)
+        lo = local.hour * 60 + local.minute
+        if found.exact:
+            clock, exact_at = (lo, lo + 1), local
+        elif day is None:
+            end = found.end.astimezone(zone)
+            clock, exact_at = (lo, end.hour * 60 + end.minute or 24 * 60), None
+        else:
+            return False  # a window on the day on screen: _on_screen_window's
+    if day is not None and exact_at is not None:
+        if exact_at <= turn.now:
+            return False
+        end = exact_at + timedelta(minutes=1)
+        _set_when(
+            turn,
+            {
+                "start": exact_at.isoformat(),
+                "end": end.isoformat(),
+                "target": exact_at.isoformat(),
+                "exact": True,
+                "label": turn.when(exact_at),
+                "daily": None,
+            },
+            echo=True,
+        )
+        return True
+    current = _when(turn)
+    if current is None or clock is None:
+        return False
+    # Several days on screen: that time on each of them.
+    target = max(datetime.fromisoformat(current["start"]), turn.now)
+    start_day = target.astimezone(zone).date()
+    aim = datetime.combine(start_day, time(clock[0] // 60, clock[0] % 60), zone)
+    label = f"{current['label']}, {_clock(turn, aim)}"
+    _set_when(
+        turn,
+        {
+            **current,
+            "target": max(aim, target).isoformat(),
+            "exact": False,
+            "label": label,
+            "daily": list(clock),
+        },
+        echo=False,
+    )
+    return True
+
+
+def _ask_number(turn: Turn, text: str) -> bool:
+    """A number that can be an option and a time of the day on screen: ask which."""
+    seen = _screen(turn, text)
+    offered = turn.data.get("offered") or []
+    if seen is None or seen[1] is None or not offered:
+        return False
+    day = seen[1]
+    zone = turn.business.zone
+    number = screen.bare_number(text, len(offered), _day_opening(turn, day))
+    if number is None or not number.option or number.minute is None:
+        return False
+    as_time = datetime.combine(day, time(number.minute // 60, number.minute % 60), zone)
+    as_option = offered[number.value - 1]
+    if datetime.fromisoformat(as_option["start"]) == as_time:
+        return False  # both readings agree
+    at_time = [o for o in offered if datetime.fromisoformat(o["start"]) == as_time]
+    if number.lone and not at_time:
+        return False  # "2" alone, with no 2 o'clock on screen: the second option
+    if as_time <= turn.now:
+        return False
+    time_option = (
+        Option(at_time[0]["id"], _label(turn, at_time[0]))
+        if at_time
+        else Option(f"at:{as_time.isoformat()}", turn.when(as_time))
+    )
+    _ask(
+        turn,
+        "offer",
+        t(
+            "{clock}, or option {number} - {label}?",
+            clock=_clock(turn, as_time),
+            number=number.value,
+            label=_label(turn, as_option),
+        ),
+        [
+            time_option,
+            Option(
+                as_option["id"],
+                t("Option {number}: {label}", number=number.value, label=_label(turn, as_option)),
+            ),
+        ],
+    )
+    return True
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+def start(turn: Turn, text: str, *, service: str | None = None, staff: str | None = None) -> None:
+    """Entry point: begin a booking, using everything the first message already says
+    (and a service or staff member already known, when rebooking)."""
+    # The service asked about just before ("how much is a colour?" - "ok book one").
+    topic = turn.data.get("topic") if turn.conversation.flow == "idle" else None
+    turn.go("book", "service", trail=[])
+    turn.set(**{k: v for k, v in (("service", service), ("staff", staff)) if v})
+    absorb(turn, text)
+    if topic and "service" not in turn.data and "service_choices" not in turn.data:
+        turn.set(service=topic)
+    advance(turn)
+
+
+# Requests that end the booking under way and go where they belong, even when they come
+# as the answer to an open question (a name, an address, notes).
+_ELSEWHERE = frozenset(
+    {
+        Intent.MY_APPOINTMENTS,
+        Intent.RESCHEDULE,
+        Intent.CANCEL,
+        Intent.PAY,
+        Intent.BALANCE,
+        Intent.INVOICE,
+    }
+)
+_FREE_TEXT = ("name", "address", "notes", "attendee")
+_CHANGE_CUE = re.compile(
+    r"\b(?:actually|instead|i meant|meant|make (?:it|that)|change (?:it|that|to)|switch"
+    r"|swap|rather|no wait|wait|oops|sorry|correction|not (?:mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"|can (?:it|we) be|how about|what about)\b"
+)
+_ONLY = re.compile(r"\b(?:just|only|no .{1,20}after all|skip the|not the|without the)\b")
+_DAY_WORD = re.compile(
+    r"\b(?:mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\b"
+    r"|\b(?:today|tonight|tomorrow|tmrw|tmr|next week|weekend)\b"
+)
+_QUESTION_START = re.compile(
+    r"^(?:can|could|do|does|did|is|are|will|would|what|when|where|why|how|who|which|may|should)\b"
+)
+
+
+def handle(turn: Turn) -> None:
+    """A message while booking: questions in passing first, then requests that belong
+    elsewhere, then corrections, then the current step's own reading."""
+    text = turn.inbound.text or ""
+    step = turn.conversation.step
+    option = turn.inbound.option_id
+    intent = Intent.UNKNOWN if option else primary_intent(text)
+
+    if take_pin(turn) and not text.strip() and option is None:
+        advance(turn)  # a shared location answers "where's the visit?" at any step
+        return
+    if intent is Intent.BACK or option == "back":
+        _back(turn)
+        return
+    if option is None and _aside(turn, text, step):
+        return
+    if option is None and step in _FREE_TEXT and _elsewhere(turn, text, intent, step):
+        return
+    if step == "notes":
+        _take_notes(turn, text)
+        return
+    if intent is Intent.CANCEL and step != "done":
+        abandon(turn)
+        _stopped(turn)
+        return
+    changing = option is None and step in ("name", "address") and _reads_as_change(turn, text)
+    if changing and (_on_screen(turn, text, options=False) or absorb(turn, text)):
+        advance(turn)
+        return
+    if step == "name":
+        _take_name(turn, text)
+        return
+    if step == "attendee":
+        _take_attendee(turn, text)
+        return
+    if step == "address":
+        _take_address(turn, text)
+        return
+    if option and _take_option(turn, option):
+        return
+    if step == "confirm" and _take_yes_no(turn, text):
+        return
+    if step in ("offer", "confirm") and option is None and _on_screen_window(turn, text):
+        return
+    if step == "offer" and option is None and _ask_number(turn, text):
+        return
+    if step == "offer" and _take_pick(turn, text):
+        return
+    if step in ("offer", "confirm") and option is None and _on_screen(turn, text, options=False):
+        advance(turn)
+        return
+    if step == "service" and _take_service_choice(turn, text):
+        return
+    if absorb(turn, text):
+        advance(turn)
+        return
+    if step == "staff" and yes_no(text) is False:
+        turn.set(staff=ANYONE)
+        advance(turn)
+        return
+    _not_understood(turn)
+
+
+def _stopped(turn: Turn) -> None:
+    """Say the booking under way is stopped; with appointments already booked, offer to
+    cancel those too (a "cancel" may have meant them)."""
+    booked = upcoming(turn.session, turn.customer.id, now=turn.now)
+    if not booked:
+        turn.say(_("OK, I've stopped that booking. Anything else?"), _menu())
+        return
+    if len(booked) == 1:
+        appointment = booked[0]
+        what = f"{appointment.service.name}, {turn.when(appointment.starts_at)}"
+        turn.say(
+            t("OK, I've stopped that booking. Did you also want to cancel your {what}?", what=what),
+            [
+                Option(f"appt:{appointment.id}:cancel", _("Cancel that one too")),
+                Option("keep", _("No, keep it")),
+            ],
+        )
+        turn.set(offer_cancel=appointment.id)  # a typed "yes" answers it too
+        return
+    turn.say(
+        _("OK, I've stopped that booking. Did you also want to cancel one you have booked?"),
+        [Option("mine", _("My appointments")), Option("keep", _("No, that's all"))],
+    )
+
+
+def abandon(turn: Turn) -> None:
+    """Drop the booking under way: its held slot goes back at once."""
+    _drop_slot(turn)
+    turn.idle()
+
+
+def _aside(turn: Turn, text: str, step: str) -> bool:
+    """A question in passing (prices, hours, who works when...): answer it, ask again."""
+    if step in _FREE_TEXT and not _is_question(text):
+        return False  # "Hope Price" is a name, "parking on the left" a note
+    if not faq.answer(turn, text):
+        return False
+    if step == "notes":
+        turn.say(_("Anything else we should know before your visit? Just reply here, or say no."))
+        return True
+    advance(turn, again=True)
+    return True
+
+
+def _elsewhere(turn: Turn, text: str, intent: Intent, step: str) -> bool:
+    """At an open question, a message that reads as a request is handled as that."""
+    from conversations.flows import routing as flows
+
+    if intent in _ELSEWHERE and not (intent is Intent.CANCEL and step != "notes"):
+        abandon(turn)
+        flows.idle(turn, intent)
+        return True
+    if step != "notes":
+        return False
+    if intent is Intent.BOOK or looks_like_a_request(turn, text):
+        turn.idle()
+        start(turn, text)
+        return True
+    if _is_question(text):
+        # A question is not a note: answer it as any message outside a booking.
+        turn.idle()
+        flows.idle(turn, intent)
+        return True
+    return False
+
+
+def _is_question(text: str) -> bool:
+    lowered = normalise(text)
+    return (
+        "?" in text
+        or bool(_QUESTION_START.match(lowered))
+        or lowered.startswith(("whats ", "what's ", "hows ", "wheres ", "quick q", "q:"))
+    )
+
+
+def _reads_as_change(turn: Turn, text: str) -> bool:
+    """At an open question, whether the message changes the booking rather than answers."""
+    lowered = normalise(text)
+    if _CHANGE_CUE.search(lowered):
+        return True
+    match = find_services(text, _named(turn.services()))
+    if match.item is not None and match.item.key != turn.data.get("service"):
+        return True
+    if not (re.search(r"\d", lowered) or _DAY_WORD.search(lowered)):
+        return False
+    return parse_when(text, turn.now.astimezone(turn.business.zone)) is not None
+
+
+def reprompt(turn: Turn) -> None:
+    """Ask the current step's question again."""
+    advance(turn, again=True)
+
+
+def _menu() -> tuple[Option, ...]:
+    from conversations.flows.routing import menu
+
+    return menu()
+
+
+def _ask(turn: Turn, step: str, text: str, options: list[Option] | tuple[Option, ...] = ()) -> None:
+    trail = list(turn.data.get("trail", []))
+    if not trail or trail[-1] != step:
+        trail.append(step)
+    turn.conversation.step = step
+    lead = " ".join(p for p in (turn.data.get("echo"), turn.data.get("lead")) if p)
+    turn.forget("lead", "echo")
+    turn.set(trail=trail)
+    turn.say(f"{lead} {text}" if lead else text, options)
+
+
+def advance(turn: Turn, again: bool = False) -> None:
+    """Ask for the next missing thing, or offer slots, or ask to confirm."""
+    service = _service(turn)
+    if service is None:
+        _ask_service(turn)
+        return
+    staff = turn.staff_for(service)
+    chosen = turn.data.get("staff")
+    if chosen not in (None, ANYONE) and chosen not in {s.key for s in staff}:
+        _not_doing(turn, chosen, service)  # never swapped for someone else in silence
+        turn.forget("staff")
+    if "staff" not in turn.data:
+        if len(staff) <= 1:
+            turn.set(staff=ANYONE)
+        else:
+            options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in staff]
+            _ask(
+                turn,
+                "staff",
+                t("{service}: any preference who with?", service=service.name),
+                [*options, Option(f"staff:{ANYONE}", _("Anyone"))],
+            )
+            return
+    if is_field_visit(turn, service) and not field_place_known(turn):
+        _ask(
+            turn,
+            "address",
+            _(
+                "What's the address for the visit? (street, number, town and ZIP code, "
+                "or share your location)"
+            ),
+        )
+        return
+    if _when(turn) is None:
+        _ask(
+            turn,
+            "when",
+            t(
+                'When would you like your {service}? For example "tomorrow afternoon" or "Friday after 3".',
+                service=service.name.lower(),
+            ),
+        )
+        return
+    if "slot" not in turn.data:
+        if again and turn.data.get("offered"):
+            _show_offers(turn, turn.data["offered"], _("Here are the times again:"))
+            return
+        _offer(turn, service)
+        return
+    if not turn.customer.name:
+        _ask(turn, "name", _("Great. What name should I put the booking under?"))
+        return
+    if service.on_site and not has_place(turn):
+        _ask(turn, "address", _("What's the address for the visit? (street, number and town)"))
+        return
+    if turn.data.get("relation") and not turn.data.get("attendee"):
+        _ask(
+            turn,
+            "attendee",
+            t(
+                "And what's your {relation}'s name, for the booking?",
+                relation=turn.data["relation"],
+            ),
+        )
+        return
+    _ask_confirm(turn, service)
+
+
+def _ask_service(turn: Turn) -> None:
+    services = turn.services()
+    choices = turn.data.get("service_choices")
+    if choices:
+        pool = [s for s in services if s.key in choices]
+        names = " or ".join(s.name for s in pool)
+        _ask(
+            turn,
+            "service",
+            t("Which one: {names}?", names=names),
+            [Option(f"svc:{s.key}", s.name) for s in pool],
+        )
+        return
+    _ask(
+        turn,
+        "service",
+        _("What would you like to book?"),
+        [Option(f"svc:{s.key}", s.name) for s in services[:8]],
+    )
+
+
+def _query(turn: Turn, service: Service, when: dict[str, Any]) -> SlotQuery:
+    staff_key = turn.data.get("staff")
+    staff_id = None
+    if staff_key and staff_key != ANYONE:
+        staff_id = next((s.id for s in turn.staff_for(service) if s.key == staff_key), None)
+    return SlotQuery(
+        service_id=service.id,
+        start=datetime.fromisoformat(when["start"]),
+        end=datetime.fromisoformat(when["end"]),
+        staff_id=staff_id,
+        customer_id=turn.customer.id,
+        target=datetime.fromisoformat(when["target"]) if when.get("target") else None,
+        daily=tuple(when["daily"]) if when.get("daily") else None,
+        place=visit_point(turn, service),
+    )
+
+
+def _limit(turn: Turn) -> int:
+    # SMS and WhatsApp show options as numbered text: keep the message short.
+    return 3 if turn.inbound.channel in (SMS, WHATSAPP) else 5
+
+
+def _offer(turn: Turn, service: Service) -> None:
+    when = _when(turn)
+    assert when is not None
+    query = _query(turn, service, when)
+    if when.get("exact"):
+        slot = _exact_fit(turn, query)
+        if slot is not None and visit.chain(turn, service, slot) is not None:
+            _choose(turn, slot)
+            return
+        if _offer_closed(turn, service, query):
+            return
+        near = _fit(
+            turn, service, nearest_slots(turn.session, query, now=turn.now, limit=_wide(turn))
+        )
+        if str(turn.data.get("echo", "")).startswith(turn.when(query.start)):
+            turn.forget("echo")  # "4:30 then." and "4:30 isn't free" would say it twice
+        lead = t("Sorry, {when} isn't free.", when=turn.when(query.start))
+        _present(turn, near, lead + _(" The nearest times I have:"), lead)
+        return
+    if _offer_closed(turn, service, query):
+        return
+    slots = _fit(turn, service, best_slots(turn.session, query, now=turn.now, limit=_wide(turn)))
+    if slots:
+        _present(turn, slots, t("Here's what I have for {window}:", window=_window(turn, when)), "")
+        return
+    near = _fit(turn, service, nearest_slots(turn.session, query, now=turn.now, limit=_wide(turn)))
+    lead = t("Nothing's free {window}.", window=_window(turn, when))
+    waitlist = Option("waitlist", t("Waitlist for {window}", window=_window(turn, when))[:60])
+    _present(
+        turn, near, lead + _(" The nearest times I have, or join the waitlist:"), lead, [waitlist]
+    )
+
+
+def _wide(turn: Turn) -> int:
+    """How many candidates to look at: more when the rest of a visit must fit after."""
+    return _limit(turn) * (8 if turn.data.get("also") else 1)
+
+
+def _fit(turn: Turn, service: Service, slots: list[Slot]) -> list[Slot]:
+    return visit.fitting(turn, service, slots, _limit(turn))
+
+
+def _closed(turn: Turn, query: SlotQuery) -> tuple[str, date | None] | None:
+    """When the window is one day the business is closed (or the chosen staff member is
+    off): why, and the next day that is open."""
+    zone = turn.business.zone
+    start = query.start.astimezone(zone)
+    end = (query.end - timedelta(microseconds=1)).astimezone(zone)
+    if start.date() != end.date():
+        return None
+    member = turn.session.get(Staff, query.staff_id) if query.staff_id else None
+    return faq.why_closed(turn, start.date(), member)
+
+
+def _offer_closed(turn: Turn, service: Service, query: SlotQuery) -> bool:
+    """A closed day (or the staff member's day off) explained, with what is open instead:
+    others free that day (by name), else the next open day's times, else the nearest."""
+    closed = _closed(turn, query)
+    if closed is None:
+        return False
+    why, nxt = closed
+    zone = turn.business.zone
+    day = query.start.astimezone(zone).date()
+    whole_day = {
+        "start": max(screen.midnight(day, zone), turn.now),
+        "end": screen.midnight(day + timedelta(days=1), zone),
+    }
+    if query.staff_id is not None:
+        others = SlotQuery(**{**query.__dict__, **whole_day, "staff_id": None})
+        slots = best_slots(turn.session, others, now=turn.now, limit=_limit(turn))
+        if slots:
+            _present(turn, slots, t("{why} Others are free that day:", why=why), why)
+            return True
+    if nxt is not None:
+        local = query.start.astimezone(zone)
+        aim = datetime.combine(nxt, local.time().replace(tzinfo=None), zone)
+        there = SlotQuery(
+            **{
+                **query.__dict__,
+                "start": max(screen.midnight(nxt, zone), turn.now),
+                "end": screen.midnight(nxt + timedelta(days=1), zone),
+                "target": aim if query.target is not None else None,
+            }
+        )
+        slots = best_slots(turn.session, there, now=turn.now, limit=_limit(turn))
+        if slots:
+            _present(
+                turn,
+                slots,
+                t("{why} The nearest times I have, on {day}:", why=why, day=turn.day(nxt)),
+                why,
+            )
+            return True
+    near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+    _present(turn, near, why + _(" The nearest times I have:"), why)
+    return True
+
+
+def _exact_fit(turn: Turn, query: SlotQuery) -> Slot | None:
+    staff_ids = (
+        [query.staff_id]
+        if query.staff_id is not None
+        else [s.id for s in turn.staff_for(_service(turn))]  # type: ignore[arg-type]
+    )
+    for staff_id in staff_ids:
+        slot = slot_fits(turn.session, query, staff_id, now=turn.now)
+        if slot is not None:
+            return slot
+    return None
+
+
+def _present(
+    turn: Turn, slots: list[Slot], lead: str, empty_lead: str, extra: list[Option] | None = None
+) -> None:
+    if not slots:
+        if extra:
+            _ask(
+                turn,
+                "offer",
+                t("{lead} I'm fully booked around then.", lead=empty_lead).strip(),
+                extra,
+            )
+            return
+        turn.forget("when")
+        _ask(
+            turn,
+            "when",
+            t(
+                "{lead} I'm fully booked around then. Could another day work?",
+                lead=empty_lead,
+            ).strip(),
+        )
+        return
+    if turn.data.get("hold_id"):  # a new proposal: the old hold goes back at once
+        release_hold(turn.session, turn.data["hold_id"])
+        turn.forget("hold_id")
+    # Ranking chose which slots; people read times in order.
+    offered = [
+        {"id": f"slot:{i}", "start": s.start.isoformat(), "staff_id": s.staff_id}
+        for i, s in enumerate(sorted(slots, key=lambda s: s.start))
+    ]
+    turn.set(offered=offered)
+    _show_offers(turn, offered, lead, extra)
+
+
+def _staff_name(turn: Turn, staff_id: int) -> str:
+    member = turn.session.get(Staff, staff_id)
+    return member.name.split()[0] if member else "us"
+
+
+def _label(turn: Turn, offer: dict[str, Any]) -> str:
+    start = datetime.fromisoformat(offer["start"])
+    service = _service(turn)
+    when = when_text(turn, service, start) if service is not None else turn.when(start)
+    return t("{when} with {staff_name}", when=when, staff_name=_staff_name(turn, offer["staff_id"]))
+
+
+def _show_offers(
+    turn: Turn, offered: list[dict[str, Any]], lead: str, extra: list[Option] | None = None
+) -> None:
+    options = [Option(o["id"], _label(turn, o)) for o in offered]
+    _ask(turn, "offer", lead, [*options, *(extra or []), Option("other", _("Other times"))])
+
+
+def _choose(turn: Turn, slot: Slot) -> None:
+    """The customer picked (or asked for exactly) this slot: it becomes the draft's slot.
+    Nothing is held yet: a slot is held only once it is proposed for confirmation."""
+    if turn.data.get("hold_id"):
+        release_hold(turn.session, turn.data["hold_id"])
+    turn.forget("hold_id")
+    service = _service(turn)
+    planned = visit.chain(turn, service, slot) if service else []
+    if planned is None:
+        turn.forget("slot", "chain")
+        _lead(turn, _("Sorry, there isn't room for the whole visit then."))
+        if service is not None and _when(turn):
+            _offer(turn, service)
+        return
+    turn.set(slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id}, chain=planned)
+    advance(turn)
+
+
+def _hold(turn: Turn, service: Service) -> bool:
+    """Hold the draft's slot for the confirmation; False (alternatives offered) if gone."""
+    slot = turn.data["slot"]
+    start = datetime.fromisoformat(slot["start"])
+    held = hold_slot(
+        turn.session,
+        customer_id=turn.customer.id,
+        service_id=service.id,
+        start=start,
+        staff_id=slot["staff_id"],
+        now=turn.now,
+        place=visit_place(turn, service),
+    )
+    if not isinstance(held, Held):
+        turn.forget("slot", "hold_id")
+        when = _when(turn) or {}
+        query = _query(turn, service, {**when, "target": start.isoformat()})
+        near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+        _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
+        return False
+    turn.set(
+        hold_id=held.hold_id,
+        slot={"start": held.slot.start.isoformat(), "staff_id": held.slot.staff_id},
+    )
+    return True
+
+
+def _ask_confirm(turn: Turn, service: Service) -> None:
+    if not turn.data.get("hold_id") and not _hold(turn, service):
+        return
+    slot = turn.data["slot"]
+    start = datetime.fromisoformat(slot["start"])
+    lines = [
+        t(
+            "{service} with {staff_name}",
+            service=service.name,
+            staff_name=_staff_name(turn, slot["staff_id"]),
+        ),
+        t(
+            "{when_text} ({duration_minutes} min)",
+            when_text=when_text(turn, service, start),
+            duration_minutes=service.duration_minutes,
+        ),
+        f"Price: {turn.money(service.price_minor)}",
+        *visit.lines(turn, turn.data.get("chain") or [], _staff_name),
+    ]
+    deposit = deposit_for(turn.session, service.id)
+    if deposit:
+        lines.append(t("Deposit to secure it: {amount}", amount=turn.money(deposit)))
+    if service.on_site and where_text(turn):
+        lines.append(f"At: {where_text(turn)}")
+    if turn.data.get("attendee"):
+        lines.append(f"For: {turn.data['attendee']}")
+    name = turn.customer.name or ""
+    lead = (
+        t("{name}, shall I book this?", name=name.split()[0]) if name else _("Shall I book this?")
+    )
+    _ask(
+        turn,
+        "confirm",
+        lead + "\n" + "\n".join(lines),
+        [
+            Option("yes", _("Yes, book it")),
+            Option("other", _("Other times")),
+            Option(NO_THANKS.id, _(NO_THANKS.label)),
+        ],
+    )
+
+
+# --- taking answers ----------------------------------------------------------------------
+
+
+def _take_option(turn: Turn, option: str) -> bool:
+    if option.startswith("svc:"):
+        turn.set(service=option[4:])
+        turn.forget("service_choices")
+        _drop_slot(turn)
+        advance(turn)
+        return True
+    if option.startswith("staff:"):
+        turn.set(staff=option[6:])
+        _drop_slot(turn)
+        advance(turn)
+        return True
+    if option == "other":
+        _drop_slot(turn)
+        turn.forget("when")
+        advance(turn)
+        return True
+    if option == "waitlist":
+        _join_waitlist(turn)
+        return True
+    if option.startswith("at:"):
+        moment = datetime.fromisoformat(option[3:])
+        end = moment + timedelta(minutes=1)
+        _set_when(
+            turn,
+            {
+                "start": moment.isoformat(),
+                "end": end.isoformat(),
+                "target": moment.isoformat(),
+                "exact": True,
+                "label": turn.when(moment),
+                "daily": None,
+            },
+            echo=False,
+        )
+        advance(turn)
+        return True
+    if option == "yes" and turn.conversation.step == "confirm":
+        _book(turn)
+        return True
+    if option.startswith("slot:") and turn.conversation.step == "offer":
+        return _take_pick(turn, "", option)
+    return False
+
+
+def _join_waitlist(turn: Turn) -> None:
+    service, when = _service(turn), _when(turn)
+    if service is None or when is None:
+        advance(turn)
+        return
+    query = _query(turn, service, when)
+    join_waitlist(
+        turn.session,
+        turn.customer.id,
+        service.id,
+        query.start,
+        query.end,
+        query.staff_id,
+        now=turn.now,
+    )
+    turn.idle()
+    turn.say(
+        t(
+            "You're on the waitlist for a {service} {window}. If a time opens up I'll message you here, first come first served.",
+            service=service.name.lower(),
+            window=_window(turn, when),
+        )
+    )
+
+
+def _take_service_choice(turn: Turn, text: str) -> bool:
+    choices = turn.data.get("service_choices")
+    if not choices:
+        return False
+    pool = [s for s in turn.services() if s.key in choices]
+    picked = pick_option(text, [Offered(id=s.key, label=s.name) for s in pool])
+    if picked is None:
+        return False
+    turn.set(service=picked.id)
+    turn.forget("service_choices")
+    absorb(turn, text)
+    advance(turn)
+    return True
+
+
+def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
+    offered = turn.data.get("offered") or []
+    choices = [
+        Offered(id=o["id"], label=_label(turn, o), start=datetime.fromisoformat(o["start"]))
+        for o in offered
+    ]
+    picked = pick_option(text, choices, option_id=option_id, zone=turn.business.zone)
+    if picked is None:
+        return False
+    chosen = next(o for o in offered if o["id"] == picked.id)
+    start = datetime.fromisoformat(chosen["start"])
+    if option_id is None and not _said_clock_agrees(turn, text, start):
+        return False  # "at 11" is 11:00, never the 11:45 on the list
+
+    service = _service(turn)
+    assert service is not None
+    # Not held yet (that waits for the proposal), but still free? Someone may have booked it.
+    when = {"start": start.isoformat(), "end": (start + timedelta(minutes=1)).isoformat()}
+    query = _query(turn, service, {**when, "target": start.isoformat()})
+    slot = slot_fits(turn.session, query, chosen["staff_id"], now=turn.now)
+    if slot is None:
+        query = _query(turn, service, {**(_when(turn) or when), "target": start.isoformat()})
+        near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+        _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
+        return True
+    _choose(turn, slot)
+    return True
+
+
+def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
+    """Whether a day and an exact time typed with a pick are the picked option's own:
+    "12/31" never picks a Jan 2 option, "at 11" never the 11:45 one."""
+    zone = turn.business.zone
+    local_now = turn.now.astimezone(zone)
+    named = parse_when(text, local_now)
+    if (
+        named is not None
+        and screen.names_a_day(text, local_now)
+        and start.astimezone(zone).date() not in set(named.days)
+    ):
+        return False
+    said = parse_when(text, start.astimezone(zone).replace(hour=0, minute=0))
+    if said is None or not said.exact:
+        return True
+    clock, picked = said.start.astimezone(zone), start.astimezone(zone)
+    return (clock.hour, clock.minute) == (picked.hour, picked.minute)
+
+
+def _take_yes_no(turn: Turn, text: str) -> bool:
+    answer = yes_no(text)
+    if answer is True:
+        _book(turn)
+        return True
+    if answer is False and not absorb(turn, text):
+        _drop_slot(turn)
+        turn.forget("when")
+        turn.set(trail=[t for t in turn.data.get("trail", []) if t != "confirm"])
+        _ask(turn, "when", _("No problem. What other day or time would suit you?"))
+        return True
+    return False
+
+
+def _take_name(turn: Turn, text: str) -> None:
+    name = clean_display_name(extract_name(text) or clean_name(text))
+    if name is None:
+        turn.say(_("Sorry, what name should I put the booking under?"))
+        return
+    turn.customer.name = name
+    advance(turn)
+
+
+def _take_attendee(turn: Turn, text: str) -> None:
+    if visit.means_myself(text):
+        turn.forget("relation")  # "it's for me after all"
+        advance(turn)
+        return
+    name = clean_display_name(clean_name(visit.their_name(text)))
+    if name is None:
+        turn.say(
+            t("Sorry, what's your {relation}'s name?", relation=turn.data.get("relation", "guest"))
+        )
+        return
+    turn.set(attendee=name)
+    advance(turn)
+
+
+def _take_address(turn: Turn, text: str) -> None:
+    problems = address_problems(text)
+    if problems:
+        missing = " and ".join(problems)
+        turn.say(t("I need {missing} too. What's the full address?", missing=missing))
+        return
+    service = _service(turn)
+    if service is not None and is_field_visit(turn, service) and not on_the_map(turn, text):
+        turn.say(_(NOT_ON_MAP))
+        return
+    turn.customer.address = text.strip()[:500]
+    advance(turn)
+
+
+def _take_notes(turn: Turn, text: str) -> None:
+    answer = yes_no(text)
+    turn.idle()
+    if answer is False or not text.strip():
+        turn.say(_("All set. See you then!"))
+        consent.offer(turn)  # the end of a first booking: offers, asked once
+        return
+    if answer is True:
+        turn.say(_("Go ahead, what should we know?"))
+        turn.go("book", "notes", trail=[])
+        return
+    note = text.strip()[:1000]
+    turn.customer.notes = f"{turn.customer.notes}\n{note}".strip() if turn.customer.notes else note
+    turn.say(_("Thanks, I've noted that for the team."))
+    consent.offer(turn)
+
+
+def _back(turn: Turn) -> None:
+    trail = list(turn.data.get("trail", []))
+    if trail:
+        trail.pop()  # the question we are on
+    previous = trail.pop() if trail else "service"
+    turn.set(trail=trail)
+    clear = {"service": ("service", "staff", "when"), "staff": ("staff",), "when": ("when",)}
+    for key in clear.get(previous, ()):
+        turn.forget(key)
+    if previous in ("offer", "when", "staff", "service", "confirm"):
+        _drop_slot(turn)
+    if previous == "name":
+        turn.customer.name = None
+    if previous == "offer" and turn.data.get("when"):
+        service = _service(turn)
+        if service is not None:
+            _offer(turn, service)
+            return
+    advance(turn)
+
+
+def _not_understood(turn: Turn) -> None:
+    if faq.answer(turn, turn.inbound.text or ""):
+        advance(turn, again=True)
+        return
+    step = turn.conversation.step
+    hints = {
+        "offer": _("Pick one of the times by number, or say another day."),
+        "confirm": _('Reply "yes" to book it, or tell me another time.'),
+        "when": _('Tell me a day and time, like "tomorrow at 3" or "Saturday morning".'),
+        "staff": _("Tell me who you'd like, or say anyone."),
+        "service": _("Tell me which service, or pick one below."),
+    }
+    turn.say(_("Sorry, I didn't get that. ") + hints.get(step, ""))
+    advance(turn, again=True)
+
+
+def _book(turn: Turn) -> None:
+    service = _service(turn)
+    hold_id = turn.data.get("hold_id")
+    if service is None or hold_id is None:
+        advance(turn)
+        return
+    deposit = deposit_for(turn.session, service.id)
+    status = AWAITING_DEPOSIT if deposit else BOOKED
+    with turn.session.begin_nested() as whole_visit:  # all of the visit, or none of it
+        outcome = book_hold(
+            turn.session,
+            hold_id,
+            now=turn.now,
+            status=status,
+            actor="customer",
+            place=visit_place(turn, service),
+        )
+        if isinstance(outcome, Booked) and not _book_rest(turn, outcome, status):
+            whole_visit.rollback()
+            outcome = None
+    if not isinstance(outcome, Booked):
+        turn.forget("hold_id")
+        slot = turn.data.get("slot") or {}
+        when = {**(_when(turn) or {}), "target": slot.get("start")}
+        turn.forget("slot")
+        query = _query(turn, service, when)
+        near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
+        _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
+        return
+    appointment = outcome.appointment
+    appointment.attendee = turn.data.get("attendee")
+    first_visit = not turn.customer.notes and _is_first_booking(turn)
+    turn.idle()
+    staff = _staff_name(turn, appointment.staff_id)
+    what = t(
+        "{service} with {staff}, {when_text}",
+        service=service.name,
+        staff=staff,
+        when_text=when_text(turn, service, appointment.starts_at),
+    )
+    if deposit:
+        request = ask_for_deposit(turn, appointment)
+        hours = round((request.due_at - turn.now).total_seconds() / 3600) if request else 24
+        turn.say(
+            t(
+                "Almost done: {what} is held for you. Please pay the {amount} deposit within {hours} hours to confirm it; I've sent you the link.",
+                what=what,
+                amount=turn.money(deposit),
+                hours=hours,
+            )
+        )
+    elif not _confirmed_here(turn, appointment.id):
+        # The confirmation (with its .ics) went to another channel: say so here.
+        turn.say(t("You're booked: {what}. Your confirmation is on its way.", what=what))
+    if first_visit:
+        turn.go("book", "notes", trail=[])
+        turn.say(
+            _(
+                "Anything we should know before your visit, like allergies? Just reply here, or say no."
+            )
+        )
+
+
+def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
+    """Book the services after the first of one visit; False if one no longer fits."""
+    services = {s.key: s for s in turn.services()}
+    for item in turn.data.get("chain") or []:
+        service = services.get(item["service"])
+        if service is None:
+            return False
+        outcome = book(
+            turn.session,
+            customer_id=turn.customer.id,
+            service_id=service.id,
+            start=datetime.fromisoformat(item["start"]),
+            staff_id=item["staff_id"],
+            now=turn.now,
+            # Booked outright: only the first service carries a deposit invoice, and one
+            # left awaiting a deposit it has none of would be released unpaid later.
+            status=BOOKED,
+            actor="customer",
+        )
+        if not isinstance(outcome, Booked):
+            return False
+        outcome.appointment.attendee = turn.data.get("attendee")
+    return True
+
+
+def _confirmed_here(turn: Turn, appointment_id: int) -> bool:
+    """Whether bot.messaging.notify queued the booking confirmation to this very chat."""
+    return (
+        turn.session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.purpose == CONFIRMATION,
+                OutboxMessage.ref_id == appointment_id,
+                OutboxMessage.channel == turn.inbound.channel,
+                OutboxMessage.address == turn.inbound.sender,
+            )
+        )
+        is not None
+    )
+
+
+def _is_first_booking(turn: Turn) -> bool:
+    from sqlalchemy import func, select
+
+    from storage.models import Appointment
+
+    count = turn.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(Appointment.customer_id == turn.customer.id)
+    )
+    return (count or 0) <= 1 + len(turn.data.get("chain") or [])

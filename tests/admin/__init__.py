@@ -1,0 +1,1 @@
+"""Tests of conversations.admin: the owner and staff chat."""

@@ -1,0 +1,1 @@
+"""Tests of bot.billing: ledger, invoices, estimates, payments, PDFs."""

@@ -1,0 +1,1 @@
+"""Tests of bot.config: business.toml and reloading it."""

@@ -1,0 +1,1 @@
+"""Tests of bot.customers: names, intake and merging, files, the portal."""

@@ -1,0 +1,1 @@
+"""Tests of the customer dialogues and of reading customers' words."""

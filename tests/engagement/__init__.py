@@ -1,0 +1,1 @@
+"""Tests of bot.engagement: reminders, follow-ups, consent."""

@@ -1,0 +1,1 @@
+"""Tests of bot.field: places, travel, routes, the road, signatures, weather."""

@@ -1,0 +1,1 @@
+"""Tests of bot.messaging: inbox, outbox, spool, senders and channels, hand-overs."""

@@ -1,0 +1,1 @@
+"""Tests of bot.scheduling: availability, booking, the waitlist, event logs."""

@@ -1,0 +1,1 @@
+"""Tests of webhooks: the app, the CLI, the dashboard, web chat, hostile input."""
