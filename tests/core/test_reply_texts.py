@@ -112,6 +112,7 @@ DEVELOPER_CALLS = frozenset(
         "format_interval", "parse_when",
     }
 )
+_LOOKUPS = frozenset({"get", "pop", "setdefault", "getattr"})
 _SQL = re.compile(r"^\s*(select|insert|update|delete|with|create|alter|drop)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][a-z']+(?: +[A-Za-z][a-z'’]*)+")
 _REGEX_MARKS = re.compile(r"\\[bdswBDSW]|\(\?[:=!<]|\[\^?[a-z]-|\|\w|^\^|\$$")
@@ -178,6 +179,9 @@ class _Scanner(ast.NodeVisitor):
         if name in DEVELOPER_CALLS:  # its arguments are no reply, but what it is called on may be
             if isinstance(node.func, ast.Attribute):
                 self.visit(node.func.value)
+            if name in _LOOKUPS:  # the key is no reply, the default may be
+                for default in [*node.args[1:], *(k.value for k in node.keywords)]:
+                    self.visit(default)
             return
         self.generic_visit(node)
 
