@@ -251,7 +251,7 @@ def mark_no_shows(db: Database, now: datetime | None = None) -> int:
             )
             .order_by(Appointment.starts_at)
         ).all()
-        reason = t("not started within {no_show_grace_minutes} minutes of its start", no_show_grace_minutes=settings.no_show_grace_minutes)
+        reason = t("not started within {minutes} minutes of its start", minutes=settings.no_show_grace_minutes)
         for appointment_id in ids:
             booking.set_status(
                 session, appointment_id, NO_SHOW, now=now, actor="system", reason=reason

@@ -80,7 +80,7 @@ def proposal_lines(turn: Turn, proposal: Proposal) -> list[str]:
     windows = sum(1 for m in proposal.moves if m.window_changed)
     if windows:
         lines.append(
-            nt("{windows} customer would get a new arrival window (late otherwise).", "{windows} customers would get a new arrival window (late otherwise).", windows, windows=windows)
+            nt("{n} customer would get a new arrival window (late otherwise).", "{n} customers would get a new arrival window (late otherwise).", windows)
         )
     if summary["unassigned"]:
         lines.append(
@@ -136,10 +136,10 @@ def _apply(turn: Turn, actor: Actor, plan: RoutePlan | None) -> None:
         turn,
         [
             nt("Applied: {moved} jobs moved; driving {minutes_before} → "
-            "{minutes_after} min. {told} customer told "
+            "{minutes_after} min. {n} customer told "
             "about a new arrival window; the technicians have been told. Say undo to put it back (today only).", "Applied: {moved} jobs moved; driving {minutes_before} → "
-            "{minutes_after} min. {told} customers told "
-            "about a new arrival window; the technicians have been told. Say undo to put it back (today only).", outcome.told, moved=outcome.moved, minutes_before=summary['minutes_before'], minutes_after=summary['minutes_after'], told=outcome.told)
+            "{minutes_after} min. {n} customers told "
+            "about a new arrival window; the technicians have been told. Say undo to put it back (today only).", outcome.told, moved=outcome.moved, minutes_before=summary['minutes_before'], minutes_after=summary['minutes_after'])
         ],
     )
 
@@ -175,9 +175,9 @@ def undo_routes(turn: Turn, actor: Actor, text: str) -> None:
     answer(
         turn,
         [
-            nt("Undone: {moved} jobs are back as booked; {told} "
-            "customer told.", "Undone: {moved} jobs are back as booked; {told} "
-            "customers told.", outcome.told, moved=outcome.moved, told=outcome.told)
+            nt("Undone: {moved} jobs are back as booked; {n} "
+            "customer told.", "Undone: {moved} jobs are back as booked; {n} "
+            "customers told.", outcome.told, moved=outcome.moved)
         ],
     )
 

@@ -508,13 +508,13 @@ def cancel_series(turn: Turn, actor: Actor, text: str) -> None:
     who = first.customer.name or _("the customer")
     confirm(
         turn,
-        nt("Cancel {count} {service} appointment"
+        nt("Cancel {n} {service} appointment"
         " of {who}'s series with {staff}, "
         "from {when} to {until}? "
-        "The customer will be told.", "Cancel {count} {service} appointment"
+        "The customer will be told.", "Cancel {n} {service} appointment"
         "s of {who}'s series with {staff}, "
         "from {when} to {until}? "
-        "The customer will be told.", len(items), count=len(items), service=first.service.name.lower(), who=who, staff=first.staff.name.split()[0], when=turn.when(items[0].starts_at), until=turn.when(items[-1].starts_at)),
+        "The customer will be told.", len(items), service=first.service.name.lower(), who=who, staff=first.staff.name.split()[0], when=turn.when(items[0].starts_at), until=turn.when(items[-1].starts_at)),
         Action.CANCEL,
         appointments=[a.id for a in items],
         series=first.series_id,
@@ -538,7 +538,7 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     if series is not None:
         series.active = False  # it ends here: nothing after the cancelled ones
     audit(turn, actor, "series_cancel", series=pending.get("series"), cancelled=done)
-    answer(turn, [nt("Cancelled {done} appointment; the customer has been told.", "Cancelled {done} appointments; the customer has been told.", done, done=done)])
+    answer(turn, [nt("Cancelled {n} appointment; the customer has been told.", "Cancelled {n} appointments; the customer has been told.", done)])
 
 
 # --- moving ----------------------------------------------------------------------------------
@@ -648,7 +648,7 @@ def _do_move(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     if series is not None and pending.get("byday"):
         series.rule = re.sub(r"BYDAY=[^;]*", f"BYDAY={pending['byday']}", series.rule)
     audit(turn, actor, "series_move", series=pending.get("series"), moved=moved)
-    lines = [nt("Moved {moved} appointment; the customer has been told.", "Moved {moved} appointments; the customer has been told.", moved, moved=moved)]
+    lines = [nt("Moved {n} appointment; the customer has been told.", "Moved {n} appointments; the customer has been told.", moved)]
     if stuck:
         lines.append(_("Taken meanwhile, not moved: ") + ", ".join(turn.when(s) for s in stuck))
     answer(turn, lines)

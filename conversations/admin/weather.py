@@ -58,9 +58,9 @@ def bad_weather(turn: Turn, actor: Actor, text: str) -> None:
     lines = "\n".join("  " + admin._line(turn, a) for a in jobs)
     confirm(
         turn,
-        nt("{reason} on {day}: {count} outdoor job:\n"
-        "{lines}\nOffer each customer another day?", "{reason} on {day}: {count} outdoor jobs:\n"
-        "{lines}\nOffer each customer another day?", len(jobs), reason=reason.capitalize(), day=day, count=len(jobs), lines=lines),
+        nt("{reason} on {day}: {n} outdoor job:\n"
+        "{lines}\nOffer each customer another day?", "{reason} on {day}: {n} outdoor jobs:\n"
+        "{lines}\nOffer each customer another day?", len(jobs), reason=reason.capitalize(), day=day, lines=lines),
         "weather",
         start=start.isoformat(),
         reason=reason,

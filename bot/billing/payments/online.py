@@ -93,7 +93,7 @@ def saved_card(session: Session, customer_id: int) -> SavedCard | None:
 
 def card_label(card: SavedCard) -> str:
     """How a card is shown anywhere: brand and last four only ("Visa ending 4242")."""
-    brand = {"amex": "American Express", "mastercard": "Mastercard"}.get(card.brand)
+    brand = {"amex": _("American Express"), "mastercard": _("Mastercard")}.get(card.brand)
     return t("{brand} ending {last4}", brand=brand or card.brand.title(), last4=card.last4)
 
 

@@ -258,7 +258,7 @@ def _tell(
         moved.setdefault(old["staff_id"], 0)
     label = format_day(date.fromisoformat(day), info.zone, info.locale)
     for staff_id, count in sorted(moved.items()):
-        gained = nt("{count} job new or retimed", "{count} jobs new or retimed", count, count=count) if count else _("jobs taken off it")
+        gained = nt("{n} job new or retimed", "{n} jobs new or retimed", count) if count else _("jobs taken off it")
         tell_staff(session, staff_id, t("Your route for {label} has changed ({gained}).", label=label, gained=gained), now=now)
     return told
 

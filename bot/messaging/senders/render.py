@@ -163,7 +163,7 @@ def fit(
     kept = list(extra_lines)
     while True:
         dropped = len(extra_lines) - len(kept)
-        note = [nt("(+{dropped} more link not shown)", "(+{dropped} more links not shown)", dropped, dropped=dropped)] if dropped else []
+        note = [nt("(+{n} more link not shown)", "(+{n} more links not shown)", dropped)] if dropped else []
         tail = clean(compose("", options, [*kept, *note]))
         room = limit - size(tail) - 1  # the newline between text and tail
         if room >= _MIN_PROSE or not kept:
