@@ -14,6 +14,7 @@ Also the per-message cost of parse_when against dateparser alone on the same tex
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dateparser  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from bot.config import apply_config, load_config  # noqa: E402
 from bot.messaging.messages import Inbound  # noqa: E402
@@ -71,6 +73,29 @@ def timed(fn, count: int) -> list[float]:  # type: ignore[no-untyped-def]
     return times
 
 
+_FROM_BUSINESS = re.compile(r"\bFROM business\b", re.IGNORECASE)
+
+
+class QueryCounter:
+    """Counts the statements sent to the database, and those that read the business row."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.business_reads = 0
+
+    def __call__(self, _conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        """before_cursor_execute: count one statement."""
+        self.queries += 1
+        if statement.lstrip().upper().startswith("SELECT") and _FROM_BUSINESS.search(statement):
+            self.business_reads += 1
+
+    def reset(self) -> tuple[int, int]:
+        """The counts so far, then start again from zero."""
+        counts = (self.queries, self.business_reads)
+        self.queries = self.business_reads = 0
+        return counts
+
+
 def main() -> None:
     """Run the three workloads and print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -82,6 +107,8 @@ def main() -> None:
         db = Database(url)
         apply_config(db, load_config(ROOT / "business.toml"))
         engine = Engine(db, clock=lambda: NOW)
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
 
         def floor(i: int) -> None:
             with db.write() as session:
@@ -116,22 +143,32 @@ def main() -> None:
 
         timed(greeting, 20)  # warm up caches and the pool
         rows = []
-        for name, fn, turns in (("floor", floor, 1), ("greeting", greeting, 1)):
+        queries = []
+        for name, fn, turns in (
+            ("floor", floor, 1),
+            ("greeting", greeting, 1),
+            ("one-shot booking (2 turns)", booking, 2),
+        ):
+            counter.reset()
             times = timed(fn, args.dialogues)
             rows.append((name, turns, times))
-        times = timed(booking, args.dialogues)
-        rows.append(("one-shot booking (2 turns)", 2, times))
+            queries.append(counter.reset())
         db.dispose()
 
     floor_ms = statistics.mean(rows[0][2])
     print(f"\nSQLite, {args.dialogues} runs each; ms per run (a booking run is two turns).\n")
-    print("| workload | p50 ms | p99 ms | turns/s | × floor |")
-    print("|---|---:|---:|---:|---:|")
-    for name, turns, times in rows:
+    print(
+        "| workload | p50 ms | p99 ms | turns/s | × floor | queries/run | queries/turn "
+        "| business reads/turn |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for (name, turns, times), (count, business) in zip(rows, queries, strict=True):
         mean = statistics.mean(times)
+        runs = len(times)
         print(
             f"| {name} | {percentile(times, 50):.2f} | {percentile(times, 99):.2f} | "
-            f"{turns * 1000 / mean:.0f} | {mean / floor_ms:.1f} |"
+            f"{turns * 1000 / mean:.0f} | {mean / floor_ms:.1f} | {count / runs:.1f} | "
+            f"{count / runs / turns:.1f} | {business / runs / turns:.1f} |"
         )
 
     settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": NOW.replace(tzinfo=None)}

@@ -30,6 +30,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.bootstrap import bootstrap
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import delivery
 from bot.core.metrics import INBOUND, TURN_SECONDS, TURNS
@@ -45,7 +47,7 @@ from conversations.admin import commands as admin
 from conversations.flows import consent, handover
 from conversations.flows import routing as flows
 from conversations.nlu.understand import is_opt_in_keyword, is_opt_out_keyword
-from conversations.turn import BusinessFacts, Turn
+from conversations.turn import Turn
 from storage.db import Database
 from storage.messaging import PENDING, SENT, OutboxMessage
 from storage.models import Conversation, Customer, CustomerIdentity, InboundMessage
@@ -128,6 +130,7 @@ class Engine:
         *,
         replies_per_minute: int = REPLIES_PER_MINUTE,
     ) -> None:
+        bootstrap()  # a turn's bookings and payments publish events: their subscribers first
         self.db = db
         self.clock = clock
         self.replies_per_minute = replies_per_minute
@@ -219,7 +222,7 @@ class Engine:
             conversation=conversation,
             identity=identity,
             customer=customer,
-            business=BusinessFacts.load(session),
+            business=business_context(session),
             now=now,
         )
         purpose = "reply"
@@ -492,7 +495,7 @@ def _expire_if_stale(turn: Turn) -> None:
     conversation = turn.conversation
     if conversation.flow == "idle":
         return
-    timeout = timedelta(minutes=turn.business.context.rules.conversation_timeout_minutes)
+    timeout = timedelta(minutes=turn.business.rules.conversation_timeout_minutes)
     if turn.now - conversation.updated_at > timeout:
         turn.idle()
         turn.set(expired=True)

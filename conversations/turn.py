@@ -8,47 +8,20 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config.context import BusinessContext
 from bot.core.formatting import format_day, format_money, format_when, plain
 from bot.messaging.messages import Inbound, Option, Reply
-from bot.scheduling.availability import BusinessContext
-from storage.models import Business, Conversation, Customer, CustomerIdentity, Service, Staff
+from storage.models import Conversation, Customer, CustomerIdentity, Service, Staff
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 # How conversations.when labels a day ("Fri 4 Dec") and a clock time ("15:00").
 _DAY_LABEL = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{1,2}) (" + "|".join(_MONTHS) + r")\b")
 _CLOCK_LABEL = re.compile(r"\b([01]\d|2[0-3]):([0-5]\d)\b")
-
-
-@dataclass
-class BusinessFacts:
-    """The business facts a dialogue needs, read once per turn."""
-
-    name: str
-    zone: ZoneInfo
-    locale: str
-    currency: str
-    settings: dict[str, Any]
-    context: BusinessContext
-
-    @classmethod
-    def load(cls, session: Session) -> BusinessFacts:
-        """Read the business row."""
-        row = session.get(Business, 1)
-        assert row is not None, "no business configured"
-        return cls(
-            name=row.name,
-            zone=ZoneInfo(row.timezone),
-            locale=row.locale,
-            currency=row.currency,
-            settings=dict(row.settings or {}),
-            context=BusinessContext.load(session),
-        )
 
 
 @dataclass
@@ -60,7 +33,7 @@ class Turn:
     conversation: Conversation
     identity: CustomerIdentity
     customer: Customer
-    business: BusinessFacts
+    business: BusinessContext
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     _services: list[Service] | None = field(default=None, repr=False)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.bootstrap import bootstrap
 from bot.config import apply_config, load_config
 from bot.messaging.messages import Inbound
 from bot.scheduling.booking import book
@@ -79,6 +80,7 @@ def _visit(db: Database, name: str, phone: str, address: str, start: str) -> Non
 def main() -> None:
     """Run the day and print it."""
     logging.getLogger("fpdf.svg").setLevel(logging.ERROR)  # the invoice PDF's logo
+    bootstrap()  # the visits booked below publish events: their subscribers first
     with tempfile.TemporaryDirectory() as work:
         url = f"sqlite:///{work}/road.db"
         upgrade(url)

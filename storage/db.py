@@ -35,8 +35,9 @@ _BEGIN_OPTION = "slotbot_sqlite_begin"
 
 
 def database_url(url: str | None = None) -> str:
-    """The database URL: the argument, else $SLOTBOT_DATABASE_URL, else ./slotbot.db."""
-    url = url or os.environ.get("SLOTBOT_DATABASE_URL") or DEFAULT_URL
+    """The database URL: the argument (the process settings' SLOTBOT_DATABASE_URL), else
+    ./slotbot.db."""
+    url = url or DEFAULT_URL
     # Accept the bare scheme people paste from hosting dashboards.
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url[len("postgres://") :]

@@ -23,6 +23,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
+from bot.bootstrap import bootstrap
+from bot.config import process
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -30,6 +32,12 @@ from storage.migrate import upgrade
 # example and a "too slow" health check fail correct tests on a busy machine.
 settings.register_profile("slotbot", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("slotbot")
+# A test is a process start that changes its variables as it goes (monkeypatch.setenv):
+# bot code reads the process settings from the environment as it is at each call.
+process.read_from(os.environ)
+
+# The domain event subscribers (bot/bootstrap.py), as every entry point registers them.
+bootstrap()
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "business.toml"

@@ -9,7 +9,9 @@ from typing import Any
 
 from flask import Flask
 
-from bot.config import apply_config, load_config
+from bot.bootstrap import bootstrap
+from bot.config import apply_config, load_config, process
+from bot.config.process import ProcessSettings, ProcessSettingsError
 from bot.core.catalogue import install_translations
 from bot.core.errors import SlotbotError
 from bot.customers.portal import ensure_secret
@@ -18,26 +20,33 @@ from storage.db import Database, database_url
 from storage.migrate import upgrade
 from webhooks import exposure, headers
 from webhooks.logs import configure_logging
-from webhooks.spooling import SETTING as SPOOL_SETTING
 from webhooks.spooling import spool_folder
 
 log = logging.getLogger(__name__)
-# Settings create_app reads from its config first, then the environment.
-_SETTING_PREFIXES = ("SLOTBOT_", "STRIPE_")
 
 
 def config_path() -> Path:
     """Where business.toml is: $SLOTBOT_CONFIG, else ./business.toml."""
-    return Path(os.environ.get("SLOTBOT_CONFIG", "business.toml"))
+    return process.current().config_file
+
+
+def process_settings(overrides: dict[str, Any] | None = None) -> ProcessSettings:
+    """The environment's settings with an app's SLOTBOT_*, STRIPE_* … config laid over it;
+    a bad value is a one-line SlotbotError naming the variable."""
+    laid = {
+        key: str(value)
+        for key, value in (overrides or {}).items()
+        if key.startswith(process.PREFIXES) and value is not None
+    }
+    try:
+        return ProcessSettings.from_environ({**os.environ, **laid})
+    except ProcessSettingsError as exc:
+        raise SlotbotError(str(exc)) from None
 
 
 def settings_env(app: Flask) -> dict[str, str]:
-    """The environment with the app's SLOTBOT_* and STRIPE_* config laid over it."""
-    env = dict(os.environ)
-    for key, value in app.config.items():
-        if key.startswith(_SETTING_PREFIXES) and value is not None:
-            env[key] = str(value)
-    return env
+    """The app's process settings as variables (what exposure decisions read)."""
+    return app.extensions["slotbot.process"].as_env()
 
 
 def decide_exposure(app: Flask) -> exposure.Exposure:
@@ -66,16 +75,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Outside tests it refuses (SlotbotError, one line) to run with a demo owner key on a
     public URL; `slotbot serve` has said the same before gunicorn starts.
     """
+    bootstrap()  # the domain event subscribers: notices, waitlist, billing
+    # Read once, here: a bad variable stops the start with one line, not a request later.
+    settings = process_settings(overrides)
+    # Until a server or worker installs its settings at start (webhooks/serve.py, the CLI),
+    # bot code reads the environment as it is: tests change variables between calls.
+    process.read_from(os.environ)
     app = Flask(__name__)
     app.config.from_mapping(
-        DATABASE_URL=database_url(),
-        BUSINESS_CONFIG=str(config_path()),
+        DATABASE_URL=database_url(settings.database_url),
+        BUSINESS_CONFIG=str(settings.config_file),
         MIGRATE_ON_START=True,
     )
     app.config.update(overrides or {})
-    log_format = app.config.get("SLOTBOT_LOG_FORMAT") or os.environ.get("SLOTBOT_LOG_FORMAT")
-    if log_format:  # under a server other than `slotbot serve`, which configures it itself
-        configure_logging(log_format)
+    app.extensions["slotbot.process"] = settings
+    if "log_format" in settings.model_fields_set:  # not under `slotbot serve`: it has already
+        configure_logging(settings.log_format)
 
     if app.config["MIGRATE_ON_START"]:
         upgrade(app.config["DATABASE_URL"])
@@ -86,8 +101,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["slotbot.db"] = db
     app.extensions["slotbot.config"] = business
     # Where webhooks keep deliveries while the database refuses them (the worker drains it).
-    spool_dir = app.config.get(SPOOL_SETTING) or os.environ.get(SPOOL_SETTING)
-    app.extensions["slotbot.spool"] = Spool(spool_folder(app.config["DATABASE_URL"], spool_dir))
+    app.extensions["slotbot.spool"] = Spool(
+        spool_folder(app.config["DATABASE_URL"], settings.spool_dir)
+    )
     # Signed portal/dashboard links need one secret shared by every worker and restart.
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or ensure_secret(db)
     found = app.extensions["slotbot.exposure"] = decide_exposure(app)

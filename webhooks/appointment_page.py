@@ -21,11 +21,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_context
 from bot.core.formatting import plain
 from bot.customers.portal import csrf_token
 from bot.scheduling import timeline
 from bot.scheduling.timeline import Timing
-from storage.models import Appointment, Business, Staff
+from storage.models import Appointment, Staff
 from storage.portal import OWNER
 from webhooks.context import current_db
 from webhooks.portal import STATUS_LABELS, Formats, formats, not_found, open_link, private
@@ -70,11 +71,9 @@ def _staff_names(session: Session) -> tuple[dict[int, str], dict[str, str]]:
     staff = list(session.scalars(select(Staff)))
     by_id = {s.id: s.name.split(" ")[0] for s in staff}
     by_key = {s.key: s.name.split(" ")[0] for s in staff}
-    business = session.get(Business, 1)
-    settings = dict(business.settings or {}) if business else {}
     by_identity = {
         identity: by_key.get(key, key)
-        for key, identities in (settings.get("staff_identities") or {}).items()
+        for key, identities in business_context(session, required=False).staff_identities.items()
         for identity in identities
     }
     return by_id, by_identity

@@ -2,7 +2,7 @@
 and the courier and inbox processor built from the app's settings.
 
 Settings are read from the app's config first (tests and embedders pass them to
-`create_app`), then the environment. Webhooks only record deliveries; the worker's
+`create_app`), then the process settings (bot.config.process). Webhooks only record deliveries; the worker's
 `InboxProcessor` handles them and its `Courier` sends the replies. The web process keeps a
 courier of its own for what the admin chat and the pages queue (kicked after their commit).
 """
@@ -10,13 +10,13 @@ courier of its own for what the admin chat and the pages queue (kicked after the
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask, current_app, request
 
+from bot.config import process
 from bot.core.clock import utcnow
 from bot.customers.identity import default_region
 from bot.messaging.courier import Courier
@@ -31,16 +31,17 @@ _PREFIXES = ("TWILIO_", "TELEGRAM_", "SMTP_", "SLOTBOT_")
 
 
 def setting(name: str) -> str | None:
-    """A channel setting: app.config[name], else $name, else None."""
+    """A channel setting: app.config[name], else the process settings', else None."""
     value = current_app.config.get(name)
     if value is None:
-        value = os.environ.get(name)
+        value = process.current().value(name)
     return str(value) if value not in (None, "") else None
 
 
 def channel_env(app: Flask) -> dict[str, str]:
-    """The environment with the app's channel settings laid over it (for the senders)."""
-    env = dict(os.environ)
+    """The process settings as variables, the app's channel settings laid over them (for
+    the senders)."""
+    env = process.current().as_env()
     for key, value in app.config.items():
         if key.startswith(_PREFIXES) and value is not None:
             env[key] = str(value)

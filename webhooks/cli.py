@@ -19,14 +19,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.billing.payments.links import LISTEN_URL_ENV
+from bot.bootstrap import bootstrap
 from bot.config import (
     BusinessConfig,
     apply_config,
     config_problems,
     config_warnings,
     load_config,
+    process,
     write_template,
 )
+from bot.config.context import BusinessContext, business_context
 from bot.core.catalogue import (
     entry_problems,
     install_translations,
@@ -36,11 +39,11 @@ from bot.core.catalogue import (
 from bot.core.clock import utcnow
 from bot.core.errors import SlotbotError
 from bot.field.places.demo import EXAMPLES, seed_busiest_day, write_example
-from bot.scheduling.availability import BusinessContext, SlotQuery, best_slots, open_slots
+from bot.scheduling.availability import SlotQuery, best_slots, open_slots
 from storage.db import Database, database_url
 from storage.migrate import upgrade
 from storage.models import Service, Staff
-from webhooks.app import config_path
+from webhooks.app import process_settings
 from webhooks.cli_estimates import estimate
 from webhooks.logs import configure_logging
 
@@ -60,15 +63,20 @@ _Named = TypeVar("_Named", Service, Staff)
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, database: str | None) -> None:
     """slotbot: a conversational booking bot for appointment businesses."""
-    ctx.obj = {
-        "config": config_file or config_path(),
-        "database": database_url(database),
-    }
+    bootstrap()  # every command (the worker, chat, seed, estimates) publishes domain events
     # The server's workers build their own app: hand the choices on through the environment.
     if config_file is not None:
         os.environ["SLOTBOT_CONFIG"] = str(config_file)
     if database is not None:
         os.environ["SLOTBOT_DATABASE_URL"] = database_url(database)
+    # The environment read once, at start: a bad value is one line and exit 2, here.
+    settings = process_settings()
+    process.read_from(os.environ)
+    ctx.obj = {
+        "config": config_file or settings.config_file,
+        "database": database_url(database or settings.database_url),
+        "process": settings,
+    }
 
 
 @cli.command()
@@ -232,6 +240,7 @@ def serve(
     # Without a public URL, links (pay, portal) point where this server really listens;
     # the web workers and the worker process inherit it.
     os.environ.setdefault(LISTEN_URL_ENV, listen_url(host, port))
+    process.install(process_settings())  # this process's, from now on
     click.echo(f"slotbot serving on http://{host}:{port}/ (owner sign-in: /owner)")
     run_server(host, port, workers, threads, with_worker=not no_worker)
 
@@ -249,7 +258,7 @@ def _check_exposure(business: BusinessConfig, host: str) -> None:
     """Generate the owner key if there is none, refuse a demo key in public, warn loudly."""
     from webhooks import exposure
 
-    env = dict(os.environ)
+    env = process.current().as_env()
     key_file = exposure.owner_key_file(env)
     if not env.get(exposure.OWNER_KEY_ENV):
         generated = exposure.generate_owner_key(key_file)
@@ -282,6 +291,7 @@ def worker(ctx: click.Context, parent: int | None) -> None:
     """Run the worker alone: inbound messages, Telegram polling, reminders, outbox, upkeep."""
     from webhooks.serve import run_worker
 
+    process.install(ctx.obj["process"])  # this process's, from now on
     configure_logging()
     # The worker's writes give way to the web's: a webhook never queues behind many turns.
     run_worker(_prepare(ctx, background=True), parent_pid=parent)
@@ -299,7 +309,7 @@ def slots(
     """Print the open slots for SERVICE (key or name) on a day or in a window."""
     database = _prepare(ctx)
     with database.read() as session:
-        business = BusinessContext.load(session)
+        business = business_context(session)
         found = _find(session, Service, service)
         staff_id = _find(session, Staff, staff_name).id if staff_name else None
         start, end, target = _window(when_text, business)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.estimate_jobs import create_and_send, find_estimate, parse_items
 from bot.billing.documents.estimates import estimate_totals, send_estimate
 from bot.config import apply_config, load_config
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.scheduling.agenda import find_customers
 from storage.billing import Estimate
@@ -60,7 +60,7 @@ def create(
                 names = ", ".join(f"{c.name} (#{c.id})" for c in matches)
                 raise click.BadParameter(f"--customer: {who!r} could be {names}")
             customer = exact[0] if exact else matches[0]
-            ctx_billing = BillingContext.load(session)
+            ctx_billing = business_context(session)
             parsed = parse_items(f"{items}, valid {valid_days} days", ctx_billing.currency)
             made, sent = create_and_send(
                 session,
@@ -104,7 +104,7 @@ def list_all(ctx: click.Context) -> None:
     database = _database(ctx)
     try:
         with database.read() as session:
-            money = BillingContext.load(session).money
+            money = business_context(session).money
             for row in session.scalars(select(Estimate).order_by(Estimate.id.desc())):
                 total = money(estimate_totals(session, row).total)
                 linked = f" appointment #{row.appointment_id}" if row.appointment_id else ""

@@ -12,12 +12,11 @@ import threading
 import time
 
 from flask import current_app
-from sqlalchemy import select
 
 from bot.config import BusinessConfig, load_config
+from bot.config.context import business_context
 from bot.core.errors import ConfigError
 from storage.db import Database
-from storage.models import Business
 
 log = logging.getLogger(__name__)
 RELOAD_CHECK_SECONDS = 3.0
@@ -40,7 +39,7 @@ def current_config() -> BusinessConfig:
         app.extensions["slotbot.config_checked"] = time.monotonic()
         try:
             with current_db().read() as session:
-                applied = session.scalar(select(Business.config_digest).where(Business.id == 1))
+                applied = business_context(session, required=False).config_digest
         except Exception:  # a database hiccup: keep serving what we have
             log.warning("could not check for a reloaded business.toml", exc_info=True)
             return config

@@ -32,13 +32,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.ledger.invoices import account_balance, issued_invoices, totals_for
-from bot.billing.ledger.money import parse_amount, to_major
 from bot.billing.ledger.receivables import aging
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment
 from bot.billing.ledger.totals import BUCKETS
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest
 from bot.core.formatting import plain
+from bot.core.money import parse_amount, to_major
 from bot.customers.portal import LinkCheck, csrf_token
 from bot.field.routing.day import routes_of_day
 from bot.scheduling.agenda import (

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.documents.signing import request_for_estimate
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.customers import attachments
 from bot.customers.attachments import MAX_BYTES, UploadRefused, receive_upload
@@ -41,7 +42,7 @@ from bot.field import signatures
 from bot.messaging.messages import WEB
 from storage.billing import ESTIMATE_SENT, Estimate
 from storage.files import Attachment
-from storage.models import AdminAudit, Appointment, Business, Customer
+from storage.models import AdminAudit, Appointment, Customer
 from storage.portal import CUSTOMER, OWNER
 from webhooks import appointment_page
 from webhooks.context import current_db
@@ -133,9 +134,9 @@ def ask_signature(token: str, appointment_id: int) -> ResponseReturnValue:
         request_row = signatures.request_for_appointment(
             session, appointment, kind, requested_by="owner:dashboard", now=now
         )
-        business = session.get(Business, 1)
+        business = business_context(session, required=False)
         sent = request_row is not None and signatures.send_link(
-            session, request_row, business.name if business else "", now
+            session, request_row, business.name if business.configured else "", now
         )
         session.add(
             AdminAudit(
@@ -267,13 +268,13 @@ def upload() -> ResponseReturnValue:
     now = utcnow()
     text = (request.form.get("text") or "")[:200]
     with current_db().write() as session:
-        business = session.get(Business, 1)
+        business = business_context(session, required=False)
         try:
             stored = receive_upload(
                 session,
                 channel=WEB,
                 address=session_id,
-                settings=business.settings if business else None,
+                staff_identities=business.staff_identities,
                 files=loaded,
                 text=text,
                 now=now,

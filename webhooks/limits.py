@@ -27,7 +27,6 @@ engine counts it in the database, per sender on every channel (`conversations/en
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Callable
 from itertools import chain
@@ -40,6 +39,7 @@ from limits import parse_many
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
+from bot.config import process
 from conversations.engine import REPLIES_PER_MINUTE
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -74,10 +74,11 @@ def install_converters(app: Flask) -> None:
 
 
 def _setting(app: Flask | None, name: str) -> str:
-    """app.config[name], else $name, else the default (an empty value counts as set)."""
+    """app.config[name], else the process settings', else the default (an empty value
+    counts as set)."""
     value = app.config.get(name) if app is not None else None
     if value is None:
-        value = os.environ.get(name)
+        value = process.current().value(name)
     return DEFAULTS.get(name, "") if value is None else str(value)
 
 

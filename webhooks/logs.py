@@ -11,12 +11,12 @@ SLOTBOT_LOG_FORMAT is set.
 from __future__ import annotations
 
 import logging
-import os
 from enum import StrEnum
 from typing import IO
 
 from pythonjsonlogger.json import JsonFormatter
 
+from bot.config import process
 from bot.core.errors import ConfigError
 from bot.core.logcontext import DeliveryFilter
 
@@ -80,7 +80,8 @@ def configure_logging(
     `fmt` and `level` default to $SLOTBOT_LOG_FORMAT (plain) and $SLOTBOT_LOG_LEVEL (INFO).
     Calling it again replaces the handler it installed before, and nothing else.
     """
-    chosen = log_format(fmt if fmt is not None else os.environ.get("SLOTBOT_LOG_FORMAT"))
+    settings = process.current()
+    chosen = log_format(fmt if fmt is not None else settings.log_format)
     handler = logging.StreamHandler(stream)
     handler.addFilter(DeliveryFilter())
     handler.setFormatter(json_formatter() if chosen is LogFormat.JSON else PlainFormatter())
@@ -89,7 +90,7 @@ def configure_logging(
     for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(log_level(level or os.environ.get("SLOTBOT_LOG_LEVEL")))
+    root.setLevel(log_level(level or settings.log_level))
     for noisy in _CHATTY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 
 from babel.numbers import get_currency_symbol
 from flask import (
@@ -37,11 +36,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import invoice_pdf
 from bot.billing.ledger.invoices import get_invoice
 from bot.billing.ledger.minimums import OTHER_WAYS, online_minimum
-from bot.billing.ledger.money import digits
 from bot.billing.payments.gateway import (
     GatewayError,
     PaymentGateway,
@@ -62,9 +59,13 @@ from bot.billing.payments.online import (
 from bot.billing.payments.partial import amount_field, chosen_amount
 from bot.billing.payments.sandbox import SandboxGateway, checkout_event
 from bot.billing.payments.stripe_gateway import verify_webhook
+from bot.config import process
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest
 from bot.core.logcontext import delivery
+from bot.core.money import digits
+from bot.core.text import _
 from bot.messaging.inbox import Keeping, spool_or_lose
 from bot.messaging.spool import DATABASE_ERRORS, SpoolKind
 from storage.billing import CheckoutAttempt, Invoice, PayLink
@@ -178,7 +179,7 @@ def _pay_form(
 ) -> ResponseReturnValue:
     """The pay page, its amount box filled with `amount` (a part payment) or the balance."""
     with current_db().read() as session:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
     chosen = chosen_amount(ctx, amount, page.balance_minor, page.currency)
     if isinstance(chosen, str):
         chosen = page.balance_minor  # a link with a bad ?amount= still pays the balance
@@ -189,7 +190,7 @@ def _pay_form(
         business=page.business,
         nonce=new_nonce(),
         sandbox=_sandbox(),
-        offline=current_config().billing.offline_payment
+        offline=_(current_config().billing.offline_payment)
         if payments() is Payments.OFFLINE
         else None,
         amount_value=shown,
@@ -209,7 +210,7 @@ def pay_submit(token: str) -> ResponseReturnValue:
         return redirect(f"/pay/{token}", code=303)  # the page says how to pay instead
     with current_db().read() as session:
         page = pay_page(session, token)
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
     if page.kind != "pay":
         return _page_for(page)
     raw = request.form.get("amount")
@@ -286,7 +287,7 @@ def stripe_webhook() -> ResponseReturnValue:
         event = verify_webhook(
             payload,
             request.headers.get("Stripe-Signature"),
-            os.environ.get("STRIPE_WEBHOOK_SECRET"),
+            process.current().stripe_webhook_secret,
         )
     except WebhookRejected as exc:
         log.warning("refused a Stripe webhook: %s", exc)
@@ -311,7 +312,7 @@ def stripe_webhook() -> ResponseReturnValue:
 
 def _sandbox_attempt(
     session_id: str,
-) -> tuple[CheckoutAttempt, str, BillingContext, Invoice, str | None]:
+) -> tuple[CheckoutAttempt, str, BusinessContext, Invoice, str | None]:
     """The sandbox checkout's click, link token, business, invoice and customer ref; or 404."""
     if not _sandbox():
         abort(404)  # with Stripe, or with no online payment, there is no fake checkout
@@ -321,7 +322,7 @@ def _sandbox_attempt(
             abort(404)
         link = session.get(PayLink, attempt.pay_link_id)
         invoice = get_invoice(session, attempt.invoice_id)
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         customer_ref = provider_customer_id(session, invoice.customer_id, "sandbox")
         token = link.token if link else ""
         return attempt, token, ctx, invoice, customer_ref

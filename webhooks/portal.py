@@ -45,7 +45,6 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import invoice_pdf, printable_phone
 from bot.billing.documents.estimates import (
     approve_estimate,
@@ -57,6 +56,7 @@ from bot.billing.ledger.invoices import issued_invoices, totals_for
 from bot.billing.ledger.statements import statement, statement_pdf
 from bot.billing.payments.links import pay_link
 from bot.billing.payments.online import card_label, forget_card, saved_card
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.formatting import format_day, format_when, plain
 from bot.customers import attachments
@@ -72,7 +72,7 @@ from bot.customers.portal import (
 )
 from bot.engagement.consent import opted_in
 from bot.messaging.messages import WEB
-from bot.scheduling.availability import BusinessContext, SlotQuery, best_slots, local_instant
+from bot.scheduling.availability import SlotQuery, best_slots, local_instant
 from bot.scheduling.booking import Booked, Changed, cancel, history, reschedule, upcoming
 from bot.scheduling.series_info import series_for
 from storage.billing import (
@@ -206,7 +206,7 @@ def _private(response: Response) -> Response:
 class Formats:
     """Times, days and money in the business's zone, locale and currency."""
 
-    ctx: BillingContext
+    ctx: BusinessContext
 
     def when(self, moment: datetime) -> str:
         """ "Tue, Nov 17, 10:00 AM" in the business's zone."""
@@ -247,7 +247,7 @@ class Formats:
 
 def formats(session: Session) -> Formats:
     """Formatting for the business, read from its row."""
-    return Formats(BillingContext.load(session))
+    return Formats(business_context(session))
 
 
 # ---------------------------------------------------------------------- shared: pages
@@ -421,7 +421,7 @@ def home(token: str) -> ResponseReturnValue:
         assert customer_id is not None and check.link_id is not None
         customer = session.get(Customer, customer_id)
         fmt = formats(session)
-        cutoff = timedelta(hours=BusinessContext.load(session).rules.cancellation_cutoff_hours)
+        cutoff = timedelta(hours=business_context(session).rules.cancellation_cutoff_hours)
         card = saved_card(session, customer_id)
         today = fmt.today(now)
         return render_template(

@@ -20,6 +20,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bot.config import process
 from bot.jobs import build_scheduler
 from bot.messaging.courier import Courier
 from bot.messaging.senders import build_senders
@@ -27,7 +28,6 @@ from bot.messaging.spool import Spool
 from conversations.inbox import InboxProcessor
 from storage.db import Database
 from webhooks.limits import replies_per_minute
-from webhooks.spooling import SETTING as SPOOL_SETTING
 from webhooks.spooling import drainers, spool_folder
 from webhooks.telegram import business_region, start_telegram
 
@@ -50,7 +50,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
         # The parent already migrated and loaded the config (and printed the start-up
         # checks); workers only read them.
-        return create_app({"MIGRATE_ON_START": False, "START_CHECKED": True, **self.app_config})
+        app = create_app({"MIGRATE_ON_START": False, "START_CHECKED": True, **self.app_config})
+        # This gunicorn worker's settings, read once: what bot code reads from now on.
+        process.install(app.extensions["slotbot.process"])
+        return app
 
 
 def serve(host: str, port: int, workers: int, threads: int, with_worker: bool = True) -> None:
@@ -84,10 +87,11 @@ def run_worker(db: Database, parent_pid: int | None = None) -> None:
     # Under a flood the web's short answers to providers matter more than the pace of
     # turns (each waits in the inbox, safe): let the kernel favour gunicorn's processes.
     os.nice(WORKER_NICENESS)
-    senders = build_senders()
+    settings = process.current()
+    senders = build_senders(settings.as_env())
     courier = Courier(db, senders)
     # The same folder the web processes spool into (they compute it the same way).
-    spool = Spool(spool_folder(db.url, os.environ.get(SPOOL_SETTING)))
+    spool = Spool(spool_folder(db.url, settings.spool_dir))
     log.info("draining the spool at %s", spool.folder)
     inbox = InboxProcessor(
         db,

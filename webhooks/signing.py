@@ -18,8 +18,8 @@ from flask import Blueprint, Response, abort, make_response, redirect, render_te
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.signing import complete
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.formatting import format_when
 from bot.field.signatures import (
@@ -86,7 +86,7 @@ def _signed_page(request_id: int) -> Response:
         signature = session.scalars(
             select(Signature).where(Signature.request_id == request_id)
         ).one()
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         image = (
             _DATA_URL + base64.b64encode(signature.image_png).decode()
             if signature.image_png

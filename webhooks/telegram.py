@@ -52,6 +52,8 @@ from sqlalchemy import select
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Conflict, TelegramError
 
+from bot.config import process
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import delivery
 from bot.core.names import clean_display_name
@@ -70,7 +72,7 @@ from bot.messaging.spool import DATABASE_ERRORS, Spool, SpoolKind
 from storage.db import Database
 from storage.leases import acquire, release
 from storage.messaging import OutboxMessage
-from storage.models import Business, CustomerIdentity
+from storage.models import CustomerIdentity
 from webhooks.channels import channel_env, clock, phone_region
 from webhooks.context import current_db
 from webhooks.limits import MAX_ROW_ID
@@ -556,10 +558,8 @@ class TelegramPoller:
 def business_region(db: Database) -> str:
     """The region national phone numbers are read in, from the business's settings."""
     with db.read() as session:
-        business = session.get(Business, 1)
-        if business is None:
-            return default_region()
-        return default_region((business.settings or {}).get("phone"), business.locale)
+        business = business_context(session, required=False)  # unconfigured: "US"
+        return default_region(business.phone, business.locale)
 
 
 def start_telegram(
@@ -575,7 +575,7 @@ def start_telegram(
     `on_recorded` is called after a poll recorded updates (the inbox processor's wake-up).
     Returns the running poller, or None when Telegram is not configured or uses a webhook.
     """
-    env = dict(os.environ) if env is None else env
+    env = process.current().as_env() if env is None else env
     settings = TelegramSettings.from_env(env)
     if settings is None:
         return None

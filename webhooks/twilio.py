@@ -31,16 +31,17 @@ from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.config.context import business_context
 from bot.core.logcontext import delivery
 from bot.core.names import clean_text
 from bot.core.text import t
 from bot.customers.identity import normalise_phone
 from bot.messaging.inbox import Keeping, keep
 from bot.messaging.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
-from bot.messaging.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue, owner_identities
+from bot.messaging.outbox import DELIVERY_FAILED, STAFF_FACING, enqueue
 from bot.messaging.senders.render import read_attachment_token
 from storage.messaging import FAILED, SENT, OutboxMessage
-from storage.models import Business, CustomerIdentity
+from storage.models import CustomerIdentity
 from webhooks.channels import clock, phone_region, public_url, setting
 from webhooks.context import current_db
 from webhooks.spooling import app_spool
@@ -200,8 +201,7 @@ def record_undelivered(sid: str, state: str, code: str, now: datetime) -> bool:
                 .values(opted_out_at=now)
                 .execution_options(synchronize_session=False)
             )
-        business = session.get(Business, 1)
-        owners = owner_identities(business.settings if business else None)
+        owners = business_context(session, required=False).owner_addresses
         if row.purpose in STAFF_FACING or (row.channel, row.address) in owners or unsubscribed:
             return True  # never a note about a note; a STOP is the customer's choice
         text = row.body.get("text", "")

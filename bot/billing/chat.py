@@ -14,16 +14,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import invoice_reply_for
 from bot.billing.ledger.invoices import credit_available, find_invoice, open_invoices
 from bot.billing.ledger.minimums import below_minimum_words, pay_here, payable_online
-from bot.billing.ledger.money import parse_amount
 from bot.billing.ledger.receivables import aging
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment
 from bot.billing.ledger.totals import BUCKETS, Totals
 from bot.billing.payments.links import pay_url
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount
 from bot.core.text import _, t
 from bot.messaging.messages import Reply
 from storage.billing import PAYMENT_METHODS, Invoice
@@ -31,7 +31,7 @@ from storage.billing import PAYMENT_METHODS, Invoice
 _MAX_LISTED = 3
 
 
-def _due_words(ctx: BillingContext, invoice: Invoice, now: datetime) -> str:
+def _due_words(ctx: BusinessContext, invoice: Invoice, now: datetime) -> str:
     if invoice.due_at is None:
         return ""
     if ctx.local_date(invoice.due_at) < ctx.local_date(now):
@@ -41,8 +41,8 @@ def _due_words(ctx: BillingContext, invoice: Invoice, now: datetime) -> str:
 
 def _owing(
     session: Session, customer_id: int
-) -> tuple[BillingContext, list[tuple[Invoice, Totals]], int]:
-    ctx = BillingContext.load(session)
+) -> tuple[BusinessContext, list[tuple[Invoice, Totals]], int]:
+    ctx = business_context(session)
     return ctx, open_invoices(session, customer_id), credit_available(session, customer_id)
 
 
@@ -113,7 +113,7 @@ def invoice_reply(session: Session, customer_id: int, now: datetime) -> Reply:
 
 def receivables_reply(session: Session, now: datetime) -> Reply:
     """For the owner: who owes what, by age, and the biggest balances."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     report = aging(session, now)
     if not report.invoices and report.credit == 0:
         return Reply(_("Nobody owes you anything right now."))
@@ -153,7 +153,7 @@ def owner_payment_reply(
     invoice = find_invoice(session, invoice_number)
     if invoice is None:
         return Reply(t("I can't find invoice {invoice_number}.", invoice_number=invoice_number))
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     method = method.strip().lower().replace(" ", "_").replace("check", "cheque")
     if method not in PAYMENT_METHODS:
         return Reply(t("How was it paid? One of: {payment_methods}.", payment_methods=', '.join(PAYMENT_METHODS)))

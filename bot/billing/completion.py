@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import send_invoice
 from bot.billing.documents.estimates import copy_lines
 from bot.billing.ledger.invoices import (
@@ -28,9 +27,10 @@ from bot.billing.ledger.invoices import (
     totals,
     void_invoice,
 )
-from bot.billing.ledger.money import Number
 from bot.billing.payments.online import saved_card, schedule_charge
+from bot.config.context import business_context
 from bot.core.errors import NotFound
+from bot.core.money import Number
 from bot.core.text import _, t
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
@@ -61,7 +61,7 @@ def _draft_for(session: Session, appointment: Appointment, now: datetime) -> Inv
     existing = appointment_invoice(session, appointment.id)
     if existing is not None:
         return existing
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoice = Invoice(
         customer_id=appointment.customer_id,
         appointment_id=appointment.id,
@@ -122,7 +122,7 @@ def _work_lines(session: Session, appointment: Appointment, invoice: Invoice) ->
         estimate.status = INVOICED
         invoice.estimate_id = estimate.id
         return copy_lines(session, estimate)
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     words = t("{service} with {staff}, {day}", service=appointment.service.name, staff=appointment.staff.name, day=ctx.day(appointment.starts_at))
     return [LineSpec("service", words, appointment.price_minor)]
 
@@ -133,7 +133,7 @@ def _credit_deposit(
     deposit = appointment_invoice(session, appointment.id, FOR_DEPOSIT)
     if deposit is None or deposit.voided_at is not None:
         return
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     paid = totals(session, deposit).paid
     if paid <= 0:
         void_invoice(session, deposit.id, now=now, reason="work invoiced in full")
@@ -158,7 +158,7 @@ def invoice_for_appointment(session: Session, appointment_id: int, now: datetime
     invoice = _draft_for(session, appointment, now)
     if invoice.issued_at is not None or invoice.voided_at is not None:
         return invoice
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     for spec in _work_lines(session, appointment, invoice):
         insert_line(session, invoice, spec, now=now, ctx=ctx)
     _credit_deposit(session, appointment, invoice, now)
@@ -169,7 +169,7 @@ def on_appointment_completed(session: Session, appointment: Appointment, now: da
     """Invoice the completed appointment, send it, and charge a saved card if configured."""
     invoice = invoice_for_appointment(session, appointment.id, now)
     send_invoice(session, invoice.id, now=now, dedupe_key=f"invoice:{invoice.id}")
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     if (
         ctx.billing.auto_charge == "on_completion"
         and refresh_status(session, invoice).balance > 0

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
+from bot.config.context import BusinessContext
 from bot.messaging import notify
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import OWNER_NOTICE, enqueue
@@ -53,7 +53,7 @@ def notify_customer(
 
 def notify_owners(
     session: Session,
-    ctx: BillingContext,
+    ctx: BusinessContext,
     text: str,
     *,
     now: datetime,

@@ -1,21 +1,18 @@
-"""The one place the booking service calls into billing: after a status change.
+"""Billing's subscribers to the booking service's events (registered in bot.bootstrap).
 
-bot.scheduling.booking imports this module, and billing imports bot.scheduling.booking, so the billing modules
-are imported inside the function rather than at the top.
+A completed appointment is invoiced, sent and, when configured, charged to a saved card.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
-from storage.models import COMPLETED, Appointment
+from bot.billing.completion import on_appointment_completed
+from bot.core import events
+from storage.models import COMPLETED
 
 
-def on_status_changed(session: Session, appointment: Appointment, now: datetime) -> None:
+def on_status_changed(session: Session, event: events.StatusChanged) -> None:
     """Bill what the new status calls for: a completed appointment is invoiced and sent."""
-    if appointment.status == COMPLETED:
-        from bot.billing.completion import on_appointment_completed
-
-        on_appointment_completed(session, appointment, now)
+    if event.status == COMPLETED:
+        on_appointment_completed(session, events.appointment_of(session, event), event.at)

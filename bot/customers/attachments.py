@@ -10,7 +10,7 @@ the customer's portal and the invoice PDF show them as thumbnails.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -199,11 +199,8 @@ def staff_kind(session: Session, appointment: Appointment, text: str) -> Kind:
     return Kind.AFTER if has_before is not None else Kind.BEFORE
 
 
-def _staff_key(settings: Mapping[str, object] | None, identity: str) -> str | None:
-    staff = (settings or {}).get("staff_identities") or {}
-    if not isinstance(staff, dict):
-        return None
-    return next((key for key, ids in staff.items() if identity in ids), None)
+def _staff_key(staff_identities: Mapping[str, Sequence[str]], identity: str) -> str | None:
+    return next((key for key, ids in staff_identities.items() if identity in ids), None)
 
 
 def staff_job(session: Session, staff_key: str, now: datetime) -> Appointment | None:
@@ -231,7 +228,7 @@ def receive_upload(
     *,
     channel: str,
     address: str,
-    settings: Mapping[str, object] | None,
+    staff_identities: Mapping[str, Sequence[str]],
     files: list[tuple[bytes, str | None]],
     text: str,
     now: datetime,
@@ -244,7 +241,7 @@ def receive_upload(
     """
     checked = [(data, name, check_upload(data)) for data, name in files]
     identity = f"{channel}:{address}"
-    staff_key = _staff_key(settings, identity)
+    staff_key = _staff_key(staff_identities, identity)
     if staff_key is not None:
         job = staff_job(session, staff_key, now)
         if job is None:

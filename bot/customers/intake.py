@@ -20,8 +20,9 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_context
 from bot.customers.identity import default_region
-from storage.models import Business, Customer, CustomerIdentity
+from storage.models import Customer, CustomerIdentity
 
 _CAP = 2000  # characters of a message searched
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -44,10 +45,8 @@ class Kept:
 
 def business_region(session: Session) -> str:
     """The region national phone numbers are read in, for this business."""
-    row = session.get(Business, 1)
-    if row is None:
-        return default_region()
-    return default_region((row.settings or {}).get("phone"), row.locale)
+    business = business_context(session, required=False)  # unconfigured: en_US, so "US"
+    return default_region(business.phone, business.locale)
 
 
 def phone_in(text: str, region: str) -> str | None:
@@ -114,14 +113,13 @@ def email_owner(session: Session, email: str) -> Customer | None:
 
 def _our_numbers(session: Session) -> set[str]:
     """The business's own phone and its owners' and staff's numbers."""
-    row = session.get(Business, 1)
-    settings = dict(row.settings or {}) if row else {}
-    identities = list(settings.get("owners") or [])
-    for listed in (settings.get("staff_identities") or {}).values():
+    business = business_context(session, required=False)
+    identities = list(business.owners)
+    for listed in business.staff_identities.values():
         identities += list(listed)
     numbers = {i.split(":", 1)[1] for i in identities if i.startswith(("sms:", "whatsapp:"))}
-    if settings.get("phone"):
-        numbers.add(str(settings["phone"]))
+    if business.phone:
+        numbers.add(str(business.phone))
     return numbers
 
 

@@ -7,26 +7,17 @@ keeps it as an `attachment` row (bot.customers.attachments) the dashboard, porta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.config.context import business_context
 from bot.core.text import _, t
 from bot.customers import attachments
 from bot.customers.attachments import current_or_next
 from bot.messaging.messages import Inbound
-from bot.messaging.outbox import owner_identities
 from storage.db import Database
-from storage.models import Business, CustomerIdentity
-
-
-def _is_staff(settings: Mapping[str, object] | None, channel: str, address: str) -> bool:
-    if (channel, address) in owner_identities(settings):
-        return True
-    staff = (settings or {}).get("staff_identities") or {}
-    wanted = f"{channel}:{address}"
-    return isinstance(staff, dict) and any(wanted in ids for ids in staff.values())
+from storage.models import CustomerIdentity
 
 
 def attach_media(db: Database, inbound: Inbound, now: datetime) -> int | None:
@@ -39,8 +30,8 @@ def attach_media(db: Database, inbound: Inbound, now: datetime) -> int | None:
     if not files:
         return None
     with db.write() as session:
-        business = session.get(Business, 1)
-        if _is_staff(business.settings if business else None, inbound.channel, inbound.sender):
+        team = business_context(session, required=False).team
+        if f"{inbound.channel}:{inbound.sender}" in team:
             return None
         customer_id = session.scalar(
             select(CustomerIdentity.customer_id).where(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.billing.payments.links import public_url
+from bot.config import process
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest
 from storage.db import Database
@@ -72,7 +72,7 @@ class LinkCheck:
 
 def secret_key(session: Session) -> str:
     """The signing secret: $SLOTBOT_SECRET_KEY, else the stored one (made on first use)."""
-    configured = os.environ.get(SECRET_ENV)
+    configured = process.current().secret_key
     if configured:
         return configured
     stored = session.get(AppSecret, SECRET_NAME)

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_context
 from bot.core.text import N_, _
 from bot.messaging.messages import PROMOTIONAL, Reply
-from bot.messaging.notify import BusinessInfo, defer_for_quiet_hours
+from bot.messaging.notify import defer_for_quiet_hours
 from bot.messaging.outbox import enqueue
 from storage.models import CustomerIdentity
 
@@ -74,7 +75,7 @@ def send_promotion(
     body = text.strip()
     if _(STOP_LINE) not in body:
         body = f"{body}\n{_(STOP_LINE)}"
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     send_at = defer_for_quiet_hours(now, info)
     batch = uuid.uuid4().hex[:12]
     queued = 0

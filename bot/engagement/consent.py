@@ -19,16 +19,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import CONSENT_QUESTION
+from bot.config.context import BusinessContext, business_context
 from bot.core.text import N_
-from bot.messaging.outbox import owner_identities
 from storage.engagement import PROMOTIONS, ConsentEvent
 from storage.models import (
     CANCELLED,
     NO_SHOW,
     Appointment,
     AwaitingReply,
-    Business,
     CustomerIdentity,
 )
 
@@ -113,17 +111,9 @@ def history(session: Session, customer_id: int) -> list[ConsentEvent]:
 # ----------------------------------------------------------------- asking once
 
 
-def question_settings(settings: dict) -> tuple[bool, str]:
-    """Whether to ask after a first booking, and the words (business.toml [promotions])."""
-    promotions = settings.get("promotions") or {}
-    ask = promotions.get("ask_after_first_booking", True)
-    return bool(ask), str(promotions.get("consent_question") or CONSENT_QUESTION)
-
-
-def should_ask(session: Session, customer_id: int, settings: dict) -> bool:
+def should_ask(session: Session, customer_id: int, business: BusinessContext) -> bool:
     """Ask only when configured, never twice, and not someone who answered already."""
-    ask, _ = question_settings(settings)
-    if not ask or opted_in(session, customer_id):
+    if not business.ask_consent_after_first_booking or opted_in(session, customer_id):
         return False
     asked = session.scalar(
         select(AwaitingReply.id)
@@ -222,11 +212,7 @@ def in_segment(session: Session, segment: Segment, now: datetime) -> set[int] | 
 
 
 def _team_identities(session: Session) -> set[str]:
-    settings = dict((row.settings if (row := session.get(Business, 1)) else None) or {})
-    team = {f"{channel}:{address}" for channel, address in owner_identities(settings)}
-    for identities in (settings.get("staff_identities") or {}).values():
-        team.update(str(i) for i in identities)
-    return team
+    return set(business_context(session, required=False).team)
 
 
 def _is_team(rows: list[CustomerIdentity], team: set[str]) -> bool:

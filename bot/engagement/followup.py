@@ -22,13 +22,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from bot.config import messaging_from_settings
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound
 from bot.core.text import _, t
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import (
-    BusinessInfo,
     customer_name,
     defer_for_quiet_hours,
     describe,
@@ -72,8 +71,8 @@ def _already(session: Session, key: str) -> bool:
 
 def queue_feedback_requests(session: Session, now: datetime) -> list[OutboxMessage]:
     """Queue a thank-you and feedback request for each recently completed appointment."""
-    info = BusinessInfo.load(session)
-    settings = messaging_from_settings(info.settings)
+    info = business_context(session, required=False)
+    settings = info.messaging
     if not settings.feedback_requests:
         return []
     ready = now - timedelta(minutes=settings.feedback_delay_minutes)
@@ -158,7 +157,7 @@ def record_feedback(
         feedback.score, feedback.comment = score, comment
     awaiting.answered_at = now
     session.flush()
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     if score <= LOW_SCORE:
         said = f': "{comment}"' if comment else _(" (no comment)")
         tell_owners(
@@ -169,7 +168,7 @@ def record_feedback(
             now=now,
             ref_id=appointment.id,
         )
-    review_url = info.settings.get("review_url")
+    review_url = info.review_url
     if score == 5 and review_url:
         # An answer to the customer's own message: sent at once, whatever the hour.
         enqueue(
@@ -194,8 +193,8 @@ def _ago(days: int) -> str:
 
 def queue_rebook_nudges(session: Session, now: datetime) -> list[OutboxMessage]:
     """Nudge customers due for their next visit of a service with `rebook_after_days`."""
-    info = BusinessInfo.load(session)
-    if not messaging_from_settings(info.settings).rebook_nudges:
+    info = business_context(session, required=False)
+    if not info.messaging.rebook_nudges:
         return []
     later = aliased(Appointment)
     ahead = aliased(Appointment)

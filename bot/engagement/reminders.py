@@ -29,13 +29,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.config import messaging_from_settings
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import NotFound
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import (
-    BusinessInfo,
     customer_name,
     defer_for_quiet_hours,
     describe,
@@ -100,8 +99,8 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
 
 def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
     """Queue every reminder due now (see the module docstring); returns the new rows."""
-    info = BusinessInfo.load(session)
-    offsets = [int(m) for m in info.settings.get("reminders") or []]
+    info = business_context(session, required=False)
+    offsets = list(info.reminders)
     if not offsets:
         return []
     appointments = session.scalars(
@@ -196,8 +195,8 @@ def flag_unconfirmed(db: Database, now: datetime | None = None) -> int:
     """Tell the owners about reminded-but-unconfirmed appointments starting soon."""
     now = now or utcnow()
     with db.write() as session:
-        info = BusinessInfo.load(session)
-        hours = messaging_from_settings(info.settings).unconfirmed_alert_hours
+        info = business_context(session, required=False)
+        hours = info.messaging.unconfirmed_alert_hours
         if hours <= 0:
             return 0
         reminded = exists().where(
@@ -238,7 +237,7 @@ def mark_no_shows(db: Database, now: datetime | None = None) -> int:
     """Mark appointments nobody started within the grace period as no-shows; how many."""
     now = now or utcnow()
     with db.write() as session:
-        settings = messaging_from_settings(BusinessInfo.load(session).settings)
+        settings = business_context(session, required=False).messaging
         if not settings.auto_no_show:
             return 0
         grace = timedelta(minutes=settings.no_show_grace_minutes)

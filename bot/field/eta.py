@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config.context import BusinessContext
 from bot.core.text import N_
-from bot.field.places import LatLon, geocode, travel, travel_from_settings
+from bot.field.places import LatLon, TravelConfig, geocode, travel
 from storage.models import CANCELLED, NO_SHOW, AdminAudit, Appointment
 
 PIN_ACTION = "location"
@@ -53,22 +53,22 @@ class Eta:
 
 
 def place_of_address(
-    session: Session, address: str | None, settings: dict[str, Any]
+    session: Session, address: str | None, settings: TravelConfig
 ) -> LatLon | None:
     """Coordinates for an address (cached; offline postal-code centroid by default)."""
     if not address:
         return None
-    found = geocode(session, address, travel_from_settings(settings))
+    found = geocode(session, address, settings)
     return LatLon(found.lat, found.lon) if found is not None else None
 
 
-def job_place(session: Session, job: Appointment, settings: dict[str, Any]) -> LatLon | None:
+def job_place(session: Session, job: Appointment, business: BusinessContext) -> LatLon | None:
     """Where a job happens: its own coordinates, the customer's address, else the shop."""
     if job.lat is not None and job.lon is not None:
         return LatLon(job.lat, job.lon)
     if job.service.on_site:
-        return place_of_address(session, job.customer.address, settings)
-    return place_of_address(session, settings.get("address"), settings)
+        return place_of_address(session, job.customer.address, business.travel)
+    return place_of_address(session, business.address, business.travel)
 
 
 # -------------------------------------------------------------------------------- pins
@@ -128,20 +128,20 @@ def previous_job(session: Session, job: Appointment) -> Appointment | None:
 
 
 def origin_of(
-    session: Session, job: Appointment, pin: LatLon | None, settings: dict[str, Any]
+    session: Session, job: Appointment, pin: LatLon | None, business: BusinessContext
 ) -> tuple[LatLon, Origin] | None:
     """Where the staff member is setting off from, and how we know."""
     if pin is not None:
         return pin, Origin.PIN
     before = previous_job(session, job)
     if before is not None:
-        place = job_place(session, before, settings)
+        place = job_place(session, before, business)
         if place is not None:
             return place, Origin.PREVIOUS_JOB
     staff = job.staff
     if staff.home_lat is not None and staff.home_lon is not None:
         return LatLon(staff.home_lat, staff.home_lon), Origin.HOME
-    base = place_of_address(session, settings.get("address"), settings)
+    base = place_of_address(session, business.address, business.travel)
     return (base, Origin.BASE) if base is not None else None
 
 
@@ -151,14 +151,14 @@ def estimate(
     *,
     now: datetime,
     pin: LatLon | None,
-    settings: dict[str, Any],
+    business: BusinessContext,
 ) -> Eta | None:
     """When the staff member setting off now reaches the job; None when a place is unknown."""
-    destination = job_place(session, job, settings)
-    origin = origin_of(session, job, pin, settings)
+    destination = job_place(session, job, business)
+    origin = origin_of(session, job, pin, business)
     if destination is None or origin is None:
         return None
-    drive = travel(origin[0], destination, travel_from_settings(settings))
+    drive = travel(origin[0], destination, business.travel)
     arrive = rounded_up(now + timedelta(minutes=drive.minutes))
     return Eta(arrive, drive.minutes, origin[1], str(drive.source))
 

@@ -16,12 +16,13 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_context
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Option, Reply
-from bot.messaging.notify import BusinessInfo, first_name, tell_customer
+from bot.messaging.notify import first_name, tell_customer
 from bot.messaging.senders.render import reply_map
 from bot.scheduling import timeline
-from bot.scheduling.availability import BusinessContext, Slot, SlotQuery, best_slots, local_instant
+from bot.scheduling.availability import Slot, SlotQuery, best_slots, local_instant
 from bot.scheduling.booking import Booked, Refused, reschedule
 from bot.scheduling.timeline import Kind
 from storage.models import UPCOMING_STATUSES, Appointment, AwaitingReply, Service
@@ -61,7 +62,7 @@ def outdoor_jobs(session: Session, start: datetime, end: datetime) -> list[Appoi
 def another_day(session: Session, appointment: Appointment, *, now: datetime) -> Slot | None:
     """The first later day with the same staff member free, at the nearest time to the
     appointment's own wall time."""
-    zone = BusinessContext.load(session).zone
+    zone = business_context(session).zone
     local = appointment.starts_at.astimezone(zone)
     for offset in range(1, LOOK_AHEAD_DAYS + 1):
         day = local.date() + timedelta(days=offset)
@@ -90,7 +91,7 @@ def offer_another_day(
     session: Session, appointment: Appointment, *, now: datetime, reason: str, actor: str
 ) -> Offer:
     """Flag the job for the weather and ask its customer whether to move it."""
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     slot = another_day(session, appointment, now=now)
     timeline.record(
         session,

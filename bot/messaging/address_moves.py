@@ -16,8 +16,9 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_row
 from storage.messaging import PENDING, OutboxMessage
-from storage.models import Business, Conversation, CustomerIdentity
+from storage.models import Conversation, CustomerIdentity
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def follow_move(session: Session, channel: str, old: str, new: str, *, message_i
 
 
 def _move_in_settings(session: Session, old: str, new: str) -> None:
-    business = session.get(Business, 1)
+    business = business_row(session)
     if business is None or not business.settings:
         return
     settings = dict(business.settings)

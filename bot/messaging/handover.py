@@ -21,11 +21,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Reply
-from bot.messaging.notify import BusinessInfo, staff_addresses
-from bot.messaging.outbox import enqueue, owner_identities
+from bot.messaging.notify import staff_addresses
+from bot.messaging.outbox import enqueue
 from storage.db import Database
 from storage.engagement import FROM_BOT, FROM_CUSTOMER, FROM_TEAM, Handover, HandoverMessage
 from storage.messaging import OutboxMessage
@@ -33,7 +34,6 @@ from storage.models import Customer, Staff, WorkingHours
 
 HANDOVER_NOTICE = "handover_notice"  # to the team: a customer's words
 HANDOVER_REPLY = "handover_reply"  # to the customer: a person's answer, or the bot's note
-QUIET_MINUTES = 30
 QUIET_CLOSER = "quiet"
 MAX_QUOTE = 1000
 
@@ -50,12 +50,6 @@ class Said(StrEnum):
         N_("The team has finished this chat, so I'm back: I can book, move or cancel "
         "appointments. What can I do for you?")
     )
-
-
-def quiet_minutes(settings: dict) -> int:
-    """Minutes without a message after which an open thread closes by itself."""
-    handover = settings.get("handover") or {}
-    return int(handover.get("quiet_minutes") or QUIET_MINUTES)
 
 
 def label(customer: Customer) -> str:
@@ -98,7 +92,7 @@ def thread_of_notice(session: Session, channel: str, address: str, message_id: s
     )
 
 
-def staff_on_duty(session: Session, now: datetime, info: BusinessInfo) -> list[int]:
+def staff_on_duty(session: Session, now: datetime, info: BusinessContext) -> list[int]:
     """Ids of active staff whose working hours cover this moment (not on a break)."""
     local = now.astimezone(info.zone)
     wall = local.time().replace(tzinfo=None)
@@ -118,8 +112,8 @@ def staff_on_duty(session: Session, now: datetime, info: BusinessInfo) -> list[i
 
 def team_addresses(session: Session, now: datetime) -> list[tuple[str, str]]:
     """Owners, then staff on duty: everyone a customer's words go to (each once)."""
-    info = BusinessInfo.load(session)
-    found = list(owner_identities(info.settings))
+    info = business_context(session, required=False)
+    found = list(info.owner_addresses)
     for staff_id in staff_on_duty(session, now, info):
         found += staff_addresses(session, staff_id, info)
     return list(dict.fromkeys(found))
@@ -255,8 +249,8 @@ def close_quiet(db: Database, now: datetime | None = None) -> int:
     """Close threads quiet for longer than the configured time; returns how many closed."""
     now = now or utcnow()
     with db.write() as session:
-        info = BusinessInfo.load(session)
-        cutoff = now - timedelta(minutes=quiet_minutes(info.settings))
+        info = business_context(session, required=False)
+        cutoff = now - timedelta(minutes=info.handover_quiet_minutes)
         quiet = session.scalars(
             select(Handover).where(
                 Handover.closed_at.is_(None), Handover.last_activity_at <= cutoff
@@ -267,8 +261,13 @@ def close_quiet(db: Database, now: datetime | None = None) -> int:
             tell_team(
                 session,
                 thread,
-                t("[#{thread}] closed after {quiet_minutes} quiet minutes: "
-                "the bot answers {label} again.", thread=thread.id, quiet_minutes=quiet_minutes(info.settings), label=label(thread.customer)),
+                t(
+                    "[#{thread}] closed after {quiet_minutes} quiet minutes: "
+                    "the bot answers {label} again.",
+                    thread=thread.id,
+                    quiet_minutes=info.handover_quiet_minutes,
+                    label=label(thread.customer),
+                ),
                 now=now,
             )
         return len(quiet)

@@ -1,8 +1,8 @@
 """Who is told what when an appointment changes, on which channel, in which words, and when.
 
-`bot.scheduling.booking` calls `on_booked`, `on_moved` and `on_status_changed` at the end of each
-change, inside its transaction: the messages are queued in the outbox and commit (or roll
-back) with the change itself.
+`on_booked`, `on_moved`, `on_cancelled` and `on_status_changed` subscribe (in `bot.bootstrap`)
+to the booking service's events and run inside its transaction: the messages are queued in
+the outbox and commit (or roll back) with the change itself.
 
 Who is told:
 - the customer, always: a confirmation with an .ics on booking, a change notice with the
@@ -21,19 +21,15 @@ Non-urgent messages avoid quiet hours with `defer_for_quiet_hours`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.errors import SlotbotError
-from bot.core.formatting import format_when
+from bot.config.context import BusinessContext, business_context
+from bot.core import events
 from bot.core.text import _, t
 from bot.field.places.windows import format_window
 from bot.messaging.messages import SMS, TERMINAL, WEB, Attachment, Reply
@@ -45,7 +41,6 @@ from bot.messaging.outbox import (
     OWNER_NOTICE,
     STAFF_NOTICE,
     enqueue,
-    owner_identities,
     withdraw_pending,
 )
 from bot.scheduling.availability import local_instant
@@ -59,39 +54,14 @@ from storage.models import (
     Appointment,
     AppointmentEvent,
     AwaitingReply,
-    Business,
     Customer,
     CustomerIdentity,
     Staff,
 )
 
-log = logging.getLogger(__name__)
-
 # Channels whose messages are seen only while a page or terminal is open.
 _SESSION_CHANNELS = (WEB, TERMINAL)
 CUSTOMER_ACTORS = ("customer", "system")
-
-
-@dataclass(frozen=True)
-class BusinessInfo:
-    """The business facts messages need: name, zone, locale and the settings dict."""
-
-    name: str
-    zone: ZoneInfo
-    locale: str
-    settings: dict[str, Any]
-
-    @classmethod
-    def load(cls, session: Session) -> BusinessInfo:
-        """Read the business row (defaults when none is configured yet)."""
-        row = session.get(Business, 1)
-        if row is None:
-            return cls("slotbot", ZoneInfo("UTC"), "en_US", {})
-        return cls(row.name, ZoneInfo(row.timezone), row.locale, dict(row.settings or {}))
-
-    def when(self, moment: datetime) -> str:
-        """A time as customers read it, e.g. "Tue, Nov 17, 10:00 AM" in en_US."""
-        return format_when(moment, self.zone, self.locale)
 
 
 def _role(actor: str) -> str:
@@ -133,32 +103,26 @@ def customer_address(session: Session, customer_id: int) -> tuple[str, str] | No
     return None if opted_out else (SMS, customer.phone)
 
 
-def staff_addresses(session: Session, staff_id: int, info: BusinessInfo) -> list[tuple[str, str]]:
+def staff_addresses(
+    session: Session, staff_id: int, info: BusinessContext
+) -> list[tuple[str, str]]:
     """(channel, address) of a staff member's own identities from business.toml."""
     staff = session.get(Staff, staff_id)
     if staff is None:
         return []
-    found = []
-    for identity in (info.settings.get("staff_identities") or {}).get(staff.key, []):
-        channel, _, address = str(identity).partition(":")
-        if channel and address:
-            found.append((channel, address))
-    return found
+    return list(info.staff_addresses(staff.key))
 
 
 # ----------------------------------------------------------------------- quiet hours
 
 
-def quiet_hours(info: BusinessInfo) -> tuple[time, time] | None:
+def quiet_hours(info: BusinessContext) -> tuple[time, time] | None:
     """The business's quiet hours (local wall times, may wrap midnight), if any."""
-    span = info.settings.get("quiet_hours")
-    if not span:
-        return None
-    return time.fromisoformat(span[0]), time.fromisoformat(span[1])
+    return info.quiet_hours
 
 
 def defer_for_quiet_hours(
-    moment: datetime, info: BusinessInfo, *, latest: datetime | None = None
+    moment: datetime, info: BusinessContext, *, latest: datetime | None = None
 ) -> datetime:
     """When a non-urgent message due at `moment` may go (quiet hours pushed to their end).
 
@@ -267,7 +231,7 @@ def tell_owners(
     ref_starts_at: datetime | None = None,
 ) -> list[OutboxMessage]:
     """Queue `text` to every owner identity in business.toml."""
-    owners = owner_identities(BusinessInfo.load(session).settings)
+    owners = business_context(session, required=False).owner_addresses
     return _tell_each(
         session,
         owners,
@@ -291,7 +255,7 @@ def tell_staff(
     dedupe_key: str | None = None,
 ) -> list[OutboxMessage]:
     """Queue `text` to a staff member's own identities."""
-    addresses = staff_addresses(session, staff_id, BusinessInfo.load(session))
+    addresses = staff_addresses(session, staff_id, business_context(session, required=False))
     return _tell_each(
         session,
         addresses,
@@ -313,7 +277,7 @@ def first_name(name: str | None) -> str:
     return (name or "").split(" ")[0] or "us"
 
 
-def describe(appointment: Appointment, info: BusinessInfo, start: datetime | None = None) -> str:
+def describe(appointment: Appointment, info: BusinessContext, start: datetime | None = None) -> str:
     """ "Haircut with Sam, Tue 17 Nov, 10:00"."""
     service = appointment.service.name
     staff = first_name(appointment.staff.name)
@@ -344,7 +308,7 @@ def _sequence(session: Session, appointment: Appointment, cancelled: bool) -> in
 
 
 def calendar_file(
-    session: Session, appointment: Appointment, info: BusinessInfo, *, now: datetime
+    session: Session, appointment: Appointment, info: BusinessContext, *, now: datetime
 ) -> Attachment:
     """An iCalendar invitation for the appointment as it now stands.
 
@@ -353,7 +317,7 @@ def calendar_file(
     adding another. A cancelled appointment gives METHOD:CANCEL.
     """
     cancelled = appointment.status == CANCELLED
-    email = info.settings.get("email")
+    email = info.email
     domain = email.partition("@")[2] if email else "slotbot.invalid"
     calendar = Calendar()
     calendar.add("prodid", "-//slotbot//appointments//EN")
@@ -366,8 +330,16 @@ def calendar_file(
     event.add("dtstart", appointment.starts_at.astimezone(UTC))
     event.add("dtend", appointment.ends_at.astimezone(UTC))
     service = appointment.service
-    event.add("summary", t("{service} with {first_name} — {business}", service=service.name, first_name=first_name(appointment.staff.name), business=info.name))
-    location = appointment.customer.address if service.on_site else info.settings.get("address")
+    event.add(
+        "summary",
+        t(
+            "{service} with {first_name} — {business}",
+            service=service.name,
+            first_name=first_name(appointment.staff.name),
+            business=info.name,
+        ),
+    )
+    location = appointment.customer.address if service.on_site else info.address
     if location:
         event.add("location", location)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -398,35 +370,19 @@ def _expire_reminder_questions(session: Session, appointment_id: int, now: datet
     )
 
 
-def _offer_to_waitlist(
-    session: Session,
-    appointment: Appointment,
-    now: datetime,
-    *,
-    start: datetime | None,
-    staff_id: int | None,
-) -> None:
-    """Offer a freed slot to the waitlist; trouble there never undoes the change itself."""
-    from bot.scheduling import waitlist  # booking → notify → waitlist → booking: imported late
-
-    try:
-        with session.begin_nested():
-            waitlist.on_slot_freed(session, appointment, now, start=start, staff_id=staff_id)
-    except SlotbotError:
-        log.exception("waitlist offer for appointment %s failed", appointment.id)
+# ------------------------------------------------------------------- the subscribers
 
 
-# ------------------------------------------------------------------------- the hooks
+def on_booked(session: Session, event: events.AppointmentBooked) -> None:
+    """A new booking: confirmation (.ics) to the customer, notices to owners and staff."""
+    _confirm(session, events.appointment_of(session, event), now=event.at, actor=event.actor)
 
 
-def on_booked(session: Session, appointment: Appointment, *, now: datetime, actor: str) -> None:
-    """A new booking: confirmation (.ics) to the customer, notices to owners and staff.
-
-    A booking still awaiting its deposit is confirmed when it becomes booked.
-    """
+def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor: str) -> None:
+    """The confirmation and notices of a booking; one awaiting its deposit waits for it."""
     if appointment.status not in (BOOKED, CONFIRMED):
         return
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     series = appointment.series_id
     text = t("You're booked: {appointment} at {business}.", appointment=describe(appointment, info), business=info.name)
     if series is not None:
@@ -463,21 +419,15 @@ def on_booked(session: Session, appointment: Appointment, *, now: datetime, acto
         )
 
 
-def on_moved(
-    session: Session,
-    appointment: Appointment,
-    *,
-    old_start: datetime,
-    old_staff_id: int,
-    now: datetime,
-    actor: str,
-) -> None:
-    """A reschedule: change notices to both sides, the updated .ics, the old slot offered."""
+def on_moved(session: Session, event: events.AppointmentMoved) -> None:
+    """A reschedule: change notices to both sides and the updated .ics."""
+    appointment = events.appointment_of(session, event)
+    old_start, old_staff_id, now, actor = event.old_start, event.old_staff_id, event.at, event.actor
     withdraw_pending(
         session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="appointment moved"
     )
     _expire_reminder_questions(session, appointment.id, now)
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     new, old = describe(appointment, info), info.when(old_start)
     tell_customer(
         session,
@@ -503,33 +453,23 @@ def on_moved(
                 now=now,
                 ref_id=appointment.id,
             )
-    _offer_to_waitlist(session, appointment, now, start=old_start, staff_id=old_staff_id)
 
 
-def on_status_changed(
-    session: Session,
-    appointment: Appointment,
-    *,
-    previous: str,
-    now: datetime,
-    actor: str,
-    reason: str = "",
-) -> None:
-    """A status change: cancellations and automatic no-shows are told.
+def on_status_changed(session: Session, event: events.StatusChanged) -> None:
+    """A status change: automatic no-shows are told.
 
     A booking whose deposit was paid (awaiting_deposit → booked) gets its confirmation now.
     """
-    status = appointment.status
+    appointment = events.appointment_of(session, event)
+    previous, now, actor, status = event.previous, event.at, event.actor, event.status
     if previous == AWAITING_DEPOSIT and status in (BOOKED, CONFIRMED):
-        on_booked(session, appointment, now=now, actor=actor)
-    elif status == CANCELLED:
-        _on_cancelled(session, appointment, previous=previous, now=now, actor=actor, reason=reason)
+        _confirm(session, appointment, now=now, actor=actor)
     elif status == NO_SHOW:
         withdraw_pending(
             session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="no-show"
         )
         if _role(actor) == "system":
-            info = BusinessInfo.load(session)
+            info = business_context(session, required=False)
             tell_owners(
                 session,
                 t("No-show: {customer_name}, {appointment}. "
@@ -540,20 +480,15 @@ def on_status_changed(
             )
 
 
-def _on_cancelled(
-    session: Session,
-    appointment: Appointment,
-    *,
-    previous: str,
-    now: datetime,
-    actor: str,
-    reason: str,
-) -> None:
+def on_cancelled(session: Session, event: events.AppointmentCancelled) -> None:
+    """A cancellation: notices to both sides, the .ics that removes the calendar entry."""
+    appointment = events.appointment_of(session, event)
+    previous, now, actor, reason = event.previous, event.at, event.actor, event.reason
     withdraw_pending(
         session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="appointment cancelled"
     )
     _expire_reminder_questions(session, appointment.id, now)
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     what = describe(appointment, info)
     text = t("Cancelled: your {what} at {business}.", what=what, business=info.name)
     if reason and _role(actor) not in CUSTOMER_ACTORS:
@@ -581,4 +516,3 @@ def _on_cancelled(
             now=now,
             ref_id=appointment.id,
         )
-    _offer_to_waitlist(session, appointment, now, start=None, staff_id=None)

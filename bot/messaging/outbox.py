@@ -39,7 +39,8 @@ from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.config import MessagingConfig, messaging_from_settings
+from bot.config import MessagingConfig
+from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import current_delivery, delivery
 from bot.core.metrics import SENDS, provider_of
@@ -54,7 +55,6 @@ from storage.models import (
     BOOKED,
     CONFIRMED,
     Appointment,
-    Business,
     Customer,
     CustomerIdentity,
     SlotHold,
@@ -212,16 +212,6 @@ def withdraw_pending(session: Session, *, ref_id: int, purposes: Iterable[str], 
     return result.rowcount or 0
 
 
-def owner_identities(settings: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """(channel, address) of every owner in `Business.settings`."""
-    found = []
-    for identity in (settings or {}).get("owners") or []:
-        channel, _, address = str(identity).partition(":")
-        if channel and address:
-            found.append((channel, address))
-    return found
-
-
 def backoff_seconds(
     attempt: int,
     *,
@@ -335,14 +325,13 @@ def _claim(
             .execution_options(synchronize_session=False)
         )
         rows = sorted(session.execute(claim).all(), key=lambda r: (r.send_at, r.id))
-        business = session.get(Business, 1)
-        settings = business.settings if business is not None else {}
+        business = business_context(session, required=False)
         result = _Claim(
             token,
             len(rows),
             [],
-            messaging_from_settings(settings),
-            owner_identities(settings),
+            business.messaging,
+            list(business.owner_addresses),
             lease_ends=lease_ends,
         )
         if not rows:

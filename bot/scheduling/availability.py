@@ -25,16 +25,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.config import BookingRules, rules_from_settings
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
 from bot.field.places.geo import LatLon
-from bot.field.places.settings import travel_from_settings
 from bot.field.places.slots import TravelCheck
 from bot.field.places.windows import arrival_window
 from storage.models import (
     CANCELLED,
     Appointment,
-    Business,
     Resource,
     Service,
     SlotHold,
@@ -84,29 +82,6 @@ class SlotQuery:
     # Where an on-site visit is: the technician must be able to drive there and on.
     place: LatLon | None = None
     duration_minutes: int | None = None  # an owner's edit: this long, not the service's
-
-
-@dataclass
-class BusinessContext:
-    """The business facts availability needs, read once per query."""
-
-    zone: ZoneInfo
-    rules: BookingRules
-    currency: str
-    settings: dict[str, object] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, session: Session) -> BusinessContext:
-        """Read the business row written by the last config load."""
-        business = session.get(Business, 1)
-        if business is None:
-            raise NotFound("no business configured: run `slotbot db upgrade` and load a config")
-        return cls(
-            zone=ZoneInfo(business.timezone),
-            rules=rules_from_settings(business.settings),
-            currency=business.currency,
-            settings=business.settings or {},
-        )
 
 
 @dataclass
@@ -355,7 +330,7 @@ def _load_calendar(
             lo,
             hi,
             query.place,
-            travel_from_settings(ctx.settings),
+            ctx.travel,
             query.ignore_appointment_id,
         )
     return cal
@@ -593,7 +568,7 @@ def _prepare_query(
     session: Session, query: SlotQuery, now: datetime
 ) -> tuple[_Calendar, dict[int, list[int]]] | None:
     """Load the calendar and grid for a query; None when nothing can be open."""
-    ctx = BusinessContext.load(session)
+    ctx = business_context(session)
     service = session.get(Service, query.service_id)
     if service is None or not service.active:
         raise NotFound(f"no service with id {query.service_id}")
@@ -647,7 +622,7 @@ def slot_fits(
     Unlike `open_slots` this does not require the start to lie on the grid, so an owner can
     book 10:10 by hand; customers only ever pick from offered, on-grid slots.
     """
-    ctx = BusinessContext.load(session)
+    ctx = business_context(session)
     service = session.get(Service, query.service_id)
     if service is None:
         raise NotFound(f"no service with id {query.service_id}")

@@ -2,7 +2,9 @@
 
 Use-case functions take a SQLAlchemy session inside a write transaction (`Database.write()`)
 so that whatever else a change causes — a conversation step, an outbox message — commits or
-rolls back with it. Expected "no"s (the slot was just taken, too late to cancel) come back as
+rolls back with it. What a change sets off is not called from here: each change publishes a
+domain event (`bot.core.events`: booked, moved, cancelled, status changed) whose subscribers
+(`bot.bootstrap`: notices, the waitlist, billing) run in the same transaction. Expected "no"s (the slot was just taken, too late to cancel) come back as
 `Refused` results; only misuse raises.
 
 Race safety, in three layers: SQLite's BEGIN IMMEDIATE (or a PostgreSQL advisory lock per
@@ -22,21 +24,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.hooks import on_status_changed as bill_status_change
+from bot.config.context import BusinessContext, business_context
+from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
 from bot.core.text import _, t
 from bot.field.places.geo import PlaceSource
 from bot.field.places.geocode import Located, customer_location
-from bot.messaging import notify
 from bot.scheduling import timeline
-from bot.scheduling.availability import (
-    BusinessContext,
-    Slot,
-    SlotQuery,
-    eligible_staff,
-    local_instant,
-    slot_fits,
-)
+from bot.scheduling.availability import Slot, SlotQuery, eligible_staff, local_instant, slot_fits
 from bot.scheduling.timeline import Kind
 from storage.db import lock_calendars
 from storage.models import (
@@ -220,9 +215,9 @@ def hold_slot(
     on-site visit with a `place`, the technician must have time to drive there and on.
     """
     service = _service(session, service_id)
-    ctx = BusinessContext.load(session)
+    ctx = business_context(session)
     if place is None and service.on_site:
-        place = customer_location(session, customer_id)
+        place = customer_location(session, customer_id, ctx.travel)
     session.execute(delete(SlotHold).where(SlotHold.customer_id == customer_id))
     slot = _find_fit(
         session,
@@ -285,9 +280,10 @@ def book(
     if status not in (BOOKED, CONFIRMED, AWAITING_DEPOSIT):
         raise InvalidRequest(f"a new appointment cannot start as {status!r}")
     service = _service(session, service_id)
-    ctx = BusinessContext.load(session)
+    ctx = business_context(session)
     if place is None and service.on_site:
-        place = customer_location(session, customer_id)  # whoever books it, it has a place
+        # Whoever books it, it has a place.
+        place = customer_location(session, customer_id, ctx.travel)
     slot = _find_fit(
         session,
         service,
@@ -336,7 +332,9 @@ def book(
             SlotHold.customer_id == customer_id, SlotHold.starts_at == appointment.starts_at
         )
     )
-    notify.on_booked(session, appointment, now=now, actor=actor)
+    events.publish(
+        session, events.AppointmentBooked(at=now, appointment_id=appointment.id, actor=actor)
+    )
     return Booked(appointment)
 
 
@@ -384,7 +382,7 @@ def _get(session: Session, appointment_id: int) -> Appointment:
 
 
 def _before_cutoff(session: Session, appointment: Appointment, now: datetime) -> bool:
-    hours = BusinessContext.load(session).rules.cancellation_cutoff_hours
+    hours = business_context(session).rules.cancellation_cutoff_hours
     return appointment.starts_at - now >= timedelta(hours=hours)
 
 
@@ -485,14 +483,21 @@ def _move(
             from_staff=old[4],
             to_staff=appointment.staff_id,
         )
-    notify.on_moved(
-        session, appointment, old_start=old[0], old_staff_id=old[4], now=now, actor=actor
+    events.publish(
+        session,
+        events.AppointmentMoved(
+            at=now,
+            appointment_id=appointment.id,
+            old_start=old[0],
+            old_staff_id=old[4],
+            actor=actor,
+        ),
     )
     return Booked(appointment)
 
 
 def _cutoff_message(session: Session, verb: str) -> str:
-    hours = BusinessContext.load(session).rules.cancellation_cutoff_hours
+    hours = business_context(session).rules.cancellation_cutoff_hours
     return (
         t("Appointments can't be {verb}d online less than {hours} hours ahead. "
         "Please call us and we'll sort it out.", verb=verb, hours=hours)
@@ -562,10 +567,21 @@ def _set(
         reason=reason,
     )
     session.flush()
-    notify.on_status_changed(
-        session, appointment, previous=previous, now=now, actor=actor, reason=reason
-    )
-    bill_status_change(session, appointment, now)
+    event: events.Event
+    if status == CANCELLED:
+        event = events.AppointmentCancelled(
+            at=now, appointment_id=appointment.id, previous=previous, actor=actor, reason=reason
+        )
+    else:
+        event = events.StatusChanged(
+            at=now,
+            appointment_id=appointment.id,
+            previous=previous,
+            status=status,
+            actor=actor,
+            reason=reason,
+        )
+    events.publish(session, event)
     return Changed(appointment, previous)
 
 
@@ -643,7 +659,7 @@ def create_series(
     The horizon limit does not apply: a series is an explicit standing arrangement. Notice,
     working hours, per-day limits and existing bookings do.
     """
-    ctx = BusinessContext.load(session)
+    ctx = business_context(session)
     starts = occurrences(rule, first_start, ctx, until=until)
     series = RecurringSeries(
         customer_id=customer_id,
@@ -728,7 +744,7 @@ def reschedule_following(
     by the same number of days, at the new local time. Conflicts are reported, not skipped.
     """
     appointment = _get(session, appointment_id)
-    zone = BusinessContext.load(session).zone
+    zone = business_context(session).zone
     old_local = appointment.starts_at.astimezone(zone)
     new_local = new_start.astimezone(zone)
     day_shift = (new_local.date() - old_local.date()).days

@@ -17,16 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
 from bot.core.text import _, t
 from bot.messaging.messages import Reply
-from bot.messaging.notify import (
-    BusinessInfo,
-    calendar_file,
-    customer_name,
-    tell_customer,
-    tell_staff,
-)
+from bot.messaging.notify import calendar_file, customer_name, tell_customer, tell_staff
 from bot.messaging.outbox import APPOINTMENT_BOUND, CHANGE_NOTICE, withdraw_pending
 from bot.scheduling.availability import SlotQuery, eligible_staff, slot_fits
 from bot.scheduling.booking import NOT_ALLOWED, TAKEN, Refused
@@ -153,7 +148,7 @@ def _fit(
 
 
 def _clock(session: Session, moment: datetime) -> str:
-    return BusinessInfo.load(session).when(moment)
+    return business_context(session, required=False).when(moment)
 
 
 def _target(
@@ -216,7 +211,7 @@ def edit_appointment(
     if isinstance(target, Refused):
         return target
     service, minutes, start, moving = target
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     before = {
         Change.STAFF: _first(appointment.staff.name),
         Change.SERVICE: appointment.service.name,
@@ -304,7 +299,7 @@ def edit_appointment(
 def _tell(
     session: Session,
     result: Edited,
-    info: BusinessInfo,
+    info: BusinessContext,
     *,
     old_start: datetime,
     old_staff: int,

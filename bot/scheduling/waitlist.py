@@ -1,6 +1,7 @@
 """The waitlist: customers who want a time that is taken, offered it when it frees up.
 
-When an appointment is cancelled or moved (`on_slot_freed`, called by bot.messaging.notify), the
+When an appointment is cancelled or moved (`on_cancelled` and `on_moved`, subscribed to the
+booking service's events in bot.bootstrap, call `on_slot_freed`), the
 first waiting entries in the order they joined whose window contains the freed start, and
 for whose service that start is open, are considered one by one; the first that can be
 reached gets an offer: the slot is held for them (a `SlotHold`) for `offer_minutes`, a
@@ -15,17 +16,19 @@ entry stays on the list after declining one time, and never gets the same slot t
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from bot.config import messaging_from_settings
+from bot.config.context import business_context
+from bot.core import events
 from bot.core.clock import utcnow
-from bot.core.errors import InvalidRequest, NotFound
+from bot.core.errors import InvalidRequest, NotFound, SlotbotError
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Option, Reply
-from bot.messaging.notify import BusinessInfo, customer_address, defer_for_quiet_hours, first_name
+from bot.messaging.notify import customer_address, defer_for_quiet_hours, first_name
 from bot.messaging.outbox import WAITLIST_OFFER, enqueue, withdraw_pending
 from bot.messaging.senders.render import reply_map
 from bot.scheduling import booking
@@ -44,6 +47,8 @@ from storage.messaging import (
     WaitlistOffer,
 )
 from storage.models import Appointment, AwaitingReply, Service, SlotHold, Staff
+
+log = logging.getLogger(__name__)
 
 KIND = "waitlist_offer"
 OFFER_OPTIONS = (Option("yes", N_("Yes, book it")), Option("no", N_("No thanks")))
@@ -147,8 +152,8 @@ def offer_slot(
     session: Session, *, start: datetime, staff_id: int, now: datetime
 ) -> WaitlistOffer | None:
     """Offer the slot at `start` with `staff_id` to the first waiting entry it suits."""
-    info = BusinessInfo.load(session)
-    minutes = messaging_from_settings(info.settings).waitlist_offer_minutes
+    info = business_context(session, required=False)
+    minutes = info.messaging.waitlist_offer_minutes
     for entry in _candidates(session, start, staff_id, now):
         query = SlotQuery(
             service_id=entry.service_id,
@@ -241,6 +246,32 @@ def on_slot_freed(
     if start <= now:
         return None
     return offer_slot(session, start=start, staff_id=staff_id or appointment.staff_id, now=now)
+
+
+def on_moved(session: Session, event: events.AppointmentMoved) -> None:
+    """Subscriber: a moved appointment frees its old time, offered to the waitlist."""
+    _offer_freed(session, event, start=event.old_start, staff_id=event.old_staff_id)
+
+
+def on_cancelled(session: Session, event: events.AppointmentCancelled) -> None:
+    """Subscriber: a cancelled appointment frees its time, offered to the waitlist."""
+    _offer_freed(session, event, start=None, staff_id=None)
+
+
+def _offer_freed(
+    session: Session,
+    event: events.AppointmentMoved | events.AppointmentCancelled,
+    *,
+    start: datetime | None,
+    staff_id: int | None,
+) -> None:
+    """Offer a freed slot; trouble here never undoes the change itself (its own savepoint)."""
+    appointment = events.appointment_of(session, event)
+    try:
+        with session.begin_nested():
+            on_slot_freed(session, appointment, event.at, start=start, staff_id=staff_id)
+    except SlotbotError:
+        log.exception("waitlist offer for appointment %s failed", appointment.id)
 
 
 def _offer_for(session: Session, awaiting_id: int) -> tuple[AwaitingReply, WaitlistOffer]:

@@ -14,15 +14,14 @@ from sqlalchemy import func, select
 
 from bot.billing.chat import owner_payment_reply, receivables_reply
 from bot.billing.completion import add_extra_to_appointment
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import account_balance, add_line, find_invoice, totals
 from bot.billing.ledger.minimums import online_minimum, payable_online
-from bot.billing.ledger.money import parse_amount, to_major
 from bot.billing.ledger.receivables import aging
 from bot.billing.ledger.statements import send_statement
 from bot.billing.payments.links import pay_url
 from bot.billing.payments.online import card_label, saved_card
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount, to_major
 from bot.core.text import _, t
 from bot.messaging.messages import Reply
 from bot.messaging.notify import tell_customer
@@ -64,7 +63,7 @@ def mark_paid(turn: Turn, actor: Actor, text: str) -> None:
     if invoice is None:
         turn.say(_('Which invoice? e.g. "mark INV-0012 paid 50 cash".'))
         return
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     rest = text[text.lower().find(invoice.number.lower()) + len(invoice.number) :]
     amounts = _AMOUNT.findall(rest)
     if amounts:
@@ -111,7 +110,7 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
     if invoice is None:
         turn.say(_('Which invoice? e.g. "link INV-0012".'))
         return
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     balance = totals(turn.session, invoice).balance
     if balance <= 0:
         answer(turn, [t("{number} is paid; nothing to send.", number=invoice.number)])
@@ -151,7 +150,7 @@ def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
     if invoice is None or not amounts:
         turn.say(_('e.g. "add 15 parts to INV-0012".'))
         return
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     amount = parse_amount(amounts[0].replace(",", "."), ctx.currency)
     words = re.sub(
         r"(?i)^/?(add|addline)\b|\bto\b|" + re.escape(invoice.number) + r"|\$?\d+(?:[.,]\d{1,2})?",
@@ -188,7 +187,7 @@ def staff_charge(turn: Turn, actor: Actor, text: str) -> None:
     if job is None or not amounts:
         answer(turn, [_('e.g. "charge 15 parts" while a job is under way.')])
         return
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     amount = parse_amount(amounts[0].replace(",", "."), ctx.currency)
     words = re.sub(r"(?i)^/?(add charge|charge|add)\b|\$?\d+(?:[.,]\d{1,2})?", " ", text)
     description = " ".join(words.split())[:120] or _("Extra")
@@ -216,7 +215,7 @@ def statement(turn: Turn, actor: Actor, text: str) -> None:
         answer(turn, [t("Whose statement? {count} customers match {name!r}.", count=len(matches), name=name)])
         return
     customer = matches[0]
-    local = turn.now.astimezone(BillingContext.load(turn.session).zone).date()
+    local = turn.now.astimezone(turn.business.zone).date()
     start, end = local.replace(day=1), local + timedelta(days=1)
     if "last month" in text.lower():
         end = start
@@ -230,7 +229,7 @@ def statement(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _card_lines(turn: Turn, customer: Customer) -> list[str]:
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     lines = []
     balance = account_balance(turn.session, customer.id)
     if balance:
@@ -244,7 +243,7 @@ def _card_lines(turn: Turn, customer: Customer) -> list[str]:
 
 
 def _stats_lines(turn: Turn, start: datetime, end: datetime) -> list[str]:
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     collected = turn.session.scalar(
         select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
             Payment.received_at >= start, Payment.received_at < end

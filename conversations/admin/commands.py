@@ -31,7 +31,7 @@ from bot.core.text import _, nt, t
 from bot.customers import attachments, intake
 from bot.customers.portal import issue_link
 from bot.engagement.broadcast import audience, send_promotion
-from bot.messaging.messages import SMS, Option
+from bot.messaging.messages import SMS, Option, Reply
 from bot.messaging.notify import tell_customer
 from bot.scheduling.agenda import (
     appointments_between,
@@ -94,10 +94,9 @@ class Actor:
 def actor_of(turn: Turn) -> Actor:
     """The role of the sender, from the identities business.toml lists."""
     identity = turn.inbound.identity
-    settings = turn.business.settings
-    if identity in settings.get("owners", []):
+    if identity in turn.business.owners:
         return Actor(OWNER, identity)
-    for key, identities in (settings.get("staff_identities") or {}).items():
+    for key, identities in turn.business.staff_identities.items():
         if identity in identities:
             return Actor(STAFF, identity, key)
     return Actor(CUSTOMER, identity)
@@ -853,8 +852,6 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
     if job is None:
         answer(turn, [_("No more appointments today.")])
         return
-    from bot.messaging.messages import Reply
-
     name = job.staff.name.split()[0]
     tell_customer(
         turn.session,
@@ -938,7 +935,7 @@ def _needs_pin(turn: Turn, actor: Actor, handler: Handler) -> bool:
         actor.role == OWNER
         and turn.inbound.channel in PIN_CHANNELS
         and handler in PIN_GUARDED
-        and bool(turn.business.settings.get("owner_pin_digest"))
+        and bool(turn.business.owner_pin_digest)
     )
 
 
@@ -982,7 +979,7 @@ def _answer_pin(turn: Turn, actor: Actor, text: str) -> bool:
     if refused:
         turn.say(_("OK, nothing changed."))
         return True
-    expected = str(turn.business.settings.get("owner_pin_digest") or "")
+    expected = str(turn.business.owner_pin_digest or "")
     given = pin_digest("".join(text.split()))
     if _pin_locked(turn, actor) or not hmac.compare_digest(given, expected):
         audit(turn, actor, "pin_refused", command=command[:100])

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import send_invoice
 from bot.billing.documents.estimate_jobs import (
     book_estimate,
@@ -68,7 +67,7 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
         turn.say(_('Who for, and what? e.g. "estimate for Bob Stone: colour 120, toner 25".'))
         return
     name = re.sub(r"^(?:for|to)\s+", "", head.strip(), flags=re.I).strip()
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     try:
         items = parse_items(items_text, ctx.currency)
     except InvalidRequest as exc:
@@ -104,7 +103,7 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _do_create(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     items = parse_items(pending["items"], ctx.currency)
     estimate, sent = create_and_send(
         turn.session, customer_id=pending["customer"], items=items, now=turn.now
@@ -141,7 +140,7 @@ def send(turn: Turn, actor: Actor, text: str) -> None:
 
 def list_open(turn: Turn, actor: Actor, text: str) -> None:
     """The estimates not yet booked or invoiced, newest first."""
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     rows = list(
         turn.session.scalars(
             select(Estimate)
@@ -239,7 +238,7 @@ def _ask_book(
     pending: dict[str, Any],
 ) -> None:
     staff = turn.session.get(Staff, staff_id)
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,
@@ -322,7 +321,7 @@ def invoice(turn: Turn, actor: Actor, text: str) -> None:
             ],
         )
         return
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,

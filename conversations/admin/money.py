@@ -18,14 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.billing.completion import invoice_for_appointment
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import find_invoice, format_number, open_invoices, totals
 from bot.billing.ledger.minimums import online_minimum, payable_online
-from bot.billing.ledger.money import parse_amount
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment
 from bot.billing.payments.online import card_label, charge_saved_card, saved_card
 from bot.billing.payments.scheduled import cancel_charge, charge_time, pending_charges, schedule_on
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount
 from bot.core.text import _, t
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Refused
@@ -63,7 +62,7 @@ def _numbered(turn: Turn, raw: str) -> Invoice | None:
     if found is not None:
         return found
     letters, digits = re.match(r"([a-z]+)-?(\d+)", raw, re.I).groups()  # type: ignore[union-attr]
-    prefix = BillingContext.load(turn.session).billing.invoice_prefix
+    prefix = turn.business.billing.invoice_prefix
     if letters.upper() != prefix.strip("-# ").upper():
         return None
     return find_invoice(turn.session, format_number(prefix, int(digits)))
@@ -122,7 +121,7 @@ def charge_card(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _ask_to_charge(turn: Turn, invoice: Invoice, text: str) -> None:
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     who = invoice.customer.name or _("The customer")
     card = saved_card(turn.session, invoice.customer_id)
     if card is None:
@@ -169,7 +168,7 @@ def _ask_to_charge(turn: Turn, invoice: Invoice, text: str) -> None:
 def _do_charge(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     invoice = turn.session.get(Invoice, pending["invoice"])
     assert invoice is not None
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     if totals(turn.session, invoice).balance != pending["balance"]:
         answer(turn, [t("{number}'s balance changed; ask again to charge what is due now.", number=invoice.number)])
         return
@@ -215,7 +214,7 @@ def _do_schedule(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
 
 def list_charges(turn: Turn, actor: Actor, text: str) -> None:
     """The saved-card charges waiting for their day."""
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     planned = pending_charges(turn.session)
     if not planned:
         answer(turn, [_("No scheduled charges.")])
@@ -317,7 +316,7 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
         return
     lowered = text.lower()
     method = next((m for word, m in _METHODS.items() if word in lowered), CASH)
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     try:
         amount = parse_amount(amounts[0], ctx.currency)
     except InvalidRequest:
@@ -335,7 +334,7 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _do_took(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
-    ctx = BillingContext.load(turn.session)
+    ctx = turn.business
     invoice = invoice_for_appointment(turn.session, pending["appointment"], turn.now)
     if invoice.voided_at is not None:
         answer(turn, [t("{number} is void; tell the owner.", number=invoice.number)])

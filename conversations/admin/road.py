@@ -246,10 +246,9 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         )
         return
     pin = _pin(turn, actor)
-    settings = turn.business.settings
     guess: Eta | None = None
     if job.service.on_site or pin is not None:
-        guess = eta.estimate(turn.session, job, now=turn.now, pin=pin, settings=settings)
+        guess = eta.estimate(turn.session, job, now=turn.now, pin=pin, business=turn.business)
     name = first_name(job.staff.name)
     if guess is not None:
         notice = (
@@ -473,7 +472,7 @@ def _staff_names(turn: Turn) -> tuple[dict[int, str], dict[str, str]]:
     by_key = {s.key: first_name(s.name) for s in turn.session.scalars(select(Staff))}
     by_identity = {
         identity: by_key.get(key, key)
-        for key, identities in (turn.business.settings.get("staff_identities") or {}).items()
+        for key, identities in turn.business.staff_identities.items()
         for identity in identities
     }
     return by_id, by_identity

@@ -214,7 +214,7 @@ def _plan(turn: Turn, request: _Request) -> tuple[datetime, list[_Date]]:
     anchor = datetime.combine(day, request.clock, tzinfo=zone)
     if anchor <= turn.now:
         anchor += timedelta(days=1)
-    starts = occurrences(request.rule, anchor, turn.business.context, until=request.until)
+    starts = occurrences(request.rule, anchor, turn.business, until=request.until)
     starts = starts[:MAX_COUNT]
     planned_days = {s.astimezone(zone).date() for s in starts}
     dates: list[_Date] = []

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.billing.payments.deposits import deposit_for
 from bot.core.names import clean_display_name
@@ -24,6 +25,7 @@ from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slo
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
 from conversations.flows import consent, faq, opening, visit
+from conversations.flows.menu import menu
 from conversations.flows.payments import ask_for_deposit
 from conversations.flows.visits import (
     NOT_ON_MAP,
@@ -58,7 +60,7 @@ from conversations.nlu.understand import (
 from conversations.turn import Turn
 from conversations.when import When, parse_when
 from storage.messaging import OutboxMessage
-from storage.models import AWAITING_DEPOSIT, BOOKED, Service, Staff
+from storage.models import AWAITING_DEPOSIT, BOOKED, Appointment, Service, Staff
 
 ANYONE = "any"
 NO_THANKS = Option("restart", N_("Never mind"))
@@ -579,6 +581,15 @@ _ELSEWHERE = frozenset(
     }
 )
 _FREE_TEXT = ("name", "address", "notes", "attendee")
+
+
+class _Stays(Enum):
+    """What `_elsewhere` says of a message that answers the open question after all."""
+
+    STAYS = "stays"
+
+
+_STAYS = _Stays.STAYS
 _CHANGE_CUE = re.compile(
     r"\b(?:actually|instead|i meant|meant|make (?:it|that)|change (?:it|that|to)|switch"
     r"|swap|rather|no wait|wait|oops|sorry|correction|not (?:mon|tue|wed|thu|fri|sat|sun)\w*"
@@ -594,9 +605,13 @@ _QUESTION_START = re.compile(
 )
 
 
-def handle(turn: Turn) -> None:
+def handle(turn: Turn) -> Intent | None:
     """A message while booking: questions in passing first, then requests that belong
-    elsewhere, then corrections, then the current step's own reading."""
+    elsewhere, then corrections, then the current step's own reading.
+
+    A request that belongs elsewhere comes back as its intent, for the router
+    (conversations.flows) to answer as from idle; None when the message was handled here.
+    """
     text = turn.inbound.text or ""
     step = turn.conversation.step
     option = turn.inbound.option_id
@@ -610,8 +625,10 @@ def handle(turn: Turn) -> None:
         return
     if option is None and _aside(turn, text, step):
         return
-    if option is None and step in _FREE_TEXT and _elsewhere(turn, text, intent, step):
-        return
+    if option is None and step in _FREE_TEXT:
+        elsewhere = _elsewhere(turn, text, intent, step)
+        if elsewhere is not _STAYS:
+            return elsewhere
     if step == "notes":
         _take_notes(turn, text)
         return
@@ -701,26 +718,23 @@ def _aside(turn: Turn, text: str, step: str) -> bool:
     return True
 
 
-def _elsewhere(turn: Turn, text: str, intent: Intent, step: str) -> bool:
-    """At an open question, a message that reads as a request is handled as that."""
-    from conversations.flows import routing as flows
-
+def _elsewhere(turn: Turn, text: str, intent: Intent, step: str) -> Intent | None | _Stays:
+    """At an open question, a message that reads as a request is handled as that: the
+    intent to answer from idle, None when handled here, `_STAYS` when it is an answer."""
     if intent in _ELSEWHERE and not (intent is Intent.CANCEL and step != "notes"):
         abandon(turn)
-        flows.idle(turn, intent)
-        return True
+        return intent
     if step != "notes":
-        return False
+        return _STAYS
     if intent is Intent.BOOK or looks_like_a_request(turn, text):
         turn.idle()
         start(turn, text)
-        return True
+        return None
     if _is_question(text):
         # A question is not a note: answer it as any message outside a booking.
         turn.idle()
-        flows.idle(turn, intent)
-        return True
-    return False
+        return intent
+    return _STAYS
 
 
 def _is_question(text: str) -> bool:
@@ -751,8 +765,6 @@ def reprompt(turn: Turn) -> None:
 
 
 def _menu() -> tuple[Option, ...]:
-    from conversations.flows.routing import menu
-
     return menu()
 
 
@@ -1475,10 +1487,6 @@ def _confirmed_here(turn: Turn, appointment_id: int) -> bool:
 
 
 def _is_first_booking(turn: Turn) -> bool:
-    from sqlalchemy import func, select
-
-    from storage.models import Appointment
-
     count = turn.session.scalar(
         select(func.count())
         .select_from(Appointment)

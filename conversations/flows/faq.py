@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from bot.billing.context import BillingContext
 from bot.billing.payments.deposits import deposit_for
 from bot.core.text import _, t
 from conversations.flows import opening
@@ -97,8 +96,8 @@ def answer(turn: Turn, text: str) -> bool:
     if _WHERE.search(lowered):
         _where(turn, lowered)
         return True
-    if _PHONE.search(lowered) and turn.business.settings.get("phone"):
-        turn.say(t("You can call us on {phone}.", phone=turn.business.settings["phone"]))
+    if _PHONE.search(lowered) and turn.business.phone:
+        turn.say(t("You can call us on {phone}.", phone=turn.business.phone))
         return True
     if _MENU.search(lowered):
         _prices(turn, "")
@@ -440,7 +439,7 @@ def _deposits(turn: Turn, text: str) -> None:
         what = t(" for a {service}", service=wanted[0].name.lower()) if len(wanted) == 1 else ""
         turn.say(t("No deposit needed{what}: you pay at your visit.", what=what))
         return
-    hours = BillingContext.load(turn.session).billing.deposit_hold_hours
+    hours = turn.business.billing.deposit_hold_hours
     rest = "" if wanted else _("\nEverything else: no deposit.")
     turn.say(
         "\n".join(lines)
@@ -450,8 +449,8 @@ def _deposits(turn: Turn, text: str) -> None:
 
 
 def _policy(turn: Turn) -> None:
-    hours = turn.business.context.rules.cancellation_cutoff_hours
-    fee = BillingContext.load(turn.session).billing.no_show_fee_minor
+    hours = turn.business.rules.cancellation_cutoff_hours
+    fee = turn.business.billing.no_show_fee_minor
     text = t(
         "You can cancel or move an appointment here in the chat up to {hours} hours before it. Closer to the time, please talk to the team.",
         hours=hours,
@@ -462,12 +461,12 @@ def _policy(turn: Turn) -> None:
 
 
 def _where(turn: Turn, lowered: str) -> None:
-    address = turn.business.settings.get("address")
+    address = turn.business.address
     text = (
         t("We're at {address}.", address=address) if address else _("Ask the team for directions.")
     )
     if _PARKING.search(lowered):
-        parking = turn.business.settings.get("parking")
+        parking = turn.business.parking
         text += (
             f" {parking}" if parking else _(" For parking, the team can tell you what's nearby.")
         )

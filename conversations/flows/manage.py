@@ -377,10 +377,10 @@ def _offer(turn: Turn, appointment: Appointment, when: When) -> None:
 
 
 def _ask_reason(turn: Turn, appointment: Appointment) -> None:
-    cutoff = timedelta(hours=turn.business.context.rules.cancellation_cutoff_hours)
+    cutoff = timedelta(hours=turn.business.rules.cancellation_cutoff_hours)
     if appointment.starts_at - turn.now < cutoff:
         turn.idle()
-        hours = turn.business.context.rules.cancellation_cutoff_hours
+        hours = turn.business.rules.cancellation_cutoff_hours
         turn.say(
             t(
                 "{describe} is less than {hours} hours away, so it can't be cancelled here. I can pass you to the team, who can help.",

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.core.text import N_, _, t
+from bot.core.text import _, t
 from bot.customers import intake
 from bot.customers.portal import issue_link
-from bot.messaging.messages import Option
 from conversations.admin import billing as admin_billing
 from conversations.admin import commands as admin
 from conversations.admin import edits as admin_edits
@@ -32,6 +31,7 @@ from conversations.flows import faq, threads
 from conversations.flows import handover as person
 from conversations.flows import manage as manage_flow
 from conversations.flows import series as series_flow
+from conversations.flows.menu import menu
 from conversations.flows.payments import money_reply
 from conversations.nlu.understand import Intent, extract_name, primary_intent, yes_no
 from conversations.turn import Turn
@@ -48,20 +48,10 @@ admin_edits.register()
 admin_money.register()
 admin_merge.register()
 
-MENU = (
-    Option("book", N_("Book an appointment")),
-    Option("mine", N_("My appointments")),
-    Option("human", N_("Talk to a person")),
-)
-
-
-def menu() -> tuple[Option, ...]:
-    """The main menu's options, worded by the catalogue."""
-    return tuple(Option(option.id, _(option.label)) for option in MENU)
-
-
-# flow name → handler of a message inside that flow
-FLOWS: dict[str, Callable[[Turn], None]] = {
+# flow name → handler of a message inside that flow. A handler may hand the message back as
+# an intent (booking: a request that belongs elsewhere), answered here as from idle; the flow
+# cannot call `idle` itself without importing this module, which imports it.
+FLOWS: dict[str, Callable[[Turn], Intent | None]] = {
     "book": booking_flow.handle,
     "manage": manage_flow.handle,
     "series": series_flow.handle,
@@ -119,7 +109,9 @@ def dispatch(turn: Turn) -> None:
         manage_flow.start_cancel(turn, text)
         return
     if flow in FLOWS:
-        FLOWS[flow](turn)
+        handed_back = FLOWS[flow](turn)
+        if handed_back is not None:
+            idle(turn, handed_back)
         return
     idle(turn, intent)
 

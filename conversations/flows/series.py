@@ -205,7 +205,7 @@ def _plan(turn: Turn, service: Service, staff: Staff) -> tuple[str, list[datetim
     anchor = datetime.combine(day, clock, tzinfo=zone)
     if anchor <= turn.now:
         anchor += timedelta(days=1)  # today's time has passed: from tomorrow
-    starts = occurrences(rule, anchor, turn.business.context)
+    starts = occurrences(rule, anchor, turn.business)
     free, clashes = [], []
     for start in starts:
         query = SlotQuery(

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.estimate_jobs import find_estimate, open_estimates
 from bot.billing.documents.estimates import approve_estimate, decline_estimate, estimate_totals
 from bot.core.text import _, t
@@ -20,6 +19,7 @@ from bot.engagement.followup import record_feedback
 from bot.messaging.messages import Option
 from bot.scheduling.booking import Booked, Changed, set_status
 from bot.scheduling.waitlist import accept_offer, decline_offer
+from conversations.flows import booking as booking_flow
 from conversations.flows import manage as manage_flow
 from conversations.nlu.moves import asks_to_move
 from conversations.nlu.understand import Intent, primary_intent, yes_no
@@ -167,8 +167,6 @@ def _rebook(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
     text = turn.inbound.text or ""
     if not (option in ("yes", "book") or yes_no(text) is True):
         return False
-    from conversations.flows import booking as booking_flow
-
     service = turn.session.get(Service, question.ref_id) if question.ref_id else None
     staff = turn.session.get(Staff, (question.data or {}).get("staff_id") or 0)
     booking_flow.start(
@@ -193,7 +191,7 @@ def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
         named = None  # only their own estimates: a number from someone else's is no answer
     if named is None and len(waiting) > 1:
         # Two open estimates and a bare "approve": ask, never guess the newest.
-        ctx = BillingContext.load(turn.session)
+        ctx = turn.business
         turn.say(
             t(
                 "You have {count} estimates waiting. Which one do you want to {verb}?",

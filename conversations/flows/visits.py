@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.text import N_
-from bot.field.places import LatLon, Located, geocode, located, place_from_pin, travel_from_settings
+from bot.field.places import LatLon, Located, geocode, located, place_from_pin
 from bot.field.places.windows import format_window, window_for
 from conversations.turn import Turn
 from storage.models import Appointment, Service
@@ -66,9 +66,7 @@ def visit_place(turn: Turn, service: Service) -> Located | None:
         return place_from_pin(pin[0], pin[1])
     if not turn.customer.address:
         return None
-    place = geocode(
-        turn.session, turn.customer.address, travel_from_settings(turn.business.settings)
-    )
+    place = geocode(turn.session, turn.customer.address, turn.business.travel)
     return located(place) if place is not None else None
 
 
@@ -87,8 +85,7 @@ def visit_point_of(appointment: Appointment) -> LatLon | None:
 
 def on_the_map(turn: Turn, address: str) -> bool:
     """Whether an address can be found on the map (and cache it when it can)."""
-    settings = travel_from_settings(turn.business.settings)
-    return geocode(turn.session, address, settings) is not None
+    return geocode(turn.session, address, turn.business.travel) is not None
 
 
 def when_text(turn: Turn, service: Service, start: datetime) -> str:

@@ -27,7 +27,6 @@ from bot.billing.ledger.invoices import (
     totals_for,
     void_invoice,
 )
-from bot.billing.ledger.money import format_money
 from bot.billing.ledger.receivables import aging
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment, record_refund
 from bot.billing.ledger.statements import statement
@@ -39,6 +38,7 @@ from bot.billing.ledger.totals import (
     derive_status,
     summarise,
 )
+from bot.core.money import format_money
 from bot.scheduling.booking import Refused
 from storage.billing import (
     CREDIT_TRANSFER,

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.billing.ledger.money import (
+from bot.core.errors import InvalidRequest
+from bot.core.money import (
     format_day,
     format_money,
     line_net,
@@ -19,7 +20,6 @@ from bot.billing.ledger.money import (
     round_minor,
     tax_on,
 )
-from bot.core.errors import InvalidRequest
 
 rates = st.decimals(min_value=0, max_value=100, places=4)
 amounts = st.integers(min_value=-(10**9), max_value=10**9)

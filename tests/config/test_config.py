@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -568,9 +567,9 @@ def test_a_changed_config_updates_rows_in_place(db: Database) -> None:
     apply_config(db, cfg)
     with db.read() as session:
         haircut_id = session.scalars(select(Service.id).where(Service.key == "haircut")).one()
-    cheaper = replace(cfg.service("haircut"), price_minor=4000)
+    cheaper = cfg.service("haircut").model_copy(update={"price_minor": 4000})
     services = [cheaper if s.key == "haircut" else s for s in cfg.services]
-    apply_config(db, replace(cfg, services=services, raw={**cfg.raw, "changed": True}))
+    apply_config(db, cfg.model_copy(update={"services": services, "raw": {**cfg.raw, "changed": True}}))
     with db.read() as session:
         haircut = session.get(Service, haircut_id)
         assert haircut is not None and haircut.price_minor == 4000

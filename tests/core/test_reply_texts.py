@@ -34,6 +34,12 @@ EXEMPT = {
     # Its labels ("around 3pm", "end of May") name what the English parser read in the
     # customer's English words; another language needs its own parser, not a translation.
     "conversations/when.py": "the English date parser's descriptions of what it understood",
+    # business.toml's validation messages and the process settings' errors: for whoever runs
+    # the server (`slotbot config check`, the one line at start), with the field path.
+    "bot/config/loading.py": "business.toml validation messages for the operator",
+    "bot/config/problems.py": "business.toml validation messages for the operator",
+    "bot/config/process.py": "environment setting errors for the operator, at start",
+    "bot/config/values.py": "business.toml validation messages for the operator",
     "bot/field/routing/check.py": "the route checker's findings, for the solver's tests and logs, never sent",
 }
 
@@ -42,9 +48,6 @@ EXEMPT = {
 PENDING_CUSTOMER: frozenset[str] = frozenset()  # the customer side: all converted
 PENDING_OWNER = frozenset(
     {
-        # business.toml's validation messages and default texts: bot/config.py is being
-        # rewritten into typed settings (issue 13, point 3); its texts move with that rewrite.
-        "bot/config.py",
     }
 )
 

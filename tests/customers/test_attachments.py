@@ -117,13 +117,13 @@ def test_a_staff_members_upload_goes_on_their_job_and_a_strangers_nowhere(
 ) -> None:
     ana = customer(salon, "Ana Lee", ANA, at=NOW)
     job = booked(salon, ana, "2026-11-17 10:00", now=NOW)
-    settings = {"staff_identities": {"sam": ["web:sam-tablet-01"]}}
+    staff_identities = {"sam": ["web:sam-tablet-01"]}
     with salon.write() as session:
         stored = attachments.receive_upload(
             session,
             channel="web",
             address="sam-tablet-01",
-            settings=settings,
+            staff_identities=staff_identities,
             files=[(photo((5, 5, 5), "done"), "done.jpg")],
             text="after",
             now=local("2026-11-17 10:40"),
@@ -134,7 +134,7 @@ def test_a_staff_members_upload_goes_on_their_job_and_a_strangers_nowhere(
                 session,
                 channel="web",
                 address="nobody-at-all",
-                settings=settings,
+                staff_identities=staff_identities,
                 files=[(PDF, "x.pdf")],
                 text="",
                 now=NOW,

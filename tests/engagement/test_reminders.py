@@ -10,6 +10,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
+from bot.config.context import business_context
 from bot.engagement.reminders import (
     confirm_appointment,
     due_offset,
@@ -18,7 +19,7 @@ from bot.engagement.reminders import (
     queue_reminders,
     scan_reminders,
 )
-from bot.messaging.notify import BusinessInfo, customer_address, defer_for_quiet_hours
+from bot.messaging.notify import customer_address, defer_for_quiet_hours
 from bot.messaging.outbox import dispatch_due
 from bot.messaging.senders import build_senders
 from bot.scheduling.booking import (
@@ -293,7 +294,7 @@ def test_quiet_hours_never_push_a_reminder_past_half_an_hour_before_the_start(sa
 
 def test_quiet_hours_wrap_midnight_and_follow_the_local_clock(salon):
     with salon.read() as session:
-        info = BusinessInfo.load(session)
+        info = business_context(session, required=False)
     assert defer_for_quiet_hours(local("2026-11-16 22:30"), info) == local("2026-11-17 08:00")
     assert defer_for_quiet_hours(local("2026-11-17 06:00"), info) == local("2026-11-17 08:00")
     assert defer_for_quiet_hours(local("2026-11-17 12:00"), info) == local("2026-11-17 12:00")

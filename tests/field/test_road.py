@@ -128,8 +128,8 @@ def drive_minutes(db: Database, a: str, b: str) -> int:
     """The drive bot.field.places gives between two addresses (the figure the ETA must use)."""
     with db.write() as session:
         settings = dict(session.get(Business, 1).settings)
-        here = eta.place_of_address(session, a, settings)
-        there = eta.place_of_address(session, b, settings)
+        here = eta.place_of_address(session, a, travel_from_settings(settings))
+        there = eta.place_of_address(session, b, travel_from_settings(settings))
         return travel(here, there, travel_from_settings(settings)).minutes
 
 
@@ -240,7 +240,7 @@ def test_a_shared_location_pin_times_the_drive_from_where_the_staff_member_is(sa
     chat.say("heading to Jane now")
     with salon.write() as session:
         settings = dict(session.get(Business, 1).settings)
-        there = eta.place_of_address(session, JANE_ADDRESS, settings)
+        there = eta.place_of_address(session, JANE_ADDRESS, travel_from_settings(settings))
         drive = travel(LatLon(40.7580, -73.9855), there, travel_from_settings(settings))
     chat.expect(f"{drive.minutes} min from your location")
     [event] = events(salon, visit, Kind.ON_THE_WAY)

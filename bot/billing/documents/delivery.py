@@ -14,14 +14,14 @@ from babel.dates import format_date
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import notify_customer
-from bot.billing.context import BillingContext
 from bot.billing.documents.evidence import photos_for, signatures_for
 from bot.billing.documents.pdf import Brand, Document, Party, page_format_for, render, rows_of
 from bot.billing.ledger.invoices import issue_invoice, lines_of, refresh_status
 from bot.billing.ledger.minimums import pay_here
-from bot.billing.ledger.money import format_rate
 from bot.billing.ledger.totals import Totals
 from bot.billing.payments.links import pay_url
+from bot.config.context import BusinessContext, business_context
+from bot.core.money import format_rate
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Attachment, Reply
 from storage.billing import PAID, VOID, Estimate, Invoice
@@ -49,7 +49,7 @@ def printable_phone(number: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def business_party(ctx: BillingContext) -> Party:
+def business_party(ctx: BusinessContext) -> Party:
     """The business as printed at the top of its documents."""
     details = (ctx.address, printable_phone(ctx.phone), ctx.email)
     return Party(ctx.name, tuple(value for value in details if value))
@@ -61,7 +61,7 @@ def customer_party(customer: Customer) -> Party:
     return Party(customer.name or t("Customer {id}", id=customer.id), tuple(v for v in details if v))
 
 
-def long_date(ctx: BillingContext, moment: datetime) -> str:
+def long_date(ctx: BusinessContext, moment: datetime) -> str:
     """A date for documents, in the business's zone and locale: "Dec 1, 2026"."""
     return format_date(ctx.local_date(moment), "medium", locale=ctx.locale)
 
@@ -70,7 +70,7 @@ def invoice_document(
     session: Session, invoice: Invoice, *, url: str | None, now: datetime
 ) -> Document:
     """The printable invoice: lines, taxes per rate, total, paid and balance."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     result = refresh_status(session, invoice)
     rows = [
         (
@@ -117,7 +117,7 @@ def invoice_document(
     )
 
 
-def totals_block(ctx: BillingContext, result: Totals) -> tuple[tuple[str, str, bool], ...]:
+def totals_block(ctx: BusinessContext, result: Totals) -> tuple[tuple[str, str, bool], ...]:
     """Subtotal, tax per rate, total, paid and balance due, as printed."""
     block = [(_("Subtotal"), ctx.money(result.subtotal), False)]
     block += [
@@ -155,7 +155,7 @@ def invoice_attachment(
     )
 
 
-def invoice_text(ctx: BillingContext, invoice: Invoice, result: Totals, url: str | None) -> str:
+def invoice_text(ctx: BusinessContext, invoice: Invoice, result: Totals, url: str | None) -> str:
     """The chat message for an invoice: what it is for, what is due, and where to pay."""
     text = t("Invoice {number} from {business}: {total}.", number=invoice.number, business=ctx.name, total=ctx.money(result.total))
     if result.paid > 0:
@@ -172,7 +172,7 @@ def invoice_text(ctx: BillingContext, invoice: Invoice, result: Totals, url: str
 
 def invoice_reply_for(session: Session, invoice: Invoice, *, now: datetime) -> Reply:
     """The invoice as one chat message: text, pay link and PDF."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     result = refresh_status(session, invoice)
     url = pay_url(session, invoice.id, now=now) if result.balance > 0 else None
     attachment = invoice_attachment(session, invoice, now=now, url=url)

@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.estimates import create_estimate, schedule_estimate, send_estimate
 from bot.billing.ledger.invoices import LineSpec, format_number
-from bot.billing.ledger.money import parse_amount
+from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount
 from bot.core.text import t
 from bot.scheduling.booking import NOT_ALLOWED, Booked, Refused, book
 from storage.billing import APPROVED, Estimate, Invoice
@@ -103,11 +103,11 @@ def create_and_send(
 
 def find_estimate(session: Session, text: str) -> Estimate | None:
     """The estimate a text names: "EST-0003", "est-3", "EST3" (any case)."""
-    prefix = BillingContext.load(session).billing.estimate_prefix.rstrip("-").upper()
+    prefix = business_context(session).billing.estimate_prefix.rstrip("-").upper()
     for letters, digits in _NUMBER.findall(text):
         if letters.upper() != prefix:
             continue
-        number = format_number(BillingContext.load(session).billing.estimate_prefix, int(digits))
+        number = format_number(business_context(session).billing.estimate_prefix, int(digits))
         found = session.scalars(
             select(Estimate).where(func.upper(Estimate.number) == number.upper())
         ).first()

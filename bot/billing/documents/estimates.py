@@ -3,7 +3,8 @@
 Sending an estimate leaves an `AwaitingReply` row (kind "estimate", ref_id the estimate id)
 for the identity it was sent to; the conversation engine reads it and, when the customer
 replies APPROVE or DECLINE, calls `approve_estimate` / `decline_estimate`. The approval is
-recorded as given: when, on which channel, from which address.
+recorded as given: when, on which channel, from which address, and published as
+`bot.core.events.EstimateDecided` (the owners' notice, `on_estimate_decided`, subscribes to it).
 
 An approved estimate can be scheduled (linked to an appointment: the appointment's invoice
 then copies the estimate's lines instead of the service price) or invoiced directly.
@@ -19,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import customer_address, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import business_party, customer_party, long_date, totals_block
 from bot.billing.documents.evidence import photos_for, signatures_for
 from bot.billing.documents.pdf import Brand, Document, page_format_for, render, rows_of
@@ -31,9 +31,11 @@ from bot.billing.ledger.invoices import (
     next_number,
     price_line,
 )
-from bot.billing.ledger.money import format_rate
 from bot.billing.ledger.totals import LineAmount, Totals, compute_totals
+from bot.config.context import business_context
+from bot.core import events
 from bot.core.errors import NotFound
+from bot.core.money import format_rate
 from bot.core.text import _, t
 from bot.messaging.messages import Attachment, Option, Reply
 from bot.messaging.outbox import enqueue
@@ -101,7 +103,7 @@ def create_estimate(
     valid_days: int = 30,
 ) -> Estimate:
     """A numbered draft estimate (EST-0001) with priced lines, valid for `valid_days`."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     number = format_number(ctx.billing.estimate_prefix, next_number(session, "estimate"))
     estimate = Estimate(
         number=number,
@@ -128,7 +130,7 @@ def add_estimate_line(
     estimate = get_estimate(session, estimate_id)
     if estimate.status not in (ESTIMATE_DRAFT, ESTIMATE_SENT):
         return Refused(NOT_ALLOWED, t("{number} is {status}.", number=estimate.number, status=estimate.status))
-    quantity, rate, unit, net, tax = price_line(spec, BillingContext.load(session))
+    quantity, rate, unit, net, tax = price_line(spec, business_context(session))
     line = EstimateLine(
         estimate_id=estimate.id,
         kind=spec.kind,
@@ -147,7 +149,7 @@ def add_estimate_line(
 
 def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
     """The estimate as a PDF."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     rows = [
         (
             line.description,
@@ -210,7 +212,7 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
     target = customer_address(session, estimate.customer_id)
     if target is None:
         return False
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     result = estimate_totals(session, estimate)
     text = (
         t("Estimate {number} from {business}: {total}"
@@ -280,7 +282,7 @@ def _answer(
     now: datetime,
 ) -> EstimateAnswer:
     estimate = get_estimate(session, estimate_id)
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     wanted = APPROVED if approve else DECLINED
     if estimate.status == wanted:
         word = _("approved") if approve else _("declined")
@@ -316,22 +318,41 @@ def _answer(
     estimate.answer_channel, estimate.answer_address = channel, address
     estimate.updated_at = now
     _close_awaiting(session, estimate, now)
-    total = ctx.money(estimate_totals(session, estimate).total)
-    who = estimate.customer.name or _("The customer")
-    verb = _("approved") if approve else _("declined")
-    notify_owners(
-        session,
-        ctx,
-        t("{who} {verb} estimate {number} ({total}) by {channel}.", who=who, verb=verb, number=estimate.number, total=total, channel=channel),
-        now=now,
-        ref_id=estimate.id,
-        dedupe_key=f"estimate-{verb}:{estimate.id}",
+    total_minor = estimate_totals(session, estimate).total
+    total = ctx.money(total_minor)
+    decided = events.EstimateDecided(
+        at=now, estimate_id=estimate.id, approved=approve, channel=channel, total_minor=total_minor
     )
+    events.publish(session, decided)
     if approve:
         text = t("Thanks - estimate {number} ({total}) is approved. We'll be in touch to schedule it.", number=estimate.number, total=total)
     else:
         text = t("No problem - estimate {number} is declined. Just message us if you change your mind.", number=estimate.number)
     return EstimateAnswer(True, estimate, Reply(text))
+
+
+def on_estimate_decided(session: Session, event: events.EstimateDecided) -> None:
+    """Subscriber: the owners hear that the customer approved or declined an estimate."""
+    estimate = get_estimate(session, event.estimate_id)
+    ctx = business_context(session)
+    total, channel = ctx.money(event.total_minor), event.channel
+    who = estimate.customer.name or _("The customer")
+    verb = "approved" if event.approved else "declined"  # also the dedupe key's word
+    notify_owners(
+        session,
+        ctx,
+        t(
+            "{who} {verb} estimate {number} ({total}) by {channel}.",
+            who=who,
+            verb=_("approved") if event.approved else _("declined"),
+            number=estimate.number,
+            total=total,
+            channel=channel,
+        ),
+        now=event.at,
+        ref_id=estimate.id,
+        dedupe_key=f"estimate-{verb}:{estimate.id}",
+    )
 
 
 def approve_estimate(

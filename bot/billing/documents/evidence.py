@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.pdf import Photo, Signed
+from bot.config.context import BusinessContext, business_context
 from bot.core.formatting import format_when
 from bot.core.text import _, t
 from bot.customers import attachments
@@ -18,7 +18,7 @@ from bot.field import signatures
 from storage.files import Signature
 
 
-def signed_block(ctx: BillingContext, signature: Signature) -> Signed:
+def signed_block(ctx: BusinessContext, signature: Signature) -> Signed:
     """One signature as printed."""
     when = format_when(signature.signed_at, ctx.zone, ctx.locale)
     how = _("signed by hand") if signature.image_png else _("name typed")
@@ -48,7 +48,7 @@ def signatures_for(
     session: Session, *, appointment_id: int | None = None, estimate_id: int | None = None
 ) -> tuple[Signed, ...]:
     """The appointment's and/or the estimate's signatures as printed, oldest first."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     found: dict[int, Signature] = {}
     if appointment_id is not None:
         found |= {s.id: s for s in signatures.for_appointment(session, appointment_id)}

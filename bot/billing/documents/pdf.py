@@ -24,6 +24,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from bot.config import process
 from bot.core.text import _, t
 
 _FONT_DIRS = (
@@ -110,8 +111,9 @@ class Document:
 
 
 def _font_files() -> tuple[str, str] | None:
-    regular = os.environ.get("SLOTBOT_PDF_FONT")
-    bold = os.environ.get("SLOTBOT_PDF_FONT_BOLD") or regular
+    settings = process.current()
+    regular = settings.pdf_font
+    bold = settings.pdf_font_bold or regular
     if regular and Path(regular).is_file() and bold and Path(bold).is_file():
         return regular, bold
     for folder in _FONT_DIRS:

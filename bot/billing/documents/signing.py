@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import long_date
 from bot.billing.documents.estimates import (
     approve_estimate,
@@ -20,6 +19,7 @@ from bot.billing.documents.estimates import (
     get_estimate,
     send_estimate,
 )
+from bot.config.context import business_context
 from bot.core.text import _, t
 from bot.field.signatures import Kind, SigningRefused, check_png, request_signature, sign
 from bot.messaging.messages import WEB
@@ -29,7 +29,7 @@ from storage.files import Signature, SignatureRequest
 
 def estimate_text(session: Session, estimate: Estimate) -> str:
     """What the customer signs to approve an estimate: every line and the total."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     lines = [
         f"- {line.description} x {line.quantity}: {ctx.money(line.net_minor)}"
         for line in estimate_lines(session, estimate.id)

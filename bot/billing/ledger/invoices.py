@@ -25,10 +25,10 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
-from bot.billing.ledger.money import Number, line_net, normalise_quantity, normalise_rate, tax_on
 from bot.billing.ledger.totals import LineAmount, Totals, compute_totals, derive_status
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest, NotFound
+from bot.core.money import Number, line_net, normalise_quantity, normalise_rate, tax_on
 from bot.core.text import _, t
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
@@ -262,7 +262,7 @@ def create_invoice(
     notes: str = "",
 ) -> Invoice:
     """A new draft invoice (no number until issued) with the given lines."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoice = Invoice(
         customer_id=customer_id,
         appointment_id=appointment_id,
@@ -281,7 +281,7 @@ def create_invoice(
     return invoice
 
 
-def price_line(spec: LineSpec, ctx: BillingContext) -> tuple[str, str, int, int, int]:
+def price_line(spec: LineSpec, ctx: BusinessContext) -> tuple[str, str, int, int, int]:
     """(quantity, rate, unit price, net, tax) for a line spec, by the documented rounding."""
     if spec.kind not in LINE_KINDS:
         raise InvalidRequest(f"unknown line kind {spec.kind!r}")
@@ -305,7 +305,7 @@ def insert_line(
     spec: LineSpec,
     *,
     now: datetime,
-    ctx: BillingContext,
+    ctx: BusinessContext,
     dedupe_key: str | None = None,
 ) -> InvoiceLine | None:
     """Write one priced line (no status refresh); None if `dedupe_key` was used before."""
@@ -357,7 +357,7 @@ def add_line(
     invoice = locked_invoice(session, invoice_id)
     if invoice.voided_at is not None:
         return Refused(NOT_ALLOWED, t("{number} is void.", number=invoice.number or _('That invoice')))
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     spec = LineSpec(kind, description, unit_price_minor, quantity, tax_rate)
     line = insert_line(session, invoice, spec, now=now, ctx=ctx, dedupe_key=dedupe_key)
     if line is None:
@@ -376,7 +376,7 @@ def issue_invoice(
     invoice = locked_invoice(session, invoice_id)
     if invoice.issued_at is not None or invoice.voided_at is not None:
         return invoice
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoice.number = format_number(ctx.billing.invoice_prefix, next_number(session, "invoice"))
     invoice.issued_at = now
     invoice.due_at = due_at or now + timedelta(days=ctx.billing.payment_terms_days)

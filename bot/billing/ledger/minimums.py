@@ -13,7 +13,7 @@ converts it to USD 0.50 and may still refuse, and that refusal reads clearly
 
 from __future__ import annotations
 
-from bot.billing.context import BillingContext
+from bot.config.context import BusinessContext
 from bot.core.text import N_, _, t
 
 # Minor units, by ISO 4217 code (upper case, as slotbot stores currencies).
@@ -57,7 +57,7 @@ def payable_online(amount_minor: int, currency: str) -> bool:
     return amount_minor >= online_minimum(currency)
 
 
-def below_minimum_words(ctx: BillingContext, amount_minor: int, currency: str) -> str:
+def below_minimum_words(ctx: BusinessContext, amount_minor: int, currency: str) -> str:
     """The customer's sentence for a balance under the online minimum (no link: it can't work)."""
     minimum = ctx.money(online_minimum(currency))
     return (
@@ -66,7 +66,7 @@ def below_minimum_words(ctx: BillingContext, amount_minor: int, currency: str) -
     )
 
 
-def pay_here(ctx: BillingContext, amount_minor: int, currency: str, url: str) -> str:
+def pay_here(ctx: BusinessContext, amount_minor: int, currency: str, url: str) -> str:
     """ "Pay here: URL", or the way to pay instead when the amount is under the online minimum."""
     if payable_online(amount_minor, currency):
         return t("Pay here: {url}", url=url)

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from bot.billing.completion import appointment_invoice
 from bot.billing.contact import notify_customer
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import (
     LineSpec,
     add_line,
@@ -36,10 +35,11 @@ from bot.billing.ledger.invoices import (
     totals_for,
 )
 from bot.billing.ledger.minimums import below_minimum_words, pay_here, payable_online
-from bot.billing.ledger.money import percent_of
 from bot.billing.ledger.totals import BUCKETS, bucket_for
 from bot.billing.payments.links import pay_url
 from bot.billing.payments.online import card_label, saved_card, schedule_charge
+from bot.config.context import business_context
+from bot.core.money import percent_of
 from bot.core.text import t
 from bot.messaging.messages import Reply
 from bot.scheduling.booking import Refused
@@ -102,7 +102,7 @@ class AgingReport:
 
 def aging(session: Session, now: datetime) -> AgingReport:
     """The accounts receivable aging report as of `now`."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoices = issued_invoices(session)
     sums = totals_for(session, invoices)
     today = ctx.local_date(now)
@@ -159,7 +159,7 @@ def _finance_base(session: Session, invoice: Invoice, balance: int) -> int:
 
 
 def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     billing = ctx.billing
     invoice = session.get(Invoice, invoice_id)
     if invoice is None or invoice.voided_at is not None or invoice.due_at is None:
@@ -216,7 +216,7 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
 def assess_finance_charges(db: Database, now: datetime) -> int:
     """Add this month's finance charge to each overdue invoice (idempotent); how many."""
     with db.read() as session:
-        billing = BillingContext.load(session).billing
+        billing = business_context(session).billing
         if not billing.finance_charges_on:
             return 0
         candidates = list(
@@ -246,7 +246,7 @@ def _no_show_fee(session: Session, appointment_id: int, fee: int, now: datetime)
         return False
     if appointment_invoice(session, appointment.id, FOR_NO_SHOW) is not None:
         return False
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     what = f"{appointment.service.name}, {ctx.when(appointment.starts_at)}"
     try:
         with session.begin_nested():
@@ -284,7 +284,7 @@ def _no_show_fee(session: Session, appointment_id: int, fee: int, now: datetime)
 def charge_no_show_fees(db: Database, now: datetime) -> int:
     """Bill the configured fee for recent no-shows not yet billed (idempotent); how many."""
     with db.read() as session:
-        fee = BillingContext.load(session).billing.no_show_fee_minor
+        fee = business_context(session).billing.no_show_fee_minor
         if not fee:
             return 0
         billed = select(Invoice.appointment_id).where(

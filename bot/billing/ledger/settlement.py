@@ -2,7 +2,9 @@
 
 Every way money arrives — a Stripe webhook, the sandbox checkout, a saved-card charge, the
 owner marking cash or a cheque in chat — ends in `record_payment`, so receipts, owner notes,
-credit on account and deposit confirmations happen the same way whatever the source.
+credit on account and deposit confirmations happen the same way whatever the source. A new
+payment is published as `bot.core.events.PaymentRecorded`; `on_payment_recorded` (subscribed in
+bot.bootstrap) acts on what it settles.
 
 Refunds are negative payments. A refund that merely returns an overpayment leaves the
 invoice paid. One that would reopen a settled invoice is, by default, treated as money the
@@ -20,7 +22,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import notify_customer, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import (
     LineSpec,
     add_payment,
@@ -32,6 +33,8 @@ from bot.billing.ledger.invoices import (
     refresh_status,
 )
 from bot.billing.ledger.totals import Totals
+from bot.config.context import business_context
+from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Reply
@@ -146,14 +149,25 @@ def record_payment(
     result = refresh_status(session, invoice, now)
     if notify:
         _receipt(session, payment, invoice, result, now)
-    _after_payment(session, invoice, result, now)
+    events.publish(
+        session,
+        events.PaymentRecorded(
+            at=now,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            appointment_id=invoice.appointment_id,
+            amount_minor=amount_minor,
+            balance_minor=result.balance,
+            actor=actor,
+        ),
+    )
     return PaymentRecorded(payment, invoice, result)
 
 
 def _receipt(
     session: Session, payment: Payment, invoice: Invoice, result: Totals, now: datetime
 ) -> None:
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     test = _(TEST_MODE) if payment.provider == SANDBOX else ""
     how = _(_METHOD_WORDS[payment.method]) if payment.method in _METHOD_WORDS else payment.method
     text = (
@@ -190,10 +204,14 @@ def _receipt(
         )
 
 
-def _after_payment(session: Session, invoice: Invoice, result: Totals, now: datetime) -> None:
-    """What settling an invoice sets off: a deposit confirms its booking; charges stop."""
-    if result.balance > 0:
+def on_payment_recorded(session: Session, event: events.PaymentRecorded) -> None:
+    """Subscriber: what settling an invoice sets off: a deposit confirms its booking; charges stop."""
+    if event.balance_minor > 0:
         return
+    invoice = session.get(Invoice, event.invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice with id {event.invoice_id}")
+    now = event.at
     for charge in session.scalars(
         select(ScheduledCharge).where(
             ScheduledCharge.invoice_id == invoice.id, ScheduledCharge.status == PENDING
@@ -210,7 +228,7 @@ def _deposit_paid(session: Session, invoice: Invoice, now: datetime) -> None:
     appointment = session.get(Appointment, invoice.appointment_id)
     if appointment is None:
         return
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     what = t("{service} with {staff}, {when}", service=appointment.service.name, staff=appointment.staff.name, when=ctx.when(appointment.starts_at))
     if appointment.status == AWAITING_DEPOSIT:
         # bot.messaging.notify turns this change into the booking's confirmation (with its .ics).
@@ -284,13 +302,13 @@ def record_refund(
     # Forgive only what the refund would newly make owing (not what it takes from credit).
     forgive = max(0, before + amount_minor) - max(0, before) if write_off else 0
     if forgive:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         spec = LineSpec(CREDIT, t("Refund credit ({reason})", reason=reason or _('refunded')), forgive, 1, "0")
         insert_line(session, invoice, spec, now=now, ctx=ctx)
     invoice.updated_at = now
     result = refresh_status(session, invoice, now)
     if notify:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         notify_customer(
             session,
             invoice.customer_id,

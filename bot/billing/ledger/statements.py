@@ -25,13 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import notify_customer
-from bot.billing.context import BillingContext
 from bot.billing.documents.delivery import business_party, customer_party
 from bot.billing.documents.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.billing.ledger.invoices import issued_invoices, lines_of, open_invoices, payments_of
 from bot.billing.ledger.minimums import pay_here
 from bot.billing.ledger.totals import Posting, StatementEntry, summarise
 from bot.billing.payments.links import pay_url
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Attachment, Reply
@@ -93,7 +93,7 @@ def _invoice_postings(session: Session, invoice: Invoice) -> list[Posting]:
     return found
 
 
-def _midnight(ctx: BillingContext, day: date) -> datetime:
+def _midnight(ctx: BusinessContext, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ctx.zone)
 
 
@@ -102,7 +102,7 @@ def statement(session: Session, customer_id: int, start: date, end: date) -> Sta
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(f"no customer with id {customer_id}")
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     summary = summarise(
         postings(session, customer_id),
         _midnight(ctx, start),
@@ -121,7 +121,7 @@ def statement(session: Session, customer_id: int, start: date, end: date) -> Sta
     )
 
 
-def period_words(ctx: BillingContext, start: date, end: date) -> str:
+def period_words(ctx: BusinessContext, start: date, end: date) -> str:
     """ "Nov 1, 2026 to Nov 30, 2026"."""
     return (
         t("{start} to "
@@ -131,7 +131,7 @@ def period_words(ctx: BillingContext, start: date, end: date) -> str:
 
 def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
     """The statement as a PDF: entries with a running balance, and the four totals."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     customer = session.get(Customer, st.customer_id)
     assert customer is not None
     rows = [
@@ -190,7 +190,7 @@ def statement_reply(
     session: Session, customer_id: int, start: date, end: date, *, now: datetime
 ) -> Reply:
     """A statement as a chat message with its PDF, and pay links for what is open."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     st = statement(session, customer_id, start, end)
     text = (
         t("Your statement from {business}, {period}: "
@@ -244,7 +244,7 @@ def send_monthly_statements(db: Database, now: datetime) -> int:
     """On or after the statement day, send last month's statement to each customer with
     activity or a balance (once per customer and month); how many were sent."""
     with db.read() as session:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         today = ctx.local_date(now)
         if today.day < ctx.billing.statement_day:
             return 0

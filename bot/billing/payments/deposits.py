@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from bot.billing.completion import appointment_invoice
 from bot.billing.contact import notify_customer, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import (
     LineSpec,
     create_invoice,
@@ -29,8 +28,9 @@ from bot.billing.ledger.invoices import (
     void_invoice,
 )
 from bot.billing.ledger.minimums import below_minimum_words, online_minimum, payable_online
-from bot.billing.ledger.money import percent_of
 from bot.billing.payments.links import pay_url
+from bot.config.context import business_context
+from bot.core.money import percent_of
 from bot.core.text import N_, _, t
 from bot.messaging.messages import Reply
 from bot.scheduling.booking import Changed, cancel
@@ -76,7 +76,7 @@ def require_deposit(
     amount = deposit_amount(appointment.service, appointment.price_minor)
     if amount <= 0:
         return None
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoice = appointment_invoice(session, appointment.id, FOR_DEPOSIT)
     if invoice is None:
         words = t("Deposit for {service}, {when}", service=appointment.service.name, when=ctx.when(appointment.starts_at))
@@ -132,7 +132,7 @@ def _release(session: Session, appointment_id: int, now: datetime) -> bool:
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or appointment.status != AWAITING_DEPOSIT:
         return False
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     invoice = appointment_invoice(session, appointment.id, FOR_DEPOSIT)
     hold = timedelta(hours=ctx.billing.deposit_hold_hours)
     deadline = invoice.due_at if invoice and invoice.due_at else appointment.created_at + hold

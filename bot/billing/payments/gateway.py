@@ -1,16 +1,17 @@
 """The payment provider seam: what billing asks of Stripe (or of the local sandbox).
 
 Checkout, off-session charges, card details and refunds go through a `PaymentGateway`.
-`gateway_from_env()` gives the real Stripe gateway when STRIPE_SECRET_KEY is set and the
-sandbox otherwise, so `make run` works end to end with no account and no real money.
+`bot.billing.payments.providers.gateway_from_env()` gives the real Stripe gateway when
+STRIPE_SECRET_KEY is set and the sandbox otherwise, so `make run` works end to end with no
+account and no real money.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.config import process
 from bot.core.errors import SlotbotError
 
 SUCCEEDED = "succeeded"
@@ -131,16 +132,4 @@ class PaymentGateway(Protocol):
 
 def stripe_configured() -> bool:
     """Whether real Stripe is configured (STRIPE_SECRET_KEY set)."""
-    return bool(os.environ.get("STRIPE_SECRET_KEY"))
-
-
-def gateway_from_env() -> PaymentGateway:
-    """Stripe when STRIPE_SECRET_KEY is set (STRIPE_API_BASE may point elsewhere), else the sandbox."""
-    key = os.environ.get("STRIPE_SECRET_KEY")
-    if key:
-        from bot.billing.payments.stripe_gateway import StripeGateway
-
-        return StripeGateway(key, api_base=os.environ.get("STRIPE_API_BASE") or None)
-    from bot.billing.payments.sandbox import SandboxGateway
-
-    return SandboxGateway()
+    return bool(process.current().stripe_secret_key)

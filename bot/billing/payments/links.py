@@ -5,7 +5,6 @@ fresh Checkout Session for what is owed at that moment.
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import datetime
 
@@ -13,17 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.ledger.invoices import get_invoice, issue_invoice
+from bot.config import process
 from storage.billing import PayLink
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_PUBLIC_URL = process.DEFAULT_PUBLIC_URL
 # Set by `slotbot serve` to the address it listens on, for links when no public URL is set.
 LISTEN_URL_ENV = "SLOTBOT_LISTEN_URL"
 
 
 def public_url() -> str:
     """Where customers reach this app: $SLOTBOT_PUBLIC_URL, else where the server listens."""
-    configured = os.environ.get("SLOTBOT_PUBLIC_URL") or os.environ.get(LISTEN_URL_ENV)
-    return (configured or DEFAULT_PUBLIC_URL).rstrip("/")
+    return process.current().links_base
 
 
 def link_url(link: PayLink) -> str:

@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.billing.contact import notify_customer, notify_owners
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import get_invoice, refresh_status
 from bot.billing.ledger.minimums import online_minimum, payable_online
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment, record_refund, refundable
@@ -41,9 +40,10 @@ from bot.billing.payments.gateway import (
     GatewayError,
     OffSessionCharge,
     PaymentGateway,
-    gateway_from_env,
 )
 from bot.billing.payments.links import find_link, pay_url, public_url
+from bot.billing.payments.providers import gateway_from_env
+from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
 from bot.core.text import _, t
 from bot.messaging.messages import Reply
@@ -184,7 +184,7 @@ def pay_page(session: Session, token: str) -> PayPage:
     if link is None:
         return PayPage("invalid", token)
     invoice = get_invoice(session, link.invoice_id)
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     if invoice.voided_at is not None:
         return PayPage("void", token, ctx.name, invoice.number or "")
     result = refresh_status(session, invoice)
@@ -496,7 +496,7 @@ def _checkout_paid(
             attempt.status = ATTEMPT_PROCESSING
         return "awaiting_payment"
     if str(obj.get("currency") or "").upper() != invoice.currency:
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         notify_owners(
             session,
             ctx,
@@ -542,7 +542,7 @@ def _checkout_failed(session: Session, obj: dict[str, Any], *, now: datetime) ->
     invoice = _invoice_from(session, obj.get("metadata") or {})
     if invoice is None or invoice.voided_at is not None:
         return "failed"
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     result = refresh_status(session, invoice)
     if result.balance > 0:
         url = pay_url(session, invoice.id, now=now)
@@ -650,7 +650,7 @@ def _ask_to_pay(
     result = refresh_status(session, invoice)
     if result.balance <= 0 or invoice.voided_at is not None:
         return None
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     url = pay_url(session, invoice.id, now=now)
     amount = ctx.money(result.balance)
     if status == AUTHENTICATION_REQUIRED:
@@ -718,7 +718,7 @@ def _plan(
     if result.balance <= 0:
         return ChargeResult("nothing_due", t("{number} is paid.", number=invoice.number))
     if not payable_online(result.balance, invoice.currency):
-        ctx = BillingContext.load(session)
+        ctx = business_context(session)
         return ChargeResult(
             BELOW_MINIMUM,
             t("{number}'s balance of {balance} is below the "
@@ -894,7 +894,7 @@ def run_scheduled_charges(
                 if plan.status == BELOW_MINIMUM:
                     notify_owners(
                         session,
-                        BillingContext.load(session),
+                        business_context(session),
                         t("Scheduled card charge skipped: {message}", message=plan.message),
                         now=now,
                         dedupe_key=f"charge-below-minimum:{charge.id}",
@@ -955,7 +955,7 @@ def refund_payment(
         if not 0 < amount_minor <= left:
             # Checked here, not left to the provider: it would refuse (charge_already_refunded,
             # amount_too_large) and our books must not be asked to disagree with it.
-            ctx = BillingContext.load(session)
+            ctx = business_context(session)
             if left <= 0:
                 raise GatewayError(_("This payment has already been refunded in full."))
             raise GatewayError(

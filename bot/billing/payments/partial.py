@@ -11,18 +11,18 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import open_invoices
 from bot.billing.ledger.minimums import below_minimum_words, online_minimum
-from bot.billing.ledger.money import parse_amount, to_major
 from bot.billing.payments.links import pay_url
+from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest
+from bot.core.money import parse_amount, to_major
 from bot.core.text import _, t
 from bot.messaging.messages import Reply
 
 
 def chosen_amount(
-    ctx: BillingContext, raw: str | None, balance_minor: int, currency: str
+    ctx: BusinessContext, raw: str | None, balance_minor: int, currency: str
 ) -> int | str:
     """The amount (minor units) a customer typed, or the sentence saying why it can't be paid.
 
@@ -50,7 +50,7 @@ def amount_field(amount_minor: int, currency: str) -> str:
 
 def partial_pay_reply(session: Session, customer_id: int, amount_text: str, now: datetime) -> Reply:
     """A pay link for part of what the customer owes (the oldest open invoice first)."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     owing = open_invoices(session, customer_id)
     if not owing:
         return Reply(_("There's nothing to pay right now. Thank you!"))

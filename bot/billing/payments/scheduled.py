@@ -14,9 +14,9 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.context import BillingContext
 from bot.billing.ledger.invoices import get_invoice, totals
 from bot.billing.payments.online import card_label, saved_card, schedule_charge
+from bot.config.context import BusinessContext, business_context
 from bot.core.text import _, t
 from bot.scheduling.availability import local_instant
 from bot.scheduling.booking import NOT_ALLOWED, Refused
@@ -39,7 +39,7 @@ class Planned:
     balance_minor: int
 
 
-def charge_time(ctx: BillingContext, day: date, now: datetime) -> datetime:
+def charge_time(ctx: BusinessContext, day: date, now: datetime) -> datetime:
     """When a charge set for `day` falls due: CHARGE_HOUR local, or now if that has passed."""
     moments = local_instant(day, CHARGE_HOUR, ctx.zone)
     moment = moments[0] if moments else datetime.combine(day, CHARGE_HOUR, tzinfo=ctx.zone)
@@ -50,7 +50,7 @@ def schedule_on(
     session: Session, invoice_id: int, day: date, *, now: datetime
 ) -> ScheduledCharge | Refused:
     """Charge the saved card for the invoice's balance on `day` (the worker's job does it)."""
-    ctx = BillingContext.load(session)
+    ctx = business_context(session)
     if day < ctx.local_date(now):
         return Refused(NOT_ALLOWED, _("That day has passed."))
     invoice = get_invoice(session, invoice_id)

@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_context
 from bot.core.errors import ConfigError, NotFound
 from bot.field.places.geocode import geocode, located
-from bot.field.places.settings import travel_from_settings
-from bot.scheduling.availability import BusinessContext, SlotQuery, best_slots
+from bot.scheduling.availability import SlotQuery, best_slots
 from bot.scheduling.booking import Booked, book
 from storage.models import CANCELLED, Appointment, Customer, Service
 
@@ -160,7 +160,7 @@ def write_example(name: str, folder: Path) -> list[Path]:
 
 def seed_customers(session: Session, *, now: datetime) -> list[Customer]:
     """Add the example's customers (once: found again by phone), addresses geocoded."""
-    settings = travel_from_settings(BusinessContext.load(session).settings)
+    settings = business_context(session).travel
     known = {
         c.phone: c
         for c in session.scalars(select(Customer).where(Customer.phone.like("+1773555%")))
@@ -191,7 +191,7 @@ def seed_busiest_day(
     Needs the field-service business loaded. Run twice, it books nothing more: the jobs
     already seeded that day are returned.
     """
-    ctx = BusinessContext.load(session)
+    ctx = business_context(session)
     zone: ZoneInfo = ctx.zone
     opens = datetime.combine(day, time(0), tzinfo=zone)
     closes = opens + timedelta(days=1)
@@ -214,7 +214,7 @@ def seed_busiest_day(
     missing = sorted(set(JOB_MIX) - set(services))
     if missing:
         raise NotFound(f"not the field-service business: no service {missing[0]!r}")
-    settings = travel_from_settings(ctx.settings)
+    settings = ctx.travel
     rng = random.Random(17)
     jobs = [key for key, count in JOB_MIX.items() for _ in range(count)]
     rng.shuffle(jobs)

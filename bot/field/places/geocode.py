@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from bot.core.clock import utcnow
 from bot.field.places.geo import LatLon, PlaceSource
 from bot.field.places.postal import postal_centroid
-from bot.field.places.settings import TravelConfig, travel_from_settings
-from storage.models import Business, Customer, Place
+from bot.field.places.settings import TravelConfig
+from storage.models import Customer, Place
 
 log = logging.getLogger(__name__)
 MAX_KEY = 500
@@ -158,12 +158,10 @@ def locate(
     return None
 
 
-def customer_location(session: Session, customer_id: int) -> Located | None:
+def customer_location(session: Session, customer_id: int, settings: TravelConfig) -> Located | None:
     """Where a customer's visits are: their address on file, geocoded (None if unknown)."""
     customer = session.get(Customer, customer_id)
     if customer is None or not customer.address:
         return None
-    business = session.get(Business, 1)
-    settings = travel_from_settings(business.settings if business else None)
     place = geocode(session, customer.address, settings)
     return located(place) if place is not None else None

@@ -1,21 +1,23 @@
 """The `[travel]` settings: how places are found and how travel time is worked out.
 
 Pure data, read from business.toml by bot.config and from `Business.settings["travel"]`
-by everything else; this module imports nothing of slotbot so bot.config can use it.
+by bot.config.context (everything else reads `business_context(session).travel`); this module
+imports nothing of slotbot so bot.config can use it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_ROAD_FACTOR = 1.3  # roads are this much longer than the straight line
 DEFAULT_AVERAGE_KMH = 40.0  # door to door in a metro area, parking included
+_WEB_ADDRESS = r"^https?://"
 
 
-@dataclass(frozen=True)
-class TravelConfig:
+class TravelConfig(BaseModel):
     """How far and how long between two places.
 
     By default everything is offline: addresses by postal-code centroid, travel as the
@@ -25,17 +27,17 @@ class TravelConfig:
     for a self-hosted one).
     """
 
-    road_factor: float = DEFAULT_ROAD_FACTOR
-    average_kmh: float = DEFAULT_AVERAGE_KMH
-    routing_url: str | None = None
-    routing_timeout_seconds: float = 2.0
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    road_factor: float = Field(DEFAULT_ROAD_FACTOR, ge=1, le=3)
+    average_kmh: float = Field(DEFAULT_AVERAGE_KMH, ge=5, le=130)
+    routing_url: str | None = Field(None, pattern=_WEB_ADDRESS)
+    routing_timeout_seconds: float = Field(2.0, ge=0.1, le=30)
     geocoder: str | None = None
     geocoder_key: str | None = None
-    geocoder_url: str | None = None
+    geocoder_url: str | None = Field(None, pattern=_WEB_ADDRESS)
 
 
 def travel_from_settings(settings: Mapping[str, Any] | None) -> TravelConfig:
-    """Rebuild TravelConfig from `Business.settings`; missing or unknown keys are ignored."""
-    data = (settings or {}).get("travel") or {}
-    known = {f.name for f in fields(TravelConfig)}
-    return TravelConfig(**{name: value for name, value in data.items() if name in known})
+    """TravelConfig validated from `Business.settings` (defaults where a key is missing)."""
+    return TravelConfig.model_validate((settings or {}).get("travel") or {})

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.field.places import LatLon, travel, travel_from_settings
+from bot.config.context import business_context
+from bot.field.places import LatLon, travel
 from bot.field.places.windows import arrival_window
 from bot.field.routing.model import (
     Break,
@@ -35,7 +36,6 @@ from storage.models import (
     CANCELLED,
     CONFIRMED,
     Appointment,
-    Business,
     Staff,
     TimeOff,
     WorkingHours,
@@ -111,9 +111,9 @@ def _window(appointment: Appointment) -> tuple[datetime, datetime]:
 
 def load_day(session: Session, day: date, *, now: datetime) -> Day:
     """The technicians and movable jobs of `day` (local) as a routing Problem."""
-    business = session.get(Business, 1)
-    zone = ZoneInfo(business.timezone if business else "UTC")
-    settings = travel_from_settings(business.settings if business else {})
+    business = business_context(session, required=False)
+    zone = business.zone
+    settings = business.travel
     midnight = datetime.combine(day, time(0), zone).astimezone(UTC)
     next_midnight = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
 
@@ -332,9 +332,9 @@ class DayRoute:
 
 def routes_of_day(session: Session, day: date) -> list[DayRoute]:
     """Every technician's on-site jobs of a local day in order, with the driving between them."""
-    business = session.get(Business, 1)
-    zone = ZoneInfo(business.timezone if business else "UTC")
-    settings = travel_from_settings(business.settings if business else {})
+    business = business_context(session, required=False)
+    zone = business.zone
+    settings = business.travel
     start = datetime.combine(day, time(0), zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
     jobs = session.scalars(

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_context
 from bot.core.formatting import format_day
 from bot.core.text import _, nt, t
 from bot.field.places.windows import format_window
@@ -28,7 +29,7 @@ from bot.field.routing.day import MOVABLE, Change, Day, as_booked, changes, load
 from bot.field.routing.model import Solution, driving, driving_time
 from bot.field.routing.solver import solve
 from bot.messaging.messages import Reply
-from bot.messaging.notify import BusinessInfo, calendar_file, tell_customer, tell_staff
+from bot.messaging.notify import calendar_file, tell_customer, tell_staff
 from bot.messaging.outbox import CHANGE_NOTICE
 from storage.models import Appointment, AppointmentEvent, RoutePlan
 
@@ -226,7 +227,7 @@ def _tell(
     session: Session, olds: list[tuple[Appointment, dict[str, Any]]], *, now: datetime, day: str
 ) -> int:
     """Tell customers whose arrival window (or exact time) changed, and each technician once."""
-    info = BusinessInfo.load(session)
+    info = business_context(session, required=False)
     told = 0
     for job, old in olds:
         before = (

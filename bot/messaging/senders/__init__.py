@@ -9,9 +9,9 @@ channel (Telegram, email) plugs in by adding its factory to `FACTORIES`.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
 
+from bot.config import process
 from bot.messaging.messages import CHANNELS, TERMINAL, WEB
 from bot.messaging.senders.base import FINAL, RETRY, SENT, Outgoing, Sender, SendResult
 from bot.messaging.senders.email_sender import email_senders
@@ -41,7 +41,7 @@ def build_senders(
     env: Mapping[str, str] | None = None, factories: tuple[SenderFactory, ...] = FACTORIES
 ) -> dict[str, Sender]:
     """A sender for every channel: configured providers first, the log for the rest."""
-    env = os.environ if env is None else env
+    env = process.current().as_env() if env is None else env
     senders: dict[str, Sender] = {}
     for factory in factories:
         for channel, sender in factory(env).items():

@@ -1,0 +1,136 @@
+"""The business context: the business row read once per transaction, and never stale in it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import time
+
+import pytest
+from sqlalchemy import event, update
+
+from bot.config import apply_config, load_config, parse_config
+from bot.config.context import UNCONFIGURED, business_context, business_row
+from bot.core.errors import NotFound
+from bot.messaging.messages import Inbound
+from conversations.engine import Engine
+from storage.db import Database
+from storage.models import Business
+from tests.conftest import DEMO_CONFIG
+from tests.factories import local
+
+NOW = local("2026-11-16 10:00")
+_FROM_BUSINESS = re.compile(r"\bFROM business\b", re.IGNORECASE)
+
+
+@pytest.fixture
+def salon(db: Database) -> Database:
+    apply_config(db, load_config(DEMO_CONFIG))
+    return db
+
+
+@contextmanager
+def business_reads(db: Database) -> Iterator[list[str]]:
+    """The SELECTs on the business table sent while the block runs."""
+    seen: list[str] = []
+
+    def watch(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and _FROM_BUSINESS.search(statement):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+
+
+def test_a_booking_turn_reads_the_business_row_once(salon: Database) -> None:
+    engine = Engine(salon, clock=lambda: NOW)
+    sender = "ann-0001"
+    with business_reads(salon) as offer:
+        first = engine.handle(
+            Inbound(
+                channel="web", sender=sender, text="haircut with Sam on Nov 19 at 11am, I'm Ann"
+            )
+        )
+    assert "shall I book" in first[0].text
+    with business_reads(salon) as booking:
+        second = engine.handle(Inbound(channel="web", sender=sender, text="yes"))
+    # Availability, the hold, the booking, the confirmation and the owner notice all ask.
+    assert "You're booked" in second[0].text
+    assert len(offer) == 1
+    assert len(booking) == 1
+
+
+def test_the_context_is_read_once_per_transaction(salon: Database) -> None:
+    with business_reads(salon) as reads:
+        with salon.write() as session:
+            first = business_context(session)
+            assert business_context(session) is first
+        with salon.write() as session:
+            again = business_context(session)
+    assert again is not first and again == first
+    assert len(reads) == 2
+
+
+def test_the_context_is_typed(salon: Database) -> None:
+    cfg = load_config(DEMO_CONFIG)
+    with salon.read() as session:
+        ctx = business_context(session)
+    assert ctx.configured and ctx.name == cfg.name and ctx.zone == cfg.zone
+    assert (ctx.currency, ctx.locale) == (cfg.currency, cfg.locale)
+    assert ctx.rules == cfg.rules and ctx.billing == cfg.billing and ctx.travel == cfg.travel
+    assert ctx.messaging == cfg.messaging and ctx.branding == cfg.branding
+    assert ctx.owners == tuple(cfg.owners) and ctx.reminders == tuple(cfg.reminders)
+    assert ctx.quiet_hours == cfg.quiet_hours
+    assert ctx.when(local("2026-12-05 15:00")) == "Sat, Dec 5, 3:00 PM"
+
+
+def test_a_change_to_the_business_row_in_the_same_transaction_is_seen(salon: Database) -> None:
+    with salon.write() as session:
+        before = business_context(session)
+        row = business_row(session)
+        assert row is not None
+        row.settings = {**row.settings, "phone": "+13125550100", "quiet_hours": ["22:00", "07:00"]}
+        after = business_context(session)
+        assert before.phone != after.phone == "+13125550100"
+        assert after.quiet_hours == (time(22), time(7))
+        row.name = "Maple & Mane Uptown"
+        assert business_context(session).name == "Maple & Mane Uptown"
+        session.execute(update(Business).values(currency="EUR"))
+        assert business_context(session).currency == "EUR"
+    with business_reads(salon) as reads, salon.write() as session:
+        business_context(session)
+        session.expire_all()  # e.g. after another writer's change: read it again
+        business_context(session)
+    assert len(reads) == 2
+
+
+def test_a_rolled_back_change_is_forgotten(salon: Database) -> None:
+    with pytest.raises(RuntimeError), salon.write() as session:
+        business_row(session).name = "Never Saved"  # type: ignore[union-attr]
+        assert business_context(session).name == "Never Saved"
+        raise RuntimeError("roll it back")
+    with salon.read() as session:
+        assert business_context(session).name == load_config(DEMO_CONFIG).name
+
+
+def test_a_config_reload_reaches_the_next_transaction(salon: Database) -> None:
+    with salon.write() as session:
+        assert business_context(session).rules.hold_minutes == 10
+    changed = DEMO_CONFIG.read_text().replace("hold_minutes = 10 ", "hold_minutes = 7  ", 1)
+    apply_config(salon, parse_config(changed))
+    with salon.write() as session:
+        assert business_context(session).rules.hold_minutes == 7
+
+
+def test_no_business_yet(db: Database) -> None:
+    with db.read() as session:
+        with pytest.raises(NotFound, match="no business configured"):
+            business_context(session)
+        assert business_context(session, required=False) is UNCONFIGURED
+    apply_config(db, load_config(DEMO_CONFIG))
+    with db.read() as session:
+        assert business_context(session).configured
