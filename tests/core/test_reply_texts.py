@@ -46,10 +46,7 @@ EXEMPT = {
 # Modules whose texts are being moved into the catalogue (issue 13, point 6), one list per
 # helper converting them; each module leaves its list once converted. Empty at the end.
 PENDING_CUSTOMER: frozenset[str] = frozenset()  # the customer side: all converted
-PENDING_OWNER = frozenset(
-    {
-    }
-)
+PENDING_OWNER: frozenset[str] = frozenset()  # the owner side: all converted
 
 # Strings that look like sentences but are no reply, each with the reason. Matched by the
 # module and the text (the literal's text, or an f-string's literal parts joined by "{}").
