@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask
 
 from bot.bootstrap import bootstrap
-from bot.catalogue import install_translations
 from bot.config import apply_config, load_config, process
 from bot.config.process import ProcessSettings, ProcessSettingsError
+from bot.core.catalogue import install_translations
 from bot.core.errors import SlotbotError
 from bot.customers.portal import ensure_secret
 from bot.messaging.spool import Spool

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from bot.billing.payments.links import LISTEN_URL_ENV
 from bot.bootstrap import bootstrap
-from bot.catalogue import install_translations
 from bot.config import (
     BusinessConfig,
     apply_config,
@@ -31,6 +30,12 @@ from bot.config import (
     write_template,
 )
 from bot.config.context import BusinessContext, business_context
+from bot.core.catalogue import (
+    entry_problems,
+    install_translations,
+    owner_catalogue_for,
+    read_catalogue,
+)
 from bot.core.clock import utcnow
 from bot.core.errors import SlotbotError
 from bot.field.places.demo import EXAMPLES, seed_busiest_day, write_example
@@ -141,6 +146,10 @@ def config_check(ctx: click.Context, path: Path | None) -> None:
     )
     for line in config_warnings(business):
         click.echo(f"slotbot: warning: {line}", err=True)
+    texts = owner_catalogue_for(path)
+    if texts.is_file():
+        for line in entry_problems(read_catalogue(texts), texts.name):
+            click.echo(f"slotbot: warning: {line}; the shipped text is said instead", err=True)
 
 
 @config.command("reload")

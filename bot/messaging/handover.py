@@ -261,8 +261,13 @@ def close_quiet(db: Database, now: datetime | None = None) -> int:
             tell_team(
                 session,
                 thread,
-                t("[#{thread}] closed after {quiet_minutes} quiet minutes: "
-                "the bot answers {label} again.", thread=thread.id, quiet_minutes=info.handover_quiet_minutes, label=label(thread.customer)),
+                t(
+                    "[#{thread}] closed after {quiet_minutes} quiet minutes: "
+                    "the bot answers {label} again.",
+                    thread=thread.id,
+                    quiet_minutes=info.handover_quiet_minutes,
+                    label=label(thread.customer),
+                ),
                 now=now,
             )
         return len(quiet)

@@ -330,7 +330,15 @@ def calendar_file(
     event.add("dtstart", appointment.starts_at.astimezone(UTC))
     event.add("dtend", appointment.ends_at.astimezone(UTC))
     service = appointment.service
-    event.add("summary", t("{service} with {first_name} — {business}", service=service.name, first_name=first_name(appointment.staff.name), business=info.name))
+    event.add(
+        "summary",
+        t(
+            "{service} with {first_name} — {business}",
+            service=service.name,
+            first_name=first_name(appointment.staff.name),
+            business=info.name,
+        ),
+    )
     location = appointment.customer.address if service.on_site else info.address
     if location:
         event.add("location", location)

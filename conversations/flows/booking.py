@@ -799,7 +799,7 @@ def advance(turn: Turn, again: bool = False) -> None:
                 turn,
                 "staff",
                 t("{service}: any preference who with?", service=service.name),
-                [*options, Option(f"staff:{ANYONE}", "Anyone")],
+                [*options, Option(f"staff:{ANYONE}", _("Anyone"))],
             )
             return
     if is_field_visit(turn, service) and not field_place_known(turn):

@@ -51,7 +51,7 @@ def offer(turn: Turn) -> None:
     """At the end of a first booking: ask once whether they want offers (if configured)."""
     if not consent.should_ask(turn.session, turn.customer.id, turn.business):
         return
-    question = _(turn.business.consent_question)  # the default is a catalogue text
+    question = _(turn.business.consent_question)  # the default is worded by the catalogue
     consent.leave_question(
         turn.session, turn.customer.id, turn.inbound.channel, turn.inbound.sender, now=turn.now
     )

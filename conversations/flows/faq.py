@@ -462,8 +462,12 @@ def _policy(turn: Turn) -> None:
 
 def _where(turn: Turn, lowered: str) -> None:
     address = turn.business.address
-    text = t("We're at {address}.", address=address) if address else _("Ask the team for directions.")
+    text = (
+        t("We're at {address}.", address=address) if address else _("Ask the team for directions.")
+    )
     if _PARKING.search(lowered):
         parking = turn.business.parking
-        text += f" {parking}" if parking else _(" For parking, the team can tell you what's nearby.")
+        text += (
+            f" {parking}" if parking else _(" For parking, the team can tell you what's nearby.")
+        )
     turn.say(text)

@@ -389,7 +389,7 @@ def _ask_reason(turn: Turn, appointment: Appointment) -> None:
             ),
             [
                 Option("human", _("Talk to a person")),
-                Option(f"appt:{appointment.id}:move", "Reschedule"),
+                Option(f"appt:{appointment.id}:move", _("Reschedule")),
             ],
         )
         return

@@ -337,11 +337,18 @@ def on_estimate_decided(session: Session, event: events.EstimateDecided) -> None
     ctx = business_context(session)
     total, channel = ctx.money(event.total_minor), event.channel
     who = estimate.customer.name or _("The customer")
-    verb = _("approved") if event.approved else _("declined")
+    verb = "approved" if event.approved else "declined"  # also the dedupe key's word
     notify_owners(
         session,
         ctx,
-        t("{who} {verb} estimate {number} ({total}) by {channel}.", who=who, verb=verb, number=estimate.number, total=total, channel=channel),
+        t(
+            "{who} {verb} estimate {number} ({total}) by {channel}.",
+            who=who,
+            verb=_("approved") if event.approved else _("declined"),
+            number=estimate.number,
+            total=total,
+            channel=channel,
+        ),
         now=event.at,
         ref_id=estimate.id,
         dedupe_key=f"estimate-{verb}:{estimate.id}",

@@ -53,11 +53,16 @@ def format_window(start: datetime, end: datetime, zone: ZoneInfo, locale: str) -
     """A promised window as customers read it: "Tue, Dec 8, between 8 and 10 AM"."""
     (first, first_suffix), (last, last_suffix) = (_clock(m, zone, locale) for m in (start, end))
     if first_suffix == last_suffix:
-        span = t("between {first} and {last} {suffix}", first=first, last=last, suffix=last_suffix).rstrip()
+        span = t(
+            "between {first} and {last} {suffix}", first=first, last=last, suffix=last_suffix
+        ).rstrip()
     else:
         span = t(
-            "between {first} {first_suffix} and {last} {suffix}",
-            first=first, first_suffix=first_suffix, last=last, suffix=last_suffix,
+            "between {first} {first_suffix} and {last} {last_suffix}",
+            first=first,
+            first_suffix=first_suffix,
+            last=last,
+            last_suffix=last_suffix,
         ).rstrip()
     return f"{format_day(start, zone, locale)}, {span}"
 

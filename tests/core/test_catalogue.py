@@ -14,16 +14,17 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 
-from bot.catalogue import (
+from bot.core import text
+from bot.core.catalogue import (
+    entry_problems,
     install_translations,
     load_translations,
     owner_catalogue_for,
     read_catalogue,
     shipped_catalogue,
 )
-from bot.core import text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POT = ROOT / "bot" / "locale" / "messages.pot"
 CATALOGUES = sorted((ROOT / "bot" / "locale").glob("*/LC_MESSAGES/slotbot.po"))
 
@@ -205,3 +206,54 @@ def test_the_web_app_speaks_the_owners_texts_po(
         assert first["options"][1] == {"id": "mine", "label": "My appointments"}
     finally:
         app.extensions["slotbot.db"].dispose()
+
+
+def test_an_owner_entry_that_cannot_be_filled_is_ignored_and_said(
+    tmp_path: Path, restored_translations: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "business.toml"
+    owner = owner_catalogue_for(config)
+    owner.write_text(
+        'msgid "Thanks, {name}!"\nmsgstr "Cheers, {nme}!"\n\n'
+        'msgid "Booked {service}."\nmsgstr "Booked {}."\n\n'
+        'msgid "See you {when}."\nmsgstr "See you {when."\n\n'
+        'msgid "{n} slot"\nmsgid_plural "{n} slots"\nmsgstr[0] "{n} opening"\n'
+        'msgstr[1] "{n} openings for {who}"\n\n'
+        'msgid "Bye, {name}."\nmsgstr "Take care."\n',
+        encoding="utf-8",
+    )
+    problems = entry_problems(read_catalogue(owner), owner.name)
+    assert [line.split(": ", 1)[0] for line in problems] == [
+        "texts.po:1", "texts.po:4", "texts.po:7", "texts.po:10",
+    ]  # fmt: skip
+    assert "'Cheers, {nme}!' uses {nme}, which 'Thanks, {name}!' has not" in problems[0]
+    install_translations("en_US", config)
+    assert text.t("Thanks, {name}!", name="Ana") == "Thanks, Ana!"
+    assert text.t("Booked {service}.", service="a cut") == "Booked a cut."
+    assert text.t("See you {when}.", when="soon") == "See you soon."
+    assert text.nt("{n} slot", "{n} slots", 3) == "3 slots"
+    assert text.t("Bye, {name}.", name="Ana") == "Take care."  # leaving a value out is fine
+    assert "catalogue entry ignored" in caplog.text
+
+
+def test_the_shipped_catalogues_have_no_entry_that_cannot_be_filled() -> None:
+    for path in [POT, *CATALOGUES]:
+        assert entry_problems(read_catalogue(path), path.name) == []
+
+
+def test_config_check_warns_about_an_owner_entry_that_cannot_be_filled(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tests.conftest import DEMO_CONFIG
+    from webhooks.cli import cli
+
+    config = tmp_path / "business.toml"
+    demo = DEMO_CONFIG.read_text(encoding="utf-8")
+    config.write_text(demo.replace('"webhooks/static/', f'"{ROOT}/webhooks/static/'), encoding="utf-8")
+    (tmp_path / "texts.po").write_text('msgid "Hi {name}!"\nmsgstr "Hey {nam}!"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["config", "check", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "slotbot: warning: texts.po:1: 'Hey {nam}!' uses {nam}, which 'Hi {name}!' has not; "
+        "the shipped text is said instead"
+    ) in result.output

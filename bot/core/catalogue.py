@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
+import string
+from collections.abc import Iterator
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.core.text import DOMAIN, LOCALE_DIR, use_translations
 
 OWNER_CATALOGUE = "texts.po"  # next to business.toml
+
+log = logging.getLogger(__name__)
 
 
 def read_catalogue(path: Path, locale: str | None = None) -> Catalog:
@@ -61,6 +66,54 @@ def shipped_catalogue(locale: str) -> Path | None:
     return None
 
 
+def placeholders(text: str) -> set[str]:
+    """The `str.format` names in `text` ("{when:%H}" and "{a.b}" give when and a; "{}" gives "")."""
+    return {
+        field.split(".")[0].split("[")[0]
+        for _literal, field, _spec, _conversion in string.Formatter().parse(text)
+        if field is not None
+    }
+
+
+def _broken_entries(catalog: Catalog) -> Iterator[tuple[Message, str]]:
+    """Each entry whose words cannot be filled the way the code fills its text, and why."""
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        ids = list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+        words = message.string if isinstance(message.string, tuple | list) else [message.string]
+        known = set().union(*(placeholders(msgid) for msgid in ids))
+        if len(ids) > 1:
+            known.add("n")  # nt() passes the count
+        for text in filter(None, words):
+            try:
+                unknown = placeholders(text) - known
+            except ValueError as error:
+                yield message, f"{error} in {text!r}"
+                continue
+            if unknown:
+                names = ", ".join("{" + name + "}" for name in sorted(unknown))
+                yield message, f"{text!r} uses {names}, which {ids[0]!r} has not"
+
+
+def entry_problems(catalog: Catalog, source: str) -> list[str]:
+    """One line per entry whose words cannot be filled the way the code fills its text.
+
+    A translation may reorder or leave out the text's placeholders, never add one or use a
+    positional "{}"; a broken brace is a problem too. Such an entry is never said.
+    """
+    return [f"{source}:{message.lineno}: {why}" for message, why in _broken_entries(catalog)]
+
+
+def _without_broken_entries(catalog: Catalog, source: str) -> Catalog:
+    """`catalog` with the entries `entry_problems` finds emptied (their text falls back)."""
+    for message, why in list(_broken_entries(catalog)):
+        log.warning("%s:%s: catalogue entry ignored: %s", source, message.lineno, why)
+        plural = isinstance(message.string, tuple | list)
+        message.string = ("",) * len(message.string) if plural else ""
+    return catalog
+
+
 def load_translations(locale: str, owner_catalogue: Path | None = None) -> gettext.NullTranslations:
     """The translations for `locale`: the owner's texts first, then the shipped catalogue.
 
@@ -74,7 +127,9 @@ def load_translations(locale: str, owner_catalogue: Path | None = None) -> gette
         else gettext.NullTranslations()
     )
     if owner_catalogue is not None and owner_catalogue.is_file():
-        owner = compile_catalogue(read_catalogue(owner_catalogue))
+        owner = compile_catalogue(
+            _without_broken_entries(read_catalogue(owner_catalogue), owner_catalogue.name)
+        )
         owner.add_fallback(translations)
         translations = owner
     return translations
