@@ -11,11 +11,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.formatting import format_day, plain
+from bot.core.formatting import format_clock, format_day
 from bot.core.text import t
 from storage.models import WorkingHours
 
@@ -39,7 +38,7 @@ def arrival_window(
 
 
 def _clock(moment: datetime, zone: ZoneInfo, locale: str) -> tuple[str, str]:
-    text = plain(format_time(moment.astimezone(zone), "short", locale=locale))
+    text = format_clock(moment.astimezone(zone), locale)
     match = _SUFFIX.match(text)
     if match is None:
         return text, ""
