@@ -262,18 +262,49 @@ def calendar_file(
     event.add("uid", f"appointment-{appointment.id}@{domain}")
     event.add("sequence", _sequence(session, appointment, cancelled))
     event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", appointment.starts_at.astimezone(UTC))
-    event.add("dtend", appointment.ends_at.astimezone(UTC))
     service = appointment.service
-    event.add(
-        "summary",
-        t(
+    staff = first_name(appointment.staff.name)
+    if appointment.window_start is not None and appointment.window_end is not None:
+        # A field visit promises an arrival window, not a minute: the entry spans from the
+        # window opening to the latest the job can end (arriving as the window closes).
+        event.add("dtstart", appointment.window_start.astimezone(UTC))
+        event.add(
+            "dtend",
+            (appointment.window_end + (appointment.ends_at - appointment.starts_at)).astimezone(
+                UTC
+            ),
+        )
+        window = format_window(
+            appointment.window_start, appointment.window_end, info.zone, info.locale
+        )
+        summary = t(
+            "{service} with {first_name} — {business} (arrival {window})",
+            service=service.name,
+            first_name=staff,
+            business=info.name,
+            window=window,
+        )
+        event.add("summary", summary)
+        minutes = round((appointment.ends_at - appointment.starts_at).total_seconds() / 60)
+        event.add(
+            "description",
+            t(
+                "{first_name} arrives {window}; the job takes about {minutes} min.",
+                first_name=staff,
+                window=window,
+                minutes=minutes,
+            ),
+        )
+    else:
+        event.add("dtstart", appointment.starts_at.astimezone(UTC))
+        event.add("dtend", appointment.ends_at.astimezone(UTC))
+        summary = t(
             "{service} with {first_name} — {business}",
             service=service.name,
-            first_name=first_name(appointment.staff.name),
+            first_name=staff,
             business=info.name,
-        ),
-    )
+        )
+        event.add("summary", summary)
     location = appointment.customer.address if service.on_site else info.address
     if location:
         event.add("location", location)

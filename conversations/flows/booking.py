@@ -1415,6 +1415,7 @@ def _book(turn: Turn) -> None:
     appointment = outcome.appointment
     if turn.data.get("attendee") is not None:  # (a new row's is NULL already: no UPDATE)
         appointment.attendee = turn.data["attendee"]
+    _pin_named_staff(turn, appointment)
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
@@ -1447,6 +1448,16 @@ def _book(turn: Turn) -> None:
         )
 
 
+def _pin_named_staff(turn: Turn, appointment: Appointment) -> None:
+    """A customer who asked for someone by name keeps them: the route optimiser may not move it."""
+    chosen = turn.data.get("staff")
+    if chosen in (None, ANYONE):
+        return
+    member = turn.session.get(Staff, appointment.staff_id)
+    if member is not None and member.key == chosen:
+        appointment.staff_pinned = True
+
+
 def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
     """Book the services after the first of one visit; False if one no longer fits."""
     services = {s.key: s for s in turn.services()}
@@ -1470,6 +1481,7 @@ def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
             return False
         if turn.data.get("attendee") is not None:
             outcome.appointment.attendee = turn.data["attendee"]
+        _pin_named_staff(turn, outcome.appointment)
     return True
 
 
