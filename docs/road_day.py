@@ -2,9 +2,11 @@
 
     PYTHONPATH=. .venv/bin/python docs/road_day.py
 
-On a fresh SQLite database with the demo business.toml: two home visits for Sam on Tuesday
-17 November 2026 (Bob in Midtown at 9:30, Jane in Brooklyn at 1:30), then Sam's messages by
-SMS at the times shown (the customers' notices go to the outbox), the owner's agenda at 5 PM and Jane's event log. The clock is the
+On a fresh SQLite database with the field-service example (`slotbot init --example
+field-service`, Lakeshore Home Services in Chicago): two jobs for Maria on Tuesday 8 December
+2026 (a boiler service for Bob in Wicker Park, window 9-11, and a plumbing repair for Jane in
+Logan Square, window 1-3), then Maria's messages by SMS at the times shown (the customers'
+notices go to the outbox), the owner's agenda at 5 PM and Jane's event log. The clock is the
 script's, so the transcript is the same every run.
 """
 
@@ -14,13 +16,13 @@ import logging
 import sys
 import tempfile
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
 from bot.config import apply_config, load_config
+from bot.field.places.demo import EXAMPLES_DIR
 from bot.messaging.messages import Inbound
 from bot.scheduling.booking import book
 from conversations.engine import Engine
@@ -29,20 +31,20 @@ from storage.messaging import OutboxMessage
 from storage.migrate import upgrade
 from storage.models import Customer, CustomerIdentity, Service, Staff
 
-ROOT = Path(__file__).resolve().parent.parent
-ZONE = ZoneInfo("America/New_York")
-SAM = ("sms", "+12125550101")
-OWNER = ("telegram", "1000")
+ZONE = ZoneInfo("America/Chicago")
+MARIA = ("sms", "+13125550101")
+OWNER = ("telegram", "2000")
+CONFIG = EXAMPLES_DIR / "field-service" / "business.toml"
 ROAD_NOTICES = ("en_route", "running_late", "arrived")
 DAY = [
-    (SAM, "08:40", "today"),
-    (SAM, "09:00", "on my way"),
-    (SAM, "09:22", "arrived"),
-    (SAM, "10:25", "done"),
-    (SAM, "12:50", "omw"),
-    (SAM, "13:05", "stuck in traffic, 15 minutes"),
-    (SAM, "13:32", "arrived"),
-    (SAM, "14:20", "done"),
+    (MARIA, "08:40", "today"),
+    (MARIA, "09:05", "on my way"),
+    (MARIA, "09:24", "arrived"),
+    (MARIA, "10:58", "done"),
+    (MARIA, "12:50", "omw"),
+    (MARIA, "13:02", "stuck in traffic, 15 minutes"),
+    (MARIA, "13:31", "arrived"),
+    (MARIA, "14:35", "done"),
     (OWNER, "17:00", "today"),
     (OWNER, "17:01", "history jane"),
 ]
@@ -50,10 +52,10 @@ DAY = [
 
 def at(clock: str) -> datetime:
     """That wall time on the day, in the business's zone."""
-    return datetime.fromisoformat(f"2026-11-17 {clock}").replace(tzinfo=ZONE)
+    return datetime.fromisoformat(f"2026-12-08 {clock}").replace(tzinfo=ZONE)
 
 
-def _visit(db: Database, name: str, phone: str, address: str, start: str) -> None:
+def _visit(db: Database, name: str, phone: str, address: str, service: str, start: str) -> None:
     with db.write() as session:
         person = Customer(name=name, phone=phone, address=address, notes="", created_at=at("07:00"))
         session.add(person)
@@ -63,16 +65,16 @@ def _visit(db: Database, name: str, phone: str, address: str, start: str) -> Non
                 customer_id=person.id, channel="sms", address=phone, created_at=at("07:00")
             )
         )
-        service = session.scalars(select(Service).where(Service.key == "home-haircut")).one()
-        sam = session.scalars(select(Staff).where(Staff.key == "sam")).one()
+        job = session.scalars(select(Service).where(Service.key == service)).one()
+        maria = session.scalars(select(Staff).where(Staff.key == "maria")).one()
         book(
             session,
             customer_id=person.id,
-            service_id=service.id,
+            service_id=job.id,
             start=at(start),
-            staff_id=sam.id,
+            staff_id=maria.id,
             now=at("07:00"),
-            actor="owner:telegram:1000",
+            actor="owner:telegram:2000",
             enforce_rules=False,
         )
 
@@ -85,14 +87,28 @@ def main() -> None:
         url = f"sqlite:///{work}/road.db"
         upgrade(url)
         db = Database(url)
-        apply_config(db, load_config(ROOT / "business.toml"))
-        _visit(db, "Bob Stone", "+12125550202", "350 5th Ave, New York, NY 10118", "09:30")
-        _visit(db, "Jane Doe", "+12125550201", "55 Water St, Brooklyn, NY 11201", "13:30")
+        apply_config(db, load_config(CONFIG))
+        _visit(
+            db,
+            "Bob Stone",
+            "+13125550202",
+            "1500 N Milwaukee Ave, Chicago, IL 60622",
+            "boiler-service",
+            "09:30",
+        )
+        _visit(
+            db,
+            "Jane Doe",
+            "+13125550201",
+            "3200 W Armitage Ave, Chicago, IL 60647",
+            "plumbing-repair",
+            "13:15",
+        )
         now = at("07:00")
         engine = Engine(db, clock=lambda: now)
         for number, ((channel, sender), clock, text) in enumerate(DAY):
             now = at(clock)
-            who = "sam" if (channel, sender) == SAM else "owner"
+            who = "maria" if (channel, sender) == MARIA else "owner"
             print(f"[{clock}] {who}> {text}")
             inbound = Inbound(
                 channel=channel,

@@ -71,6 +71,7 @@ from bot.customers.portal import (
     verify,
 )
 from bot.engagement.consent import opted_in
+from bot.field.places.windows import promised
 from bot.messaging.messages import WEB
 from bot.scheduling.availability import SlotQuery, best_slots, local_instant
 from bot.scheduling.booking import Booked, Changed, cancel, history, reschedule, upcoming
@@ -349,7 +350,7 @@ def _appointment_view(
         "id": appointment.id,
         "service": appointment.service.name,
         "staff": appointment.staff.name,
-        "when": fmt.when(appointment.starts_at),
+        "when": promised(appointment, fmt.ctx.zone, fmt.ctx.locale),  # a window if promised one
         "status": appointment.status,
         "status_label": STATUS_LABELS.get(appointment.status, appointment.status),
         "changeable": appointment.status != IN_PROGRESS and appointment.starts_at - now >= cutoff,

@@ -18,10 +18,10 @@ from bot.config.context import business_context
 from bot.core.text import N_, _
 from bot.messaging.messages import PROMOTIONAL, Reply
 from bot.messaging.notify import defer_for_quiet_hours
-from bot.messaging.outbox import enqueue
+from bot.messaging.outbox import Purpose, enqueue
 from storage.models import CustomerIdentity
 
-PROMOTION = "promotion"
+PROMOTION = Purpose.PROMOTION
 STOP_LINE = N_("Reply STOP to opt out.")
 
 

@@ -31,8 +31,9 @@ from bot.billing.payments.links import public_url
 from bot.core.errors import InvalidRequest
 from bot.core.text import N_, _, nt, t
 from bot.customers.portal import secret_key
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
-from bot.messaging.notify import tell_customer
+from bot.messaging.outbox import Purpose
 from storage.files import Signature, SignatureRequest
 from storage.models import COMPLETED, Appointment, Customer
 
@@ -255,7 +256,7 @@ def send_link(session: Session, request: SignatureRequest, business: str, now: d
         session,
         request.customer_id,
         Reply(text),
-        purpose="signature",
+        purpose=Purpose.SIGNATURE,
         now=now,
         ref_id=request.id,
         dedupe_key=f"signature:{request.id}",

@@ -27,9 +27,10 @@ from bot.core import events
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound, SlotbotError
 from bot.core.text import N_, _, t
+from bot.messaging.asking import Awaiting, ask, customer_address
 from bot.messaging.messages import Option, Reply
-from bot.messaging.notify import customer_address, defer_for_quiet_hours, first_name
-from bot.messaging.outbox import WAITLIST_OFFER, enqueue, withdraw_pending
+from bot.messaging.notify import defer_for_quiet_hours, first_name
+from bot.messaging.outbox import WAITLIST_OFFER, withdraw_pending
 from bot.messaging.senders.render import reply_map
 from bot.scheduling import booking
 from bot.scheduling.availability import SlotQuery, slot_fits
@@ -201,33 +202,26 @@ def offer_slot(
             t("Good news: {service} with {first_name}, {when} "
             "just opened up at {business}. We're holding it for you for {minutes} minutes.", service=service.name, first_name=first_name(staff.name), when=info.when(start), business=info.name, minutes=minutes)
         )
-        enqueue(
+        ask(
             session,
-            channel=address[0],
-            address=address[1],
-            reply=Reply(text, options=tuple(Option(o.id, _(o.label)) for o in OFFER_OPTIONS)),
-            purpose=WAITLIST_OFFER,
-            customer_id=entry.customer_id,
-            ref_id=hold.id,
-            send_at=send_at,
-            now=now,
-        )
-        session.add(
-            AwaitingReply(
-                channel=address[0],
-                address=address[1],
-                customer_id=entry.customer_id,
-                kind=KIND,
-                ref_id=hold.id,
+            entry.customer_id,
+            Reply(text, options=tuple(Option(o.id, _(o.label)) for o in OFFER_OPTIONS)),
+            awaiting=Awaiting(
+                KIND,
+                hold.id,
+                expires=expires,
                 data={
                     "offer_id": offer.id,
                     "entry_id": entry.id,
                     "starts_at": start.isoformat(),
                     "replies": reply_map([Option(o.id, _(o.label)) for o in OFFER_OPTIONS]),
                 },
-                created_at=now,
-                expires_at=expires,
-            )
+            ),
+            purpose=WAITLIST_OFFER,
+            ref_id=hold.id,
+            send_at=send_at,
+            now=now,
+            to=address,
         )
         return offer
     return None

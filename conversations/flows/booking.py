@@ -20,7 +20,7 @@ from bot.billing.payments.deposits import deposit_for
 from bot.core.names import clean_display_name
 from bot.core.text import N_, _, t
 from bot.messaging.messages import SMS, WHATSAPP, Option
-from bot.messaging.outbox import CONFIRMATION
+from bot.messaging.outbox import CONFIRMATION, queued_in, watching_queued
 from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slots, slot_fits
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
@@ -1413,7 +1413,9 @@ def _book(turn: Turn) -> None:
         _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return
     appointment = outcome.appointment
-    appointment.attendee = turn.data.get("attendee")
+    if turn.data.get("attendee") is not None:  # (a new row's is NULL already: no UPDATE)
+        appointment.attendee = turn.data["attendee"]
+    _pin_named_staff(turn, appointment)
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
@@ -1446,6 +1448,16 @@ def _book(turn: Turn) -> None:
         )
 
 
+def _pin_named_staff(turn: Turn, appointment: Appointment) -> None:
+    """A customer who asked for someone by name keeps them: the route optimiser may not move it."""
+    chosen = turn.data.get("staff")
+    if chosen in (None, ANYONE):
+        return
+    member = turn.session.get(Staff, appointment.staff_id)
+    if member is not None and member.key == chosen:
+        appointment.staff_pinned = True
+
+
 def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
     """Book the services after the first of one visit; False if one no longer fits."""
     services = {s.key: s for s in turn.services()}
@@ -1467,12 +1479,22 @@ def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
         )
         if not isinstance(outcome, Booked):
             return False
-        outcome.appointment.attendee = turn.data.get("attendee")
+        if turn.data.get("attendee") is not None:
+            outcome.appointment.attendee = turn.data["attendee"]
+        _pin_named_staff(turn, outcome.appointment)
     return True
 
 
 def _confirmed_here(turn: Turn, appointment_id: int) -> bool:
     """Whether bot.messaging.notify queued the booking confirmation to this very chat."""
+    if watching_queued(turn.session):  # the engine keeps what this turn queued
+        return any(
+            m.purpose == CONFIRMATION
+            and m.ref_id == appointment_id
+            and m.channel == turn.inbound.channel
+            and m.address == turn.inbound.sender
+            for m in queued_in(turn.session)
+        )
     return (
         turn.session.scalar(
             select(OutboxMessage.id).where(

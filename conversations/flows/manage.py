@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta
 
 from bot.core.text import N_, _, t
+from bot.field.places.windows import promised
 from bot.messaging.messages import SMS, WHATSAPP, Option
 from bot.scheduling.availability import SlotQuery, best_slots, nearest_slots, slot_fits
 from bot.scheduling.booking import (
@@ -55,12 +56,8 @@ _NEW_BOOKING = re.compile(
 
 def _describe(turn: Turn, appointment: Appointment) -> str:
     who = appointment.staff.name.split()[0]
-    return t(
-        "{service} with {who}, {when}",
-        service=appointment.service.name,
-        who=who,
-        when=turn.when(appointment.starts_at),
-    )
+    when = promised(appointment, turn.business.zone, turn.business.locale)  # a window if promised
+    return t("{service} with {who}, {when}", service=appointment.service.name, who=who, when=when)
 
 
 def _upcoming(turn: Turn) -> list[Appointment]:

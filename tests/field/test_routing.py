@@ -141,3 +141,39 @@ def test_the_checker_catches_a_job_done_twice_or_not_at_all() -> None:
     problem = day(visits=(Visit("x", 5, 60, 480, 900), Visit("y", 6, 60, 480, 900)))
     twice = _hand_made(problem, [Stop("x", 540, 540, 600), Stop("x", 640, 640, 700)])
     assert {v.rule for v in check(problem, twice)} == {Rule.TWICE, Rule.UNASSIGNED}
+
+
+def _plain_day(**changes) -> Problem:
+    """The small day without lunch breaks or skills: what PyVRP models (windows aside)."""
+    problem = day()
+    plain = {
+        "vehicles": tuple(replace(v, skills=frozenset(), breaks=()) for v in problem.vehicles),
+        "visits": tuple(replace(v, skill=None) for v in problem.visits),
+    }
+    return replace(problem, **(plain | changes))
+
+
+def test_a_pure_vrptw_is_solved_by_pyvrp_and_keeps_every_rule() -> None:
+    problem = _plain_day(hard_windows=True, late_penalty=0)
+    found = solve(problem, seconds=1)
+    assert found.solver == "pyvrp"
+    assert found.unassigned == ()
+    assert check(problem, found) == []
+
+
+def test_a_day_with_soft_windows_starts_ortools_from_pyvrp_routes() -> None:
+    problem = _plain_day()
+    found = solve(problem, seconds=2)
+    assert found.solver == "pyvrp+ortools"
+    assert found.unassigned == ()
+    assert check(problem, found) == []
+
+
+def test_windows_pyvrp_cannot_keep_fall_back_to_ortools_with_one_late_arrival() -> None:
+    visits = (Visit("a", 2, 60, 9 * 60, 9 * 60), Visit("b", 7, 60, 9 * 60, 9 * 60))
+    vehicles = (Vehicle("ana", 8 * 60, 17 * 60, 0),)
+    problem = _plain_day(visits=visits, vehicles=vehicles)
+    found = solve(problem, seconds=2)
+    assert found.solver == "ortools"
+    assert found.unassigned == ()
+    assert [v.rule for v in check(problem, found)] == [Rule.LATE]

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.completion import appointment_invoice
-from bot.billing.contact import notify_customer, notify_owners
+from bot.billing.contact import notify_owners
 from bot.billing.ledger.invoices import (
     LineSpec,
     create_invoice,
@@ -32,7 +32,9 @@ from bot.billing.payments.links import pay_url
 from bot.config.context import business_context
 from bot.core.money import percent_of
 from bot.core.text import N_, _, t
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
+from bot.messaging.outbox import Purpose
 from bot.scheduling.booking import Changed, cancel
 from storage.billing import DEPOSIT, FOR_DEPOSIT, Invoice
 from storage.db import Database
@@ -100,11 +102,11 @@ def require_deposit(
         else t("To confirm your {what}, a {amount} deposit is due within {hours} "
         "hours. {below_minimum_words}", what=what, amount=ctx.money(amount), hours=hours, below_minimum_words=below_minimum_words(ctx, amount, invoice.currency))
     )
-    notify_customer(
+    tell_customer(
         session,
         appointment.customer_id,
         Reply(ask),
-        purpose="deposit",
+        purpose=Purpose.DEPOSIT,
         now=now,
         ref_id=appointment.id,
         dedupe_key=f"deposit-request:{appointment.id}",

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer, notify_owners
+from bot.billing.contact import notify_owners
 from bot.billing.ledger.invoices import get_invoice, refresh_status
 from bot.billing.ledger.minimums import online_minimum, payable_online
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment, record_refund, refundable
@@ -46,7 +46,9 @@ from bot.billing.payments.providers import gateway_from_env
 from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
 from bot.core.text import _, t
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
+from bot.messaging.outbox import Purpose
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     CARD,
@@ -546,14 +548,14 @@ def _checkout_failed(session: Session, obj: dict[str, Any], *, now: datetime) ->
     result = refresh_status(session, invoice)
     if result.balance > 0:
         url = pay_url(session, invoice.id, now=now)
-        notify_customer(
+        tell_customer(
             session,
             invoice.customer_id,
             Reply(
                 t("Your payment of {balance} for {number} didn't go "
                 "through. You can try again here: {url}", balance=ctx.money(result.balance), number=invoice.number, url=url)
             ),
-            purpose="payment_failed",
+            purpose=Purpose.PAYMENT_FAILED,
             now=now,
             ref_id=invoice.id,
             dedupe_key=f"checkout-failed:{obj.get('id')}",
@@ -662,11 +664,11 @@ def _ask_to_pay(
         card = saved_card(session, invoice.customer_id)
         which = t("your {card}", card=card_label(card)) if card else _("your saved card")
         text = t("We couldn't charge {which} {amount} for {number}. Please pay here: {url}", which=which, amount=amount, number=invoice.number, url=url)
-    notify_customer(
+    tell_customer(
         session,
         invoice.customer_id,
         Reply(text),
-        purpose="payment_failed",
+        purpose=Purpose.PAYMENT_FAILED,
         now=now,
         ref_id=invoice.id,
         dedupe_key=dedupe_key,

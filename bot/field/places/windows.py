@@ -11,13 +11,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.formatting import format_day, plain
+from bot.core.formatting import format_clock, format_day, format_when
 from bot.core.text import t
-from storage.models import WorkingHours
+from storage.models import Appointment, WorkingHours
 
 _SUFFIX = re.compile(r"^(?P<clock>[\d:.]+)\s*(?P<suffix>\D*)$")
 
@@ -39,7 +38,7 @@ def arrival_window(
 
 
 def _clock(moment: datetime, zone: ZoneInfo, locale: str) -> tuple[str, str]:
-    text = plain(format_time(moment.astimezone(zone), "short", locale=locale))
+    text = format_clock(moment.astimezone(zone), locale)
     match = _SUFFIX.match(text)
     if match is None:
         return text, ""
@@ -65,6 +64,13 @@ def format_window(start: datetime, end: datetime, zone: ZoneInfo, locale: str) -
             last_suffix=last_suffix,
         ).rstrip()
     return f"{format_day(start, zone, locale)}, {span}"
+
+
+def promised(appointment: Appointment, zone: ZoneInfo, locale: str) -> str:
+    """When the customer was told to expect us: the arrival window if any, else the start."""
+    if appointment.window_start is not None and appointment.window_end is not None:
+        return format_window(appointment.window_start, appointment.window_end, zone, locale)
+    return format_when(appointment.starts_at, zone, locale)
 
 
 def opening_minute(session: Session, weekday: int) -> int:

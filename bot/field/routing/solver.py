@@ -1,6 +1,7 @@
-"""Solving a routing Problem with Google OR-Tools routing (the chosen solver; see the README).
+"""Solving a routing Problem: PyVRP where it models the whole problem, else Google OR-Tools.
 
-Skills and pinned jobs are allowed-vehicle sets, shifts are the start/end ranges of each
+`solve` is the portfolio (README, "Why OR-Tools and PyVRP"); `solve_ortools` is the OR-Tools
+model, which covers everything a field day has. Skills and pinned jobs are allowed-vehicle sets, shifts are the start/end ranges of each
 technician's time, breaks are OR-Tools break intervals, arrival windows are hard ranges
 (Solomon) or soft upper bounds with a per-minute penalty (a field day: a late arrival is
 allowed only when it saves far more driving than it costs), and a job that cannot be placed at
@@ -10,16 +11,55 @@ all is dropped at a huge penalty and reported rather than failing the whole day.
 from __future__ import annotations
 
 import time as clock
+from dataclasses import replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from bot.field.routing import hgs
 from bot.field.routing.model import BreakTaken, Problem, Route, Solution, Stop
 
 COST_SCALE = 1000  # driving cost (km, or Solomon distance) to integer units
 DROP_PENALTY = 10**10
 
 
+def search_parameters(problem: Problem, first: str):  # noqa: ANN201 - a protobuf message
+    """OR-Tools search parameters for `problem`: the first solution, then guided local search."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    return params
+
+
 def solve(
+    problem: Problem,
+    seconds: float = 5.0,
+    *,
+    first: str = "PARALLEL_CHEAPEST_INSERTION",
+    initial: Solution | None = None,
+) -> Solution:
+    """The best routes for `problem` within `seconds`: PyVRP where it models the whole problem.
+
+    A pure VRPTW (hard windows, no breaks, skills or pins) goes to PyVRP alone; a day without
+    breaks, skills or pins but with soft windows gets PyVRP's hard-window routes as the start
+    for OR-Tools (half the budget each); anything else is OR-Tools from `initial` if given.
+    """
+    began = clock.perf_counter()
+    if problem.visits and hgs.pure(problem):
+        share = seconds if problem.hard_windows and not problem.droppable else seconds / 2
+        found = hgs.solve(problem, share)
+        if found is not None and share == seconds:
+            return found
+        initial = found or initial
+        seconds -= clock.perf_counter() - began
+    solution = solve_ortools(problem, seconds, first=first, initial=initial)
+    if solution.solver == "ortools" and initial is not None and initial.solver == "pyvrp":
+        solution = replace(solution, solver="pyvrp+ortools", seconds=clock.perf_counter() - began)
+    return solution
+
+
+def solve_ortools(
     problem: Problem,
     seconds: float = 5.0,
     *,
@@ -64,9 +104,7 @@ def solve(
 
     if any(v.capacity is not None for v in vehicles):
         demand = [0] * n_v + [v.demand for v in visits]
-        demand_index = routing.RegisterUnaryTransitCallback(
-            lambda i: demand[manager.IndexToNode(i)]
-        )
+        demand_index = routing.RegisterUnaryTransitVector(demand)
         routing.AddDimensionWithVehicleCapacity(
             demand_index,
             0,
@@ -111,11 +149,7 @@ def solve(
             ]
             times.SetBreakIntervalsOfVehicle(intervals[k], k, transits)
 
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
+    params = search_parameters(problem, first)
     params.time_limit.FromMilliseconds(
         max(1, int((seconds - (clock.perf_counter() - began)) * 1000))
     )
