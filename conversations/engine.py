@@ -22,13 +22,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.bootstrap import bootstrap
 from bot.config.context import business_context
@@ -41,15 +41,22 @@ from bot.messaging.handover import close as close_handover
 from bot.messaging.handover import open_for as open_handover
 from bot.messaging.inbox import row_values
 from bot.messaging.messages import SMS, Inbound, Reply
-from bot.messaging.outbox import enqueue
+from bot.messaging.outbox import Purpose, enqueue, queued_in, watch_queued
 from conversations.admin import commands as admin
 from conversations.flows import consent, handover
 from conversations.flows import routing as flows
 from conversations.nlu.understand import is_opt_in_keyword, is_opt_out_keyword
 from conversations.turn import Turn
 from storage.db import Database
+from storage.engagement import Handover
 from storage.messaging import PENDING, SENT, OutboxMessage
-from storage.models import Conversation, Customer, CustomerIdentity, InboundMessage
+from storage.models import (
+    AwaitingReply,
+    Conversation,
+    Customer,
+    CustomerIdentity,
+    InboundMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +71,81 @@ SLOW_DOWN = (
     "You're sending messages faster than I can answer them. I've kept them all; "
     "give me a minute and then send your question again."
 )
-SLOW_DOWN_PURPOSE = "slow_down"
+SLOW_DOWN_PURPOSE = Purpose.SLOW_DOWN
 REPLIES_PER_MINUTE = 20  # the default per-sender throttle
 FLOOD_WINDOW = timedelta(minutes=1)
 # One "slow down" per sender in this long, however long the flood lasts.
 SLOW_DOWN_QUIET = timedelta(minutes=10)
+
+
+# The statements every turn runs, built once: building a select and its cache key on each
+# turn costs more than SQLite takes to run it.
+_INBOUND = InboundMessage.__table__
+_RECORD = insert(_INBOUND)
+_RECENT = (
+    select(func.count())
+    .select_from(_INBOUND)
+    .where(
+        _INBOUND.c.channel == bindparam("channel"),
+        _INBOUND.c.address == bindparam("address"),
+        _INBOUND.c.received_at > bindparam("since"),
+    )
+)
+_RECENT_UP_TO = _RECENT.where(_INBOUND.c.id <= bindparam("up_to"))
+_HANDOVER = Handover.__table__
+_QUESTION = AwaitingReply.__table__
+
+
+# A customer's turn asks three things before the dialogue moves: their messages in the last
+# minute (the throttle), an open hand-over, a question waiting for their reply. Mostly the
+# answers are "few", "none", "none": one round trip says so, and only a "yes" is then read
+# in full (by conversations.flows.handover and Turn.open_question).
+_OPEN_HANDOVER = (
+    select(_HANDOVER.c.id)
+    .where(_HANDOVER.c.customer_id == bindparam("customer"), _HANDOVER.c.closed_at.is_(None))
+    .limit(1)
+    .scalar_subquery()
+    .label("handover")
+)
+_OPEN_QUESTION = (
+    select(_QUESTION.c.id)
+    .where(
+        _QUESTION.c.channel == bindparam("channel"),
+        _QUESTION.c.address == bindparam("address"),
+        _QUESTION.c.answered_at.is_(None),
+        _QUESTION.c.expires_at > bindparam("now"),
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("question")
+)
+
+
+def _checks_after(recent: Select[tuple[int]]) -> Select[tuple[int, int | None, int | None]]:
+    return select(
+        recent.scalar_subquery().label("recent"),
+        _OPEN_HANDOVER,
+        _OPEN_QUESTION,
+    )
+
+
+_CUSTOMER_CHECKS = _checks_after(_RECENT)  # this message was recorded just now, as the newest
+_CUSTOMER_CHECKS_UP_TO = _checks_after(_RECENT_UP_TO)  # … or has an inbox row of its own
+_CONVERSATION = (
+    select(Conversation)
+    .where(
+        Conversation.channel == bindparam("channel"), Conversation.address == bindparam("address")
+    )
+    .with_for_update()
+)
+_IDENTITY = (
+    select(CustomerIdentity)
+    .where(
+        CustomerIdentity.channel == bindparam("channel"),
+        CustomerIdentity.address == bindparam("address"),
+    )
+    .options(joinedload(CustomerIdentity.customer))  # one query for both
+)
 
 
 class Outcome(Enum):
@@ -147,11 +224,13 @@ class Engine:
 
     def _timed(self, inbound: Inbound, recorded: bool = False) -> tuple[Outcome, list[Reply]]:
         """One turn, logged and measured as part of its delivery."""
-        if inbound.provider_id is None:
+        # An id made up here is new by construction: no earlier row can hold it.
+        fresh = inbound.provider_id is None
+        if fresh:
             inbound = _with_id(inbound)
         with delivery(inbound.provider_id):
             started = time.perf_counter()
-            result, replies = self._attempt(inbound, recorded)
+            result, replies = self._attempt(inbound, recorded, fresh)
             seconds = time.perf_counter() - started
             outcome = _OUTCOMES[result]
             TURNS.labels(inbound.channel, result.value).inc()
@@ -166,11 +245,13 @@ class Engine:
             )
         return outcome, replies
 
-    def _attempt(self, inbound: Inbound, recorded: bool) -> tuple[TurnResult, list[Reply]]:
+    def _attempt(
+        self, inbound: Inbound, recorded: bool, fresh: bool = False
+    ) -> tuple[TurnResult, list[Reply]]:
         for attempt in range(6):
             try:
                 with self.db.write() as session:
-                    return TurnResult.HANDLED, self._handle(session, inbound)
+                    return TurnResult.HANDLED, self._handle(session, inbound, fresh)
             except _Duplicate:
                 return TurnResult.DUPLICATE, []
             except _NotYet:
@@ -203,17 +284,23 @@ class Engine:
 
     # --- the transaction ---------------------------------------------------------------
 
-    def _handle(self, session: Session, inbound: Inbound) -> list[Reply]:
+    def _handle(self, session: Session, inbound: Inbound, fresh: bool = False) -> list[Reply]:
         now = self.clock()
-        recorded = _claim_delivery(session, inbound, now)
+        recorded = _claim_delivery(session, inbound, now, fresh=fresh)
         conversation = _lock_conversation(session, inbound, now)
         if recorded is not None and _earlier_waiting(session, inbound, recorded):
             raise _NotYet
         # Everything queued to this person from here on is this turn's answer, including
-        # what bot.messaging.notify or bot.billing queue along the way (a confirmation with its .ics).
-        watermark = session.scalar(select(func.max(OutboxMessage.id))) or 0
+        # what bot.messaging.notify or bot.billing queue along the way (a confirmation with
+        # its .ics): bot.messaging.outbox keeps the rows this transaction queues from here.
+        watch_queued(session)
         identity, customer = _identify(session, inbound, now)
         conversation.customer_id = customer.id
+        if conversation.id is None:
+            # A new conversation is inserted with its customer (one INSERT, no UPDATE after);
+            # a concurrent twin fails here on the unique key and retries.
+            session.add(conversation)
+            session.flush()
         inbound = _numbered_choice(inbound, conversation)
         turn = Turn(
             session=session,
@@ -226,6 +313,7 @@ class Engine:
         )
         purpose = "reply"
         flood = Flood.CALM
+        checks = None
         if is_opt_out_keyword(inbound.text):
             purpose = _opt_out(turn)
         elif is_opt_in_keyword(inbound.text):
@@ -234,13 +322,14 @@ class Engine:
             pass  # deliberate silence: they asked us to stop
         elif (
             admin.actor_of(turn).role == admin.CUSTOMER  # owners and staff run the business
-            and (flood := self._flood(session, inbound, recorded, now)) is not Flood.CALM
+            and (checks := _customer_checks(turn, recorded)) is not None
+            and (flood := self._flood(session, inbound, now, checks.recent)) is not Flood.CALM
         ):
             if flood is Flood.STARTED:
                 turn.say(SLOW_DOWN)
                 purpose = SLOW_DOWN_PURPOSE
             # Ongoing: deliberate silence; the message itself is recorded all the same.
-        elif handover.route(turn):
+        elif (checks is None or checks.handover is not None) and handover.route(turn):
             pass  # an open hand-over: a person answers this customer, not the dialogue
         else:
             _expire_if_stale(turn)
@@ -253,7 +342,7 @@ class Engine:
         conversation.version += 1
         conversation.updated_at = now
         _queue(turn, purpose)
-        return _queued_since(session, inbound, watermark)
+        return _queued_since(session, inbound)
 
     def _database_answers(self) -> bool:
         """Whether the database takes a write at all right now (one that changes nothing)."""
@@ -268,29 +357,13 @@ class Engine:
             return False
         return True
 
-    def _flood(
-        self, session: Session, inbound: Inbound, recorded: int | None, now: datetime
-    ) -> Flood:
-        """Whether this sender is over the limit: their messages in the minute up to this one.
-
-        `recorded` is this message's inbox row (None when it was recorded just now, as the
-        newest): messages that arrived after it do not count against it.
+    def _flood(self, session: Session, inbound: Inbound, now: datetime, recent: int) -> Flood:
+        """Whether this sender is over the limit: `recent`, their messages in the minute up
+        to this one (`_customer_checks`), against the limit.
         """
         limit = self.replies_per_minute
         if limit <= 0:
             return Flood.CALM
-        query = (
-            select(func.count())
-            .select_from(InboundMessage)
-            .where(
-                InboundMessage.channel == inbound.channel,
-                InboundMessage.address == inbound.sender,
-                InboundMessage.received_at > inbound.received_at - FLOOD_WINDOW,
-            )
-        )
-        if recorded is not None:
-            query = query.where(InboundMessage.id <= recorded)
-        recent = session.scalar(query)
         if (recent or 0) <= limit:
             return Flood.CALM
         warned = session.scalar(
@@ -340,6 +413,36 @@ class Engine:
         return [reply], True
 
 
+@dataclass(frozen=True)
+class _Checks:
+    recent: int  # the sender's messages in the flood window, up to this one
+    handover: int | None  # an open hand-over's id
+    question: int | None  # an open question's id
+
+
+def _customer_checks(turn: Turn, recorded: int | None) -> _Checks:
+    """The throttle count, and whether a hand-over or a question is open, in one query.
+
+    `recorded` is this message's inbox row (None when it was recorded just now, as the
+    newest): messages that arrived after it do not count against it.
+    """
+    inbound = turn.inbound
+    params = {
+        "channel": inbound.channel,
+        "address": inbound.sender,
+        "since": inbound.received_at - FLOOD_WINDOW,
+        "customer": turn.customer.id,
+        "now": turn.now,
+    }
+    if recorded is None:
+        row = turn.session.execute(_CUSTOMER_CHECKS, params).one()
+    else:
+        row = turn.session.execute(_CUSTOMER_CHECKS_UP_TO, {**params, "up_to": recorded}).one()
+    if row.question is None:
+        turn.no_open_question = True  # Turn.open_question() need not look
+    return _Checks(row.recent or 0, row.handover, row.question)
+
+
 def _with_id(inbound: Inbound) -> Inbound:
     return replace(inbound, provider_id=f"local-{uuid.uuid4().hex}")
 
@@ -359,12 +462,18 @@ def _numbered_choice(inbound: Inbound, conversation: Conversation) -> Inbound:
     return inbound
 
 
-def _claim_delivery(session: Session, inbound: Inbound, now: datetime) -> int | None:
+def _claim_delivery(
+    session: Session, inbound: Inbound, now: datetime, *, fresh: bool = False
+) -> int | None:
     """Stamp this delivery handled: claim the inbox's row (its id), or record it now (None).
 
     Raises _Duplicate when it was handled before. The claim is a conditional UPDATE, so of two
     workers reaching the same row only one gets it (PostgreSQL re-checks after the row lock).
+    `fresh`: the provider id was made up for this message, so there is nothing to claim.
     """
+    if fresh:
+        session.execute(_RECORD, row_values(inbound, handled_at=now))
+        return None
     key = (InboundMessage.channel == inbound.channel) & (
         InboundMessage.provider_id == inbound.provider_id
     )
@@ -401,11 +510,14 @@ def _earlier_waiting(session: Session, inbound: Inbound, message_id: int) -> boo
 
 
 def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Conversation:
-    """The sender's conversation row, locked for this transaction (created if new)."""
-    stmt = select(Conversation).where(
-        Conversation.channel == inbound.channel, Conversation.address == inbound.sender
+    """The sender's conversation row, locked for this transaction.
+
+    A new one is not added to the session yet (its id is None): the caller adds it once it
+    knows the customer, so it is written in one INSERT.
+    """
+    conversation = session.scalar(
+        _CONVERSATION, {"channel": inbound.channel, "address": inbound.sender}
     )
-    conversation = session.scalar(stmt.with_for_update())
     if conversation is None:
         conversation = Conversation(
             channel=inbound.channel,
@@ -416,8 +528,6 @@ def _lock_conversation(session: Session, inbound: Inbound, now: datetime) -> Con
             version=0,
             updated_at=now,
         )
-        session.add(conversation)
-        session.flush()  # a concurrent twin fails here on the unique key and retries
     return conversation
 
 
@@ -425,12 +535,7 @@ def _identify(
     session: Session, inbound: Inbound, now: datetime
 ) -> tuple[CustomerIdentity, Customer]:
     """Find the customer behind this channel address, or create them."""
-    identity = session.scalar(
-        select(CustomerIdentity).where(
-            CustomerIdentity.channel == inbound.channel,
-            CustomerIdentity.address == inbound.sender,
-        )
-    )
+    identity = session.scalar(_IDENTITY, {"channel": inbound.channel, "address": inbound.sender})
     if identity is None:
         customer = None
         phone = inbound.sender if inbound.channel in (SMS, "whatsapp") else inbound.contact_phone
@@ -448,6 +553,7 @@ def _identify(
             channel=inbound.channel,
             address=inbound.sender,
             created_at=now,
+            last_inbound_at=now,
         )
         session.add(identity)
         session.flush()
@@ -498,17 +604,14 @@ def _expire_if_stale(turn: Turn) -> None:
         turn.set(expired=True)
 
 
-def _queued_since(session: Session, inbound: Inbound, watermark: int) -> list[Reply]:
-    rows = session.scalars(
-        select(OutboxMessage.body)
-        .where(
-            OutboxMessage.id > watermark,
-            OutboxMessage.channel == inbound.channel,
-            OutboxMessage.address == inbound.sender,
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
-    return [Reply.from_json(body) for body in rows]
+def _queued_since(session: Session, inbound: Inbound) -> list[Reply]:
+    """What this transaction queued to the sender since `watch_queued`, in order."""
+    rows = [
+        message
+        for message in queued_in(session)
+        if message.channel == inbound.channel and message.address == inbound.sender
+    ]
+    return [Reply.from_json(message.body) for message in sorted(rows, key=lambda m: m.id)]
 
 
 def _queue(turn: Turn, purpose: str) -> None:

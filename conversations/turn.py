@@ -9,19 +9,38 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from babel.dates import format_time
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext
-from bot.core.formatting import format_day, format_money, format_when, plain
+from bot.core.formatting import format_clock, format_day, format_money, format_when
 from bot.messaging.messages import Inbound, Option, Reply
-from storage.models import Conversation, Customer, CustomerIdentity, Service, Staff
+from storage.models import (
+    AwaitingReply,
+    Conversation,
+    Customer,
+    CustomerIdentity,
+    Service,
+    Staff,
+)
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 # How conversations.when labels a day ("Fri 4 Dec") and a clock time ("15:00").
 _DAY_LABEL = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{1,2}) (" + "|".join(_MONTHS) + r")\b")
 _CLOCK_LABEL = re.compile(r"\b([01]\d|2[0-3]):([0-5]\d)\b")
+# Built once (asked on every turn): the latest question still waiting for a chat's reply.
+_OPEN_QUESTION = (
+    select(AwaitingReply)
+    .where(
+        AwaitingReply.channel == bindparam("channel"),
+        AwaitingReply.address == bindparam("address"),
+        AwaitingReply.answered_at.is_(None),
+        AwaitingReply.expires_at > bindparam("now"),
+    )
+    .order_by(AwaitingReply.created_at.desc(), AwaitingReply.id.desc())
+    .limit(1)
+)
+_ACTIVE_SERVICES = select(Service).where(Service.active.is_(True))
 
 
 @dataclass
@@ -37,6 +56,8 @@ class Turn:
     now: datetime
     replies: list[Reply] = field(default_factory=list)
     _services: list[Service] | None = field(default=None, repr=False)
+    # Known that no question waits for this chat's reply (open_question() need not look).
+    no_open_question: bool = field(default=False, repr=False)
 
     # --- dialogue state ----------------------------------------------------------------
 
@@ -100,7 +121,7 @@ class Turn:
 
         def clock(match: re.Match[str]) -> str:
             moment = time(int(match.group(1)), int(match.group(2)))
-            return plain(format_time(moment, "short", locale=self.business.locale))
+            return format_clock(moment, self.business.locale)
 
         return _CLOCK_LABEL.sub(clock, _DAY_LABEL.sub(day, label))
 
@@ -113,10 +134,23 @@ class Turn:
     def services(self) -> list[Service]:
         """Active services, in configuration order (read once a turn: asked for often)."""
         if self._services is None:
-            self._services = list(
-                self.session.scalars(select(Service).where(Service.active.is_(True)))
-            )
+            self._services = list(self.session.scalars(_ACTIVE_SERVICES))
         return list(self._services)
+
+    def open_question(self) -> AwaitingReply | None:
+        """The latest question still waiting for this chat's reply, if any.
+
+        Asked by the offers check and then the threads check at the start of a turn; a
+        "none" is remembered for the turn (nothing asks a question before both have looked).
+        """
+        if self.no_open_question:
+            return None
+        question = self.session.scalar(
+            _OPEN_QUESTION,
+            {"channel": self.inbound.channel, "address": self.inbound.sender, "now": self.now},
+        )
+        self.no_open_question = question is None
+        return question
 
     def staff_for(self, service: Service) -> list[Staff]:
         """Active staff who do `service`."""

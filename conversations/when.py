@@ -108,7 +108,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from conversations.nlu.words import NUMBER_WORDS
+from conversations.nlu.words import DAY_NAMES, MONTHS, NUMBER_WORDS, ORDINAL_WORDS, WEEKDAYS
 
 __all__ = ["When", "parse_when"]
 
@@ -120,23 +120,10 @@ _MINUTE = timedelta(minutes=1)
 _WEEK = timedelta(days=7)
 _DAY_MIN = 24 * 60
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
+_WEEKDAYS = WEEKDAYS
+_MONTHS = MONTHS
 _WD_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WD_LONG = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WD_LONG = DAY_NAMES
 _MON_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -509,39 +496,7 @@ _KNOWN = frozenset(
 
 _NUMBER_WORDS = NUMBER_WORDS
 _MINUTE_WORDS = {"five": 5, "ten": 10, "twenty": 20, "twenty-five": 25, "twentyfive": 25}
-_ORDINAL_WORDS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "eleventh": 11,
-    "twelfth": 12,
-    "thirteenth": 13,
-    "fourteenth": 14,
-    "fifteenth": 15,
-    "sixteenth": 16,
-    "seventeenth": 17,
-    "eighteenth": 18,
-    "nineteenth": 19,
-    "twentieth": 20,
-    "twenty-first": 21,
-    "twenty-second": 22,
-    "twenty-third": 23,
-    "twenty-fourth": 24,
-    "twenty-fifth": 25,
-    "twenty-sixth": 26,
-    "twenty-seventh": 27,
-    "twenty-eighth": 28,
-    "twenty-ninth": 29,
-    "thirtieth": 30,
-    "thirty-first": 31,
-}
+_ORDINAL_WORDS = ORDINAL_WORDS
 _HOUR_BEFORE = frozenset(
     {"at", "around", "about", "by", "after", "before", "from", "between", "until", "to", "and"}
     | {"past", "half", "-", "or", "quarter", "like", "say"}

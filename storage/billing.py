@@ -17,13 +17,24 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Appointment, Base, Customer
+from storage.types import StoredEnum
 
-# Invoice statuses. Only `void` is ever set by hand; the others follow from lines and payments.
-DRAFT = "draft"
-SENT = "sent"
-PARTIALLY_PAID = "partially_paid"
-PAID = "paid"
-VOID = "void"
+
+class InvoiceStatus(StoredEnum):
+    """Only `void` is ever set by hand; the others follow from lines and payments."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+DRAFT = InvoiceStatus.DRAFT
+SENT = InvoiceStatus.SENT
+PARTIALLY_PAID = InvoiceStatus.PARTIALLY_PAID
+PAID = InvoiceStatus.PAID
+VOID = InvoiceStatus.VOID
 INVOICE_STATUSES = (DRAFT, SENT, PARTIALLY_PAID, PAID, VOID)
 
 # What an invoice is for; an appointment has at most one invoice of each purpose.
@@ -45,36 +56,79 @@ NO_SHOW_FEE = "no_show_fee"
 CREDIT = "credit"  # a credit note: forgives part of an invoice (e.g. what a refund gave back)
 LINE_KINDS = (SERVICE, EXTRA, PART, LABOUR, DISCOUNT, DEPOSIT, FINANCE_CHARGE, NO_SHOW_FEE, CREDIT)
 
-# Payment kinds and methods.
-PAYMENT = "payment"
-REFUND = "refund"
-CREDIT_TRANSFER = "credit"
-CARD = "card"
-CASH = "cash"
-CHEQUE = "cheque"
-BANK_TRANSFER = "bank_transfer"
-OTHER = "other"
-ACCOUNT_CREDIT = "account_credit"  # the method of a credit transfer
+
+class PaymentKind(StoredEnum):
+    """A payment row: money in, money back, or credit moved between invoices."""
+
+    PAYMENT = "payment"
+    REFUND = "refund"
+    CREDIT_TRANSFER = "credit"
+
+
+class PaymentMethod(StoredEnum):
+    """How a payment was made."""
+
+    CARD = "card"
+    CASH = "cash"
+    CHEQUE = "cheque"
+    BANK_TRANSFER = "bank_transfer"
+    OTHER = "other"
+    ACCOUNT_CREDIT = "account_credit"  # the method of a credit transfer
+
+
+PAYMENT = PaymentKind.PAYMENT
+REFUND = PaymentKind.REFUND
+CREDIT_TRANSFER = PaymentKind.CREDIT_TRANSFER
+CARD = PaymentMethod.CARD
+CASH = PaymentMethod.CASH
+CHEQUE = PaymentMethod.CHEQUE
+BANK_TRANSFER = PaymentMethod.BANK_TRANSFER
+OTHER = PaymentMethod.OTHER
+ACCOUNT_CREDIT = PaymentMethod.ACCOUNT_CREDIT
 PAYMENT_METHODS = (CARD, CASH, CHEQUE, BANK_TRANSFER, OTHER)
 
-# Estimate statuses.
-ESTIMATE_DRAFT = "draft"
-ESTIMATE_SENT = "sent"
-APPROVED = "approved"
-DECLINED = "declined"
-INVOICED = "invoiced"
+
+class EstimateStatus(StoredEnum):
+    """Where an estimate is: drafted, sent, answered, or turned into an invoice."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    INVOICED = "invoiced"
+
+
+ESTIMATE_DRAFT = EstimateStatus.DRAFT
+ESTIMATE_SENT = EstimateStatus.SENT
+APPROVED = EstimateStatus.APPROVED
+DECLINED = EstimateStatus.DECLINED
+INVOICED = EstimateStatus.INVOICED
 ESTIMATE_STATUSES = (ESTIMATE_DRAFT, ESTIMATE_SENT, APPROVED, DECLINED, INVOICED)
 
-# Checkout attempt and scheduled charge statuses.
-OPEN = "open"
-COMPLETED = "completed"
-PROCESSING = "processing"
-EXPIRED = "expired"
-FAILED = "failed"
-PENDING = "pending"
-SUCCEEDED = "succeeded"
-NEEDS_ACTION = "needs_action"
-SKIPPED = "skipped"
+
+class ChargeStatus(StoredEnum):
+    """A checkout attempt's or a scheduled card charge's status."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    PROCESSING = "processing"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    NEEDS_ACTION = "needs_action"
+    SKIPPED = "skipped"
+
+
+OPEN = ChargeStatus.OPEN
+COMPLETED = ChargeStatus.COMPLETED
+PROCESSING = ChargeStatus.PROCESSING
+EXPIRED = ChargeStatus.EXPIRED
+FAILED = ChargeStatus.FAILED
+PENDING = ChargeStatus.PENDING
+SUCCEEDED = ChargeStatus.SUCCEEDED
+NEEDS_ACTION = ChargeStatus.NEEDS_ACTION
+SKIPPED = ChargeStatus.SKIPPED
 
 
 class BillingCounter(Base):

@@ -15,12 +15,24 @@ from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
+from storage.types import StoredEnum
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"  # gave up after retries, or a final provider error
-CANCELLED = "cancelled"  # withdrawn before sending (appointment cancelled, opted out)
+
+class OutboxStatus(StoredEnum):
+    """Where an outbox message is on its way out."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries, or a final provider error
+    CANCELLED = "cancelled"  # withdrawn before sending (appointment cancelled, opted out)
+
+
+PENDING = OutboxStatus.PENDING
+SENDING = OutboxStatus.SENDING
+SENT = OutboxStatus.SENT
+FAILED = OutboxStatus.FAILED
+CANCELLED = OutboxStatus.CANCELLED
 OUTBOX_STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
 
 
@@ -62,18 +74,35 @@ class OutboxMessage(Base):
     ref_starts_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-# Waitlist entry statuses.
-ENTRY_WAITING = "waiting"
-ENTRY_BOOKED = "booked"  # an offer was accepted
-ENTRY_EXPIRED = "expired"  # its window passed
-ENTRY_WITHDRAWN = "withdrawn"  # the customer left the waitlist
+class EntryStatus(StoredEnum):
+    """A waitlist entry's status."""
+
+    WAITING = "waiting"
+    BOOKED = "booked"  # an offer was accepted
+    EXPIRED = "expired"  # its window passed
+    WITHDRAWN = "withdrawn"  # the customer left the waitlist
+
+
+ENTRY_WAITING = EntryStatus.WAITING
+ENTRY_BOOKED = EntryStatus.BOOKED
+ENTRY_EXPIRED = EntryStatus.EXPIRED
+ENTRY_WITHDRAWN = EntryStatus.WITHDRAWN
 ENTRY_STATUSES = (ENTRY_WAITING, ENTRY_BOOKED, ENTRY_EXPIRED, ENTRY_WITHDRAWN)
 
-# Waitlist offer statuses.
-OFFER_OPEN = "open"
-OFFER_ACCEPTED = "accepted"
-OFFER_DECLINED = "declined"
-OFFER_LAPSED = "lapsed"  # not answered in time, or the held slot went
+
+class OfferStatus(StoredEnum):
+    """A waitlist offer's status."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    LAPSED = "lapsed"  # not answered in time, or the held slot went
+
+
+OFFER_OPEN = OfferStatus.OPEN
+OFFER_ACCEPTED = OfferStatus.ACCEPTED
+OFFER_DECLINED = OfferStatus.DECLINED
+OFFER_LAPSED = OfferStatus.LAPSED
 OFFER_STATUSES = (OFFER_OPEN, OFFER_ACCEPTED, OFFER_DECLINED, OFFER_LAPSED)
 
 

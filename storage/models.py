@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
+from storage.types import StoredEnum, UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -34,14 +34,26 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
-# Appointment statuses. Every status except "cancelled" occupies the staff member's time.
-AWAITING_DEPOSIT = "awaiting_deposit"
-BOOKED = "booked"
-CONFIRMED = "confirmed"
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-NO_SHOW = "no_show"
+class AppointmentStatus(StoredEnum):
+    """An appointment's status. Every status except "cancelled" occupies the staff's time."""
+
+    AWAITING_DEPOSIT = "awaiting_deposit"
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+# The members under the names the code has always imported.
+AWAITING_DEPOSIT = AppointmentStatus.AWAITING_DEPOSIT
+BOOKED = AppointmentStatus.BOOKED
+CONFIRMED = AppointmentStatus.CONFIRMED
+IN_PROGRESS = AppointmentStatus.IN_PROGRESS
+COMPLETED = AppointmentStatus.COMPLETED
+CANCELLED = AppointmentStatus.CANCELLED
+NO_SHOW = AppointmentStatus.NO_SHOW
 STATUSES = (AWAITING_DEPOSIT, BOOKED, CONFIRMED, IN_PROGRESS, COMPLETED, CANCELLED, NO_SHOW)
 UPCOMING_STATUSES = (AWAITING_DEPOSIT, BOOKED, CONFIRMED, IN_PROGRESS)
 

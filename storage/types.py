@@ -1,9 +1,11 @@
 """Column types shared by the models: UTC timestamps that come back aware on every backend,
-and `epoch_seconds` for reading them as integers on hot paths."""
+`epoch_seconds` for reading them as integers on hot paths, and `StoredEnum`, the base of
+every status, purpose and channel vocabulary stored in a text column."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime
@@ -12,6 +14,18 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
+
+
+class StoredEnum(StrEnum):
+    """A StrEnum whose members are the very strings stored in a text column.
+
+    A member is equal to its string (`BOOKED == "booked"`), binds as it, and reads as it in
+    messages (`str`, f-strings and, unlike a plain StrEnum, `repr`), so the database and
+    every text that quotes one are unchanged; a row read back holds the plain string.
+    """
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

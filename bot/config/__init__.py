@@ -3,8 +3,9 @@
 The rooms: `schema` (the frozen pydantic models and their limits), `values` (reading one
 TOML value, with the field path and "did you mean" in every error), `loading` (the file's
 sections into a `BusinessConfig`), `problems` (every problem at once), `stored` (the JSON
-`Business.settings` blob written and validated back), `sync` (`apply_config`) and
-`process` (the environment a web or worker process starts with, typed). Import from here.
+`Business.settings` blob written and validated back), `sync` (`apply_config`),
+`context` (the business as one transaction reads it back) and `process` (the environment a
+web or worker process starts with, typed). Import the config's names from here.
 """
 
 from bot.config.loading import (

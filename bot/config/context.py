@@ -24,22 +24,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 
-from bot.config import (
+from bot.config.schema import (
     CONSENT_QUESTION,
     HANDOVER_QUIET_MINUTES,
     BillingConfig,
     BookingRules,
     BrandingConfig,
     MessagingConfig,
-    billing_from_settings,
-    branding_from_settings,
-    messaging_from_settings,
-    rules_from_settings,
 )
+from bot.config.stored import business_settings
 from bot.core.errors import NotFound
-from bot.core.formatting import format_when
-from bot.core.money import format_day, format_money, normalise_rate
-from bot.field.places.settings import TravelConfig, travel_from_settings
+from bot.core.formatting import format_date, format_money, format_when
+from bot.core.money import normalise_rate
+from bot.field.places.settings import TravelConfig
 from storage.models import Business
 
 # Where the context lives in `Session.info` for the current transaction.
@@ -97,10 +94,8 @@ class BusinessContext:
     @classmethod
     def from_row(cls, row: Business) -> BusinessContext:
         """Build the context from the business row written by the last config load."""
-        settings: Mapping[str, Any] = row.settings or {}
-        quiet = settings.get("quiet_hours")
-        handover = settings.get("handover") or {}
-        promotions = settings.get("promotions") or {}
+        # Validation, not re-parsing: the blob is the typed BusinessSettings settings_for wrote.
+        settings = business_settings(row.settings)
         return cls(
             configured=True,
             id=row.id,
@@ -110,32 +105,27 @@ class BusinessContext:
             currency=row.currency,
             locale=row.locale,
             tax_rate=normalise_rate(row.tax_rate or "0"),
-            rules=rules_from_settings(settings),
-            billing=billing_from_settings(settings),
-            branding=branding_from_settings(settings),
-            messaging=messaging_from_settings(settings),
-            travel=travel_from_settings(settings),
-            phone=settings.get("phone"),
-            address=settings.get("address"),
-            email=settings.get("email"),
-            review_url=settings.get("review_url"),
-            parking=settings.get("parking"),
-            owner_key=settings.get("owner_key"),
-            owner_pin_digest=settings.get("owner_pin_digest"),
-            owners=tuple(str(i) for i in settings.get("owners") or ()),
+            rules=settings.rules,
+            billing=settings.billing,
+            branding=settings.branding,
+            messaging=settings.messaging,
+            travel=settings.travel,
+            phone=settings.phone,
+            address=settings.address,
+            email=settings.email,
+            review_url=settings.review_url,
+            parking=settings.parking,
+            owner_key=settings.owner_key,
+            owner_pin_digest=settings.owner_pin_digest,
+            owners=tuple(settings.owners),
             staff_identities=MappingProxyType(
-                {
-                    str(key): tuple(str(i) for i in identities or ())
-                    for key, identities in (settings.get("staff_identities") or {}).items()
-                }
+                {key: tuple(ids) for key, ids in settings.staff_identities.items()}
             ),
-            reminders=tuple(int(m) for m in settings.get("reminders") or ()),
-            quiet_hours=(time.fromisoformat(quiet[0]), time.fromisoformat(quiet[1]))
-            if quiet
-            else None,
-            handover_quiet_minutes=int(handover.get("quiet_minutes") or HANDOVER_QUIET_MINUTES),
-            ask_consent_after_first_booking=bool(promotions.get("ask_after_first_booking", True)),
-            consent_question=str(promotions.get("consent_question") or CONSENT_QUESTION),
+            reminders=tuple(settings.reminders),
+            quiet_hours=settings.quiet_hours,
+            handover_quiet_minutes=settings.handover.quiet_minutes,
+            ask_consent_after_first_booking=settings.promotions.ask_after_first_booking,
+            consent_question=settings.promotions.consent_question,
             config_digest=row.config_digest or "",
         )
 
@@ -170,7 +160,7 @@ class BusinessContext:
 
     def day(self, moment: datetime) -> str:
         """A short local date for billing messages: "Dec 1"."""
-        return format_day(self.local_date(moment), self.locale)
+        return format_date(self.local_date(moment), self.locale)
 
     def when(self, moment: datetime) -> str:
         """A local day and time for messages: "Tue, Nov 17, 10:00 AM" in en_US."""
@@ -181,13 +171,18 @@ class BusinessContext:
 UNCONFIGURED = BusinessContext()
 
 
-def _cached(session: Session) -> tuple[Business | None, BusinessContext]:
-    cached: tuple[Business | None, BusinessContext] | None = session.info.get(_KEY)
+@dataclass
+class _Cached:
+    # The row is kept with the context: it stays in the identity map, so the next
+    # session.get in this transaction does not read it again.
+    row: Business | None
+    context: BusinessContext | None = None  # built when first asked for
+
+
+def _cached(session: Session) -> _Cached:
+    cached: _Cached | None = session.info.get(_KEY)
     if cached is None:
-        row = session.get(Business, 1)
-        # The row is kept with the context: it stays in the identity map, so the next
-        # session.get in this transaction (apply_config's) does not read it again.
-        cached = (row, UNCONFIGURED if row is None else BusinessContext.from_row(row))
+        cached = _Cached(session.get(Business, 1))
         session.info[_KEY] = cached
     return cached
 
@@ -198,16 +193,24 @@ def business_context(session: Session, *, required: bool = True) -> BusinessCont
     Raises NotFound when no config has been loaded, unless `required` is False: then the
     unconfigured defaults (UTC, en_US, USD) come back.
     """
-    row, context = _cached(session)
-    if row is None and required:
+    cached = _cached(session)
+    if cached.row is None and required:
         raise NotFound("no business configured: run `slotbot db upgrade` and load a config")
-    return context
+    if cached.context is None:
+        cached.context = (
+            UNCONFIGURED if cached.row is None else BusinessContext.from_row(cached.row)
+        )
+    return cached.context
 
 
 def business_row(session: Session) -> Business | None:
     """The business row itself, for the few that change it (setting an attribute on it
-    drops the cached context); everyone else reads `business_context`."""
-    return _cached(session)[0]
+    drops the cached context); everyone else reads `business_context`.
+
+    The row's settings are not validated here: apply_config must be able to overwrite a
+    blob that an older slotbot wrote.
+    """
+    return _cached(session).row
 
 
 def forget_business_context(session: Session) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
+from bot.config.context import business_row
 from bot.config.schema import BusinessConfig, ServiceConfig, StaffConfig, Week
 from bot.config.stored import settings_for
 from bot.core.clock import utcnow
@@ -152,7 +153,7 @@ def apply_config(db: Database, cfg: BusinessConfig, *, force: bool = False) -> N
     """Make the database match the config in one write transaction (skipped if unchanged)."""
     with db.write() as session:
         _lock_apply(session)
-        business = session.get(Business, 1)
+        business = business_row(session)
         if not force and _is_current(session, cfg, business):
             return
         _write_business(session, cfg, business)

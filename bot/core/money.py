@@ -1,4 +1,4 @@
-"""Money arithmetic and formatting: integer minor units, Decimal rates, one rounding rule.
+"""Money arithmetic: integer minor units, Decimal rates, one rounding rule.
 
 Amounts are Python ints in the currency's minor unit (cents for USD, yen for JPY, fils for
 BHD); rates and quantities are `Decimal`s, never floats. Whenever a product is not a whole
@@ -17,14 +17,11 @@ The invoice total is then a plain sum of integers: no further rounding anywhere.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.dates import format_skeleton
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import get_currency_precision
 
 from bot.core.errors import InvalidRequest
-from bot.core.formatting import plain
 
 Number = Decimal | int | str
 
@@ -100,18 +97,3 @@ def parse_amount(text: str, currency: str) -> int:
     if minor != minor.to_integral_value():
         raise InvalidRequest(f"{text!r} has more decimal places than {currency} allows")
     return int(minor)
-
-
-def format_money(amount_minor: int, currency: str, locale: str) -> str:
-    """An amount the way the business's locale writes it: "$45.00", "45,00 €"."""
-    return plain(format_currency(to_major(amount_minor, currency), currency, locale=locale))
-
-
-def format_day(day: date, locale: str) -> str:
-    """A short date in the locale's order: "Dec 1" (en_US), "1 Dec" (en_GB)."""
-    return plain(format_skeleton("MMMd", day, locale=locale))
-
-
-def format_rate(rate: str) -> str:
-    """A stored rate for people: "8.875%"."""
-    return f"{rate}%"

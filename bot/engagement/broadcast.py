@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from bot.config.context import business_context
 from bot.messaging.messages import PROMOTIONAL, Reply
 from bot.messaging.notify import defer_for_quiet_hours
-from bot.messaging.outbox import enqueue
+from bot.messaging.outbox import Purpose, enqueue
 from storage.models import CustomerIdentity
 
-PROMOTION = "promotion"
+PROMOTION = Purpose.PROMOTION
 STOP_LINE = "Reply STOP to opt out."
 
 

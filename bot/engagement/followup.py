@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound
+from bot.messaging.asking import Awaiting, ask
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import (
     customer_name,
     defer_for_quiet_hours,
     describe,
     first_name,
-    tell_customer,
     tell_owners,
 )
 from bot.messaging.outbox import (
@@ -96,10 +96,16 @@ def queue_feedback_requests(session: Session, now: datetime) -> list[OutboxMessa
             f"Thanks for visiting {info.name}{greeting}! How was your "
             f"{appointment.service.name}? Reply 1-5 (5 = great)."
         )
-        message = tell_customer(
+        message = ask(
             session,
             appointment.customer_id,
             Reply(text, FEEDBACK_OPTIONS),
+            awaiting=Awaiting(
+                FEEDBACK_KIND,
+                appointment.id,
+                expires=ANSWER_WINDOW,
+                data={"replies": reply_map(FEEDBACK_OPTIONS)},
+            ),
             purpose=FEEDBACK_REQUEST,
             ref_id=appointment.id,
             send_at=defer_for_quiet_hours(now, info),
@@ -108,18 +114,6 @@ def queue_feedback_requests(session: Session, now: datetime) -> list[OutboxMessa
         )
         if message is None:
             continue
-        session.add(
-            AwaitingReply(
-                channel=message.channel,
-                address=message.address,
-                customer_id=appointment.customer_id,
-                kind=FEEDBACK_KIND,
-                ref_id=appointment.id,
-                data={"replies": reply_map(FEEDBACK_OPTIONS)},
-                created_at=now,
-                expires_at=message.send_at + ANSWER_WINDOW,
-            )
-        )
         queued.append(message)
     return queued
 
@@ -239,10 +233,16 @@ def queue_rebook_nudges(session: Session, now: datetime) -> list[OutboxMessage]:
                 f"{hello} been about {_ago(days)} since your {service.name} at {info.name}. "
                 "Want to book the next one? Reply with a day that suits you."
             )
-            message = tell_customer(
+            message = ask(
                 session,
                 visit.customer_id,
                 Reply(text),
+                awaiting=Awaiting(
+                    REBOOK_KIND,
+                    service.id,
+                    expires=ANSWER_WINDOW,
+                    data={"appointment_id": visit.id, "staff_id": visit.staff_id},
+                ),
                 purpose=REBOOK_NUDGE,
                 ref_id=visit.id,
                 send_at=defer_for_quiet_hours(now, info),
@@ -251,18 +251,6 @@ def queue_rebook_nudges(session: Session, now: datetime) -> list[OutboxMessage]:
             )
             if message is None:
                 continue
-            session.add(
-                AwaitingReply(
-                    channel=message.channel,
-                    address=message.address,
-                    customer_id=visit.customer_id,
-                    kind=REBOOK_KIND,
-                    ref_id=service.id,
-                    data={"appointment_id": visit.id, "staff_id": visit.staff_id},
-                    created_at=now,
-                    expires_at=message.send_at + ANSWER_WINDOW,
-                )
-            )
             queued.append(message)
     return queued
 

@@ -32,12 +32,12 @@ from sqlalchemy.orm import Session, selectinload
 from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import NotFound
+from bot.messaging.asking import Awaiting, ask
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import (
     customer_name,
     defer_for_quiet_hours,
     describe,
-    tell_customer,
     tell_owners,
 )
 from bot.messaging.outbox import REMINDER, UNCONFIRMED_ALERT
@@ -126,10 +126,20 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
         send_at = defer_for_quiet_hours(
             now, info, latest=appointment.starts_at - LATEST_BEFORE_START
         )
-        message = tell_customer(
+        message = ask(
             session,
             appointment.customer_id,
             Reply(f"Reminder: {describe(appointment, info)} at {info.name}.", REMINDER_OPTIONS),
+            awaiting=Awaiting(
+                KIND,
+                appointment.id,
+                expires=appointment.starts_at,
+                data={
+                    "offset_minutes": offset,
+                    "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
+                    "replies": reply_map(REMINDER_OPTIONS),
+                },
+            ),
             purpose=REMINDER,
             ref_id=appointment.id,
             send_at=send_at,
@@ -140,23 +150,6 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
         if message is None:
             continue
         timeline.record(session, appointment, Kind.REMINDED, at=now, channel=message.channel)
-        session.add(
-            AwaitingReply(
-                channel=message.channel,
-                address=message.address,
-                customer_id=appointment.customer_id,
-                kind=KIND,
-                ref_id=appointment.id,
-                data={
-                    "offset_minutes": offset,
-                    "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
-                    "outbox_id": message.id,
-                    "replies": reply_map(REMINDER_OPTIONS),
-                },
-                created_at=now,
-                expires_at=appointment.starts_at,
-            )
-        )
         queued.append(message)
     return queued
 

@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 from bot.billing.payments.links import public_url
 from bot.core.errors import InvalidRequest
 from bot.customers.portal import secret_key
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
-from bot.messaging.notify import tell_customer
+from bot.messaging.outbox import Purpose
 from storage.files import Signature, SignatureRequest
 from storage.models import COMPLETED, Appointment, Customer
 
@@ -254,7 +255,7 @@ def send_link(session: Session, request: SignatureRequest, business: str, now: d
         session,
         request.customer_id,
         Reply(text),
-        purpose="signature",
+        purpose=Purpose.SIGNATURE,
         now=now,
         ref_id=request.id,
         dedupe_key=f"signature:{request.id}",

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.context import business_context
+from bot.messaging.asking import Awaiting, ask
 from bot.messaging.messages import Option, Reply
-from bot.messaging.notify import first_name, tell_customer
+from bot.messaging.notify import first_name
+from bot.messaging.outbox import Purpose
 from bot.messaging.senders.render import reply_map
 from bot.scheduling import timeline
 from bot.scheduling.availability import Slot, SlotQuery, best_slots, local_instant
@@ -27,7 +29,7 @@ from bot.scheduling.timeline import Kind
 from storage.models import UPCOMING_STATUSES, Appointment, AwaitingReply, Service
 
 KIND = "weather_offer"
-PURPOSE = "weather_offer"
+PURPOSE = Purpose.WEATHER_OFFER
 LOOK_AHEAD_DAYS = 7
 OPTIONS = (Option("yes", "Move it"), Option("no", "Keep it"))
 
@@ -110,10 +112,20 @@ def offer_another_day(
         f"We can move it to {info.when(slot.start)} with {first_name(appointment.staff.name)}. "
         "Move it, or keep it as it is?"
     )
-    message = tell_customer(
+    message = ask(
         session,
         appointment.customer_id,
         Reply(text, OPTIONS),
+        awaiting=Awaiting(
+            KIND,
+            appointment.id,
+            expires=appointment.starts_at,
+            data={
+                "start": slot.start.astimezone(UTC).isoformat(),
+                "staff_id": slot.staff_id,
+                "replies": reply_map(OPTIONS),
+            },
+        ),
         purpose=PURPOSE,
         now=now,
         ref_id=appointment.id,
@@ -121,22 +133,6 @@ def offer_another_day(
     )
     if message is None:
         return Offer(appointment, slot.start, told=False)
-    session.add(
-        AwaitingReply(
-            channel=message.channel,
-            address=message.address,
-            customer_id=appointment.customer_id,
-            kind=KIND,
-            ref_id=appointment.id,
-            data={
-                "start": slot.start.astimezone(UTC).isoformat(),
-                "staff_id": slot.staff_id,
-                "replies": reply_map(OPTIONS),
-            },
-            created_at=now,
-            expires_at=appointment.starts_at,
-        )
-    )
     return Offer(appointment, slot.start, told=True)
 
 

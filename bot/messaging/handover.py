@@ -25,14 +25,14 @@ from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
 from bot.messaging.messages import Reply
 from bot.messaging.notify import staff_addresses
-from bot.messaging.outbox import enqueue
+from bot.messaging.outbox import Purpose, enqueue
 from storage.db import Database
 from storage.engagement import FROM_BOT, FROM_CUSTOMER, FROM_TEAM, Handover, HandoverMessage
 from storage.messaging import OutboxMessage
 from storage.models import Customer, Staff, WorkingHours
 
-HANDOVER_NOTICE = "handover_notice"  # to the team: a customer's words
-HANDOVER_REPLY = "handover_reply"  # to the customer: a person's answer, or the bot's note
+HANDOVER_NOTICE = Purpose.HANDOVER_NOTICE  # to the team: a customer's words
+HANDOVER_REPLY = Purpose.HANDOVER_REPLY  # to the customer: a person's answer, or the bot's note
 QUIET_CLOSER = "quiet"
 MAX_QUOTE = 1000
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 
 from bot.core.clock import utcnow
 from bot.messaging.messages import Reply
+from bot.messaging.outbox import Purpose
 from storage.db import Database
 from storage.messaging import CANCELLED, PENDING, SENT, OutboxMessage
 
@@ -56,7 +57,7 @@ def last_exchange(db: Database, channel: str, address: str) -> int:
                 select(func.max(OutboxMessage.id)).where(
                     OutboxMessage.channel == channel,
                     OutboxMessage.address == address,
-                    OutboxMessage.purpose == "reply",
+                    OutboxMessage.purpose == Purpose.REPLY,
                 )
             )
             or 0

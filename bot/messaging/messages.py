@@ -13,17 +13,37 @@ from typing import Any
 
 from bot.core.clock import utcnow
 from bot.core.names import clean_display_name, clean_text
+from storage.types import StoredEnum
 
-SMS = "sms"
-WHATSAPP = "whatsapp"
-TELEGRAM = "telegram"
-WEB = "web"
-TERMINAL = "terminal"
-EMAIL = "email"
-CHANNELS = (SMS, WHATSAPP, TELEGRAM, WEB, TERMINAL, EMAIL)
 
-TRANSACTIONAL = "transactional"
-PROMOTIONAL = "promotional"
+class Channel(StoredEnum):
+    """Where a message comes from or goes to (`channel` columns, "sms:+1555…" identities)."""
+
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    WEB = "web"
+    TERMINAL = "terminal"
+    EMAIL = "email"
+
+
+class ReplyKind(StoredEnum):
+    """A reply's kind: a promotional one goes only to identities that opted in to offers."""
+
+    TRANSACTIONAL = "transactional"
+    PROMOTIONAL = "promotional"
+
+
+SMS = Channel.SMS
+WHATSAPP = Channel.WHATSAPP
+TELEGRAM = Channel.TELEGRAM
+WEB = Channel.WEB
+TERMINAL = Channel.TERMINAL
+EMAIL = Channel.EMAIL
+CHANNELS = tuple(Channel)
+
+TRANSACTIONAL = ReplyKind.TRANSACTIONAL
+PROMOTIONAL = ReplyKind.PROMOTIONAL
 
 
 @dataclass(frozen=True)

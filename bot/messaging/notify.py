@@ -13,9 +13,9 @@ Who is told:
   made the change.
 A recurring series gets one confirmation and one owner notice for the whole series.
 
-A customer is reached on their most recently active identity that is not opted out (the
-web chat last: its page is seen only while open), else by SMS to their phone, else not at
-all. Texts are short and plain (SMS-friendly); times are in the business's zone and locale.
+A customer is reached where `bot.messaging.asking.customer_address` says (their most recently active
+identity that is not opted out, the web chat last, else SMS to their phone, else not at
+all). Texts are short and plain (SMS-friendly); times are in the business's zone and locale.
 Non-urgent messages avoid quiet hours with `defer_for_quiet_hours`.
 """
 
@@ -32,7 +32,9 @@ from bot.config.context import BusinessContext, business_context
 from bot.core import events
 from bot.core.text import t
 from bot.field.places.windows import format_window
-from bot.messaging.messages import SMS, TERMINAL, WEB, Attachment, Reply
+from bot.messaging.asking import customer_address as customer_address
+from bot.messaging.asking import tell_customer
+from bot.messaging.messages import Attachment, Reply
 from bot.messaging.outbox import (
     APPOINTMENT_BOUND,
     CANCEL_NOTICE,
@@ -54,13 +56,9 @@ from storage.models import (
     Appointment,
     AppointmentEvent,
     AwaitingReply,
-    Customer,
-    CustomerIdentity,
     Staff,
 )
 
-# Channels whose messages are seen only while a page or terminal is open.
-_SESSION_CHANNELS = (WEB, TERMINAL)
 CUSTOMER_ACTORS = ("customer", "system")
 
 
@@ -69,38 +67,6 @@ def _role(actor: str) -> str:
 
 
 # ------------------------------------------------------------------------- addresses
-
-
-def customer_address(session: Session, customer_id: int) -> tuple[str, str] | None:
-    """(channel, address) to reach a customer on, or None if there is no way."""
-    identities = session.scalars(
-        select(CustomerIdentity).where(
-            CustomerIdentity.customer_id == customer_id, CustomerIdentity.opted_out_at.is_(None)
-        )
-    ).all()
-    floor = datetime.min.replace(tzinfo=UTC)
-    ranked = sorted(
-        identities,
-        key=lambda i: (
-            i.channel not in _SESSION_CHANNELS,
-            i.last_inbound_at or floor,
-            i.created_at,
-        ),
-        reverse=True,
-    )
-    if ranked:
-        return ranked[0].channel, ranked[0].address
-    customer = session.get(Customer, customer_id)
-    if customer is None or not customer.phone:
-        return None
-    opted_out = session.scalar(
-        select(CustomerIdentity.id).where(
-            CustomerIdentity.channel == SMS,
-            CustomerIdentity.address == customer.phone,
-            CustomerIdentity.opted_out_at.is_not(None),
-        )
-    )
-    return None if opted_out else (SMS, customer.phone)
 
 
 def staff_addresses(
@@ -155,37 +121,6 @@ def defer_for_quiet_hours(
 
 
 # ------------------------------------------------------------------------- telling
-
-
-def tell_customer(
-    session: Session,
-    customer_id: int,
-    reply: Reply,
-    *,
-    purpose: str,
-    now: datetime,
-    ref_id: int | None = None,
-    send_at: datetime | None = None,
-    dedupe_key: str | None = None,
-    ref_starts_at: datetime | None = None,
-) -> OutboxMessage | None:
-    """Queue `reply` to the customer on their best channel; None if unreachable or deduped."""
-    address = customer_address(session, customer_id)
-    if address is None:
-        return None
-    return enqueue(
-        session,
-        channel=address[0],
-        address=address[1],
-        reply=reply,
-        purpose=purpose,
-        customer_id=customer_id,
-        ref_id=ref_id,
-        send_at=send_at,
-        dedupe_key=dedupe_key,
-        now=now,
-        ref_starts_at=ref_starts_at,
-    )
 
 
 def _tell_each(

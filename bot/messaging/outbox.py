@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,26 +59,66 @@ from storage.models import (
     CustomerIdentity,
     SlotHold,
 )
-from storage.types import UTCDateTime
+from storage.types import StoredEnum, UTCDateTime
 
 log = logging.getLogger(__name__)
 
-# What a message is for. The dispatcher checks some before sending (see `_withdraw_reason`).
-REPLY = "reply"
-CONFIRMATION = "confirmation"
-CHANGE_NOTICE = "change_notice"
-CANCEL_NOTICE = "cancel_notice"
-REMINDER = "reminder"
-UNCONFIRMED_ALERT = "unconfirmed_alert"
-OWNER_NOTICE = "owner_notice"
-STAFF_NOTICE = "staff_notice"
-DELIVERY_FAILED = "delivery_failed"
-WAITLIST_OFFER = "waitlist_offer"
-FEEDBACK_REQUEST = "feedback_request"
-FEEDBACK_ALERT = "feedback_alert"
-REVIEW_REQUEST = "review_request"
-REBOOK_NUDGE = "rebook_nudge"
-OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+
+class Purpose(StoredEnum):
+    """What a message is for (`outbox_message.purpose`); the dispatcher checks some before
+    sending (see `_withdraw_reason`)."""
+
+    REPLY = "reply"
+    CONFIRMATION = "confirmation"
+    CHANGE_NOTICE = "change_notice"
+    CANCEL_NOTICE = "cancel_notice"
+    REMINDER = "reminder"
+    UNCONFIRMED_ALERT = "unconfirmed_alert"
+    OWNER_NOTICE = "owner_notice"
+    STAFF_NOTICE = "staff_notice"
+    DELIVERY_FAILED = "delivery_failed"
+    WAITLIST_OFFER = "waitlist_offer"
+    FEEDBACK_REQUEST = "feedback_request"
+    FEEDBACK_ALERT = "feedback_alert"
+    REVIEW_REQUEST = "review_request"
+    REBOOK_NUDGE = "rebook_nudge"
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+    SLOW_DOWN = "slow_down"
+    HANDOVER_NOTICE = "handover_notice"  # to the team: a customer's words
+    HANDOVER_REPLY = "handover_reply"  # to the customer: a person's answer, or the bot's note
+    PROMOTION = "promotion"
+    WEATHER_OFFER = "weather_offer"
+    EN_ROUTE = "en_route"
+    ARRIVED = "arrived"
+    RUNNING_LATE = "running_late"
+    SIGNATURE = "signature"
+    ESTIMATE = "estimate"
+    INVOICE = "invoice"
+    STATEMENT = "statement"
+    RECEIPT = "receipt"
+    PAY_LINK = "pay_link"
+    PAYMENT_FAILED = "payment_failed"
+    DEPOSIT = "deposit"
+    FINANCE_CHARGE = "finance_charge"
+    NO_SHOW_FEE = "no_show_fee"
+
+
+# The members under the names the code has always imported.
+REPLY = Purpose.REPLY
+CONFIRMATION = Purpose.CONFIRMATION
+CHANGE_NOTICE = Purpose.CHANGE_NOTICE
+CANCEL_NOTICE = Purpose.CANCEL_NOTICE
+REMINDER = Purpose.REMINDER
+UNCONFIRMED_ALERT = Purpose.UNCONFIRMED_ALERT
+OWNER_NOTICE = Purpose.OWNER_NOTICE
+STAFF_NOTICE = Purpose.STAFF_NOTICE
+DELIVERY_FAILED = Purpose.DELIVERY_FAILED
+WAITLIST_OFFER = Purpose.WAITLIST_OFFER
+FEEDBACK_REQUEST = Purpose.FEEDBACK_REQUEST
+FEEDBACK_ALERT = Purpose.FEEDBACK_ALERT
+REVIEW_REQUEST = Purpose.REVIEW_REQUEST
+REBOOK_NUDGE = Purpose.REBOOK_NUDGE
+OPT_OUT_CONFIRMATION = Purpose.OPT_OUT_CONFIRMATION
 # Messages to the owners and staff: a failure to deliver one never raises another note.
 STAFF_FACING = frozenset(
     {OWNER_NOTICE, STAFF_NOTICE, UNCONFIRMED_ALERT, DELIVERY_FAILED, FEEDBACK_ALERT}
@@ -92,6 +133,7 @@ RECORD_RETRY_FIRST = 0.05
 RECORD_RETRY_CAP = 2.0
 
 _TABLE = OutboxMessage.__table__
+_QUEUED = "slotbot_outbox_queued"  # Session.info key: the OutboxMessage rows enqueued
 _MARK_SENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("b_id"), _TABLE.c.lease_token == bindparam("b_token"))
@@ -186,14 +228,40 @@ def enqueue(
         sent_at=now if status != PENDING else None,
         in_reply_to=in_reply_to[:128] if in_reply_to else None,
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
-        # A concurrent transaction queued the same dedupe_key first (PostgreSQL).
-        return None
+    if dedupe_key is None:
+        # Nothing here can collide with another transaction's row: no savepoint needed.
+        session.add(message)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(message)
+                session.flush()
+        except IntegrityError:
+            # A concurrent transaction queued the same dedupe_key first (PostgreSQL).
+            return None
+    watched = session.info.get(_QUEUED)
+    if watched is not None:
+        watched.append(message)
     return message
+
+
+def watch_queued(session: Session) -> None:
+    """From now on, keep what `enqueue` queues in this session (see `queued_in`)."""
+    session.info[_QUEUED] = []
+
+
+def watching_queued(session: Session) -> bool:
+    """Whether `watch_queued` was called for this session."""
+    return _QUEUED in session.info
+
+
+def queued_in(session: Session) -> list[OutboxMessage]:
+    """The messages queued in this session since `watch_queued`, in order.
+
+    One whose savepoint was rolled back since is left out: it was never queued.
+    """
+    return [m for m in session.info.get(_QUEUED, ()) if sa_inspect(m).persistent]
 
 
 def withdraw_pending(session: Session, *, ref_id: int, purposes: Iterable[str], reason: str) -> int:

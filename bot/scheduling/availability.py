@@ -30,6 +30,7 @@ from bot.core.errors import NotFound
 from bot.field.places.geo import LatLon
 from bot.field.places.slots import TravelCheck
 from bot.field.places.windows import arrival_window
+from bot.scheduling import fit_memo
 from storage.models import (
     CANCELLED,
     Appointment,
@@ -630,11 +631,31 @@ def slot_fits(
     range_start, range_end = _search_range(ctx, query, now)
     if not range_start <= start < range_end:
         return None
+    # Asked again in the same transaction (read the request, then hold it): see fit_memo.
+    key = (
+        "slot_fits",
+        service.id,
+        start,
+        staff_id,
+        query.customer_id,
+        query.ignore_appointment_id,
+        query.enforce_rules,
+        query.place,
+        query.duration_minutes,
+        now,
+    )
+    kept = fit_memo.recall(session, key)
+    if kept is not fit_memo.MISSING:
+        return kept  # type: ignore[no-any-return]
     single = replace(query, staff_id=staff_id)
     cal = _load_calendar(session, ctx, service, single, start, start + 1, now)
-    if staff_id not in cal.staff_ids:
-        return None
-    return _first_fit(cal, start, [staff_id], query.enforce_rules)
+    fit = (
+        _first_fit(cal, start, [staff_id], query.enforce_rules)
+        if staff_id in cal.staff_ids
+        else None
+    )
+    fit_memo.keep(session, key, fit)
+    return fit
 
 
 def _ranked(

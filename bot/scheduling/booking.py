@@ -217,7 +217,8 @@ def hold_slot(
     ctx = business_context(session)
     if place is None and service.on_site:
         place = customer_location(session, customer_id, ctx.travel)
-    session.execute(delete(SlotHold).where(SlotHold.customer_id == customer_id))
+    # The customer's own holds never block them, so the fit is found before the old hold
+    # goes (and the check made while reading their request still holds: fit_memo).
     slot = _find_fit(
         session,
         service,
@@ -228,6 +229,7 @@ def hold_slot(
         enforce_rules=True,
         place=place,
     )
+    session.execute(delete(SlotHold).where(SlotHold.customer_id == customer_id))
     if slot is None:
         return _taken(start)
     expires = now + timedelta(minutes=ctx.rules.hold_minutes)

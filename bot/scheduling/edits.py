@@ -19,8 +19,13 @@ from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
-from bot.messaging.notify import calendar_file, customer_name, tell_customer, tell_staff
+from bot.messaging.notify import (
+    calendar_file,
+    customer_name,
+    tell_staff,
+)
 from bot.messaging.outbox import APPOINTMENT_BOUND, CHANGE_NOTICE, withdraw_pending
 from bot.scheduling.availability import SlotQuery, eligible_staff, slot_fits
 from bot.scheduling.booking import NOT_ALLOWED, TAKEN, Refused

@@ -26,9 +26,10 @@ from bot.config.context import business_context
 from bot.core import events
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound, SlotbotError
+from bot.messaging.asking import Awaiting, ask, customer_address
 from bot.messaging.messages import Option, Reply
-from bot.messaging.notify import customer_address, defer_for_quiet_hours, first_name
-from bot.messaging.outbox import WAITLIST_OFFER, enqueue, withdraw_pending
+from bot.messaging.notify import defer_for_quiet_hours, first_name
+from bot.messaging.outbox import WAITLIST_OFFER, withdraw_pending
 from bot.messaging.senders.render import reply_map
 from bot.scheduling import booking
 from bot.scheduling.availability import SlotQuery, slot_fits
@@ -200,33 +201,26 @@ def offer_slot(
             f"Good news: {service.name} with {first_name(staff.name)}, {info.when(start)} "
             f"just opened up at {info.name}. We're holding it for you for {minutes} minutes."
         )
-        enqueue(
+        ask(
             session,
-            channel=address[0],
-            address=address[1],
-            reply=Reply(text, options=OFFER_OPTIONS),
-            purpose=WAITLIST_OFFER,
-            customer_id=entry.customer_id,
-            ref_id=hold.id,
-            send_at=send_at,
-            now=now,
-        )
-        session.add(
-            AwaitingReply(
-                channel=address[0],
-                address=address[1],
-                customer_id=entry.customer_id,
-                kind=KIND,
-                ref_id=hold.id,
+            entry.customer_id,
+            Reply(text, options=OFFER_OPTIONS),
+            awaiting=Awaiting(
+                KIND,
+                hold.id,
+                expires=expires,
                 data={
                     "offer_id": offer.id,
                     "entry_id": entry.id,
                     "starts_at": start.isoformat(),
                     "replies": reply_map(OFFER_OPTIONS),
                 },
-                created_at=now,
-                expires_at=expires,
-            )
+            ),
+            purpose=WAITLIST_OFFER,
+            ref_id=hold.id,
+            send_at=send_at,
+            now=now,
+            to=address,
         )
         return offer
     return None

@@ -22,31 +22,23 @@ from bot.billing.payments.links import pay_url
 from bot.billing.payments.online import card_label, saved_card
 from bot.core.errors import InvalidRequest
 from bot.core.money import parse_amount, to_major
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
-from bot.messaging.notify import tell_customer
+from bot.messaging.outbox import Purpose
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Refused
 from conversations.admin import commands as admin
-from conversations.admin.commands import (
-    CARD_EXTRAS,
-    OWNER_ONLY,
-    STAFF,
-    STATS_EXTRAS,
-    Actor,
-    answer,
-    audit,
-)
+from conversations.admin.commands import CARD_EXTRAS, STATS_EXTRAS, Actor, answer, audit
+from conversations.nlu.words import INVOICE_NUMBER, amounts_in
 from conversations.turn import Turn
 from storage.billing import Invoice, Payment
 from storage.models import Customer
 
-_INVOICE = re.compile(r"\b([a-z]{2,5}-?\d{1,8})\b", re.IGNORECASE)
-_AMOUNT = re.compile(r"(?<![\w-])\$?(\d+(?:[.,]\d{1,2})?)(?![\w-])")
 _METHODS = ("cash", "cheque", "check", "card", "bank transfer", "transfer", "bank", "other")
 
 
 def _invoice_in(turn: Turn, text: str) -> Invoice | None:
-    match = _INVOICE.search(text)
+    match = INVOICE_NUMBER.search(text)
     return find_invoice(turn.session, match.group(1)) if match else None
 
 
@@ -64,9 +56,9 @@ def mark_paid(turn: Turn, actor: Actor, text: str) -> None:
         return
     ctx = turn.business
     rest = text[text.lower().find(invoice.number.lower()) + len(invoice.number) :]
-    amounts = _AMOUNT.findall(rest)
+    amounts = amounts_in(rest)
     if amounts:
-        amount_text = amounts[0].replace(",", ".")
+        amount_text = amounts[0]
     else:
         balance = totals(turn.session, invoice).balance
         amount_text = str(to_major(max(balance, 0), ctx.currency))
@@ -133,7 +125,7 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
         Reply(
             f"Your invoice {invoice.number} from {ctx.name}: {ctx.money(balance)} due. Pay here: {url}"
         ),
-        purpose="pay_link",
+        purpose=Purpose.PAY_LINK,
         now=turn.now,
         ref_id=invoice.id,
     )
@@ -145,12 +137,12 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
 def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
     """ "add 15 parts to INV-0012": an extra line on an invoice."""
     invoice = _invoice_in(turn, text)
-    amounts = _AMOUNT.findall(text.replace(invoice.number if invoice else "", ""))
+    amounts = amounts_in(text.replace(invoice.number if invoice else "", ""))
     if invoice is None or not amounts:
         turn.say('e.g. "add 15 parts to INV-0012".')
         return
     ctx = turn.business
-    amount = parse_amount(amounts[0].replace(",", "."), ctx.currency)
+    amount = parse_amount(amounts[0], ctx.currency)
     words = re.sub(
         r"(?i)^/?(add|addline)\b|\bto\b|" + re.escape(invoice.number) + r"|\$?\d+(?:[.,]\d{1,2})?",
         " ",
@@ -182,12 +174,12 @@ def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
 def staff_charge(turn: Turn, actor: Actor, text: str) -> None:
     """ "charge 15 parts": an extra on the staff member's current job."""
     job = admin.current_job(turn, actor, ("in_progress", "booked", "confirmed"))
-    amounts = _AMOUNT.findall(text)
+    amounts = amounts_in(text)
     if job is None or not amounts:
         answer(turn, ['e.g. "charge 15 parts" while a job is under way.'])
         return
     ctx = turn.business
-    amount = parse_amount(amounts[0].replace(",", "."), ctx.currency)
+    amount = parse_amount(amounts[0], ctx.currency)
     words = re.sub(r"(?i)^/?(add charge|charge|add)\b|\$?\d+(?:[.,]\d{1,2})?", " ", text)
     description = " ".join(words.split())[:120] or "Extra"
     line = add_extra_to_appointment(
@@ -259,19 +251,10 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the money commands to the admin chat (once)."""
+    """Add the money actions, card lines and stats lines to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(r"^/?(charge|add charge)\b", (STAFF,), staff_charge)
-    admin.register(r"^/?(statement|send statement|send a statement)\b", OWNER_ONLY, statement)
-    admin.register(r"^/?(add|addline)\b.*\b[a-z]{2,5}[- ]?\d+", OWNER_ONLY, add_to_invoice)
-    admin.register(r"^/?(link|resend|send link|pay link)\b|resend .*link", OWNER_ONLY, resend_link)
-    admin.register(r"\bpaid\b|^/?mark\b.*\b[a-z]{2,5}[- ]?\d+", OWNER_ONLY, mark_paid)
-    admin.register(
-        r"who owes|^/?(owes|ar|receivables|aging|outstanding)\b|owes me", OWNER_ONLY, who_owes
-    )
     admin.ACTIONS["mark_paid"] = _do_mark_paid
-    admin.PIN_GUARDED.update({mark_paid, add_to_invoice})
     CARD_EXTRAS.append(_card_lines)
     STATS_EXTRAS.append(_stats_lines)

@@ -30,8 +30,9 @@ from bot.core.names import clean_display_name
 from bot.customers import attachments, intake
 from bot.customers.portal import issue_link
 from bot.engagement.broadcast import audience, send_promotion
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import SMS, Option, Reply
-from bot.messaging.notify import tell_customer
+from bot.messaging.outbox import Purpose
 from bot.scheduling.agenda import (
     appointments_between,
     block_time,
@@ -858,7 +859,7 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         Reply(
             f"{name} from {turn.business.name} is on the way for your {job.service.name.lower()} at {_clock(turn, job.starts_at)}."
         ),
-        purpose="en_route",
+        purpose=Purpose.EN_ROUTE,
         now=turn.now,
         ref_id=job.id,
         dedupe_key=f"en-route:{job.id}",
@@ -998,58 +999,11 @@ def _answer_pin(turn: Turn, actor: Actor, text: str) -> bool:
 
 Handler = Callable[[Turn, Actor, str], None]
 OWNER_ONLY, EVERYONE = (OWNER,), (OWNER, STAFF)
-# (pattern on the normalised text, roles, handler), first match wins.
-COMMANDS: list[tuple[re.Pattern[str], tuple[str, ...], Handler]] = [
-    (re.compile(r"^/?(help|commands|menu)\b|what can i (say|do)"), EVERYONE, admin_help),
-    (re.compile(r"^/?more\b"), EVERYONE, _more),
-    (re.compile(r"^/?(dashboard|admin page|web view)\b"), OWNER_ONLY, dashboard),
-    (re.compile(r"^/?(omw|on my way|enroute|en route|heading)"), (STAFF,), on_my_way),
-    (re.compile(r"^/?(arrived|here|i'm here|im here|start(ed)? job)\b"), (STAFF,), arrived),
-    (re.compile(r"^/?(done|finished|complete|completed|finish)\s*$"), (STAFF,), done),
-    (re.compile(r"^/?(block|block off)\b"), OWNER_ONLY, block),
-    (re.compile(r"^/?(close|close on)\b"), OWNER_ONLY, close_day),
-    (re.compile(r"^/?(cancel)\b"), OWNER_ONLY, cancel_any),
-    (re.compile(r"^/?(move|reschedule)\b"), OWNER_ONLY, move_any),
-    (re.compile(r"^/?(book)\b"), OWNER_ONLY, book_for),
-    (
-        re.compile(r"^/?(no ?-?show|noshow)\b|didn't show|didnt show|no show"),
-        OWNER_ONLY,
-        mark_no_show,
-    ),
-    (
-        re.compile(r"^/?(done|complete|completed|finish)\b"),
-        OWNER_ONLY,
-        mark_completed,
-    ),
-    (re.compile(r"^/?(customer|find|lookup|look up|who is)\b"), OWNER_ONLY, lookup),
-    (
-        re.compile(r"^/?(broadcast|promote|promotion|send a promotion|send promotion)\b"),
-        OWNER_ONLY,
-        broadcast,
-    ),
-    (re.compile(r"^/?(stats|numbers|report)\b|how did we do|how are we doing"), OWNER_ONLY, stats),
-    # Loose phrases last: "/broadcast … this week" is a broadcast, not an agenda.
-    (
-        re.compile(
-            r"^/?(today|tomorrow|week|agenda|schedule)\b"
-            r"|what's on|whats on|who's in|whos in|my schedule|this week"
-        ),
-        EVERYONE,
-        agenda,
-    ),
-]
-
+# (pattern on the normalised text, roles, handler), first match wins: the table declared in
+# conversations.admin.command_table, in its priority order (it fills these two on import).
+COMMANDS: list[tuple[re.Pattern[str], tuple[str, ...], Handler]] = []
 # Commands that change bookings or money, or reach many customers: by SMS they want the PIN.
-PIN_GUARDED: set[Handler] = {
-    block,
-    close_day,
-    cancel_any,
-    move_any,
-    book_for,
-    mark_no_show,
-    mark_completed,
-    broadcast,
-}
+PIN_GUARDED: set[Handler] = set()
 
 # Confirmed and chosen actions: pending["action"] → what to do now.
 ACTIONS: dict[str, Callable[[Turn, Actor, dict[str, Any]], None]] = {
@@ -1063,20 +1017,6 @@ ACTIONS: dict[str, Callable[[Turn, Actor, dict[str, Any]], None]] = {
 CHOSEN: dict[
     str, Callable[[Turn, Actor, Appointment | None, Customer | None, dict[str, Any]], None]
 ] = {"book_at": _book_at, "move_at": _move_at}
-
-
-def register(pattern: str, roles: tuple[str, ...], handler: Handler, *, first: bool = True) -> None:
-    """Add a command (billing and other modules extend the chat this way)."""
-    entry = (re.compile(pattern), roles, handler)
-    if first:
-        COMMANDS.insert(2, entry)
-    else:
-        COMMANDS.append(entry)
-
-
-def unregister(*handlers: Handler) -> None:
-    """Drop the commands of these handlers (a module that replaces them registers its own)."""
-    COMMANDS[:] = [entry for entry in COMMANDS if entry[2] not in handlers]
 
 
 def dispatch(turn: Turn, actor: Actor) -> None:

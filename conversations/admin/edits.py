@@ -20,7 +20,7 @@ from bot.scheduling.agenda import find_customers, upcoming_for
 from bot.scheduling.booking import Refused
 from bot.scheduling.edits import Edit, Edited, check_edit, edit_appointment
 from conversations.admin import commands as admin
-from conversations.admin.commands import OWNER_ONLY, Actor, answer, audit
+from conversations.admin.commands import Actor, answer, audit
 from conversations.nlu.understand import find_services, find_staff, normalise, to_named
 from conversations.turn import Turn
 from conversations.when import parse_when
@@ -31,6 +31,20 @@ _REF = re.compile(r"#\s*(\d+)")
 _VERBS = r"assign|reassign|give|hand|switch|swap|change|make|extend|shorten|move|reschedule"
 _NOTE_VERBS = r"note|notes|add note|add a note"
 _LINKS = r"to|with|into|for|as|a|an"
+# The command patterns (routed by conversations.admin.command_table, which owns their priority).
+NOTE_COMMAND = rf"^/?(clear\s+)?({_NOTE_VERBS})\b"
+# A whole series ("change ana's series to thursday", "move all of her fridays") is the
+# series commands' (conversations.admin.series), not one appointment's edit.
+_NOT_SERIES = r"(?!.*\b(?:series|standing|recurring|all|every|following)\b)"
+MOVE_WITH_COMMAND = rf"^{_NOT_SERIES}/?(move|reschedule)\b.*\bwith\b"
+# The appointment comes right after the verb ("assign 7 ...", "give jane's 4pm ..."), so
+# other "change ..." / "make ..." commands stay free for other modules.
+# "hand jane back (to the bot)" ends a hand-over (conversations.flows.handover), not an edit
+EDIT_COMMAND = (
+    rf"^{_NOT_SERIES}(?!.*\bback\b)/?(assign|reassign|give|hand|switch|swap)\s+"
+    r"(\d+\b|[\w .-]+?'s\b|[\w .-]+?\s(to|with)\b)"
+    rf"|^{_NOT_SERIES}/?(change|make|extend|shorten)\s+(\d+\b|[\w-]+'s\b)"
+)
 _HOURS = re.compile(
     r"(?P<n>\d+(?:[.,]\d+)?)\s*(?P<u>h|hr|hrs|hour|hours|m|min|mins|minute|minutes)\b"
     r"|(?P<half>half an hour|30 mins?)|(?P<hh>an hour and a half|hour and a half|1 ?1/2 hours?)"
@@ -305,25 +319,9 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the edit commands to the admin chat (once)."""
+    """Add the edit actions to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(rf"^/?(clear\s+)?({_NOTE_VERBS})\b", OWNER_ONLY, note)
-    # A whole series ("change ana's series to thursday", "move all of her fridays") is the
-    # series commands' (conversations.admin.series), not one appointment's edit.
-    not_series = r"(?!.*\b(?:series|standing|recurring|all|every|following)\b)"
-    admin.register(rf"^{not_series}/?(move|reschedule)\b.*\bwith\b", OWNER_ONLY, edit)
-    admin.register(
-        # The appointment comes right after the verb ("assign 7 ...", "give jane's 4pm ..."),
-        # so other "change ..." / "make ..." commands stay free for other modules.
-        # "hand jane back (to the bot)" ends a hand-over (conversations.flows.handover), not an edit
-        rf"^{not_series}(?!.*\bback\b)/?(assign|reassign|give|hand|switch|swap)\s+"
-        r"(\d+\b|[\w .-]+?'s\b|[\w .-]+?\s(to|with)\b)"
-        rf"|^{not_series}/?(change|make|extend|shorten)\s+(\d+\b|[\w-]+'s\b)",
-        OWNER_ONLY,
-        edit,
-    )
     admin.ACTIONS[ACTION] = _do_edit
     admin.CHOSEN[ACTION] = _chosen
-    admin.PIN_GUARDED.update({edit, note})

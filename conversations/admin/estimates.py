@@ -33,7 +33,7 @@ from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Booked, Refused
 from conversations.admin import commands as admin
 from conversations.admin import slots as owner_slots
-from conversations.admin.commands import OWNER_ONLY, Actor, answer, audit, confirm
+from conversations.admin.commands import Actor, answer, audit, confirm
 from conversations.nlu.understand import find_services, find_staff, to_named
 from conversations.turn import Turn
 from conversations.when import parse_when
@@ -349,17 +349,11 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the estimate commands to the admin chat (once)."""
+    """Add the estimate actions to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(r"^/?(estimates|open estimates|quotes)\s*$", OWNER_ONLY, list_open)
-    admin.register(r"^/?(estimate|quote|new estimate)\b", OWNER_ONLY, create)
-    admin.register(r"^/?(send|resend)\s+(the\s+)?(estimate\s+)?est[- ]?\d", OWNER_ONLY, send)
-    admin.register(r"^/?(invoice|bill)\s+(the\s+)?(estimate\s+)?est[- ]?\d", OWNER_ONLY, invoice)
-    admin.register(r"^/?(book|schedule)\b.*\best[- ]?\d", OWNER_ONLY, book)
     admin.ACTIONS[Action.CREATE] = _do_create
     admin.ACTIONS[Action.BOOK] = _do_book
     admin.ACTIONS[Action.INVOICE] = _do_invoice
     admin.CHOSEN[Action.BOOK] = _picked
-    admin.PIN_GUARDED.update({create, send, book, invoice})

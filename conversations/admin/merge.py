@@ -11,7 +11,7 @@ from typing import Any
 from bot.customers.merge import footprint, merge_customers
 from bot.scheduling.booking import Refused
 from conversations.admin import commands as admin
-from conversations.admin.commands import OWNER_ONLY, Actor, answer, audit
+from conversations.admin.commands import Actor, answer, audit
 from conversations.turn import Turn
 from storage.models import Customer
 
@@ -81,10 +81,8 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the merge command to the admin chat (once)."""
+    """Add the merge action to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(r"^/?(merge|combine)\b", OWNER_ONLY, merge)
     admin.ACTIONS[ACTION] = _do_merge
-    admin.PIN_GUARDED.add(merge)

@@ -28,16 +28,13 @@ from bot.core.money import parse_amount
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Refused
 from conversations.admin import commands as admin
-from conversations.admin.commands import OWNER_ONLY, STAFF, Actor, answer, audit
+from conversations.admin.commands import STAFF, Actor, answer, audit
+from conversations.nlu.words import INVOICE_NUMBER, amounts_in
 from conversations.turn import Turn
 from conversations.when import parse_when
 from storage.billing import CARD, CASH, CHEQUE, Invoice
 from storage.models import CANCELLED, NO_SHOW, Appointment
 
-_INVOICE = re.compile(r"\b([a-z]{2,5}-?\d{1,8})\b", re.IGNORECASE)
-_AMOUNT = re.compile(
-    r"(?<![\w#-])\$?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\w-])"
-)
 _REF = re.compile(r"#\s*(\d+)")
 _DAY_WORDS = re.compile(
     r"\b(on|next|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\d(st|nd|rd|th)\b",
@@ -69,7 +66,7 @@ def _numbered(turn: Turn, raw: str) -> Invoice | None:
 
 def _invoice_for(turn: Turn, text: str) -> Invoice | str:
     """The invoice a message means: its number, a customer's only open one, or the last one."""
-    match = _INVOICE.search(text)
+    match = INVOICE_NUMBER.search(text)
     if match is not None:
         found = _numbered(turn, match.group(1))
         if found is not None:
@@ -102,7 +99,7 @@ def _invoice_for(turn: Turn, text: str) -> Invoice | str:
 
 def _day_in(turn: Turn, text: str) -> date | None:
     """The day a message names ("on the 30th", "next friday"), if it names one."""
-    words = _INVOICE.sub(" ", text)
+    words = INVOICE_NUMBER.sub(" ", text)
     if not _DAY_WORDS.search(words):
         return None
     when = parse_when(words, turn.now.astimezone(turn.business.zone))
@@ -231,7 +228,7 @@ def cancel_scheduled(turn: Turn, actor: Actor, text: str) -> None:
     """Stop a scheduled charge ("cancel scheduled charge 3", "don't charge INV-0012")."""
     planned = pending_charges(turn.session)
     number = re.search(r"(?:charge|#)\s*#?\s*(\d+)\b", text, re.I)
-    invoice = _INVOICE.search(text)
+    invoice = INVOICE_NUMBER.search(text)
     chosen = [p for p in planned if number and p.id == int(number.group(1))] or [
         p for p in planned if invoice and p.invoice_number.lower() == invoice.group(1).lower()
     ]
@@ -303,10 +300,7 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
             job = None  # staff record money on their own jobs only
     else:  # the job under way (or due now), else the one just finished: never a later one
         job = admin.current_job(turn, actor, ("in_progress",)) or _job_now(turn, actor)
-    amounts = [
-        a.replace(",", "") if re.search(r",\d{3}", a) else a
-        for a in _AMOUNT.findall(_REF.sub(" ", text))
-    ]
+    amounts = amounts_in(_REF.sub(" ", text))
     if job is None or not amounts:
         answer(turn, ['e.g. "took 80 cash for #7" (one of your jobs today).'])
         return
@@ -376,32 +370,11 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the card, scheduled-charge and on-site payment commands (once)."""
+    """Add the card, scheduled-charge and on-site payment actions (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(
-        r"^/?(took|taken|collected|got|received)\b(?=.*\d)"
-        r"(?=.*(\$|\bcash\b|\bcard\b|\bcheque\b|\bcheck\b|\bin person\b|\bpaid\b))",
-        (STAFF, admin.OWNER),
-        took_payment,
-    )
-    admin.register(
-        r"^/?(cancel|stop|delete)\s+(the\s+)?(scheduled\s+)?(card\s+)?charges?\b"
-        r"|^/?(don't|dont|do not) charge\b",
-        OWNER_ONLY,
-        cancel_scheduled,
-    )
-    admin.register(
-        r"^/?(scheduled|upcoming|pending) (card )?charges\b|^/?charges\b", OWNER_ONLY, list_charges
-    )
-    admin.register(
-        r"^/?(charge|bill|run)\b.*\bcard\b|^/?charge\b.*\b[a-z]{2,5}[- ]?\d+",
-        OWNER_ONLY,
-        charge_card,
-    )
     admin.ACTIONS[Action.CHARGE] = _do_charge
     admin.ACTIONS[Action.SCHEDULE] = _do_schedule
     admin.ACTIONS[Action.CANCEL] = _do_cancel
     admin.ACTIONS[Action.TOOK] = _do_took
-    admin.PIN_GUARDED.update({charge_card, cancel_scheduled, took_payment})

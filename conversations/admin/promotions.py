@@ -212,9 +212,6 @@ def consent_line(turn: Turn, customer: Customer) -> list[str]:
 
 
 def register() -> None:
-    """Put the segment-aware broadcast ahead of the plain one (it keeps the PIN by SMS)."""
-    admin.unregister(admin.broadcast)
-    admin.register(COMMAND, admin.OWNER_ONLY, broadcast)
-    admin.PIN_GUARDED.add(broadcast)
+    """Add the segment-aware broadcast's action and the consent line of a customer card."""
     admin.ACTIONS["segment_broadcast"] = _do_broadcast
     admin.CARD_EXTRAS.append(consent_line)

@@ -24,8 +24,10 @@ from sqlalchemy import select
 from bot.field import eta
 from bot.field.eta import Eta
 from bot.field.places import LatLon
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
-from bot.messaging.notify import first_name, tell_customer
+from bot.messaging.notify import first_name
+from bot.messaging.outbox import Purpose
 from bot.scheduling import timeline
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.timeline import Kind
@@ -35,8 +37,6 @@ from conversations.admin.commands import (
     AGENDA_DETAILS,
     AGENDA_SUMMARIES,
     CARD_EXTRAS,
-    EVERYONE,
-    OWNER_ONLY,
     STAFF,
     Actor,
     answer,
@@ -263,7 +263,7 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         turn.session,
         job.customer_id,
         Reply(notice),
-        purpose="en_route",
+        purpose=Purpose.EN_ROUTE,
         now=turn.now,
         ref_id=job.id,
         dedupe_key=f"en-route:{job.id}",
@@ -339,7 +339,7 @@ def running_late(turn: Turn, actor: Actor, text: str) -> None:
             f"{name} from {turn.business.name} is running about {minutes} minutes late "
             f"and will be with you about {_clock(turn, arrive)}. Sorry for the wait!"
         ),
-        purpose="running_late",
+        purpose=Purpose.RUNNING_LATE,
         now=turn.now,
         ref_id=job.id,
         dedupe_key=f"late:{job.id}:{count + 1}",
@@ -377,7 +377,7 @@ def arrived(turn: Turn, actor: Actor, text: str) -> None:
             turn.session,
             job.customer_id,
             Reply(f"{first_name(job.staff.name)} from {turn.business.name} has arrived."),
-            purpose="arrived",
+            purpose=Purpose.ARRIVED,
             now=turn.now,
             ref_id=job.id,
             dedupe_key=f"arrived:{job.id}",
@@ -510,21 +510,10 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the on-the-road commands to the admin chat (once)."""
+    """Add the on-the-road agenda lines and card lines, and the weather actions (once)."""
     if _registered:
         return
     _registered.append(True)
-    # Inserted at the front, last first: these replace the plain staff commands of admin.
-    admin.unregister(admin.on_my_way, admin.arrived, admin.done)
-    admin.register(r"^/?(history|log|event log|timeline)\b", OWNER_ONLY, history)
-    admin.register(r"^/?(access notes?|access)\b", EVERYONE, access_notes)
-    admin.register(r"^/?(my )?jobs\b", (STAFF,), my_jobs)
-    admin.register(r"^$", (STAFF,), shared_location)
-    # "on my way, 10 min late" is a late notice; "arrived, traffic was bad" an arrival.
-    admin.register(ON_MY_WAY, (STAFF,), on_my_way)
-    admin.register(LATE, (STAFF,), running_late)
-    admin.register(DONE, (STAFF,), done)
-    admin.register(ARRIVED, (STAFF,), arrived)
     AGENDA_DETAILS.append(job_lines)
     AGENDA_SUMMARIES.append(day_lines)
     CARD_EXTRAS.append(_card_lines)

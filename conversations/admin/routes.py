@@ -14,7 +14,7 @@ from typing import Any
 from bot.field.routing import plans
 from bot.field.routing.plans import PlanStatus, Proposal
 from conversations.admin import commands as admin
-from conversations.admin.commands import OWNER_ONLY, Actor, answer, audit
+from conversations.admin.commands import Actor, answer, audit
 from conversations.turn import Turn
 from conversations.when import parse_when
 from storage.models import RoutePlan
@@ -182,15 +182,8 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the route commands to the admin chat (once)."""
+    """Add the route-apply action to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(
-        r"^/?(optimi[sz]e|re-?optimi[sz]e|route)\b|^/?plan\b.*\broutes?\b", OWNER_ONLY, optimise
-    )
-    # Only the bare word or "... the routes": "undo the cancel" or "apply a discount" is not.
-    admin.register(r"^/?apply( the)?( new)?( routes?| plan)?\s*[.!]*$", OWNER_ONLY, apply_routes)
-    admin.register(r"^/?undo( the)?( routes?| plan| that)?\s*[.!]*$", OWNER_ONLY, undo_routes)
     admin.ACTIONS["routes_apply"] = _do_apply
-    admin.PIN_GUARDED.update({optimise, apply_routes, undo_routes})

@@ -37,7 +37,7 @@ from bot.scheduling.booking import (
 )
 from conversations.admin import commands as admin
 from conversations.admin import slots as owner_slots
-from conversations.admin.commands import OWNER_ONLY, Actor, answer, audit, confirm
+from conversations.admin.commands import Actor, answer, audit, confirm
 from conversations.nlu.recurrence import parse_recurrence
 from conversations.nlu.understand import find_services, find_staff, to_named
 from conversations.turn import Turn
@@ -660,35 +660,26 @@ _CUES = (
     r"\b(?:every|each|weekly|fortnightly|biweekly|bi weekly|monthly|bimonthly|daily"
     r"|quarterly|once a|twice a)\b"
 )
+CANCEL_SERIES_COMMAND = (
+    r"^/?(cancel|stop|end)\b.*\b(series|standing|recurring|following|the rest)\b"
+)
+MOVE_SERIES_COMMAND = r"^/?(move|change|shift|reschedule)\b.*(" + _SERIES_WORDS + ")"
+BOOK_SERIES_COMMAND = (
+    r"^(?!/?(cancel|stop|end|move|change|shift|reschedule|block|close|broadcast|promot"
+    r"|stats|customer|statement|help|who|whos|what|whats|when|how|is|are|do|does|today"
+    r"|tomorrow|week|agenda|schedule|optimi[sz]e|plan|route|rain|raining|storm|snow"
+    r"|mark|paid|link|add|charge|took|got|received|undo|apply|r|reply|access|history"
+    r"|sign|merge|note|notes|assign|give|estimate|quote|send|invoice)\b)"
+    r"(?!.*\beach day\b).*" + _CUES
+)
 _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the series commands to the admin chat (once)."""
+    """Add the series actions to the admin chat (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(
-        r"^/?(cancel|stop|end)\b.*\b(series|standing|recurring|following|the rest)\b",
-        OWNER_ONLY,
-        cancel_series,
-    )
-    admin.register(
-        r"^/?(move|change|shift|reschedule)\b.*(" + _SERIES_WORDS + ")",
-        OWNER_ONLY,
-        move_series,
-    )
-    admin.register(
-        r"^(?!/?(cancel|stop|end|move|change|shift|reschedule|block|close|broadcast|promot"
-        r"|stats|customer|statement|help|who|whos|what|whats|when|how|is|are|do|does|today"
-        r"|tomorrow|week|agenda|schedule|optimi[sz]e|plan|route|rain|raining|storm|snow"
-        r"|mark|paid|link|add|charge|took|got|received|undo|apply|r|reply|access|history"
-        r"|sign|merge|note|notes|assign|give|estimate|quote|send|invoice)\b)"
-        r"(?!.*\beach day\b).*" + _CUES,
-        OWNER_ONLY,
-        book_series,
-    )
     admin.ACTIONS[Action.BOOK] = _do_book
     admin.ACTIONS[Action.CANCEL] = _do_cancel
     admin.ACTIONS[Action.MOVE] = _do_move
-    admin.PIN_GUARDED.update({book_series, cancel_series, move_series})

@@ -19,7 +19,7 @@ from bot.customers.attachments import current_or_next, staff_job
 from bot.field.signatures import Kind, due_kind, missing, request_for_appointment, send_link
 from bot.scheduling.agenda import find_customers
 from conversations.admin import commands as admin
-from conversations.admin.commands import EVERYONE, OWNER, Actor, answer, audit, strip_command
+from conversations.admin.commands import OWNER, Actor, answer, audit, strip_command
 from conversations.turn import Turn
 from storage.billing import Estimate
 from storage.files import SignatureRequest
@@ -182,9 +182,8 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the signature commands to the admin chat (once)."""
+    """Add the signature note after a completed job (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(PATTERN, EVERYONE, ask_signature)
     admin.COMPLETION_NOTES.append(missing_after_signature)

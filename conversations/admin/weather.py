@@ -12,7 +12,7 @@ from typing import Any
 from bot.field.weather import KIND, accept_offer, offer_another_day, outdoor_jobs
 from bot.scheduling.booking import Booked
 from conversations.admin import commands as admin
-from conversations.admin.commands import OWNER_ONLY, Actor, answer, audit, confirm, strip_command
+from conversations.admin.commands import Actor, answer, audit, confirm, strip_command
 from conversations.flows import threads
 from conversations.nlu.understand import yes_no
 from conversations.turn import Turn
@@ -114,11 +114,9 @@ _registered: list[bool] = []
 
 
 def register() -> None:
-    """Add the weather command to the owner chat and its reply to the threads (once)."""
+    """Add the weather action to the owner chat and its reply to the threads (once)."""
     if _registered:
         return
     _registered.append(True)
-    admin.register(PATTERN, OWNER_ONLY, bad_weather)
     admin.ACTIONS["weather"] = _do_weather
-    admin.PIN_GUARDED.add(bad_weather)
     threads.HANDLERS[KIND] = _weather_offer

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from bot.billing.payments.deposits import deposit_for
 from bot.core.names import clean_display_name
 from bot.messaging.messages import SMS, WHATSAPP, Option
-from bot.messaging.outbox import CONFIRMATION
+from bot.messaging.outbox import CONFIRMATION, queued_in, watching_queued
 from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slots, slot_fits
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
@@ -1347,7 +1347,8 @@ def _book(turn: Turn) -> None:
         _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
         return
     appointment = outcome.appointment
-    appointment.attendee = turn.data.get("attendee")
+    if turn.data.get("attendee") is not None:  # (a new row's is NULL already: no UPDATE)
+        appointment.attendee = turn.data["attendee"]
     _pin_named_staff(turn, appointment)
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
@@ -1401,13 +1402,22 @@ def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
         )
         if not isinstance(outcome, Booked):
             return False
-        outcome.appointment.attendee = turn.data.get("attendee")
+        if turn.data.get("attendee") is not None:
+            outcome.appointment.attendee = turn.data["attendee"]
         _pin_named_staff(turn, outcome.appointment)
     return True
 
 
 def _confirmed_here(turn: Turn, appointment_id: int) -> bool:
     """Whether bot.messaging.notify queued the booking confirmation to this very chat."""
+    if watching_queued(turn.session):  # the engine keeps what this turn queued
+        return any(
+            m.purpose == CONFIRMATION
+            and m.ref_id == appointment_id
+            and m.channel == turn.inbound.channel
+            and m.address == turn.inbound.sender
+            for m in queued_in(turn.session)
+        )
     return (
         turn.session.scalar(
             select(OutboxMessage.id).where(

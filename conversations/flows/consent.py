@@ -70,17 +70,7 @@ def _answers_question(turn: Turn) -> bool | None:
     if option in (consent.YES, consent.NO):
         _close_questions(turn, lapsed=False)
         return option == consent.YES
-    latest = turn.session.scalar(
-        select(AwaitingReply)
-        .where(
-            AwaitingReply.channel == turn.inbound.channel,
-            AwaitingReply.address == turn.inbound.sender,
-            AwaitingReply.answered_at.is_(None),
-            AwaitingReply.expires_at > turn.now,
-        )
-        .order_by(AwaitingReply.created_at.desc(), AwaitingReply.id.desc())
-        .limit(1)
-    )
+    latest = turn.open_question()
     if latest is None:
         return None
     said = None

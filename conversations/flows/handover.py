@@ -223,10 +223,3 @@ def answer_reply_to(turn: Turn, actor: admin.Actor) -> bool:
         return True
     send_answer(turn, actor, thread, body)
     return True
-
-
-def register() -> None:
-    """Add the team's hand-over commands to the admin chat."""
-    admin.register(REPLY_COMMAND, admin.EVERYONE, reply)
-    admin.register(CLOSE_COMMAND, admin.EVERYONE, close)
-    admin.register(LIST_COMMAND, admin.EVERYONE, list_chats)

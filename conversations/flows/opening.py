@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.formatting import plain
+from bot.core.formatting import format_clock
+from conversations.nlu.words import DAY_NAMES as DAY_NAMES
 from storage.models import Staff, TimeOff, WorkingHours
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Week = dict[int, list[tuple[time, time]]]
@@ -143,5 +142,5 @@ def staff_working(session: Session, staff: list[Staff], day: date, zone: ZoneInf
 
 def _clock(moment: time, locale: str | None = None) -> str:
     if locale:
-        return plain(format_time(moment, "short", locale=locale))
+        return format_clock(moment, locale)
     return f"{moment.hour}:{moment.minute:02d}"

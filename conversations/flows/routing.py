@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bot.customers import intake
 from bot.customers.portal import issue_link
 from conversations.admin import billing as admin_billing
+from conversations.admin import command_table  # noqa: F401  (installs the command table)
 from conversations.admin import commands as admin
 from conversations.admin import edits as admin_edits
 from conversations.admin import merge as admin_merge
@@ -35,13 +36,14 @@ from conversations.flows.payments import money_reply
 from conversations.nlu.understand import Intent, extract_name, primary_intent, yes_no
 from conversations.turn import Turn
 
+# The commands themselves, and their order, are conversations.admin.command_table's; these add
+# the pending actions, card and agenda lines each command module contributes.
 admin_billing.register()
 admin_routes.register()
 admin_road.register()
 admin_signing.register()
 register_series()
 register_estimates()
-person.register()
 promos.register()
 admin_edits.register()
 admin_money.register()

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from sqlalchemy import select
-
 from bot.billing.documents.estimate_jobs import find_estimate, open_estimates
 from bot.billing.documents.estimates import approve_estimate, decline_estimate, estimate_totals
 from bot.engagement.followup import record_feedback
@@ -31,17 +29,7 @@ _LETTER = re.compile(r"^\s*([crx])\s*[.!]?\s*$", re.IGNORECASE)
 
 
 def _open_question(turn: Turn) -> AwaitingReply | None:
-    return turn.session.scalar(
-        select(AwaitingReply)
-        .where(
-            AwaitingReply.channel == turn.inbound.channel,
-            AwaitingReply.address == turn.inbound.sender,
-            AwaitingReply.answered_at.is_(None),
-            AwaitingReply.expires_at > turn.now,
-        )
-        .order_by(AwaitingReply.created_at.desc(), AwaitingReply.id.desc())
-        .limit(1)
-    )
+    return turn.open_question()
 
 
 def answer(turn: Turn) -> bool:

@@ -28,12 +28,12 @@ import re
 from dataclasses import dataclass
 
 from conversations.nlu.understand import normalise
-from conversations.nlu.words import NUMBER_WORDS
+from conversations.nlu.words import DAY_NAMES, NUMBER_WORDS
 
 __all__ = ["Recurrence", "parse_recurrence"]
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DAY_NAMES = DAY_NAMES
 _WEEKDAY = (
     r"(mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?"
     r"|sun(?:day)?)s?"

@@ -52,7 +52,7 @@ from functools import lru_cache
 import phonenumbers
 from rapidfuzz.distance import OSA
 
-from conversations.nlu.words import NUMBER_WORDS
+from conversations.nlu.words import MONTHS, NUMBER_WORDS, ORDINAL_WORDS
 
 __all__ = [
     "PRECEDENCE",
@@ -1026,18 +1026,7 @@ class Offered:
     start: datetime | None = None  # aware
 
 
-_ORDINALS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-}
+_ORDINALS = {word: n for word, n in ORDINAL_WORDS.items() if n <= 10}  # "the third one"
 _CARDINALS = NUMBER_WORDS
 _NUMBER = r"(\d{1,2}|" + "|".join(_CARDINALS) + ")"
 _MERIDIEM = r"\s*(a\.?m\.?|p\.?m\.?|o'?clock)?(?![a-z])"
@@ -1062,7 +1051,7 @@ _WEEKDAYS = re.compile(
     r"|(fri)(?:day)?|(sat)(?:urday)?|(sun)(?:day)?)\b"
 )
 _RELATIVE_DAY = re.compile(r"\b(today|tonight|tomorrow|tmrw|tmr|tomoz)\b")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = tuple(month[:3] for month in MONTHS)
 _MONTH = r"(" + "|".join(_MONTHS) + r")[a-z]*"
 _DATE = re.compile(
     r"\b(\d{1,2})(?:st|nd|rd|th)?(?: of)? "

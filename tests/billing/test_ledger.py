@@ -38,7 +38,7 @@ from bot.billing.ledger.totals import (
     derive_status,
     summarise,
 )
-from bot.core.money import format_money
+from bot.core.formatting import format_money
 from bot.scheduling.booking import Refused
 from storage.billing import (
     CREDIT_TRANSFER,

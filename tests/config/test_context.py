@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from bot.messaging.messages import Inbound
 from conversations.engine import Engine
 from storage.db import Database
 from storage.models import Business
-from tests.conftest import DEMO_CONFIG
+from tests.conftest import DEMO_CONFIG, ROOT
 from tests.factories import local
 
 NOW = local("2026-11-16 10:00")
@@ -134,3 +135,41 @@ def test_no_business_yet(db: Database) -> None:
     apply_config(db, load_config(DEMO_CONFIG))
     with db.read() as session:
         assert business_context(session).configured
+
+
+# The loader; the config writer (apply_config) changes the row it gets from the loader.
+_ROW_OWNERS = ("bot/config/context.py", "bot/config/sync.py", "bot/config/stored.py")
+
+
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    for folder in ("bot", "conversations", "webhooks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            yield name, ast.parse(path.read_text(encoding="utf-8"), filename=name)
+
+
+def test_only_the_context_loader_reads_the_business_row() -> None:
+    readers, reparsers = [], []
+    for name, tree in _modules():
+        if name.startswith(_ROW_OWNERS):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "storage.models":
+                readers += [name for alias in node.names if alias.name == "Business"]
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else None
+                called = node.func.id if isinstance(node.func, ast.Name) else called
+                if called and called.endswith("_from_settings"):
+                    reparsers.append(f"{name}:{node.lineno}")
+    assert readers == [], "read the business through bot.config.context.business_context"
+    assert reparsers == [], "the settings blob is parsed once, by bot.config.context"
+
+
+def test_a_config_load_overwrites_a_blob_an_older_slotbot_wrote(salon: Database) -> None:
+    with salon.write() as session:
+        row = business_row(session)
+        assert row is not None
+        row.settings = {**row.settings, "a_key_since_removed": True}
+    apply_config(salon, load_config(DEMO_CONFIG), force=True)
+    with salon.read() as session:
+        assert business_context(session).name == load_config(DEMO_CONFIG).name

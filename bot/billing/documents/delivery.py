@@ -10,10 +10,8 @@ import logging
 from datetime import datetime
 
 import phonenumbers
-from babel.dates import format_date
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer
 from bot.billing.documents.evidence import photos_for, signatures_for
 from bot.billing.documents.pdf import Brand, Document, Party, page_format_for, render, rows_of
 from bot.billing.ledger.invoices import issue_invoice, lines_of, refresh_status
@@ -21,8 +19,10 @@ from bot.billing.ledger.minimums import pay_here
 from bot.billing.ledger.totals import Totals
 from bot.billing.payments.links import pay_url
 from bot.config.context import BusinessContext, business_context
-from bot.core.money import format_rate
+from bot.core.formatting import format_long_date, format_rate
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Attachment, Reply
+from bot.messaging.outbox import Purpose
 from storage.billing import PAID, VOID, Estimate, Invoice
 from storage.models import Customer
 
@@ -62,7 +62,7 @@ def customer_party(customer: Customer) -> Party:
 
 def long_date(ctx: BusinessContext, moment: datetime) -> str:
     """A date for documents, in the business's zone and locale: "Dec 1, 2026"."""
-    return format_date(ctx.local_date(moment), "medium", locale=ctx.locale)
+    return format_long_date(ctx.local_date(moment), ctx.locale)
 
 
 def invoice_document(
@@ -184,14 +184,14 @@ def invoice_reply_for(session: Session, invoice: Invoice, *, now: datetime) -> R
 def send_invoice(
     session: Session, invoice_id: int, *, now: datetime, dedupe_key: str | None = None
 ) -> bool:
-    """Issue (if needed) and send an invoice to its customer; False if they are unreachable."""
+    """Issue (if needed) and send an invoice to its customer; False if unreachable or sent before."""
     invoice = issue_invoice(session, invoice_id, now=now)
     reply = invoice_reply_for(session, invoice, now=now)
-    sent = notify_customer(
+    sent = tell_customer(
         session,
         invoice.customer_id,
         reply,
-        purpose="invoice",
+        purpose=Purpose.INVOICE,
         now=now,
         ref_id=invoice.id,
         dedupe_key=dedupe_key,

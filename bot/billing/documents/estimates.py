@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import customer_address, notify_owners
+from bot.billing.contact import notify_owners
 from bot.billing.documents.delivery import business_party, customer_party, long_date, totals_block
 from bot.billing.documents.evidence import photos_for, signatures_for
 from bot.billing.documents.pdf import Brand, Document, page_format_for, render, rows_of
@@ -35,9 +35,10 @@ from bot.billing.ledger.totals import LineAmount, Totals, compute_totals
 from bot.config.context import business_context
 from bot.core import events
 from bot.core.errors import NotFound
-from bot.core.money import format_rate
+from bot.core.formatting import format_rate
+from bot.messaging.asking import Awaiting, ask, customer_address
 from bot.messaging.messages import Attachment, Option, Reply
-from bot.messaging.outbox import enqueue
+from bot.messaging.outbox import Purpose
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     APPROVED,
@@ -230,28 +231,20 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
         ),
         attachments=(pdf,),
     )
-    channel, address = target
-    enqueue(
+    ask(
         session,
-        channel=channel,
-        address=address,
-        reply=reply,
-        purpose="estimate",
-        customer_id=estimate.customer_id,
+        estimate.customer_id,
+        reply,
+        awaiting=Awaiting(
+            AWAITING_KIND,
+            estimate.id,
+            expires=estimate.valid_until,
+            data={"number": estimate.number, "options": [APPROVE, DECLINE]},
+        ),
+        purpose=Purpose.ESTIMATE,
         ref_id=estimate.id,
         now=now,
-    )
-    session.add(
-        AwaitingReply(
-            channel=channel,
-            address=address,
-            customer_id=estimate.customer_id,
-            kind=AWAITING_KIND,
-            ref_id=estimate.id,
-            data={"number": estimate.number, "options": [APPROVE, DECLINE]},
-            created_at=now,
-            expires_at=estimate.valid_until,
-        )
+        to=target,
     )
     estimate.status = ESTIMATE_SENT
     estimate.sent_at = now

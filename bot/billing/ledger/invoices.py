@@ -422,41 +422,44 @@ def void_invoice(
 # ---------------------------------------------------------------------------- payments
 
 
+@dataclass(frozen=True)
+class PaymentEntry:
+    """One payment row to write: money in, a refund (negative) or half of a credit transfer."""
+
+    amount_minor: int
+    method: str
+    kind: str = PAYMENT
+    reference: str = ""
+    provider: str | None = None
+    provider_payment_id: str | None = None
+    actor: str = "system"
+    received_at: datetime | None = None  # when the money arrived; `now` if not given
+    refund_of_id: int | None = None
+    counterpart_invoice_id: int | None = None
+
+
 def add_payment(
-    session: Session,
-    invoice: Invoice,
-    *,
-    amount_minor: int,
-    method: str,
-    now: datetime,
-    kind: str = PAYMENT,
-    reference: str = "",
-    provider: str | None = None,
-    provider_payment_id: str | None = None,
-    actor: str = "system",
-    received_at: datetime | None = None,
-    refund_of_id: int | None = None,
-    counterpart_invoice_id: int | None = None,
+    session: Session, invoice: Invoice, entry: PaymentEntry, *, now: datetime
 ) -> Payment | None:
     """Write one payment row; None if its provider id was recorded before (a redelivery)."""
-    if provider_payment_id is not None and session.scalar(
-        select(Payment.id).where(Payment.provider_payment_id == provider_payment_id)
+    if entry.provider_payment_id is not None and session.scalar(
+        select(Payment.id).where(Payment.provider_payment_id == entry.provider_payment_id)
     ):
         return None
     payment = Payment(
         invoice_id=invoice.id,
         customer_id=invoice.customer_id,
-        kind=kind,
-        method=method,
-        amount_minor=amount_minor,
+        kind=entry.kind,
+        method=entry.method,
+        amount_minor=entry.amount_minor,
         currency=invoice.currency,
-        reference=reference,
-        provider=provider,
-        provider_payment_id=provider_payment_id,
-        refund_of_id=refund_of_id,
-        counterpart_invoice_id=counterpart_invoice_id,
-        actor=actor,
-        received_at=received_at or now,
+        reference=entry.reference,
+        provider=entry.provider,
+        provider_payment_id=entry.provider_payment_id,
+        refund_of_id=entry.refund_of_id,
+        counterpart_invoice_id=entry.counterpart_invoice_id,
+        actor=entry.actor,
+        received_at=entry.received_at or now,
         created_at=now,
     )
     try:
@@ -479,11 +482,13 @@ def _transfer(
         add_payment(
             session,
             invoice,
-            amount_minor=signed,
-            method=ACCOUNT_CREDIT,
-            kind=CREDIT_TRANSFER,
-            reference=words,
-            counterpart_invoice_id=other.id,
+            PaymentEntry(
+                amount_minor=signed,
+                method=ACCOUNT_CREDIT,
+                kind=CREDIT_TRANSFER,
+                reference=words,
+                counterpart_invoice_id=other.id,
+            ),
             now=now,
         )
 

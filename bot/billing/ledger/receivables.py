@@ -18,13 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.billing.completion import appointment_invoice
-from bot.billing.contact import notify_customer
 from bot.billing.ledger.invoices import (
     LineSpec,
     add_line,
@@ -39,8 +37,11 @@ from bot.billing.ledger.totals import BUCKETS, bucket_for
 from bot.billing.payments.links import pay_url
 from bot.billing.payments.online import card_label, saved_card, schedule_charge
 from bot.config.context import business_context
+from bot.core.formatting import format_month
 from bot.core.money import percent_of
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
+from bot.messaging.outbox import Purpose
 from bot.scheduling.booking import Refused
 from storage.billing import FINANCE_CHARGE, FOR_DEPOSIT, FOR_NO_SHOW, NO_SHOW_FEE, Invoice
 from storage.db import Database
@@ -170,7 +171,7 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
     if base <= 0 or base < billing.finance_charge_minimum_minor:
         return False
     local = now.astimezone(ctx.zone)
-    month = format_date(local.date(), "MMMM y", locale=ctx.locale)
+    month = format_month(local.date(), ctx.locale)
     if billing.finance_charge_percent is not None:
         amount = percent_of(base, billing.finance_charge_percent)
         words = f"Finance charge {billing.finance_charge_percent}% on {ctx.money(base)} overdue ({month})"
@@ -193,7 +194,7 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
     if isinstance(line, Refused):
         return False  # already charged this month
     url = pay_url(session, invoice.id, now=now)
-    notify_customer(
+    tell_customer(
         session,
         invoice.customer_id,
         Reply(
@@ -204,7 +205,7 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
                 else below_minimum_words(ctx, balance + amount, invoice.currency)
             )
         ),
-        purpose="finance_charge",
+        purpose=Purpose.FINANCE_CHARGE,
         now=now,
         ref_id=invoice.id,
         dedupe_key=key,
@@ -268,11 +269,11 @@ def _no_show_fee(session: Session, appointment_id: int, fee: int, now: datetime)
     else:
         url = pay_url(session, invoice.id, now=now)
         text += f" {pay_here(ctx, fee, invoice.currency, url)}"
-    notify_customer(
+    tell_customer(
         session,
         appointment.customer_id,
         Reply(text),
-        purpose="no_show_fee",
+        purpose=Purpose.NO_SHOW_FEE,
         now=now,
         ref_id=invoice.id,
         dedupe_key=f"no-show-fee:{appointment.id}",

@@ -21,9 +21,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer, notify_owners
+from bot.billing.contact import notify_owners
 from bot.billing.ledger.invoices import (
     LineSpec,
+    PaymentEntry,
     add_payment,
     apply_credit,
     credit_available,
@@ -36,7 +37,9 @@ from bot.billing.ledger.totals import Totals
 from bot.config.context import business_context
 from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
+from bot.messaging.outbox import Purpose
 from bot.scheduling import timeline
 from bot.scheduling.booking import NOT_ALLOWED, Refused, set_status
 from bot.scheduling.timeline import Kind
@@ -116,14 +119,16 @@ def record_payment(
     payment = add_payment(
         session,
         invoice,
-        amount_minor=amount_minor,
-        method=method,
+        PaymentEntry(
+            amount_minor=amount_minor,
+            method=method,
+            reference=reference,
+            provider=provider,
+            provider_payment_id=provider_payment_id,
+            actor=actor,
+            received_at=received_at,
+        ),
         now=now,
-        reference=reference,
-        provider=provider,
-        provider_payment_id=provider_payment_id,
-        actor=actor,
-        received_at=received_at,
     )
     if payment is None:
         existing = session.scalars(
@@ -180,11 +185,11 @@ def _receipt(
     credit = credit_available(session, invoice.customer_id)
     if credit > 0:
         text += f" You have {ctx.money(credit)} credit for next time."
-    notify_customer(
+    tell_customer(
         session,
         invoice.customer_id,
         Reply(text),
-        purpose="receipt",
+        purpose=Purpose.RECEIPT,
         now=now,
         ref_id=payment.id,
         dedupe_key=f"receipt:{payment.id}",
@@ -283,14 +288,16 @@ def record_refund(
     refund = add_payment(
         session,
         invoice,
-        amount_minor=-amount_minor,
-        method=payment.method,
-        kind=REFUND,
-        reference=reason,
-        provider=payment.provider,
-        provider_payment_id=provider_refund_id,
-        refund_of_id=payment.id,
-        actor=actor,
+        PaymentEntry(
+            amount_minor=-amount_minor,
+            method=payment.method,
+            kind=REFUND,
+            reference=reason,
+            provider=payment.provider,
+            provider_payment_id=provider_refund_id,
+            refund_of_id=payment.id,
+            actor=actor,
+        ),
         now=now,
     )
     if refund is None:  # recorded concurrently
@@ -308,11 +315,11 @@ def record_refund(
     result = refresh_status(session, invoice, now)
     if notify:
         ctx = business_context(session)
-        notify_customer(
+        tell_customer(
             session,
             invoice.customer_id,
             Reply(f"We've refunded {ctx.money(amount_minor)} on {invoice.number}."),
-            purpose="receipt",
+            purpose=Purpose.RECEIPT,
             now=now,
             ref_id=refund.id,
             dedupe_key=f"refund:{refund.id}",

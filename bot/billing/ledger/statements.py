@@ -20,11 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer
 from bot.billing.documents.delivery import business_party, customer_party
 from bot.billing.documents.pdf import Brand, Document, page_format_for, render, rows_of
 from bot.billing.ledger.invoices import issued_invoices, lines_of, open_invoices, payments_of
@@ -33,7 +31,10 @@ from bot.billing.ledger.totals import Posting, StatementEntry, summarise
 from bot.billing.payments.links import pay_url
 from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
+from bot.core.formatting import format_long_date, format_month
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Attachment, Reply
+from bot.messaging.outbox import Purpose
 from storage.billing import CREDIT_TRANSFER, REFUND, Invoice
 from storage.db import Database
 from storage.messaging import OutboxMessage
@@ -122,10 +123,7 @@ def statement(session: Session, customer_id: int, start: date, end: date) -> Sta
 
 def period_words(ctx: BusinessContext, start: date, end: date) -> str:
     """ "Nov 1, 2026 to Nov 30, 2026"."""
-    return (
-        f"{format_date(start, 'medium', locale=ctx.locale)} to "
-        f"{format_date(end, 'medium', locale=ctx.locale)}"
-    )
+    return f"{format_long_date(start, ctx.locale)} to {format_long_date(end, ctx.locale)}"
 
 
 def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
@@ -135,7 +133,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
     assert customer is not None
     rows = [
         (
-            format_date(ctx.local_date(entry.at), "medium", locale=ctx.locale),
+            format_long_date(ctx.local_date(entry.at), ctx.locale),
             entry.description,
             ctx.money(entry.charge) if entry.charge else "",
             ctx.money(entry.payment) if entry.payment else "",
@@ -145,7 +143,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
     ]
     ending = "Ending balance" if st.ending >= 0 else "Ending balance (credit)"
     start_row = (
-        format_date(st.start, "medium", locale=ctx.locale),
+        format_long_date(st.start, ctx.locale),
         "Balance forward",
         "",
         "",
@@ -154,7 +152,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
     return render(
         Document(
             title="Statement",
-            number=format_date(st.start, "MMMM y", locale=ctx.locale)
+            number=format_month(st.start, ctx.locale)
             if st.start.day == 1
             else f"{st.start.isoformat()}",
             business=business_party(ctx),
@@ -162,7 +160,7 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
             customer=customer_party(customer),
             facts=(
                 ("Period", period_words(ctx, st.start, st.end)),
-                ("Date", format_date(ctx.local_date(now), "medium", locale=ctx.locale)),
+                ("Date", format_long_date(ctx.local_date(now), ctx.locale)),
             ),
             columns=(
                 ("Date", 0.16, "L"),
@@ -220,13 +218,13 @@ def send_statement(
     now: datetime,
     dedupe_key: str | None = None,
 ) -> bool:
-    """Send a statement to the customer; False if they cannot be reached."""
+    """Send a statement to the customer; False if unreachable or sent before (`dedupe_key`)."""
     reply = statement_reply(session, customer_id, start, end, now=now)
-    sent = notify_customer(
+    sent = tell_customer(
         session,
         customer_id,
         reply,
-        purpose="statement",
+        purpose=Purpose.STATEMENT,
         now=now,
         dedupe_key=dedupe_key,
     )

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.billing.completion import appointment_invoice
-from bot.billing.contact import notify_customer, notify_owners
+from bot.billing.contact import notify_owners
 from bot.billing.ledger.invoices import (
     LineSpec,
     create_invoice,
@@ -31,7 +31,9 @@ from bot.billing.ledger.minimums import below_minimum_words, online_minimum, pay
 from bot.billing.payments.links import pay_url
 from bot.config.context import business_context
 from bot.core.money import percent_of
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
+from bot.messaging.outbox import Purpose
 from bot.scheduling.booking import Changed, cancel
 from storage.billing import DEPOSIT, FOR_DEPOSIT, Invoice
 from storage.db import Database
@@ -99,11 +101,11 @@ def require_deposit(
         else f"To confirm your {what}, a {ctx.money(amount)} deposit is due within {hours} "
         f"hours. {below_minimum_words(ctx, amount, invoice.currency)}"
     )
-    notify_customer(
+    tell_customer(
         session,
         appointment.customer_id,
         Reply(ask),
-        purpose="deposit",
+        purpose=Purpose.DEPOSIT,
         now=now,
         ref_id=appointment.id,
         dedupe_key=f"deposit-request:{appointment.id}",

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.billing.contact import notify_customer, notify_owners
+from bot.billing.contact import notify_owners
 from bot.billing.ledger.invoices import get_invoice, refresh_status
 from bot.billing.ledger.minimums import online_minimum, payable_online
 from bot.billing.ledger.settlement import PaymentRecorded, record_payment, record_refund, refundable
@@ -45,7 +45,9 @@ from bot.billing.payments.links import find_link, pay_url, public_url
 from bot.billing.payments.providers import gateway_from_env
 from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
+from bot.messaging.outbox import Purpose
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     CARD,
@@ -545,14 +547,14 @@ def _checkout_failed(session: Session, obj: dict[str, Any], *, now: datetime) ->
     result = refresh_status(session, invoice)
     if result.balance > 0:
         url = pay_url(session, invoice.id, now=now)
-        notify_customer(
+        tell_customer(
             session,
             invoice.customer_id,
             Reply(
                 f"Your payment of {ctx.money(result.balance)} for {invoice.number} didn't go "
                 f"through. You can try again here: {url}"
             ),
-            purpose="payment_failed",
+            purpose=Purpose.PAYMENT_FAILED,
             now=now,
             ref_id=invoice.id,
             dedupe_key=f"checkout-failed:{obj.get('id')}",
@@ -661,11 +663,11 @@ def _ask_to_pay(
         card = saved_card(session, invoice.customer_id)
         which = f"your {card_label(card)}" if card else "your saved card"
         text = f"We couldn't charge {which} {amount} for {invoice.number}. Please pay here: {url}"
-    notify_customer(
+    tell_customer(
         session,
         invoice.customer_id,
         Reply(text),
-        purpose="payment_failed",
+        purpose=Purpose.PAYMENT_FAILED,
         now=now,
         ref_id=invoice.id,
         dedupe_key=dedupe_key,

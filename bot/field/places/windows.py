@@ -11,11 +11,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.formatting import format_day, format_when, plain
+from bot.core.formatting import format_clock, format_day, format_when
 from storage.models import Appointment, WorkingHours
 
 _SUFFIX = re.compile(r"^(?P<clock>[\d:.]+)\s*(?P<suffix>\D*)$")
@@ -38,7 +37,7 @@ def arrival_window(
 
 
 def _clock(moment: datetime, zone: ZoneInfo, locale: str) -> tuple[str, str]:
-    text = plain(format_time(moment.astimezone(zone), "short", locale=locale))
+    text = format_clock(moment.astimezone(zone), locale)
     match = _SUFFIX.match(text)
     if match is None:
         return text, ""

@@ -27,8 +27,9 @@ from bot.field.routing.check import Violation, check
 from bot.field.routing.day import MOVABLE, Change, Day, as_booked, changes, load_day
 from bot.field.routing.model import Solution, driving, driving_time
 from bot.field.routing.solver import solve
+from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
-from bot.messaging.notify import calendar_file, tell_customer, tell_staff
+from bot.messaging.notify import calendar_file, tell_staff
 from bot.messaging.outbox import CHANGE_NOTICE
 from storage.models import Appointment, AppointmentEvent, RoutePlan
 
