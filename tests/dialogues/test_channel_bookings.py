@@ -159,11 +159,11 @@ def test_a_customer_books_on_whatsapp_inside_the_24_hour_window(channels, fakes)
 
 
 def test_a_customer_books_on_telegram_by_pressing_the_button(channels, fakes):
-    _, bot = fakes
+    _, fake_bot = fakes
     client = channels.test_client()
     telegram(client, text_update(CHAT, "/start"))
     telegram(client, text_update(CHAT, REQUEST))
-    question = bot.messaging.messages(CHAT)[-1]
+    question = fake_bot.messages(CHAT)[-1]
     keyboard = {
         b["text"]: b["callback_data"]
         for row in question["reply_markup"]["inline_keyboard"]
@@ -171,8 +171,8 @@ def test_a_customer_books_on_telegram_by_pressing_the_button(channels, fakes):
     }
     assert "Jane, shall I book this?" in question["text"] and "Yes, book it" in keyboard
     telegram(client, callback_update(CHAT, keyboard["Yes, book it"]))
-    assert bot.wait_for(lambda f: f.received("answerCallbackQuery"))
-    confirmation = next(m for m in bot.messaging.messages(CHAT) if m["method"] == "sendDocument")
+    assert fake_bot.wait_for(lambda f: f.received("answerCallbackQuery"))
+    confirmation = next(m for m in fake_bot.messages(CHAT) if m["method"] == "sendDocument")
     assert confirmation["caption"].startswith("You're booked: Haircut with Sam, Fri, Nov 20, 4:00")
     assert confirmation["document"]["filename"].endswith(".ics")
     [appointment] = booked(channels.extensions["slotbot.db"])
