@@ -124,7 +124,11 @@ def statement(session: Session, customer_id: int, start: date, end: date) -> Sta
 
 def period_words(ctx: BusinessContext, start: date, end: date) -> str:
     """ "Nov 1, 2026 to Nov 30, 2026"."""
-    return t("{start} to {end}", start=format_long_date(start, ctx.locale), end=format_long_date(end, ctx.locale))
+    return t(
+        "{start} to {end}",
+        start=format_long_date(start, ctx.locale),
+        end=format_long_date(end, ctx.locale),
+    )
 
 
 def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
