@@ -271,8 +271,12 @@ def book(
     series_id: int | None = None,
     within_horizon: bool = True,
     place: Located | None = None,
+    staff_pinned: bool = False,
 ) -> Booked | Refused:
     """Book `start` for the customer with the given staff member, or anyone free.
+
+    `staff_pinned`: the customer asked for this staff member by name, so the route
+    optimiser keeps the job with them.
 
     An on-site visit keeps its coordinates and where they came from (the `place` given, else
     the customer's address geocoded), and needs the technician to have time to drive there
@@ -313,6 +317,7 @@ def book(
         price_minor=service.price_minor,
         currency=ctx.currency,
         notes=notes,
+        staff_pinned=staff_pinned,
         created_at=now,
         updated_at=now,
         window_start=slot.window_start,
@@ -349,6 +354,7 @@ def book_hold(
     actor: str = "customer",
     notes: str = "",
     place: Located | None = None,
+    staff_pinned: bool = False,
 ) -> Booked | Refused:
     """Turn a hold into an appointment. An expired hold still books if the slot is free."""
     hold = session.get(SlotHold, hold_id)
@@ -365,6 +371,7 @@ def book_hold(
         actor=actor,
         notes=notes,
         place=place,
+        staff_pinned=staff_pinned,
     )
 
 

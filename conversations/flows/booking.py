@@ -1068,7 +1068,11 @@ def _choose(turn: Turn, slot: Slot) -> None:
         if service is not None and _when(turn):
             _offer(turn, service)
         return
-    turn.set(slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id}, chain=planned)
+    pinned = _named_staff_pinned(turn, service, slot.staff_id)
+    turn.set(
+        slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id, "pinned": pinned},
+        chain=planned,
+    )
     advance(turn)
 
 
@@ -1092,9 +1096,10 @@ def _hold(turn: Turn, service: Service) -> bool:
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
         _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return False
+    pinned = _named_staff_pinned(turn, service, held.slot.staff_id)
     turn.set(
         hold_id=held.hold_id,
-        slot={"start": held.slot.start.isoformat(), "staff_id": held.slot.staff_id},
+        slot={"start": held.slot.start.isoformat(), "staff_id": held.slot.staff_id, "pinned": pinned},
     )
     return True
 
@@ -1399,6 +1404,7 @@ def _book(turn: Turn) -> None:
             status=status,
             actor="customer",
             place=visit_place(turn, service),
+            staff_pinned=bool((turn.data.get("slot") or {}).get("pinned")),
         )
         if isinstance(outcome, Booked) and not _book_rest(turn, outcome, status):
             whole_visit.rollback()
@@ -1415,7 +1421,6 @@ def _book(turn: Turn) -> None:
     appointment = outcome.appointment
     if turn.data.get("attendee") is not None:  # (a new row's is NULL already: no UPDATE)
         appointment.attendee = turn.data["attendee"]
-    _pin_named_staff(turn, appointment)
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
@@ -1448,14 +1453,12 @@ def _book(turn: Turn) -> None:
         )
 
 
-def _pin_named_staff(turn: Turn, appointment: Appointment) -> None:
-    """A customer who asked for someone by name keeps them: the route optimiser may not move it."""
-    chosen = turn.data.get("staff")
-    if chosen in (None, ANYONE):
-        return
-    member = turn.session.get(Staff, appointment.staff_id)
-    if member is not None and member.key == chosen:
-        appointment.staff_pinned = True
+def _named_staff_pinned(turn: Turn, service: Service | None, staff_id: int | None) -> bool:
+    """Whether the customer asked for this staff member by name (the optimiser keeps it so)."""
+    named = turn.data.get("staff")
+    if named in (None, ANYONE) or service is None or staff_id is None:
+        return False
+    return any(s.id == staff_id and s.key == named for s in turn.staff_for(service))
 
 
 def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
@@ -1476,12 +1479,12 @@ def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
             # left awaiting a deposit it has none of would be released unpaid later.
             status=BOOKED,
             actor="customer",
+            staff_pinned=_named_staff_pinned(turn, services.get(item["service"]), item["staff_id"]),
         )
         if not isinstance(outcome, Booked):
             return False
         if turn.data.get("attendee") is not None:
             outcome.appointment.attendee = turn.data["attendee"]
-        _pin_named_staff(turn, outcome.appointment)
     return True
 
 
