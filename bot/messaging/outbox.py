@@ -45,6 +45,7 @@ from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import current_delivery, delivery
 from bot.core.metrics import SENDS, provider_of
+from bot.core.text import t
 from bot.messaging.address_moves import follow_move
 from bot.messaging.messages import PROMOTIONAL, SMS, WHATSAPP, Reply
 from bot.messaging.senders.base import RETRY, SENT, Outgoing, Sender, SendResult
@@ -491,7 +492,7 @@ def _failure_note(session: Session, message: Outgoing, error: str) -> str:
             who = f"{customer.name} ({message.address})"
     what = message.purpose.replace("_", " ")
     text = message.reply.text if len(message.reply.text) <= 80 else message.reply.text[:77] + "..."
-    return f'Couldn\'t send a {what} to {who} by {message.channel}: {error}. It said: "{text}"'
+    return t('Couldn\'t send a {what} to {who} by {channel}: {error}. It said: "{text}"', what=what, who=who, channel=message.channel, error=error, text=text)
 
 
 def _record_final(

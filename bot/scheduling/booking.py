@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.config.context import BusinessContext, business_context
 from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
+from bot.core.text import _, t
 from bot.field.places.geo import PlaceSource
 from bot.field.places.geocode import Located, customer_location
 from bot.scheduling import timeline
@@ -195,7 +196,7 @@ def _find_fit(
 
 
 def _taken(start: datetime) -> Refused:
-    return Refused(TAKEN, "That time is no longer available.")
+    return Refused(TAKEN, _("That time is no longer available."))
 
 
 def hold_slot(
@@ -270,8 +271,12 @@ def book(
     series_id: int | None = None,
     within_horizon: bool = True,
     place: Located | None = None,
+    staff_pinned: bool = False,
 ) -> Booked | Refused:
     """Book `start` for the customer with the given staff member, or anyone free.
+
+    `staff_pinned`: the customer asked for this staff member by name, so the route
+    optimiser keeps the job with them.
 
     An on-site visit keeps its coordinates and where they came from (the `place` given, else
     the customer's address geocoded), and needs the technician to have time to drive there
@@ -312,6 +317,7 @@ def book(
         price_minor=service.price_minor,
         currency=ctx.currency,
         notes=notes,
+        staff_pinned=staff_pinned,
         created_at=now,
         updated_at=now,
         window_start=slot.window_start,
@@ -348,11 +354,12 @@ def book_hold(
     actor: str = "customer",
     notes: str = "",
     place: Located | None = None,
+    staff_pinned: bool = False,
 ) -> Booked | Refused:
     """Turn a hold into an appointment. An expired hold still books if the slot is free."""
     hold = session.get(SlotHold, hold_id)
     if hold is None:
-        return Refused(TAKEN, "That hold has lapsed; let's find you another time.")
+        return Refused(TAKEN, _("That hold has lapsed; let's find you another time."))
     return book(
         session,
         customer_id=hold.customer_id,
@@ -364,6 +371,7 @@ def book_hold(
         actor=actor,
         notes=notes,
         place=place,
+        staff_pinned=staff_pinned,
     )
 
 
@@ -404,7 +412,7 @@ def reschedule(
     """
     appointment = _get(session, appointment_id)
     if appointment.status not in UPCOMING_STATUSES or appointment.status == IN_PROGRESS:
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     if enforce_rules and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "reschedule"))
     # An appointment the owner made longer or shorter (bot.scheduling.edits) keeps its length.
@@ -500,8 +508,8 @@ def _move(
 def _cutoff_message(session: Session, verb: str) -> str:
     hours = business_context(session).rules.cancellation_cutoff_hours
     return (
-        f"Appointments can't be {verb}d online less than {hours} hours ahead. "
-        "Please call us and we'll sort it out."
+        t("Appointments can't be {verb}d online less than {hours} hours ahead. "
+        "Please call us and we'll sort it out.", verb=verb, hours=hours)
     )
 
 
@@ -517,7 +525,7 @@ def cancel(
     """Cancel an upcoming appointment, honouring the cancellation cut-off for customers."""
     appointment = _get(session, appointment_id)
     if appointment.status not in UPCOMING_STATUSES:
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     if enforce_cutoff and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "cancel"))
     return _set(session, appointment, CANCELLED, now=now, actor=actor, reason=reason)
@@ -537,8 +545,8 @@ def set_status(
     if status not in TRANSITIONS.get(appointment.status, frozenset()):
         return Refused(
             NOT_ALLOWED,
-            f"An appointment that is {appointment.status.replace('_', ' ')} "
-            f"cannot become {status.replace('_', ' ')}.",
+            t("An appointment that is {status} "
+            "cannot become {new}.", status=appointment.status.replace('_', ' '), new=status.replace('_', ' ')),
         )
     return _set(session, appointment, status, now=now, actor=actor, reason=reason)
 
@@ -754,7 +762,7 @@ def reschedule_following(
         day: date = item.starts_at.astimezone(zone).date() + timedelta(days=day_shift)
         instants = local_instant(day, new_local.time().replace(tzinfo=None), zone)
         if not instants:
-            result.conflicts.append(Conflict(item.starts_at, "That time does not exist that day."))
+            result.conflicts.append(Conflict(item.starts_at, _("That time does not exist that day.")))
             continue
         # A series keeps its staff member unless told otherwise: no silent swap to "anyone".
         outcome = reschedule(
