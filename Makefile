@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint system-deps postgres-up bench clean
+.PHONY: run test lint system-deps postgres-up bench catalogue clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/reading.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/webhooks.py
+
+# After adding or changing a reply text: re-extract messages.pot and bring each language's
+# catalogue up to date (new texts arrive untranslated; tests/core/test_catalogue.py checks both).
+# Sorted by text, without line numbers, so moving code does not change the files.
+POT := bot/locale/messages.pot
+catalogue: $(STAMP)
+	$(BIN)/pybabel extract -F pyproject.toml --sort-output --no-location --no-wrap --omit-header \
+	  --project slotbot -o $(POT) .
+	$(BIN)/pybabel update -i $(POT) -d bot/locale -D slotbot --no-wrap --ignore-obsolete
+	sed -i '/^"POT-Creation-Date: /d' bot/locale/*/LC_MESSAGES/slotbot.po  # no churn to merge
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis tests/artifacts

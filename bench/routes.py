@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.bootstrap import bootstrap  # noqa: E402
 from bot.config import apply_config, load_config  # noqa: E402
 from bot.field.places.demo import EXAMPLES_DIR, seed_busiest_day  # noqa: E402
 from bot.field.routing import hgs, solomon, solver  # noqa: E402
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day-seconds", type=float, default=4.0, help="solver budget, busiest day")
     parser.add_argument("--day", type=date.fromisoformat, default=date(2026, 12, 8))
     args = parser.parse_args(argv)
+    bootstrap()  # seeding the busiest day books through the slot engine, which publishes events
     if not args.skip_solomon:
         for line in solomon_lines(args.seconds, args.solver, args.solomon):
             print(line, flush=True)

@@ -14,6 +14,8 @@ before it is billed, as when booking called them directly.
 
 from __future__ import annotations
 
+import threading
+
 from bot.billing import hooks
 from bot.billing.documents import estimates
 from bot.billing.ledger import settlement
@@ -21,12 +23,23 @@ from bot.core import events
 from bot.messaging import notify
 from bot.scheduling import waitlist
 
+# Two threads making the first call at once must not subscribe everything twice (every
+# confirmation and invoice would then happen twice).
+_LOCK = threading.Lock()
+
 
 def bootstrap(bus: events.MessageBus | None = None) -> events.MessageBus:
     """Register every subscriber on `bus` (the process's bus by default), once."""
     bus = events.bus if bus is None else bus
     if bus.ready:
         return bus
+    with _LOCK:
+        if not bus.ready:
+            _subscribe(bus)
+    return bus
+
+
+def _subscribe(bus: events.MessageBus) -> None:
     bus.subscribe(events.AppointmentBooked, notify.on_booked)
     bus.subscribe(events.AppointmentMoved, notify.on_moved)
     bus.subscribe(events.AppointmentMoved, waitlist.on_moved)
@@ -37,4 +50,3 @@ def bootstrap(bus: events.MessageBus | None = None) -> events.MessageBus:
     bus.subscribe(events.PaymentRecorded, settlement.on_payment_recorded)
     bus.subscribe(events.EstimateDecided, estimates.on_estimate_decided)
     bus.ready = True
-    return bus

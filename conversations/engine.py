@@ -36,6 +36,7 @@ from bot.core.clock import utcnow
 from bot.core.logcontext import delivery
 from bot.core.metrics import INBOUND, TURN_SECONDS, TURNS
 from bot.core.names import clean_display_name
+from bot.core.text import N_, _, t
 from bot.customers.identity import link_phone
 from bot.messaging.handover import close as close_handover
 from bot.messaging.handover import open_for as open_handover
@@ -60,14 +61,14 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
-APOLOGY = (
+APOLOGY = N_(
     "Sorry, something went wrong on our side. Please try again in a moment, "
     "or reply HELP to see what I can do."
 )
 # Channels whose replies travel back in the HTTP response itself.
 INLINE_CHANNELS = ("web", "terminal")
 OFFERED = "_offered"  # conversation data key: the option ids last offered, in order
-SLOW_DOWN = (
+SLOW_DOWN = N_(
     "You're sending messages faster than I can answer them. I've kept them all; "
     "give me a minute and then send your question again."
 )
@@ -326,7 +327,7 @@ class Engine:
             and (flood := self._flood(session, inbound, now, checks.recent)) is not Flood.CALM
         ):
             if flood is Flood.STARTED:
-                turn.say(SLOW_DOWN)
+                turn.say(_(SLOW_DOWN))
                 purpose = SLOW_DOWN_PURPOSE
             # Ongoing: deliberate silence; the message itself is recorded all the same.
         elif (checks is None or checks.handover is not None) and handover.route(turn):
@@ -383,7 +384,7 @@ class Engine:
 
         The replies, and whether that transaction committed.
         """
-        reply = Reply(APOLOGY)
+        reply = Reply(_(APOLOGY))
         try:
             with self.db.write() as session:
                 now = self.clock()
@@ -542,20 +543,18 @@ def _identify(
         if phone:
             # One customer across channels: the same phone number is the same person.
             customer = session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
+        if customer is None:
+            customer = Customer(phone=phone, created_at=now, notes="")
+            if inbound.display_name:
+                customer.name = clean_display_name(inbound.display_name)
+            session.add(customer)  # flushed with its identity: one flush for both rows
         identity = CustomerIdentity(
+            customer=customer,
             channel=inbound.channel,
             address=inbound.sender,
             created_at=now,
             last_inbound_at=now,
         )
-        if customer is None:
-            customer = Customer(phone=phone, created_at=now, notes="")
-            if inbound.display_name:
-                customer.name = clean_display_name(inbound.display_name)
-            # A new customer and their identity in one flush (the customer's INSERT first).
-            identity.customer = customer
-        else:
-            identity.customer_id = customer.id
         session.add(identity)
         session.flush()
     identity.last_inbound_at = now
@@ -578,7 +577,7 @@ def _opt_out(turn: Turn) -> str:
     if turn.inbound.channel != SMS:
         # Carriers answer STOP on SMS themselves; elsewhere the confirmation is ours to send.
         turn.say(
-            "You're unsubscribed and won't get any more messages from us. Reply START to undo."
+            _("You're unsubscribed and won't get any more messages from us. Reply START to undo.")
         )
     return "opt_out_confirmation"
 
@@ -589,9 +588,11 @@ def _opt_in(turn: Turn) -> None:
     if consent.on_opt_in(turn):  # "subscribe": offers too, and said so
         return
     turn.say(
-        f"Welcome back! You'll get messages from {turn.business.name} again. "
-        "What can I do for you?",
-        flows.MENU,
+        t(
+            "Welcome back! You'll get messages from {business} again. What can I do for you?",
+            business=turn.business.name,
+        ),
+        flows.menu(),
     )
 
 

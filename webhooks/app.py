@@ -12,6 +12,7 @@ from flask import Flask
 from bot.bootstrap import bootstrap
 from bot.config import apply_config, load_config, process
 from bot.config.process import ProcessSettings, ProcessSettingsError
+from bot.core.catalogue import install_translations
 from bot.core.errors import SlotbotError
 from bot.customers.portal import ensure_secret
 from bot.messaging.spool import Spool
@@ -96,6 +97,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     business = load_config(app.config["BUSINESS_CONFIG"])
     apply_config(db, business)
+    install_translations(business.locale, app.config["BUSINESS_CONFIG"])
     app.extensions["slotbot.db"] = db
     app.extensions["slotbot.config"] = business
     # Where webhooks keep deliveries while the database refuses them (the worker drains it).

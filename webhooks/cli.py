@@ -30,6 +30,12 @@ from bot.config import (
     write_template,
 )
 from bot.config.context import BusinessContext, business_context
+from bot.core.catalogue import (
+    entry_problems,
+    install_translations,
+    owner_catalogue_for,
+    read_catalogue,
+)
 from bot.core.clock import utcnow
 from bot.core.errors import SlotbotError
 from bot.field.places.demo import EXAMPLES, seed_busiest_day, write_example
@@ -140,6 +146,10 @@ def config_check(ctx: click.Context, path: Path | None) -> None:
     )
     for line in config_warnings(business):
         click.echo(f"slotbot: warning: {line}", err=True)
+    texts = owner_catalogue_for(path)
+    if texts.is_file():
+        for line in entry_problems(read_catalogue(texts), texts.name):
+            click.echo(f"slotbot: warning: {line}; the shipped text is said instead", err=True)
 
 
 @config.command("reload")
@@ -202,6 +212,7 @@ def _prepare(ctx: click.Context, *, background: bool = False) -> Database:
     upgrade(ctx.obj["database"])
     database = Database(ctx.obj["database"], background=background)
     apply_config(database, business)
+    install_translations(business.locale, ctx.obj["config"])
     return database
 
 

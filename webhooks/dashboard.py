@@ -835,8 +835,8 @@ def routes_view(token: str, day: str) -> ResponseReturnValue:
             next=(chosen + timedelta(days=1)).isoformat(),
             svg=svg,
             technicians=technicians,
-            total_minutes=sum(t["minutes"] for t in technicians),
-            total_km=round(sum(t["km"] for t in technicians), 1),
+            total_minutes=sum(tech["minutes"] for tech in technicians),
+            total_km=round(sum(tech["km"] for tech in technicians), 1),
             plan=plan.summary if plan is not None else None,
             plan_at=fmt.when(plan.applied_at) if plan is not None and plan.applied_at else "",
         )

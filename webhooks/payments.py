@@ -65,6 +65,7 @@ from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest
 from bot.core.logcontext import delivery
 from bot.core.money import digits
+from bot.core.text import _
 from bot.messaging.inbox import Keeping, spool_or_lose
 from bot.messaging.spool import DATABASE_ERRORS, SpoolKind
 from storage.billing import CheckoutAttempt, Invoice, PayLink
@@ -189,7 +190,7 @@ def _pay_form(
         business=page.business,
         nonce=new_nonce(),
         sandbox=_sandbox(),
-        offline=current_config().billing.offline_payment
+        offline=_(current_config().billing.offline_payment)
         if payments() is Payments.OFFLINE
         else None,
         amount_value=shown,

@@ -34,6 +34,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.config.context import business_context
 from bot.core.logcontext import delivery
 from bot.core.names import clean_text
+from bot.core.text import t
 from bot.customers.identity import normalise_phone
 from bot.messaging.inbox import Keeping, keep
 from bot.messaging.messages import SMS, WHATSAPP, Attachment, Inbound, Location, Reply
@@ -206,8 +207,8 @@ def record_undelivered(sid: str, state: str, code: str, now: datetime) -> bool:
         text = row.body.get("text", "")
         quoted = text if len(text) <= 80 else text[:77] + "..."
         note = (
-            f"A {row.purpose.replace('_', ' ')} to {row.address} by {row.channel} was not "
-            f'delivered ({error}). It said: "{quoted}"'
+            t("A {purpose} to {address} by {channel} was not "
+            'delivered ({error}). It said: "{quoted}"', purpose=row.purpose.replace('_', ' '), address=row.address, channel=row.channel, error=error, quoted=quoted)
         )
         for channel, address in owners:
             enqueue(

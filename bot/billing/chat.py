@@ -24,6 +24,7 @@ from bot.billing.payments.links import pay_url
 from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest
 from bot.core.money import parse_amount
+from bot.core.text import _, t
 from bot.messaging.messages import Reply
 from storage.billing import PAYMENT_METHODS, Invoice
 
@@ -34,8 +35,8 @@ def _due_words(ctx: BusinessContext, invoice: Invoice, now: datetime) -> str:
     if invoice.due_at is None:
         return ""
     if ctx.local_date(invoice.due_at) < ctx.local_date(now):
-        return f"overdue since {ctx.day(invoice.due_at)}"
-    return f"due {ctx.day(invoice.due_at)}"
+        return t("overdue since {day}", day=ctx.day(invoice.due_at))
+    return t("due {day}", day=ctx.day(invoice.due_at))
 
 
 def _owing(
@@ -51,30 +52,30 @@ def balance_reply(session: Session, customer_id: int, now: datetime) -> Reply:
     if not owing:
         if credit > 0:
             return Reply(
-                f"You're all paid up, with {ctx.money(credit)} credit on your account for next time."
+                t("You're all paid up, with {credit} credit on your account for next time.", credit=ctx.money(credit))
             )
-        return Reply("You're all paid up. Thank you!")
+        return Reply(t("You're all paid up. Thank you!"))
     if len(owing) == 1:
         invoice, result = owing[0]
         url = pay_url(session, invoice.id, now=now)
         return Reply(
-            f"You owe {ctx.money(result.balance)} on {invoice.number} "
-            f"({_due_words(ctx, invoice, now)}). {pay_here(ctx, result.balance, invoice.currency, url)}"
+            t("You owe {balance} on {number} "
+            "({due_words}). {pay_here}", balance=ctx.money(result.balance), number=invoice.number, due_words=_due_words(ctx, invoice, now), pay_here=pay_here(ctx, result.balance, invoice.currency, url))
         )
     total = sum(result.balance for _, result in owing)
-    lines = [f"You owe {ctx.money(total)} in total:"]
+    lines = [t("You owe {total} in total:", total=ctx.money(total))]
     for invoice, result in owing[:_MAX_LISTED]:
         where = (
             pay_url(session, invoice.id, now=now)
             if payable_online(result.balance, invoice.currency)
-            else "(too little to pay online: pay in person or reply)"
+            else t("(too little to pay online: pay in person or reply)")
         )
         lines.append(
             f"{invoice.number}: {ctx.money(result.balance)} ({_due_words(ctx, invoice, now)}) "
             f"{where}"
         )
     if len(owing) > _MAX_LISTED:
-        lines.append(f"and {len(owing) - _MAX_LISTED} more. Reply STATEMENT for the full list.")
+        lines.append(t("and {count} more. Reply STATEMENT for the full list.", count=len(owing) - _MAX_LISTED))
     return Reply("\n".join(lines))
 
 
@@ -82,10 +83,10 @@ def pay_reply(session: Session, customer_id: int, now: datetime) -> Reply:
     """A pay link for each outstanding invoice, or "nothing to pay"."""
     ctx, owing, _credit = _owing(session, customer_id)
     if not owing:
-        return Reply("There's nothing to pay right now. Thank you!")
+        return Reply(_("There's nothing to pay right now. Thank you!"))
     lines = [
-        f"Pay {ctx.money(result.balance)} for {invoice.number} here: "
-        f"{pay_url(session, invoice.id, now=now)}"
+        t("Pay {balance} for {number} here: "
+        "{pay_url}", balance=ctx.money(result.balance), number=invoice.number, pay_url=pay_url(session, invoice.id, now=now))
         if payable_online(result.balance, invoice.currency)
         else f"{invoice.number}: {below_minimum_words(ctx, result.balance, invoice.currency)}"
         for invoice, result in owing[:_MAX_LISTED]
@@ -106,7 +107,7 @@ def invoice_reply(session: Session, customer_id: int, now: datetime) -> Reply:
         .limit(1)
     ).first()
     if invoice is None:
-        return Reply("You don't have any invoices yet.")
+        return Reply(_("You don't have any invoices yet."))
     return invoice_reply_for(session, invoice, now=now)
 
 
@@ -115,22 +116,22 @@ def receivables_reply(session: Session, now: datetime) -> Reply:
     ctx = business_context(session)
     report = aging(session, now)
     if not report.invoices and report.credit == 0:
-        return Reply("Nobody owes you anything right now.")
-    parts = [f"Owed to you: {ctx.money(report.total)}."]
+        return Reply(_("Nobody owes you anything right now."))
+    parts = [t("Owed to you: {total}.", total=ctx.money(report.total))]
     parts.append(
         ", ".join(
             f"{name}: {ctx.money(report.buckets[name])}" for name in BUCKETS if report.buckets[name]
         )
     )
     if report.credit:
-        parts.append(f"Customer credit held: {ctx.money(-report.credit)}.")
+        parts.append(t("Customer credit held: {credit}.", credit=ctx.money(-report.credit)))
     largest = report.largest(3)
     if largest:
         parts.append(
-            "Largest: "
+            _("Largest: ")
             + "; ".join(
-                f"{line.customer_name} {ctx.money(line.balance)} ({line.number}, "
-                f"{line.days_past_due} days late)"
+                t("{customer_name} {balance} ({number}, "
+                "{days_past_due} days late)", customer_name=line.customer_name, balance=ctx.money(line.balance), number=line.number, days_past_due=line.days_past_due)
                 if line.days_past_due > 0
                 else f"{line.customer_name} {ctx.money(line.balance)} ({line.number})"
                 for line in largest
@@ -151,25 +152,25 @@ def owner_payment_reply(
     """The owner marks a payment ("INV-0003 45.00 cash"): record it, and say what it did."""
     invoice = find_invoice(session, invoice_number)
     if invoice is None:
-        return Reply(f"I can't find invoice {invoice_number}.")
+        return Reply(t("I can't find invoice {invoice_number}.", invoice_number=invoice_number))
     ctx = business_context(session)
     method = method.strip().lower().replace(" ", "_").replace("check", "cheque")
     if method not in PAYMENT_METHODS:
-        return Reply(f"How was it paid? One of: {', '.join(PAYMENT_METHODS)}.")
+        return Reply(t("How was it paid? One of: {payment_methods}.", payment_methods=', '.join(PAYMENT_METHODS)))
     try:
         amount = parse_amount(amount_text, ctx.currency)
     except InvalidRequest:
-        return Reply(f"I couldn't read {amount_text!r} as an amount.")
+        return Reply(t("I couldn't read {amount_text!r} as an amount.", amount_text=amount_text))
     result = record_payment(
         session, invoice.id, amount_minor=amount, method=method, now=now, actor=actor
     )
     if not isinstance(result, PaymentRecorded):
         return Reply(result.message)
     balance = result.totals.balance
-    left = f"Balance {ctx.money(balance)}." if balance > 0 else "Paid in full."
+    left = t("Balance {balance}.", balance=ctx.money(balance)) if balance > 0 else _("Paid in full.")
     if balance < 0:
-        left = f"Overpaid by {ctx.money(-balance)}, kept as credit."
-    who = invoice.customer.name or "the customer"
+        left = t("Overpaid by {credit}, kept as credit.", credit=ctx.money(-balance))
+    who = invoice.customer.name or _("the customer")
     return Reply(
-        f"Recorded {ctx.money(amount)} {method.replace('_', ' ')} on {invoice.number} for {who}. {left}"
+        t("Recorded {amount} {method} on {number} for {who}. {left}", amount=ctx.money(amount), method=method.replace('_', ' '), number=invoice.number, who=who, left=left)
     )

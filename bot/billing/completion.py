@@ -31,6 +31,7 @@ from bot.billing.payments.online import saved_card, schedule_charge
 from bot.config.context import business_context
 from bot.core.errors import NotFound
 from bot.core.money import Number
+from bot.core.text import _, t
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     APPROVED,
@@ -96,7 +97,7 @@ def add_extra_to_appointment(
     if appointment is None:
         raise NotFound(f"no appointment with id {appointment_id}")
     if appointment.status in (CANCELLED, NO_SHOW):
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     invoice = _draft_for(session, appointment, now)
     return add_line(
         session,
@@ -122,7 +123,7 @@ def _work_lines(session: Session, appointment: Appointment, invoice: Invoice) ->
         invoice.estimate_id = estimate.id
         return copy_lines(session, estimate)
     ctx = business_context(session)
-    words = f"{appointment.service.name} with {appointment.staff.name}, {ctx.day(appointment.starts_at)}"
+    words = t("{service} with {staff}, {day}", service=appointment.service.name, staff=appointment.staff.name, day=ctx.day(appointment.starts_at))
     return [LineSpec("service", words, appointment.price_minor)]
 
 
@@ -137,13 +138,13 @@ def _credit_deposit(
     if paid <= 0:
         void_invoice(session, deposit.id, now=now, reason="work invoiced in full")
         return
-    spec = LineSpec(DEPOSIT, f"Deposit paid ({deposit.number})", -paid, 1, "0")
+    spec = LineSpec(DEPOSIT, t("Deposit paid ({number})", number=deposit.number), -paid, 1, "0")
     insert_line(
         session, invoice, spec, now=now, ctx=ctx, dedupe_key=f"deposit-credit:{appointment.id}"
     )
     left = refresh_status(session, deposit).balance
     if left > 0:  # part-paid deposit: the rest is on the work invoice now
-        rest = LineSpec(CREDIT, "Balance moved to the invoice for the work", left, 1, "0")
+        rest = LineSpec(CREDIT, _("Balance moved to the invoice for the work"), left, 1, "0")
         insert_line(session, deposit, rest, now=now, ctx=ctx)
         refresh_status(session, deposit, now)
 

@@ -55,6 +55,9 @@ class PaymentsChoice(StrEnum):
 
     SANDBOX = "sandbox"
     OFF = "off"
+    # Stripe is chosen by STRIPE_SECRET_KEY; "stripe" here says the same and is not an error
+    # (it never was: with a key set the variable was not read).
+    STRIPE = "stripe"
 
 
 def _kw(name: str) -> dict[str, Any]:

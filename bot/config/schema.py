@@ -22,6 +22,7 @@ import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from bot.core.errors import NotFound
+from bot.core.text import N_
 from bot.field.places.settings import TravelConfig
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,7 +35,7 @@ Week = dict[int, list[Range]]  # Monday = 0; every weekday present, [] when clos
 
 # Owner keys that ship in examples: fine on a laptop, refused on a server the internet reaches.
 DEMO_OWNER_KEYS = frozenset({"demo-owner-key", "change-me-to-something-long"})
-DEFAULT_OFFLINE_PAYMENT = (
+DEFAULT_OFFLINE_PAYMENT = N_(
     "Card payment online isn't available. Please pay in person at your visit, "
     "or by bank transfer: reply to our message and we'll send the details."
 )
@@ -46,7 +47,7 @@ MIN_CONTRAST = 4.5  # WCAG AA for body text
 PAGE_GREY = "#f4f5f7"  # the pages' light background, the lightest the brand colour sits on
 _NORMAL_COLOUR = r"^#[0-9a-f]{6}$"  # as the loader normalises "#ABC" and "#AABBCC"
 HANDOVER_QUIET_MINUTES = 30
-CONSENT_QUESTION = (
+CONSENT_QUESTION = N_(
     "One more thing: would you like to hear about our offers now and then? "
     "Reply YES or NO (you can say unsubscribe at any time)."
 )

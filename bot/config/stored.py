@@ -8,9 +8,13 @@ context).
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import logging
 from collections.abc import Mapping
 from typing import Any
+
+from pydantic import ValidationError
 
 from bot.config.schema import (
     BillingConfig,
@@ -45,9 +49,53 @@ def settings_for(cfg: BusinessConfig) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
+log = logging.getLogger(__name__)
+
+
 def business_settings(settings: Mapping[str, Any] | None) -> BusinessSettings:
-    """The whole blob validated (defaults where a key is missing; unknown keys refused)."""
-    return BusinessSettings.model_validate(dict(settings or {}))
+    """The whole blob validated (defaults where a key is missing, unknown keys left out).
+
+    business.toml refuses unknown keys; a blob already stored may hold one a later or an
+    earlier version wrote, and one stray key must not stop every turn until the config is
+    applied again (`apply_config` rewrites a blob that does not validate as it stands).
+    """
+    data = dict(settings or {})
+    try:
+        return BusinessSettings.model_validate(data)
+    except ValidationError as error:
+        extra = [e["loc"] for e in error.errors() if e["type"] == "extra_forbidden"]
+        if not extra:
+            raise
+        data = copy.deepcopy(data)
+        for loc in extra:
+            _drop(data, loc)
+        log.warning(
+            "stored business settings: left out unknown keys %s (apply the config to rewrite)",
+            ", ".join(".".join(map(str, loc)) for loc in extra),
+        )
+        return BusinessSettings.model_validate(data)
+
+
+def stored_settings_current(settings: Mapping[str, Any] | None) -> bool:
+    """Whether the stored blob validates exactly as it stands (no unknown key, no bad value)."""
+    try:
+        BusinessSettings.model_validate(dict(settings or {}))
+    except ValidationError:
+        return False
+    return True
+
+
+def _drop(data: Any, loc: tuple[Any, ...]) -> None:
+    """Remove the key at `loc` from the nested dicts and lists of `data`."""
+    for part in loc[:-1]:
+        found = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and part < len(data)
+        )
+        if not found:
+            return
+        data = data[part]
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)
 
 
 def pin_digest(pin: str) -> str:

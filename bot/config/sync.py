@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.context import business_row
 from bot.config.schema import BusinessConfig, ServiceConfig, StaffConfig, Week
-from bot.config.stored import settings_for
+from bot.config.stored import settings_for, stored_settings_current
 from bot.core.clock import utcnow
 from storage.db import Database
 from storage.models import Business, Resource, Service, Staff, TimeOff, WorkingHours
@@ -34,6 +34,8 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def _is_current(session: Session, cfg: BusinessConfig, business: Business | None) -> bool:
     if business is None or business.config_digest != cfg.digest:
+        return False
+    if not stored_settings_current(business.settings):  # a stray or bad stored value
         return False
     for model, items in ((Service, cfg.services), (Staff, cfg.staff), (Resource, cfg.resources)):
         active = set(session.scalars(select(model.key).where(model.active.is_(True))))

@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer
 
+from bot.core.text import _, t
 from storage.files import Attachment
 from storage.models import (
     COMPLETED,
@@ -85,17 +86,17 @@ def sniff(data: bytes) -> str | None:
 def check_upload(data: bytes) -> str:
     """The upload's real content type; raises UploadRefused when it may not be kept."""
     if not data:
-        raise UploadRefused("The file is empty.")
+        raise UploadRefused(_("The file is empty."))
     if len(data) > MAX_BYTES:
-        raise UploadRefused(f"The file is too big: up to {MAX_BYTES // (1024 * 1024)} MB.")
+        raise UploadRefused(t("The file is too big: up to {mb} MB.", mb=MAX_BYTES // (1024 * 1024)))
     kind = sniff(data)
     if kind is None:
-        raise UploadRefused("Only photos (JPEG, PNG, GIF, WebP) and PDF files can be sent.")
+        raise UploadRefused(_("Only photos (JPEG, PNG, GIF, WebP) and PDF files can be sent."))
     if kind.startswith("image/"):
         try:
             with Image.open(io.BytesIO(data)) as image:
                 if image.width * image.height > MAX_PIXELS:
-                    raise UploadRefused("The photo is too large to keep.")
+                    raise UploadRefused(_("The photo is too large to keep."))
                 image.verify()
         # A header claiming a huge image is a decompression bomb: refused like any bad photo.
         except (
@@ -104,7 +105,7 @@ def check_upload(data: bytes) -> str:
             SyntaxError,
             Image.DecompressionBombError,
         ) as error:
-            raise UploadRefused("That photo could not be read.") from error
+            raise UploadRefused(_("That photo could not be read.")) from error
     return kind
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.config.context import business_context
+from bot.core.text import _, t
 from bot.customers import attachments
 from bot.customers.attachments import current_or_next
 from bot.messaging.messages import Inbound
@@ -56,7 +57,7 @@ def attach_media(db: Database, inbound: Inbound, now: datetime) -> int | None:
         if appointment is None:
             return None
         lines = [
-            f"{'Photo' if a.content_type.startswith('image/') else 'File'} from customer: {a.url}"
+            t("{kind} from customer: {url}", kind=_('Photo') if a.content_type.startswith('image/') else _('File'), url=a.url)
             for a in files
             if a.url and a.url not in appointment.notes
         ]

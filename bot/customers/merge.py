@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 import storage.billing
 import storage.messaging
 import storage.portal
+from bot.core.text import t
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import Invoice, PaymentCustomer
 from storage.models import Appointment, Base, Customer, CustomerIdentity
@@ -74,11 +75,11 @@ def _customer_columns() -> list[tuple[str, object]]:
 def merge_customers(session: Session, gone_id: int, kept_id: int) -> Merged | Refused:
     """Move everything of customer `gone_id` to `kept_id`, then delete `gone_id`."""
     if gone_id == kept_id:
-        return Refused(NOT_ALLOWED, "That is the same customer.")
+        return Refused(NOT_ALLOWED, t("That is the same customer."))
     kept, gone = session.get(Customer, kept_id), session.get(Customer, gone_id)
     if kept is None or gone is None:
         missing = kept_id if kept is None else gone_id
-        return Refused(NOT_ALLOWED, f"There is no customer #{missing}.")
+        return Refused(NOT_ALLOWED, t("There is no customer #{missing}.", missing=missing))
     result = Merged(kept_id, gone_id)
     for name in _FIELDS:
         if not getattr(kept, name) and getattr(gone, name):

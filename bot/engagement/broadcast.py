@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.context import business_context
+from bot.core.text import N_, _
 from bot.messaging.messages import PROMOTIONAL, Reply
 from bot.messaging.notify import defer_for_quiet_hours
 from bot.messaging.outbox import Purpose, enqueue
 from storage.models import CustomerIdentity
 
 PROMOTION = Purpose.PROMOTION
-STOP_LINE = "Reply STOP to opt out."
+STOP_LINE = N_("Reply STOP to opt out.")
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def send_promotion(
     """Queue `text` (plus the STOP line) to the audience (or to `recipients`, a segment's
     (customer_id, channel, address)); returns how many were queued."""
     body = text.strip()
-    if STOP_LINE not in body:
-        body = f"{body}\n{STOP_LINE}"
+    if _(STOP_LINE) not in body:
+        body = f"{body}\n{_(STOP_LINE)}"
     info = business_context(session, required=False)
     send_at = defer_for_quiet_hours(now, info)
     batch = uuid.uuid4().hex[:12]

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext, business_context
+from bot.core.text import N_
 from storage.engagement import PROMOTIONS, ConsentEvent
 from storage.models import (
     CANCELLED,
@@ -156,7 +157,7 @@ class Segment:
     within_days: int | None = None  # had a visit in the last N days
     unseen_days: int | None = None  # no visit in the last N days (and at least one before)
     channel: str | None = None  # only this channel
-    label: str = "everyone who opted in"
+    label: str = N_("everyone who opted in")
 
 
 @dataclass

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound
+from bot.core.text import _, t
 from bot.messaging.asking import Awaiting, ask
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import (
@@ -93,8 +94,8 @@ def queue_feedback_requests(session: Session, now: datetime) -> list[OutboxMessa
         name = appointment.customer.name
         greeting = f", {first_name(name)}" if name else ""
         text = (
-            f"Thanks for visiting {info.name}{greeting}! How was your "
-            f"{appointment.service.name}? Reply 1-5 (5 = great)."
+            t("Thanks for visiting {business}{greeting}! How was your "
+            "{service}? Reply 1-5 (5 = great).", business=info.name, greeting=greeting, service=appointment.service.name)
         )
         message = ask(
             session,
@@ -152,11 +153,11 @@ def record_feedback(
     session.flush()
     info = business_context(session, required=False)
     if score <= LOW_SCORE:
-        said = f': "{comment}"' if comment else " (no comment)"
+        said = f': "{comment}"' if comment else _(" (no comment)")
         tell_owners(
             session,
-            f"Feedback {score}/5 from {customer_name(appointment)} for "
-            f"{describe(appointment, info)}{said}",
+            t("Feedback {score}/5 from {customer_name} for "
+            "{appointment}{said}", score=score, customer_name=customer_name(appointment), appointment=describe(appointment, info), said=said),
             purpose=FEEDBACK_ALERT,
             now=now,
             ref_id=appointment.id,
@@ -168,7 +169,7 @@ def record_feedback(
             session,
             channel=awaiting.channel,
             address=awaiting.address,
-            reply=Reply(f"Thank you! If you have a minute, a review helps us a lot: {review_url}"),
+            reply=Reply(t("Thank you! If you have a minute, a review helps us a lot: {review_url}", review_url=review_url)),
             purpose=REVIEW_REQUEST,
             customer_id=appointment.customer_id,
             ref_id=appointment.id,
@@ -180,8 +181,8 @@ def record_feedback(
 
 def _ago(days: int) -> str:
     if days >= 14 and days % 7 == 0:
-        return f"{days // 7} weeks"
-    return f"{days} days"
+        return t("{weeks} weeks", weeks=days // 7)
+    return t("{days} days", days=days)
 
 
 def queue_rebook_nudges(session: Session, now: datetime) -> list[OutboxMessage]:
@@ -227,11 +228,11 @@ def queue_rebook_nudges(session: Session, now: datetime) -> list[OutboxMessage]:
                 continue
             customer = session.get(Customer, visit.customer_id)
             hello = (
-                f"Hi {first_name(customer.name)}, it's" if customer and customer.name else "It's"
+                t("Hi {first_name}, it's", first_name=first_name(customer.name)) if customer and customer.name else _("It's")
             )
             text = (
-                f"{hello} been about {_ago(days)} since your {service.name} at {info.name}. "
-                "Want to book the next one? Reply with a day that suits you."
+                t("{hello} been about {ago} since your {service} at {business}. "
+                "Want to book the next one? Reply with a day that suits you.", hello=hello, ago=_ago(days), service=service.name, business=info.name)
             )
             message = ask(
                 session,

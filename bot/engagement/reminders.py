@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.errors import NotFound
+from bot.core.text import N_, _, t
 from bot.messaging.asking import Awaiting, ask
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import (
@@ -50,9 +51,9 @@ from storage.models import BOOKED, CONFIRMED, NO_SHOW, Appointment, AwaitingRepl
 
 KIND = "reminder"
 REMINDER_OPTIONS = (
-    Option("confirm", "Confirm"),
-    Option("reschedule", "Reschedule"),
-    Option("cancel", "Cancel"),
+    Option("confirm", N_("Confirm")),
+    Option("reschedule", N_("Reschedule")),
+    Option("cancel", N_("Cancel")),
 )
 # Quiet hours may hold a reminder back, but not past this long before the start.
 LATEST_BEFORE_START = timedelta(minutes=30)
@@ -129,7 +130,7 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
         message = ask(
             session,
             appointment.customer_id,
-            Reply(f"Reminder: {describe(appointment, info)} at {info.name}.", REMINDER_OPTIONS),
+            Reply(t("Reminder: {appointment} at {business}.", appointment=describe(appointment, info), business=info.name), tuple(Option(o.id, _(o.label)) for o in REMINDER_OPTIONS)),
             awaiting=Awaiting(
                 KIND,
                 appointment.id,
@@ -137,7 +138,7 @@ def queue_reminders(session: Session, now: datetime) -> list[OutboxMessage]:
                 data={
                     "offset_minutes": offset,
                     "starts_at": appointment.starts_at.astimezone(UTC).isoformat(),
-                    "replies": reply_map(REMINDER_OPTIONS),
+                    "replies": reply_map([Option(o.id, _(o.label)) for o in REMINDER_OPTIONS]),
                 },
             ),
             purpose=REMINDER,
@@ -213,7 +214,7 @@ def flag_unconfirmed(db: Database, now: datetime | None = None) -> int:
             )
             queued = tell_owners(
                 session,
-                f"Not confirmed yet: {customer_name(appointment)}, {describe(appointment, info)}.",
+                t("Not confirmed yet: {customer_name}, {appointment}.", customer_name=customer_name(appointment), appointment=describe(appointment, info)),
                 purpose=UNCONFIRMED_ALERT,
                 now=now,
                 ref_id=appointment.id,
@@ -242,7 +243,7 @@ def mark_no_shows(db: Database, now: datetime | None = None) -> int:
             )
             .order_by(Appointment.starts_at)
         ).all()
-        reason = f"not started within {settings.no_show_grace_minutes} minutes of its start"
+        reason = t("not started within {minutes} minutes of its start", minutes=settings.no_show_grace_minutes)
         for appointment_id in ids:
             booking.set_status(
                 session, appointment_id, NO_SHOW, now=now, actor="system", reason=reason

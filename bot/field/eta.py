@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext
+from bot.core.text import N_
 from bot.field.places import LatLon, TravelConfig, geocode, travel
 from storage.models import CANCELLED, NO_SHOW, AdminAudit, Appointment
 
@@ -32,10 +33,10 @@ ROUND_TO = 5  # minutes: "about 10:40", not "10:37"
 class Origin(StrEnum):
     """Where a drive is measured from."""
 
-    PIN = "your location"
-    PREVIOUS_JOB = "the previous job"
-    HOME = "home"
-    BASE = "the shop"
+    PIN = N_("your location")
+    PREVIOUS_JOB = N_("the previous job")
+    HOME = N_("home")
+    BASE = N_("the shop")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.billing.payments.links import public_url
 from bot.core.errors import InvalidRequest
+from bot.core.text import N_, _, nt, t
 from bot.customers.portal import secret_key
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
@@ -69,9 +70,9 @@ class Status(StrEnum):
 
 
 TITLES = {
-    Kind.BEFORE: "Before the job",
-    Kind.AFTER: "After the job",
-    Kind.ESTIMATE: "Estimate approval",
+    Kind.BEFORE: N_("Before the job"),
+    Kind.AFTER: N_("After the job"),
+    Kind.ESTIMATE: N_("Estimate approval"),
 }
 
 
@@ -214,7 +215,7 @@ def request_signature(
         appointment_id=appointment_id,
         estimate_id=estimate_id,
         kind=str(kind),
-        title=(title or TITLES[kind])[:200],
+        title=(title or _(TITLES[kind]))[:200],
         text=text.strip(),
         requested_by=requested_by[:400],
         created_at=now,
@@ -237,7 +238,7 @@ def request_for_appointment(
         customer_id=appointment.customer_id,
         kind=kind,
         text=text,
-        title=f"{appointment.service.name}: {TITLES[kind].lower()}",
+        title=t("{service}: {kind}", service=appointment.service.name, kind=_(TITLES[kind]).lower()),
         appointment_id=appointment.id,
         requested_by=requested_by,
         now=now,
@@ -248,8 +249,8 @@ def send_link(session: Session, request: SignatureRequest, business: str, now: d
     """Send the signing link to the customer through the outbox; False if unreachable."""
     url = link_for(session, request)
     text = (
-        f"{business} asks you to sign: {request.title}. "
-        f"Please read and sign here (the link works for {_days(request)}): {url}"
+        t("{business} asks you to sign: {request}. "
+        "Please read and sign here (the link works for {days}): {url}", business=business, request=request.title, days=_days(request), url=url)
     )
     queued = tell_customer(
         session,
@@ -265,7 +266,7 @@ def send_link(session: Session, request: SignatureRequest, business: str, now: d
 
 def _days(request: SignatureRequest) -> str:
     days = max(1, round((request.expires_at - request.created_at).total_seconds() / 86400))
-    return "1 day" if days == 1 else f"{days} days"
+    return nt("{n} day", "{n} days", days)
 
 
 # ---------------------------------------------------------------------------- signing
@@ -274,14 +275,14 @@ def _days(request: SignatureRequest) -> str:
 def check_png(data: bytes) -> bytes:
     """The drawn signature, if it is a real, reasonably small PNG; else SigningRefused."""
     if not data.startswith(PNG_MAGIC) or len(data) > MAX_PNG_BYTES:
-        raise SigningRefused("The drawn signature could not be read. Please sign again.")
+        raise SigningRefused(_("The drawn signature could not be read. Please sign again."))
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format != "PNG" or max(image.size) > MAX_PNG_SIDE:
-                raise SigningRefused("The drawn signature is too large. Please sign again.")
+                raise SigningRefused(_("The drawn signature is too large. Please sign again."))
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
-        raise SigningRefused("The drawn signature could not be read. Please sign again.") from error
+        raise SigningRefused(_("The drawn signature could not be read. Please sign again.")) from error
     return data
 
 
@@ -298,11 +299,11 @@ def sign(
     """Record the customer's signature on the request's text (once)."""
     signer = " ".join((name or "").split())[:MAX_NAME]
     if not signer:
-        raise SigningRefused("Please type your full name.")
+        raise SigningRefused(_("Please type your full name."))
     if request.signed_at is not None:
-        raise SigningRefused("This has already been signed.")
+        raise SigningRefused(_("This has already been signed."))
     if now >= request.expires_at:
-        raise SigningRefused("This link has expired.")
+        raise SigningRefused(_("This link has expired."))
     png = check_png(image_png) if image_png else None
     signature = Signature(
         request_id=request.id,

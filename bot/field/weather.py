@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.context import business_context
+from bot.core.text import N_, _, t
 from bot.messaging.asking import Awaiting, ask
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import first_name
@@ -31,7 +32,7 @@ from storage.models import UPCOMING_STATUSES, Appointment, AwaitingReply, Servic
 KIND = "weather_offer"
 PURPOSE = Purpose.WEATHER_OFFER
 LOOK_AHEAD_DAYS = 7
-OPTIONS = (Option("yes", "Move it"), Option("no", "Keep it"))
+OPTIONS = (Option("yes", N_("Move it")), Option("no", N_("Keep it")))
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,14 @@ def offer_another_day(
     if slot is None:
         return Offer(appointment, None, told=False)
     text = (
-        f"{reason.capitalize()} is forecast for your {service} on {when}. "
-        f"We can move it to {info.when(slot.start)} with {first_name(appointment.staff.name)}. "
-        "Move it, or keep it as it is?"
+        t("{reason} is forecast for your {service} on {when}. "
+        "We can move it to {new_when} with {first_name}. "
+        "Move it, or keep it as it is?", reason=reason.capitalize(), service=service, when=when, new_when=info.when(slot.start), first_name=first_name(appointment.staff.name))
     )
     message = ask(
         session,
         appointment.customer_id,
-        Reply(text, OPTIONS),
+        Reply(text, tuple(Option(o.id, _(o.label)) for o in OPTIONS)),
         awaiting=Awaiting(
             KIND,
             appointment.id,
@@ -123,7 +124,7 @@ def offer_another_day(
             data={
                 "start": slot.start.astimezone(UTC).isoformat(),
                 "staff_id": slot.staff_id,
-                "replies": reply_map(OPTIONS),
+                "replies": reply_map([Option(o.id, _(o.label)) for o in OPTIONS]),
             },
         ),
         purpose=PURPOSE,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext, business_context
 from bot.core.clock import utcnow
+from bot.core.text import N_, _, t
 from bot.messaging.messages import Reply
 from bot.messaging.notify import staff_addresses
 from bot.messaging.outbox import Purpose, enqueue
@@ -41,19 +42,19 @@ class Said(StrEnum):
     """What the bot tells the customer at the thread's edges."""
 
     OPENED = (
-        "Thanks, I've passed this on: a person from the team will answer you here. "
-        "Until they're done, your messages go straight to them."
+        N_("Thanks, I've passed this on: a person from the team will answer you here. "
+        "Until they're done, your messages go straight to them.")
     )
-    STILL_OPEN = "You're already talking with the team: they'll answer you here."
+    STILL_OPEN = N_("You're already talking with the team: they'll answer you here.")
     CLOSED = (
-        "The team has finished this chat, so I'm back: I can book, move or cancel "
-        "appointments. What can I do for you?"
+        N_("The team has finished this chat, so I'm back: I can book, move or cancel "
+        "appointments. What can I do for you?")
     )
 
 
 def label(customer: Customer) -> str:
     """How the team sees the customer: their name, else their phone."""
-    return customer.name or customer.phone or f"customer {customer.id}"
+    return customer.name or customer.phone or t("customer {customer}", customer=customer.id)
 
 
 def open_for(session: Session, customer_id: int) -> Handover | None:
@@ -168,15 +169,15 @@ def open_thread(
     if quoted:
         _keep(session, thread, FROM_CUSTOMER, quoted, now, f"{channel}:{address}")
     who = label(customer)
-    said = f' They said: "{quoted}"' if quoted else ""
+    said = t(' They said: "{quoted}"', quoted=quoted) if quoted else ""
     first = who.split()[0]
     tell_team(
         session,
         thread,
-        f"[#{thread.id}] {who} ({channel}:{address}) wants to talk to a person.{said}\n"
-        f'Reply to this message to answer, or say "r {thread.id}: ..." '
-        f'or "reply {first}: ..."; "done with {first}" or "close {thread.id}" hands '
-        "them back to the bot.",
+        t("[#{thread}] {who} ({channel}:{address}) wants to talk to a person.{said}\n"
+        'Reply to this message to answer, or say "r {thread}: ..." '
+        'or "reply {first}: ..."; "done with {first}" or "close {thread}" hands '
+        "them back to the bot.", thread=thread.id, who=who, channel=channel, address=address, said=said, first=first),
         now=now,
     )
     return thread
@@ -188,7 +189,7 @@ def forward(
     """A customer's message in an open thread: kept and passed to the team as it is."""
     thread.channel, thread.address = channel, address  # answers follow the customer
     thread.last_activity_at = now
-    body = text.strip()[:MAX_QUOTE] or "(sent something without text)"
+    body = text.strip()[:MAX_QUOTE] or _("(sent something without text)")
     _keep(session, thread, FROM_CUSTOMER, body, now, f"{channel}:{address}")
     tell_team(session, thread, f"[#{thread.id}] {label(thread.customer)}: {body}", now=now)
 
@@ -215,7 +216,7 @@ def answer(
     tell_team(
         session,
         thread,
-        f"[#{thread.id}] answered to {label(thread.customer)}: {body}",
+        t("[#{thread}] answered to {label}: {body}", thread=thread.id, label=label(thread.customer), body=body),
         now=now,
         skip=(identity,),
     )
@@ -229,14 +230,14 @@ def close(session: Session, thread: Handover, *, by: str, now: datetime, tell: b
         return
     thread.closed_at = now
     thread.closed_by = by
-    _keep(session, thread, FROM_BOT, Said.CLOSED, now, by)
+    _keep(session, thread, FROM_BOT, _(Said.CLOSED), now, by)
     if not tell:
         return
     enqueue(
         session,
         channel=thread.channel,
         address=thread.address,
-        reply=Reply(Said.CLOSED),
+        reply=Reply(_(Said.CLOSED)),
         purpose=HANDOVER_REPLY,
         customer_id=thread.customer_id,
         ref_id=thread.id,
@@ -260,8 +261,13 @@ def close_quiet(db: Database, now: datetime | None = None) -> int:
             tell_team(
                 session,
                 thread,
-                f"[#{thread.id}] closed after {info.handover_quiet_minutes} quiet minutes: "
-                f"the bot answers {label(thread.customer)} again.",
+                t(
+                    "[#{thread}] closed after {quiet_minutes} quiet minutes: "
+                    "the bot answers {label} again.",
+                    thread=thread.id,
+                    quiet_minutes=info.handover_quiet_minutes,
+                    label=label(thread.customer),
+                ),
                 now=now,
             )
         return len(quiet)

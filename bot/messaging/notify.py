@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext, business_context
 from bot.core import events
-from bot.core.text import t
+from bot.core.text import _, t
 from bot.field.places.windows import format_window
 from bot.messaging.asking import customer_address as customer_address
 from bot.messaging.asking import tell_customer
@@ -154,7 +154,7 @@ def _tell_each(
         if message is not None:
             queued.append(message)
     if flush and queued:
-        session.flush()  # all of them in one INSERT
+        session.flush()  # all of them in one flush
     return queued
 
 
@@ -229,13 +229,13 @@ def describe(appointment: Appointment, info: BusinessContext, start: datetime | 
         window = format_window(
             appointment.window_start, appointment.window_end, info.zone, info.locale
         )
-        return f"{service} with {staff}, {window}"
-    return f"{service} with {staff}, {info.when(start or appointment.starts_at)}"
+        return t("{service} with {staff}, {window}", service=service, staff=staff, window=window)
+    return t("{service} with {staff}, {when}", service=service, staff=staff, when=info.when(start or appointment.starts_at))
 
 
 def customer_name(appointment: Appointment) -> str:
     """The customer's name as staff see it."""
-    return appointment.customer.name or appointment.customer.phone or "A customer"
+    return appointment.customer.name or appointment.customer.phone or _("A customer")
 
 
 def _sequence(session: Session, appointment: Appointment, cancelled: bool) -> int:
@@ -359,9 +359,9 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
     info = business_context(session, required=False)
     series = appointment.series_id
     what = describe(appointment, info)
-    text = f"You're booked: {what} at {info.name}."
+    text = t("You're booked: {appointment} at {business}.", appointment=what, business=info.name)
     if series is not None:
-        text += " It repeats as arranged; we'll remind you before each visit."
+        text += _(" It repeats as arranged; we'll remind you before each visit.")
     tell_customer(
         session,
         appointment.customer_id,
@@ -373,11 +373,11 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
         flush=False,
     )
     who = customer_name(appointment)
-    repeat = " (recurring)" if series else ""
+    repeat = _(" (recurring)") if series else ""
     if _role(actor) in CUSTOMER_ACTORS:
         tell_owners(
             session,
-            f"New booking{repeat}: {who}, {what}.",
+            t("New booking{repeat}: {who}, {what}.", repeat=repeat, who=who, what=what),
             now=now,
             ref_id=appointment.id,
             dedupe_key=f"booked:series:{series}" if series else None,
@@ -387,14 +387,14 @@ def _confirm(session: Session, appointment: Appointment, *, now: datetime, actor
         tell_staff(
             session,
             appointment.staff_id,
-            f"New booking for you{repeat}: {who}, {appointment.service.name}, "
-            f"{info.when(appointment.starts_at)}.",
+            t("New booking for you{repeat}: {who}, {service}, "
+            "{when}.", repeat=repeat, who=who, service=appointment.service.name, when=info.when(appointment.starts_at)),
             now=now,
             ref_id=appointment.id,
             dedupe_key=f"staff-booked:series:{series}" if series else None,
             flush=False,
         )
-    # The confirmation and the notices left pending above, in one INSERT.
+    # The confirmation and the notices left pending above, in one flush.
     session.flush()
 
 
@@ -412,7 +412,7 @@ def on_moved(session: Session, event: events.AppointmentMoved) -> None:
         session,
         appointment.customer_id,
         Reply(
-            f"Changed: your {new} at {info.name} (was {old}).",
+            t("Changed: your {new} at {business} (was {old}).", new=new, business=info.name, old=old),
             attachments=(calendar_file(session, appointment, info, now=now),),
         ),
         purpose=CHANGE_NOTICE,
@@ -421,14 +421,14 @@ def on_moved(session: Session, event: events.AppointmentMoved) -> None:
     )
     who = customer_name(appointment)
     if _role(actor) in CUSTOMER_ACTORS:
-        tell_owners(session, f"Moved: {who}, {new} (was {old}).", now=now, ref_id=appointment.id)
+        tell_owners(session, t("Moved: {who}, {new} (was {old}).", who=who, new=new, old=old), now=now, ref_id=appointment.id)
     if _role(actor) != "staff":
         staff_ids = dict.fromkeys([appointment.staff_id, old_staff_id])
         for staff_id in staff_ids:
             tell_staff(
                 session,
                 staff_id,
-                f"Moved: {who}, {new} (was {old}).",
+                t("Moved: {who}, {new} (was {old}).", who=who, new=new, old=old),
                 now=now,
                 ref_id=appointment.id,
             )
@@ -451,8 +451,8 @@ def on_status_changed(session: Session, event: events.StatusChanged) -> None:
             info = business_context(session, required=False)
             tell_owners(
                 session,
-                f"No-show: {customer_name(appointment)}, {describe(appointment, info)}. "
-                "Marked automatically.",
+                t("No-show: {customer_name}, {appointment}. "
+                "Marked automatically.", customer_name=customer_name(appointment), appointment=describe(appointment, info)),
                 now=now,
                 ref_id=appointment.id,
                 dedupe_key=f"no-show:{appointment.id}",
@@ -469,9 +469,9 @@ def on_cancelled(session: Session, event: events.AppointmentCancelled) -> None:
     _expire_reminder_questions(session, appointment.id, now)
     info = business_context(session, required=False)
     what = describe(appointment, info)
-    text = f"Cancelled: your {what} at {info.name}."
+    text = t("Cancelled: your {what} at {business}.", what=what, business=info.name)
     if reason and _role(actor) not in CUSTOMER_ACTORS:
-        text += f" Reason: {reason}."
+        text += t(" Reason: {reason}.", reason=reason)
     # A booking that never got past its deposit never sent a calendar entry to remove.
     attachments: tuple[Attachment, ...] = ()
     if previous != AWAITING_DEPOSIT:
@@ -486,12 +486,12 @@ def on_cancelled(session: Session, event: events.AppointmentCancelled) -> None:
     )
     who = customer_name(appointment)
     if _role(actor) in CUSTOMER_ACTORS:
-        tell_owners(session, f"Cancelled: {who}, {what}.", now=now, ref_id=appointment.id)
+        tell_owners(session, t("Cancelled: {who}, {what}.", who=who, what=what), now=now, ref_id=appointment.id)
     if _role(actor) != "staff":
         tell_staff(
             session,
             appointment.staff_id,
-            f"Cancelled: {who}, {what}.",
+            t("Cancelled: {who}, {what}.", who=who, what=what),
             now=now,
             ref_id=appointment.id,
         )

@@ -45,6 +45,7 @@ from bot.config.context import business_context
 from bot.core.clock import utcnow
 from bot.core.logcontext import current_delivery, delivery
 from bot.core.metrics import SENDS, provider_of
+from bot.core.text import t
 from bot.messaging.address_moves import follow_move
 from bot.messaging.messages import PROMOTIONAL, SMS, WHATSAPP, Reply
 from bot.messaging.senders.base import RETRY, SENT, Outgoing, Sender, SendResult
@@ -203,7 +204,7 @@ def enqueue(
     """Queue `reply` for `channel:address`; None if `dedupe_key` was queued before.
 
     `flush=False` (only without a `dedupe_key`) leaves the row pending, for a caller queueing
-    several at once that flushes them together (one INSERT); until then it has no id and
+    several at once that flushes them together (one flush); until then it has no id and
     `queued_in` leaves it out.
 
     `ref_starts_at` ties a message about appointment `ref_id` to the start it mentions: if
@@ -498,7 +499,7 @@ def _failure_note(session: Session, message: Outgoing, error: str) -> str:
             who = f"{customer.name} ({message.address})"
     what = message.purpose.replace("_", " ")
     text = message.reply.text if len(message.reply.text) <= 80 else message.reply.text[:77] + "..."
-    return f'Couldn\'t send a {what} to {who} by {message.channel}: {error}. It said: "{text}"'
+    return t('Couldn\'t send a {what} to {who} by {channel}: {error}. It said: "{text}"', what=what, who=who, channel=message.channel, error=error, text=text)
 
 
 def _record_final(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.config.context import BusinessContext, business_context
 from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
+from bot.core.text import _, t
 from bot.field.places.geo import PlaceSource
 from bot.field.places.geocode import Located, customer_location
 from bot.scheduling import timeline
@@ -47,7 +48,6 @@ from storage.models import (
     Resource,
     Service,
     SlotHold,
-    Staff,
 )
 
 TAKEN = "taken"
@@ -196,7 +196,7 @@ def _find_fit(
 
 
 def _taken(start: datetime) -> Refused:
-    return Refused(TAKEN, "That time is no longer available.")
+    return Refused(TAKEN, _("That time is no longer available."))
 
 
 def hold_slot(
@@ -271,12 +271,12 @@ def book(
     series_id: int | None = None,
     within_horizon: bool = True,
     place: Located | None = None,
-    pin_staff_key: str | None = None,
+    staff_pinned: bool = False,
 ) -> Booked | Refused:
     """Book `start` for the customer with the given staff member, or anyone free.
 
-    `pin_staff_key`: the staff member the customer asked for by name; when the booking goes
-    to them, it is pinned to them (the route optimiser may not move it), in the INSERT itself.
+    `staff_pinned`: the customer asked for this staff member by name, so the route
+    optimiser keeps the job with them.
 
     An on-site visit keeps its coordinates and where they came from (the `place` given, else
     the customer's address geocoded), and needs the technician to have time to drive there
@@ -317,16 +317,12 @@ def book(
         price_minor=service.price_minor,
         currency=ctx.currency,
         notes=notes,
+        staff_pinned=staff_pinned,
         created_at=now,
         updated_at=now,
         window_start=slot.window_start,
         window_end=slot.window_end,
     )
-    if pin_staff_key is not None:
-        # The staff row is read here rather than by the confirmation's describe() later.
-        member = session.get(Staff, slot.staff_id)
-        if member is not None and member.key == pin_staff_key:
-            appointment.staff_pinned = True
     if place is not None and service.on_site:
         appointment.lat, appointment.lon = place.lat, place.lon
         appointment.place_source = str(place.source)
@@ -358,15 +354,12 @@ def book_hold(
     actor: str = "customer",
     notes: str = "",
     place: Located | None = None,
-    pin_staff_key: str | None = None,
+    staff_pinned: bool = False,
 ) -> Booked | Refused:
-    """Turn a hold into an appointment (`pin_staff_key` as in `book`).
-
-    An expired hold still books if the slot is free.
-    """
+    """Turn a hold into an appointment. An expired hold still books if the slot is free."""
     hold = session.get(SlotHold, hold_id)
     if hold is None:
-        return Refused(TAKEN, "That hold has lapsed; let's find you another time.")
+        return Refused(TAKEN, _("That hold has lapsed; let's find you another time."))
     return book(
         session,
         customer_id=hold.customer_id,
@@ -378,7 +371,7 @@ def book_hold(
         actor=actor,
         notes=notes,
         place=place,
-        pin_staff_key=pin_staff_key,
+        staff_pinned=staff_pinned,
     )
 
 
@@ -419,7 +412,7 @@ def reschedule(
     """
     appointment = _get(session, appointment_id)
     if appointment.status not in UPCOMING_STATUSES or appointment.status == IN_PROGRESS:
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     if enforce_rules and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "reschedule"))
     # An appointment the owner made longer or shorter (bot.scheduling.edits) keeps its length.
@@ -515,8 +508,8 @@ def _move(
 def _cutoff_message(session: Session, verb: str) -> str:
     hours = business_context(session).rules.cancellation_cutoff_hours
     return (
-        f"Appointments can't be {verb}d online less than {hours} hours ahead. "
-        "Please call us and we'll sort it out."
+        t("Appointments can't be {verb}d online less than {hours} hours ahead. "
+        "Please call us and we'll sort it out.", verb=verb, hours=hours)
     )
 
 
@@ -532,7 +525,7 @@ def cancel(
     """Cancel an upcoming appointment, honouring the cancellation cut-off for customers."""
     appointment = _get(session, appointment_id)
     if appointment.status not in UPCOMING_STATUSES:
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     if enforce_cutoff and not _before_cutoff(session, appointment, now):
         return Refused(TOO_LATE, _cutoff_message(session, "cancel"))
     return _set(session, appointment, CANCELLED, now=now, actor=actor, reason=reason)
@@ -552,8 +545,8 @@ def set_status(
     if status not in TRANSITIONS.get(appointment.status, frozenset()):
         return Refused(
             NOT_ALLOWED,
-            f"An appointment that is {appointment.status.replace('_', ' ')} "
-            f"cannot become {status.replace('_', ' ')}.",
+            t("An appointment that is {status} "
+            "cannot become {new}.", status=appointment.status.replace('_', ' '), new=status.replace('_', ' ')),
         )
     return _set(session, appointment, status, now=now, actor=actor, reason=reason)
 
@@ -769,7 +762,7 @@ def reschedule_following(
         day: date = item.starts_at.astimezone(zone).date() + timedelta(days=day_shift)
         instants = local_instant(day, new_local.time().replace(tzinfo=None), zone)
         if not instants:
-            result.conflicts.append(Conflict(item.starts_at, "That time does not exist that day."))
+            result.conflicts.append(Conflict(item.starts_at, _("That time does not exist that day.")))
             continue
         # A series keeps its staff member unless told otherwise: no silent swap to "anyone".
         outcome = reschedule(

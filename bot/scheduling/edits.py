@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
+from bot.core.text import _, t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
 from bot.messaging.notify import (
@@ -113,13 +114,13 @@ def _fit(
         if staff_id not in eligible_staff(session, service, staff_id):
             member = session.get(Staff, staff_id)
             return Refused(
-                NOT_ALLOWED, f"{_first(member.name if member else None)} doesn't do {service.name}."
+                NOT_ALLOWED, t("{first} doesn't do {service}.", first=_first(member.name if member else None), service=service.name)
             )
     else:
         # The same person if they do the new service, else anyone who does.
         doers = list(eligible_staff(session, service, None))
         if not doers:
-            return Refused(NOT_ALLOWED, f"Nobody does {service.name} at the moment.")
+            return Refused(NOT_ALLOWED, t("Nobody does {service} at the moment.", service=service.name))
         candidates = [appointment.staff_id] if appointment.staff_id in doers else doers
         if candidates == [appointment.staff_id]:
             staff_id = appointment.staff_id  # the refusal names them
@@ -146,9 +147,9 @@ def _fit(
         member = session.get(Staff, staff_id)
         who = _first(member.name if member else None)
         return Refused(
-            TAKEN, f"{who} isn't free for that ({minutes} min from {_clock(session, start)})."
+            TAKEN, t("{who} isn't free for that ({minutes} min from {clock}).", who=who, minutes=minutes, clock=_clock(session, start))
         )
-    return Refused(TAKEN, f"Nobody is free for that ({minutes} min from {_clock(session, start)}).")
+    return Refused(TAKEN, t("Nobody is free for that ({minutes} min from {clock}).", minutes=minutes, clock=_clock(session, start)))
 
 
 def _clock(session: Session, moment: datetime) -> str:
@@ -162,9 +163,9 @@ def _target(
     timing = (edit.staff_id, edit.service_id, edit.duration_minutes, edit.start)
     live = appointment.status in UPCOMING_STATUSES and appointment.status != IN_PROGRESS
     if any(v is not None for v in timing) and not live:
-        return Refused(NOT_ALLOWED, f"This appointment is {appointment.status.replace('_', ' ')}.")
+        return Refused(NOT_ALLOWED, t("This appointment is {status}.", status=appointment.status.replace('_', ' ')))
     if edit.duration_minutes is not None and not 5 <= edit.duration_minutes <= MAX_MINUTES:
-        return Refused(NOT_ALLOWED, "A length between 5 minutes and 24 hours, please.")
+        return Refused(NOT_ALLOWED, _("A length between 5 minutes and 24 hours, please."))
     service = appointment.service
     if edit.service_id is not None and edit.service_id != service.id:
         found = session.get(Service, edit.service_id)
@@ -219,7 +220,7 @@ def edit_appointment(
     before = {
         Change.STAFF: _first(appointment.staff.name),
         Change.SERVICE: appointment.service.name,
-        Change.DURATION: f"{_minutes(appointment)} min",
+        Change.DURATION: t("{minutes} min", minutes=_minutes(appointment)),
         Change.TIME: info.when(appointment.starts_at),
         Change.NOTES: appointment.notes or "(none)",
     }
@@ -265,14 +266,14 @@ def edit_appointment(
                 appointment.block_end,
                 appointment.price_minor,
             ) = kept
-            return Refused(TAKEN, "That time was just taken.")
+            return Refused(TAKEN, _("That time was just taken."))
         session.refresh(appointment, ["staff", "service", "resource"])
     if edit.notes is not None:
         appointment.notes = edit.notes.strip()
     after = {
         Change.STAFF: _first(appointment.staff.name),
         Change.SERVICE: appointment.service.name,
-        Change.DURATION: f"{_minutes(appointment)} min",
+        Change.DURATION: t("{minutes} min", minutes=_minutes(appointment)),
         Change.TIME: info.when(appointment.starts_at),
         Change.NOTES: appointment.notes or "(none)",
     }
@@ -317,16 +318,16 @@ def _tell(
             session, ref_id=appointment.id, purposes=APPOINTMENT_BOUND, reason="appointment edited"
         )
     now_text = (
-        f"{appointment.service.name} with {_first(appointment.staff.name)}, "
-        f"{info.when(appointment.starts_at)} ({_minutes(appointment)} min)"
+        t("{service} with {first}, "
+        "{when} ({minutes} min)", service=appointment.service.name, first=_first(appointment.staff.name), when=info.when(appointment.starts_at), minutes=_minutes(appointment))
     )
     if visible:
         what = ", ".join(
             {
-                Change.STAFF: f"now with {b} (was {a})",
-                Change.SERVICE: f"now a {b.lower()} (was {a.lower()})",
-                Change.DURATION: f"now {b} (was {a})",
-                Change.TIME: f"now {b} (was {a})",
+                Change.STAFF: t("now with {new} (was {old})", new=b, old=a),
+                Change.SERVICE: t("now a {new} (was {old})", new=b.lower(), old=a.lower()),
+                Change.DURATION: t("now {new} (was {old})", new=b, old=a),
+                Change.TIME: t("now {new} (was {old})", new=b, old=a),
             }[c]
             for c, (a, b) in visible.items()
         )
@@ -334,7 +335,7 @@ def _tell(
             session,
             appointment.customer_id,
             Reply(
-                f"Changed: your appointment at {info.name}: {what}. It is {now_text}.",
+                t("Changed: your appointment at {business}: {what}. It is {now}.", business=info.name, what=what, now=now_text),
                 attachments=(calendar_file(session, appointment, info, now=now),),
             ),
             purpose=CHANGE_NOTICE,
@@ -344,7 +345,7 @@ def _tell(
     who = customer_name(appointment)
     for staff_id in dict.fromkeys([appointment.staff_id, old_staff]):
         if staff_id == old_staff and staff_id != appointment.staff_id:
-            text = f"Reassigned: {who}, {info.when(old_start)} is now {_first(appointment.staff.name)}'s."
+            text = t("Reassigned: {who}, {when} is now {first}'s.", who=who, when=info.when(old_start), first=_first(appointment.staff.name))
         else:
-            text = f"Changed: {who}, {now_text} ({result.summary()})."
+            text = t("Changed: {who}, {now} ({summary}).", who=who, now=now_text, summary=result.summary())
         tell_staff(session, staff_id, text, now=now, ref_id=appointment.id)

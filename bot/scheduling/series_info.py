@@ -9,19 +9,20 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.text import N_, _, t
 from storage.models import UPCOMING_STATUSES, Appointment, RecurringSeries
 
 _DAY_NAMES = {
-    "MO": "Monday",
-    "TU": "Tuesday",
-    "WE": "Wednesday",
-    "TH": "Thursday",
-    "FR": "Friday",
-    "SA": "Saturday",
-    "SU": "Sunday",
+    "MO": N_("Monday"),
+    "TU": N_("Tuesday"),
+    "WE": N_("Wednesday"),
+    "TH": N_("Thursday"),
+    "FR": N_("Friday"),
+    "SA": N_("Saturday"),
+    "SU": N_("Sunday"),
 }
-_UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
-_ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+_UNITS = {"DAILY": N_("day"), "WEEKLY": N_("week"), "MONTHLY": N_("month"), "YEARLY": N_("year")}
+_ORDINAL = {1: N_("first"), 2: N_("second"), 3: N_("third"), 4: N_("fourth"), -1: N_("last")}
 
 
 @dataclass(frozen=True)
@@ -42,21 +43,24 @@ def describe_rule(rule: str) -> str:
     """ "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR" → "every other Friday"."""
     parts = dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
     interval = int(parts.get("INTERVAL", "1"))
-    unit = _UNITS.get(parts.get("FREQ", ""), "time")
-    every = "every" if interval == 1 else "every other" if interval == 2 else f"every {interval}"
+    unit = _UNITS.get(parts.get("FREQ", ""), N_("time"))
+    every = _("every") if interval == 1 else _("every other") if interval == 2 else t("every {interval}", interval=interval)
     days = []
     for code in filter(None, parts.get("BYDAY", "").split(",")):
         nth = code[:-2]
-        name = _DAY_NAMES.get(code[-2:], code)
-        days.append(f"{_ORDINAL.get(int(nth), nth)} {name}" if nth else name)
+        name = _(_DAY_NAMES[code[-2:]]) if code[-2:] in _DAY_NAMES else code
+        ordinal = (_(_ORDINAL[int(nth)]) if int(nth) in _ORDINAL else nth) if nth else ""
+        days.append(t("{ordinal} {day}", ordinal=ordinal, day=name) if nth else name)
     if unit == "week" and days:
-        text = f"{every} {' and '.join(days)}"
+        text = t("{every} {days}", every=every, days=_(" and ").join(days))
     elif unit == "month" and days:
-        text = f"the {' and '.join(days)} of {every} month".replace("of every other", "every other")
+        text = t("the {days} of {every} month", days=_(" and ").join(days), every=every).replace(
+            _("of every other"), _("every other")
+        )
     else:
-        text = f"{every} {unit}" if interval <= 2 else f"every {interval} {unit}s"
+        text = t("{every} {unit}", every=every, unit=_(unit)) if interval <= 2 else t("every {interval} {unit}s", interval=interval, unit=_(unit))
     if "COUNT" in parts:
-        text += f", {parts['COUNT']} times"
+        text += t(", {count} times", count=parts['COUNT'])
     return text
 
 

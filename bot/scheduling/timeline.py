@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.formatting import format_money, format_when, plain
+from bot.core.text import N_, _, t
 from storage.models import (
     CANCELLED,
     COMPLETED,
@@ -150,13 +151,13 @@ class Entry:
 
 
 _CHANNEL_WORDS = {
-    "sms": "SMS",
-    "whatsapp": "WhatsApp",
-    "telegram": "Telegram",
-    "web": "web chat",
+    "sms": N_("SMS"),
+    "whatsapp": N_("WhatsApp"),
+    "telegram": N_("Telegram"),
+    "web": N_("web chat"),
     "email": "email",
 }
-_ROLE_WORDS = {"customer": "the customer", "owner": "the owner", "staff": "staff"}
+_ROLE_WORDS = {"customer": N_("the customer"), "owner": N_("the owner"), "staff": N_("staff")}
 
 
 def _by(actor: str, staff_names: dict[str, str]) -> str:
@@ -164,8 +165,8 @@ def _by(actor: str, staff_names: dict[str, str]) -> str:
     if role == "staff" and identity in staff_names:
         return staff_names[identity]
     if role == "owner" and identity == "dashboard":
-        return "the owner (dashboard)"
-    return _ROLE_WORDS.get(role, "")
+        return t("the owner (dashboard)")
+    return t(_ROLE_WORDS[role]) if role in _ROLE_WORDS else ""  # `_` is taken here
 
 
 def maps_url(latitude: float, longitude: float) -> str:
@@ -190,51 +191,51 @@ def describe_event(
 
     kind = event.kind
     if kind == Kind.BOOKED:
-        text = "Booked" if event.to_status != "awaiting_deposit" else "Booked, awaiting deposit"
+        text = _("Booked") if event.to_status != "awaiting_deposit" else _("Booked, awaiting deposit")
     elif kind == Kind.MOVED:
-        text = f"Moved from {when(event.old_starts_at)} to {when(event.new_starts_at)}"
+        text = t("Moved from {old} to {new}", old=when(event.old_starts_at), new=when(event.new_starts_at))
     elif kind == Kind.REASSIGNED:
         before = staff_names.get(d.get("from_staff", 0), "?")
         after = staff_names.get(d.get("to_staff", 0), "?")
-        text = f"Reassigned from {before} to {after}"
+        text = t("Reassigned from {before} to {after}", before=before, after=after)
     elif kind == Kind.REMINDED:
-        channel = _CHANNEL_WORDS.get(d.get("channel", ""), d.get("channel"))
-        text = "Reminder sent" + (f" by {channel}" if channel else "")
+        channel = _(_CHANNEL_WORDS[d["channel"]]) if d.get("channel") in _CHANNEL_WORDS else d.get("channel")
+        text = _("Reminder sent") + (t(" by {channel}", channel=channel) if channel else "")
     elif kind == Kind.CONFIRMED:
-        text = "Confirmed"
+        text = _("Confirmed")
     elif kind == Kind.ON_THE_WAY:
-        text = "On the way"
+        text = _("On the way")
         if d.get("eta"):
-            text += f", arriving about {_clock(d['eta'], zone, locale)}"
-            text += f" ({d.get('minutes')} min drive from {d.get('origin', 'unknown')})"
+            text += t(", arriving about {clock}", clock=_clock(d['eta'], zone, locale))
+            text += t(" ({minutes} min drive from {origin})", minutes=d.get('minutes'), origin=_(d['origin']) if d.get('origin') else d.get('origin', _('unknown')))
     elif kind == Kind.RUNNING_LATE:
-        text = f"Running {d.get('minutes', '?')} min late"
+        text = t("Running {minutes} min late", minutes=d.get('minutes', '?'))
         if d.get("eta"):
-            text += f", now arriving about {_clock(d['eta'], zone, locale)}"
+            text += t(", now arriving about {clock}", clock=_clock(d['eta'], zone, locale))
     elif kind == Kind.ARRIVED:
-        text = "Arrived, job started"
+        text = _("Arrived, job started")
     elif kind == Kind.COMPLETED:
-        text = "Completed"
+        text = _("Completed")
     elif kind == Kind.PAID:
         amount = format_money(int(d.get("amount_minor", 0)), d.get("currency", "USD"), locale)
-        text = f"Paid {amount}" + (f" on {d['invoice']}" if d.get("invoice") else "")
-        text += f" by {d['method'].replace('_', ' ')}" if d.get("method") else ""
+        text = t("Paid {amount}", amount=amount) + (t(" on {invoice}", invoice=d['invoice']) if d.get("invoice") else "")
+        text += t(" by {method}", method=d['method'].replace('_', ' ')) if d.get("method") else ""
     elif kind == Kind.CANCELLED:
-        text = "Cancelled"
+        text = _("Cancelled")
     elif kind == Kind.NO_SHOW:
-        text = "Marked a no-show"
+        text = _("Marked a no-show")
     elif kind == Kind.WEATHER:
-        text = f"Flagged for {event.reason or 'the weather'}"
+        text = t("Flagged for {reason}", reason=event.reason or _('the weather'))
         offered = d.get("offered")
-        text += f", offered {when(datetime.fromisoformat(offered))}" if offered else ""
-        return plain(text if offered else text + ", no other day free")
+        text += t(", offered {when}", when=when(datetime.fromisoformat(offered))) if offered else ""
+        return plain(text if offered else text + _(", no other day free"))
     else:
         before = (event.from_status or "new").replace("_", " ")
-        text = f"Status {before} → {(event.to_status or '?').replace('_', ' ')}"
+        text = t("Status {before} → {to_status}", before=before, to_status=(event.to_status or '?').replace('_', ' '))
     if event.reason and kind not in (Kind.BOOKED,):
         text += f": {event.reason}"
     if d.get("latitude") is not None and kind in (Kind.ARRIVED, Kind.COMPLETED, Kind.ON_THE_WAY):
-        text += " (location shared)"
+        text += _(" (location shared)")
     return plain(text)
 
 
@@ -341,5 +342,5 @@ def duration(minutes: int) -> str:
     """ "40 min", "1 h 20 min"."""
     hours, rest = divmod(max(minutes, 0), 60)
     if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
+        return t("{minutes} min", minutes=rest)
+    return t("{hours} h {minutes} min", hours=hours, minutes=rest) if rest else t("{hours} h", hours=hours)

@@ -26,6 +26,7 @@ from bot.config.context import business_context
 from bot.core import events
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidRequest, NotFound, SlotbotError
+from bot.core.text import N_, _, t
 from bot.messaging.asking import Awaiting, ask, customer_address
 from bot.messaging.messages import Option, Reply
 from bot.messaging.notify import defer_for_quiet_hours, first_name
@@ -51,7 +52,7 @@ from storage.models import Appointment, AwaitingReply, Service, SlotHold, Staff
 log = logging.getLogger(__name__)
 
 KIND = "waitlist_offer"
-OFFER_OPTIONS = (Option("yes", "Yes, book it"), Option("no", "No thanks"))
+OFFER_OPTIONS = (Option("yes", N_("Yes, book it")), Option("no", N_("No thanks")))
 
 
 def join_waitlist(
@@ -198,13 +199,13 @@ def offer_slot(
         staff = session.get(Staff, staff_id)
         assert service is not None and staff is not None
         text = (
-            f"Good news: {service.name} with {first_name(staff.name)}, {info.when(start)} "
-            f"just opened up at {info.name}. We're holding it for you for {minutes} minutes."
+            t("Good news: {service} with {first_name}, {when} "
+            "just opened up at {business}. We're holding it for you for {minutes} minutes.", service=service.name, first_name=first_name(staff.name), when=info.when(start), business=info.name, minutes=minutes)
         )
         ask(
             session,
             entry.customer_id,
-            Reply(text, options=OFFER_OPTIONS),
+            Reply(text, options=tuple(Option(o.id, _(o.label)) for o in OFFER_OPTIONS)),
             awaiting=Awaiting(
                 KIND,
                 hold.id,
@@ -213,7 +214,7 @@ def offer_slot(
                     "offer_id": offer.id,
                     "entry_id": entry.id,
                     "starts_at": start.isoformat(),
-                    "replies": reply_map(OFFER_OPTIONS),
+                    "replies": reply_map([Option(o.id, _(o.label)) for o in OFFER_OPTIONS]),
                 },
             ),
             purpose=WAITLIST_OFFER,
@@ -306,7 +307,7 @@ def accept_offer(
     awaiting.answered_at = now
     entry = session.get(WaitlistEntry, offer.entry_id)
     hold = session.get(SlotHold, offer.hold_id) if offer.hold_id is not None else None
-    gone = booking.Refused(booking.TAKEN, "Sorry, that time has gone to someone else.")
+    gone = booking.Refused(booking.TAKEN, _("Sorry, that time has gone to someone else."))
     if offer.status != OFFER_OPEN or entry is None or hold is None:
         return gone
     # The hold must still be this offer's: same customer, same slot (ids can be reused).

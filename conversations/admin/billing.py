@@ -22,6 +22,7 @@ from bot.billing.payments.links import pay_url
 from bot.billing.payments.online import card_label, saved_card
 from bot.core.errors import InvalidRequest
 from bot.core.money import parse_amount, to_major
+from bot.core.text import _, t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import Purpose
@@ -52,7 +53,7 @@ def mark_paid(turn: Turn, actor: Actor, text: str) -> None:
     """ "mark INV-0012 paid 50 cash": confirm, then record (the full balance if no amount)."""
     invoice = _invoice_in(turn, text)
     if invoice is None:
-        turn.say('Which invoice? e.g. "mark INV-0012 paid 50 cash".')
+        turn.say(_('Which invoice? e.g. "mark INV-0012 paid 50 cash".'))
         return
     ctx = turn.business
     rest = text[text.lower().find(invoice.number.lower()) + len(invoice.number) :]
@@ -69,12 +70,12 @@ def mark_paid(turn: Turn, actor: Actor, text: str) -> None:
     try:
         amount = parse_amount(amount_text, ctx.currency)
     except InvalidRequest:
-        turn.say(f"I couldn't read {amount_text!r} as an amount.")
+        turn.say(t("I couldn't read {amount_text!r} as an amount.", amount_text=amount_text))
         return
-    who = invoice.customer.name or "the customer"
+    who = invoice.customer.name or _("the customer")
     admin.confirm(
         turn,
-        f"Record {ctx.money(amount)} {method.replace('_', ' ')} on {invoice.number} ({who})?",
+        t("Record {amount} {method} on {number} ({who})?", amount=ctx.money(amount), method=method.replace('_', ' '), number=invoice.number, who=who),
         "mark_paid",
         invoice=invoice.number,
         amount=amount_text,
@@ -99,12 +100,12 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
     """Send the customer the pay link for an invoice again."""
     invoice = _invoice_in(turn, text)
     if invoice is None:
-        turn.say('Which invoice? e.g. "link INV-0012".')
+        turn.say(_('Which invoice? e.g. "link INV-0012".'))
         return
     ctx = turn.business
     balance = totals(turn.session, invoice).balance
     if balance <= 0:
-        answer(turn, [f"{invoice.number} is paid; nothing to send."])
+        answer(turn, [t("{number} is paid; nothing to send.", number=invoice.number)])
         return
     if not payable_online(balance, invoice.currency):
         # Stripe refuses checkouts under its minimum: a link would only fail for them.
@@ -112,9 +113,9 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
         answer(
             turn,
             [
-                f"{invoice.number}'s balance of {ctx.money(balance)} is below the {minimum} "
+                t("{number}'s balance of {balance} is below the {minimum} "
                 "minimum for paying online, so no pay link was sent. Collect it another way, "
-                f'then reply "mark {invoice.number} paid cash".'
+                'then reply "mark {number} paid cash".', number=invoice.number, balance=ctx.money(balance), minimum=minimum)
             ],
         )
         return
@@ -123,15 +124,15 @@ def resend_link(turn: Turn, actor: Actor, text: str) -> None:
         turn.session,
         invoice.customer_id,
         Reply(
-            f"Your invoice {invoice.number} from {ctx.name}: {ctx.money(balance)} due. Pay here: {url}"
+            t("Your invoice {number} from {business}: {balance} due. Pay here: {url}", number=invoice.number, business=ctx.name, balance=ctx.money(balance), url=url)
         ),
         purpose=Purpose.PAY_LINK,
         now=turn.now,
         ref_id=invoice.id,
     )
     audit(turn, actor, "resend_link", invoice=invoice.number)
-    where = "sent to the customer" if sent else "the customer can't be reached; here it is"
-    answer(turn, [f"Pay link for {invoice.number} ({ctx.money(balance)}) {where}:", url])
+    where = _("sent to the customer") if sent else _("the customer can't be reached; here it is")
+    answer(turn, [t("Pay link for {number} ({balance}) {where}:", number=invoice.number, balance=ctx.money(balance), where=where), url])
 
 
 def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
@@ -139,7 +140,7 @@ def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
     invoice = _invoice_in(turn, text)
     amounts = amounts_in(text.replace(invoice.number if invoice else "", ""))
     if invoice is None or not amounts:
-        turn.say('e.g. "add 15 parts to INV-0012".')
+        turn.say(_('e.g. "add 15 parts to INV-0012".'))
         return
     ctx = turn.business
     amount = parse_amount(amounts[0], ctx.currency)
@@ -148,7 +149,7 @@ def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
         " ",
         text,
     )
-    description = " ".join(words.split())[:120] or "Extra"
+    description = " ".join(words.split())[:120] or _("Extra")
     kind = "part" if "part" in description.lower() else "extra"
     line = add_line(
         turn.session,
@@ -166,7 +167,7 @@ def add_to_invoice(turn: Turn, actor: Actor, text: str) -> None:
     answer(
         turn,
         [
-            f"Added {description} {ctx.money(amount)} to {invoice.number}. Balance {ctx.money(balance)}."
+            t("Added {description} {amount} to {number}. Balance {balance}.", description=description, amount=ctx.money(amount), number=invoice.number, balance=ctx.money(balance))
         ],
     )
 
@@ -176,12 +177,12 @@ def staff_charge(turn: Turn, actor: Actor, text: str) -> None:
     job = admin.current_job(turn, actor, ("in_progress", "booked", "confirmed"))
     amounts = amounts_in(text)
     if job is None or not amounts:
-        answer(turn, ['e.g. "charge 15 parts" while a job is under way.'])
+        answer(turn, [_('e.g. "charge 15 parts" while a job is under way.')])
         return
     ctx = turn.business
     amount = parse_amount(amounts[0], ctx.currency)
     words = re.sub(r"(?i)^/?(add charge|charge|add)\b|\$?\d+(?:[.,]\d{1,2})?", " ", text)
-    description = " ".join(words.split())[:120] or "Extra"
+    description = " ".join(words.split())[:120] or _("Extra")
     line = add_extra_to_appointment(
         turn.session,
         job.id,
@@ -194,7 +195,7 @@ def staff_charge(turn: Turn, actor: Actor, text: str) -> None:
         answer(turn, [line.message])
         return
     audit(turn, actor, "charge", appointment=job.id, amount=amount, description=description)
-    answer(turn, [f"Added {description} {ctx.money(amount)} to #{job.id}."])
+    answer(turn, [t("Added {description} {amount} to #{job}.", description=description, amount=ctx.money(amount), job=job.id)])
 
 
 def statement(turn: Turn, actor: Actor, text: str) -> None:
@@ -203,7 +204,7 @@ def statement(turn: Turn, actor: Actor, text: str) -> None:
     name = re.sub(r"(?i)\b(a )?statement\b|\bto\b", " ", name).strip()
     matches = find_customers(turn.session, name)
     if len(matches) != 1:
-        answer(turn, [f"Whose statement? {len(matches)} customers match {name!r}."])
+        answer(turn, [t("Whose statement? {count} customers match {name!r}.", count=len(matches), name=name)])
         return
     customer = matches[0]
     local = turn.now.astimezone(turn.business.zone).date()
@@ -215,7 +216,7 @@ def statement(turn: Turn, actor: Actor, text: str) -> None:
     audit(turn, actor, "statement", customer=customer.id)
     answer(
         turn,
-        [f"Statement sent to {customer.name}." if sent else f"{customer.name} can't be reached."],
+        [t("Statement sent to {customer}.", customer=customer.name) if sent else t("{customer} can't be reached.", customer=customer.name)],
     )
 
 
@@ -225,11 +226,11 @@ def _card_lines(turn: Turn, customer: Customer) -> list[str]:
     balance = account_balance(turn.session, customer.id)
     if balance:
         lines.append(
-            f"Balance: {ctx.money(balance)}" if balance > 0 else f"Credit: {ctx.money(-balance)}"
+            t("Balance: {balance}", balance=ctx.money(balance)) if balance > 0 else t("Credit: {credit}", credit=ctx.money(-balance))
         )
     card = saved_card(turn.session, customer.id)
     if card is not None:
-        lines.append(f"Saved card: {card_label(card)}")
+        lines.append(t("Saved card: {card_label}", card_label=card_label(card)))
     return lines
 
 
@@ -242,8 +243,8 @@ def _stats_lines(turn: Turn, start: datetime, end: datetime) -> list[str]:
     )
     report = aging(turn.session, turn.now)
     return [
-        f"Collected: {ctx.money(int(collected or 0))}",
-        f"Outstanding now: {ctx.money(report.total)}",
+        t("Collected: {collected}", collected=ctx.money(int(collected or 0))),
+        t("Outstanding now: {total}", total=ctx.money(report.total)),
     ]
 
 

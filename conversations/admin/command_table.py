@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from bot.core.text import N_, _
 from conversations.admin import billing as admin_billing
 from conversations.admin import commands as admin
 from conversations.admin import edits as admin_edits
@@ -254,72 +255,72 @@ END = "<!-- commands:end -->"
 
 # handler name → what people type for it, the first is the one the table shows first.
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "admin_help": ("help", "what can I say?"),
-    "_more": ("more",),
-    "dashboard": ("dashboard",),
-    "on_my_way": ("on my way", "omw"),
-    "arrived": ("arrived",),
-    "done": ("done",),
-    "block": ("block friday 2-5pm", "block sam tomorrow morning"),
-    "close_day": ("close dec 24",),
-    "cancel_any": ("cancel #12", "cancel Jane's 3pm"),
-    "move_any": ("move #12 to friday at 4",),
-    "book_for": ("book Jane 2125550123 haircut with Sam fri at 3",),
-    "mark_no_show": ("no show #12",),
-    "mark_completed": ("done #12",),
-    "lookup": ("customer jane",),
-    "broadcast": ("broadcast 20% off colour this week",),
-    "stats": ("stats", "stats week"),
-    "agenda": ("today", "tomorrow", "week"),
-    "staff_charge": ("charge 15 parts",),
-    "statement": ("statement jane",),
-    "add_to_invoice": ("add 15 parts to INV-0012",),
-    "resend_link": ("link INV-0012",),
-    "mark_paid": ("mark INV-0012 paid 50 cash",),
-    "who_owes": ("who owes",),
-    "merge": ("merge #3 into #1",),
-    "charge_card": ("charge Bob's card for INV-0012", "charge the card for INV-0012 on the 30th"),
-    "list_charges": ("scheduled charges",),
-    "cancel_scheduled": ("cancel scheduled charge 3", "don't charge INV-0012"),
-    "took_payment": ("took 80 cash for #7", "got 45 by card"),
+    "admin_help": (N_("help"), N_("what can I say?")),
+    "_more": (N_("more"),),
+    "dashboard": (N_("dashboard"),),
+    "on_my_way": (N_("on my way"), N_("omw")),
+    "arrived": (N_("arrived"),),
+    "done": (N_("done"),),
+    "block": (N_("block friday 2-5pm"), N_("block sam tomorrow morning")),
+    "close_day": (N_("close dec 24"),),
+    "cancel_any": (N_("cancel #12"), N_("cancel Jane's 3pm")),
+    "move_any": (N_("move #12 to friday at 4"),),
+    "book_for": (N_("book Jane 2125550123 haircut with Sam fri at 3"),),
+    "mark_no_show": (N_("no show #12"),),
+    "mark_completed": (N_("done #12"),),
+    "lookup": (N_("customer jane"),),
+    "broadcast": (N_("broadcast 20% off colour this week"),),
+    "stats": (N_("stats"), N_("stats week")),
+    "agenda": (N_("today"), N_("tomorrow"), N_("week")),
+    "staff_charge": (N_("charge 15 parts"),),
+    "statement": (N_("statement jane"),),
+    "add_to_invoice": (N_("add 15 parts to INV-0012"),),
+    "resend_link": (N_("link INV-0012"),),
+    "mark_paid": (N_("mark INV-0012 paid 50 cash"),),
+    "who_owes": (N_("who owes"),),
+    "merge": (N_("merge #3 into #1"),),
+    "charge_card": (N_("charge Bob's card for INV-0012"), N_("charge the card for INV-0012 on the 30th")),
+    "list_charges": (N_("scheduled charges"),),
+    "cancel_scheduled": (N_("cancel scheduled charge 3"), N_("don't charge INV-0012")),
+    "took_payment": (N_("took 80 cash for #7"), N_("got 45 by card")),
     "edit": (
-        "assign #7 to Priya",
-        "give Jane's 3pm to Alex",
-        "move #7 to thursday at 2 with Priya",
+        N_("assign #7 to Priya"),
+        N_("give Jane's 3pm to Alex"),
+        N_("move #7 to thursday at 2 with Priya"),
     ),
-    "note": ("note #7: bring the blue dye", "clear notes #7"),
-    "list_chats": ("chats",),
-    "close": ("done with Jane", "close chat 3"),
-    "reply": ("r 3: on our way", "reply Jane: yes, 4pm works"),
-    "book": ("book EST-3 friday at 2",),
-    "invoice": ("invoice EST-3",),
-    "send": ("send EST-3",),
-    "create": ("estimate for Bob Stone: colour 120, toner 25, valid 30 days",),
-    "list_open": ("estimates",),
-    "book_series": ("book Ana Lee haircut with Sam every other friday at 11 for 3 months",),
-    "move_series": ("move all of Ana's fridays to 12",),
-    "cancel_series": ("cancel Ana's series from next month",),
-    "ask_signature": ("sign #12", "send the waiver to Jane"),
-    "bad_weather": ("rain wednesday",),
-    "running_late": ("running late 20", "stuck in traffic, 10 minutes"),
-    "shared_location": ("(share your location)",),
-    "my_jobs": ("my jobs",),
-    "access_notes": ("access Jane: gate code 4321",),
-    "history": ("history #12", "history Jane"),
-    "undo_routes": ("undo",),
-    "apply_routes": ("apply",),
-    "optimise": ("optimise tuesday", "plan tomorrow's routes"),
+    "note": (N_("note #7: bring the blue dye"), N_("clear notes #7")),
+    "list_chats": (N_("chats"),),
+    "close": (N_("done with Jane"), N_("close chat 3")),
+    "reply": (N_("r 3: on our way"), N_("reply Jane: yes, 4pm works")),
+    "book": (N_("book EST-3 friday at 2"),),
+    "invoice": (N_("invoice EST-3"),),
+    "send": (N_("send EST-3"),),
+    "create": (N_("estimate for Bob Stone: colour 120, toner 25, valid 30 days"),),
+    "list_open": (N_("estimates"),),
+    "book_series": (N_("book Ana Lee haircut with Sam every other friday at 11 for 3 months"),),
+    "move_series": (N_("move all of Ana's fridays to 12"),),
+    "cancel_series": (N_("cancel Ana's series from next month"),),
+    "ask_signature": (N_("sign #12"), N_("send the waiver to Jane")),
+    "bad_weather": (N_("rain wednesday"),),
+    "running_late": (N_("running late 20"), N_("stuck in traffic, 10 minutes")),
+    "shared_location": (N_("(share your location)"),),
+    "my_jobs": (N_("my jobs"),),
+    "access_notes": (N_("access Jane: gate code 4321"),),
+    "history": (N_("history #12"), N_("history Jane")),
+    "undo_routes": (N_("undo"),),
+    "apply_routes": (N_("apply"),),
+    "optimise": (N_("optimise tuesday"), N_("plan tomorrow's routes")),
 }
 # Where a handler's docstring does not read as a summary on its own.
 SUMMARIES: dict[str, str] = {
-    "book": "Book an approved estimate as an appointment, only at a free time, on a yes.",
-    "create": "Write an estimate: a summary of its lines, then send it on a yes.",
-    "book_series": "Book a recurring series: the dates and any clashes first, then a yes.",
-    "shared_location": "A location pin: kept for the next on my way, arrived or done.",
+    "book": N_("Book an approved estimate as an appointment, only at a free time, on a yes."),
+    "create": N_("Write an estimate: a summary of its lines, then send it on a yes."),
+    "book_series": N_("Book a recurring series: the dates and any clashes first, then a yes."),
+    "shared_location": N_("A location pin: kept for the next on my way, arrived or done."),
 }
 # Examples that are not words (a location pin): shown, but not sent through the matcher.
 NOT_TYPED = {"(share your location)"}
-ROLE_NAMES = {admin.OWNER: "owner", admin.STAFF: "staff"}
+ROLE_NAMES = {admin.OWNER: N_("owner"), admin.STAFF: N_("staff")}
 
 
 class Row(NamedTuple):
@@ -369,13 +370,13 @@ def undocumented() -> list[str]:
 
 def markdown() -> str:
     """The table, as the README shows it."""
-    lines = [START, "", "| you type | who | what happens |", "|---|---|---|"]
+    lines = [START, "", _("| you type | who | what happens |"), "|---|---|---|"]
     for row in rows():
         typed = " · ".join(
-            example if example in NOT_TYPED else f"`{example}`" for example in row.examples
+            _(example) if example in NOT_TYPED else f"`{_(example)}`" for example in row.examples
         )
-        who = ", ".join(ROLE_NAMES.get(role, role) for role in row.roles)
-        lines.append(f"| {typed} | {who} | {row.summary.replace('|', '/')} |")
+        who = ", ".join(_(ROLE_NAMES.get(role, role)) for role in row.roles)
+        lines.append(f"| {typed} | {who} | {_(row.summary).replace('|', '/')} |")
     lines += ["", END]
     return "\n".join(lines)
 

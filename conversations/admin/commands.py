@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from bot.config import pin_digest
 from bot.core.names import clean_display_name
+from bot.core.text import _, nt, t
 from bot.customers import attachments, intake
 from bot.customers.portal import issue_link
 from bot.engagement.broadcast import audience, send_promotion
@@ -125,8 +126,8 @@ def answer(turn: Turn, lines: list[str], options: list[Option] | None = None) ->
     opts = list(options or [])
     if rest:
         turn.go("admin", "more", more=rest)
-        shown.append(f"… {len(rest)} more")
-        opts.append(Option("more", "More"))
+        shown.append(t("… {count} more", count=len(rest)))
+        opts.append(Option("more", _("More")))
     else:
         turn.go("admin", "idle")
     turn.say("\n".join(shown), opts)
@@ -136,14 +137,14 @@ def _more(turn: Turn, actor: Actor) -> None:
     """The rest of a long answer, a screenful at a time."""
     rest = turn.data.get("more") or []
     if not rest:
-        turn.say("That's everything.")
+        turn.say(_("That's everything."))
         return
     answer(turn, rest)
 
 
 def confirm(turn: Turn, question: str, action: str, **pending: Any) -> None:
     turn.go("admin", "confirm", pending={"action": action, **pending})
-    turn.say(question, [Option("yes", "Yes"), Option("no", "No")])
+    turn.say(question, [Option("yes", _("Yes")), Option("no", _("No"))])
 
 
 def _choose(turn: Turn, question: str, action: str, choices: list[Option], **pending: Any) -> None:
@@ -187,7 +188,7 @@ def _period(turn: Turn, text: str) -> tuple[datetime, datetime, str]:
     if "week" in text:
         today = turn.now.astimezone(turn.business.zone).date()
         start, end = _local_day_bounds(turn, -today.weekday(), 7)
-        return start, end, f"week of {turn.day(start)}"
+        return start, end, t("week of {day}", day=turn.day(start))
     if "month" in text:
         local = turn.now.astimezone(turn.business.zone)
         start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=turn.business.zone)
@@ -200,7 +201,7 @@ def _period(turn: Turn, text: str) -> tuple[datetime, datetime, str]:
         end = max(end, start + timedelta(days=1))
         return start, end, when.label
     start, end = _local_day_bounds(turn, 0)
-    return start, end, f"today, {turn.day(start)}"
+    return start, end, t("today, {day}", day=turn.day(start))
 
 
 # --- owner commands -----------------------------------------------------------------------
@@ -213,9 +214,9 @@ def agenda(turn: Turn, actor: Actor, text: str) -> None:
     items = appointments_between(turn.session, start, end, staff_id=staff_id)
     multi_day = end - start > timedelta(days=1)
     if not items:
-        answer(turn, [f"Nothing booked for {label}."])
+        answer(turn, [t("Nothing booked for {label}.", label=label)])
         return
-    lines = [f"{_cap(label)}: {len(items)} appointment{'s' * (len(items) != 1)}"]
+    lines = [nt("{period}: {n} appointment", "{period}: {n} appointments", len(items), period=_cap(label))]
     for member in sorted({a.staff.name for a in items}):
         if staff_id is None:
             lines.append(f"{member.split()[0]}:")
@@ -248,7 +249,7 @@ def block(turn: Turn, actor: Actor, text: str, whole_day: bool = False) -> None:
     rest = strip_command(text, "block", "close", "block off", "close on")
     when = parse_when(rest, turn.now.astimezone(turn.business.zone))
     if when is None:
-        turn.say('When? For example "block friday 2-5pm" or "close dec 24".')
+        turn.say(_('When? For example "block friday 2-5pm" or "close dec 24".'))
         return
     staff = find_staff(rest, [to_named(s) for s in _staff(turn)])
     staff_key = staff.item.key if staff.item else None
@@ -258,17 +259,17 @@ def block(turn: Turn, actor: Actor, text: str, whole_day: bool = False) -> None:
         start = datetime.combine(day, time(0), tzinfo=turn.business.zone)
         end = start + timedelta(days=1) if whole_day or not when.exact else end
     if when.exact and not whole_day:
-        turn.say('Give me a span, like "friday 2-5pm", or "close friday" for the whole day.')
+        turn.say(_('Give me a span, like "friday 2-5pm", or "close friday" for the whole day.'))
         return
     who = staff.item.name.split()[0] if staff.item else "everyone"
     span = (
-        f"{turn.when(start)} to {_clock(turn, end)}"
+        t("{when} to {clock}", when=turn.when(start), clock=_clock(turn, end))
         if end - start < timedelta(days=1)
         else turn.day(start)
     )
     confirm(
         turn,
-        f"Block {span} for {who}? Existing appointments stay; I'll list any that clash.",
+        t("Block {span} for {who}? Existing appointments stay; I'll list any that clash.", span=span, who=who),
         "block",
         start=start.isoformat(),
         end=end.isoformat(),
@@ -286,11 +287,11 @@ def _do_block(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     audit(
         turn, actor, "block", start=pending["start"], end=pending["end"], staff=pending.get("staff")
     )
-    lines = ["Blocked. Nobody can book that time now."]
+    lines = [t("Blocked. Nobody can book that time now.")]
     if clashes:
-        lines.append(f"{len(clashes)} appointment(s) already inside it:")
+        lines.append(t("{count} appointment(s) already inside it:", count=len(clashes)))
         lines += ["  " + _line(turn, a, with_day=True) for a in clashes]
-        lines.append('Say "move #ID to …" or "cancel #ID" to deal with them.')
+        lines.append(t('Say "move #ID to …" or "cancel #ID" to deal with them.'))
     answer(turn, lines)
 
 
@@ -315,7 +316,7 @@ def _target_appointment(
     name = strip_command(text, *words)
     name = re.sub(r"'s\b.*$|\b(appointment|booking|to|at|on)\b.*$", "", name, flags=re.I).strip()
     if not name:
-        turn.say('Whose? Say a name, or an appointment number like "#12".')
+        turn.say(_('Whose? Say a name, or an appointment number like "#12".'))
         return None
     candidates = find_customers(turn.session, name)
     appointments = [
@@ -324,13 +325,13 @@ def _target_appointment(
         for a in upcoming_for(turn.session, c.id, turn.now - timedelta(hours=12))
     ]
     if not appointments:
-        turn.say(f"No upcoming appointment for {name!r}.")
+        turn.say(t("No upcoming appointment for {name!r}.", name=name))
         return None
     if len(appointments) == 1:
         return appointments[0]
     _choose(
         turn,
-        "Which one?",
+        _("Which one?"),
         action,
         [Option(f"appt:{a.id}", _line(turn, a, with_day=True)) for a in appointments[:8]],
         text=text,
@@ -349,8 +350,8 @@ def cancel_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | N
         return
     confirm(
         turn,
-        f"Cancel {_line(turn, appointment, with_day=True)}? The customer will be told"
-        + (f' (reason: "{reason.group(1).strip()}").' if reason else "; add a reason if you like."),
+        t("Cancel {line}? The customer will be told", line=_line(turn, appointment, with_day=True))
+        + (t(' (reason: "{reason}").', reason=reason.group(1).strip()) if reason else _("; add a reason if you like.")),
         "cancel",
         appointment=appointment.id,
         reason=reason.group(1).strip()[:200] if reason else None,
@@ -385,7 +386,7 @@ def _cancel_reason(turn: Turn, actor: Actor, text: str, pending: dict[str, Any])
     what = _line(turn, appointment, with_day=True) if appointment else f"#{pending['appointment']}"
     confirm(
         turn,
-        f'Cancel {what} with the reason "{pending["reason"]}"? The customer will be told.',
+        t('Cancel {what} with the reason "{reason}"? The customer will be told.', what=what, reason=pending["reason"]),
         "cancel",
         **{k: v for k, v in pending.items() if k != "action"},
     )
@@ -397,7 +398,7 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         turn.session,
         pending["appointment"],
         now=turn.now,
-        reason=pending.get("reason") or "cancelled by the business",
+        reason=pending.get("reason") or _("cancelled by the business"),
         actor=actor.tag,
         enforce_cutoff=False,
     )
@@ -405,7 +406,7 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         audit(
             turn, actor, "cancel", appointment=pending["appointment"], reason=pending.get("reason")
         )
-        answer(turn, [f"Cancelled #{pending['appointment']}; the customer has been told."])
+        answer(turn, [t("Cancelled #{appointment}; the customer has been told.", appointment=pending['appointment'])])
     else:
         answer(turn, [outcome.message])
 
@@ -422,7 +423,7 @@ def move_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | Non
         target[1] if len(target) > 1 else text, turn.now.astimezone(turn.business.zone)
     )
     if when is None or not when.exact:
-        turn.say(f'To when? For example "move #{appointment.id} to friday at 4".')
+        turn.say(t('To when? For example "move #{appointment} to friday at 4".', appointment=appointment.id))
         return
     verdict = owner_slots.check(
         turn,
@@ -437,8 +438,8 @@ def move_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | Non
         return
     confirm(
         turn,
-        f"Move {_line(turn, appointment, with_day=True)} to {turn.when(when.start)}? "
-        "The customer will be told.",
+        t("Move {line} to {when}? "
+        "The customer will be told.", line=_line(turn, appointment, with_day=True), when=turn.when(when.start)),
         "move",
         appointment=appointment.id,
         start=when.start.isoformat(),
@@ -456,7 +457,7 @@ def _do_move(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     )
     if isinstance(outcome, Booked):
         audit(turn, actor, "move", appointment=pending["appointment"], start=pending["start"])
-        answer(turn, [f"Moved: {_line(turn, outcome.appointment, with_day=True)}."])
+        answer(turn, [t("Moved: {line}.", line=_line(turn, outcome.appointment, with_day=True))])
     else:
         answer(turn, [outcome.message])
 
@@ -469,8 +470,8 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
     when = parse_when(rest, turn.now.astimezone(turn.business.zone))
     if service.item is None or when is None or not when.exact:
         turn.say(
-            'Tell me who, what and when, e.g. "book Jane Doe 2125550123 haircut with Sam '
-            'friday at 3".'
+            _('Tell me who, what and when, e.g. "book Jane Doe 2125550123 haircut with Sam '
+            'friday at 3".')
         )
         return
     region = intake.business_region(turn.session)
@@ -480,7 +481,7 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
     bare = intake.without_contacts(rest, region) if (phone or email) else rest
     name = clean_display_name(re.split(r"[,\d+]|\bfor\b", bare, maxsplit=1)[0])
     customer = _customer_for(turn, name, phone, email)
-    label = customer.name if customer else name or phone or "a walk-in"
+    label = customer.name if customer else name or phone or _("a walk-in")
     row = next(s for s in turn.services() if s.key == service.item.key)
     member = next((s for s in _staff(turn) if staff.item and s.key == staff.item.key), None)
     verdict = owner_slots.check(
@@ -501,9 +502,9 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
         return
     confirm(
         turn,
-        f"Book {service.item.name}"
-        + (f" with {staff.item.name.split()[0]}" if staff.item else "")
-        + f" for {label}, {turn.when(when.start)}?",
+        t("Book {service}", service=service.item.name)
+        + (t(" with {staff}", staff=staff.item.name.split()[0]) if staff.item else "")
+        + t(" for {label}, {when}?", label=label, when=turn.when(when.start)),
         "book",
         service=service.item.key,
         staff=staff.item.key if staff.item else None,
@@ -518,11 +519,11 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
 def _offer_instead(turn: Turn, verdict: owner_slots.Verdict, action: str, **pending: Any) -> None:
     """Why a time cannot be had, and free ones to pick instead (never the impossible one)."""
     if not verdict.instead:
-        answer(turn, [verdict.why, "Nothing is free near then; try another day."])
+        answer(turn, [verdict.why, _("Nothing is free near then; try another day.")])
         return
     _choose(
         turn,
-        f"{verdict.why} Free instead:",
+        t("{why} Free instead:", why=verdict.why),
         action,
         [Option(f"slot:{int(s.start.timestamp())}", turn.when(s.start)) for s in verdict.instead],
         starts={str(int(s.start.timestamp())): s.start.isoformat() for s in verdict.instead},
@@ -538,19 +539,19 @@ def _picked_start(pending: dict[str, Any]) -> str | None:
 def _book_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str, Any]) -> None:
     start = _picked_start(pending)
     if start is None:
-        turn.say("Sorry, that choice has lapsed. Say it again?")
+        turn.say(_("Sorry, that choice has lapsed. Say it again?"))
         return
     service = next(s for s in turn.services() if s.key == pending["service"])
     staff = pending.get("staff")
     confirm(
         turn,
-        f"Book {service.name}"
+        t("Book {service}", service=service.name)
         + (
-            f" with {next(s.name for s in _staff(turn) if s.key == staff).split()[0]}"
+            t(" with {staff}", staff=next(s.name for s in _staff(turn) if s.key == staff).split()[0])
             if staff
             else ""
         )
-        + f" for {pending.get('label')}, {turn.when(datetime.fromisoformat(start))}?",
+        + t(" for {label}, {when}?", label=pending.get('label'), when=turn.when(datetime.fromisoformat(start))),
         "book",
         **{k: pending.get(k) for k in ("service", "staff", "customer", "name", "phone")},
         start=start,
@@ -561,12 +562,12 @@ def _move_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str
     start = _picked_start(pending)
     appointment = turn.session.get(Appointment, pending.get("appointment") or 0)
     if start is None or appointment is None:
-        turn.say("Sorry, that choice has lapsed. Say it again?")
+        turn.say(_("Sorry, that choice has lapsed. Say it again?"))
         return
     confirm(
         turn,
-        f"Move {_line(turn, appointment, with_day=True)} to "
-        f"{turn.when(datetime.fromisoformat(start))}? The customer will be told.",
+        t("Move {line} to "
+        "{when}? The customer will be told.", line=_line(turn, appointment, with_day=True), when=turn.when(datetime.fromisoformat(start))),
         "move",
         appointment=appointment.id,
         start=start,
@@ -604,9 +605,9 @@ def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     )
     if isinstance(outcome, Booked):
         audit(turn, actor, "book", appointment=outcome.appointment.id, customer=customer_id)
-        answer(turn, [f"Booked: {_line(turn, outcome.appointment, with_day=True)}."])
+        answer(turn, [t("Booked: {line}.", line=_line(turn, outcome.appointment, with_day=True))])
     else:
-        answer(turn, [f"Couldn't book it: {outcome.message}"])
+        answer(turn, [t("Couldn't book it: {message}", message=outcome.message)])
 
 
 def set_state(turn: Turn, actor: Actor, text: str, status: str) -> None:
@@ -620,7 +621,7 @@ def set_state(turn: Turn, actor: Actor, text: str, status: str) -> None:
             return
         confirm(
             turn,
-            f"Mark {_line(turn, appointment, with_day=True)} as a no-show?",
+            t("Mark {line} as a no-show?", line=_line(turn, appointment, with_day=True)),
             NO_SHOW,
             appointment=appointment.id,
         )
@@ -638,8 +639,8 @@ def _too_early_for_no_show(turn: Turn, appointment: Appointment, text: str) -> b
     answer(
         turn,
         [
-            f"#{appointment.id} hasn't started yet (it's {turn.when(appointment.starts_at)}), "
-            f'so it can\'t be a no-show. Say "no-show #{appointment.id} anyway" to mark it now.'
+            t("#{appointment} hasn't started yet (it's {when}), "
+            'so it can\'t be a no-show. Say "no-show #{appointment} anyway" to mark it now.', appointment=appointment.id, when=turn.when(appointment.starts_at))
         ],
     )
     return True
@@ -654,10 +655,10 @@ def _do_status(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         answer(turn, [outcome.message])
         return
     audit(turn, actor, status, appointment=pending["appointment"])
-    lines = [f"#{pending['appointment']} is now {status.replace('_', ' ')}."]
+    lines = [t("#{appointment} is now {status}.", appointment=pending['appointment'], status=status.replace('_', ' '))]
     timing = job_time(turn.session, pending["appointment"]) if status == COMPLETED else None
     if timing is not None:
-        lines.append(f"Time on the job: {timing.minutes} min.")
+        lines.append(t("Time on the job: {minutes} min.", minutes=timing.minutes))
     if status == COMPLETED:
         job = turn.session.get(Appointment, pending["appointment"])
         for check in COMPLETION_NOTES:
@@ -674,12 +675,12 @@ def lookup(turn: Turn, actor: Actor, text: str) -> None:
     name = strip_command(text, "customer", "find", "lookup", "look up", "who is")
     matches = find_customers(turn.session, name)
     if not matches:
-        answer(turn, [f"No customer matches {name!r}."])
+        answer(turn, [t("No customer matches {name!r}.", name=name)])
         return
     if len(matches) > 1 and turn.inbound.option_id is None:
         _choose(
             turn,
-            f"{len(matches)} customers match. Which one?",
+            t("{count} customers match. Which one?", count=len(matches)),
             "lookup",
             [Option(f"cust:{c.id}", f"{c.name} {c.phone or ''}".strip()) for c in matches],
         )
@@ -688,34 +689,34 @@ def lookup(turn: Turn, actor: Actor, text: str) -> None:
 
 
 def _customer_card(turn: Turn, customer: Customer) -> list[str]:
-    lines = [f"{customer.name or 'No name'} (#{customer.id})"]
+    lines = [f"{customer.name or _('No name')} (#{customer.id})"]
     if customer.phone:
-        lines.append(f"Phone: {customer.phone}")
+        lines.append(t("Phone: {phone}", phone=customer.phone))
     if customer.email:
-        lines.append(f"Email: {customer.email}")
+        lines.append(t("Email: {email}", email=customer.email))
     if customer.address:
-        lines.append(f"Address: {customer.address}")
+        lines.append(t("Address: {address}", address=customer.address))
     if customer.notes:
-        lines.append(f"Notes: {customer.notes}")
+        lines.append(t("Notes: {notes}", notes=customer.notes))
     channels = sorted(
         {
-            i.channel + (" (opted out)" if i.opted_out_at else "")
+            i.channel + (_(" (opted out)") if i.opted_out_at else "")
             for i in identities_of(turn.session, customer.id)
         }
     )
     if channels:
-        lines.append("Chats on: " + ", ".join(channels))
+        lines.append(_("Chats on: ") + ", ".join(channels))
     for extra in CARD_EXTRAS:
         lines += extra(turn, customer)
     upcoming = upcoming_for(turn.session, customer.id, turn.now)
-    lines += ["Upcoming: " + _line(turn, a, with_day=True) for a in upcoming[:3]]
+    lines += [_("Upcoming: ") + _line(turn, a, with_day=True) for a in upcoming[:3]]
     past = turn.session.execute(
         select(Appointment.status, func.count())
         .where(Appointment.customer_id == customer.id, Appointment.starts_at < turn.now)
         .group_by(Appointment.status)
     ).all()
     if past:
-        lines.append("History: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in past))
+        lines.append(_("History: ") + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in past))
     return lines
 
 
@@ -729,14 +730,14 @@ def broadcast(turn: Turn, actor: Actor, text: str) -> None:
         text, "broadcast", "promote", "promotion", "send a promotion", "send promotion"
     )
     if not body:
-        turn.say('What should it say? e.g. "/broadcast 20% off colour this week!"')
+        turn.say(_('What should it say? e.g. "/broadcast 20% off colour this week!"'))
         return
     reach = audience(turn.session)
     confirm(
         turn,
-        f'Preview:\n"{body}"\nReply STOP to opt out.\n\n'
-        f"Goes to {len(reach.recipients)} customers who opted in "
-        f"({reach.opted_out} opted out and {reach.not_opted_in} not opted in are skipped). Send it?",
+        t('Preview:\n"{body}"\nReply STOP to opt out.\n\n'
+        "Goes to {count} customers who opted in "
+        "({opted_out} opted out and {not_opted_in} not opted in are skipped). Send it?", body=body, count=len(reach.recipients), opted_out=reach.opted_out, not_opted_in=reach.not_opted_in),
         "broadcast",
         body=body,
     )
@@ -745,7 +746,7 @@ def broadcast(turn: Turn, actor: Actor, text: str) -> None:
 def _do_broadcast(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     sent = send_promotion(turn.session, pending["body"], now=turn.now)
     audit(turn, actor, "broadcast", count=sent, body=pending["body"][:200])
-    answer(turn, [f"Queued to {sent} customers. Quiet hours are respected."])
+    answer(turn, [t("Queued to {sent} customers. Quiet hours are respected.", sent=sent)])
 
 
 def stats(turn: Turn, actor: Actor, text: str) -> None:
@@ -761,11 +762,11 @@ def stats(turn: Turn, actor: Actor, text: str) -> None:
     ).one()
     lines = [
         f"{_cap(label)}:",
-        f"Bookings: {counts.booked} ({counts.completed} completed, {counts.cancelled} cancelled)",
-        f"No-shows: {counts.no_shows} ({counts.no_show_rate:.0%})",
+        t("Bookings: {booked} ({completed} completed, {cancelled} cancelled)", booked=counts.booked, completed=counts.completed, cancelled=counts.cancelled),
+        t("No-shows: {no_shows} ({no_show_rate:.0%})", no_shows=counts.no_shows, no_show_rate=counts.no_show_rate),
     ]
     if feedback[1]:
-        lines.append(f"Feedback: {float(feedback[0]):.1f}/5 from {feedback[1]}")
+        lines.append(t("Feedback: {average:.1f}/5 from {count}", average=float(feedback[0]), count=feedback[1]))
     for extra in STATS_EXTRAS:
         lines += extra(turn, start, end)
     answer(turn, lines)
@@ -779,46 +780,46 @@ def admin_help(turn: Turn, actor: Actor, text: str = "") -> None:
     """What an owner or staff member can say."""
     if actor.role == STAFF:
         lines = [
-            "Staff commands:",
-            "today / tomorrow / my jobs: your schedule, with addresses",
-            "(share your location): used for the next step",
-            "on my way: tell your next customer, with an ETA",
-            "running late 15: tell them the new time",
-            "arrived: start the job (the customer is told)",
-            "access: gate code 4321: how to get in",
-            "charge 15 parts: add to the job",
-            "took 80 cash for #7: money taken on site",
-            "(send a photo): added to the job (say before/after)",
-            "sign / send the waiver: the customer signs on their phone",
-            "done: finish, invoice, send the pay link",
-            "r 3: text / done with Jane: answer a customer waiting for a person",
+            _("Staff commands:"),
+            _("today / tomorrow / my jobs: your schedule, with addresses"),
+            _("(share your location): used for the next step"),
+            _("on my way: tell your next customer, with an ETA"),
+            _("running late 15: tell them the new time"),
+            _("arrived: start the job (the customer is told)"),
+            _("access: gate code 4321: how to get in"),
+            _("charge 15 parts: add to the job"),
+            _("took 80 cash for #7: money taken on site"),
+            _("(send a photo): added to the job (say before/after)"),
+            _("sign / send the waiver: the customer signs on their phone"),
+            _("done: finish, invoice, send the pay link"),
+            _("r 3: text / done with Jane: answer a customer waiting for a person"),
         ]
     else:
         lines = [
-            "Owner commands (slash or plain words):",
-            "today / tomorrow / week: the agenda",
-            "book Jane 2125550123 haircut with Sam fri at 3",
-            "move #12 to friday at 4 / cancel #12",
-            "assign #12 to Priya / change #12 to a colour / make #12 90 minutes",
-            "block friday 2-5pm / close dec 24",
-            "done #12 / no show #12",
-            "customer jane: contact, notes, history / history #12: the event log",
-            "chats / r 3: text / reply Jane: text / done with Jane: talk to a customer",
-            "who owes: accounts receivable",
-            "mark INV-0012 paid 50 cash / link INV-0012 / add 15 parts to INV-0012",
-            "book Ana haircut with Sam every other friday at 11: a series",
-            "cancel Ana's series from next month / move Ana's series to thursdays",
-            "estimate for Bob: colour 120, toner 25 / book EST-3 fri at 2 / invoice EST-3",
-            "charge Bob's card for INV-0012 (or on the 30th) / scheduled charges",
-            "merge #3 into #1: two customers into one",
-            "access jane: gate code 4321",
-            "optimise tuesday: plan a field team's routes (then apply / undo)",
-            "rain wednesday: offer outdoor jobs another day",
-            "sign #12 / send the waiver to jane / sign EST-0003: a link to sign",
-            "statement jane",
-            "broadcast <text>: promotion to opted-in",
-            "promo to Sam's clients by sms: <text> (or who had a haircut in the last 60 days)",
-            "stats / stats week / dashboard",
+            _("Owner commands (slash or plain words):"),
+            _("today / tomorrow / week: the agenda"),
+            _("book Jane 2125550123 haircut with Sam fri at 3"),
+            _("move #12 to friday at 4 / cancel #12"),
+            _("assign #12 to Priya / change #12 to a colour / make #12 90 minutes"),
+            _("block friday 2-5pm / close dec 24"),
+            _("done #12 / no show #12"),
+            _("customer jane: contact, notes, history / history #12: the event log"),
+            _("chats / r 3: text / reply Jane: text / done with Jane: talk to a customer"),
+            _("who owes: accounts receivable"),
+            _("mark INV-0012 paid 50 cash / link INV-0012 / add 15 parts to INV-0012"),
+            _("book Ana haircut with Sam every other friday at 11: a series"),
+            _("cancel Ana's series from next month / move Ana's series to thursdays"),
+            _("estimate for Bob: colour 120, toner 25 / book EST-3 fri at 2 / invoice EST-3"),
+            _("charge Bob's card for INV-0012 (or on the 30th) / scheduled charges"),
+            _("merge #3 into #1: two customers into one"),
+            _("access jane: gate code 4321"),
+            _("optimise tuesday: plan a field team's routes (then apply / undo)"),
+            _("rain wednesday: offer outdoor jobs another day"),
+            _("sign #12 / send the waiver to jane / sign EST-0003: a link to sign"),
+            _("statement jane"),
+            _("broadcast <text>: promotion to opted-in"),
+            _("promo to Sam's clients by sms: <text> (or who had a haircut in the last 60 days)"),
+            _("stats / stats week / dashboard"),
         ]
     answer(turn, lines)
 
@@ -827,7 +828,7 @@ def dashboard(turn: Turn, actor: Actor, text: str) -> None:
     """A signed link to the owner dashboard (12 hours)."""
     url = issue_link(turn.session, customer_id=None, role=OWNER, now=turn.now)
     audit(turn, actor, "dashboard_link")
-    answer(turn, ["Your dashboard (calendar, receivables, customers), valid 12 hours:", url])
+    answer(turn, [_("Your dashboard (calendar, receivables, customers), valid 12 hours:"), url])
 
 
 # --- staff commands -----------------------------------------------------------------------
@@ -850,14 +851,14 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
     """Tell the next customer their staff member is on the way."""
     job = current_job(turn, actor, ("booked", "confirmed"))
     if job is None:
-        answer(turn, ["No more appointments today."])
+        answer(turn, [_("No more appointments today.")])
         return
     name = job.staff.name.split()[0]
     tell_customer(
         turn.session,
         job.customer_id,
         Reply(
-            f"{name} from {turn.business.name} is on the way for your {job.service.name.lower()} at {_clock(turn, job.starts_at)}."
+            t("{name} from {business} is on the way for your {service} at {clock}.", name=name, business=turn.business.name, service=job.service.name.lower(), clock=_clock(turn, job.starts_at))
         ),
         purpose=Purpose.EN_ROUTE,
         now=turn.now,
@@ -865,14 +866,14 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         dedupe_key=f"en-route:{job.id}",
     )
     audit(turn, actor, "en_route", appointment=job.id)
-    answer(turn, [f"Told {job.customer.name or 'the customer'} you're on the way (#{job.id})."])
+    answer(turn, [t("Told {customer} you're on the way (#{job}).", customer=job.customer.name or _('the customer'), job=job.id)])
 
 
 def arrived(turn: Turn, actor: Actor, text: str) -> None:
     """Start the job: in progress, the clock starts."""
     job = current_job(turn, actor, ("booked", "confirmed"))
     if job is None:
-        answer(turn, ["No appointment to start."])
+        answer(turn, [_("No appointment to start.")])
         return
     _do_status(turn, actor, {"appointment": job.id, "status": IN_PROGRESS})
 
@@ -881,7 +882,7 @@ def done(turn: Turn, actor: Actor, text: str) -> None:
     """Finish the current job (invoice and pay link follow from completion)."""
     job = current_job(turn, actor, ("in_progress", "booked", "confirmed"))
     if job is None:
-        answer(turn, ["No job to finish."])
+        answer(turn, [_("No job to finish.")])
         return
     _do_status(turn, actor, {"appointment": job.id, "status": COMPLETED})
 
@@ -891,9 +892,9 @@ def photo(turn: Turn, actor: Actor, text: str) -> None:
     job = current_job(turn, actor, ("in_progress", "booked", "confirmed"))
     urls = [a.url for a in turn.inbound.attachments if a.url]
     if job is None or not urls:
-        answer(turn, ["Send the photo while a job is under way."])
+        answer(turn, [_("Send the photo while a job is under way.")])
         return
-    job.notes = (job.notes + "\n" if job.notes else "") + "\n".join(f"Photo: {u}" for u in urls)
+    job.notes = (job.notes + "\n" if job.notes else "") + "\n".join(t("Photo: {url}", url=u) for u in urls)
     kind = attachments.staff_kind(turn.session, job, text)
     for item in turn.inbound.attachments:
         if item.url:
@@ -909,7 +910,7 @@ def photo(turn: Turn, actor: Actor, text: str) -> None:
                 filename=item.filename,
             )
     audit(turn, actor, "photo", appointment=job.id, urls=urls, kind=str(kind))
-    answer(turn, [f"Photo added to #{job.id} ({kind})."])
+    answer(turn, [t("Photo added to #{job} ({kind}).", job=job.id, kind=kind)])
 
 
 def close_day(turn: Turn, actor: Actor, text: str) -> None:
@@ -957,11 +958,11 @@ def _ask_pin(turn: Turn, actor: Actor, text: str) -> None:
     if _pin_locked(turn, actor):
         turn.go("admin", "idle")
         turn.say(
-            "Too many wrong PINs: that command is paused by text for a while. Nothing changed."
+            _("Too many wrong PINs: that command is paused by text for a while. Nothing changed.")
         )
         return
     turn.go("admin", "pin", pin_for=text)
-    turn.say("Reply with your owner PIN to go on (or no to stop).")
+    turn.say(_("Reply with your owner PIN to go on (or no to stop)."))
 
 
 def _answer_pin(turn: Turn, actor: Actor, text: str) -> bool:
@@ -977,13 +978,13 @@ def _answer_pin(turn: Turn, actor: Actor, text: str) -> bool:
     if not refused and not _PIN_REPLY.match(text):
         return False
     if refused:
-        turn.say("OK, nothing changed.")
+        turn.say(_("OK, nothing changed."))
         return True
     expected = str(turn.business.owner_pin_digest or "")
     given = pin_digest("".join(text.split()))
     if _pin_locked(turn, actor) or not hmac.compare_digest(given, expected):
         audit(turn, actor, "pin_refused", command=command[:100])
-        turn.say("That isn't the PIN, so nothing changed.")
+        turn.say(_("That isn't the PIN, so nothing changed."))
         return True
     audit(turn, actor, "pin_accepted", command=command[:100])
     lowered = normalise(command)
@@ -991,7 +992,7 @@ def _answer_pin(turn: Turn, actor: Actor, text: str) -> bool:
         if actor.role in roles and pattern.search(lowered):
             handler(turn, actor, command)
             return True
-    turn.say("Sorry, I didn't get that. Say help for the commands.")
+    turn.say(_("Sorry, I didn't get that. Say help for the commands."))
     return True
 
 
@@ -1046,7 +1047,7 @@ def dispatch(turn: Turn, actor: Actor) -> None:
             handler(turn, actor, text)
             return
     turn.go("admin", "idle")
-    turn.say("Sorry, I didn't get that. Say help for the commands.")
+    turn.say(_("Sorry, I didn't get that. Say help for the commands."))
 
 
 def _answer_confirm(turn: Turn, actor: Actor, text: str, option: str | None) -> bool:
@@ -1060,7 +1061,7 @@ def _answer_confirm(turn: Turn, actor: Actor, text: str, option: str | None) -> 
     pending = dict(turn.data.get("pending") or {})
     turn.go("admin", "idle")
     if answer_ is False:
-        turn.say("OK, nothing changed.")
+        turn.say(_("OK, nothing changed."))
         return True
     extra = _YES_HEAD.sub("", text).strip(" .") if option is None else ""
     if pending.get("action") == "cancel" and extra and not _FILLER.match(normalise(extra)):
@@ -1115,7 +1116,7 @@ def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> b
                 return True
             confirm(
                 turn,
-                f"Mark {_line(turn, appointment, with_day=True)} as a no-show?",
+                t("Mark {line} as a no-show?", line=_line(turn, appointment, with_day=True)),
                 NO_SHOW,
                 appointment=appointment.id,
             )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.text import _, t
 from bot.messaging.messages import Option
 from bot.scheduling.agenda import find_customers, upcoming_for
 from bot.scheduling.booking import Refused
@@ -118,12 +119,12 @@ def _find_target(turn: Turn, target: str, pending: dict[str, Any]) -> Appointmen
     if ref is not None:
         found = turn.session.get(Appointment, int(ref.group(1)))
         if found is None:
-            answer(turn, [f"There's no appointment #{ref.group(1)}."])
+            answer(turn, [t("There's no appointment #{ref}.", ref=ref.group(1))])
         return found
     name, _, at = target.partition("'s")
     name = re.sub(r"\b(appointment|booking)\b", "", name, flags=re.I).strip()
     if not name:
-        turn.say('Which appointment? Say its number, like "#12", or a name.')
+        turn.say(t('Which appointment? Say its number, like "#12", or a name.'))
         return None
     customers: list[Customer] = find_customers(turn.session, name)
     found = [
@@ -139,13 +140,13 @@ def _find_target(turn: Turn, target: str, pending: dict[str, Any]) -> Appointmen
         ]
         found = same_clock or found
     if not found:
-        answer(turn, [f"No upcoming appointment for {name!r}."])
+        answer(turn, [t("No upcoming appointment for {name!r}.", name=name)])
         return None
     if len(found) == 1:
         return found[0]
     admin._choose(
         turn,
-        "Which one?",
+        t("Which one?"),
         ACTION,
         [Option(f"appt:{a.id}", admin._line(turn, a, with_day=True)) for a in found[:8]],
         **pending,
@@ -174,7 +175,7 @@ def _asked(turn: Turn, verb: str, rest: str, appointment: Appointment) -> Asked 
         when_text = lowered[: with_part.start()] if with_part else lowered
         when = parse_when(when_text, turn.now.astimezone(turn.business.zone))
         if when is None or not when.exact:
-            return f'To when? For example "move #{appointment.id} to friday at 2 with Priya".'
+            return t('To when? For example "move #{appointment} to friday at 2 with Priya".', appointment=appointment.id)
         start = when.start.isoformat()
     elif staff is None and minutes is None and service is None:
         target = re.sub(rf"^\s*(?:{_LINKS})\s+(?:(?:a|an)\s+)?", "", lowered)
@@ -183,11 +184,11 @@ def _asked(turn: Turn, verb: str, rest: str, appointment: Appointment) -> Asked 
             staff = _staff_named(turn, target)
         if service is None and staff is None:
             return (
-                f'What should change? e.g. "assign #{appointment.id} to Priya", '
-                f'"change #{appointment.id} to a colour" or "make #{appointment.id} 90 minutes".'
+                t('What should change? e.g. "assign #{appointment} to Priya", '
+                '"change #{appointment} to a colour" or "make #{appointment} 90 minutes".', appointment=appointment.id)
             )
     if staff_text and staff is None:
-        return f"I don't know who {staff_text!r} is."
+        return t("I don't know who {staff_text!r} is.", staff_text=staff_text)
     return Asked(
         staff=staff.key if staff else None,
         service=service.key if service else None,
@@ -215,15 +216,15 @@ def _edit_of(turn: Turn, asked: dict[str, Any]) -> Edit:
 def _describe(turn: Turn, appointment: Appointment, asked: dict[str, Any]) -> str:
     parts = []
     if asked.get("start"):
-        parts.append(f"to {turn.when(datetime.fromisoformat(asked['start']))}")
+        parts.append(t("to {when}", when=turn.when(datetime.fromisoformat(asked['start']))))
     if asked.get("staff"):
         member = turn.session.scalar(select(Staff).where(Staff.key == asked["staff"]))
-        parts.append(f"with {member.name.split()[0] if member else asked['staff']}")
+        parts.append(t("with {member}", member=member.name.split()[0] if member else asked['staff']))
     if asked.get("service"):
         service = next(s for s in turn.services() if s.key == asked["service"])
-        parts.append(f"as a {service.name.lower()}")
+        parts.append(t("as a {service}", service=service.name.lower()))
     if asked.get("minutes"):
-        parts.append(f"for {asked['minutes']} min")
+        parts.append(t("for {minutes} min", minutes=asked['minutes']))
     return " ".join(parts)
 
 
@@ -243,12 +244,12 @@ def edit(turn: Turn, actor: Actor, text: str, appointment: Appointment | None = 
     pending = {k: v for k, v in asked.__dict__.items() if v is not None}
     refused = check_edit(turn.session, appointment.id, _edit_of(turn, pending), now=turn.now)
     if refused is not None:
-        answer(turn, [f"Can't: {refused.message}"])
+        answer(turn, [t("Can't: {message}", message=refused.message)])
         return
     admin.confirm(
         turn,
-        f"Change {admin._line(turn, appointment, with_day=True)} "
-        f"{_describe(turn, appointment, pending)}? The customer will be told.",
+        t("Change {line} "
+        "{describe}? The customer will be told.", line=admin._line(turn, appointment, with_day=True), describe=_describe(turn, appointment, pending)),
         ACTION,
         appointment=appointment.id,
         **pending,
@@ -260,7 +261,7 @@ def note(turn: Turn, actor: Actor, text: str) -> None:
     ref = _REF.search(text)
     appointment = turn.session.get(Appointment, int(ref.group(1))) if ref else None
     if appointment is None:
-        answer(turn, ['Which appointment? e.g. "note #7: bring the blue dye".'])
+        answer(turn, [_('Which appointment? e.g. "note #7: bring the blue dye".')])
         return
     words = re.sub(rf"^\s*/?(?:clear\s+)?(?:{_NOTE_VERBS})\b", " ", text, count=1, flags=re.I)
     words = words.replace(ref.group(0) if ref else "", " ")
@@ -268,7 +269,8 @@ def note(turn: Turn, actor: Actor, text: str) -> None:
     if re.match(r"^\s*/?clear\b", text, flags=re.I):
         notes = ""
     elif not words:
-        answer(turn, [f"Notes on #{appointment.id}: {appointment.notes or '(none)'}"])
+        answer(turn, [t("Notes on #{appointment}: {notes}", appointment=appointment.id, notes=appointment.notes or _('(none)'))
+])
         return
     else:
         notes = f"{appointment.notes}\n{words}".strip() if appointment.notes else words
@@ -280,11 +282,11 @@ def _do_edit(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         turn.session, pending["appointment"], _edit_of(turn, pending), now=turn.now, actor=actor.tag
     )
     if isinstance(outcome, Refused):
-        answer(turn, [f"Couldn't change it: {outcome.message}"])
+        answer(turn, [t("Couldn't change it: {message}", message=outcome.message)])
         return
     assert isinstance(outcome, Edited)
     if not outcome.changes:
-        answer(turn, [f"#{pending['appointment']} already is like that; nothing changed."])
+        answer(turn, [t("#{appointment} already is like that; nothing changed.", appointment=pending['appointment'])])
         return
     audit(
         turn,
@@ -297,9 +299,9 @@ def _do_edit(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     answer(
         turn,
         [
-            f"Changed #{pending['appointment']}: {outcome.summary()}.",
-            f"Now: {admin._line(turn, outcome.appointment, with_day=True)}"
-            + (" · the customer has been told." if told else "."),
+            t("Changed #{appointment}: {summary}.", appointment=pending['appointment'], summary=outcome.summary()),
+            t("Now: {line}", line=admin._line(turn, outcome.appointment, with_day=True))
+            + (_(" · the customer has been told.") if told else "."),
         ],
     )
 

@@ -28,6 +28,7 @@ from bot.billing.documents.estimate_jobs import (
 from bot.billing.documents.estimates import estimate_totals, invoice_from_estimate, send_estimate
 from bot.billing.ledger.invoices import price_line
 from bot.core.errors import InvalidRequest
+from bot.core.text import _, t
 from bot.messaging.messages import Option
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Booked, Refused
@@ -63,24 +64,24 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
     rest = admin.strip_command(text, "new estimate", "estimate", "quote")
     head, sep, items_text = rest.partition(":")
     if not sep:
-        turn.say('Who for, and what? e.g. "estimate for Bob Stone: colour 120, toner 25".')
+        turn.say(_('Who for, and what? e.g. "estimate for Bob Stone: colour 120, toner 25".'))
         return
     name = re.sub(r"^(?:for|to)\s+", "", head.strip(), flags=re.I).strip()
     ctx = turn.business
     try:
         items = parse_items(items_text, ctx.currency)
     except InvalidRequest as exc:
-        turn.say(f"Sorry: {exc}.")
+        turn.say(t("Sorry: {exc}.", exc=exc))
         return
     matches = find_customers(turn.session, name) if name else []
     if not matches:
-        turn.say(f"No customer matches {name!r}. Add them first (book or customer).")
+        turn.say(t("No customer matches {name!r}. Add them first (book or customer).", name=name))
         return
     exact = [c for c in matches if (c.name or "").lower() == name.lower()]
     if len(matches) > 1 and len(exact) != 1:
         # Two people of one name (or several close ones): never guess whose estimate it is.
         names = ", ".join(f"{c.name} (#{c.id})" for c in matches[:6])
-        turn.say(f"Which one: {names}? Say the full name or their phone number.")
+        turn.say(t("Which one: {names}? Say the full name or their phone number.", names=names))
         return
     matches = exact or matches
     customer = matches[0]
@@ -92,9 +93,9 @@ def create(turn: Turn, actor: Actor, text: str) -> None:
         shown.append(f"{line.description} {ctx.money(line_net)}")
     confirm(
         turn,
-        f"Estimate for {customer.name}: {', '.join(shown)}; total {ctx.money(net + tax)}"
-        f"{' with tax' if tax else ''}, valid {items.valid_days} days. "
-        "Create it and send it to them?",
+        t("Estimate for {customer}: {shown}; total {total}"
+        "{tax_note}, valid {valid_days} days. "
+        "Create it and send it to them?", customer=customer.name, shown=', '.join(shown), total=ctx.money(net + tax), tax_note=_(' with tax') if tax else '', valid_days=items.valid_days),
         Action.CREATE,
         customer=customer.id,
         items=items_text,
@@ -110,13 +111,13 @@ def _do_create(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     audit(turn, actor, "estimate_create", estimate=estimate.number, sent=sent)
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     if sent:
-        answer(turn, [f"{estimate.number} ({total}) sent to {estimate.customer.name}."])
+        answer(turn, [t("{number} ({total}) sent to {customer}.", number=estimate.number, total=total, customer=estimate.customer.name)])
     else:
         answer(
             turn,
             [
-                f"{estimate.number} ({total}) created, but I have no way to reach "
-                f"{estimate.customer.name}: send it when they have a phone or chat."
+                t("{number} ({total}) created, but I have no way to reach "
+                "{customer}: send it when they have a phone or chat.", number=estimate.number, total=total, customer=estimate.customer.name)
             ],
         )
 
@@ -125,16 +126,16 @@ def send(turn: Turn, actor: Actor, text: str) -> None:
     """ "send EST-3": send (or send again) an estimate that is not answered yet."""
     estimate = find_estimate(turn.session, text)
     if estimate is None:
-        turn.say('Which estimate? e.g. "send EST-0003".')
+        turn.say(_('Which estimate? e.g. "send EST-0003".'))
         return
     if estimate.status not in (ESTIMATE_DRAFT, ESTIMATE_SENT):
-        answer(turn, [f"{estimate.number} is {_status(estimate)}: nothing to send."])
+        answer(turn, [t("{number} is {status}: nothing to send.", number=estimate.number, status=_status(estimate))])
         return
     if not send_estimate(turn.session, estimate.id, now=turn.now):
-        answer(turn, [f"I have no way to reach {estimate.customer.name}."])
+        answer(turn, [t("I have no way to reach {customer}.", customer=estimate.customer.name)])
         return
     audit(turn, actor, "estimate_send", estimate=estimate.number)
-    answer(turn, [f"{estimate.number} sent to {estimate.customer.name}."])
+    answer(turn, [t("{number} sent to {customer}.", number=estimate.number, customer=estimate.customer.name)])
 
 
 def list_open(turn: Turn, actor: Actor, text: str) -> None:
@@ -149,11 +150,11 @@ def list_open(turn: Turn, actor: Actor, text: str) -> None:
         )
     )
     if not rows:
-        answer(turn, ["No open estimates."])
+        answer(turn, [_("No open estimates.")])
         return
-    lines = ["Open estimates:"]
+    lines = [_("Open estimates:")]
     for e in rows:
-        booked = f", booked #{e.appointment_id}" if e.appointment_id else ""
+        booked = t(", booked #{appointment_id}", appointment_id=e.appointment_id) if e.appointment_id else ""
         total = ctx.money(estimate_totals(turn.session, e).total)
         lines.append(f"{e.number} {e.customer.name}: {total} ({_status(e)}{booked})")
     answer(turn, lines)
@@ -185,19 +186,19 @@ def book(turn: Turn, actor: Actor, text: str) -> None:
         admin.book_for(turn, actor, text)
         return
     if estimate.status != APPROVED:
-        answer(turn, [f"{estimate.number} is {_status(estimate)}, not approved yet."])
+        answer(turn, [t("{number} is {status}, not approved yet.", number=estimate.number, status=_status(estimate))])
         return
     if estimate.appointment_id is not None:
-        answer(turn, [f"{estimate.number} is already booked as #{estimate.appointment_id}."])
+        answer(turn, [t("{number} is already booked as #{appointment_id}.", number=estimate.number, appointment_id=estimate.appointment_id)])
         return
     rest = re.sub(_EST, " ", text, count=1, flags=re.I)
     service, staff = _service_and_staff(turn, estimate, rest)
     if service is None:
-        turn.say(f'Which service is the work? e.g. "book {estimate.number} colour friday at 2".')
+        turn.say(t('Which service is the work? e.g. "book {number} colour friday at 2".', number=estimate.number))
         return
     when = parse_when(rest, turn.now.astimezone(turn.business.zone))
     if when is None or not when.exact:
-        turn.say(f'When? e.g. "book {estimate.number} friday at 2".')
+        turn.say(t('When? e.g. "book {number} friday at 2".', number=estimate.number))
         return
     pending = {
         "estimate": estimate.id,
@@ -207,11 +208,11 @@ def book(turn: Turn, actor: Actor, text: str) -> None:
     verdict = owner_slots.check(turn, service, staff, when.start, customer_id=estimate.customer_id)
     if not verdict.free:
         if not verdict.instead:
-            answer(turn, [verdict.why, "Nothing is free near then; try another day."])
+            answer(turn, [verdict.why, _("Nothing is free near then; try another day.")])
             return
         admin._choose(
             turn,
-            f"{verdict.why} Free instead:",
+            t("{why} Free instead:", why=verdict.why),
             Action.BOOK,
             [
                 Option(f"slot:{int(s.start.timestamp())}", turn.when(s.start))
@@ -241,9 +242,9 @@ def _ask_book(
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,
-        f"Book {estimate.number} ({estimate.customer.name}, {total}) as {service.name} with "
-        f"{staff.name.split()[0] if staff else 'anyone'}, {turn.when(start)}? "
-        "The customer will be told.",
+        t("Book {number} ({customer}, {total}) as {service} with "
+        "{staff}, {when}? "
+        "The customer will be told.", number=estimate.number, customer=estimate.customer.name, total=total, service=service.name, staff=staff.name.split()[0] if staff else _('anyone'), when=turn.when(start)),
         Action.BOOK,
         **{**pending, "start": start.isoformat(), "staff_id": staff_id},
     )
@@ -257,7 +258,7 @@ def _picked(
     estimate = turn.session.get(Estimate, pending["estimate"])
     service = next((s for s in turn.services() if s.key == pending["service"]), None)
     if start_iso is None or estimate is None or service is None:
-        turn.say("Sorry, that choice has lapsed. Say it again?")
+        turn.say(_("Sorry, that choice has lapsed. Say it again?"))
         return
     pending = {k: v for k, v in pending.items() if k not in ("starts", "picked", "action")}
     _ask_book(turn, estimate, service, datetime.fromisoformat(start_iso), staff_id, pending)
@@ -275,7 +276,7 @@ def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         actor=actor.tag,
     )
     if isinstance(outcome, Refused):
-        answer(turn, [f"Couldn't book it: {outcome.message}"])
+        answer(turn, [t("Couldn't book it: {message}", message=outcome.message)])
         return
     assert isinstance(outcome, Booked)
     estimate = turn.session.get(Estimate, pending["estimate"])
@@ -289,8 +290,8 @@ def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     answer(
         turn,
         [
-            f"Booked: {admin._line(turn, outcome.appointment, with_day=True)}. "
-            f"Its invoice will carry {estimate.number if estimate else 'the estimate'}'s lines."
+            t("Booked: {line}. "
+            "Its invoice will carry {number}'s lines.", line=admin._line(turn, outcome.appointment, with_day=True), number=estimate.number if estimate else _('the estimate'))
         ],
     )
 
@@ -302,21 +303,21 @@ def invoice(turn: Turn, actor: Actor, text: str) -> None:
     """ "invoice EST-3": invoice approved work done without an appointment, on a yes."""
     estimate = find_estimate(turn.session, text)
     if estimate is None:
-        turn.say('Which estimate? e.g. "invoice EST-0003".')
+        turn.say(_('Which estimate? e.g. "invoice EST-0003".'))
         return
     chain = chain_of_estimate(turn.session, estimate)
     if chain.invoice is not None:
-        answer(turn, [f"{estimate.number} is already invoiced as {chain.invoice.number}."])
+        answer(turn, [t("{number} is already invoiced as {invoice}.", number=estimate.number, invoice=chain.invoice.number)])
         return
     if estimate.status != APPROVED:
-        answer(turn, [f"{estimate.number} is {_status(estimate)}, not approved yet."])
+        answer(turn, [t("{number} is {status}, not approved yet.", number=estimate.number, status=_status(estimate))])
         return
     if chain.appointment is not None:
         answer(
             turn,
             [
-                f"{estimate.number} is booked as #{chain.appointment.id}: its invoice goes out "
-                f"when the job is marked done (done #{chain.appointment.id})."
+                t("{number} is booked as #{appointment}: its invoice goes out "
+                "when the job is marked done (done #{appointment}).", number=estimate.number, appointment=chain.appointment.id)
             ],
         )
         return
@@ -324,7 +325,7 @@ def invoice(turn: Turn, actor: Actor, text: str) -> None:
     total = ctx.money(estimate_totals(turn.session, estimate).total)
     confirm(
         turn,
-        f"Invoice {estimate.number} ({total}) to {estimate.customer.name} now, with a pay link?",
+        t("Invoice {number} ({total}) to {customer} now, with a pay link?", number=estimate.number, total=total, customer=estimate.customer.name),
         Action.INVOICE,
         estimate=estimate.id,
     )
@@ -339,7 +340,7 @@ def _do_invoice(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     audit(turn, actor, "estimate_invoice", invoice=made.number)
     answer(
         turn,
-        [f"Invoiced as {made.number}" + (", sent with a pay link." if sent else " (not sent).")],
+        [t("Invoiced as {number}", number=made.number) + (_(", sent with a pay link.") if sent else _(" (not sent)."))],
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.text import _, t
 from bot.customers.merge import footprint, merge_customers
 from bot.scheduling.booking import Refused
 from conversations.admin import commands as admin
@@ -23,9 +24,9 @@ def _label(turn: Turn, customer: Customer) -> str:
     counts = footprint(turn.session, customer.id)
     contact = ", ".join(x for x in (customer.phone, customer.email) if x)
     return (
-        f"{customer.name or 'No name'} (#{customer.id}{', ' + contact if contact else ''}; "
-        f"{counts.appointments} appointments, {counts.invoices} invoices, "
-        f"{counts.identities} chats)"
+        t("{customer} (#{id}{contact}; "
+        "{appointments} appointments, {invoices} invoices, "
+        "{identities} chats)", customer=customer.name or _('No name'), id=customer.id, contact=', ' + contact if contact else '', appointments=counts.appointments, invoices=counts.invoices, identities=counts.identities)
     )
 
 
@@ -33,21 +34,21 @@ def merge(turn: Turn, actor: Actor, text: str) -> None:
     """Merge one customer into another, after a yes."""
     pair = _PAIR.search(text)
     if pair is None:
-        answer(turn, ['Say which into which, by customer number: "merge #3 into #1".'])
+        answer(turn, [_('Say which into which, by customer number: "merge #3 into #1".')])
         return
     gone_id, kept_id = int(pair.group(1)), int(pair.group(2))
     gone, kept = turn.session.get(Customer, gone_id), turn.session.get(Customer, kept_id)
     if gone is None or kept is None:
-        answer(turn, [f"There is no customer #{gone_id if gone is None else kept_id}."])
+        answer(turn, [t("There is no customer #{gone_id}.", gone_id=gone_id if gone is None else kept_id)])
         return
     if gone_id == kept_id:
-        answer(turn, ["That is the same customer."])
+        answer(turn, [_("That is the same customer.")])
         return
     admin.confirm(
         turn,
-        f"Merge {_label(turn, gone)}\ninto {_label(turn, kept)}?\n"
-        f"Everything of #{gone_id} moves to #{kept_id} and #{gone_id} is gone. "
-        "This can't be undone.",
+        t("Merge {gone}\ninto {kept}?\n"
+        "Everything of #{gone_id} moves to #{kept_id} and #{gone_id} is gone. "
+        "This can't be undone.", gone=_label(turn, gone), kept=_label(turn, kept), gone_id=gone_id, kept_id=kept_id),
         ACTION,
         gone=gone_id,
         kept=kept_id,
@@ -72,7 +73,7 @@ def _do_merge(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     moved = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in sorted(outcome.moved.items()))
     answer(
         turn,
-        [f"Merged #{outcome.gone_id} into #{outcome.kept_id}. Moved: {moved or 'nothing'}."]
+        [t("Merged #{gone_id} into #{kept_id}. Moved: {moved}.", gone_id=outcome.gone_id, kept_id=outcome.kept_id, moved=moved or _('nothing'))]
         + (admin._customer_card(turn, kept) if kept else []),
     )
 

@@ -25,6 +25,7 @@ from bot.billing.payments.online import card_label, charge_saved_card, saved_car
 from bot.billing.payments.scheduled import cancel_charge, charge_time, pending_charges, schedule_on
 from bot.core.errors import InvalidRequest
 from bot.core.money import parse_amount
+from bot.core.text import _, t
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Refused
 from conversations.admin import commands as admin
@@ -72,18 +73,18 @@ def _invoice_for(turn: Turn, text: str) -> Invoice | str:
         if found is not None:
             return found
         if re.match(r"[a-z]+-?\d", match.group(1), re.I):  # a number was typed: never another
-            return f"There's no invoice {match.group(1).upper()}; say its number as on the invoice."
+            return t("There's no invoice {number}; say its number as on the invoice.", number=match.group(1).upper())
     name = re.search(r"^\s*/?(?:charge|bill|run)\s+(?:the\s+)?(.+?)'s\b", text, re.I)
     if name is not None:
         customers = find_customers(turn.session, name.group(1))
         if len(customers) != 1:
-            return f"{len(customers)} customers match {name.group(1)!r}; say the invoice number."
+            return t("{count} customers match {name!r}; say the invoice number.", count=len(customers), name=name.group(1))
         owing = open_invoices(turn.session, customers[0].id)
         if not owing:
-            return f"{customers[0].name} owes nothing."
+            return t("{name} owes nothing.", name=customers[0].name)
         if len(owing) > 1:
             numbers = ", ".join(i.number or "?" for i, _ in owing[:5])
-            return f"{customers[0].name} has {len(owing)} open invoices ({numbers}): which one?"
+            return t("{name} has {count} open invoices ({numbers}): which one?", name=customers[0].name, count=len(owing), numbers=numbers)
         return owing[0][0]
     last = turn.data.get(LAST_INVOICE)
     # The invoice just talked about only for "charge the card (on the 30th)": a message naming
@@ -94,7 +95,7 @@ def _invoice_for(turn: Turn, text: str) -> Invoice | str:
         found = turn.session.get(Invoice, int(last))
         if found is not None:
             return found
-    return 'Which invoice? e.g. "charge Bob\'s card for INV-0012".'
+    return t('Which invoice? e.g. "charge Bob\'s card for INV-0012".')
 
 
 def _day_in(turn: Turn, text: str) -> date | None:
@@ -118,25 +119,25 @@ def charge_card(turn: Turn, actor: Actor, text: str) -> None:
 
 def _ask_to_charge(turn: Turn, invoice: Invoice, text: str) -> None:
     ctx = turn.business
-    who = invoice.customer.name or "The customer"
+    who = invoice.customer.name or _("The customer")
     card = saved_card(turn.session, invoice.customer_id)
     if card is None:
         answer(
             turn,
-            [f'{who} has no saved card. Send a pay link instead: "link {invoice.number}".'],
+            [t('{who} has no saved card. Send a pay link instead: "link {number}".', who=who, number=invoice.number)],
         )
         return
     balance = totals(turn.session, invoice).balance
     if balance <= 0:
-        answer(turn, [f"{invoice.number} is paid; nothing to charge."])
+        answer(turn, [t("{number} is paid; nothing to charge.", number=invoice.number)])
         return
     day = _day_in(turn, text)
     if day is not None:
         at = charge_time(ctx, day, turn.now)
         admin.confirm(
             turn,
-            f"Charge {who}'s {card_label(card)} for {invoice.number} on {turn.when(at)}? "
-            f"It takes the balance then (now {ctx.money(balance)}).",
+            t("Charge {who}'s {card_label} for {number} on {when}? "
+            "It takes the balance then (now {balance}).", who=who, card_label=card_label(card), number=invoice.number, when=turn.when(at), balance=ctx.money(balance)),
             Action.SCHEDULE,
             invoice=invoice.id,
             day=day.isoformat(),
@@ -147,14 +148,14 @@ def _ask_to_charge(turn: Turn, invoice: Invoice, text: str) -> None:
         answer(
             turn,
             [
-                f"{invoice.number}'s balance of {ctx.money(balance)} is below the {minimum} "
-                "minimum for a card charge; collect it another way and mark it paid."
+                t("{number}'s balance of {balance} is below the {minimum} "
+                "minimum for a card charge; collect it another way and mark it paid.", number=invoice.number, balance=ctx.money(balance), minimum=minimum)
             ],
         )
         return
     admin.confirm(
         turn,
-        f"Charge {ctx.money(balance)} to {who}'s {card_label(card)} for {invoice.number} now?",
+        t("Charge {balance} to {who}'s {card_label} for {number} now?", balance=ctx.money(balance), who=who, card_label=card_label(card), number=invoice.number),
         Action.CHARGE,
         invoice=invoice.id,
         balance=balance,
@@ -166,35 +167,35 @@ def _do_charge(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     assert invoice is not None
     ctx = turn.business
     if totals(turn.session, invoice).balance != pending["balance"]:
-        answer(turn, [f"{invoice.number}'s balance changed; ask again to charge what is due now."])
+        answer(turn, [t("{number}'s balance changed; ask again to charge what is due now.", number=invoice.number)])
         return
     result = charge_saved_card(turn.session, invoice.id, turn.now)
     audit(turn, actor, Action.CHARGE, invoice=invoice.number, status=result.status)
     if result.status == "succeeded":
         left = totals(turn.session, invoice).balance
-        after = f"Balance {ctx.money(left)}." if left > 0 else "Paid in full."
-        answer(turn, [f"Charged {ctx.money(pending['balance'])} for {invoice.number}. {after}"])
+        after = t("Balance {left}.", left=ctx.money(left)) if left > 0 else _("Paid in full.")
+        answer(turn, [t("Charged {balance} for {number}. {after}", balance=ctx.money(pending['balance']), number=invoice.number, after=after)])
     elif result.status == "processing":
         answer(
-            turn, [f"The charge for {invoice.number} is processing; I'll record it when it clears."]
+            turn, [t("The charge for {number} is processing; I'll record it when it clears.", number=invoice.number)]
         )
     elif result.url:
         answer(
             turn,
             [
-                f"The card wasn't charged ({result.message or result.status}); "
-                f"the customer was sent a pay link for {invoice.number}."
+                t("The card wasn't charged ({message}); "
+                "the customer was sent a pay link for {number}.", message=result.message or result.status, number=invoice.number)
             ],
         )
     else:
-        answer(turn, [f"The card wasn't charged: {result.message or result.status}"])
+        answer(turn, [t("The card wasn't charged: {message}", message=result.message or result.status)])
 
 
 def _do_schedule(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     day = date.fromisoformat(pending["day"])
     outcome = schedule_on(turn.session, pending["invoice"], day, now=turn.now)
     if isinstance(outcome, Refused):
-        answer(turn, [f"Couldn't schedule it: {outcome.message}"])
+        answer(turn, [t("Couldn't schedule it: {message}", message=outcome.message)])
         return
     invoice = turn.session.get(Invoice, pending["invoice"])
     number = invoice.number if invoice else "?"
@@ -202,8 +203,8 @@ def _do_schedule(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     answer(
         turn,
         [
-            f"Scheduled charge #{outcome.id}: {number} on {turn.when(outcome.charge_at)}.",
-            f'"scheduled charges" lists them; "cancel scheduled charge {outcome.id}" stops it.',
+            t("Scheduled charge #{id}: {number} on {when}.", id=outcome.id, number=number, when=turn.when(outcome.charge_at)),
+            t('"scheduled charges" lists them; "cancel scheduled charge {id}" stops it.', id=outcome.id),
         ],
     )
 
@@ -213,12 +214,12 @@ def list_charges(turn: Turn, actor: Actor, text: str) -> None:
     ctx = turn.business
     planned = pending_charges(turn.session)
     if not planned:
-        answer(turn, ["No scheduled charges."])
+        answer(turn, [_("No scheduled charges.")])
         return
-    lines = [f"Scheduled charges: {len(planned)}"]
+    lines = [t("Scheduled charges: {count}", count=len(planned))]
     lines += [
-        f"#{p.id} {turn.when(p.charge_at)}: {p.invoice_number} {p.customer}, "
-        f"{p.card} (balance {ctx.money(p.balance_minor)})"
+        t("#{id} {when}: {invoice_number} {customer}, "
+        "{card} (balance {balance_minor})", id=p.id, when=turn.when(p.charge_at), invoice_number=p.invoice_number, customer=p.customer, card=p.card, balance_minor=ctx.money(p.balance_minor))
         for p in planned
     ]
     answer(turn, lines)
@@ -234,19 +235,19 @@ def cancel_scheduled(turn: Turn, actor: Actor, text: str) -> None:
     ]
     if len(chosen) != 1:
         if not planned:
-            answer(turn, ["No scheduled charges to cancel."])
+            answer(turn, [_("No scheduled charges to cancel.")])
         else:
             answer(
                 turn,
-                ["Which one? Say its number:"]
+                [_("Which one? Say its number:")]
                 + [f"#{p.id} {p.invoice_number} {turn.when(p.charge_at)}" for p in planned[:8]],
             )
         return
     pick = chosen[0]
     admin.confirm(
         turn,
-        f"Cancel scheduled charge #{pick.id} ({pick.invoice_number}, {pick.customer}, "
-        f"{turn.when(pick.charge_at)})?",
+        t("Cancel scheduled charge #{id} ({invoice_number}, {customer}, "
+        "{when})?", id=pick.id, invoice_number=pick.invoice_number, customer=pick.customer, when=turn.when(pick.charge_at)),
         Action.CANCEL,
         charge=pick.id,
     )
@@ -258,7 +259,7 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         answer(turn, [outcome.message])
         return
     audit(turn, actor, Action.CANCEL, charge=pending["charge"])
-    answer(turn, [f"Scheduled charge #{pending['charge']} cancelled; the card won't be charged."])
+    answer(turn, [t("Scheduled charge #{id} cancelled; the card won't be charged.", id=pending['charge'])])
 
 
 # --- staff: money taken on site --------------------------------------------------------
@@ -302,10 +303,10 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
         job = admin.current_job(turn, actor, ("in_progress",)) or _job_now(turn, actor)
     amounts = amounts_in(_REF.sub(" ", text))
     if job is None or not amounts:
-        answer(turn, ['e.g. "took 80 cash for #7" (one of your jobs today).'])
+        answer(turn, [_('e.g. "took 80 cash for #7" (one of your jobs today).')])
         return
     if job.status in (CANCELLED, NO_SHOW):
-        answer(turn, [f"#{job.id} is {job.status.replace('_', ' ')}."])
+        answer(turn, [t("#{job} is {status}.", job=job.id, status=job.status.replace('_', ' '))])
         return
     lowered = text.lower()
     method = next((m for word, m in _METHODS.items() if word in lowered), CASH)
@@ -313,12 +314,12 @@ def took_payment(turn: Turn, actor: Actor, text: str) -> None:
     try:
         amount = parse_amount(amounts[0], ctx.currency)
     except InvalidRequest:
-        answer(turn, [f"I couldn't read {amounts[0]!r} as an amount."])
+        answer(turn, [t("I couldn't read {amounts!r} as an amount.", amounts=amounts[0])])
         return
-    who = job.customer.name or "the customer"
+    who = job.customer.name or _("the customer")
     admin.confirm(
         turn,
-        f"Record {ctx.money(amount)} {method} from {who} for #{job.id} ({job.service.name})?",
+        t("Record {amount} {method} from {who} for #{job} ({service})?", amount=ctx.money(amount), method=method, who=who, job=job.id, service=job.service.name),
         Action.TOOK,
         appointment=job.id,
         amount=amount,
@@ -330,7 +331,7 @@ def _do_took(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     ctx = turn.business
     invoice = invoice_for_appointment(turn.session, pending["appointment"], turn.now)
     if invoice.voided_at is not None:
-        answer(turn, [f"{invoice.number} is void; tell the owner."])
+        answer(turn, [t("{number} is void; tell the owner.", number=invoice.number)])
         return
     result = record_payment(
         turn.session,
@@ -338,7 +339,7 @@ def _do_took(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         amount_minor=pending["amount"],
         method=pending["method"],
         now=turn.now,
-        reference=f"taken on site (#{pending['appointment']})",
+        reference=t("taken on site (#{appointment})", appointment=pending['appointment']),
         actor=actor.tag[:64],
     )
     if not isinstance(result, PaymentRecorded):
@@ -354,14 +355,14 @@ def _do_took(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         method=pending["method"],
     )
     left = result.totals.balance
-    after = f"Balance {ctx.money(left)}." if left > 0 else "Paid in full."
+    after = t("Balance {left}.", left=ctx.money(left)) if left > 0 else _("Paid in full.")
     if left < 0:
-        after = f"Overpaid by {ctx.money(-left)}, kept as credit."
+        after = t("Overpaid by {credit}, kept as credit.", credit=ctx.money(-left))
     answer(
         turn,
         [
-            f"Recorded {ctx.money(pending['amount'])} {pending['method']} on {invoice.number} "
-            f"for #{pending['appointment']}. {after}"
+            t("Recorded {amount} {method} on {number} "
+            "for #{appointment}. {after}", amount=ctx.money(pending['amount']), method=pending['method'], number=invoice.number, appointment=pending['appointment'], after=after)
         ],
     )
 

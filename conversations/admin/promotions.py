@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.text import N_, _, t
 from bot.engagement.broadcast import send_promotion
 from bot.engagement.consent import Reach, Segment, history, opted_in, reach
 from bot.messaging.messages import SMS, TELEGRAM, WEB, WHATSAPP
@@ -34,7 +35,7 @@ _COMMAND_WORDS = (
     "send promotion",
 )
 _CHANNELS = {"sms": SMS, "whatsapp": WHATSAPP, "telegram": TELEGRAM, "web": WEB, "web chat": WEB}
-_CHANNEL_NAMES = {SMS: "SMS", WHATSAPP: "WhatsApp", TELEGRAM: "Telegram", WEB: "web chat"}
+_CHANNEL_NAMES = {SMS: N_("SMS"), WHATSAPP: N_("WhatsApp"), TELEGRAM: N_("Telegram"), WEB: N_("web chat")}
 _CHANNEL = re.compile(
     r"\b(?:by|on|via|over|through)\s+(sms|text messages?|texts?|whatsapp|telegram|web chat|web)\b",
     re.I,
@@ -91,37 +92,37 @@ def parse_segment(turn: Turn, head: str) -> Segment | str:
         staff = list(turn.session.scalars(select(Staff).where(Staff.active.is_(True))))
         hit = find_staff(name, [to_named(s) for s in staff])
         if hit.item is None:
-            return f'Who is "{name}"? Use a staff member\'s name, like "Sam\'s clients".'
+            return t('Who is "{name}"? Use a staff member\'s name, like "Sam\'s clients".', name=name)
         member = next(s for s in staff if s.key == hit.item.key)
         staff_id = member.id
-        labels.append(f"{member.name.split()[0]}'s clients")
+        labels.append(t("{member}'s clients", member=member.name.split()[0]))
         head = head[: match.start()] + head[match.end() :]
     service_id = None
     if (match := _HAD.search(head)) is not None and match.group(1).strip():
         services = list(turn.session.scalars(select(Service).where(Service.active.is_(True))))
         hit = find_services(match.group(1), [to_named(s) for s in services])
         if hit.item is None:
-            return f'Which service is "{match.group(1).strip()}"? Say it as on the price list.'
+            return t('Which service is "{service}"? Say it as on the price list.', service=match.group(1).strip())
         service = next(s for s in services if s.key == hit.item.key)
         service_id = service.id
-        labels.append(f"who had {service.name}")
+        labels.append(t("who had {service}", service=service.name))
     if within is not None:
-        labels.append(f"in the last {within} days")
+        labels.append(t("in the last {within} days", within=within))
     if unseen is not None:
-        labels.append(f"not seen for {unseen} days")
+        labels.append(t("not seen for {unseen} days", unseen=unseen))
     noun = "customers"
     if labels and labels[0].endswith("'s clients"):
         noun = labels.pop(0)
     label = " ".join([noun, *labels])
     if channel is not None:
-        label += f", by {_CHANNEL_NAMES[channel]}"
+        label += t(", by {channel}", channel=_(_CHANNEL_NAMES[channel]))
     narrowed = any(v is not None for v in (service_id, staff_id, within, unseen, channel))
     leftover = _FILLER.sub("", head)
     if not narrowed and re.search(r"\w", leftover):
         return (
-            "I couldn't tell who that's for. Try \"promo to customers who had a haircut in "
+            _("I couldn't tell who that's for. Try \"promo to customers who had a haircut in "
             'the last 60 days: ...", "to customers not seen for 90 days: ..." or '
-            '"to Sam\'s clients by sms: ...".'
+            '"to Sam\'s clients by sms: ...".')
         )
     return Segment(
         service_id=service_id,
@@ -129,7 +130,7 @@ def parse_segment(turn: Turn, head: str) -> Segment | str:
         within_days=within,
         unseen_days=unseen,
         channel=channel,
-        label=label if narrowed else "everyone who opted in",
+        label=label if narrowed else _("everyone who opted in"),
     )
 
 
@@ -146,14 +147,14 @@ def _segment_data(segment: Segment) -> dict[str, Any]:
 
 def _left_out(result: Reach, segment: Segment) -> str:
     reasons = [
-        (result.opted_out, "opted out (STOP)"),
-        (result.declined, "said no to offers"),
-        (result.never_asked, "not opted in"),
-        (result.outside, "outside this group"),
-        (result.off_channel, f"not on {_CHANNEL_NAMES.get(segment.channel or '', '')}"),
+        (result.opted_out, _("opted out (STOP)")),
+        (result.declined, _("said no to offers")),
+        (result.never_asked, _("not opted in")),
+        (result.outside, _("outside this group")),
+        (result.off_channel, t("not on {channel}", channel=_(_CHANNEL_NAMES[segment.channel]) if segment.channel in _CHANNEL_NAMES else '')),
     ]
     said = [f"{count} {why}" for count, why in reasons if count]
-    return "Not reached: " + ", ".join(said) + "." if said else "Nobody is left out."
+    return _("Not reached: ") + ", ".join(said) + "." if said else _("Nobody is left out.")
 
 
 def broadcast(turn: Turn, actor: admin.Actor, text: str) -> None:
@@ -169,15 +170,15 @@ def broadcast(turn: Turn, actor: admin.Actor, text: str) -> None:
         turn.say(parsed)
         return
     if not body:
-        turn.say('What should it say? e.g. "/broadcast 20% off colour this week!"')
+        turn.say(_('What should it say? e.g. "/broadcast 20% off colour this week!"'))
         return
     result = reach(turn.session, parsed, now=turn.now)
     admin.confirm(
         turn,
-        f'Preview:\n"{body}"\nReply STOP to opt out.\n\n'
-        f"To: {parsed.label}.\n"
-        f"Goes to {len(result.recipients)} customers who opted in. "
-        f"{_left_out(result, parsed)} Send it?",
+        t('Preview:\n"{body}"\nReply STOP to opt out.\n\n'
+        "To: {parsed}.\n"
+        "Goes to {count} customers who opted in. "
+        "{left_out} Send it?", body=body, parsed=parsed.label, count=len(result.recipients), left_out=_left_out(result, parsed)),
         "segment_broadcast",
         body=body,
         segment=_segment_data(parsed),
@@ -197,18 +198,18 @@ def _do_broadcast(turn: Turn, actor: admin.Actor, pending: dict[str, Any]) -> No
         segment=segment.label,
         channel=segment.channel,
     )
-    admin.answer(turn, [f"Queued to {sent} customers. Quiet hours are respected."])
+    admin.answer(turn, [t("Queued to {sent} customers. Quiet hours are respected.", sent=sent)])
 
 
 def consent_line(turn: Turn, customer: Customer) -> list[str]:
     """The customer card's line about offers: the latest yes or no, where and in which words."""
     kept = [e for e in history(turn.session, customer.id) if e.topic == PROMOTIONS]
     if not kept:
-        return ["Offers: never asked" if not opted_in(turn.session, customer.id) else "Offers: yes"]
+        return [_("Offers: never asked") if not opted_in(turn.session, customer.id) else _("Offers: yes")]
     last = kept[-1]
-    answer = "yes" if last.granted else "no"
+    answer = _("yes") if last.granted else _("no")
     words = f' "{last.words[:40]}"' if last.words else ""
-    return [f"Offers: {answer} ({last.channel}, {turn.day(last.at)}{words})"]
+    return [t("Offers: {answer} ({channel}, {day}{words})", answer=answer, channel=last.channel, day=turn.day(last.at), words=words)]
 
 
 def register() -> None:

@@ -21,6 +21,7 @@ from urllib.parse import quote_plus
 
 from sqlalchemy import select
 
+from bot.core.text import _, t
 from bot.field import eta
 from bot.field.eta import Eta
 from bot.field.places import LatLon
@@ -136,7 +137,7 @@ def _add_line(turn: Turn, line: str) -> None:
 
 
 def _customer_label(job: Appointment) -> str:
-    return job.customer.name or "the customer"
+    return job.customer.name or _("the customer")
 
 
 def _last_promise(turn: Turn, job: Appointment) -> datetime:
@@ -176,19 +177,19 @@ def job_lines(turn: Turn, actor: Actor, job: Appointment) -> list[str]:
         if job.service.on_site and customer.address:
             lines += [f"    {customer.address}", f"    {maps_link(customer.address)}"]
         if customer.access_notes:
-            lines.append(f"    Access: {_short(customer.access_notes)}")
+            lines.append(t("    Access: {access}", access=_short(customer.access_notes)))
         if customer.notes:
-            lines.append(f"    Notes: {_short(customer.notes)}")
+            lines.append(t("    Notes: {notes}", notes=_short(customer.notes)))
     timing = timeline.timings(turn.session, [job.id])[job.id]
     bits = []
     if timing.transit_minutes is not None:
-        bits.append(f"drive {timeline.duration(timing.transit_minutes)}")
+        bits.append(t("drive {duration}", duration=timeline.duration(timing.transit_minutes)))
     elif timing.set_off is not None and timing.arrived is None:
-        bits.append(f"on the way since {_clock(turn, timing.set_off)}")
+        bits.append(t("on the way since {clock}", clock=_clock(turn, timing.set_off)))
     if timing.job_minutes is not None:
-        bits.append(f"on the job {timeline.duration(timing.job_minutes)}")
+        bits.append(t("on the job {duration}", duration=timeline.duration(timing.job_minutes)))
     elif timing.arrived is not None and job.status == IN_PROGRESS:
-        bits.append(f"on the job since {_clock(turn, timing.arrived)}")
+        bits.append(t("on the job since {clock}", clock=_clock(turn, timing.arrived)))
     if bits:
         text = ", ".join(bits)
         lines.append(f"    {text[:1].upper()}{text[1:]}")
@@ -201,10 +202,10 @@ def day_lines(turn: Turn, actor: Actor, jobs: list[Appointment]) -> list[str]:
     day = timeline.totals(found.values())
     if not day.transit_minutes and not day.job_minutes:
         return []
-    whose = "Your day" if actor.role == STAFF else f"{first_name(jobs[0].staff.name)}'s day"
+    whose = _("Your day") if actor.role == STAFF else t("{first_name}'s day", first_name=first_name(jobs[0].staff.name))
     return [
-        f"  {whose}: driving {timeline.duration(day.transit_minutes)}, "
-        f"on jobs {timeline.duration(day.job_minutes)}"
+        t("  {whose}: driving {duration}, "
+        "on jobs {job_duration}", whose=whose, duration=timeline.duration(day.transit_minutes), job_duration=timeline.duration(day.job_minutes))
     ]
 
 
@@ -220,18 +221,18 @@ def shared_location(turn: Turn, actor: Actor, text: str) -> None:
     """A location pin on its own: kept for the next "on my way", "arrived" or "done"."""
     if turn.inbound.location is None:
         turn.go("admin", "idle")
-        turn.say("Sorry, I didn't get that. Say help for the commands.")
+        turn.say(_("Sorry, I didn't get that. Say help for the commands."))
         return
     _pin(turn, actor)
     audit(turn, actor, "location_shared")
-    answer(turn, ['Got your location. Say "on my way", "arrived" or "done" and I\'ll use it.'])
+    answer(turn, [_('Got your location. Say "on my way", "arrived" or "done" and I\'ll use it.')])
 
 
 def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
     """Tell the next customer their staff member is on the way, with an arrival time."""
     job = current_job(turn, actor, UPCOMING)
     if job is None:
-        answer(turn, ["No more appointments today."])
+        answer(turn, [_("No more appointments today.")])
         return
     who = _customer_label(job)
     if _already(turn, job, Kind.ON_THE_WAY):
@@ -239,8 +240,8 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         answer(
             turn,
             [
-                f"{who} already knows you're on the way (about {promised}, #{job.id}). "
-                'Held up? Say "running late 15".'
+                t("{who} already knows you're on the way (about {promised}, #{job}). "
+                'Held up? Say "running late 15".', who=who, promised=promised, job=job.id)
             ],
         )
         return
@@ -251,13 +252,13 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
     name = first_name(job.staff.name)
     if guess is not None:
         notice = (
-            f"{name} from {turn.business.name} is on the way, "
-            f"arriving about {_clock(turn, guess.arrive_at)}."
+            t("{name} from {business} is on the way, "
+            "arriving about {clock}.", name=name, business=turn.business.name, clock=_clock(turn, guess.arrive_at))
         )
     else:
         notice = (
-            f"{name} from {turn.business.name} is on the way for your "
-            f"{job.service.name.lower()} at {_clock(turn, job.starts_at)}."
+            t("{name} from {business} is on the way for your "
+            "{service} at {clock}.", name=name, business=turn.business.name, service=job.service.name.lower(), clock=_clock(turn, job.starts_at))
         )
     tell_customer(
         turn.session,
@@ -288,13 +289,13 @@ def on_my_way(turn: Turn, actor: Actor, text: str) -> None:
         eta=guess.arrive_at.isoformat() if guess else None,
     )
     if guess is None:
-        answer(turn, [f"Told {who} you're on the way (#{job.id})."])
+        answer(turn, [t("Told {who} you're on the way (#{job}).", who=who, job=job.id)])
         return
     answer(
         turn,
         [
-            f"Told {who} you're on the way, arriving about {_clock(turn, guess.arrive_at)} "
-            f"({guess.minutes} min from {guess.origin}, {guess.source}) (#{job.id})."
+            t("Told {who} you're on the way, arriving about {clock} "
+            "({minutes} min from {origin}, {source}) (#{job}).", who=who, clock=_clock(turn, guess.arrive_at), minutes=guess.minutes, origin=_(guess.origin), source=guess.source, job=job.id)
         ],
     )
 
@@ -318,11 +319,11 @@ def running_late(turn: Turn, actor: Actor, text: str) -> None:
     """Tell the next customer the staff member is late, and the new arrival time."""
     minutes = late_minutes(text)
     if minutes is None or not 1 <= minutes <= 240:
-        answer(turn, ['How late? For example "running late 15" or "20 min late".'])
+        answer(turn, [_('How late? For example "running late 15" or "20 min late".')])
         return
     job = current_job(turn, actor, UPCOMING)
     if job is None:
-        answer(turn, ["No appointment ahead today to be late for."])
+        answer(turn, [_("No appointment ahead today to be late for.")])
         return
     if re.search(ON_MY_WAY, normalise(text)) and not _already(turn, job, Kind.ON_THE_WAY):
         timeline.record(turn.session, job, Kind.ON_THE_WAY, at=turn.now, actor=actor.tag)
@@ -336,8 +337,8 @@ def running_late(turn: Turn, actor: Actor, text: str) -> None:
         turn.session,
         job.customer_id,
         Reply(
-            f"{name} from {turn.business.name} is running about {minutes} minutes late "
-            f"and will be with you about {_clock(turn, arrive)}. Sorry for the wait!"
+            t("{name} from {business} is running about {minutes} minutes late "
+            "and will be with you about {clock}. Sorry for the wait!", name=name, business=turn.business.name, minutes=minutes, clock=_clock(turn, arrive))
         ),
         purpose=Purpose.RUNNING_LATE,
         now=turn.now,
@@ -357,8 +358,8 @@ def running_late(turn: Turn, actor: Actor, text: str) -> None:
     answer(
         turn,
         [
-            f"Told {_customer_label(job)} you're running {minutes} min late: "
-            f"arriving about {_clock(turn, arrive)} (#{job.id})."
+            t("Told {customer_label} you're running {minutes} min late: "
+            "arriving about {clock} (#{job}).", customer_label=_customer_label(job), minutes=minutes, clock=_clock(turn, arrive), job=job.id)
         ],
     )
 
@@ -376,15 +377,15 @@ def arrived(turn: Turn, actor: Actor, text: str) -> None:
         tell_customer(
             turn.session,
             job.customer_id,
-            Reply(f"{first_name(job.staff.name)} from {turn.business.name} has arrived."),
+            Reply(t("{first_name} from {business} has arrived.", first_name=first_name(job.staff.name), business=turn.business.name)),
             purpose=Purpose.ARRIVED,
             now=turn.now,
             ref_id=job.id,
             dedupe_key=f"arrived:{job.id}",
         )
-        _add_line(turn, f"Told {_customer_label(job)} you're here.")
+        _add_line(turn, t("Told {customer_label} you're here.", customer_label=_customer_label(job)))
     if pin is not None:
-        _add_line(turn, "Arrival stamped with your location.")
+        _add_line(turn, _("Arrival stamped with your location."))
 
 
 def done(turn: Turn, actor: Actor, text: str) -> None:
@@ -395,7 +396,7 @@ def done(turn: Turn, actor: Actor, text: str) -> None:
     if job is None or pin is None or job.status != "completed":
         return
     timeline.annotate(turn.session, job.id, Kind.COMPLETED, **_pin_detail(pin))
-    _add_line(turn, "Finish stamped with your location.")
+    _add_line(turn, _("Finish stamped with your location."))
 
 
 # ------------------------------------------------------------------------------ owners
@@ -414,23 +415,23 @@ def access_notes(turn: Turn, actor: Actor, text: str) -> None:
         job = current_job(turn, actor, ("in_progress", *UPCOMING))
         customer = job.customer if job is not None else None
         if customer is not None and name.lower() not in (customer.name or "").lower():
-            answer(turn, ["You can keep access notes for your current job's customer only."])
+            answer(turn, [_("You can keep access notes for your current job's customer only.")])
             return
     elif name:
         matches = find_customers(turn.session, name)
         if len(matches) > 1:
-            answer(turn, [f"{len(matches)} customers match {name!r}: say their full name."])
+            answer(turn, [t("{count} customers match {name!r}: say their full name.", count=len(matches), name=name)])
             return
         customer = matches[0] if matches else None
     elif actor.role == STAFF:
         job = current_job(turn, actor, ("in_progress", *UPCOMING))
         customer = job.customer if job is not None else None
     if customer is None or not note:
-        answer(turn, ['Whose, and what? For example "access Jane Doe: gate code 4321".'])
+        answer(turn, [_('Whose, and what? For example "access Jane Doe: gate code 4321".')])
         return
     customer.access_notes = note[:1000]
     audit(turn, actor, "access_notes", customer=customer.id)
-    answer(turn, [f"Access notes for {customer.name or 'the customer'}: {customer.access_notes}"])
+    answer(turn, [t("Access notes for {customer}: {access_notes}", customer=customer.name or _('the customer'), access_notes=customer.access_notes)])
 
 
 def history(turn: Turn, actor: Actor, text: str) -> None:
@@ -439,17 +440,17 @@ def history(turn: Turn, actor: Actor, text: str) -> None:
     if ref:
         job = turn.session.get(Appointment, int(ref.group(1)))
         if job is None:
-            answer(turn, [f"No appointment #{ref.group(1)}."])
+            answer(turn, [t("No appointment #{ref}.", ref=ref.group(1))])
             return
         answer(turn, _log_lines(turn, job))
         return
     name = strip_command(text, "history", "log", "event log", "timeline")
     matches = find_customers(turn.session, name) if name else []
     if not matches:
-        answer(turn, ['Whose? Say "history Jane" or "history #12".'])
+        answer(turn, [_('Whose? Say "history Jane" or "history #12".')])
         return
     if len(matches) > 1:
-        answer(turn, [f"{len(matches)} customers match {name!r}: say their full name."])
+        answer(turn, [t("{count} customers match {name!r}: say their full name.", count=len(matches), name=name)])
         return
     visits = list(
         turn.session.scalars(
@@ -460,7 +461,7 @@ def history(turn: Turn, actor: Actor, text: str) -> None:
         )
     )
     if not visits:
-        answer(turn, [f"{matches[0].name} has no appointments yet."])
+        answer(turn, [t("{name} has no appointments yet.", name=matches[0].name)])
         return
     lines = [line for job in visits for line in _log_lines(turn, job)]
     answer(turn, lines)
@@ -492,15 +493,15 @@ def _log_lines(turn: Turn, job: Appointment) -> list[str]:
         by = f" ({entry.by})" if entry.by else ""
         lines.append(f"  {entry.when}: {entry.text}{by}")
     if not found:
-        lines.append("  nothing recorded")
+        lines.append(_("  nothing recorded"))
     return lines
 
 
 def _card_lines(turn: Turn, customer: Customer) -> list[str]:
-    lines = [f"Access: {customer.access_notes}"] if customer.access_notes else []
+    lines = [t("Access: {access_notes}", access_notes=customer.access_notes)] if customer.access_notes else []
     first = (customer.name or "").split(" ")[0]
     if first:
-        lines.append(f'Say "history {first}" for each visit\'s event log.')
+        lines.append(t('Say "history {first}" for each visit\'s event log.', first=first))
     return lines
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.core.text import _, nt, t
 from bot.field.routing import plans
 from bot.field.routing.plans import PlanStatus, Proposal
 from conversations.admin import commands as admin
@@ -47,9 +48,9 @@ def proposal_lines(turn: Turn, proposal: Proposal) -> list[str]:
     day, summary = proposal.day, proposal.plan.summary
     label = turn.day(day.midnight)
     lines = [
-        f"Routes for {label}: driving {summary['minutes_before']} → {summary['minutes_after']} min "
-        f"({_percent(summary['minutes_before'], summary['minutes_after'])}), "
-        f"{summary['km_before']:.0f} → {summary['km_after']:.0f} km."
+        t("Routes for {label}: driving {minutes_before} → {minutes_after} min "
+        "({percent}), "
+        "{km_before:.0f} → {km_after:.0f} km.", label=label, minutes_before=summary['minutes_before'], minutes_after=summary['minutes_after'], percent=_percent(summary['minutes_before'], summary['minutes_after']), km_before=summary['km_before'], km_after=summary['km_after'])
     ]
     names = {key: s.name.split()[0] for key, s in day.staff.items()}
     for route in proposal.solution.routes:
@@ -64,7 +65,7 @@ def proposal_lines(turn: Turn, proposal: Proposal) -> list[str]:
         was = summary["before"].get(route.vehicle, {}).get("minutes", 0)
         now_min = summary["after"].get(route.vehicle, {}).get("minutes", 0)
         lines.append(
-            f"{names[route.vehicle]}: {', '.join(jobs)} — {now_min} min driving (was {was})"
+            t("{names}: {jobs} — {now_min} min driving (was {was})", names=names[route.vehicle], jobs=', '.join(jobs), now_min=now_min, was=was)
         )
     hands = [m for m in proposal.moves if m.changes_hands]
     if hands:
@@ -72,20 +73,20 @@ def proposal_lines(turn: Turn, proposal: Proposal) -> list[str]:
             f"#{m.appointment_id} {names.get(m.old_staff, m.old_staff)}→{names[m.new_staff]}"
             for m in hands[:6]
         )
-        more = f" and {len(hands) - 6} more" if len(hands) > 6 else ""
-        lines.append(f"Changing hands: {shown}{more}.")
+        more = t(" and {count} more", count=len(hands) - 6) if len(hands) > 6 else ""
+        lines.append(t("Changing hands: {shown}{more}.", shown=shown, more=more))
     else:
-        lines.append("No job changes hands.")
+        lines.append(_("No job changes hands."))
     windows = sum(1 for m in proposal.moves if m.window_changed)
     if windows:
         lines.append(
-            f"{windows} customer{'s' * (windows != 1)} would get a new arrival window (late otherwise)."
+            nt("{n} customer would get a new arrival window (late otherwise).", "{n} customers would get a new arrival window (late otherwise).", windows)
         )
     if summary["unassigned"]:
         lines.append(
-            "Nobody can take: "
+            _("Nobody can take: ")
             + ", ".join(f"#{v}" for v in summary["unassigned"])
-            + " (left as booked)."
+            + _(" (left as booked).")
         )
     return lines
 
@@ -94,28 +95,28 @@ def optimise(turn: Turn, actor: Actor, text: str) -> None:
     """ "optimise tuesday": optimise that day's routes and propose them."""
     day = _day_named(turn, text)
     if day < turn.now.astimezone(turn.business.zone).date():
-        answer(turn, ["That day is over; name today or a day ahead."])
+        answer(turn, [_("That day is over; name today or a day ahead.")])
         return
     proposal = plans.propose(turn.session, day, now=turn.now, actor=actor.identity)
     if not proposal.day.appointments or not proposal.moves:
         proposal.plan.status = PlanStatus.SUPERSEDED  # nothing to apply
     if not proposal.day.appointments:
-        answer(turn, [f"No on-site jobs to route on {turn.day(proposal.day.midnight)}."])
+        answer(turn, [t("No on-site jobs to route on {day}.", day=turn.day(proposal.day.midnight))])
         return
     audit(turn, actor, "routes_optimise", plan=proposal.plan.id, day=day.isoformat())
     lines = proposal_lines(turn, proposal)
     if not proposal.moves:
-        answer(turn, [*lines, "The day is already as good as I can make it; nothing to apply."])
+        answer(turn, [*lines, _("The day is already as good as I can make it; nothing to apply.")])
         return
     lines.append(
-        f"Apply these routes? ({len(proposal.moves)} jobs move; say undo later today to put them back)"
+        t("Apply these routes? ({count} jobs move; say undo later today to put them back)", count=len(proposal.moves))
     )
     admin.confirm(turn, "\n".join(lines), "routes_apply", plan=proposal.plan.id)
 
 
 def _apply(turn: Turn, actor: Actor, plan: RoutePlan | None) -> None:
     if plan is None:
-        answer(turn, ['No route plan is waiting. Say e.g. "optimise tuesday" first.'])
+        answer(turn, [_('No route plan is waiting. Say e.g. "optimise tuesday" first.')])
         return
     outcome = plans.apply(turn.session, plan, now=turn.now, actor=actor.tag)
     if outcome.refused:
@@ -134,9 +135,11 @@ def _apply(turn: Turn, actor: Actor, plan: RoutePlan | None) -> None:
     answer(
         turn,
         [
-            f"Applied: {outcome.moved} jobs moved; driving {summary['minutes_before']} → "
-            f"{summary['minutes_after']} min. {outcome.told} customer{'s' * (outcome.told != 1)} told "
-            "about a new arrival window; the technicians have been told. Say undo to put it back (today only)."
+            nt("Applied: {moved} jobs moved; driving {minutes_before} → "
+            "{minutes_after} min. {n} customer told "
+            "about a new arrival window; the technicians have been told. Say undo to put it back (today only).", "Applied: {moved} jobs moved; driving {minutes_before} → "
+            "{minutes_after} min. {n} customers told "
+            "about a new arrival window; the technicians have been told. Say undo to put it back (today only).", outcome.told, moved=outcome.moved, minutes_before=summary['minutes_before'], minutes_after=summary['minutes_after'])
         ],
     )
 
@@ -154,7 +157,7 @@ def undo_routes(turn: Turn, actor: Actor, text: str) -> None:
     """ "undo": put back the jobs of the route plan applied today."""
     plan = plans.latest(turn.session, PlanStatus.APPLIED)
     if plan is None:
-        answer(turn, ["There is no applied route plan to undo."])
+        answer(turn, [_("There is no applied route plan to undo.")])
         return
     outcome = plans.undo(turn.session, plan, now=turn.now, actor=actor.tag, zone=turn.business.zone)
     if outcome.refused:
@@ -172,8 +175,9 @@ def undo_routes(turn: Turn, actor: Actor, text: str) -> None:
     answer(
         turn,
         [
-            f"Undone: {outcome.moved} jobs are back as booked; {outcome.told} "
-            f"customer{'s' * (outcome.told != 1)} told."
+            nt("Undone: {moved} jobs are back as booked; {n} "
+            "customer told.", "Undone: {moved} jobs are back as booked; {n} "
+            "customers told.", outcome.told, moved=outcome.moved)
         ],
     )
 

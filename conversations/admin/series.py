@@ -25,6 +25,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from bot.core.names import clean_display_name
+from bot.core.text import _, nt, t
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import (
     Booked,
@@ -265,11 +266,11 @@ def _date_line(turn: Turn, item: _Date) -> str:
     if not item.why:
         return turn.when(item.start)
     if item.instead is None:
-        return f"{turn.when(item.start)} - {item.why}: skipped"
+        return t("{when} - {why}: skipped", when=turn.when(item.start), why=item.why)
     zone = turn.business.zone
     same_day = item.instead.astimezone(zone).date() == item.start.astimezone(zone).date()
     moved = admin._clock(turn, item.instead) if same_day else turn.when(item.instead)
-    return f"{turn.when(item.start)} - {item.why}: {moved} instead"
+    return t("{when} - {why}: {moved} instead", when=turn.when(item.start), why=item.why, moved=moved)
 
 
 # --- booking a series ------------------------------------------------------------------------
@@ -283,47 +284,47 @@ def book_series(turn: Turn, actor: Actor, text: str) -> None:
         return
     if request.ambiguous:
         names = ", ".join(f"{c.name} (#{c.id})" for c in request.ambiguous)
-        turn.say(f"Which {request.name}: {names}? Say it again with the full name.")
+        turn.say(t("Which {request}: {names}? Say it again with the full name.", request=request.name, names=names))
         return
     if not request.name and request.customer is None:
-        turn.say('For whom? e.g. "book Ana Lee haircut with Sam every Friday at 11, 6 times".')
+        turn.say(_('For whom? e.g. "book Ana Lee haircut with Sam every Friday at 11, 6 times".'))
         return
     if request.service is None:
-        turn.say(f'Which service for {request.name} {request.pattern}? e.g. "... haircut ...".')
+        turn.say(t('Which service for {request} {pattern}? e.g. "... haircut ...".', request=request.name, pattern=request.pattern))
         return
     if request.clock is None:
-        turn.say(f'At what time {request.pattern}? e.g. "... at 11".')
+        turn.say(t('At what time {pattern}? e.g. "... at 11".', pattern=request.pattern))
         return
     anchor, dates = _best_plan(turn, request)
     if not dates:
-        turn.say('That pattern gives no dates. Try a count, e.g. "6 times".')
+        turn.say(_('That pattern gives no dates. Try a count, e.g. "6 times".'))
         return
     bookable = [d for d in dates if not d.skipped]
     who = request.customer.name if request.customer else request.name
     staff_first = request.staff.name.split()[0]
     head = (
-        f"Series for {who}: {request.service.name} with {staff_first}, {request.pattern}, "
-        f"at {admin._clock(turn, anchor)}, {len(dates)} dates:"
+        t("Series for {who}: {service} with {staff_first}, {pattern}, "
+        "at {clock}, {count} dates:", who=who, service=request.service.name, staff_first=staff_first, pattern=request.pattern, clock=admin._clock(turn, anchor), count=len(dates))
     )
     lines = [_date_line(turn, d) for d in dates[:SHOWN]]
     if len(dates) > SHOWN:
         hidden = dates[SHOWN:]
         odd = sum(1 for d in hidden if d.why)
         lines.append(
-            f"… and {len(hidden)} more" + (f" ({odd} not at the usual time)" if odd else "")
+            t("… and {count} more", count=len(hidden)) + (t(" ({odd} not at the usual time)", odd=odd) if odd else "")
         )
     if not bookable:
-        admin.answer(turn, [head, *lines, f"None of them can be booked with {staff_first}."])
+        admin.answer(turn, [head, *lines, t("None of them can be booked with {staff_first}.", staff_first=staff_first)])
         return
     moved = sum(1 for d in dates if d.why and d.instead)
     skipped = len(dates) - len(bookable)
-    tail = f"Book {len(bookable)}"
-    extras = [f"{moved} at another time" if moved else "", f"{skipped} skipped" if skipped else ""]
+    tail = t("Book {count}", count=len(bookable))
+    extras = [t("{moved} at another time", moved=moved) if moved else "", t("{skipped} skipped", skipped=skipped) if skipped else ""]
     extras = [e for e in extras if e]
     tail += f" ({', '.join(extras)})?" if extras else "?"
     confirm(
         turn,
-        "\n".join([head, *lines, tail + " The customer will be told."]),
+        "\n".join([head, *lines, tail + _(" The customer will be told.")]),
         Action.BOOK,
         customer=request.customer.id if request.customer else None,
         name=request.name,
@@ -386,15 +387,15 @@ def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     audit(turn, actor, "series_book", series=result.series_id, booked=len(booked))
     booked.sort(key=lambda a: a.starts_at)
     if not booked:
-        answer(turn, ["Nothing could be booked: those times were taken meanwhile."])
+        answer(turn, [_("Nothing could be booked: those times were taken meanwhile.")])
         return
     lines = [
-        f"Booked {len(booked)} {service.name.lower()} appointments with "
-        f"{staff.name.split()[0]} (series S{result.series_id}), "
-        f"{turn.when(booked[0].starts_at)} to {turn.when(booked[-1].starts_at)}."
+        t("Booked {count} {service} appointments with "
+        "{staff} (series S{series_id}), "
+        "{when} to {until}.", count=len(booked), service=service.name.lower(), staff=staff.name.split()[0], series_id=result.series_id, when=turn.when(booked[0].starts_at), until=turn.when(booked[-1].starts_at))
     ]
     if missed:
-        lines.append("Not booked: " + ", ".join(turn.when(m) for m in missed) + ".")
+        lines.append(_("Not booked: ") + ", ".join(turn.when(m) for m in missed) + ".")
     answer(turn, lines)
 
 
@@ -435,7 +436,7 @@ def _series_of(turn: Turn, text: str, words: tuple[str, ...]) -> tuple[Appointme
         if direct.series_id is None:
             return direct, ""
         ahead = _ahead(turn, direct.series_id, max(since, direct.starts_at))
-        return (ahead[0] if ahead else None), "" if ahead else "Nothing of it is still ahead."
+        return (ahead[0] if ahead else None), "" if ahead else _("Nothing of it is still ahead.")
     name = admin.strip_command(text, *words)
     name = re.sub(r"^(?:all (?:of )?|the )", "", name, flags=re.I)
     name = re.split(
@@ -446,7 +447,7 @@ def _series_of(turn: Turn, text: str, words: tuple[str, ...]) -> tuple[Appointme
     )[0]
     name = name.strip(" ,.")
     if not name:
-        return None, 'Whose series? e.g. "cancel Ana\'s series from next month".'
+        return None, _('Whose series? e.g. "cancel Ana\'s series from next month".')
     customers = find_customers(turn.session, name)
     series = [
         s
@@ -467,7 +468,7 @@ def _series_of(turn: Turn, text: str, words: tuple[str, ...]) -> tuple[Appointme
         if ahead:
             firsts.append(ahead[0])
     if not firsts:
-        return None, f"No series ahead for {name!r}."
+        return None, t("No series ahead for {name!r}.", name=name)
     return min(firsts, key=lambda a: a.starts_at), ""
 
 
@@ -504,13 +505,16 @@ def cancel_series(turn: Turn, actor: Actor, text: str) -> None:
         turn.say(problem)
         return
     items = _occurrences_from(turn, first, text)
-    who = first.customer.name or "the customer"
+    who = first.customer.name or _("the customer")
     confirm(
         turn,
-        f"Cancel {len(items)} {first.service.name.lower()} appointment"
-        f"{'s' * (len(items) != 1)} of {who}'s series with {first.staff.name.split()[0]}, "
-        f"from {turn.when(items[0].starts_at)} to {turn.when(items[-1].starts_at)}? "
-        "The customer will be told.",
+        nt("Cancel {n} {service} appointment"
+        " of {who}'s series with {staff}, "
+        "from {when} to {until}? "
+        "The customer will be told.", "Cancel {n} {service} appointment"
+        "s of {who}'s series with {staff}, "
+        "from {when} to {until}? "
+        "The customer will be told.", len(items), service=first.service.name.lower(), who=who, staff=first.staff.name.split()[0], when=turn.when(items[0].starts_at), until=turn.when(items[-1].starts_at)),
         Action.CANCEL,
         appointments=[a.id for a in items],
         series=first.series_id,
@@ -525,7 +529,7 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
             turn.session,
             appointment_id,
             now=turn.now,
-            reason=pending.get("reason") or "cancelled by the business",
+            reason=pending.get("reason") or _("cancelled by the business"),
             actor=actor.tag,
             enforce_cutoff=False,
         )
@@ -534,7 +538,7 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     if series is not None:
         series.active = False  # it ends here: nothing after the cancelled ones
     audit(turn, actor, "series_cancel", series=pending.get("series"), cancelled=done)
-    answer(turn, [f"Cancelled {done} appointment{'s' * (done != 1)}; the customer has been told."])
+    answer(turn, [nt("Cancelled {n} appointment; the customer has been told.", "Cancelled {n} appointments; the customer has been told.", done)])
 
 
 # --- moving ----------------------------------------------------------------------------------
@@ -547,7 +551,7 @@ def _target(turn: Turn, text: str) -> tuple[int | None, time | None]:
     target = _FROM.sub("", target)
     weekday = _WEEKDAY.search(target)
     clock = None
-    bare = _BARE_HOUR.search("to " + target.strip())
+    bare = _BARE_HOUR.search(_("to ") + target.strip())
     if bare is not None and not weekday:
         hour, minute = int(bare.group(1)), int(bare.group(2) or 0)
         meridian = (bare.group(3) or "").lower().replace(".", "")
@@ -572,7 +576,7 @@ def move_series(turn: Turn, actor: Actor, text: str) -> None:
         return
     weekday, clock = _target(turn, text)
     if weekday is None and clock is None:
-        turn.say('To when? e.g. "move all of Ana\'s fridays to 10" or "... to thursdays".')
+        turn.say(t('To when? e.g. "move all of Ana\'s fridays to 10" or "... to thursdays".'))
         return
     zone = turn.business.zone
     items = _occurrences_from(turn, first, text)
@@ -600,20 +604,20 @@ def move_series(turn: Turn, actor: Actor, text: str) -> None:
         )
         plan.append((item.id, new.isoformat(), verdict.short))
         line = f"{turn.when(item.starts_at)} → {turn.when(new)}"
-        lines.append(line + (f" - {verdict.short}: stays" if not verdict.free else ""))
+        lines.append(line + (t(" - {short}: stays", short=verdict.short) if not verdict.free else ""))
     movable = sum(1 for _, _, why in plan if not why)
-    who = first.customer.name or "the customer"
+    who = first.customer.name or t("the customer")
     if not movable:
-        answer(turn, [f"None of {who}'s dates can move there:", *lines[:SHOWN]])
+        answer(turn, [t("None of {who}'s dates can move there:", who=who), *lines[:SHOWN]])
         return
-    shown = lines[:SHOWN] + ([f"… and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else [])
+    shown = lines[:SHOWN] + ([t("… and {count} more", count=len(lines) - SHOWN)] if len(lines) > SHOWN else [])
     confirm(
         turn,
         "\n".join(
             [
-                f"Move {movable} of {who}'s {first.service.name.lower()} appointments:",
+                t("Move {movable} of {who}'s {service} appointments:", movable=movable, who=who, service=first.service.name.lower()),
                 *shown,
-                "Go ahead? The customer will be told.",
+                t("Go ahead? The customer will be told."),
             ]
         ),
         Action.MOVE,
@@ -644,9 +648,9 @@ def _do_move(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     if series is not None and pending.get("byday"):
         series.rule = re.sub(r"BYDAY=[^;]*", f"BYDAY={pending['byday']}", series.rule)
     audit(turn, actor, "series_move", series=pending.get("series"), moved=moved)
-    lines = [f"Moved {moved} appointment{'s' * (moved != 1)}; the customer has been told."]
+    lines = [nt("Moved {n} appointment; the customer has been told.", "Moved {n} appointments; the customer has been told.", moved)]
     if stuck:
-        lines.append("Taken meanwhile, not moved: " + ", ".join(turn.when(s) for s in stuck))
+        lines.append(_("Taken meanwhile, not moved: ") + ", ".join(turn.when(s) for s in stuck))
     answer(turn, lines)
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.billing.documents.signing import request_for_estimate
+from bot.core.text import _, t
 from bot.customers.attachments import current_or_next, staff_job
 from bot.field.signatures import Kind, due_kind, missing, request_for_appointment, send_link
 from bot.scheduling.agenda import find_customers
@@ -120,7 +121,7 @@ def ask_signature(turn: Turn, actor: Actor, text: str) -> None:
             turn.session, estimate.id, requested_by=actor.tag, now=turn.now
         )
         if request is None:
-            answer(turn, [f"{estimate.number} can't be signed now (it is {estimate.status})."])
+            answer(turn, [t("{number} can't be signed now (it is {status}).", number=estimate.number, status=estimate.status)])
             return
         _sent(turn, actor, request, send_link(turn.session, request, name, turn.now))
         return
@@ -128,9 +129,9 @@ def ask_signature(turn: Turn, actor: Actor, text: str) -> None:
     if job is None:
         answer(
             turn,
-            ['Which job? Say "sign #12", "send the waiver to Jane" or "sign EST-0003".']
+            [_('Which job? Say "sign #12", "send the waiver to Jane" or "sign EST-0003".')]
             if actor.role == OWNER
-            else ["No job of yours to sign for today."],
+            else [_("No job of yours to sign for today.")],
         )
         return
     kind = _kind_asked(text) or due_kind(turn.session, job)
@@ -138,13 +139,13 @@ def ask_signature(turn: Turn, actor: Actor, text: str) -> None:
         answer(
             turn,
             [
-                f"Nothing to sign for #{job.id}: it is signed, or {job.service.name} has no disclaimer."
+                t("Nothing to sign for #{job}: it is signed, or {service} has no disclaimer.", job=job.id, service=job.service.name)
             ],
         )
         return
     request = request_for_appointment(turn.session, job, kind, requested_by=actor.tag, now=turn.now)
     if request is None:
-        answer(turn, [f"{job.service.name} has no disclaimer to sign {kind} the job."])
+        answer(turn, [t("{service} has no disclaimer to sign {kind} the job.", service=job.service.name, kind=kind)])
         return
     _sent(turn, actor, request, send_link(turn.session, request, name, turn.now))
 
@@ -160,12 +161,12 @@ def _sent(turn: Turn, actor: Actor, request: SignatureRequest, queued: bool) -> 
         kind=request.kind,
     )
     customer = turn.session.get(Customer, request.customer_id)
-    who = (customer.name if customer else None) or "The customer"
+    who = (customer.name if customer else None) or _("The customer")
     if not queued:
-        answer(turn, [f"{who} can't be reached by message, so no link was sent."])
+        answer(turn, [t("{who} can't be reached by message, so no link was sent.", who=who)])
         return
     ref = f" (#{request.appointment_id})" if request.appointment_id else ""
-    answer(turn, [f'Sent {who} the link to sign "{request.title}"{ref}. It works for 3 days.'])
+    answer(turn, [t('Sent {who} the link to sign "{request}"{ref}. It works for 3 days.', who=who, request=request.title, ref=ref)])
 
 
 def missing_after_signature(turn: Turn, appointment: Appointment | None) -> list[str]:
@@ -173,8 +174,8 @@ def missing_after_signature(turn: Turn, appointment: Appointment | None) -> list
     if appointment is None or not missing(turn.session, appointment, Kind.AFTER):
         return []
     return [
-        "Warning: the customer hasn't signed the after-job form yet. "
-        'Say "sign" (or "sign #' + str(appointment.id) + '") to send them the link.'
+        t("Warning: the customer hasn't signed the after-job form yet. "
+        'Say "sign" (or "sign #{id}") to send them the link.', id=appointment.id)
     ]
 
 

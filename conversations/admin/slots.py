@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
+from bot.core.text import _, t
 from bot.scheduling.availability import Slot, SlotQuery, open_slots, slot_fits
 from conversations.flows import faq, opening
 from conversations.turn import Turn
@@ -73,9 +74,9 @@ def reason(turn: Turn, service: Service, staff: Staff | None, start: datetime) -
         named = re.search(r"\(([^)]*)\)", head)
         weekly = re.search(r"closed on (\w+days)\b", head)
         if not head.startswith("We're closed"):
-            short = f"{staff.name.split()[0]} is off" if staff is not None else "day off"
+            short = t("{staff} is off", staff=staff.name.split()[0]) if staff is not None else _("day off")
         elif named or weekly:
-            short = f"closed ({named.group(1) if named else weekly.group(1)})"  # type: ignore[union-attr]
+            short = t("closed ({closure})", closure=named.group(1) if named else weekly.group(1))  # type: ignore[union-attr]
         else:
             short = "closed"
         return closed[0], short
@@ -84,13 +85,13 @@ def reason(turn: Turn, service: Service, staff: Staff | None, start: datetime) -
         spans = opening.week(turn.session, staff.id).get(day.weekday(), [])
         hours = opening.spans_text(spans)
         return (
-            f"{first} works {hours} on {opening.DAY_NAMES[day.weekday()]}s, "
-            f"so {turn.when(start)} doesn't fit.",
-            f"outside {first}'s hours",
+            t("{first} works {hours} on {weekday}s, "
+            "so {when} doesn't fit.", first=first, hours=hours, weekday=opening.DAY_NAMES[day.weekday()], when=turn.when(start)),
+            t("outside {first}'s hours", first=first),
         )
     if staff is None:
-        return f"Nobody who does {service.name.lower()} is free at {turn.when(start)}.", "taken"
-    return f"{staff.name.split()[0]} isn't free at {turn.when(start)}.", "taken"
+        return t("Nobody who does {service} is free at {when}.", service=service.name.lower(), when=turn.when(start)), "taken"
+    return t("{staff} isn't free at {when}.", staff=staff.name.split()[0], when=turn.when(start)), "taken"
 
 
 def check(
@@ -150,4 +151,4 @@ def times_text(turn: Turn, slots: list[Slot]) -> str:
     shown = [turn.when(s.start) for s in slots]
     if len(shown) <= 1:
         return "".join(shown)
-    return "; ".join(shown[:-1]) + " or " + shown[-1]
+    return "; ".join(shown[:-1]) + _(" or ") + shown[-1]

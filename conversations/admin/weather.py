@@ -9,6 +9,7 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from bot.core.text import _, nt, t
 from bot.field.weather import KIND, accept_offer, offer_another_day, outdoor_jobs
 from bot.scheduling.booking import Booked
 from conversations.admin import commands as admin
@@ -27,13 +28,13 @@ def _reason(text: str) -> str:
     word = re.match(r"^\s*/?(\w+)", text.lower())
     found = word.group(1) if word else "weather"
     return {
-        "raining": "rain",
-        "rainy": "rain",
-        "stormy": "a storm",
-        "storm": "a storm",
-        "snowing": "snow",
-        "heatwave": "a heatwave",
-        "weather": "bad weather",
+        "raining": _("rain"),
+        "rainy": _("rain"),
+        "stormy": _("a storm"),
+        "storm": _("a storm"),
+        "snowing": _("snow"),
+        "heatwave": _("a heatwave"),
+        "weather": _("bad weather"),
     }.get(found, found)
 
 
@@ -44,7 +45,7 @@ def bad_weather(turn: Turn, actor: Actor, text: str) -> None:
     zone = turn.business.zone
     when = parse_when(rest or "today", turn.now.astimezone(zone))
     if when is None:
-        answer(turn, ['Which day? For example "rain wednesday".'])
+        answer(turn, [_('Which day? For example "rain wednesday".')])
         return
     start = datetime.combine(when.start.astimezone(zone).date(), time(0), tzinfo=zone)
     end = start + timedelta(days=1)
@@ -52,13 +53,14 @@ def bad_weather(turn: Turn, actor: Actor, text: str) -> None:
     reason = _reason(text)
     day = turn.day(start)
     if not jobs:
-        answer(turn, [f"No outdoor jobs on {day}."])
+        answer(turn, [t("No outdoor jobs on {day}.", day=day)])
         return
     lines = "\n".join("  " + admin._line(turn, a) for a in jobs)
     confirm(
         turn,
-        f"{reason.capitalize()} on {day}: {len(jobs)} outdoor job{'s' * (len(jobs) != 1)}:\n"
-        f"{lines}\nOffer each customer another day?",
+        nt("{reason} on {day}: {n} outdoor job:\n"
+        "{lines}\nOffer each customer another day?", "{reason} on {day}: {n} outdoor jobs:\n"
+        "{lines}\nOffer each customer another day?", len(jobs), reason=reason.capitalize(), day=day, lines=lines),
         "weather",
         start=start.isoformat(),
         reason=reason,
@@ -73,18 +75,18 @@ def _do_weather(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         offer = offer_another_day(
             turn.session, job, now=turn.now, reason=pending["reason"], actor=actor.tag
         )
-        who = job.customer.name or "A customer"
+        who = job.customer.name or _("A customer")
         if offer.new_start is None:
-            lines.append(f"  {who} #{job.id}: no free day in the next week; call them.")
+            lines.append(t("  {who} #{job}: no free day in the next week; call them.", who=who, job=job.id))
         elif not offer.told:
             lines.append(
-                f"  {who} #{job.id}: can't be reached; {turn.when(offer.new_start)} is free."
+                t("  {who} #{job}: can't be reached; {when} is free.", who=who, job=job.id, when=turn.when(offer.new_start))
             )
         else:
-            lines.append(f"  {who} #{job.id}: offered {turn.when(offer.new_start)}")
+            lines.append(t("  {who} #{job}: offered {when}", who=who, job=job.id, when=turn.when(offer.new_start)))
     audit(turn, actor, "weather", day=pending["start"], jobs=[j.id for j in jobs])
     told = sum(1 for line in lines if "offered" in line)
-    answer(turn, [f"Asked {told} of {len(jobs)} customers to move:", *lines])
+    answer(turn, [t("Asked {told} of {count} customers to move:", told=told, count=len(jobs)), *lines])
 
 
 def _weather_offer(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
@@ -99,14 +101,14 @@ def _weather_offer(turn: Turn, question: AwaitingReply, option: str | None) -> b
         moving, keeping = said, not said
     if keeping:
         turn.say(
-            "OK, we'll keep it as it is. We'll be in touch if the weather makes it impossible."
+            _("OK, we'll keep it as it is. We'll be in touch if the weather makes it impossible.")
         )
         return True
     outcome = accept_offer(turn.session, question, turn.now)
     if isinstance(outcome, Booked):
-        turn.say(f"Done: moved to {turn.when(outcome.appointment.starts_at)}.")
+        turn.say(t("Done: moved to {when}.", when=turn.when(outcome.appointment.starts_at)))
     else:
-        turn.say(f"Sorry, that time has gone. {outcome.message}")
+        turn.say(t("Sorry, that time has gone. {message}", message=outcome.message))
     return True
 
 

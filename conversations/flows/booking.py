@@ -18,13 +18,14 @@ from sqlalchemy import func, select
 
 from bot.billing.payments.deposits import deposit_for
 from bot.core.names import clean_display_name
+from bot.core.text import N_, _, t
 from bot.messaging.messages import SMS, WHATSAPP, Option
 from bot.messaging.outbox import CONFIRMATION, queued_in, watching_queued
 from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slots, slot_fits
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
 from conversations.flows import consent, faq, opening, visit
-from conversations.flows.menu import MENU
+from conversations.flows.menu import menu
 from conversations.flows.payments import ask_for_deposit
 from conversations.flows.visits import (
     NOT_ON_MAP,
@@ -62,7 +63,7 @@ from storage.messaging import OutboxMessage
 from storage.models import AWAITING_DEPOSIT, BOOKED, Appointment, Service, Staff
 
 ANYONE = "any"
-NO_THANKS = Option("restart", "Never mind")
+NO_THANKS = Option("restart", N_("Never mind"))
 
 
 # --- reading the message ------------------------------------------------------------------
@@ -208,10 +209,18 @@ def _not_doing(turn: Turn, staff_key: str, service: Service) -> None:
     if not doers:
         who = "nobody does at the moment"
     elif len(doers) == 1:
-        who = f"{doers[0]} does"
+        who = t("{who} does", who=doers[0])
     else:
-        who = f"{', '.join(doers[:-1])} or {doers[-1]} do"
-    _lead(turn, f"{member.name.split()[0]} doesn't do {_plural(service)}; {who}.")
+        who = t("{others} or {last} do", others=", ".join(doers[:-1]), last=doers[-1])
+    _lead(
+        turn,
+        t(
+            "{member} doesn't do {plural}; {who}.",
+            member=member.name.split()[0],
+            plural=_plural(service),
+            who=who,
+        ),
+    )
 
 
 def _plural(service: Service) -> str:
@@ -250,7 +259,7 @@ def _say_changes(turn: Turn, before: dict[str, Any]) -> None:
     said = [p for p in said if p]
     if said:
         text = ", ".join(said)
-        turn.set(echo=f"{text[0].upper()}{text[1:]} then.")
+        turn.set(echo=t("{said} then.", said=text[0].upper() + text[1:]))
 
 
 def _single_day(when: dict[str, Any], zone: Any) -> bool:
@@ -400,10 +409,10 @@ def _on_screen_window(turn: Turn, text: str) -> bool:
             day_start = max(datetime.fromisoformat(current["start"]), turn.now)
         if direction == "later":
             lo, hi, target = local + timedelta(minutes=1), day_end, local + timedelta(minutes=1)
-            label = f"{turn.day(local)}, after {_clock(turn, local)}"
+            label = t("{day}, after {clock}", day=turn.day(local), clock=_clock(turn, local))
         else:
             lo, hi, target = day_start, local, local - timedelta(minutes=1)
-            label = f"{turn.day(local)}, before {_clock(turn, local)}"
+            label = t("{day}, before {clock}", day=turn.day(local), clock=_clock(turn, local))
         if hi <= lo:
             return False
         when: dict[str, Any] = {
@@ -526,8 +535,19 @@ def _ask_number(turn: Turn, text: str) -> bool:
     _ask(
         turn,
         "offer",
-        f"{_clock(turn, as_time)}, or option {number.value} - {_label(turn, as_option)}?",
-        [time_option, Option(as_option["id"], f"Option {number.value}: {_label(turn, as_option)}")],
+        t(
+            "{clock}, or option {number} - {label}?",
+            clock=_clock(turn, as_time),
+            number=number.value,
+            label=_label(turn, as_option),
+        ),
+        [
+            time_option,
+            Option(
+                as_option["id"],
+                t("Option {number}: {label}", number=number.value, label=_label(turn, as_option)),
+            ),
+        ],
     )
     return True
 
@@ -659,23 +679,23 @@ def _stopped(turn: Turn) -> None:
     cancel those too (a "cancel" may have meant them)."""
     booked = upcoming(turn.session, turn.customer.id, now=turn.now)
     if not booked:
-        turn.say("OK, I've stopped that booking. Anything else?", _menu())
+        turn.say(_("OK, I've stopped that booking. Anything else?"), _menu())
         return
     if len(booked) == 1:
         appointment = booked[0]
         what = f"{appointment.service.name}, {turn.when(appointment.starts_at)}"
         turn.say(
-            f"OK, I've stopped that booking. Did you also want to cancel your {what}?",
+            t("OK, I've stopped that booking. Did you also want to cancel your {what}?", what=what),
             [
-                Option(f"appt:{appointment.id}:cancel", "Cancel that one too"),
-                Option("keep", "No, keep it"),
+                Option(f"appt:{appointment.id}:cancel", _("Cancel that one too")),
+                Option("keep", _("No, keep it")),
             ],
         )
         turn.set(offer_cancel=appointment.id)  # a typed "yes" answers it too
         return
     turn.say(
-        "OK, I've stopped that booking. Did you also want to cancel one you have booked?",
-        [Option("mine", "My appointments"), Option("keep", "No, that's all")],
+        _("OK, I've stopped that booking. Did you also want to cancel one you have booked?"),
+        [Option("mine", _("My appointments")), Option("keep", _("No, that's all"))],
     )
 
 
@@ -692,7 +712,7 @@ def _aside(turn: Turn, text: str, step: str) -> bool:
     if not faq.answer(turn, text):
         return False
     if step == "notes":
-        turn.say("Anything else we should know before your visit? Just reply here, or say no.")
+        turn.say(_("Anything else we should know before your visit? Just reply here, or say no."))
         return True
     advance(turn, again=True)
     return True
@@ -745,7 +765,7 @@ def reprompt(turn: Turn) -> None:
 
 
 def _menu() -> tuple[Option, ...]:
-    return MENU
+    return menu()
 
 
 def _ask(turn: Turn, step: str, text: str, options: list[Option] | tuple[Option, ...] = ()) -> None:
@@ -778,40 +798,51 @@ def advance(turn: Turn, again: bool = False) -> None:
             _ask(
                 turn,
                 "staff",
-                f"{service.name}: any preference who with?",
-                [*options, Option(f"staff:{ANYONE}", "Anyone")],
+                t("{service}: any preference who with?", service=service.name),
+                [*options, Option(f"staff:{ANYONE}", _("Anyone"))],
             )
             return
     if is_field_visit(turn, service) and not field_place_known(turn):
         _ask(
             turn,
             "address",
-            "What's the address for the visit? (street, number, town and ZIP code, "
-            "or share your location)",
+            _(
+                "What's the address for the visit? (street, number, town and ZIP code, "
+                "or share your location)"
+            ),
         )
         return
     if _when(turn) is None:
         _ask(
             turn,
             "when",
-            f"When would you like your {service.name.lower()}? "
-            'For example "tomorrow afternoon" or "Friday after 3".',
+            t(
+                'When would you like your {service}? For example "tomorrow afternoon" or "Friday after 3".',
+                service=service.name.lower(),
+            ),
         )
         return
     if "slot" not in turn.data:
         if again and turn.data.get("offered"):
-            _show_offers(turn, turn.data["offered"], "Here are the times again:")
+            _show_offers(turn, turn.data["offered"], _("Here are the times again:"))
             return
         _offer(turn, service)
         return
     if not turn.customer.name:
-        _ask(turn, "name", "Great. What name should I put the booking under?")
+        _ask(turn, "name", _("Great. What name should I put the booking under?"))
         return
     if service.on_site and not has_place(turn):
-        _ask(turn, "address", "What's the address for the visit? (street, number and town)")
+        _ask(turn, "address", _("What's the address for the visit? (street, number and town)"))
         return
     if turn.data.get("relation") and not turn.data.get("attendee"):
-        _ask(turn, "attendee", f"And what's your {turn.data['relation']}'s name, for the booking?")
+        _ask(
+            turn,
+            "attendee",
+            t(
+                "And what's your {relation}'s name, for the booking?",
+                relation=turn.data["relation"],
+            ),
+        )
         return
     _ask_confirm(turn, service)
 
@@ -823,13 +854,16 @@ def _ask_service(turn: Turn) -> None:
         pool = [s for s in services if s.key in choices]
         names = " or ".join(s.name for s in pool)
         _ask(
-            turn, "service", f"Which one: {names}?", [Option(f"svc:{s.key}", s.name) for s in pool]
+            turn,
+            "service",
+            t("Which one: {names}?", names=names),
+            [Option(f"svc:{s.key}", s.name) for s in pool],
         )
         return
     _ask(
         turn,
         "service",
-        "What would you like to book?",
+        _("What would you like to book?"),
         [Option(f"svc:{s.key}", s.name) for s in services[:8]],
     )
 
@@ -872,20 +906,20 @@ def _offer(turn: Turn, service: Service) -> None:
         )
         if str(turn.data.get("echo", "")).startswith(turn.when(query.start)):
             turn.forget("echo")  # "4:30 then." and "4:30 isn't free" would say it twice
-        lead = f"Sorry, {turn.when(query.start)} isn't free."
-        _present(turn, near, lead + " The nearest times I have:", lead)
+        lead = t("Sorry, {when} isn't free.", when=turn.when(query.start))
+        _present(turn, near, lead + _(" The nearest times I have:"), lead)
         return
     if _offer_closed(turn, service, query):
         return
     slots = _fit(turn, service, best_slots(turn.session, query, now=turn.now, limit=_wide(turn)))
     if slots:
-        _present(turn, slots, f"Here's what I have for {_window(turn, when)}:", "")
+        _present(turn, slots, t("Here's what I have for {window}:", window=_window(turn, when)), "")
         return
     near = _fit(turn, service, nearest_slots(turn.session, query, now=turn.now, limit=_wide(turn)))
-    lead = f"Nothing's free {_window(turn, when)}."
-    waitlist = Option("waitlist", f"Waitlist for {_window(turn, when)}"[:60])
+    lead = t("Nothing's free {window}.", window=_window(turn, when))
+    waitlist = Option("waitlist", t("Waitlist for {window}", window=_window(turn, when))[:60])
     _present(
-        turn, near, lead + " The nearest times I have, or join the waitlist:", lead, [waitlist]
+        turn, near, lead + _(" The nearest times I have, or join the waitlist:"), lead, [waitlist]
     )
 
 
@@ -927,7 +961,7 @@ def _offer_closed(turn: Turn, service: Service, query: SlotQuery) -> bool:
         others = SlotQuery(**{**query.__dict__, **whole_day, "staff_id": None})
         slots = best_slots(turn.session, others, now=turn.now, limit=_limit(turn))
         if slots:
-            _present(turn, slots, f"{why} Others are free that day:", why)
+            _present(turn, slots, t("{why} Others are free that day:", why=why), why)
             return True
     if nxt is not None:
         local = query.start.astimezone(zone)
@@ -942,10 +976,15 @@ def _offer_closed(turn: Turn, service: Service, query: SlotQuery) -> bool:
         )
         slots = best_slots(turn.session, there, now=turn.now, limit=_limit(turn))
         if slots:
-            _present(turn, slots, f"{why} The nearest times I have, on {turn.day(nxt)}:", why)
+            _present(
+                turn,
+                slots,
+                t("{why} The nearest times I have, on {day}:", why=why, day=turn.day(nxt)),
+                why,
+            )
             return True
     near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
-    _present(turn, near, why + " The nearest times I have:", why)
+    _present(turn, near, why + _(" The nearest times I have:"), why)
     return True
 
 
@@ -967,13 +1006,21 @@ def _present(
 ) -> None:
     if not slots:
         if extra:
-            _ask(turn, "offer", f"{empty_lead} I'm fully booked around then.".strip(), extra)
+            _ask(
+                turn,
+                "offer",
+                t("{lead} I'm fully booked around then.", lead=empty_lead).strip(),
+                extra,
+            )
             return
         turn.forget("when")
         _ask(
             turn,
             "when",
-            f"{empty_lead} I'm fully booked around then. Could another day work?".strip(),
+            t(
+                "{lead} I'm fully booked around then. Could another day work?",
+                lead=empty_lead,
+            ).strip(),
         )
         return
     if turn.data.get("hold_id"):  # a new proposal: the old hold goes back at once
@@ -997,14 +1044,14 @@ def _label(turn: Turn, offer: dict[str, Any]) -> str:
     start = datetime.fromisoformat(offer["start"])
     service = _service(turn)
     when = when_text(turn, service, start) if service is not None else turn.when(start)
-    return f"{when} with {_staff_name(turn, offer['staff_id'])}"
+    return t("{when} with {staff_name}", when=when, staff_name=_staff_name(turn, offer["staff_id"]))
 
 
 def _show_offers(
     turn: Turn, offered: list[dict[str, Any]], lead: str, extra: list[Option] | None = None
 ) -> None:
     options = [Option(o["id"], _label(turn, o)) for o in offered]
-    _ask(turn, "offer", lead, [*options, *(extra or []), Option("other", "Other times")])
+    _ask(turn, "offer", lead, [*options, *(extra or []), Option("other", _("Other times"))])
 
 
 def _choose(turn: Turn, slot: Slot) -> None:
@@ -1017,11 +1064,15 @@ def _choose(turn: Turn, slot: Slot) -> None:
     planned = visit.chain(turn, service, slot) if service else []
     if planned is None:
         turn.forget("slot", "chain")
-        _lead(turn, "Sorry, there isn't room for the whole visit then.")
+        _lead(turn, _("Sorry, there isn't room for the whole visit then."))
         if service is not None and _when(turn):
             _offer(turn, service)
         return
-    turn.set(slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id}, chain=planned)
+    pinned = _named_staff_pinned(turn, service, slot.staff_id)
+    turn.set(
+        slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id, "pinned": pinned},
+        chain=planned,
+    )
     advance(turn)
 
 
@@ -1043,11 +1094,12 @@ def _hold(turn: Turn, service: Service) -> bool:
         when = _when(turn) or {}
         query = _query(turn, service, {**when, "target": start.isoformat()})
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
-        _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
+        _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return False
+    pinned = _named_staff_pinned(turn, service, held.slot.staff_id)
     turn.set(
         hold_id=held.hold_id,
-        slot={"start": held.slot.start.isoformat(), "staff_id": held.slot.staff_id},
+        slot={"start": held.slot.start.isoformat(), "staff_id": held.slot.staff_id, "pinned": pinned},
     )
     return True
 
@@ -1058,25 +1110,39 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
     slot = turn.data["slot"]
     start = datetime.fromisoformat(slot["start"])
     lines = [
-        f"{service.name} with {_staff_name(turn, slot['staff_id'])}",
-        f"{when_text(turn, service, start)} ({service.duration_minutes} min)",
+        t(
+            "{service} with {staff_name}",
+            service=service.name,
+            staff_name=_staff_name(turn, slot["staff_id"]),
+        ),
+        t(
+            "{when_text} ({duration_minutes} min)",
+            when_text=when_text(turn, service, start),
+            duration_minutes=service.duration_minutes,
+        ),
         f"Price: {turn.money(service.price_minor)}",
         *visit.lines(turn, turn.data.get("chain") or [], _staff_name),
     ]
     deposit = deposit_for(turn.session, service.id)
     if deposit:
-        lines.append(f"Deposit to secure it: {turn.money(deposit)}")
+        lines.append(t("Deposit to secure it: {amount}", amount=turn.money(deposit)))
     if service.on_site and where_text(turn):
         lines.append(f"At: {where_text(turn)}")
     if turn.data.get("attendee"):
         lines.append(f"For: {turn.data['attendee']}")
     name = turn.customer.name or ""
-    lead = f"{name.split()[0]}, shall I book this?" if name else "Shall I book this?"
+    lead = (
+        t("{name}, shall I book this?", name=name.split()[0]) if name else _("Shall I book this?")
+    )
     _ask(
         turn,
         "confirm",
         lead + "\n" + "\n".join(lines),
-        [Option("yes", "Yes, book it"), Option("other", "Other times"), NO_THANKS],
+        [
+            Option("yes", _("Yes, book it")),
+            Option("other", _("Other times")),
+            Option(NO_THANKS.id, _(NO_THANKS.label)),
+        ],
     )
 
 
@@ -1145,8 +1211,11 @@ def _join_waitlist(turn: Turn) -> None:
     )
     turn.idle()
     turn.say(
-        f"You're on the waitlist for a {service.name.lower()} {_window(turn, when)}. "
-        "If a time opens up I'll message you here, first come first served."
+        t(
+            "You're on the waitlist for a {service} {window}. If a time opens up I'll message you here, first come first served.",
+            service=service.name.lower(),
+            window=_window(turn, when),
+        )
     )
 
 
@@ -1188,7 +1257,7 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
     if slot is None:
         query = _query(turn, service, {**(_when(turn) or when), "target": start.isoformat()})
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
-        _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
+        _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return True
     _choose(turn, slot)
     return True
@@ -1222,7 +1291,7 @@ def _take_yes_no(turn: Turn, text: str) -> bool:
         _drop_slot(turn)
         turn.forget("when")
         turn.set(trail=[t for t in turn.data.get("trail", []) if t != "confirm"])
-        _ask(turn, "when", "No problem. What other day or time would suit you?")
+        _ask(turn, "when", _("No problem. What other day or time would suit you?"))
         return True
     return False
 
@@ -1230,7 +1299,7 @@ def _take_yes_no(turn: Turn, text: str) -> bool:
 def _take_name(turn: Turn, text: str) -> None:
     name = clean_display_name(extract_name(text) or clean_name(text))
     if name is None:
-        turn.say("Sorry, what name should I put the booking under?")
+        turn.say(_("Sorry, what name should I put the booking under?"))
         return
     turn.customer.name = name
     advance(turn)
@@ -1243,7 +1312,9 @@ def _take_attendee(turn: Turn, text: str) -> None:
         return
     name = clean_display_name(clean_name(visit.their_name(text)))
     if name is None:
-        turn.say(f"Sorry, what's your {turn.data.get('relation', 'guest')}'s name?")
+        turn.say(
+            t("Sorry, what's your {relation}'s name?", relation=turn.data.get("relation", "guest"))
+        )
         return
     turn.set(attendee=name)
     advance(turn)
@@ -1253,11 +1324,11 @@ def _take_address(turn: Turn, text: str) -> None:
     problems = address_problems(text)
     if problems:
         missing = " and ".join(problems)
-        turn.say(f"I need {missing} too. What's the full address?")
+        turn.say(t("I need {missing} too. What's the full address?", missing=missing))
         return
     service = _service(turn)
     if service is not None and is_field_visit(turn, service) and not on_the_map(turn, text):
-        turn.say(NOT_ON_MAP)
+        turn.say(_(NOT_ON_MAP))
         return
     turn.customer.address = text.strip()[:500]
     advance(turn)
@@ -1267,16 +1338,16 @@ def _take_notes(turn: Turn, text: str) -> None:
     answer = yes_no(text)
     turn.idle()
     if answer is False or not text.strip():
-        turn.say("All set. See you then!")
+        turn.say(_("All set. See you then!"))
         consent.offer(turn)  # the end of a first booking: offers, asked once
         return
     if answer is True:
-        turn.say("Go ahead, what should we know?")
+        turn.say(_("Go ahead, what should we know?"))
         turn.go("book", "notes", trail=[])
         return
     note = text.strip()[:1000]
     turn.customer.notes = f"{turn.customer.notes}\n{note}".strip() if turn.customer.notes else note
-    turn.say("Thanks, I've noted that for the team.")
+    turn.say(_("Thanks, I've noted that for the team."))
     consent.offer(turn)
 
 
@@ -1307,13 +1378,13 @@ def _not_understood(turn: Turn) -> None:
         return
     step = turn.conversation.step
     hints = {
-        "offer": "Pick one of the times by number, or say another day.",
-        "confirm": 'Reply "yes" to book it, or tell me another time.',
-        "when": 'Tell me a day and time, like "tomorrow at 3" or "Saturday morning".',
-        "staff": "Tell me who you'd like, or say anyone.",
-        "service": "Tell me which service, or pick one below.",
+        "offer": _("Pick one of the times by number, or say another day."),
+        "confirm": _('Reply "yes" to book it, or tell me another time.'),
+        "when": _('Tell me a day and time, like "tomorrow at 3" or "Saturday morning".'),
+        "staff": _("Tell me who you'd like, or say anyone."),
+        "service": _("Tell me which service, or pick one below."),
     }
-    turn.say("Sorry, I didn't get that. " + hints.get(step, ""))
+    turn.say(_("Sorry, I didn't get that. ") + hints.get(step, ""))
     advance(turn, again=True)
 
 
@@ -1333,7 +1404,7 @@ def _book(turn: Turn) -> None:
             status=status,
             actor="customer",
             place=visit_place(turn, service),
-            pin_staff_key=_named_staff(turn),
+            staff_pinned=bool((turn.data.get("slot") or {}).get("pinned")),
         )
         if isinstance(outcome, Booked) and not _book_rest(turn, outcome, status):
             whole_visit.rollback()
@@ -1345,7 +1416,7 @@ def _book(turn: Turn) -> None:
         turn.forget("slot")
         query = _query(turn, service, when)
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
-        _present(turn, near, "Sorry, that time was just taken. The nearest I have:", "Sorry,")
+        _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return
     appointment = outcome.appointment
     if turn.data.get("attendee") is not None:  # (a new row's is NULL already: no UPDATE)
@@ -1353,39 +1424,41 @@ def _book(turn: Turn) -> None:
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
-    what = f"{service.name} with {staff}, {when_text(turn, service, appointment.starts_at)}"
+    what = t(
+        "{service} with {staff}, {when_text}",
+        service=service.name,
+        staff=staff,
+        when_text=when_text(turn, service, appointment.starts_at),
+    )
     if deposit:
         request = ask_for_deposit(turn, appointment)
         hours = round((request.due_at - turn.now).total_seconds() / 3600) if request else 24
         turn.say(
-            f"Almost done: {what} is held for you. Please pay the {turn.money(deposit)} "
-            f"deposit within {hours} hours to confirm it; I've sent you the link."
+            t(
+                "Almost done: {what} is held for you. Please pay the {amount} deposit within {hours} hours to confirm it; I've sent you the link.",
+                what=what,
+                amount=turn.money(deposit),
+                hours=hours,
+            )
         )
     elif not _confirmed_here(turn, appointment.id):
         # The confirmation (with its .ics) went to another channel: say so here.
-        turn.say(f"You're booked: {what}. Your confirmation is on its way.")
+        turn.say(t("You're booked: {what}. Your confirmation is on its way.", what=what))
     if first_visit:
         turn.go("book", "notes", trail=[])
         turn.say(
-            "Anything we should know before your visit, like allergies? Just reply here, or say no."
+            _(
+                "Anything we should know before your visit, like allergies? Just reply here, or say no."
+            )
         )
 
 
-def _named_staff(turn: Turn) -> str | None:
-    """The key of the staff member the customer asked for by name, if they did."""
-    chosen = turn.data.get("staff")
-    # A key is a string; anything else never matched a staff member.
-    return chosen if isinstance(chosen, str) and chosen != ANYONE else None
-
-
-def _pin_named_staff(turn: Turn, appointment: Appointment) -> None:
-    """A customer who asked for someone by name keeps them: the route optimiser may not move it."""
-    chosen = _named_staff(turn)
-    if chosen is None:
-        return
-    member = turn.session.get(Staff, appointment.staff_id)
-    if member is not None and member.key == chosen:
-        appointment.staff_pinned = True
+def _named_staff_pinned(turn: Turn, service: Service | None, staff_id: int | None) -> bool:
+    """Whether the customer asked for this staff member by name (the optimiser keeps it so)."""
+    named = turn.data.get("staff")
+    if named in (None, ANYONE) or service is None or staff_id is None:
+        return False
+    return any(s.id == staff_id and s.key == named for s in turn.staff_for(service))
 
 
 def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
@@ -1406,12 +1479,12 @@ def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
             # left awaiting a deposit it has none of would be released unpaid later.
             status=BOOKED,
             actor="customer",
+            staff_pinned=_named_staff_pinned(turn, services.get(item["service"]), item["staff_id"]),
         )
         if not isinstance(outcome, Booked):
             return False
         if turn.data.get("attendee") is not None:
             outcome.appointment.attendee = turn.data["attendee"]
-        _pin_named_staff(turn, outcome.appointment)
     return True
 
 

@@ -12,6 +12,7 @@ import re
 
 from sqlalchemy import select
 
+from bot.core.text import N_, _
 from bot.engagement import consent
 from bot.messaging.messages import Option
 from conversations.nlu.understand import yes_no
@@ -19,15 +20,15 @@ from conversations.turn import Turn
 from storage.engagement import MESSAGES, PROMOTIONS
 from storage.models import AwaitingReply
 
-SUBSCRIBED = (
+SUBSCRIBED = N_(
     "You're subscribed: we'll send you our offers now and then. "
     "Say unsubscribe from offers (or STOP for everything) any time."
 )
-UNSUBSCRIBED = (
+UNSUBSCRIBED = N_(
     "Done: no more offers. You'll still get your confirmations and reminders. "
     "Say subscribe if you change your mind."
 )
-DECLINED = "No problem, no offers. You'll still get your confirmations and reminders."
+DECLINED = N_("No problem, no offers. You'll still get your confirmations and reminders.")
 
 _WANTS = re.compile(
     r"^\s*(?:please\s+)?(?:(?:re-?)?subscribe(?:\s+me)?(?:\s+(?:to|for))?"
@@ -50,12 +51,13 @@ def offer(turn: Turn) -> None:
     """At the end of a first booking: ask once whether they want offers (if configured)."""
     if not consent.should_ask(turn.session, turn.customer.id, turn.business):
         return
-    question = turn.business.consent_question
+    question = _(turn.business.consent_question)  # the default is worded by the catalogue
     consent.leave_question(
         turn.session, turn.customer.id, turn.inbound.channel, turn.inbound.sender, now=turn.now
     )
     turn.say(
-        question, [Option(consent.YES, "Yes, send me offers"), Option(consent.NO, "No thanks")]
+        question,
+        [Option(consent.YES, _("Yes, send me offers")), Option(consent.NO, _("No thanks"))],
     )
 
 
@@ -117,20 +119,20 @@ def answer(turn: Turn) -> bool:
     offers", "no more promotions"): True if this message was one of those."""
     said = _answers_question(turn)
     if said is not None:
-        words = turn.inbound.text or ("Yes, send me offers" if said else "No thanks")
+        words = turn.inbound.text or (_("Yes, send me offers") if said else _("No thanks"))
         _promotions(turn, said, words, source="booking")
-        turn.say(SUBSCRIBED if said else DECLINED)
+        turn.say(_(SUBSCRIBED) if said else _(DECLINED))
         return True
     text = turn.inbound.text or ""
     if turn.inbound.option_id or len(text) > 80:
         return False
     if _WANTS.match(text):
         _promotions(turn, True, text, source="chat")
-        turn.say(SUBSCRIBED)
+        turn.say(_(SUBSCRIBED))
         return True
     if _DOES_NOT_WANT.match(text):
         _promotions(turn, False, text, source="chat")
-        turn.say(UNSUBSCRIBED)
+        turn.say(_(UNSUBSCRIBED))
         return True
     return False
 
@@ -175,5 +177,5 @@ def on_opt_in(turn: Turn) -> bool:
     if turn.inbound.text.strip(" .!").lower() != "subscribe":
         return False
     _promotions(turn, True, turn.inbound.text, source="keyword")
-    turn.say(SUBSCRIBED)
+    turn.say(_(SUBSCRIBED))
     return True

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.billing.payments.deposits import deposit_for
+from bot.core.text import _, t
 from conversations.flows import opening
 from conversations.nlu.understand import Named, find_services, find_staff, normalise
 from conversations.turn import Turn
@@ -96,7 +97,7 @@ def answer(turn: Turn, text: str) -> bool:
         _where(turn, lowered)
         return True
     if _PHONE.search(lowered) and turn.business.phone:
-        turn.say(f"You can call us on {turn.business.phone}.")
+        turn.say(t("You can call us on {phone}.", phone=turn.business.phone))
         return True
     if _MENU.search(lowered):
         _prices(turn, "")
@@ -134,7 +135,7 @@ def opening_hours(turn: Turn) -> str:
         for a, b, spans in groups
         if spans != "closed"
     ]
-    return "; ".join(parts) or "by appointment"
+    return "; ".join(parts) or _("by appointment")
 
 
 # --- a day asked about -----------------------------------------------------------------
@@ -196,9 +197,10 @@ def why_closed(
     shut = opening.closure(turn.session, day, zone)
     if not hours.get(day.weekday()) or shut is not None:
         reason = (
-            f"We're closed on {turn.day(day)}" + (f" ({shut.reason})" if shut.reason else "")
+            t("We're closed on {day}", day=turn.day(day))
+            + (f" ({shut.reason})" if shut.reason else "")
             if shut is not None
-            else f"We're closed on {opening.DAY_NAMES[day.weekday()]}s"
+            else t("We're closed on {weekday}s", weekday=opening.DAY_NAMES[day.weekday()])
         )
         if booking:
             reason += ", so nothing's free then"
@@ -206,7 +208,9 @@ def why_closed(
         if nxt is None:
             return reason + ".", None
         spans = _spans(turn, hours.get(nxt.weekday(), []))
-        return f"{reason} - {turn.day(nxt)} we're open {spans}.", nxt
+        return t(
+            "{reason} - {day} we're open {spans}.", reason=reason, day=turn.day(nxt), spans=spans
+        ), nxt
     if staff is None:
         return None
     own = opening.week(turn.session, staff.id)
@@ -215,19 +219,23 @@ def why_closed(
     if own.get(day.weekday()) and away is None:
         return None
     if away is not None:
-        why = f"{first} is away on {turn.day(day)}"
+        why = t("{first} is away on {day}", first=first, day=turn.day(day))
     else:
-        why = f"{first} doesn't work {opening.DAY_NAMES[day.weekday()]}s"
+        why = t(
+            "{first} doesn't work {weekday}s",
+            first=first,
+            weekday=opening.DAY_NAMES[day.weekday()],
+        )
     nxt = opening.next_open_day(turn.session, day, zone, staff.id)
-    when = f" ({first} works {opening.days_text(own)}"
-    when += f"; next on {turn.day(nxt)})" if nxt else ")"
+    when = t(" ({first} works {days_text}", first=first, days_text=opening.days_text(own))
+    when += t("; next on {day})", day=turn.day(nxt)) if nxt else ")"
     return why + when + ".", nxt
 
 
 def _hours(turn: Turn, text: str, lowered: str) -> None:
     day, weekday = _asked_day(turn, text, lowered)
     if day is None and weekday is None:
-        turn.say("Our hours: " + opening_hours(turn) + ".")
+        turn.say(_("Our hours: ") + opening_hours(turn) + ".")
         return
     hours = opening.week(turn.session)
     if day is None:
@@ -235,25 +243,40 @@ def _hours(turn: Turn, text: str, lowered: str) -> None:
         name = opening.DAY_NAMES[weekday]
         spans = hours.get(weekday)
         if spans:
-            turn.say(f"Yes, on {name}s we're open {_spans(turn, spans)}.")
+            turn.say(t("Yes, on {name}s we're open {spans}.", name=name, spans=_spans(turn, spans)))
             return
         nxt = next(d for d in range(weekday + 1, weekday + 8) if hours.get(d % 7)) % 7
         turn.say(
-            f"We're closed on {name}s. {opening.DAY_NAMES[nxt]} we're open "
-            f"{_spans(turn, hours[nxt])}. Our hours: {opening_hours(turn)}."
+            t(
+                "We're closed on {name}s. {next_day} we're open {spans}. Our hours: {opening_hours}.",
+                name=name,
+                next_day=opening.DAY_NAMES[nxt],
+                spans=_spans(turn, hours[nxt]),
+                opening_hours=opening_hours(turn),
+            )
         )
         return
     closed = closed_explanation(turn, day)
     if closed:
         turn.say(closed)
         return
-    turn.say(f"On {turn.day(day)} we're open {_spans(turn, hours[day.weekday()])}.")
+    turn.say(
+        t(
+            "On {day} we're open {spans}.",
+            day=turn.day(day),
+            spans=_spans(turn, hours[day.weekday()]),
+        )
+    )
 
 
 def _closed_days(turn: Turn) -> None:
     hours = opening.week(turn.session)
     weekly = [opening.DAY_NAMES[d] + "s" for d in opening.closed_weekdays(hours)]
-    text = f"We're closed on {' and '.join(weekly)}" if weekly else "We're open every day"
+    text = (
+        t("We're closed on {days}", days=" and ".join(weekly))
+        if weekly
+        else _("We're open every day")
+    )
     zone = turn.business.zone
     today = turn.now.astimezone(zone).date()
     shut: list[str] = []
@@ -264,7 +287,7 @@ def _closed_days(turn: Turn) -> None:
             shut.append(f"{turn.day(day)}" + (f" ({row.reason})" if row.reason else ""))
     if shut:
         text += ", and on " + ", ".join(shut[:4])
-    turn.say(text + f". Our hours: {opening_hours(turn)}.")
+    turn.say(text + t(". Our hours: {opening_hours}.", opening_hours=opening_hours(turn)))
 
 
 # --- staff -------------------------------------------------------------------------------
@@ -289,7 +312,13 @@ def _staff_days(turn: Turn, text: str, lowered: str) -> bool:
     if weekday is None and day is not None:
         weekday = day.weekday()
     if weekday is None:
-        turn.say(f"{first} works {opening.days_text(own) or 'by arrangement'}.")
+        turn.say(
+            t(
+                "{first} works {days}.",
+                first=first,
+                days=opening.days_text(own) or _("by arrangement"),
+            )
+        )
         return True
     name = opening.DAY_NAMES[weekday]
     zone = turn.business.zone
@@ -297,22 +326,44 @@ def _staff_days(turn: Turn, text: str, lowered: str) -> bool:
         day is None or opening.closure(turn.session, day, zone, member.id) is None
     ):
         when = (
-            f"on {turn.day(day)}"
+            t("on {day}", day=turn.day(day))
             if day is not None and not _WEEKDAY.search(lowered)
             else f"{name}s"
         )
-        turn.say(f"Yes, {first} works {when}, {_spans(turn, own[weekday])}.")
+        turn.say(
+            t(
+                "Yes, {first} works {when}, {spans}.",
+                first=first,
+                when=when,
+                spans=_spans(turn, own[weekday]),
+            )
+        )
         return True
     if day is not None and own.get(weekday):
-        turn.say(f"{first} is away on {turn.day(day)}. {first} works {opening.days_text(own)}.")
+        turn.say(
+            t(
+                "{first} is away on {day}. {first} works {days_text}.",
+                first=first,
+                day=turn.day(day),
+                days_text=opening.days_text(own),
+            )
+        )
         return True
     others = [
         s.name.split()[0]
         for s in staff
         if s.id != member.id and opening.week(turn.session, s.id).get(weekday)
     ]
-    also = f" On {name}s: {', '.join(others)}." if others else ""
-    turn.say(f"No, {first} doesn't work {name}s - {first} works {opening.days_text(own)}.{also}")
+    also = t(" On {name}s: {others}.", name=name, others=", ".join(others)) if others else ""
+    turn.say(
+        t(
+            "No, {first} doesn't work {name}s - {first} works {days_text}.{also}",
+            first=first,
+            name=name,
+            days_text=opening.days_text(own),
+            also=also,
+        )
+    )
     return True
 
 
@@ -345,8 +396,12 @@ def asked_service(turn: Turn, text: str) -> str | None:
 def _prices(turn: Turn, text: str) -> None:
     shown = _asked_services(turn, text) or turn.services()
     lines = [
-        f"{s.name}{'' if '(' in s.name else f' ({s.duration_minutes} min)'}: "
-        f"{turn.money(s.price_minor)}"
+        t(
+            "{name}{duration}: {price}",
+            name=s.name,
+            duration="" if "(" in s.name else t(" ({minutes} min)", minutes=s.duration_minutes),
+            price=turn.money(s.price_minor),
+        )
         for s in shown
     ]
     turn.say("\n".join(lines))
@@ -357,7 +412,12 @@ def _durations(turn: Turn, text: str) -> None:
     if len(wanted) == 1:
         s = wanted[0]
         turn.say(
-            f"A {s.name.lower()} takes {s.duration_minutes} min ({turn.money(s.price_minor)})."
+            t(
+                "A {service} takes {duration_minutes} min ({amount}).",
+                service=s.name.lower(),
+                duration_minutes=s.duration_minutes,
+                amount=turn.money(s.price_minor),
+            )
         )
         return
     _prices(turn, text)
@@ -370,36 +430,44 @@ def _deposits(turn: Turn, text: str) -> None:
     for s in pool:
         amount = deposit_for(turn.session, s.id)
         if amount:
-            lines.append(f"{s.name}: {turn.money(amount)} deposit when booking")
+            lines.append(
+                t("{name}: {amount} deposit when booking", name=s.name, amount=turn.money(amount))
+            )
         elif wanted:
-            lines.append(f"{s.name}: no deposit needed")
+            lines.append(t("{name}: no deposit needed", name=s.name))
     if not lines or all(line.endswith("no deposit needed") for line in lines):
-        what = f" for a {wanted[0].name.lower()}" if len(wanted) == 1 else ""
-        turn.say(f"No deposit needed{what}: you pay at your visit.")
+        what = t(" for a {service}", service=wanted[0].name.lower()) if len(wanted) == 1 else ""
+        turn.say(t("No deposit needed{what}: you pay at your visit.", what=what))
         return
     hours = turn.business.billing.deposit_hold_hours
-    rest = "" if wanted else "\nEverything else: no deposit."
+    rest = "" if wanted else _("\nEverything else: no deposit.")
     turn.say(
-        "\n".join(lines) + rest + f"\nA deposit is paid by link within {hours} hours of booking."
+        "\n".join(lines)
+        + rest
+        + t("\nA deposit is paid by link within {hours} hours of booking.", hours=hours)
     )
 
 
 def _policy(turn: Turn) -> None:
     hours = turn.business.rules.cancellation_cutoff_hours
     fee = turn.business.billing.no_show_fee_minor
-    text = (
-        f"You can cancel or move an appointment here in the chat up to {hours} hours before it."
-        " Closer to the time, please talk to the team."
+    text = t(
+        "You can cancel or move an appointment here in the chat up to {hours} hours before it. Closer to the time, please talk to the team.",
+        hours=hours,
     )
     if fee:
-        text += f" A missed appointment (no-show) costs {turn.money(fee)}."
+        text += t(" A missed appointment (no-show) costs {amount}.", amount=turn.money(fee))
     turn.say(text)
 
 
 def _where(turn: Turn, lowered: str) -> None:
     address = turn.business.address
-    text = f"We're at {address}." if address else "Ask the team for directions."
+    text = (
+        t("We're at {address}.", address=address) if address else _("Ask the team for directions.")
+    )
     if _PARKING.search(lowered):
         parking = turn.business.parking
-        text += f" {parking}" if parking else " For parking, the team can tell you what's nearby."
+        text += (
+            f" {parking}" if parking else _(" For parking, the team can tell you what's nearby.")
+        )
     turn.say(text)

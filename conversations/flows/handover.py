@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.text import _, t
 from bot.messaging import handover
 from conversations.admin import commands as admin
 from conversations.turn import Turn
@@ -82,14 +83,18 @@ def route(turn: Turn) -> bool:
         handover.tell_team(
             turn.session,
             thread,
-            f"[#{thread.id}] {handover.label(turn.customer)} went back to the bot.",
+            t(
+                "[#{id}] {label} went back to the bot.",
+                id=thread.id,
+                label=handover.label(turn.customer),
+            ),
             now=turn.now,
         )
         turn.idle()
         turn.say(handover.Said.CLOSED)
         return True
     if turn.inbound.option_id and not text:
-        text = f"(pressed {turn.inbound.option_id})"
+        text = t("(pressed {option_id})", option_id=turn.inbound.option_id)
     for attachment in turn.inbound.attachments:
         text += f"\n{attachment.url or attachment.filename or attachment.content_type}"
     handover.forward(
@@ -127,12 +132,15 @@ def _threads_named(turn: Turn, target: str) -> list[Handover]:
 def _one(turn: Turn, target: str) -> Handover | None:
     threads = _threads_named(turn, target)
     if not threads:
-        admin.answer(turn, [f'No chat with "{target.strip()}". Say "chats" for the open ones.'])
+        admin.answer(
+            turn,
+            [t('No chat with "{target}". Say "chats" for the open ones.', target=target.strip())],
+        )
         return None
     if len(threads) > 1:
         admin.answer(
             turn,
-            [f'More than one chat for "{target.strip()}": use its number.']
+            [t('More than one chat for "{target}": use its number.', target=target.strip())]
             + [_summary(t) for t in threads],
         )
         return None
@@ -160,7 +168,18 @@ def send_answer(turn: Turn, actor: admin.Actor, thread: Handover, body: str) -> 
     admin.audit(turn, actor, "handover_reply", thread=thread.id)
     who = handover.label(thread.customer)
     note = " (the chat is open again)" if reopened else ""
-    admin.answer(turn, [f"Sent to {who} on {thread.channel}{note}. #{thread.id}"])
+    admin.answer(
+        turn,
+        [
+            t(
+                "Sent to {who} on {channel}{note}. #{id}",
+                who=who,
+                channel=thread.channel,
+                note=note,
+                id=thread.id,
+            )
+        ],
+    )
 
 
 def reply(turn: Turn, actor: admin.Actor, text: str) -> None:
@@ -168,7 +187,7 @@ def reply(turn: Turn, actor: admin.Actor, text: str) -> None:
     match = _REPLY_NUMBERED.match(text) or _REPLY.match(text)
     body = match.group("body").strip().lstrip(":,-").strip() if match else ""
     if match is None or not body:
-        admin.answer(turn, ['Say who and what, e.g. "r 3: yes, 4pm works" or "reply Jane: ..."'])
+        admin.answer(turn, [_('Say who and what, e.g. "r 3: yes, 4pm works" or "reply Jane: ..."')])
         return
     thread = _one(turn, match.group("target"))
     if thread is not None:
@@ -181,7 +200,7 @@ def close(turn: Turn, actor: admin.Actor, text: str) -> None:
     if not target:
         threads = handover.open_threads(turn.session)
         if len(threads) != 1:
-            admin.answer(turn, ['Which chat? e.g. "close 3" or "done with Jane".'])
+            admin.answer(turn, [_('Which chat? e.g. "close 3" or "done with Jane".')])
             return
         thread: Handover | None = threads[0]
     else:
@@ -190,20 +209,25 @@ def close(turn: Turn, actor: admin.Actor, text: str) -> None:
         return
     who = handover.label(thread.customer)
     if thread.closed_at is not None:
-        admin.answer(turn, [f"The chat with {who} (#{thread.id}) is already closed."])
+        admin.answer(
+            turn, [t("The chat with {who} (#{id}) is already closed.", who=who, id=thread.id)]
+        )
         return
     handover.close(turn.session, thread, by=actor.tag, now=turn.now)
     admin.audit(turn, actor, "handover_close", thread=thread.id)
-    admin.answer(turn, [f"Closed #{thread.id}: the bot answers {who} again, and told them so."])
+    admin.answer(
+        turn,
+        [t("Closed #{id}: the bot answers {who} again, and told them so.", id=thread.id, who=who)],
+    )
 
 
 def list_chats(turn: Turn, actor: admin.Actor, text: str) -> None:
     """The open threads, with the last thing said in each."""
     threads = handover.open_threads(turn.session)
     if not threads:
-        admin.answer(turn, ["No customer is waiting for a person."])
+        admin.answer(turn, [_("No customer is waiting for a person.")])
         return
-    admin.answer(turn, [f"{len(threads)} open:"] + [_summary(t) for t in threads])
+    admin.answer(turn, [t("{count} open:", count=len(threads))] + [_summary(t) for t in threads])
 
 
 def answer_reply_to(turn: Turn, actor: admin.Actor) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from bot.core.text import N_, _, t
 from bot.field.places.windows import promised
 from bot.messaging.messages import SMS, WHATSAPP, Option
 from bot.scheduling.availability import SlotQuery, best_slots, nearest_slots, slot_fits
@@ -38,7 +39,7 @@ from conversations.turn import Turn
 from conversations.when import When, parse_when
 from storage.models import Appointment
 
-_KEEP = Option("keep", "No, keep it")
+_KEEP = Option("keep", N_("No, keep it"))
 _FOLLOWING = re.compile(
     r"\b(?:all (?:of them|the (?:later|following|rest|others?))|all later|all following"
     r"|the rest|from (?:now|then) on|every (?:one|time)|all future|going forward)\b"
@@ -56,7 +57,7 @@ _NEW_BOOKING = re.compile(
 def _describe(turn: Turn, appointment: Appointment) -> str:
     who = appointment.staff.name.split()[0]
     when = promised(appointment, turn.business.zone, turn.business.locale)  # a window if promised
-    return f"{appointment.service.name} with {who}, {when}"
+    return t("{service} with {who}, {when}", service=appointment.service.name, who=who, when=when)
 
 
 def _upcoming(turn: Turn) -> list[Appointment]:
@@ -69,8 +70,8 @@ def show_upcoming(turn: Turn) -> None:
     turn.idle()
     if not items:
         turn.say(
-            "You have no upcoming appointments. Would you like to book one?",
-            [Option("book", "Book an appointment")],
+            _("You have no upcoming appointments. Would you like to book one?"),
+            [Option("book", _("Book an appointment"))],
         )
         _mention_history(turn)
         return
@@ -82,7 +83,9 @@ def show_upcoming(turn: Turn) -> None:
             Option(f"appt:{a.id}:move", f"Reschedule{suffix}"),
             Option(f"appt:{a.id}:cancel", f"Cancel{suffix}"),
         ]
-    heading = "Your upcoming appointment:" if len(items) == 1 else "Your upcoming appointments:"
+    heading = (
+        _("Your upcoming appointment:") if len(items) == 1 else _("Your upcoming appointments:")
+    )
     turn.say(heading + "\n" + "\n".join(lines), options)
     _mention_history(turn)
 
@@ -106,17 +109,21 @@ def _mention_history(turn: Turn) -> None:
     last = next((a for a in past if a.status == "completed"), None)
     text = "History: " + ", ".join(parts) + "."
     if last is not None:
-        text += f" Last visit: {last.service.name}, {turn.day(last.starts_at)}."
+        text += t(
+            " Last visit: {service}, {day}.",
+            service=last.service.name,
+            day=turn.day(last.starts_at),
+        )
     turn.say(text)
 
 
 def handle_option(turn: Turn, option: str) -> None:
     """A button from the appointment list: `appt:<id>:move` or `appt:<id>:cancel`."""
-    _, raw_id, action = (option.split(":") + ["", ""])[:3]
+    _kind, raw_id, action = (option.split(":") + ["", ""])[:3]
     mine = {a.id: a for a in _upcoming(turn)}
     appointment = mine.get(int(raw_id)) if raw_id.isdigit() else None
     if appointment is None:
-        turn.say("That appointment isn't one of your upcoming ones any more.")
+        turn.say(_("That appointment isn't one of your upcoming ones any more."))
         show_upcoming(turn)
         return
     if action == "move":
@@ -134,11 +141,13 @@ def _choose(turn: Turn, action: str, text: str = "") -> Appointment | None:
     items = _upcoming(turn)
     if not items:
         turn.idle()
-        turn.say("You have no upcoming appointments.", [Option("book", "Book an appointment")])
+        turn.say(
+            _("You have no upcoming appointments."), [Option("book", _("Book an appointment"))]
+        )
         return None
     narrowed, missing = _narrow(turn, items, text)
     if missing:
-        turn.say(f"I can't find {missing} among your upcoming appointments.")
+        turn.say(t("I can't find {missing} among your upcoming appointments.", missing=missing))
     if len(narrowed) == 1 and not missing:
         return narrowed[0]
     if len(items) == 1 and not missing:
@@ -147,7 +156,7 @@ def _choose(turn: Turn, action: str, text: str = "") -> Appointment | None:
     turn.go("manage", f"choose_{action}", ids=[a.id for a in choices], request=text[:300])
     verb = "move" if action == "move" else "cancel"
     turn.say(
-        f"Which one would you like to {verb}?",
+        t("Which one would you like to {verb}?", verb=verb),
         [Option(f"pick:{a.id}", _describe(turn, a)) for a in choices[:8]],
     )
     return None
@@ -224,7 +233,7 @@ def start_for(turn: Turn, appointment_id: int, action: str, text: str = "") -> N
     move request that names the new time ("an hour later") goes straight to proposing it."""
     appointment = next((a for a in _upcoming(turn) if a.id == appointment_id), None)
     if appointment is None:
-        turn.say("That appointment has already changed.")
+        turn.say(_("That appointment has already changed."))
         show_upcoming(turn)
     elif action == "move":
         _ask_when(turn, appointment, text)
@@ -250,8 +259,10 @@ def _ask_when(turn: Turn, appointment: Appointment, text: str = "") -> None:
     if text and _read_move(turn, appointment, text):
         return
     turn.say(
-        f"Moving {_describe(turn, appointment)}. When would suit you instead? "
-        "Your current time stays booked until we find a new one."
+        t(
+            "Moving {describe}. When would suit you instead? Your current time stays booked until we find a new one.",
+            describe=_describe(turn, appointment),
+        )
     )
 
 
@@ -271,12 +282,16 @@ def _read_move(turn: Turn, appointment: Appointment, text: str) -> bool:
 def _confirm_options(appointment: Appointment) -> list[Option]:
     """Yes / other times / keep; for a series occurrence also "this and all later ones"."""
     if appointment.series_id is None:
-        return [Option("yes", "Yes, move it"), Option("other", "Other times"), _KEEP]
+        return [
+            Option("yes", _("Yes, move it")),
+            Option("other", _("Other times")),
+            Option(_KEEP.id, _(_KEEP.label)),
+        ]
     return [
-        Option("yes", "Just this one"),
-        Option("following", "This and all later ones"),
-        Option("other", "Other times"),
-        _KEEP,
+        Option("yes", _("Just this one")),
+        Option("following", _("This and all later ones")),
+        Option("other", _("Other times")),
+        Option(_KEEP.id, _(_KEEP.label)),
     ]
 
 
@@ -285,8 +300,10 @@ def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
     if start == appointment.starts_at:
         turn.go("manage", "move_when", appointment=appointment.id)
         turn.say(
-            f"That's the time you already have: {_describe(turn, appointment)}. "
-            "When would suit you instead?"
+            t(
+                "That's the time you already have: {describe}. When would suit you instead?",
+                describe=_describe(turn, appointment),
+            )
         )
         return
     query = SlotQuery(
@@ -302,7 +319,11 @@ def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
     if slot_fits(turn.session, query, appointment.staff_id, now=turn.now):
         turn.go("manage", "move_confirm", appointment=appointment.id, start=start.isoformat())
         turn.say(
-            f"Move {_describe(turn, appointment)} to {turn.when(start)}?",
+            t(
+                "Move {describe} to {when}?",
+                describe=_describe(turn, appointment),
+                when=turn.when(start),
+            ),
             _confirm_options(appointment),
         )
         return
@@ -312,9 +333,9 @@ def _propose(turn: Turn, appointment: Appointment, start: datetime) -> None:
         end=start + timedelta(days=1),
         target=start,
         exact=False,
-        label=f"around {turn.when(start)}",
+        label=t("around {when}", when=turn.when(start)),
     )
-    turn.say(f"{who} isn't free at {turn.when(start)}.")
+    turn.say(t("{who} isn't free at {when}.", who=who, when=turn.when(start)))
     _offer(turn, appointment, around)
 
 
@@ -333,12 +354,14 @@ def _offer(turn: Turn, appointment: Appointment, when: When) -> None:
     )
     limit = 3 if turn.inbound.channel in (SMS, WHATSAPP) else 5
     slots = best_slots(turn.session, query, now=turn.now, limit=limit)
-    lead = f"Here's what {appointment.staff.name.split()[0]} has {label}:"
+    lead = t(
+        "Here's what {staff} has {label}:", staff=appointment.staff.name.split()[0], label=label
+    )
     if not slots:
         slots = nearest_slots(turn.session, query, now=turn.now, limit=limit)
-        lead = f"Nothing's free {label}. The nearest times:"
+        lead = t("Nothing's free {label}. The nearest times:", label=label)
     if not slots:
-        turn.say("I'm fully booked around then. Could another day work?")
+        turn.say(_("I'm fully booked around then. Could another day work?"))
         return
     offered = [
         {"id": f"slot:{i}", "start": s.start.isoformat(), "staff_id": s.staff_id}
@@ -356,18 +379,24 @@ def _ask_reason(turn: Turn, appointment: Appointment) -> None:
         turn.idle()
         hours = turn.business.rules.cancellation_cutoff_hours
         turn.say(
-            f"{_describe(turn, appointment)} is less than {hours} hours away, so it can't be "
-            "cancelled here. I can pass you to the team, who can help.",
+            t(
+                "{describe} is less than {hours} hours away, so it can't be cancelled here. I can pass you to the team, who can help.",
+                describe=_describe(turn, appointment),
+                hours=hours,
+            ),
             [
-                Option("human", "Talk to a person"),
-                Option(f"appt:{appointment.id}:move", "Reschedule"),
+                Option("human", _("Talk to a person")),
+                Option(f"appt:{appointment.id}:move", _("Reschedule")),
             ],
         )
         return
     turn.go("manage", "cancel_reason", appointment=appointment.id)
     turn.say(
-        f'Cancel {_describe(turn, appointment)}? If you like, tell me why (or just say "yes").',
-        [Option("yes", "Yes, cancel it"), Option("keep", "No, keep it")],
+        t(
+            'Cancel {describe}? If you like, tell me why (or just say "yes").',
+            describe=_describe(turn, appointment),
+        ),
+        [Option("yes", _("Yes, cancel it")), Option("keep", _("No, keep it"))],
     )
 
 
@@ -384,13 +413,17 @@ def reprompt(turn: Turn) -> None:
     elif step == "move_confirm":
         start = datetime.fromisoformat(turn.data["start"])
         turn.say(
-            f"Move {_describe(turn, appointment)} to {turn.when(start)}?",
+            t(
+                "Move {describe} to {when}?",
+                describe=_describe(turn, appointment),
+                when=turn.when(start),
+            ),
             _confirm_options(appointment),
         )
     elif step == "move_pick":
         offered = turn.data.get("offered", [])
         turn.say(
-            "Pick a time:",
+            _("Pick a time:"),
             [Option(o["id"], turn.when(datetime.fromisoformat(o["start"]))) for o in offered],
         )
     else:
@@ -435,7 +468,7 @@ def _take_choice(turn: Turn, step: str, text: str, option: str | None) -> None:
     ]
     picked = pick_option(text, offered, option_id=option, zone=turn.business.zone)
     if picked is None:
-        turn.say("Which one? Pick by number.", [Option(o.id, o.label) for o in offered])
+        turn.say(_("Which one? Pick by number."), [Option(o.id, o.label) for o in offered])
         return
     appointment = items[int(picked.id.split(":")[1])]
     if step == "choose_move":
@@ -453,7 +486,7 @@ def _take_when(turn: Turn, text: str) -> None:
     if _read_move(turn, appointment, text):
         return
     if when is None:
-        turn.say('Tell me a day and time, like "Thursday after 4" or "next week".')
+        turn.say(_('Tell me a day and time, like "Thursday after 4" or "next week".'))
         return
     _offer(turn, appointment, when)
 
@@ -481,11 +514,11 @@ def _take_confirm(turn: Turn, text: str, option: str | None) -> None:
     elif answer is None:
         return  # a new time was named and proposed
     if answer is None:
-        turn.say("Shall I move it? Yes or no, or tell me another time.")
+        turn.say(_("Shall I move it? Yes or no, or tell me another time."))
         return
     if answer is False:
         turn.idle()
-        turn.say(f"OK, {_describe(turn, appointment)} stays booked.")
+        turn.say(t("OK, {describe} stays booked.", describe=_describe(turn, appointment)))
         return
     _move(turn, appointment, start)
 
@@ -497,12 +530,19 @@ def _move_following(turn: Turn, appointment: Appointment, start: datetime) -> No
         turn.session, appointment.id, new_start=start, now=turn.now, actor="customer"
     )
     turn.idle()
-    text = (
-        f"Done. Moved {len(result.booked)} appointments, from {old} to {turn.when(start)} onwards."
+    text = t(
+        "Done. Moved {count} appointments, from {old} to {when} onwards.",
+        count=len(result.booked),
+        old=old,
+        when=turn.when(start),
     )
     if result.conflicts:
         missed = ", ".join(turn.when(c.start) for c in result.conflicts[:3])
-        text += f" {len(result.conflicts)} could not be moved (not free): {missed}."
+        text += t(
+            " {count} could not be moved (not free): {missed}.",
+            count=len(result.conflicts),
+            missed=missed,
+        )
     turn.say(text)
 
 
@@ -514,11 +554,13 @@ def _move(turn: Turn, appointment: Appointment, start: datetime) -> None:
     )
     if isinstance(outcome, Booked):
         turn.idle()
-        turn.say(f"Done. Moved from {old.split(', ', 1)[1]} to {turn.when(start)}.")
+        turn.say(
+            t("Done. Moved from {old} to {when}.", old=old.split(", ", 1)[1], when=turn.when(start))
+        )
         return
     if outcome.reason == TOO_LATE:
         turn.idle()
-        turn.say(outcome.message, [Option("human", "Talk to a person")])
+        turn.say(outcome.message, [Option("human", _("Talk to a person"))])
         return
     around = When(
         start=start - timedelta(days=1),
@@ -548,7 +590,7 @@ def _take_pick(turn: Turn, text: str, option: str | None) -> None:
     if picked is None:
         if _read_move(turn, appointment, text):
             return
-        turn.say("Pick one of the times by number, or tell me another day.")
+        turn.say(_("Pick one of the times by number, or tell me another day."))
         return
     start = datetime.fromisoformat(next(o["start"] for o in offered if o["id"] == picked.id))
     _move(turn, appointment, start)
@@ -562,15 +604,18 @@ def _take_reason(turn: Turn, text: str, option: str | None) -> None:
     answer = True if option == "yes" else False if option == "keep" else yes_no(text)
     if answer is False:
         turn.idle()
-        turn.say(f"OK, {_describe(turn, appointment)} stays booked.")
+        turn.say(t("OK, {describe} stays booked.", describe=_describe(turn, appointment)))
         return
     reason = "" if answer is True or option else text.strip()[:500]
     outcome = cancel(turn.session, appointment.id, now=turn.now, reason=reason, actor="customer")
     turn.idle()
     if isinstance(outcome, Changed):
         turn.say(
-            f"Cancelled: {_describe(turn, appointment)}. Hope to see you another time!",
-            [Option("book", "Book another time")],
+            t(
+                "Cancelled: {describe}. Hope to see you another time!",
+                describe=_describe(turn, appointment),
+            ),
+            [Option("book", _("Book another time"))],
         )
     else:
-        turn.say(outcome.message, [Option("human", "Talk to a person")])
+        turn.say(outcome.message, [Option("human", _("Talk to a person"))])

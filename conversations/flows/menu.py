@@ -6,10 +6,16 @@ the flows (conversations.flows.routing) can both offer it without importing each
 
 from __future__ import annotations
 
+from bot.core.text import N_, _
 from bot.messaging.messages import Option
 
 MENU = (
-    Option("book", "Book an appointment"),
-    Option("mine", "My appointments"),
-    Option("human", "Talk to a person"),
+    Option("book", N_("Book an appointment")),
+    Option("mine", N_("My appointments")),
+    Option("human", N_("Talk to a person")),
 )
+
+
+def menu() -> tuple[Option, ...]:
+    """The main menu's options, worded by the catalogue."""
+    return tuple(Option(option.id, _(option.label)) for option in MENU)

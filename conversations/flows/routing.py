@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.core.text import _, t
 from bot.customers import intake
 from bot.customers.portal import issue_link
 from conversations.admin import billing as admin_billing
@@ -31,7 +32,7 @@ from conversations.flows import faq, threads
 from conversations.flows import handover as person
 from conversations.flows import manage as manage_flow
 from conversations.flows import series as series_flow
-from conversations.flows.menu import MENU
+from conversations.flows.menu import menu
 from conversations.flows.payments import money_reply
 from conversations.nlu.understand import Intent, extract_name, primary_intent, yes_no
 from conversations.turn import Turn
@@ -90,7 +91,7 @@ def dispatch(turn: Turn) -> None:
         return
     if option == "restart" or intent is Intent.RESTART:
         turn.idle()
-        turn.say("No problem, let's start again. What would you like to do?", MENU)
+        turn.say(_("No problem, let's start again. What would you like to do?"), menu())
         return
     if intent is Intent.HELP:
         help_text(turn)
@@ -106,7 +107,7 @@ def dispatch(turn: Turn) -> None:
         # "actually cancel my friday appointment" while booking: stop this booking and
         # cancel that one (behind its own confirmation).
         booking_flow.abandon(turn)
-        turn.say("OK, I've stopped the new booking.")
+        turn.say(_("OK, I've stopped the new booking."))
         manage_flow.start_cancel(turn, text)
         return
     if flow in FLOWS:
@@ -131,13 +132,13 @@ def idle(turn: Turn, intent: Intent) -> None:
     if answer is None and threads.answer(turn):
         return
     if expired:
-        turn.say("It's been a while, so let's start fresh.")
+        turn.say(_("It's been a while, so let's start fresh."))
     if answer is not None:
         # "Did you also want to cancel your haircut?" answered in words.
         if answer:
             manage_flow.start_for(turn, offered, "cancel")
         else:
-            turn.say("OK, that stays as it is. Anything else?", MENU)
+            turn.say(_("OK, that stays as it is. Anything else?"), menu())
         return
     introduced = extract_name(text) if option is None else None
     if introduced and not turn.customer.name:
@@ -154,7 +155,7 @@ def idle(turn: Turn, intent: Intent) -> None:
     elif option is None and series_flow.wants_series(turn, text):
         series_flow.start(turn, text)  # "every other Thursday": a series, shown before booked
     elif option == "keep":
-        turn.say("OK, that stays as it is. Anything else?", MENU)
+        turn.say(_("OK, that stays as it is. Anything else?"), menu())
     elif option == "book" or intent is Intent.BOOK:
         booking_flow.start(turn, text if option is None else "")
     elif option == "mine" or intent is Intent.MY_APPOINTMENTS:
@@ -182,7 +183,7 @@ def idle(turn: Turn, intent: Intent) -> None:
     elif booking_flow.looks_like_a_request(turn, text):
         booking_flow.start(turn, text)
     elif intent is Intent.THANKS:
-        turn.say("You're welcome! Anything else I can do?", MENU)
+        turn.say(_("You're welcome! Anything else I can do?"), menu())
     else:
         greet(turn, intent is Intent.GREETING or introduced is not None)
 
@@ -195,8 +196,10 @@ def account_link(turn: Turn) -> None:
     """A signed, expiring link to the customer's own portal."""
     url = issue_link(turn.session, customer_id=turn.customer.id, role="customer", now=turn.now)
     turn.say(
-        "Here's your account: appointments, invoices and statements. The link is just for "
-        f"you and works for 7 days: {url}"
+        t(
+            "Here's your account: appointments, invoices and statements. The link is just for you and works for 7 days: {url}",
+            url=url,
+        )
     )
 
 
@@ -204,27 +207,33 @@ def greet(turn: Turn, greeted: bool) -> None:
     """Say hello (by name for returning customers) and show what the bot can do."""
     turn.forget("topic")
     name = turn.customer.name
-    hello = f"Hi {name.split()[0]}!" if name else "Hi!"
+    hello = t("Hi {name}!", name=name.split()[0]) if name else _("Hi!")
     if greeted or not turn.inbound.text.strip():
         turn.say(
-            f"{hello} I'm the booking assistant for {turn.business.name}. "
-            "I can book, move or cancel appointments. What would you like to do?",
-            MENU,
+            t(
+                "{hello} I'm the booking assistant for {business}. I can book, move or cancel appointments. What would you like to do?",
+                hello=hello,
+                business=turn.business.name,
+            ),
+            menu(),
         )
     else:
         turn.say(
-            "Sorry, I didn't catch that. I can book, move or cancel appointments, "
-            "or put you through to a person.",
-            MENU,
+            _(
+                "Sorry, I didn't catch that. I can book, move or cancel appointments, "
+                "or put you through to a person."
+            ),
+            menu(),
         )
 
 
 def help_text(turn: Turn) -> None:
     """What the bot can do, in one message."""
     turn.say(
-        f"I'm the booking assistant for {turn.business.name}. Try: "
-        '"haircut tomorrow at 3", "my appointments", "move my appointment", '
-        '"cancel", "what do I owe" or "talk to a person". Say "start over" at any time.'
+        t(
+            'I\'m the booking assistant for {business}. Try: "haircut tomorrow at 3", "my appointments", "move my appointment", "cancel", "what do I owe" or "talk to a person". Say "start over" at any time.',
+            business=turn.business.name,
+        )
     )
 
 

@@ -13,6 +13,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot.core.text import N_, _, nt, t
 from bot.messaging.messages import Option
 from bot.scheduling.availability import SlotQuery, slot_fits
 from bot.scheduling.booking import create_series, occurrences
@@ -35,8 +36,8 @@ from storage.models import Service, Staff
 DEFAULT_COUNT = 6
 _SHOWN = 6  # dates listed in the summary; the rest are counted
 _FROM = re.compile(r"\b(?:starting|start|from|beginning|begin|commencing)\b(?P<tail>.*)", re.I)
-_YES = Option("yes", "Yes, book the series")
-_NO = Option("restart", "Never mind")
+_YES = Option("yes", N_("Yes, book the series"))
+_NO = Option("restart", N_("Never mind"))
 
 
 def wants_series(turn: Turn, text: str) -> bool:
@@ -76,19 +77,19 @@ def handle(turn: Turn) -> None:
             return
         if answer is False:
             turn.idle()
-            turn.say("OK, no series booked. Anything else?")
+            turn.say(_("OK, no series booked. Anything else?"))
             return
         if not _absorb(turn, text):
-            turn.say("Shall I book the series? Yes or no, or tell me what to change.")
+            turn.say(_("Shall I book the series? Yes or no, or tell me what to change."))
             return
     elif step == "name":
         name = extract_name(text) or clean_name(text)
         if name is None:
-            turn.say("Sorry, what name should I put the bookings under?")
+            turn.say(_("Sorry, what name should I put the bookings under?"))
             return
         turn.customer.name = name
     elif not _absorb(turn, text):
-        turn.say("Sorry, I didn't get that.")
+        turn.say(_("Sorry, I didn't get that."))
     _advance(turn)
 
 
@@ -157,7 +158,7 @@ def _advance(turn: Turn) -> None:
     if service is None:
         turn.go("series", "service")
         turn.say(
-            f"A standing booking {turn.data['pattern']}: which service?",
+            t("A standing booking {pattern}: which service?", pattern=turn.data["pattern"]),
             [Option(f"svc:{s.key}", s.name) for s in turn.services()],
         )
         return
@@ -165,17 +166,28 @@ def _advance(turn: Turn) -> None:
     if staff is None:
         turn.go("series", "staff")
         turn.say(
-            f"{service.name} {turn.data['pattern']}: who with? A series stays with one person.",
+            t(
+                "{service} {pattern}: who with? A series stays with one person.",
+                service=service.name,
+                pattern=turn.data["pattern"],
+            ),
             [Option(f"staff:{s.key}", s.name.split()[0]) for s in turn.staff_for(service)],
         )
         return
     if "clock" not in turn.data:
         turn.go("series", "time")
-        turn.say(f"{service.name} with {staff.name.split()[0]} {turn.data['pattern']}: what time?")
+        turn.say(
+            t(
+                "{service} with {staff} {pattern}: what time?",
+                service=service.name,
+                staff=staff.name.split()[0],
+                pattern=turn.data["pattern"],
+            )
+        )
         return
     if not turn.customer.name:
         turn.go("series", "name")
-        turn.say("What name should I put the bookings under?")
+        turn.say(_("What name should I put the bookings under?"))
         return
     _summarise(turn, service, staff)
 
@@ -216,25 +228,37 @@ def _summarise(turn: Turn, service: Service, staff: Staff) -> None:
     who = staff.name.split()[0]
     lines = [f"{turn.when(s)}" + ("  (not free)" if s in clashes else "") for s in starts[:_SHOWN]]
     if len(starts) > _SHOWN:
-        lines.append(f"… and {len(starts) - _SHOWN} more")
+        lines.append(t("… and {count} more", count=len(starts) - _SHOWN))
     head = (
-        f"{turn.customer.name.split()[0]}, here's the series: {service.name} with {who} "
-        f"at {starts[0].astimezone(turn.business.zone):%-I:%M %p}, {turn.data['pattern']}, "
-        f"{len(starts)} appointments:"
+        t(
+            "{customer}, here's the series: {service} with {who} at {starts:%-I:%M %p}, {pattern}, {count} appointments:",
+            customer=turn.customer.name.split()[0],
+            service=service.name,
+            who=who,
+            starts=starts[0].astimezone(turn.business.zone),
+            pattern=turn.data["pattern"],
+            count=len(starts),
+        )
         if starts
         else ""
     )
     if not free:
         turn.idle()
-        turn.say(f"Sorry, none of those times is free with {who}. Could another time work?")
+        turn.say(
+            t("Sorry, none of those times is free with {who}. Could another time work?", who=who)
+        )
         return
     tail = (
-        f"{len(clashes)} of them {'is' if len(clashes) == 1 else 'are'} not free; "
-        f"shall I book the other {len(free)}?"
+        nt(
+            "{n} of them is not free; shall I book the other {free}?",
+            "{n} of them are not free; shall I book the other {free}?",
+            len(clashes),
+            free=len(free),
+        )
         if clashes
-        else "Shall I book them all?"
+        else _("Shall I book them all?")
     )
-    turn.say("\n".join([head, *lines, tail]), [_YES, _NO])
+    turn.say("\n".join([head, *lines, tail]), [Option(o.id, _(o.label)) for o in (_YES, _NO)])
 
 
 def _book(turn: Turn) -> None:
@@ -254,8 +278,13 @@ def _book(turn: Turn) -> None:
     )
     turn.idle()
     booked = [turn.when(a.starts_at) for a in result.booked]
-    text = f"Booked {len(booked)} {service.name.lower()} appointments with {staff.name.split()[0]}"
-    text += f", from {booked[0]}." if booked else "."
+    text = t(
+        "Booked {count} {service} appointments with {staff}",
+        count=len(booked),
+        service=service.name.lower(),
+        staff=staff.name.split()[0],
+    )
+    text += t(", from {booked}.", booked=booked[0]) if booked else "."
     if result.conflicts:
-        text += f" {len(result.conflicts)} could not be booked (not free)."
+        text += t(" {count} could not be booked (not free).", count=len(result.conflicts))
     turn.say(text)

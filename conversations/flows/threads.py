@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from bot.billing.documents.estimate_jobs import find_estimate, open_estimates
 from bot.billing.documents.estimates import approve_estimate, decline_estimate, estimate_totals
+from bot.core.text import _, t
 from bot.engagement.followup import record_feedback
 from bot.messaging.messages import Option
 from bot.scheduling.booking import Booked, Changed, set_status
@@ -72,9 +73,14 @@ def _reminder(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
             turn.session, question.ref_id or 0, CONFIRMED, now=turn.now, actor="customer"
         )
         if isinstance(outcome, Changed):
-            turn.say(f"Thanks, you're confirmed for {turn.when(outcome.appointment.starts_at)}.")
+            turn.say(
+                t(
+                    "Thanks, you're confirmed for {when}.",
+                    when=turn.when(outcome.appointment.starts_at),
+                )
+            )
         else:
-            turn.say("Thanks! That appointment is already confirmed.")
+            turn.say(_("Thanks! That appointment is already confirmed."))
         return True
     if choice in ("r", "reschedule"):
         manage_flow.start_for(turn, question.ref_id or 0, "move")
@@ -113,11 +119,11 @@ def _feedback(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
         return False
     record_feedback(turn.session, question.id, score, comment[:1000], now=turn.now)
     if score >= 4:
-        turn.say("Thank you, that's lovely to hear!")
+        turn.say(_("Thank you, that's lovely to hear!"))
     else:
         turn.say(
-            "Thank you for telling us. I've passed it to the team"
-            + ("." if comment else "; if you'd like to add what went wrong, just reply here.")
+            _("Thank you for telling us. I've passed it to the team")
+            + ("." if comment else _("; if you'd like to add what went wrong, just reply here."))
         )
     return True
 
@@ -128,13 +134,17 @@ def _waitlist_offer(turn: Turn, question: AwaitingReply, option: str | None) -> 
         return False
     if answer_ is False:
         decline_offer(turn.session, question.id, turn.now)
-        turn.say("No problem, I'll keep you on the waitlist for other times.")
+        turn.say(_("No problem, I'll keep you on the waitlist for other times."))
         return True
     outcome = accept_offer(turn.session, question.id, turn.now)
     if isinstance(outcome, Booked):
         appointment = outcome.appointment
         turn.say(
-            f"Done! You're booked: {appointment.service.name}, {turn.when(appointment.starts_at)}."
+            t(
+                "Done! You're booked: {service}, {when}.",
+                service=appointment.service.name,
+                when=turn.when(appointment.starts_at),
+            )
         )
     else:
         turn.say(outcome.message)
@@ -171,7 +181,11 @@ def _estimate(turn: Turn, question: AwaitingReply, option: str | None) -> bool:
         # Two open estimates and a bare "approve": ask, never guess the newest.
         ctx = turn.business
         turn.say(
-            f"You have {len(waiting)} estimates waiting. Which one do you want to {verb}?",
+            t(
+                "You have {count} estimates waiting. Which one do you want to {verb}?",
+                count=len(waiting),
+                verb=verb,
+            ),
             [
                 Option(
                     f"{verb.upper()}:{e.number}",

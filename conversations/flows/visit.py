@@ -14,6 +14,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.text import t
 from bot.scheduling.availability import Slot, SlotQuery, slot_fits
 from conversations.nlu.understand import Named, find_services
 from conversations.turn import Turn
@@ -109,8 +110,14 @@ def lines(turn: Turn, planned: list[dict[str, Any]], staff_name: Any) -> list[st
             continue
         clock = turn.when(datetime.fromisoformat(item["start"])).rsplit(", ", 1)[-1]
         out.append(
-            f"Then: {service.name} with {staff_name(turn, item['staff_id'])}, {clock} "
-            f"({service.duration_minutes} min, {turn.money(service.price_minor)})"
+            t(
+                "Then: {service} with {staff_name}, {clock} ({duration_minutes} min, {amount})",
+                service=service.name,
+                staff_name=staff_name(turn, item["staff_id"]),
+                clock=clock,
+                duration_minutes=service.duration_minutes,
+                amount=turn.money(service.price_minor),
+            )
         )
     return out
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.text import N_
 from bot.field.places import LatLon, Located, geocode, located, place_from_pin
 from bot.field.places.windows import format_window, window_for
 from conversations.turn import Turn
 from storage.models import Appointment, Service
 
 PIN = "pin"  # flow data: [lat, lon] of a location the customer shared in this booking
-NOT_ON_MAP = (
+NOT_ON_MAP = N_(
     "I couldn't find that address on the map. Could you check it and add the ZIP code "
     "(or share your location)?"
 )

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.text import t
 from conversations.nlu.understand import normalise
 from conversations.nlu.words import DAY_NAMES, NUMBER_WORDS
 
@@ -247,10 +248,10 @@ def _ordinal(n: int) -> str:
 
 def _every(interval: int, unit: str) -> str:
     if interval == 1:
-        return f"every {unit}"
+        return t("every {unit}", unit=unit)
     if interval == 2:
-        return f"every other {unit}"
-    return f"every {interval} {unit}s"
+        return t("every other {unit}", unit=unit)
+    return t("every {interval} {unit}s", interval=interval, unit=unit)
 
 
 def _describe(rule: _Rule) -> str:
@@ -262,7 +263,7 @@ def _describe(rule: _Rule) -> str:
         text = _describe_monthly(rule)
     else:
         text = _every(rule.interval, "year")
-    return f"{text}, {rule.count} times" if rule.count else text
+    return t("{text}, {count} times", text=text, count=rule.count) if rule.count else text
 
 
 def _describe_weekly(rule: _Rule) -> str:
@@ -273,17 +274,21 @@ def _describe_weekly(rule: _Rule) -> str:
         return _every(rule.interval, "week")
     if rule.interval <= 2:
         return _every(rule.interval, _join(names))
-    return f"every {rule.interval} weeks on {_join(names)}"
+    return t("every {interval} weeks on {days}", interval=rule.interval, days=_join(names))
 
 
 def _describe_monthly(rule: _Rule) -> str:
     months = "every month" if rule.interval == 1 else _every(rule.interval, "month")
     if rule.bymonthday is not None:
-        return f"the {_day_ordinal(rule.bymonthday)} of {months}"
+        return t(
+            "the {day_ordinal} of {months}",
+            day_ordinal=_day_ordinal(rule.bymonthday),
+            months=months,
+        )
     if rule.byday:
         nths = [_ordinal(int(d[:-2])) for d in rule.byday]
         day = _DAY_NAMES[_DAYS.index(rule.byday[0][-2:])]  # one weekday: see _monthly_nth
-        return f"the {_join(nths)} {day} of {months}"
+        return t("the {nths} {day} of {months}", nths=_join(nths), day=day, months=months)
     return months
 
 

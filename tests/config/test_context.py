@@ -166,6 +166,23 @@ def test_only_the_context_loader_reads_the_business_row() -> None:
     assert reparsers == [], "the settings blob is parsed once, by bot.config.context"
 
 
+def test_a_start_rewrites_a_stored_blob_that_does_not_validate_as_it_stands(
+    salon: Database,
+) -> None:
+    # Same business.toml (same digest), but the stored blob holds a key this version refuses:
+    # applying the config at start (no force) must rewrite it, and the business reads meanwhile.
+    with salon.write() as session:
+        row = business_row(session)
+        assert row is not None
+        row.settings = {**row.settings, "a_key_since_removed": True}
+    with salon.read() as session:
+        assert business_context(session).name == load_config(DEMO_CONFIG).name
+    apply_config(salon, load_config(DEMO_CONFIG))
+    with salon.read() as session:
+        row = business_row(session)
+        assert row is not None and "a_key_since_removed" not in row.settings
+
+
 def test_a_config_load_overwrites_a_blob_an_older_slotbot_wrote(salon: Database) -> None:
     with salon.write() as session:
         row = business_row(session)
@@ -206,8 +223,10 @@ def test_a_blob_seen_before_is_not_validated_again(
     with salon.write() as session:
         row = business_row(session)
         assert row is not None
-        row.settings = {**row.settings, "a_key_since_removed": True}
-    with pytest.raises(ValueError), salon.read() as session:
+        rules = {**row.settings["rules"], "slot_interval_minutes": 1}
+        row.settings = {**row.settings, "rules": rules}
+    with pytest.raises(ValueError, match="slot_interval_minutes"), salon.read() as session:
         business_context(session)  # a bad blob is refused every time, never kept
-    with pytest.raises(ValueError), salon.read() as session:
+    with pytest.raises(ValueError, match="slot_interval_minutes"), salon.read() as session:
         business_context(session)
+    assert len(validated) == 4

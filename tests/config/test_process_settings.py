@@ -61,7 +61,7 @@ def test_empty_variables_are_unset_but_an_empty_rate_limit_is_off() -> None:
         ("SLOTBOT_KICK", "maybe", "SLOTBOT_KICK: must be true or false, got 'maybe'"),
         ("TELEGRAM_POLLER_LEASE", "-1", "TELEGRAM_POLLER_LEASE: must be more than 0, got '-1'"),
         ("SLOTBOT_LOG_FORMAT", "xml", "SLOTBOT_LOG_FORMAT: 'xml' is not plain or json"),
-        ("SLOTBOT_PAYMENTS", "free", "SLOTBOT_PAYMENTS: must be one of 'sandbox' or 'off', got 'free'"),
+        ("SLOTBOT_PAYMENTS", "free", "SLOTBOT_PAYMENTS: must be one of 'sandbox', 'off' or 'stripe', got 'free'"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(variable: str, value: str, line: str) -> None:

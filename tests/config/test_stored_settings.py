@@ -44,8 +44,20 @@ def test_a_stale_or_hand_edited_blob_fails_loudly_instead_of_being_half_read() -
         rules_from_settings({"rules": {"slot_interval_minutes": 1}})
     with pytest.raises(ValidationError, match="whatsapp_template is required"):
         messaging_from_settings({"messaging": {"whatsapp_outside_window": "template"}})
-    with pytest.raises(ValidationError, match="colours"):
-        business_settings({"colours": "#000000"})
+
+
+def test_a_stored_key_this_version_does_not_know_is_left_out_not_fatal(caplog) -> None:
+    # A blob another version wrote must not stop every turn until the config is applied again.
+    demo = settings_for(load_config(DEMO_CONFIG))
+    stray = {**demo, "colours": "#000000", "rules": {**demo["rules"], "hold_minuts": 5}}
+    read = business_settings(stray)
+    assert read == business_settings(demo)
+    assert "colours" in caplog.text and "rules.hold_minuts" in caplog.text
+
+
+def test_a_bad_stored_value_still_fails_loudly() -> None:
+    with pytest.raises(ValidationError, match="slot_interval_minutes"):
+        business_settings({"rules": {"slot_interval_minutes": 1}})
 
 
 def test_the_models_are_frozen() -> None:

@@ -31,7 +31,7 @@ NOW = local("2026-11-16 10:00")
 GREETING_NEW_SENDER = 12
 GREETING_AGAIN = 9
 BOOKING_REQUEST = 23
-BOOKING_YES = 32
+BOOKING_YES = 32  # the named staff member pinned in the INSERT, not a later UPDATE
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ in the publisher's transaction, in order, failing with it."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.core.events import (
     PaymentRecorded,
     StatusChanged,
 )
+from bot.messaging import notify
 from bot.messaging.outbox import CANCEL_NOTICE, CONFIRMATION
 from bot.scheduling import waitlist
 from bot.scheduling.booking import Booked, book, cancel, reschedule, set_status
@@ -210,6 +212,22 @@ def test_bootstrapping_twice_registers_each_subscriber_once():
     assert bootstrap(bus) is bus
     assert {kind: bus.handlers(kind) for kind in Event.__subclasses__()} == before
     assert bootstrap() is events.bus and events.bus.ready
+
+
+def test_threads_bootstrapping_at_once_register_each_subscriber_once():
+    for _ in range(20):
+        bus, start = MessageBus(), threading.Barrier(8)
+
+        def first_call(bus: MessageBus = bus, start: threading.Barrier = start) -> None:
+            start.wait()
+            bootstrap(bus)
+
+        threads = [threading.Thread(target=first_call) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert bus.handlers(AppointmentBooked) == (notify.on_booked,)
 
 
 def test_every_event_has_a_subscriber_and_the_order_of_the_booking_ones_is_told_first():

@@ -20,6 +20,7 @@ from bot.billing.ledger.totals import Totals
 from bot.billing.payments.links import pay_url
 from bot.config.context import BusinessContext, business_context
 from bot.core.formatting import format_long_date, format_rate
+from bot.core.text import N_, _, t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Attachment, Reply
 from bot.messaging.outbox import Purpose
@@ -29,11 +30,11 @@ from storage.models import Customer
 log = logging.getLogger(__name__)
 
 LINE_COLUMNS = (
-    ("Description", 0.46, "L"),
-    ("Qty", 0.08, "R"),
-    ("Unit price", 0.16, "R"),
-    ("Tax", 0.12, "R"),
-    ("Amount", 0.18, "R"),
+    (N_("Description"), 0.46, "L"),
+    (N_("Qty"), 0.08, "R"),
+    (N_("Unit price"), 0.16, "R"),
+    (N_("Tax"), 0.12, "R"),
+    (N_("Amount"), 0.18, "R"),
 )
 
 
@@ -57,7 +58,7 @@ def business_party(ctx: BusinessContext) -> Party:
 def customer_party(customer: Customer) -> Party:
     """A customer as printed under "Bill to"."""
     details = (customer.address, printable_phone(customer.phone), customer.email)
-    return Party(customer.name or f"Customer {customer.id}", tuple(v for v in details if v))
+    return Party(customer.name or t("Customer {id}", id=customer.id), tuple(v for v in details if v))
 
 
 def long_date(ctx: BusinessContext, moment: datetime) -> str:
@@ -83,26 +84,26 @@ def invoice_document(
     ]
     facts: list[tuple[str, str]] = []
     if invoice.issued_at:
-        facts.append(("Issued", long_date(ctx, invoice.issued_at)))
+        facts.append((_("Issued"), long_date(ctx, invoice.issued_at)))
     if invoice.due_at and invoice.status != PAID:
-        facts.append(("Due", long_date(ctx, invoice.due_at)))
-    facts.append(("Status", invoice.status.replace("_", " ").capitalize()))
+        facts.append((_("Due"), long_date(ctx, invoice.due_at)))
+    facts.append((_("Status"), invoice.status.replace("_", " ").capitalize()))
     quoted = session.get(Estimate, invoice.estimate_id or 0)
     if quoted is not None:
-        facts.append(("Estimate", quoted.number))  # the chain: estimate → appointment → invoice
+        facts.append((_("Estimate"), quoted.number))  # the chain: estimate → appointment → invoice
     if invoice.appointment_id is not None:
-        facts.append(("Appointment", f"#{invoice.appointment_id}"))
-    note = "Thank you for your business."
+        facts.append((_("Appointment"), f"#{invoice.appointment_id}"))
+    note = _("Thank you for your business.")
     if url and result.balance > 0:
-        note = f"Pay online: {url}\n{note}"
+        note = t("Pay online: {url}\n{note}", url=url, note=note)
     return Document(
-        title="Invoice",
+        title=_("Invoice"),
         number=invoice.number or "DRAFT",
         business=business_party(ctx),
         brand=Brand.from_hex(ctx.branding.colour, ctx.branding.logo),
         customer=customer_party(invoice.customer),
         facts=tuple(facts),
-        columns=LINE_COLUMNS,
+        columns=tuple((_(title), width, align) for title, width, align in LINE_COLUMNS),
         rows=rows_of(rows),
         totals=totals_block(ctx, result),
         note=note,
@@ -118,14 +119,14 @@ def invoice_document(
 
 def totals_block(ctx: BusinessContext, result: Totals) -> tuple[tuple[str, str, bool], ...]:
     """Subtotal, tax per rate, total, paid and balance due, as printed."""
-    block = [("Subtotal", ctx.money(result.subtotal), False)]
+    block = [(_("Subtotal"), ctx.money(result.subtotal), False)]
     block += [
-        (f"Tax {format_rate(band.rate)}", ctx.money(band.tax), False) for band in result.taxes
+        (t("Tax {rate}", rate=format_rate(band.rate)), ctx.money(band.tax), False) for band in result.taxes
     ]
-    block.append(("Total", ctx.money(result.total), True))
+    block.append((_("Total"), ctx.money(result.total), True))
     if result.paid:
-        block.append(("Paid", ctx.money(result.paid), False))
-    label = "Balance due" if result.balance >= 0 else "Credit"
+        block.append((_("Paid"), ctx.money(result.paid), False))
+    label = _("Balance due") if result.balance >= 0 else _("Credit")
     block.append((label, ctx.money(abs(result.balance)), True))
     return tuple(block)
 
@@ -156,16 +157,16 @@ def invoice_attachment(
 
 def invoice_text(ctx: BusinessContext, invoice: Invoice, result: Totals, url: str | None) -> str:
     """The chat message for an invoice: what it is for, what is due, and where to pay."""
-    text = f"Invoice {invoice.number} from {ctx.name}: {ctx.money(result.total)}."
+    text = t("Invoice {number} from {business}: {total}.", number=invoice.number, business=ctx.name, total=ctx.money(result.total))
     if result.paid > 0:
-        text += f" Paid so far: {ctx.money(result.paid)}."
+        text += t(" Paid so far: {paid}.", paid=ctx.money(result.paid))
     if result.balance > 0:
-        due = f" due {ctx.day(invoice.due_at)}" if invoice.due_at else ""
+        due = t(" due {day}", day=ctx.day(invoice.due_at)) if invoice.due_at else ""
         text += f" {ctx.money(result.balance)}{due}."
         if url:
             text += f" {pay_here(ctx, result.balance, invoice.currency, url)}"
     else:
-        text += " Nothing left to pay - thank you!"
+        text += _(" Nothing left to pay - thank you!")
     return text
 
 

@@ -21,6 +21,7 @@ from bot.billing.ledger.invoices import LineSpec, format_number
 from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
 from bot.core.money import parse_amount
+from bot.core.text import t
 from bot.scheduling.booking import NOT_ALLOWED, Booked, Refused, book
 from storage.billing import APPROVED, Estimate, Invoice
 from storage.models import Appointment, AwaitingReply, Service
@@ -54,7 +55,7 @@ def parse_items(text: str, currency: str) -> Items:
             continue
         item = _ITEM.match(part)
         if item is None or not item.group("desc").strip():
-            raise InvalidRequest(f"{part!r} needs a description and a price, like 'toner 25'")
+            raise InvalidRequest(t("{part!r} needs a description and a price, like 'toner 25'", part=part))
         minor = parse_amount(item.group("amount").replace(",", ""), currency)
         description = item.group("desc").strip(" :=-")
         lines.append(LineSpec("service", description[:1].upper() + description[1:], minor))
@@ -129,9 +130,9 @@ def book_estimate(
     estimate = session.get(Estimate, estimate_id)
     if estimate is None or estimate.status != APPROVED:
         status = estimate.status if estimate else "missing"
-        return Refused(NOT_ALLOWED, f"That estimate is {status}, not approved.")
+        return Refused(NOT_ALLOWED, t("That estimate is {status}, not approved.", status=status))
     if estimate.appointment_id is not None:
-        return Refused(NOT_ALLOWED, f"{estimate.number} is already booked.")
+        return Refused(NOT_ALLOWED, t("{number} is already booked.", number=estimate.number))
     outcome = book(
         session,
         customer_id=estimate.customer_id,
@@ -141,7 +142,7 @@ def book_estimate(
         now=now,
         actor=actor,
         enforce_rules=False,
-        notes=f"Work of estimate {estimate.number}",
+        notes=t("Work of estimate {number}", number=estimate.number),
     )
     if isinstance(outcome, Booked):
         linked = schedule_estimate(session, estimate.id, outcome.appointment.id, now=now)

@@ -36,6 +36,7 @@ from bot.config.context import business_context
 from bot.core import events
 from bot.core.errors import NotFound
 from bot.core.formatting import format_rate
+from bot.core.text import _, t
 from bot.messaging.asking import Awaiting, ask, customer_address
 from bot.messaging.messages import Attachment, Option, Reply
 from bot.messaging.outbox import Purpose
@@ -129,7 +130,7 @@ def add_estimate_line(
     """Add a line to an estimate that has not been answered yet."""
     estimate = get_estimate(session, estimate_id)
     if estimate.status not in (ESTIMATE_DRAFT, ESTIMATE_SENT):
-        return Refused(NOT_ALLOWED, f"{estimate.number} is {estimate.status}.")
+        return Refused(NOT_ALLOWED, t("{number} is {status}.", number=estimate.number, status=estimate.status))
     quantity, rate, unit, net, tax = price_line(spec, business_context(session))
     line = EstimateLine(
         estimate_id=estimate.id,
@@ -161,39 +162,39 @@ def estimate_pdf(session: Session, estimate: Estimate) -> bytes:
         for line in estimate_lines(session, estimate.id)
     ]
     facts: tuple[tuple[str, str], ...] = (
-        ("Date", long_date(ctx, estimate.created_at)),
-        ("Valid until", long_date(ctx, estimate.valid_until)),
+        (_("Date"), long_date(ctx, estimate.created_at)),
+        (_("Valid until"), long_date(ctx, estimate.valid_until)),
     )
     # The chain: the appointment that does the work and the invoice that bills it.
     booked = session.get(Appointment, estimate.appointment_id or 0)
     if booked is not None:
-        facts += (("Appointment", f"#{booked.id}, {long_date(ctx, booked.starts_at)}"),)
+        facts += ((_("Appointment"), f"#{booked.id}, {long_date(ctx, booked.starts_at)}"),)
     billed = session.scalars(
         select(Invoice.number).where(
             Invoice.estimate_id == estimate.id, Invoice.number.is_not(None)
         )
     ).first()
     if billed:
-        facts += (("Invoice", billed),)
+        facts += ((_("Invoice"), billed),)
     block = tuple(row for row in totals_block(ctx, estimate_totals(session, estimate)))
     return render(
         Document(
-            title="Estimate",
+            title=_("Estimate"),
             number=estimate.number,
             business=business_party(ctx),
             brand=Brand.from_hex(ctx.branding.colour, ctx.branding.logo),
             customer=customer_party(estimate.customer),
             facts=facts,
             columns=(
-                ("Description", 0.46, "L"),
-                ("Qty", 0.08, "R"),
-                ("Unit price", 0.16, "R"),
-                ("Tax", 0.12, "R"),
-                ("Amount", 0.18, "R"),
+                (_("Description"), 0.46, "L"),
+                (_("Qty"), 0.08, "R"),
+                (_("Unit price"), 0.16, "R"),
+                (_("Tax"), 0.12, "R"),
+                (_("Amount"), 0.18, "R"),
             ),
             rows=rows_of(rows),
             totals=block[:-1],  # no "balance due" on an estimate
-            note=estimate.notes or "Reply APPROVE to go ahead, or DECLINE.",
+            note=estimate.notes or _("Reply APPROVE to go ahead, or DECLINE."),
             page_format=page_format_for(ctx.locale),
             created=estimate.created_at,
             photos=photos_for(session, estimate.appointment_id),
@@ -215,9 +216,9 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
     ctx = business_context(session)
     result = estimate_totals(session, estimate)
     text = (
-        f"Estimate {estimate.number} from {ctx.name}: {ctx.money(result.total)}"
-        f" (valid until {ctx.day(estimate.valid_until)}). Reply APPROVE to go ahead, "
-        "or DECLINE."
+        t("Estimate {number} from {business}: {total}"
+        " (valid until {day}). Reply APPROVE to go ahead, "
+        "or DECLINE.", number=estimate.number, business=ctx.name, total=ctx.money(result.total), day=ctx.day(estimate.valid_until))
     )
     pdf = Attachment(
         "application/pdf", f"{estimate.number}.pdf", data=estimate_pdf(session, estimate)
@@ -226,8 +227,8 @@ def send_estimate(session: Session, estimate_id: int, *, now: datetime) -> bool:
         text,
         # The number rides on the buttons: with two estimates open, each button knows its own.
         options=(
-            Option(f"{APPROVE}:{estimate.number}", "Approve"),
-            Option(f"{DECLINE}:{estimate.number}", "Decline"),
+            Option(f"{APPROVE}:{estimate.number}", _("Approve")),
+            Option(f"{DECLINE}:{estimate.number}", _("Decline")),
         ),
         attachments=(pdf,),
     )
@@ -277,22 +278,22 @@ def _answer(
     ctx = business_context(session)
     wanted = APPROVED if approve else DECLINED
     if estimate.status == wanted:
-        word = "approved" if approve else "declined"
-        return EstimateAnswer(True, estimate, Reply(f"{estimate.number} is already {word}."))
+        word = _("approved") if approve else _("declined")
+        return EstimateAnswer(True, estimate, Reply(t("{number} is already {word}.", number=estimate.number, word=word)))
     if estimate.status == INVOICED or (estimate.status == APPROVED and not approve):
         return EstimateAnswer(
             False,
             estimate,
-            Reply(f"{estimate.number} was already approved. Please call us to change it."),
+            Reply(t("{number} was already approved. Please call us to change it.", number=estimate.number)),
         )
     if estimate.status == ESTIMATE_DRAFT:
-        return EstimateAnswer(False, estimate, Reply(f"{estimate.number} hasn't been sent yet."))
+        return EstimateAnswer(False, estimate, Reply(t("{number} hasn't been sent yet.", number=estimate.number)))
     if approve and now > estimate.valid_until:
         notify_owners(
             session,
             ctx,
-            f"{estimate.customer.name or 'A customer'} tried to approve {estimate.number}, "
-            "which has expired: send a fresh estimate.",
+            t("{customer} tried to approve {number}, "
+            "which has expired: send a fresh estimate.", customer=estimate.customer.name or _('A customer'), number=estimate.number),
             now=now,
             dedupe_key=f"estimate-expired:{estimate.id}",
         )
@@ -300,8 +301,8 @@ def _answer(
             False,
             estimate,
             Reply(
-                f"{estimate.number} expired on {ctx.day(estimate.valid_until)}. "
-                "We'll send you an up-to-date estimate."
+                t("{number} expired on {day}. "
+                "We'll send you an up-to-date estimate.", number=estimate.number, day=ctx.day(estimate.valid_until))
             ),
         )
     estimate.status = wanted
@@ -317,9 +318,9 @@ def _answer(
     )
     events.publish(session, decided)
     if approve:
-        text = f"Thanks - estimate {estimate.number} ({total}) is approved. We'll be in touch to schedule it."
+        text = t("Thanks - estimate {number} ({total}) is approved. We'll be in touch to schedule it.", number=estimate.number, total=total)
     else:
-        text = f"No problem - estimate {estimate.number} is declined. Just message us if you change your mind."
+        text = t("No problem - estimate {number} is declined. Just message us if you change your mind.", number=estimate.number)
     return EstimateAnswer(True, estimate, Reply(text))
 
 
@@ -328,12 +329,19 @@ def on_estimate_decided(session: Session, event: events.EstimateDecided) -> None
     estimate = get_estimate(session, event.estimate_id)
     ctx = business_context(session)
     total, channel = ctx.money(event.total_minor), event.channel
-    who = estimate.customer.name or "The customer"
-    verb = "approved" if event.approved else "declined"
+    who = estimate.customer.name or _("The customer")
+    verb = "approved" if event.approved else "declined"  # also the dedupe key's word
     notify_owners(
         session,
         ctx,
-        f"{who} {verb} estimate {estimate.number} ({total}) by {channel}.",
+        t(
+            "{who} {verb} estimate {number} ({total}) by {channel}.",
+            who=who,
+            verb=_("approved") if event.approved else _("declined"),
+            number=estimate.number,
+            total=total,
+            channel=channel,
+        ),
         now=event.at,
         ref_id=estimate.id,
         dedupe_key=f"estimate-{verb}:{estimate.id}",
@@ -360,10 +368,10 @@ def schedule_estimate(
     """Link an approved estimate to the appointment that does the work."""
     estimate = get_estimate(session, estimate_id)
     if estimate.status != APPROVED:
-        return Refused(NOT_ALLOWED, f"{estimate.number} is {estimate.status}, not approved.")
+        return Refused(NOT_ALLOWED, t("{number} is {status}, not approved.", number=estimate.number, status=estimate.status))
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or appointment.customer_id != estimate.customer_id:
-        return Refused(NOT_ALLOWED, "That appointment is not this customer's.")
+        return Refused(NOT_ALLOWED, _("That appointment is not this customer's."))
     estimate.appointment_id = appointment_id
     estimate.updated_at = now
     return estimate
@@ -389,7 +397,7 @@ def invoice_from_estimate(
         if existing is not None:
             return existing
     if estimate.status != APPROVED:
-        return Refused(NOT_ALLOWED, f"{estimate.number} is {estimate.status}, not approved.")
+        return Refused(NOT_ALLOWED, t("{number} is {status}, not approved.", number=estimate.number, status=estimate.status))
     invoice = create_invoice(
         session,
         customer_id=estimate.customer_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.billing.documents.pdf import Photo, Signed
 from bot.config.context import BusinessContext, business_context
 from bot.core.formatting import format_when
+from bot.core.text import _, t
 from bot.customers import attachments
 from bot.field import signatures
 from storage.files import Signature
@@ -20,12 +21,12 @@ from storage.files import Signature
 def signed_block(ctx: BusinessContext, signature: Signature) -> Signed:
     """One signature as printed."""
     when = format_when(signature.signed_at, ctx.zone, ctx.locale)
-    how = "signed by hand" if signature.image_png else "name typed"
-    caption = f"Signed by {signature.signer_name}, {when} ({how})"
+    how = _("signed by hand") if signature.image_png else _("name typed")
+    caption = t("Signed by {signer_name}, {when} ({how})", signer_name=signature.signer_name, when=when, how=how)
     if signature.ip:
-        caption += f", from {signature.ip}"
+        caption += t(", from {ip}", ip=signature.ip)
     if not signatures.intact(signature):
-        caption += ". WARNING: the stored text no longer matches its hash."
+        caption += _(". WARNING: the stored text no longer matches its hash.")
     return Signed(
         title=signature.title,
         text=signature.signed_text,

@@ -25,6 +25,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from bot.config import process
+from bot.core.text import _, t
 
 _FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -202,7 +203,7 @@ def _header(pdf: _Pdf, doc: Document) -> None:
     pdf.set_draw_color(*RULE)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
     pdf.ln(5)
-    _party(pdf, doc.customer, pdf.l_margin, half, "Bill to")
+    _party(pdf, doc.customer, pdf.l_margin, half, _("Bill to"))
     pdf.ln(6)
 
 
@@ -318,7 +319,7 @@ def _photos(pdf: _Pdf, doc: Document) -> None:
     per_row, gap = 4, 4.0
     width = (pdf.epw - gap * (per_row - 1)) / per_row
     height = width * 0.75
-    _section(pdf, doc, "Photos", height + 12)
+    _section(pdf, doc, _("Photos"), height + 12)
     for index, photo in enumerate(doc.photos):
         column = index % per_row
         if column == 0 and index:
@@ -341,7 +342,7 @@ def _photos(pdf: _Pdf, doc: Document) -> None:
 def _signatures(pdf: _Pdf, doc: Document) -> None:
     """Each signed text in full, the signature (drawn, or the typed name) and its record."""
     for signed in doc.signatures:
-        _section(pdf, doc, f"Signed: {signed.title}", 60)
+        _section(pdf, doc, t("Signed: {signed}", signed=signed.title), 60)
         pdf.use(9)
         pdf.multi_cell(pdf.epw, 4.8, pdf.text_of(signed.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(2)
@@ -369,7 +370,7 @@ def _signatures(pdf: _Pdf, doc: Document) -> None:
         pdf.multi_cell(
             pdf.epw,
             4.2,
-            f"SHA-256 of the text: {signed.digest}",
+            t("SHA-256 of the text: {digest}", digest=signed.digest),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )

@@ -20,6 +20,7 @@ from bot.billing.documents.estimates import (
     send_estimate,
 )
 from bot.config.context import business_context
+from bot.core.text import _, t
 from bot.field.signatures import Kind, SigningRefused, check_png, request_signature, sign
 from bot.messaging.messages import WEB
 from storage.billing import ESTIMATE_DRAFT, ESTIMATE_SENT, Estimate
@@ -35,14 +36,14 @@ def estimate_text(session: Session, estimate: Estimate) -> str:
     ]
     total = ctx.money(estimate_totals(session, estimate).total)
     parts = [
-        f"I approve estimate {estimate.number} from {ctx.name}, "
-        f"dated {long_date(ctx, estimate.created_at)}, for the work below:",
+        t("I approve estimate {number} from {business}, "
+        "dated {date}, for the work below:", number=estimate.number, business=ctx.name, date=long_date(ctx, estimate.created_at)),
         *lines,
-        f"Total including tax: {total}. Valid until {long_date(ctx, estimate.valid_until)}.",
+        t("Total including tax: {total}. Valid until {until}.", total=total, until=long_date(ctx, estimate.valid_until)),
     ]
     if estimate.notes:
-        parts.append(f"Notes: {estimate.notes}")
-    parts.append("I agree to this work being done and to pay the total shown.")
+        parts.append(t("Notes: {notes}", notes=estimate.notes))
+    parts.append(_("I agree to this work being done and to pay the total shown."))
     return "\n".join(parts)
 
 
@@ -64,7 +65,7 @@ def request_for_estimate(
         customer_id=estimate.customer_id,
         kind=Kind.ESTIMATE,
         text=estimate_text(session, estimate),
-        title=f"Estimate {estimate.number}",
+        title=t("Estimate {number}", number=estimate.number),
         estimate_id=estimate.id,
         appointment_id=estimate.appointment_id,
         requested_by=requested_by,
@@ -86,9 +87,9 @@ def complete(
     if image_png:
         check_png(image_png)
     if not " ".join((name or "").split()):
-        raise SigningRefused("Please type your full name.")
+        raise SigningRefused(_("Please type your full name."))
     if request.signed_at is not None or now >= request.expires_at:
-        raise SigningRefused("This link can no longer be signed.")
+        raise SigningRefused(_("This link can no longer be signed."))
     if request.estimate_id is not None and request.kind == Kind.ESTIMATE:
         answer = approve_estimate(
             session, request.estimate_id, channel=WEB, address=f"sign:{request.id}", now=now

@@ -29,6 +29,7 @@ from bot.billing.ledger.totals import LineAmount, Totals, compute_totals, derive
 from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest, NotFound
 from bot.core.money import Number, line_net, normalise_quantity, normalise_rate, tax_on
+from bot.core.text import _, t
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import (
     ACCOUNT_CREDIT,
@@ -355,12 +356,12 @@ def add_line(
     """
     invoice = locked_invoice(session, invoice_id)
     if invoice.voided_at is not None:
-        return Refused(NOT_ALLOWED, f"{invoice.number or 'That invoice'} is void.")
+        return Refused(NOT_ALLOWED, t("{number} is void.", number=invoice.number or _('That invoice')))
     ctx = business_context(session)
     spec = LineSpec(kind, description, unit_price_minor, quantity, tax_rate)
     line = insert_line(session, invoice, spec, now=now, ctx=ctx, dedupe_key=dedupe_key)
     if line is None:
-        return Refused(DUPLICATE, "That line was already added.")
+        return Refused(DUPLICATE, _("That line was already added."))
     invoice.updated_at = now
     refresh_status(session, invoice, now)
     if invoice.issued_at is not None:
@@ -396,12 +397,12 @@ def void_invoice(
     invoice = locked_invoice(session, invoice_id)
     if invoice.voided_at is not None:
         return invoice
-    name = invoice.number or "That invoice"
+    name = invoice.number or _("That invoice")
     rows = payments_of(session, invoice.id)
     if sum(p.amount_minor for p in rows if p.kind != CREDIT_TRANSFER) != 0:
-        return Refused(NOT_ALLOWED, f"{name} has payments; refund them before voiding it.")
+        return Refused(NOT_ALLOWED, t("{name} has payments; refund them before voiding it.", name=name))
     if any(p.kind == CREDIT_TRANSFER and p.amount_minor < 0 for p in rows):
-        return Refused(NOT_ALLOWED, f"{name} has paid other invoices with its credit.")
+        return Refused(NOT_ALLOWED, t("{name} has paid other invoices with its credit.", name=name))
     _return_credit(session, invoice, now)
     invoice.voided_at = now
     invoice.void_reason = reason or None
@@ -476,8 +477,8 @@ def _transfer(
 ) -> None:
     """Move `amount` of credit from an overpaid invoice to another, as a zero-sum pair."""
     for invoice, other, signed, words in (
-        (source, target, -amount, f"Credit applied to {target.number}"),
-        (target, source, amount, f"Credit from {source.number}"),
+        (source, target, -amount, t("Credit applied to {number}", number=target.number)),
+        (target, source, amount, t("Credit from {number}", number=source.number)),
     ):
         add_payment(
             session,

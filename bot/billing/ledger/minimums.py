@@ -14,6 +14,7 @@ converts it to USD 0.50 and may still refuse, and that refusal reads clearly
 from __future__ import annotations
 
 from bot.config.context import BusinessContext
+from bot.core.text import N_, _, t
 
 # Minor units, by ISO 4217 code (upper case, as slotbot stores currencies).
 MINIMUM_CHARGE: dict[str, int] = {
@@ -43,7 +44,7 @@ MINIMUM_CHARGE: dict[str, int] = {
     "THB": 1000,
 }
 
-OTHER_WAYS = "please pay in person, or reply to our message to arrange another way"
+OTHER_WAYS = N_("please pay in person, or reply to our message to arrange another way")
 
 
 def online_minimum(currency: str) -> int:
@@ -60,13 +61,13 @@ def below_minimum_words(ctx: BusinessContext, amount_minor: int, currency: str) 
     """The customer's sentence for a balance under the online minimum (no link: it can't work)."""
     minimum = ctx.money(online_minimum(currency))
     return (
-        f"{ctx.money(amount_minor)} is below the {minimum} minimum for paying online, "
-        f"so {OTHER_WAYS}."
+        t("{amount} is below the {minimum} minimum for paying online, "
+        "so {other_ways}.", amount=ctx.money(amount_minor), minimum=minimum, other_ways=_(OTHER_WAYS))
     )
 
 
 def pay_here(ctx: BusinessContext, amount_minor: int, currency: str, url: str) -> str:
     """ "Pay here: URL", or the way to pay instead when the amount is under the online minimum."""
     if payable_online(amount_minor, currency):
-        return f"Pay here: {url}"
+        return t("Pay here: {url}", url=url)
     return below_minimum_words(ctx, amount_minor, currency)

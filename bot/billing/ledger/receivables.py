@@ -39,6 +39,7 @@ from bot.billing.payments.online import card_label, saved_card, schedule_charge
 from bot.config.context import business_context
 from bot.core.formatting import format_month
 from bot.core.money import percent_of
+from bot.core.text import t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import Purpose
@@ -115,7 +116,7 @@ def aging(session: Session, now: datetime) -> AgingReport:
         balance = sums[invoice.id].balance
         if balance == 0:
             continue
-        name = names.get(invoice.customer_id) or f"Customer {invoice.customer_id}"
+        name = names.get(invoice.customer_id) or t("Customer {id}", id=invoice.customer_id)
         row = customers.setdefault(invoice.customer_id, CustomerAging(invoice.customer_id, name))
         if balance < 0:
             credit += balance
@@ -174,10 +175,10 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
     month = format_month(local.date(), ctx.locale)
     if billing.finance_charge_percent is not None:
         amount = percent_of(base, billing.finance_charge_percent)
-        words = f"Finance charge {billing.finance_charge_percent}% on {ctx.money(base)} overdue ({month})"
+        words = t("Finance charge {finance_charge_percent}% on {base} overdue ({month})", finance_charge_percent=billing.finance_charge_percent, base=ctx.money(base), month=month)
     else:
         amount = billing.finance_charge_flat_minor
-        words = f"Late fee ({month})"
+        words = t("Late fee ({month})", month=month)
     if amount <= 0:
         return False
     key = f"finance:{invoice.id}:{local:%Y-%m}"
@@ -198,9 +199,9 @@ def _assess(session: Session, invoice_id: int, now: datetime) -> bool:
         session,
         invoice.customer_id,
         Reply(
-            f"{invoice.number} is overdue, so a {ctx.money(amount)} finance charge was added. "
+            t("{number} is overdue, so a {amount} finance charge was added. ", number=invoice.number, amount=ctx.money(amount))
             + (
-                f"Pay {ctx.money(balance + amount)} here: {url}"
+                t("Pay {amount} here: {url}", amount=ctx.money(balance + amount), url=url)
                 if payable_online(balance + amount, invoice.currency)
                 else below_minimum_words(ctx, balance + amount, invoice.currency)
             )
@@ -256,16 +257,16 @@ def _no_show_fee(session: Session, appointment_id: int, fee: int, now: datetime)
                 now=now,
                 purpose=FOR_NO_SHOW,
                 appointment_id=appointment.id,
-                lines=[LineSpec(NO_SHOW_FEE, f"Missed appointment: {what}", fee, 1, "0")],
+                lines=[LineSpec(NO_SHOW_FEE, t("Missed appointment: {what}", what=what), fee, 1, "0")],
             )
     except IntegrityError:  # another worker charged it first
         return False
     issue_invoice(session, invoice.id, now=now)
     card = saved_card(session, appointment.customer_id)
-    text = f"You missed your {what}. A missed-appointment fee of {ctx.money(fee)} applies ({invoice.number})."
+    text = t("You missed your {what}. A missed-appointment fee of {fee} applies ({number}).", what=what, fee=ctx.money(fee), number=invoice.number)
     if card is not None and payable_online(fee, invoice.currency):
         schedule_charge(session, invoice.id, charge_at=now, now=now, reason="no_show")
-        text += f" It will be charged to your {card_label(card)}."
+        text += t(" It will be charged to your {card_label}.", card_label=card_label(card))
     else:
         url = pay_url(session, invoice.id, now=now)
         text += f" {pay_here(ctx, fee, invoice.currency, url)}"

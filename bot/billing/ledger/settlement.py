@@ -37,6 +37,7 @@ from bot.billing.ledger.totals import Totals
 from bot.config.context import business_context
 from bot.core import events
 from bot.core.errors import InvalidRequest, NotFound
+from bot.core.text import N_, _, t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import Purpose
@@ -58,9 +59,9 @@ from storage.billing import (
 from storage.models import AWAITING_DEPOSIT, BOOKED, CANCELLED, Appointment, Customer
 
 SANDBOX = "sandbox"
-TEST_MODE = "[TEST MODE - no real money] "
-_METHOD_WORDS = {"card": "card", "cash": "cash", "cheque": "cheque"}
-_METHOD_WORDS |= {"bank_transfer": "bank transfer", "other": "other means"}
+TEST_MODE = N_("[TEST MODE - no real money] ")
+_METHOD_WORDS = {"card": N_("card"), "cash": N_("cash"), "cheque": N_("cheque")}
+_METHOD_WORDS |= {"bank_transfer": N_("bank transfer"), "other": N_("other means")}
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class RefundRecorded:
 
 def _customer_name(session: Session, customer_id: int) -> str:
     customer = session.get(Customer, customer_id)
-    return (customer.name if customer else None) or f"Customer {customer_id}"
+    return (customer.name if customer else None) or t("Customer {id}", id=customer_id)
 
 
 def record_payment(
@@ -112,9 +113,9 @@ def record_payment(
         raise InvalidRequest(f"unknown payment method {method!r}; use one of {PAYMENT_METHODS}")
     invoice = locked_invoice(session, invoice_id)
     if amount_minor <= 0:
-        return Refused(NOT_ALLOWED, "A payment must be more than zero.")
+        return Refused(NOT_ALLOWED, _("A payment must be more than zero."))
     if invoice.voided_at is not None and provider is None:
-        return Refused(NOT_ALLOWED, f"{invoice.number} is void.")
+        return Refused(NOT_ALLOWED, t("{number} is void.", number=invoice.number))
     issue_invoice(session, invoice.id, now=now)
     payment = add_payment(
         session,
@@ -172,19 +173,19 @@ def _receipt(
     session: Session, payment: Payment, invoice: Invoice, result: Totals, now: datetime
 ) -> None:
     ctx = business_context(session)
-    test = TEST_MODE if payment.provider == SANDBOX else ""
-    how = _METHOD_WORDS.get(payment.method, payment.method)
+    test = _(TEST_MODE) if payment.provider == SANDBOX else ""
+    how = _(_METHOD_WORDS[payment.method]) if payment.method in _METHOD_WORDS else payment.method
     text = (
-        f"{test}Thank you! We received {ctx.money(payment.amount_minor)} "
-        f"for {invoice.number} by {how}."
+        t("{test}Thank you! We received {amount} "
+        "for {number} by {how}.", test=test, amount=ctx.money(payment.amount_minor), number=invoice.number, how=how)
     )
     if result.balance > 0:
-        text += f" Still to pay: {ctx.money(result.balance)}."
+        text += t(" Still to pay: {balance}.", balance=ctx.money(result.balance))
     else:
-        text += " It's paid in full."
+        text += _(" It's paid in full.")
     credit = credit_available(session, invoice.customer_id)
     if credit > 0:
-        text += f" You have {ctx.money(credit)} credit for next time."
+        text += t(" You have {credit} credit for next time.", credit=ctx.money(credit))
     tell_customer(
         session,
         invoice.customer_id,
@@ -196,11 +197,11 @@ def _receipt(
     )
     who = _customer_name(session, invoice.customer_id)
     note = (
-        f"{test}Payment: {who} paid {ctx.money(payment.amount_minor)} on {invoice.number} "
-        f"by {how}. Balance {ctx.money(max(result.balance, 0))}."
+        t("{test}Payment: {who} paid {amount} on {number} "
+        "by {how}. Balance {balance}.", test=test, who=who, amount=ctx.money(payment.amount_minor), number=invoice.number, how=how, balance=ctx.money(max(result.balance, 0)))
     )
     if result.balance < 0:
-        note += f" Overpaid by {ctx.money(-result.balance)}: kept as credit."
+        note += t(" Overpaid by {credit}: kept as credit.", credit=ctx.money(-result.balance))
     # Like bot.messaging.notify: owners hear about what customers and providers did, not their own acts.
     if not payment.actor.startswith("owner"):
         notify_owners(
@@ -233,7 +234,7 @@ def _deposit_paid(session: Session, invoice: Invoice, now: datetime) -> None:
     if appointment is None:
         return
     ctx = business_context(session)
-    what = f"{appointment.service.name} with {appointment.staff.name}, {ctx.when(appointment.starts_at)}"
+    what = t("{service} with {staff}, {when}", service=appointment.service.name, staff=appointment.staff.name, when=ctx.when(appointment.starts_at))
     if appointment.status == AWAITING_DEPOSIT:
         # bot.messaging.notify turns this change into the booking's confirmation (with its .ics).
         set_status(session, appointment.id, BOOKED, now=now, actor="system", reason="deposit paid")
@@ -242,8 +243,8 @@ def _deposit_paid(session: Session, invoice: Invoice, now: datetime) -> None:
         notify_owners(
             session,
             ctx,
-            f"{who} paid the deposit ({invoice.number}) for {what} after the booking was "
-            "released. It is held as credit: rebook them or refund it.",
+            t("{who} paid the deposit ({number}) for {what} after the booking was "
+            "released. It is held as credit: rebook them or refund it.", who=who, number=invoice.number, what=what),
             now=now,
             dedupe_key=f"late-deposit:{invoice.id}",
         )
@@ -283,7 +284,7 @@ def record_refund(
         if existing is not None:
             return RefundRecorded(existing, invoice, refresh_status(session, invoice), 0, True)
     if not 0 < amount_minor <= refundable(session, payment):
-        return Refused(NOT_ALLOWED, "That is more than is left to refund on this payment.")
+        return Refused(NOT_ALLOWED, _("That is more than is left to refund on this payment."))
     before = refresh_status(session, invoice).balance
     refund = add_payment(
         session,
@@ -309,7 +310,7 @@ def record_refund(
     forgive = max(0, before + amount_minor) - max(0, before) if write_off else 0
     if forgive:
         ctx = business_context(session)
-        spec = LineSpec(CREDIT, f"Refund credit ({reason or 'refunded'})", forgive, 1, "0")
+        spec = LineSpec(CREDIT, t("Refund credit ({reason})", reason=reason or _('refunded')), forgive, 1, "0")
         insert_line(session, invoice, spec, now=now, ctx=ctx)
     invoice.updated_at = now
     result = refresh_status(session, invoice, now)
@@ -318,7 +319,7 @@ def record_refund(
         tell_customer(
             session,
             invoice.customer_id,
-            Reply(f"We've refunded {ctx.money(amount_minor)} on {invoice.number}."),
+            Reply(t("We've refunded {amount} on {number}.", amount=ctx.money(amount_minor), number=invoice.number)),
             purpose=Purpose.RECEIPT,
             now=now,
             ref_id=refund.id,
@@ -328,7 +329,7 @@ def record_refund(
         notify_owners(
             session,
             ctx,
-            f"Refund: {ctx.money(amount_minor)} to {who} on {invoice.number}.",
+            t("Refund: {amount} to {who} on {number}.", amount=ctx.money(amount_minor), who=who, number=invoice.number),
             now=now,
             dedupe_key=f"refunded:{refund.id}",
         )

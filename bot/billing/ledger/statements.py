@@ -32,6 +32,7 @@ from bot.billing.payments.links import pay_url
 from bot.config.context import BusinessContext, business_context
 from bot.core.errors import NotFound
 from bot.core.formatting import format_long_date, format_month
+from bot.core.text import N_, _, t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Attachment, Reply
 from bot.messaging.outbox import Purpose
@@ -40,7 +41,7 @@ from storage.db import Database
 from storage.messaging import OutboxMessage
 from storage.models import Customer
 
-_METHODS = {"bank_transfer": "bank transfer", "account_credit": "credit"}
+_METHODS = {"bank_transfer": N_("bank transfer"), "account_credit": N_("credit")}
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,14 @@ def _invoice_postings(session: Session, invoice: Invoice) -> list[Posting]:
             found.append(
                 Posting(line.created_at, f"{number}: {line.description}", amount, 0, number)
             )
-    found.append(Posting(invoice.issued_at, f"Invoice {number}", at_issue, 0, number))
+    found.append(Posting(invoice.issued_at, t("Invoice {number}", number=number), at_issue, 0, number))
     if invoice.voided_at is not None:
-        found.append(Posting(invoice.voided_at, f"{number} voided", -all_lines, 0, number))
+        found.append(Posting(invoice.voided_at, t("{number} voided", number=number), -all_lines, 0, number))
     for payment in payments_of(session, invoice.id):
         if payment.kind == CREDIT_TRANSFER:
             continue
-        how = _METHODS.get(payment.method, payment.method)
-        words = f"Refund ({number})" if payment.kind == REFUND else f"Payment by {how} ({number})"
+        how = _(_METHODS[payment.method]) if payment.method in _METHODS else payment.method
+        words = t("Refund ({number})", number=number) if payment.kind == REFUND else t("Payment by {how} ({number})", how=how, number=number)
         found.append(Posting(payment.received_at, words, 0, payment.amount_minor, number))
     return found
 
@@ -110,7 +111,7 @@ def statement(session: Session, customer_id: int, start: date, end: date) -> Sta
     )
     return Statement(
         customer_id,
-        customer.name or f"Customer {customer_id}",
+        customer.name or t("Customer {id}", id=customer_id),
         start,
         end,
         summary.beginning,
@@ -123,7 +124,11 @@ def statement(session: Session, customer_id: int, start: date, end: date) -> Sta
 
 def period_words(ctx: BusinessContext, start: date, end: date) -> str:
     """ "Nov 1, 2026 to Nov 30, 2026"."""
-    return f"{format_long_date(start, ctx.locale)} to {format_long_date(end, ctx.locale)}"
+    return t(
+        "{start} to {end}",
+        start=format_long_date(start, ctx.locale),
+        end=format_long_date(end, ctx.locale),
+    )
 
 
 def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
@@ -141,17 +146,17 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
         )
         for entry in st.entries
     ]
-    ending = "Ending balance" if st.ending >= 0 else "Ending balance (credit)"
+    ending = _("Ending balance") if st.ending >= 0 else _("Ending balance (credit)")
     start_row = (
         format_long_date(st.start, ctx.locale),
-        "Balance forward",
+        _("Balance forward"),
         "",
         "",
         ctx.money(st.beginning),
     )
     return render(
         Document(
-            title="Statement",
+            title=_("Statement"),
             number=format_month(st.start, ctx.locale)
             if st.start.day == 1
             else f"{st.start.isoformat()}",
@@ -159,24 +164,24 @@ def statement_pdf(session: Session, st: Statement, *, now: datetime) -> bytes:
             brand=Brand.from_hex(ctx.branding.colour, ctx.branding.logo),
             customer=customer_party(customer),
             facts=(
-                ("Period", period_words(ctx, st.start, st.end)),
-                ("Date", format_long_date(ctx.local_date(now), ctx.locale)),
+                (_("Period"), period_words(ctx, st.start, st.end)),
+                (_("Date"), format_long_date(ctx.local_date(now), ctx.locale)),
             ),
             columns=(
-                ("Date", 0.16, "L"),
-                ("Description", 0.39, "L"),
-                ("Charges", 0.15, "R"),
-                ("Payments", 0.15, "R"),
-                ("Balance", 0.15, "R"),
+                (_("Date"), 0.16, "L"),
+                (_("Description"), 0.39, "L"),
+                (_("Charges"), 0.15, "R"),
+                (_("Payments"), 0.15, "R"),
+                (_("Balance"), 0.15, "R"),
             ),
-            rows=rows_of([start_row, *(rows or [("", "No activity in this period", "", "", "")])]),
+            rows=rows_of([start_row, *(rows or [("", _("No activity in this period"), "", "", "")])]),
             totals=(
-                ("Beginning balance", ctx.money(st.beginning), False),
-                ("Charges", ctx.money(st.charges), False),
-                ("Payments", ctx.money(st.payments), False),
+                (_("Beginning balance"), ctx.money(st.beginning), False),
+                (_("Charges"), ctx.money(st.charges), False),
+                (_("Payments"), ctx.money(st.payments), False),
                 (ending, ctx.money(st.ending), True),
             ),
-            note="Thank you for your business.",
+            note=_("Thank you for your business."),
             page_format=page_format_for(ctx.locale),
             created=now,
         )
@@ -190,9 +195,9 @@ def statement_reply(
     ctx = business_context(session)
     st = statement(session, customer_id, start, end)
     text = (
-        f"Your statement from {ctx.name}, {period_words(ctx, start, end)}: "
-        f"beginning balance {ctx.money(st.beginning)}, charges {ctx.money(st.charges)}, "
-        f"payments {ctx.money(st.payments)}, ending balance {ctx.money(st.ending)}."
+        t("Your statement from {business}, {period}: "
+        "beginning balance {beginning}, charges {charges}, "
+        "payments {payments}, ending balance {ending}.", business=ctx.name, period=period_words(ctx, start, end), beginning=ctx.money(st.beginning), charges=ctx.money(st.charges), payments=ctx.money(st.payments), ending=ctx.money(st.ending))
     )
     owing = open_invoices(session, customer_id)
     if len(owing) == 1:
@@ -200,7 +205,7 @@ def statement_reply(
         url = pay_url(session, invoice.id, now=now)
         text += f" {pay_here(ctx, result.balance, invoice.currency, url)}"
     elif owing:
-        text += " Reply PAY for pay links."
+        text += _(" Reply PAY for pay links.")
     pdf = Attachment(
         "application/pdf",
         f"statement-{start:%Y-%m}.pdf",

@@ -31,6 +31,7 @@ from bot.billing.ledger.minimums import below_minimum_words, online_minimum, pay
 from bot.billing.payments.links import pay_url
 from bot.config.context import business_context
 from bot.core.money import percent_of
+from bot.core.text import N_, _, t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import Purpose
@@ -39,7 +40,7 @@ from storage.billing import DEPOSIT, FOR_DEPOSIT, Invoice
 from storage.db import Database
 from storage.models import AWAITING_DEPOSIT, Appointment, Customer, Service
 
-RELEASE_REASON = "deposit not paid"
+RELEASE_REASON = N_("deposit not paid")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def require_deposit(
     ctx = business_context(session)
     invoice = appointment_invoice(session, appointment.id, FOR_DEPOSIT)
     if invoice is None:
-        words = f"Deposit for {appointment.service.name}, {ctx.when(appointment.starts_at)}"
+        words = t("Deposit for {service}, {when}", service=appointment.service.name, when=ctx.when(appointment.starts_at))
         invoice = create_invoice(
             session,
             customer_id=appointment.customer_id,
@@ -92,14 +93,14 @@ def require_deposit(
     hours = ctx.billing.deposit_hold_hours
     issue_invoice(session, invoice.id, now=now, due_at=now + timedelta(hours=hours))
     url = pay_url(session, invoice.id, now=now)
-    what = f"{appointment.service.name} with {appointment.staff.name}, {ctx.when(appointment.starts_at)}"
+    what = t("{service} with {staff}, {when}", service=appointment.service.name, staff=appointment.staff.name, when=ctx.when(appointment.starts_at))
     online = payable_online(amount, invoice.currency)
     ask = (
-        f"To confirm your {what}, please pay a {ctx.money(amount)} deposit within "
-        f"{hours} hours: {url}"
+        t("To confirm your {what}, please pay a {amount} deposit within "
+        "{hours} hours: {url}", what=what, amount=ctx.money(amount), hours=hours, url=url)
         if online
-        else f"To confirm your {what}, a {ctx.money(amount)} deposit is due within {hours} "
-        f"hours. {below_minimum_words(ctx, amount, invoice.currency)}"
+        else t("To confirm your {what}, a {amount} deposit is due within {hours} "
+        "hours. {below_minimum_words}", what=what, amount=ctx.money(amount), hours=hours, below_minimum_words=below_minimum_words(ctx, amount, invoice.currency))
     )
     tell_customer(
         session,
@@ -113,14 +114,14 @@ def require_deposit(
     if not online:
         # No pay link can take it: the owner collects it and marks it paid, or it lapses.
         customer = session.get(Customer, appointment.customer_id)
-        who = (customer.name if customer else None) or "A customer"
+        who = (customer.name if customer else None) or _("A customer")
         notify_owners(
             session,
             ctx,
-            f"{who}'s {what} needs a {ctx.money(amount)} deposit ({invoice.number}), below the "
-            f"{ctx.money(online_minimum(invoice.currency))} minimum for paying online: they "
-            f'were asked to pay another way. When they do, reply "mark {invoice.number} paid '
-            f'cash"; unpaid, the booking is released in {hours} hours.',
+            t("{who}'s {what} needs a {amount} deposit ({number}), below the "
+            "{online_minimum} minimum for paying online: they "
+            'were asked to pay another way. When they do, reply "mark {number} paid '
+            'cash"; unpaid, the booking is released in {hours} hours.', who=who, what=what, amount=ctx.money(amount), number=invoice.number, online_minimum=ctx.money(online_minimum(invoice.currency)), hours=hours),
             now=now,
             ref_id=appointment.id,
             dedupe_key=f"deposit-below-minimum:{appointment.id}",
@@ -147,7 +148,7 @@ def _release(session: Session, appointment_id: int, now: datetime) -> bool:
         session,
         appointment.id,
         now=now,
-        reason=RELEASE_REASON,
+        reason=_(RELEASE_REASON),
         actor="billing",
         enforce_cutoff=False,
     )
@@ -156,12 +157,12 @@ def _release(session: Session, appointment_id: int, now: datetime) -> bool:
     if invoice is not None:
         void_invoice(session, invoice.id, now=now, reason=RELEASE_REASON)
     customer = session.get(Customer, appointment.customer_id)
-    who = (customer.name if customer else None) or "A customer"
+    who = (customer.name if customer else None) or _("A customer")
     notify_owners(
         session,
         ctx,
-        f"Released: {who}'s {appointment.service.name}, {ctx.when(appointment.starts_at)} "
-        f"- the deposit was not paid within {ctx.billing.deposit_hold_hours} hours.",
+        t("Released: {who}'s {service}, {when} "
+        "- the deposit was not paid within {deposit_hold_hours} hours.", who=who, service=appointment.service.name, when=ctx.when(appointment.starts_at), deposit_hold_hours=ctx.billing.deposit_hold_hours),
         now=now,
         ref_id=appointment.id,
         dedupe_key=f"deposit-released:{appointment.id}",

@@ -45,6 +45,7 @@ from bot.billing.payments.links import find_link, pay_url, public_url
 from bot.billing.payments.providers import gateway_from_env
 from bot.config.context import business_context
 from bot.core.errors import InvalidRequest
+from bot.core.text import _, t
 from bot.messaging.asking import tell_customer
 from bot.messaging.messages import Reply
 from bot.messaging.outbox import Purpose
@@ -94,8 +95,8 @@ def saved_card(session: Session, customer_id: int) -> SavedCard | None:
 
 def card_label(card: SavedCard) -> str:
     """How a card is shown anywhere: brand and last four only ("Visa ending 4242")."""
-    brand = {"amex": "American Express", "mastercard": "Mastercard"}.get(card.brand)
-    return f"{brand or card.brand.title()} ending {card.last4}"
+    brand = {"amex": _("American Express"), "mastercard": _("Mastercard")}.get(card.brand)
+    return t("{brand} ending {last4}", brand=brand or card.brand.title(), last4=card.last4)
 
 
 def keep_card(
@@ -501,8 +502,8 @@ def _checkout_paid(
         notify_owners(
             session,
             ctx,
-            f"A payment for {invoice.number} arrived in {obj.get('currency')}, not "
-            f"{invoice.currency}; it was not recorded. Check the Stripe dashboard.",
+            t("A payment for {number} arrived in {currency}, not "
+            "{expected}; it was not recorded. Check the Stripe dashboard.", number=invoice.number, currency=obj.get('currency'), expected=invoice.currency),
             now=now,
         )
         return "currency_mismatch"
@@ -551,8 +552,8 @@ def _checkout_failed(session: Session, obj: dict[str, Any], *, now: datetime) ->
             session,
             invoice.customer_id,
             Reply(
-                f"Your payment of {ctx.money(result.balance)} for {invoice.number} didn't go "
-                f"through. You can try again here: {url}"
+                t("Your payment of {balance} for {number} didn't go "
+                "through. You can try again here: {url}", balance=ctx.money(result.balance), number=invoice.number, url=url)
             ),
             purpose=Purpose.PAYMENT_FAILED,
             now=now,
@@ -637,7 +638,7 @@ def _charge_refunded(session: Session, obj: dict[str, Any], *, now: datetime) ->
         payment.id,
         amount_minor=min(delta, refundable(session, payment)),
         now=now,
-        reason="refunded in Stripe",
+        reason=_("refunded in Stripe"),
         provider_refund_id=f"{obj.get('id')}:refunded:{obj.get('amount_refunded')}",
         actor="stripe",
     )
@@ -656,13 +657,13 @@ def _ask_to_pay(
     amount = ctx.money(result.balance)
     if status == AUTHENTICATION_REQUIRED:
         text = (
-            f"Your bank needs you to confirm the {amount} payment for {invoice.number}. "
-            f"Please pay here: {url}"
+            t("Your bank needs you to confirm the {amount} payment for {number}. "
+            "Please pay here: {url}", amount=amount, number=invoice.number, url=url)
         )
     else:
         card = saved_card(session, invoice.customer_id)
-        which = f"your {card_label(card)}" if card else "your saved card"
-        text = f"We couldn't charge {which} {amount} for {invoice.number}. Please pay here: {url}"
+        which = t("your {card}", card=card_label(card)) if card else _("your saved card")
+        text = t("We couldn't charge {which} {amount} for {number}. Please pay here: {url}", which=which, amount=amount, number=invoice.number, url=url)
     tell_customer(
         session,
         invoice.customer_id,
@@ -673,12 +674,12 @@ def _ask_to_pay(
         dedupe_key=dedupe_key,
     )
     customer = session.get(Customer, invoice.customer_id)
-    who = (customer.name if customer else None) or f"Customer {invoice.customer_id}"
-    reason = "needs the customer to authenticate" if status == AUTHENTICATION_REQUIRED else status
+    who = (customer.name if customer else None) or t("Customer {id}", id=invoice.customer_id)
+    reason = _("needs the customer to authenticate") if status == AUTHENTICATION_REQUIRED else status
     notify_owners(
         session,
         ctx,
-        f"Card charge for {invoice.number} ({who}, {amount}) {reason}; a pay link was sent.",
+        t("Card charge for {number} ({who}, {amount}) {reason}; a pay link was sent.", number=invoice.number, who=who, amount=amount, reason=reason),
         now=now,
         dedupe_key=f"owner-{dedupe_key}",
     )
@@ -714,21 +715,21 @@ def _plan(
 ) -> _Plan | ChargeResult:
     invoice = get_invoice(session, invoice_id)
     if invoice.voided_at is not None:
-        return ChargeResult("nothing_due", f"{invoice.number} is void.")
+        return ChargeResult("nothing_due", t("{number} is void.", number=invoice.number))
     result = refresh_status(session, invoice)
     if result.balance <= 0:
-        return ChargeResult("nothing_due", f"{invoice.number} is paid.")
+        return ChargeResult("nothing_due", t("{number} is paid.", number=invoice.number))
     if not payable_online(result.balance, invoice.currency):
         ctx = business_context(session)
         return ChargeResult(
             BELOW_MINIMUM,
-            f"{invoice.number}'s balance of {ctx.money(result.balance)} is below the "
-            f"{ctx.money(online_minimum(invoice.currency))} minimum for a card charge; "
-            "collect it another way and mark it paid.",
+            t("{number}'s balance of {balance} is below the "
+            "{online_minimum} minimum for a card charge; "
+            "collect it another way and mark it paid.", number=invoice.number, balance=ctx.money(result.balance), online_minimum=ctx.money(online_minimum(invoice.currency))),
         )
     card = saved_card(session, invoice.customer_id)
     if card is None:
-        return ChargeResult("no_card", "No saved card.")
+        return ChargeResult("no_card", _("No saved card."))
     paid_rows = session.scalar(
         select(Payment.id).where(Payment.invoice_id == invoice.id).order_by(Payment.id.desc())
     )
@@ -746,7 +747,7 @@ def _plan(
             provider_customer_id=card.provider_customer_id,
             payment_method_id=card.payment_method_id,
             idempotency_key=key,
-            description=invoice.number or f"Invoice {invoice.id}",
+            description=invoice.number or t("Invoice {id}", id=invoice.id),
             metadata=metadata,
         ),
     )
@@ -770,20 +771,20 @@ def _settle(
             if outcome.status == PROCESSING:
                 scheduled.leased_until = now + timedelta(days=3)  # the webhook settles it
         if outcome.status == PROCESSING:
-            return ChargeResult(PROCESSING, "The payment is processing.")
+            return ChargeResult(PROCESSING, _("The payment is processing."))
         recorded = record_payment(
             session,
             invoice.id,
             amount_minor=outcome.amount_minor or plan.charge.amount_minor,
             method=CARD,
             now=now,
-            reference=f"Saved card ({plan.charge.description})",
+            reference=t("Saved card ({description})", description=plan.charge.description),
             provider=provider,
             provider_payment_id=outcome.payment_intent_id,
             actor=provider,
         )
         payment_id = recorded.payment.id if isinstance(recorded, PaymentRecorded) else None
-        return ChargeResult(SUCCEEDED, "Charged.", payment_id)
+        return ChargeResult(SUCCEEDED, _("Charged."), payment_id)
     if scheduled is not None:
         scheduled.status = NEEDS_ACTION if outcome.status == AUTHENTICATION_REQUIRED else FAILED
         scheduled.provider_payment_id = outcome.payment_intent_id
@@ -836,9 +837,9 @@ def schedule_charge(
     """Charge the saved card for the invoice's balance at `charge_at` (the job does it)."""
     invoice = get_invoice(session, invoice_id)
     if invoice.voided_at is not None:
-        return Refused(NOT_ALLOWED, f"{invoice.number} is void.")
+        return Refused(NOT_ALLOWED, t("{number} is void.", number=invoice.number))
     if saved_card(session, invoice.customer_id) is None:
-        return Refused(NOT_ALLOWED, "This customer has no saved card.")
+        return Refused(NOT_ALLOWED, _("This customer has no saved card."))
     existing = session.scalars(
         select(ScheduledCharge).where(
             ScheduledCharge.invoice_id == invoice_id,
@@ -896,7 +897,7 @@ def run_scheduled_charges(
                     notify_owners(
                         session,
                         business_context(session),
-                        f"Scheduled card charge skipped: {plan.message}",
+                        t("Scheduled card charge skipped: {message}", message=plan.message),
                         now=now,
                         dedupe_key=f"charge-below-minimum:{charge.id}",
                     )
@@ -958,10 +959,10 @@ def refund_payment(
             # amount_too_large) and our books must not be asked to disagree with it.
             ctx = business_context(session)
             if left <= 0:
-                raise GatewayError("This payment has already been refunded in full.")
+                raise GatewayError(_("This payment has already been refunded in full."))
             raise GatewayError(
-                f"At most {ctx.money(left)} of this payment can still be refunded "
-                f"(asked for {ctx.money(amount_minor)})."
+                t("At most {left} of this payment can still be refunded "
+                "(asked for {amount}).", left=ctx.money(left), amount=ctx.money(amount_minor))
             )
         # Same payment, same amount already refunded, same amount: the same request.
         key = f"slotbot-refund-{payment_id}-{left}-{amount_minor}"

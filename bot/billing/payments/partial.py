@@ -17,6 +17,7 @@ from bot.billing.payments.links import pay_url
 from bot.config.context import BusinessContext, business_context
 from bot.core.errors import InvalidRequest
 from bot.core.money import parse_amount, to_major
+from bot.core.text import _, t
 from bot.messaging.messages import Reply
 
 
@@ -34,11 +35,11 @@ def chosen_amount(
     try:
         amount = parse_amount(text, currency)
     except InvalidRequest:
-        return "Please enter an amount, like 25.00."
+        return _("Please enter an amount, like 25.00.")
     if amount < minimum or amount <= 0:
-        return f"The smallest amount you can pay online is {ctx.money(max(minimum, 1))}."
+        return t("The smallest amount you can pay online is {minimum}.", minimum=ctx.money(max(minimum, 1)))
     if amount > balance_minor:
-        return f"That is more than is due ({ctx.money(balance_minor)})."
+        return t("That is more than is due ({balance}).", balance=ctx.money(balance_minor))
     return amount
 
 
@@ -52,19 +53,19 @@ def partial_pay_reply(session: Session, customer_id: int, amount_text: str, now:
     ctx = business_context(session)
     owing = open_invoices(session, customer_id)
     if not owing:
-        return Reply("There's nothing to pay right now. Thank you!")
+        return Reply(_("There's nothing to pay right now. Thank you!"))
     invoice, result = owing[0]
     try:
         amount = parse_amount(amount_text, invoice.currency)
     except InvalidRequest:
-        return Reply(f"I couldn't read {amount_text!r} as an amount.")
+        return Reply(t("I couldn't read {amount_text!r} as an amount.", amount_text=amount_text))
     if amount > result.balance:
         amount = result.balance
     if amount < online_minimum(invoice.currency):
         return Reply(below_minimum_words(ctx, amount, invoice.currency))
     url = f"{pay_url(session, invoice.id, now=now)}?amount={amount_field(amount, invoice.currency)}"
     left = result.balance - amount
-    rest = f"\n{ctx.money(left)} will be left to pay after that." if left > 0 else ""
+    rest = t("\n{left} will be left to pay after that.", left=ctx.money(left)) if left > 0 else ""
     return Reply(
-        f"Pay {ctx.money(amount)} of {ctx.money(result.balance)} for {invoice.number} here: {url}{rest}"
+        t("Pay {amount} of {balance} for {number} here: {url}{rest}", amount=ctx.money(amount), balance=ctx.money(result.balance), number=invoice.number, url=url, rest=rest)
     )

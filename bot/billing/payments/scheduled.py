@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.billing.ledger.invoices import get_invoice, totals
 from bot.billing.payments.online import card_label, saved_card, schedule_charge
 from bot.config.context import BusinessContext, business_context
+from bot.core.text import _, t
 from bot.scheduling.availability import local_instant
 from bot.scheduling.booking import NOT_ALLOWED, Refused
 from storage.billing import PENDING, Invoice, ScheduledCharge
@@ -51,10 +52,10 @@ def schedule_on(
     """Charge the saved card for the invoice's balance on `day` (the worker's job does it)."""
     ctx = business_context(session)
     if day < ctx.local_date(now):
-        return Refused(NOT_ALLOWED, "That day has passed.")
+        return Refused(NOT_ALLOWED, _("That day has passed."))
     invoice = get_invoice(session, invoice_id)
     if totals(session, invoice).balance <= 0:
-        return Refused(NOT_ALLOWED, f"{invoice.number} is paid.")
+        return Refused(NOT_ALLOWED, t("{number} is paid.", number=invoice.number))
     return schedule_charge(
         session, invoice_id, charge_at=charge_time(ctx, day, now), now=now, reason=OWNER_REASON
     )
@@ -74,10 +75,10 @@ def pending_charges(session: Session) -> list[Planned]:
         planned.append(
             Planned(
                 id=charge.id,
-                invoice_number=invoice.number or f"invoice {invoice.id}",
-                customer=invoice.customer.name or "a customer",
+                invoice_number=invoice.number or t("invoice {id}", id=invoice.id),
+                customer=invoice.customer.name or _("a customer"),
                 charge_at=charge.charge_at,
-                card=card_label(card) if card else "no saved card",
+                card=card_label(card) if card else _("no saved card"),
                 balance_minor=totals(session, invoice).balance,
             )
         )
@@ -88,11 +89,11 @@ def cancel_charge(session: Session, charge_id: int, *, now: datetime) -> Schedul
     """Stop a scheduled charge that has not run yet."""
     charge = session.get(ScheduledCharge, charge_id, with_for_update=True)
     if charge is None:
-        return Refused(NOT_ALLOWED, f"There is no scheduled charge #{charge_id}.")
+        return Refused(NOT_ALLOWED, t("There is no scheduled charge #{charge_id}.", charge_id=charge_id))
     if charge.status != PENDING or charge.provider_payment_id is not None:
-        return Refused(NOT_ALLOWED, f"Scheduled charge #{charge_id} is {charge.status} already.")
+        return Refused(NOT_ALLOWED, t("Scheduled charge #{charge_id} is {status} already.", charge_id=charge_id, status=charge.status))
     if charge.leased_until is not None and charge.leased_until > now:
-        return Refused(NOT_ALLOWED, f"Scheduled charge #{charge_id} is running right now.")
+        return Refused(NOT_ALLOWED, t("Scheduled charge #{charge_id} is running right now.", charge_id=charge_id))
     charge.status = CANCELLED
     charge.processed_at = now
     charge.last_error = "cancelled by the owner"

@@ -30,6 +30,7 @@ from bot.billing.payments.gateway import (
     OffSessionCharge,
     WebhookRejected,
 )
+from bot.core.text import _, t
 
 TOLERANCE_SECONDS = 300
 
@@ -60,52 +61,52 @@ def describe_stripe_error(exc: stripe.StripeError) -> tuple[str, bool]:
     param = getattr(exc, "param", None)
     if isinstance(exc, stripe.CardError):
         reason = str(code).replace("_", " ") if code else "declined"
-        return f"the card was refused ({reason}){f': {detail}' if detail else ''}.", False
+        return t("the card was refused ({reason}){detail}.", reason=reason, detail=': ' + detail if detail else ''), False
     if isinstance(exc, stripe.AuthenticationError):
-        return "Stripe did not accept the API key; check STRIPE_SECRET_KEY.", False
+        return _("Stripe did not accept the API key; check STRIPE_SECRET_KEY."), False
     if isinstance(exc, stripe.PermissionError):
         return (
-            "the Stripe API key is not allowed to do this (a restricted key?); "
-            "check its permissions in the Stripe dashboard.",
+            _("the Stripe API key is not allowed to do this (a restricted key?); "
+            "check its permissions in the Stripe dashboard."),
             False,
         )
     if isinstance(exc, stripe.RateLimitError):
-        return "Stripe is rate limiting our requests; try again in a minute.", True
+        return _("Stripe is rate limiting our requests; try again in a minute."), True
     if isinstance(exc, stripe.IdempotencyError):
         return (
-            "Stripe has seen this request before with different details, so it did nothing "
-            "(nothing was charged twice).",
+            _("Stripe has seen this request before with different details, so it did nothing "
+            "(nothing was charged twice)."),
             False,
         )
     if isinstance(exc, stripe.APIConnectionError):
-        return "Stripe could not be reached (a network problem); try again in a minute.", True
+        return _("Stripe could not be reached (a network problem); try again in a minute."), True
     if isinstance(exc, stripe.InvalidRequestError):
         if code == "amount_too_small":
             return (
-                "the amount is below Stripe's minimum for an online payment; "
-                "it has to be paid another way.",
+                _("the amount is below Stripe's minimum for an online payment; "
+                "it has to be paid another way."),
                 False,
             )
         if code == "resource_missing":
             what = param or "it"
-            return f"Stripe has no record of {what} (another account, or test mode?).", False
+            return t("Stripe has no record of {what} (another account, or test mode?).", what=what), False
         if code in _MALFORMED:
             where = f" ({param})" if param else ""
             return (
-                f"Stripe refused a request slotbot made{where}: {detail or code}. "
-                "This is a slotbot problem; please report it.",
+                t("Stripe refused a request slotbot made{where}: {detail}. "
+                "This is a slotbot problem; please report it.", where=where, detail=detail or code),
                 False,
             )
-        said = detail or (str(code).replace("_", " ") if code else "invalid request")
-        return f"Stripe refused the request: {said}.", False
+        said = detail or (str(code).replace("_", " ") if code else _("invalid request"))
+        return t("Stripe refused the request: {said}.", said=said), False
     if isinstance(exc, stripe.APIError):
-        return "Stripe had a problem on its side; try again in a few minutes.", True
-    return f"Stripe error ({type(exc).__name__}){f': {detail}' if detail else ''}.", False
+        return _("Stripe had a problem on its side; try again in a few minutes."), True
+    return t("Stripe error ({name}){detail}.", name=type(exc).__name__, detail=': ' + detail if detail else ''), False
 
 
 def _gateway_error(doing: str, exc: stripe.StripeError) -> GatewayError:
     text, retryable = describe_stripe_error(exc)
-    return GatewayError(f"Stripe could not {doing}: {text}", retryable=retryable)
+    return GatewayError(t("Stripe could not {doing}: {text}", doing=doing, text=text), retryable=retryable)
 
 
 def _id(value: Any) -> str | None:
@@ -167,7 +168,7 @@ class StripeGateway:
                         "currency": request.currency.lower(),
                         "unit_amount": request.amount_minor,
                         "product_data": {
-                            "name": f"Invoice {request.invoice_number}",
+                            "name": t("Invoice {invoice_number}", invoice_number=request.invoice_number),
                             "description": request.business_name,
                         },
                     },

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.formatting import format_clock, format_day, format_when
+from bot.core.text import t
 from storage.models import Appointment, WorkingHours
 
 _SUFFIX = re.compile(r"^(?P<clock>[\d:.]+)\s*(?P<suffix>\D*)$")
@@ -51,9 +52,17 @@ def format_window(start: datetime, end: datetime, zone: ZoneInfo, locale: str) -
     """A promised window as customers read it: "Tue, Dec 8, between 8 and 10 AM"."""
     (first, first_suffix), (last, last_suffix) = (_clock(m, zone, locale) for m in (start, end))
     if first_suffix == last_suffix:
-        span = f"between {first} and {last} {last_suffix}".rstrip()
+        span = t(
+            "between {first} and {last} {suffix}", first=first, last=last, suffix=last_suffix
+        ).rstrip()
     else:
-        span = f"between {first} {first_suffix} and {last} {last_suffix}".rstrip()
+        span = t(
+            "between {first} {first_suffix} and {last} {last_suffix}",
+            first=first,
+            first_suffix=first_suffix,
+            last=last,
+            last_suffix=last_suffix,
+        ).rstrip()
     return f"{format_day(start, zone, locale)}, {span}"
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.context import business_context
 from bot.core.formatting import format_day
+from bot.core.text import _, nt, t
 from bot.field.places.windows import format_window
 from bot.field.routing.check import Violation, check
 from bot.field.routing.day import MOVABLE, Change, Day, as_booked, changes, load_day
@@ -186,7 +187,7 @@ def _write(
         )
     }
     if len(jobs) != len(rows) or any(j.status not in MOVABLE for j in jobs.values()):
-        return [], "Some of those jobs were cancelled or started since; optimise the day again."
+        return [], t("Some of those jobs were cancelled or started since; optimise the day again.")
     olds = [(jobs[r["id"]], _snapshot(jobs[r["id"]])) for r in rows]
     try:
         with session.begin_nested():
@@ -206,7 +207,7 @@ def _write(
             session.refresh(job)
         return (
             [],
-            "The day has changed since (a job would now overlap another); optimise the day again.",
+            t("The day has changed since (a job would now overlap another); optimise the day again."),
         )
     for job, old in olds:
         session.add(
@@ -240,10 +241,10 @@ def _tell(
         if after[0] != after[1]:
             new = format_window(after[0], after[1], info.zone, info.locale)
             was = format_window(before[0], before[1], info.zone, info.locale)
-            text = f"Changed: {info.name} will now arrive for your {job.service.name} on {new} (was {was})."
+            text = t("Changed: {business} will now arrive for your {service} on {new} (was {was}).", business=info.name, service=job.service.name, new=new, was=was)
         else:
             new, was = info.when(after[0]), info.when(before[0])
-            text = f"Changed: your {job.service.name} at {info.name} is now {new} (was {was})."
+            text = t("Changed: your {service} at {business} is now {new} (was {was}).", service=job.service.name, business=info.name, new=new, was=was)
         sent = tell_customer(
             session,
             job.customer_id,
@@ -259,20 +260,20 @@ def _tell(
         moved.setdefault(old["staff_id"], 0)
     label = format_day(date.fromisoformat(day), info.zone, info.locale)
     for staff_id, count in sorted(moved.items()):
-        gained = f"{count} job{'s' * (count != 1)} new or retimed" if count else "jobs taken off it"
-        tell_staff(session, staff_id, f"Your route for {label} has changed ({gained}).", now=now)
+        gained = nt("{n} job new or retimed", "{n} jobs new or retimed", count) if count else _("jobs taken off it")
+        tell_staff(session, staff_id, t("Your route for {label} has changed ({gained}).", label=label, gained=gained), now=now)
     return told
 
 
 def apply(session: Session, plan: RoutePlan, *, now: datetime, actor: str) -> Outcome:
     """Write a proposal's routes onto the appointments and tell who needs telling."""
     if plan.status != PlanStatus.PROPOSED:
-        return Outcome(refused="That plan is not waiting to be applied; optimise the day again.")
+        return Outcome(refused=_("That plan is not waiting to be applied; optimise the day again."))
     ids = [row["id"] for row in plan.before]
     current = {a.id: a for a in session.scalars(select(Appointment).where(Appointment.id.in_(ids)))}
     if any(row["id"] not in current or _snapshot(current[row["id"]]) != row for row in plan.before):
         return Outcome(
-            refused="The day has changed since this plan was made; optimise the day again."
+            refused=_("The day has changed since this plan was made; optimise the day again.")
         )
     olds, why = _write(session, plan.after, now=now, actor=actor, reason=f"route plan {plan.id}")
     if why:
@@ -287,9 +288,9 @@ def undo(
 ) -> Outcome:
     """Put the jobs of an applied plan back as they were, on the day it was applied."""
     if plan.status != PlanStatus.APPLIED or plan.applied_at is None:
-        return Outcome(refused="There is no applied route plan to undo.")
+        return Outcome(refused=_("There is no applied route plan to undo."))
     if now.astimezone(zone).date() != plan.applied_at.astimezone(zone).date():
-        return Outcome(refused="A route plan can only be undone on the day it was applied.")
+        return Outcome(refused=_("A route plan can only be undone on the day it was applied."))
     jobs = {
         a.id: a
         for a in session.scalars(
@@ -304,7 +305,7 @@ def undo(
     if touched:
         ids = ", ".join(f"#{i}" for i in touched[:5])
         return Outcome(
-            refused=f"Some jobs changed after the plan was applied ({ids}); nothing undone."
+            refused=t("Some jobs changed after the plan was applied ({ids}); nothing undone.", ids=ids)
         )
     olds, why = _write(
         session, plan.before, now=now, actor=actor, reason=f"undo route plan {plan.id}"

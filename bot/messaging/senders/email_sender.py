@@ -23,6 +23,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
+from bot.core.text import _
 from bot.messaging.messages import EMAIL
 from bot.messaging.senders.base import Outgoing, Sender, SendResult
 from bot.messaging.senders.render import shorten
@@ -66,7 +67,7 @@ class EmailSettings:
 def subject_for(text: str) -> str:
     """The first line of the text, cut at a word to fit a subject line."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return shorten(first, SUBJECT_MAX, gsm=False) or "A message for you"
+    return shorten(first, SUBJECT_MAX, gsm=False) or _("A message for you")
 
 
 def build_email(settings: EmailSettings, message: Outgoing) -> EmailMessage:

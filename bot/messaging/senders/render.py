@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot.core.text import _, nt, t
 from bot.messaging.messages import Attachment, Option
 
 # Letters for well-known answers; any other set of options is numbered.
@@ -78,7 +79,7 @@ def reply_map(options: Sequence[Option]) -> dict[str, str]:
 def _spoken_list(keys: Sequence[str]) -> str:
     if len(keys) == 1:
         return keys[0]
-    return f"{', '.join(keys[:-1])} or {keys[-1]}"
+    return t("{first} or {last}", first=', '.join(keys[:-1]), last=keys[-1])
 
 
 def options_text(options: Sequence[Option]) -> str:
@@ -91,7 +92,7 @@ def options_text(options: Sequence[Option]) -> str:
     lines = [f"{key}. {o.label}" for key, o in zip(keys, options, strict=True) if o.label != key]
     if not lines:
         return ""
-    return "\n".join([*lines, f"Reply {_spoken_list(keys)}"])
+    return "\n".join([*lines, t("Reply {keys}", keys=_spoken_list(keys))])
 
 
 def compose(text: str, options: Sequence[Option], extra_lines: Sequence[str] = ()) -> str:
@@ -162,7 +163,7 @@ def fit(
     kept = list(extra_lines)
     while True:
         dropped = len(extra_lines) - len(kept)
-        note = [f"(+{dropped} more link{'s' if dropped != 1 else ''} not shown)"] if dropped else []
+        note = [nt("(+{n} more link not shown)", "(+{n} more links not shown)", dropped)] if dropped else []
         tail = clean(compose("", options, [*kept, *note]))
         room = limit - size(tail) - 1  # the newline between text and tail
         if room >= _MIN_PROSE or not kept:
@@ -194,10 +195,10 @@ def read_attachment_token(secret: str, token: str) -> tuple[int, int] | None:
 
 def _describe(attachment: Attachment) -> str:
     if attachment.content_type == "text/calendar":
-        return "Add to calendar"
+        return _("Add to calendar")
     if attachment.content_type == "application/pdf":
-        return "PDF"
-    return "File"
+        return _("PDF")
+    return _("File")
 
 
 def attachment_parts(

@@ -1,0 +1,1 @@
+"""Tests of bot/core: the reply catalogues and the scan that keeps every reply text in them."""
