@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from conversations.turn import Turn
 from conversations.when import When
@@ -142,21 +142,25 @@ class BookingDraft(_Part):
     lead: str | None = None  # said before the next question ("Sam doesn't do facials...")
     echo: str | None = None  # a correction said back ("Fri, Nov 20 then.")
     topic: str | None = None  # idle: the service just asked about ("how much is a colour?")
+    _loose: bool = PrivateAttr(default=False)  # read from the loose keys of before
 
     @classmethod
     def read(cls, data: dict[str, Any]) -> Self:
         """The draft stored in a conversation's data (or its loose keys, from before)."""
         stored = data.get(KEY)
-        if not isinstance(stored, dict):
+        loose = not isinstance(stored, dict)
+        if loose:
             stored = {k: data[k] for k in cls.LOOSE if k in data}
         try:
-            return cls.model_validate(stored)
+            draft = cls.model_validate(stored)
         except ValidationError:
-            return cls()  # unreadable (hand-edited, truncated): start the draft afresh
+            draft = cls()  # unreadable (hand-edited, truncated): start the draft afresh
+        draft._loose = loose and bool(stored)
+        return draft
 
     def written(self, data: dict[str, Any]) -> dict[str, Any]:
-        """`data` with this draft stored in it (and the loose keys of before gone)."""
-        out = {k: v for k, v in data.items() if k not in self.LOOSE}
+        """`data` with this draft stored in it (and the loose keys it was read from gone)."""
+        out = {k: v for k, v in data.items() if not (self._loose and k in self.LOOSE)}
         stored = self.model_dump(mode="json", exclude_defaults=True)
         if stored:
             out[KEY] = stored
