@@ -27,6 +27,7 @@ from conversations.flows import consent, faq, opening, visit
 from conversations.flows.draft import ANYONE, BookingDraft, Chosen, Offer, Window, draft_of
 from conversations.flows.menu import menu
 from conversations.flows.payments import ask_for_deposit
+from conversations.flows.steps import Question, Step, Steps
 from conversations.flows.visits import (
     NOT_ON_MAP,
     field_place_known,
@@ -532,7 +533,6 @@ _ELSEWHERE = frozenset(
         Intent.INVOICE,
     }
 )
-_FREE_TEXT = ("name", "address", "notes", "attendee")
 
 
 class _Stays(Enum):
@@ -568,62 +568,46 @@ def handle(turn: Turn) -> Intent | None:
     step = turn.conversation.step
     option = turn.inbound.option_id
     intent = Intent.UNKNOWN if option else primary_intent(text)
+    here = STEPS.get(step)
+    draft = draft_of(turn)
 
     if take_pin(turn) and not text.strip() and option is None:
         advance(turn)  # a shared location answers "where's the visit?" at any step
-        return
+        return None
     if intent is Intent.BACK or option == "back":
         _back(turn)
-        return
+        return None
     if option is None and _aside(turn, text, step):
-        return
-    if option is None and step in _FREE_TEXT:
+        return None
+    if option is None and here is not None and here.open:
         elsewhere = _elsewhere(turn, text, intent, step)
         if elsewhere is not _STAYS:
             return elsewhere
-    if step == "notes":
-        _take_notes(turn, text)
-        return
-    if intent is Intent.CANCEL and step != "done":
+    if intent is Intent.CANCEL:  # (at the notes, handed back as a request just above)
         abandon(turn)
         _stopped(turn)
-        return
-    changing = option is None and step in ("name", "address") and _reads_as_change(turn, text)
+        return None
+    changing = (
+        option is None and here is not None and here.corrections and _reads_as_change(turn, text)
+    )
     if changing and (_on_screen(turn, text, options=False) or absorb(turn, text)):
         advance(turn)
-        return
-    if step == "name":
-        _take_name(turn, text)
-        return
-    if step == "attendee":
-        _take_attendee(turn, text)
-        return
-    if step == "address":
-        _take_address(turn, text)
-        return
+        return None
+    if here is not None and here.open and here.reads is not None:
+        here.reads(turn, draft, text, option)  # a free-text answer: the step's, whatever it is
+        return None
     if option and _take_option(turn, option):
-        return
-    if step == "confirm" and _take_yes_no(turn, text):
-        return
-    if step in ("offer", "confirm") and option is None and _on_screen_window(turn, text):
-        return
-    if step == "offer" and option is None and _ask_number(turn, text):
-        return
-    if step == "offer" and _take_pick(turn, text):
-        return
-    if step in ("offer", "confirm") and option is None and _on_screen(turn, text, options=False):
-        advance(turn)
-        return
-    if step == "service" and _take_service_choice(turn, text):
-        return
+        return None
+    if here is not None and here.reads is not None and here.reads(turn, draft, text, option):
+        return None
     if absorb(turn, text):
         advance(turn)
-        return
-    if step == "staff" and yes_no(text) is False:
-        draft_of(turn).staff = ANYONE
-        advance(turn)
-        return
+        return None
+    after = here.reads_after if here is not None else None
+    if after is not None and after(turn, draft, text, option):
+        return None
     _not_understood(turn)
+    return None
 
 
 def _stopped(turn: Turn) -> None:
@@ -659,7 +643,8 @@ def abandon(turn: Turn) -> None:
 
 def _aside(turn: Turn, text: str, step: str) -> bool:
     """A question in passing (prices, hours, who works when...): answer it, ask again."""
-    if step in _FREE_TEXT and not _is_question(text):
+    here = STEPS.get(step)
+    if here is not None and here.open and not _is_question(text):
         return False  # "Hope Price" is a name, "parking on the left" a note
     if not faq.answer(turn, text):
         return False
@@ -1291,24 +1276,8 @@ def _take_notes(turn: Turn, text: str) -> None:
 
 
 def _back(turn: Turn) -> None:
-    draft = draft_of(turn)
-    trail = list(draft.trail)
-    if trail:
-        trail.pop()  # the question we are on
-    previous = trail.pop() if trail else "service"
-    draft.trail = trail
-    clear = {"service": ("service", "staff", "when"), "staff": ("staff",), "when": ("when",)}
-    for key in clear.get(previous, ()):
-        setattr(draft, key, None)
-    if previous in ("offer", "when", "staff", "service", "confirm"):
-        _drop_slot(turn)
-    if previous == "name":
-        turn.customer.name = None
-    if previous == "offer" and draft.when:
-        service = _service(turn)
-        if service is not None:
-            _offer(turn, service)
-            return
+    """ "go back": the step asked before is undone (its `back` in STEPS) and asked again."""
+    STEPS.back(turn, draft_of(turn), "service")
     advance(turn)
 
 
@@ -1316,15 +1285,7 @@ def _not_understood(turn: Turn) -> None:
     if faq.answer(turn, turn.inbound.text or ""):
         advance(turn, again=True)
         return
-    step = turn.conversation.step
-    hints = {
-        "offer": _("Pick one of the times by number, or say another day."),
-        "confirm": _('Reply "yes" to book it, or tell me another time.'),
-        "when": _('Tell me a day and time, like "tomorrow at 3" or "Saturday morning".'),
-        "staff": _("Tell me who you'd like, or say anyone."),
-        "service": _("Tell me which service, or pick one below."),
-    }
-    turn.say(_("Sorry, I didn't get that. ") + hints.get(step, ""))
+    turn.say(_("Sorry, I didn't get that. ") + STEPS.hint(turn.conversation.step))
     advance(turn, again=True)
 
 
@@ -1460,3 +1421,349 @@ def _is_first_booking(turn: Turn) -> bool:
         .where(Appointment.customer_id == turn.customer.id)
     )
     return (count or 0) <= 1 + len(draft_of(turn).chain)
+
+
+# --- the steps, as data ------------------------------------------------------------------
+# Each step's question, the test of whether the draft still lacks what it asks, what answers
+# it, the hint when not understood and what "go back" to it undoes. The one-line docstrings
+# are the table in docs/CONVERSATIONS.md ("The draft and the steps"; a test compares).
+
+
+def _lacks_service(turn: Turn, draft: BookingDraft) -> bool:
+    """No service chosen."""
+    return _service(turn) is None
+
+
+def _question_service(turn: Turn, draft: BookingDraft) -> Question:
+    """ "What would you like to book?" with the services as buttons ("Which one: Colour or
+    Colour (roots)?" when several matched)."""
+    services = turn.services()
+    if draft.service_choices:
+        pool = [s for s in services if s.key in draft.service_choices]
+        names = " or ".join(s.name for s in pool)
+        return Question(
+            t("Which one: {names}?", names=names),
+            tuple(Option(f"svc:{s.key}", s.name) for s in pool),
+        )
+    return Question(
+        _("What would you like to book?"),
+        tuple(Option(f"svc:{s.key}", s.name) for s in services[:8]),
+    )
+
+
+def _read_service(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """Which of the services matched, by name or number."""
+    return _take_service_choice(turn, text)
+
+
+def _unset_service(turn: Turn, draft: BookingDraft) -> None:
+    """The service, staff and time are asked again."""
+    draft.service = draft.staff = draft.when = None
+    _drop_slot(turn)
+
+
+def _settle_staff(turn: Turn, draft: BookingDraft) -> None:
+    """A staff member who doesn't do the service is dropped, and said so (never swapped in
+    silence); with one person doing it, anyone."""
+    service = _service(turn)
+    if service is None:
+        return
+    staff = turn.staff_for(service)
+    if draft.staff not in (None, ANYONE) and draft.staff not in {s.key for s in staff}:
+        _not_doing(turn, draft.staff, service)
+        draft.staff = None
+    if draft.staff is None and len(staff) <= 1:
+        draft.staff = ANYONE
+
+
+def _lacks_staff(turn: Turn, draft: BookingDraft) -> bool:
+    """No staff member chosen, nor anyone."""
+    return draft.staff is None
+
+
+def _question_staff(turn: Turn, draft: BookingDraft) -> Question:
+    """ "Haircut: any preference who with?", with who does it and Anyone as buttons."""
+    service = _service(turn)
+    assert service is not None
+    options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in turn.staff_for(service)]
+    return Question(
+        t("{service}: any preference who with?", service=service.name),
+        (*options, Option(f"staff:{ANYONE}", _("Anyone"))),
+    )
+
+
+def _no_preference(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """ "no" (a message saying nothing else): anyone."""
+    if yes_no(text) is not False:
+        return False
+    draft.staff = ANYONE
+    advance(turn)
+    return True
+
+
+def _unset_staff(turn: Turn, draft: BookingDraft) -> None:
+    """The staff member is asked again."""
+    draft.staff = None
+    _drop_slot(turn)
+
+
+def _lacks_field_place(turn: Turn, draft: BookingDraft) -> bool:
+    """A field visit whose place is not known, or not on the map."""
+    service = _service(turn)
+    return service is not None and is_field_visit(turn, service) and not field_place_known(turn)
+
+
+def _question_field_place(turn: Turn, draft: BookingDraft) -> Question:
+    """ "What's the address for the visit? (street, number, town and ZIP code, or share your
+    location)"."""
+    return Question(
+        _(
+            "What's the address for the visit? (street, number, town and ZIP code, "
+            "or share your location)"
+        )
+    )
+
+
+def _read_address(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """An address with street, number and town (a field visit's found on the map); else
+    what is missing is asked."""
+    _take_address(turn, text)
+    return True
+
+
+def _lacks_when(turn: Turn, draft: BookingDraft) -> bool:
+    """No day or time said."""
+    return draft.when is None
+
+
+def _question_when(turn: Turn, draft: BookingDraft) -> Question:
+    """ "When would you like your haircut? For example "tomorrow afternoon" or "Friday
+    after 3"."."""
+    service = _service(turn)
+    assert service is not None
+    return Question(
+        t(
+            'When would you like your {service}? For example "tomorrow afternoon" or "Friday after 3".',
+            service=service.name.lower(),
+        )
+    )
+
+
+def _unset_when(turn: Turn, draft: BookingDraft) -> None:
+    """The day and time are asked again."""
+    draft.when = None
+    _drop_slot(turn)
+
+
+def _lacks_slot(turn: Turn, draft: BookingDraft) -> bool:
+    """No time picked (or asked for exactly) that is free."""
+    return draft.slot is None
+
+
+def _offer_times(turn: Turn, draft: BookingDraft) -> None:
+    """The free times of the window as buttons (a time asked for exactly and free: the next
+    step at once); a closed day, a day off or nothing free said, with the nearest times."""
+    service = _service(turn)
+    assert service is not None
+    _offer(turn, service)
+
+
+def _offer_again(turn: Turn, draft: BookingDraft) -> None:
+    """The times listed again."""
+    if draft.offered:
+        _show_offers(turn, draft.offered, _("Here are the times again:"))
+        return
+    _offer_times(turn, draft)
+
+
+def _read_offer(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """A time of the list picked (button, number, or typed); "a bit later", "after 2", a
+    time typed: of the day on screen; a number that can be an option and a time: asked."""
+    if option is None and _on_screen_window(turn, text):
+        return True
+    if option is None and _ask_number(turn, text):
+        return True
+    if _take_pick(turn, text):
+        return True
+    if option is None and _on_screen(turn, text, options=False):
+        advance(turn)
+        return True
+    return False
+
+
+def _unpick(turn: Turn, draft: BookingDraft) -> None:
+    """The time picked is dropped and the times looked up again."""
+    _drop_slot(turn)
+
+
+def _lacks_name(turn: Turn, draft: BookingDraft) -> bool:
+    """The customer's name not known."""
+    return not turn.customer.name
+
+
+def _question_name(turn: Turn, draft: BookingDraft) -> Question:
+    """ "Great. What name should I put the booking under?"."""
+    return Question(_("Great. What name should I put the booking under?"))
+
+
+def _read_name(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """A name ("Jo", "it's Jo Park"); else asked again."""
+    _take_name(turn, text)
+    return True
+
+
+def _unset_name(turn: Turn, draft: BookingDraft) -> None:
+    """The name is asked again."""
+    turn.customer.name = None
+
+
+def _lacks_place(turn: Turn, draft: BookingDraft) -> bool:
+    """An on-site visit with no address or shared location."""
+    service = _service(turn)
+    return service is not None and service.on_site and not has_place(turn)
+
+
+def _question_place(turn: Turn, draft: BookingDraft) -> Question:
+    """ "What's the address for the visit? (street, number and town)"."""
+    return Question(_("What's the address for the visit? (street, number and town)"))
+
+
+def _lacks_attendee(turn: Turn, draft: BookingDraft) -> bool:
+    """A relation said ("my son needs a trim") without their name."""
+    return bool(draft.relation) and not draft.attendee
+
+
+def _question_attendee(turn: Turn, draft: BookingDraft) -> Question:
+    """ "And what's your son's name, for the booking?"."""
+    return Question(
+        t("And what's your {relation}'s name, for the booking?", relation=draft.relation)
+    )
+
+
+def _read_attendee(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """Their name ("his name is Leo"), or "it's for me after all"."""
+    _take_attendee(turn, text)
+    return True
+
+
+def _unconfirmed(turn: Turn, draft: BookingDraft) -> bool:
+    """Always: nothing is booked without a yes."""
+    return True
+
+
+def _question_confirm(turn: Turn, draft: BookingDraft) -> None:
+    """ "Jo, shall I book this?" and the summary (service, staff, "Sat, Dec 5, 3:00 PM",
+    price, the rest of the visit, deposit, place, who for); the time is held now."""
+    service = _service(turn)
+    assert service is not None
+    _ask_confirm(turn, service)
+
+
+def _read_confirm(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """Yes (booked), no (another day or time asked); "a bit later", a time typed: of the
+    day proposed."""
+    if _take_yes_no(turn, text):
+        return True
+    if option is None and _on_screen_window(turn, text):
+        return True
+    if option is None and _on_screen(turn, text, options=False):
+        advance(turn)
+        return True
+    return False
+
+
+def _never(turn: Turn, draft: BookingDraft) -> bool:
+    """Never missing: asked once, after a first booking."""
+    return False
+
+
+def _question_notes(turn: Turn, draft: BookingDraft) -> Question:
+    """ "Anything we should know before your visit, like allergies?"."""
+    return Question(
+        _("Anything we should know before your visit, like allergies? Just reply here, or say no.")
+    )
+
+
+def _read_notes(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """No (all set), yes (go ahead), else a note kept for the team."""
+    _take_notes(turn, text)
+    return True
+
+
+def _say_step(turn: Turn, draft: BookingDraft, step: str, question: Question) -> None:
+    _ask(turn, step, question.text, question.options)
+
+
+STEPS: Steps[BookingDraft] = Steps(
+    (
+        Step(
+            "service",
+            _question_service,
+            _lacks_service,
+            reads=_read_service,
+            hint=N_("Tell me which service, or pick one below."),
+            back=_unset_service,
+        ),
+        Step(
+            "staff",
+            _question_staff,
+            _lacks_staff,
+            settle=_settle_staff,
+            reads_after=_no_preference,
+            hint=N_("Tell me who you'd like, or say anyone."),
+            back=_unset_staff,
+        ),
+        Step(
+            "address",
+            _question_field_place,
+            _lacks_field_place,
+            reads=_read_address,
+            open=True,
+            corrections=True,
+        ),
+        Step(
+            "when",
+            _question_when,
+            _lacks_when,
+            hint=N_('Tell me a day and time, like "tomorrow at 3" or "Saturday morning".'),
+            back=_unset_when,
+        ),
+        Step(
+            "offer",
+            _offer_times,
+            _lacks_slot,
+            reads=_read_offer,
+            hint=N_("Pick one of the times by number, or say another day."),
+            back=_unpick,
+            again=_offer_again,
+        ),
+        Step(
+            "name",
+            _question_name,
+            _lacks_name,
+            reads=_read_name,
+            back=_unset_name,
+            open=True,
+            corrections=True,
+        ),
+        Step(
+            "address",
+            _question_place,
+            _lacks_place,
+            reads=_read_address,
+            open=True,
+            corrections=True,
+        ),
+        Step("attendee", _question_attendee, _lacks_attendee, reads=_read_attendee, open=True),
+        Step(
+            "confirm",
+            _question_confirm,
+            _unconfirmed,
+            reads=_read_confirm,
+            hint=N_('Reply "yes" to book it, or tell me another time.'),
+            back=_unpick,
+        ),
+        Step("notes", _question_notes, _never, reads=_read_notes, open=True),
+    ),
+    say=_say_step,
+)
