@@ -132,7 +132,7 @@ class BookingDraft(_Part):
     service_choices: list[str] = Field(
         [], description='services a word matched ("a colour"): which one is asked'
     )
-    staff: str | None = Field(None, description=f'a staff key, or "{ANYONE}" (anyone)')
+    staff: str | None = Field(None, description='a staff key, or "any" (anyone)')
     when: Window | None = Field(
         None, description="the day and time asked for: start, end, target, exact, label, daily"
     )

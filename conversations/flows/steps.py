@@ -131,8 +131,7 @@ class Steps(Generic[D]):
         for step in self.steps:
             answers = "; ".join(_doc(f) for f in (step.reads, step.reads_after) if f is not None)
             if step.open:
-                free = "a change of the booking first, then " if step.corrections else ""
-                answers += f" (free text: {free}a request or a question is not an answer)"
+                answers += _OPEN_CHANGES if step.corrections else _OPEN
             asked = _doc(step.missing)
             if step.settle is not None:
                 asked += f" (first: {_doc(step.settle)})"
@@ -157,6 +156,11 @@ class Steps(Generic[D]):
         for row in self.table():
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
         return "\n".join(lines)
+
+
+# How the docs' table says a step is a free-text question (not a reply: no catalogue).
+_OPEN = " (free text: a request or a question is not an answer)"
+_OPEN_CHANGES = " (free text: a change of the booking first; a request or a question is no answer)"
 
 
 def _doc(function: Callable[..., object]) -> str:
