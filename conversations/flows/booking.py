@@ -154,7 +154,7 @@ def absorb(turn: Turn, text: str) -> bool:
     staff_pool = turn.staff_for(service) if service else _all_staff(turn)
     if wants_anyone(text):
         if draft.staff != ANYONE:
-            draft.staff = ANYONE
+            draft.staff, draft.staff_choices = ANYONE, []
             changed = True
     else:
         who = find_staff(text, _named(staff_pool))
@@ -166,7 +166,11 @@ def absorb(turn: Turn, text: str) -> bool:
                 _not_doing(turn, other.item.key, service)
                 changed = True
         if who.item is not None and who.item.key != draft.staff:
-            draft.staff = who.item.key
+            draft.staff, draft.staff_choices = who.item.key, []
+            changed = True
+        elif who.item is None and len(who.candidates) > 1 and draft.staff is None:
+            # "pri" for Priya and Priyanka: asked about, never guessed
+            draft.staff_choices = [c.key for c in who.candidates]
             changed = True
 
     when = parse_when(text, turn.now.astimezone(turn.business.zone))
@@ -716,93 +720,9 @@ def _ask(turn: Turn, step: str, text: str, options: list[Option] | tuple[Option,
 
 
 def advance(turn: Turn, again: bool = False) -> None:
-    """Ask for the next missing thing, or offer slots, or ask to confirm."""
-    service = _service(turn)
-    if service is None:
-        _ask_service(turn)
-        return
-    draft = draft_of(turn)
-    staff = turn.staff_for(service)
-    chosen = draft.staff
-    if chosen not in (None, ANYONE) and chosen not in {s.key for s in staff}:
-        _not_doing(turn, chosen, service)  # never swapped for someone else in silence
-        draft.staff = None
-    if draft.staff is None:
-        if len(staff) <= 1:
-            draft.staff = ANYONE
-        else:
-            options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in staff]
-            _ask(
-                turn,
-                "staff",
-                t("{service}: any preference who with?", service=service.name),
-                [*options, Option(f"staff:{ANYONE}", _("Anyone"))],
-            )
-            return
-    if is_field_visit(turn, service) and not field_place_known(turn):
-        _ask(
-            turn,
-            "address",
-            _(
-                "What's the address for the visit? (street, number, town and ZIP code, "
-                "or share your location)"
-            ),
-        )
-        return
-    if _when(turn) is None:
-        _ask(
-            turn,
-            "when",
-            t(
-                'When would you like your {service}? For example "tomorrow afternoon" or "Friday after 3".',
-                service=service.name.lower(),
-            ),
-        )
-        return
-    if draft.slot is None:
-        if again and draft.offered:
-            _show_offers(turn, draft.offered, _("Here are the times again:"))
-            return
-        _offer(turn, service)
-        return
-    if not turn.customer.name:
-        _ask(turn, "name", _("Great. What name should I put the booking under?"))
-        return
-    if service.on_site and not has_place(turn):
-        _ask(turn, "address", _("What's the address for the visit? (street, number and town)"))
-        return
-    if draft.relation and not draft.attendee:
-        _ask(
-            turn,
-            "attendee",
-            t(
-                "And what's your {relation}'s name, for the booking?",
-                relation=draft.relation,
-            ),
-        )
-        return
-    _ask_confirm(turn, service)
-
-
-def _ask_service(turn: Turn) -> None:
-    services = turn.services()
-    choices = draft_of(turn).service_choices
-    if choices:
-        pool = [s for s in services if s.key in choices]
-        names = " or ".join(s.name for s in pool)
-        _ask(
-            turn,
-            "service",
-            t("Which one: {names}?", names=names),
-            [Option(f"svc:{s.key}", s.name) for s in pool],
-        )
-        return
-    _ask(
-        turn,
-        "service",
-        _("What would you like to book?"),
-        [Option(f"svc:{s.key}", s.name) for s in services[:8]],
-    )
+    """Ask the first step of STEPS the draft still lacks: a question, the times, or the
+    proposal to confirm (`again`: the current question re-asked, the times listed again)."""
+    STEPS.advance(turn, draft_of(turn), again=again)
 
 
 def _query(turn: Turn, service: Service, when: Window) -> SlotQuery:
@@ -1098,7 +1018,7 @@ def _take_option(turn: Turn, option: str) -> bool:
         advance(turn)
         return True
     if option.startswith("staff:"):
-        draft.staff = option[6:]
+        draft.staff, draft.staff_choices = option[6:], []
         _drop_slot(turn)
         advance(turn)
         return True
@@ -1464,7 +1384,8 @@ def _unset_service(turn: Turn, draft: BookingDraft) -> None:
 
 def _settle_staff(turn: Turn, draft: BookingDraft) -> None:
     """A staff member who doesn't do the service is dropped, and said so (never swapped in
-    silence); with one person doing it, anyone."""
+    silence); anyone when one person does it, or when a time is given and no name was
+    ambiguous (whoever is free then, named in the proposal)."""
     service = _service(turn)
     if service is None:
         return
@@ -1472,8 +1393,17 @@ def _settle_staff(turn: Turn, draft: BookingDraft) -> None:
     if draft.staff not in (None, ANYONE) and draft.staff not in {s.key for s in staff}:
         _not_doing(turn, draft.staff, service)
         draft.staff = None
-    if draft.staff is None and len(staff) <= 1:
+    if draft.staff is None and (len(staff) <= 1 or (draft.when and not _staff_choices(turn))):
+        # A time already given: whoever is free then, named in the proposal (a preference
+        # said later still counts), rather than one more question first.
         draft.staff = ANYONE
+
+
+def _staff_choices(turn: Turn) -> list[Staff]:
+    """Those doing the service whom an ambiguous name matched ("pri": Priya, Priyanka)."""
+    service = _service(turn)
+    choices = draft_of(turn).staff_choices
+    return [s for s in turn.staff_for(service) if s.key in choices] if service else []
 
 
 def _lacks_staff(turn: Turn, draft: BookingDraft) -> bool:
@@ -1482,10 +1412,12 @@ def _lacks_staff(turn: Turn, draft: BookingDraft) -> bool:
 
 
 def _question_staff(turn: Turn, draft: BookingDraft) -> Question:
-    """ "Haircut: any preference who with?", with who does it and Anyone as buttons."""
+    """ "Haircut: any preference who with?", with who does it (those an ambiguous name
+    matched) and Anyone as buttons."""
     service = _service(turn)
     assert service is not None
-    options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in turn.staff_for(service)]
+    staff = _staff_choices(turn) or turn.staff_for(service)
+    options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in staff]
     return Question(
         t("{service}: any preference who with?", service=service.name),
         (*options, Option(f"staff:{ANYONE}", _("Anyone"))),
@@ -1602,8 +1534,21 @@ def _lacks_name(turn: Turn, draft: BookingDraft) -> bool:
 
 
 def _question_name(turn: Turn, draft: BookingDraft) -> Question:
-    """ "Great. What name should I put the booking under?"."""
-    return Question(_("Great. What name should I put the booking under?"))
+    """ "Great: Haircut with Sam, Fri, Nov 20, 3:00 PM is free. What name should I put the
+    booking under?" (without the time when a correction is said back)."""
+    # The time said back with the question: a time typed against a list or a nickname is
+    # seen read right before anything is held or proposed.
+    service = _service(turn)
+    if draft.echo or draft.slot is None or service is None:  # a correction says what changed
+        return Question(_("Great. What name should I put the booking under?"))
+    return Question(
+        t(
+            "Great: {service} with {staff_name}, {when} is free. What name should I put the booking under?",
+            service=service.name,
+            staff_name=_staff_name(turn, draft.slot.staff_id),
+            when=turn.when(draft.slot.start),
+        )
+    )
 
 
 def _read_name(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:

@@ -113,6 +113,7 @@ class BookingDraft(_Part):
         "also",
         "service_choices",
         "staff",
+        "staff_choices",
         "when",
         "slot",
         "offered",
@@ -133,6 +134,9 @@ class BookingDraft(_Part):
         [], description='services a word matched ("a colour"): which one is asked'
     )
     staff: str | None = Field(None, description='a staff key, or "any" (anyone)')
+    staff_choices: list[str] = Field(
+        [], description='staff an ambiguous name matched ("pri"): who is asked'
+    )
     when: Window | None = Field(
         None, description="the day and time asked for: start, end, target, exact, label, daily"
     )
