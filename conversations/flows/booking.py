@@ -1,10 +1,13 @@
 """The customer booking dialogue: service → staff → when → slot → details → confirm → booked.
 
+What the customer has said is one typed draft (conversations.flows.draft.BookingDraft).
 Every message is first read for anything it says about the booking (a service, a staff
-member, a time, a name), so "haircut with Sam tomorrow at 3, I'm Jane" fills everything at
-once and goes straight to the confirmation question, and "actually make it a colour" in the
-middle changes the service without starting over. Then the current step reads the rest
-(a picked option, yes/no). The steps asked are kept in `trail`, so "go back" works.
+member, a time, a name: `absorb`), so "haircut with Sam tomorrow at 3, I'm Jane" fills
+everything at once and goes straight to the confirmation question, and "actually make it a
+colour" in the middle changes the service without starting over. Then the current step
+reads the rest (a picked option, yes/no). The steps are data (`STEPS`, at the end: each
+one's question, whether the draft still lacks it, what answers it, its hint, what "go
+back" undoes); the question asked next is the first step still missing.
 """
 
 from __future__ import annotations
@@ -563,7 +566,8 @@ _QUESTION_START = re.compile(
 
 def handle(turn: Turn) -> Intent | None:
     """A message while booking: questions in passing first, then requests that belong
-    elsewhere, then corrections, then the current step's own reading.
+    elsewhere, then corrections, then the current step's own reading (its `reads` in
+    STEPS), then what the message says read into the draft (`absorb`).
 
     A request that belongs elsewhere comes back as its intent, for the router
     (conversations.flows) to answer as from idle; None when the message was handled here.
@@ -1267,12 +1271,8 @@ def _book(turn: Turn) -> None:
         # The confirmation (with its .ics) went to another channel: say so here.
         turn.say(t("You're booked: {what}. Your confirmation is on its way.", what=what))
     if first_visit:
-        turn.go("book", "notes")
-        turn.say(
-            _(
-                "Anything we should know before your visit, like allergies? Just reply here, or say no."
-            )
-        )
+        turn.go("book", "notes")  # the notes step: asked here, once, never as "missing"
+        turn.say(_question_notes(turn, draft_of(turn)).text)
 
 
 def _named_staff_pinned(turn: Turn, service: Service | None, staff_id: int | None) -> bool:
