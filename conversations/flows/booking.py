@@ -1355,8 +1355,8 @@ def _lacks_service(turn: Turn, draft: BookingDraft) -> bool:
 
 
 def _question_service(turn: Turn, draft: BookingDraft) -> Question:
-    """ "What would you like to book?" with the services as buttons ("Which one: Colour or
-    Colour (roots)?" when several matched)."""
+    """ "What would you like to book?" with the services as buttons ("Which one: ... or
+    ...?" when a word matched several)."""
     services = turn.services()
     if draft.service_choices:
         pool = [s for s in services if s.key in draft.service_choices]
