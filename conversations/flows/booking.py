@@ -155,7 +155,9 @@ def absorb(turn: Turn, text: str) -> bool:
 
     service = _service(turn)
     staff_pool = turn.staff_for(service) if service else _all_staff(turn)
-    if wants_anyone(text):
+    if _asks_about_staff(turn, text):
+        pass  # "is Jordan good with curly hair?": a question about them, not a choice
+    elif wants_anyone(text):
         if draft.staff != ANYONE:
             draft.staff, draft.staff_choices = ANYONE, []
             changed = True
@@ -196,6 +198,23 @@ def absorb(turn: Turn, text: str) -> bool:
         _say_changes(turn, before)
         _drop_slot(turn)
     return changed
+
+
+# A question of opinion about someone ("is jordan good with curly hair?", "has sam got
+# experience with fades?") asks about them; one with these words asks for them.
+_ABOUT = re.compile(r"^(?:is|are|has|was)\b")
+_FOR = re.compile(
+    r"\b(?:free|available|availability|working|works?|there|open|busy|off|booked|instead"
+    r"|rather|prefer|switch|change|book|slot|space|room|fit|squeeze|take)\b"
+)
+
+
+def _asks_about_staff(turn: Turn, text: str) -> bool:
+    """Whether a question names staff to ask about them, not to book with them."""
+    lowered = normalise(text)
+    if not _ABOUT.match(lowered) or _FOR.search(lowered) or _CHANGE_CUE.search(lowered):
+        return False
+    return parse_when(text, turn.now.astimezone(turn.business.zone)) is None
 
 
 def _every_staff(turn: Turn) -> list[Staff]:
@@ -600,6 +619,9 @@ def handle(turn: Turn) -> Intent | None:
     )
     if changing and (_on_screen(turn, text, options=False) or absorb(turn, text)):
         advance(turn)
+        return None
+    if here is not None and here.open and step != "notes" and option is None and "?" in text:
+        _pass_on(turn, text)  # a question is no name nor address ("is parking free?": above)
         return None
     if here is not None and here.open and here.reads is not None:
         here.reads(turn, draft, text, option)  # a free-text answer: the step's, whatever it is
@@ -1087,6 +1109,8 @@ def _take_service_choice(turn: Turn, text: str) -> bool:
 
 
 def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
+    if option_id is None and _asks_about_staff(turn, text):
+        return False  # "is sam nice?" picks none of Sam's times
     offered = draft_of(turn).offered
     choices = [Offered(id=o.id, label=_label(turn, o), start=o.start) for o in offered]
     picked = pick_option(text, choices, option_id=option_id, zone=turn.business.zone)
@@ -1206,10 +1230,31 @@ def _back(turn: Turn) -> None:
 
 
 def _not_understood(turn: Turn) -> None:
-    if faq.answer(turn, turn.inbound.text or ""):
+    text = turn.inbound.text or ""
+    if faq.answer(turn, text):
         advance(turn, again=True)
         return
+    asks = "?" in text or (_is_question(text) and len(text.split()) > 2)  # "will smith": no
+    if turn.inbound.option_id is None and asks:
+        _pass_on(turn, text)
+        return
     turn.say(_("Sorry, I didn't get that. ") + STEPS.hint(turn.conversation.step))
+    advance(turn, again=True)
+
+
+def _pass_on(turn: Turn, text: str) -> None:
+    """A question the bot cannot answer ("is Jordan good with curly hair?"): kept for the
+    team on the customer's notes, a person offered, and the step asked again."""
+    note = t("Asked while booking: {question}", question=text.strip()[:500])
+    notes = turn.customer.notes
+    turn.customer.notes = f"{notes}\n{note}" if notes else note
+    turn.say(
+        _(
+            "I can't answer that one myself, so I've noted it for the team. "
+            "To ask a person now, tap below; or let's carry on."
+        ),
+        [Option("human", _("Talk to a person"))],
+    )
     advance(turn, again=True)
 
 
