@@ -27,7 +27,15 @@ from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slo
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
 from conversations.flows import consent, faq, opening, visit
-from conversations.flows.draft import ANYONE, BookingDraft, Chosen, Offer, Window, draft_of
+from conversations.flows.draft import (
+    ANYONE,
+    Another,
+    BookingDraft,
+    Chosen,
+    Offer,
+    Window,
+    draft_of,
+)
 from conversations.flows.menu import menu
 from conversations.flows.payments import ask_for_deposit
 from conversations.flows.steps import Question, Step, Steps
@@ -544,7 +552,55 @@ def start(turn: Turn, text: str, *, service: str | None = None, staff: str | Non
     absorb(turn, text)
     if topic and draft.service is None and not draft.service_choices:
         draft.service = topic
+    if (draft.attendee or draft.relation) and _AND_ME.search(normalise(text)):
+        # "a haircut for my son Max and me": the sender's first, then Max's, same time asked
+        draft.others.append(
+            Another(
+                service=draft.service,
+                attendee=draft.attendee,
+                relation=draft.relation,
+                when=draft.when,
+            )
+        )
+        draft.attendee = draft.relation = None
+        whose = _whose(turn, draft.others[-1])
+        _lead(turn, t("{whose} next, once this one is booked.", whose=whose[0].upper() + whose[1:]))
     advance(turn)
+
+
+# Another person's visit asked for on the way ("can my sister get one too"), and the
+# sender's own with someone else's in one request ("for my son Max and me").
+_TOO = re.compile(r"\b(?:too|also|as well|another one|one for|and me|me and|both)\b")
+_AND_ME = re.compile(r"\b(?:and me|and myself|me and|both of us|us both|for us)\b")
+
+
+def _someone_else_too(turn: Turn, text: str) -> bool:
+    """ "can my sister get a haircut too": another person's booking, made after this one
+    (never a change of this one); True when taken."""
+    draft = draft_of(turn)
+    if draft.service is None or not _TOO.search(normalise(text)):
+        return False
+    attendee, relation = extract_attendee(text), visit.relation(text)
+    if not (attendee or relation) or (attendee and attendee == draft.attendee):
+        return False
+    match = find_services(text, _named(turn.services()))
+    service = match.item.key if match.item is not None else draft.service
+    draft.others.append(
+        Another(service=service, attendee=attendee, relation=relation, when=draft.when)
+    )
+    whose = _whose(turn, draft.others[-1])
+    _lead(turn, t("{whose} next, once this one is booked.", whose=whose[0].upper() + whose[1:]))
+    advance(turn, again=True)
+    return True
+
+
+def _whose(turn: Turn, other: Another) -> str:
+    """ "your sister's haircut", "Max's colour"."""
+    service = next((s for s in turn.services() if s.key == other.service), None)
+    what = service.name.lower() if service else _("visit")
+    if other.attendee:
+        return t("{name}'s {service}", name=other.attendee, service=what)
+    return t("your {relation}'s {service}", relation=other.relation, service=what)
 
 
 # Requests that end the booking under way and go where they belong, even when they come
@@ -613,6 +669,8 @@ def handle(turn: Turn) -> Intent | None:
     if intent is Intent.CANCEL:  # (at the notes, handed back as a request just above)
         abandon(turn)
         _stopped(turn)
+        return None
+    if option is None and step != "notes" and _someone_else_too(turn, text):
         return None
     changing = (
         option is None and here is not None and here.corrections and _reads_as_change(turn, text)
@@ -1293,6 +1351,7 @@ def _book(turn: Turn) -> None:
     if draft.attendee is not None:  # (a new row's is NULL already: no UPDATE)
         appointment.attendee = draft.attendee
     first_visit = not turn.customer.notes and _is_first_booking(turn)
+    others = list(draft.others)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
     what = t(
@@ -1315,9 +1374,23 @@ def _book(turn: Turn) -> None:
     elif not _confirmed_here(turn, appointment.id):
         # The confirmation (with its .ics) went to another channel: say so here.
         turn.say(t("You're booked: {what}. Your confirmation is on its way.", what=what))
+    if others:
+        _book_next(turn, others)
+        return
     if first_visit:
         turn.go("book", "notes")  # the notes step: asked here, once, never as "missing"
         turn.say(_question_notes(turn, draft_of(turn)).text)
+
+
+def _book_next(turn: Turn, others: list[Another]) -> None:
+    """The next person's booking asked for on the way: a new draft, the same steps."""
+    first, rest = others[0], others[1:]
+    turn.go("book", "service")
+    draft = draft_of(turn)
+    draft.service, draft.attendee, draft.relation = first.service, first.attendee, first.relation
+    draft.when, draft.others = first.when, list(rest)
+    _lead(turn, t("Now {whose}.", whose=_whose(turn, first)))
+    advance(turn)
 
 
 def _named_staff_pinned(turn: Turn, service: Service | None, staff_id: int | None) -> bool:

@@ -104,6 +104,16 @@ class Then(_Part):
     start: datetime
 
 
+class Another(_Part):
+    """Someone else's booking asked for on the way ("can my sister get one too"), made
+    after this one: the service, who for, and the time said for the visit."""
+
+    service: str | None = None
+    attendee: str | None = None
+    relation: str | None = None
+    when: Window | None = None
+
+
 class BookingDraft(_Part):
     """Everything the booking dialogue knows so far; the steps ask for what is missing."""
 
@@ -126,6 +136,7 @@ class BookingDraft(_Part):
         "lead",
         "echo",
         "topic",
+        "others",
     )
 
     service: str | None = Field(None, description="the service's key")
@@ -162,6 +173,9 @@ class BookingDraft(_Part):
         None, description='said before the next question ("Sam doesn\'t do facials; ...")'
     )
     echo: str | None = Field(None, description='a correction said back ("Fri, Nov 20 then.")')
+    others: list[Another] = Field(
+        [], description='bookings for others asked for on the way ("my sister too"), made next'
+    )
     topic: str | None = Field(
         None, description='while idle: the service just asked about ("how much is a colour?")'
     )
