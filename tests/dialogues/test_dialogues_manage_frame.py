@@ -15,7 +15,7 @@ from bot.engagement.reminders import queue_reminders
 from bot.messaging.messages import TELEGRAM
 from conversations.nlu.moves import move_target
 from storage.db import Database
-from storage.models import CANCELLED, Appointment, AwaitingReply
+from storage.models import CANCELLED, Appointment, AwaitingReply, Conversation
 from tests.conftest import DEMO_CONFIG
 from tests.dialogue import Chat
 from tests.factories import local
@@ -157,3 +157,109 @@ def test_a_move_naming_the_old_day_and_a_new_one_takes_the_new_one(text, new_sta
     current = local("2026-11-18 11:00")
     target = move_target(text, current, NOW)
     assert target is not None and target.start == local(new_start)
+
+
+# --- conversations stored mid-change before the draft existed go on -------------------------
+
+
+def _stored_as_before(db: Database, chat: Chat, step: str, **data: object) -> None:
+    """Put the chat's conversation where the code of before left it: loose keys, ISO times."""
+    chat.say("no thanks")  # the offers question after a first booking, out of the way
+    with db.write() as session:
+        row = session.scalars(
+            select(Conversation).where(
+                Conversation.channel == chat.channel, Conversation.address == chat.sender
+            )
+        ).one()
+        row.flow, row.step, row.data = "manage", step, dict(data)
+
+
+def _stored(db: Database, chat: Chat) -> dict:
+    with db.read() as session:
+        return session.scalars(
+            select(Conversation.data).where(Conversation.address == chat.sender)
+        ).one()
+
+
+def test_a_proposal_stored_with_the_old_keys_is_accepted_after_the_deploy(chat, salon):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    [appointment] = appointments(salon)
+    new = local("2026-11-20 14:00")
+    _stored_as_before(
+        salon, chat, "move_confirm", appointment=appointment.id, start=new.isoformat()
+    )
+    chat.say("yes please")
+    chat.expect("Done. Moved from Wed, Nov 18, 11:00 AM to Fri, Nov 20, 2:00 PM")
+    assert appointments(salon)[0].starts_at == new
+
+
+def test_a_list_of_times_stored_with_the_old_keys_can_still_be_picked(chat, salon):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    [appointment] = appointments(salon)
+    offered = [
+        {"id": f"slot:{i}", "start": local(at).isoformat(), "staff_id": appointment.staff_id}
+        for i, at in enumerate(["2026-11-20 14:00", "2026-11-20 15:00"])
+    ]
+    _stored_as_before(salon, chat, "move_pick", appointment=appointment.id, offered=offered)
+    chat.say("the 3pm one")
+    chat.expect("Done. Moved from Wed, Nov 18, 11:00 AM to Fri, Nov 20, 3:00 PM")
+
+
+def test_a_which_one_stored_with_the_old_keys_goes_on_and_is_stored_as_a_draft(chat, salon):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    book(chat, "facial with priya friday at 2")
+    haircut, facial = appointments(salon)
+    _stored_as_before(
+        salon, chat, "choose_move", ids=[haircut.id, facial.id], request="move it to saturday"
+    )
+    chat.say("the facial")
+    chat.expect("Here's what Priya has Sat, Nov 21")
+    stored = _stored(salon, chat)
+    assert not {"ids", "request", "appointment", "offered", "start"} & set(stored), (
+        "loose keys gone"
+    )
+    assert stored["change"]["appointment"] == facial.id and stored["change"]["offered"]
+
+
+def test_a_cancel_stored_with_the_old_keys_takes_the_reason(chat, salon):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    [appointment] = appointments(salon)
+    _stored_as_before(salon, chat, "cancel_reason", appointment=appointment.id)
+    chat.say("my car broke down")
+    chat.expect("Cancelled: Haircut")
+    with salon.read() as session:
+        assert session.get(Appointment, appointment.id).cancel_reason == "my car broke down"
+
+
+# --- go back --------------------------------------------------------------------------------
+
+
+def test_going_back_from_a_proposal_asks_when_again_and_moves_nothing(chat, salon):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    chat.say("can we do friday at 2 instead?")
+    chat.expect("to Fri, Nov 20, 2:00 PM?")
+    chat.say("go back")
+    chat.expect("When would suit you instead?")
+    chat.say("saturday at 10")
+    chat.expect("to Sat, Nov 21, 10:00 AM?")
+    assert appointments(salon)[0].starts_at == local("2026-11-18 11:00")
+
+
+def test_going_back_from_a_proposal_picked_from_a_list_shows_the_list_again(chat, salon):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    book(chat, "facial with priya friday at 2")
+    chat.say("I need to move an appointment")
+    chat.expect("Which one would you like to move?")
+    chat.press("Facial")
+    chat.say("go back")
+    chat.expect("Which one would you like to move?")
+    assert len(chat.options) == 2
+
+
+def test_going_back_at_the_cancel_question_keeps_the_appointment(chat, salon):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    chat.say("cancel my haircut")
+    chat.expect("Cancel Haircut with Sam")
+    chat.say("go back")
+    chat.expect("stays booked")
+    assert appointments(salon)[0].status != CANCELLED
