@@ -160,6 +160,7 @@ def absorb(turn: Turn, text: str) -> bool:
     if wants_anyone(text):
         if turn.data.get("staff") != ANYONE:
             turn.set(staff=ANYONE)
+            turn.forget("staff_choices")
             changed = True
     else:
         who = find_staff(text, _named(staff_pool))
@@ -172,6 +173,11 @@ def absorb(turn: Turn, text: str) -> bool:
                 changed = True
         if who.item is not None and who.item.key != turn.data.get("staff"):
             turn.set(staff=who.item.key)
+            turn.forget("staff_choices")
+            changed = True
+        elif who.item is None and len(who.candidates) > 1 and "staff" not in turn.data:
+            # "pri" for Priya and Priyanka: asked about, never guessed
+            turn.set(staff_choices=[c.key for c in who.candidates])
             changed = True
 
     when = parse_when(text, turn.now.astimezone(turn.business.zone))
@@ -791,10 +797,13 @@ def advance(turn: Turn, again: bool = False) -> None:
         _not_doing(turn, chosen, service)  # never swapped for someone else in silence
         turn.forget("staff")
     if "staff" not in turn.data:
-        if len(staff) <= 1:
+        choices = [s for s in staff if s.key in (turn.data.get("staff_choices") or ())]
+        if len(staff) <= 1 or (_when(turn) is not None and not choices):
+            # A time already given: whoever is free then, named in the proposal (a
+            # preference said later still counts), rather than one more question first.
             turn.set(staff=ANYONE)
         else:
-            options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in staff]
+            options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in choices or staff]
             _ask(
                 turn,
                 "staff",
@@ -829,7 +838,22 @@ def advance(turn: Turn, again: bool = False) -> None:
         _offer(turn, service)
         return
     if not turn.customer.name:
-        _ask(turn, "name", _("Great. What name should I put the booking under?"))
+        # The time said back with the question: a time typed against a list or a nickname
+        # is seen read right before anything is held or proposed.
+        slot = turn.data["slot"]
+        if turn.data.get("echo"):  # a correction is said back as what changed
+            _ask(turn, "name", _("Great. What name should I put the booking under?"))
+            return
+        _ask(
+            turn,
+            "name",
+            t(
+                "Great: {service} with {staff_name}, {when} is free. What name should I put the booking under?",
+                service=service.name,
+                staff_name=_staff_name(turn, slot["staff_id"]),
+                when=turn.when(datetime.fromisoformat(slot["start"])),
+            ),
+        )
         return
     if service.on_site and not has_place(turn):
         _ask(turn, "address", _("What's the address for the visit? (street, number and town)"))
@@ -1158,6 +1182,7 @@ def _take_option(turn: Turn, option: str) -> bool:
         return True
     if option.startswith("staff:"):
         turn.set(staff=option[6:])
+        turn.forget("staff_choices")
         _drop_slot(turn)
         advance(turn)
         return True
