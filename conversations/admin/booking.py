@@ -21,7 +21,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.core.names import clean_display_name
 from bot.core.text import N_, _, t
@@ -56,17 +56,17 @@ class OwnerBooking(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    customer: int | None = None  # an existing customer, found by phone, email or a name
-    name: str | None = None  # as typed, for a new customer
-    phone: str | None = None
-    email: str | None = None
-    service: str | None = None  # the service's key
-    staff: str | None = None  # a staff key; None: whoever does it and is free
-    asked: datetime | None = None  # the time the owner said
-    start: datetime | None = None  # checked free and proposed, waiting for a yes
-    offered: list[datetime] = []  # free times instead of the one asked
-    lead: str | None = None  # said as or before the next question (why a time is not free)
-    trail: list[str] = []  # the steps asked, in order ("go back")
+    customer: int | None = Field(None, description="an existing customer, by phone, email or name")
+    name: str | None = Field(None, description="the name as typed, for a new customer")
+    phone: str | None = Field(None, description="a phone number typed")
+    email: str | None = Field(None, description="an email typed")
+    service: str | None = Field(None, description="the service's key")
+    staff: str | None = Field(None, description="a staff key; none: whoever does it and is free")
+    asked: datetime | None = Field(None, description="the time the owner said")
+    start: datetime | None = Field(None, description="checked free and proposed, waiting for a yes")
+    offered: list[datetime] = Field([], description="free times instead of the one asked")
+    lead: str | None = Field(None, description="said as or before the next question (why not)")
+    trail: list[str] = Field([], description='the steps asked, in order ("go back")')
 
     @classmethod
     def read(cls, data: dict[str, Any]) -> Self:

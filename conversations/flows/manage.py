@@ -490,7 +490,7 @@ def _ask_confirm(turn: Turn, draft: ManageDraft) -> Question:
 
 
 def _read_confirm(turn: Turn, draft: ManageDraft, text: str, option: str | None) -> bool:
-    """A button, "keep it", or for a series "all of them from then on"."""
+    """A button, "keep it", or for a series "the rest too" (this and all later ones)."""
     appointment = _current(turn, draft)
     if appointment is None or draft.start is None:
         return False

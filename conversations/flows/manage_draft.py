@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from conversations.flows.draft import Offer
 from conversations.turn import Turn
@@ -50,16 +50,16 @@ class ManageDraft(BaseModel):
         "offered": "offered",
     }
 
-    action: Action | None = None
-    appointment: int | None = None  # the appointment being changed, once known
-    choices: list[int] = []  # the appointments listed at "which one?"
-    request: str = ""  # the words that started it, read again once one is picked
-    start: datetime | None = None  # the new start proposed, waiting for a yes
-    offered: list[Offer] = []  # the times listed to pick from
-    lead: str | None = None  # what the list of times is introduced with
-    following: bool = False  # a series: this and all later occurrences move
-    reason: str = ""  # why it is cancelled, when the customer said
-    trail: list[str] = []  # the steps asked, in order ("go back")
+    action: Action | None = Field(None, description="move or cancel")
+    appointment: int | None = Field(None, description="the appointment being changed, once known")
+    choices: list[int] = Field([], description='the appointments listed at "which one?"')
+    request: str = Field("", description="the words that started it, read again once one is picked")
+    start: datetime | None = Field(None, description="the new start proposed, waiting for a yes")
+    offered: list[Offer] = Field([], description="the times listed to pick from")
+    lead: str | None = Field(None, description="said as or before the next question")
+    following: bool = Field(False, description="a series: this and all later occurrences move")
+    reason: str = Field("", description="why it is cancelled, when the customer said")
+    trail: list[str] = Field([], description='the steps asked, in order ("go back")')
 
     @classmethod
     def read(cls, data: dict[str, Any], step: str = "") -> Self:

@@ -7,6 +7,9 @@ takes it without a list. The demo salon on SQLite and PostgreSQL, Monday 16 Nov 
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -263,3 +266,15 @@ def test_going_back_at_the_cancel_question_keeps_the_appointment(chat, salon):
     chat.say("go back")
     chat.expect("stays booked")
     assert appointments(salon)[0].status != CANCELLED
+
+
+# --- the docs' copy of the tables ------------------------------------------------------------
+
+
+def test_the_docs_show_the_manage_and_owner_booking_tables_as_the_code_has_them():
+    path = Path(__file__).resolve().parents[2] / "docs" / "manage_tables.py"
+    spec = importlib.util.spec_from_file_location("manage_tables", path)
+    assert spec is not None and spec.loader is not None
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    assert tables.block() in tables.DOC.read_text(), "run: python docs/manage_tables.py"
