@@ -58,6 +58,11 @@ _FOLLOWING = re.compile(
 _KEEP_IT = re.compile(
     r"\b(?:leave it|keep it|keep (?:the|my) (?:old|current|original)|as (?:it )?is|don'?t move)\b"
 )
+# "I can't make it": at the cancel question a reason to cancel, not a "no".
+_CANT_COME = re.compile(
+    r"\b(?:can'?t|cannot|won'?t|couldn'?t|not able to|unable to)\b(?: \w+){0,3}? "
+    r"(?:make it|come|attend|be there|go)\b"
+)
 # "book another one at the same time": a new booking, not a move of the one they have.
 _NEW_BOOKING = re.compile(
     r"\b(?:book|another|second|also|as well|too"
@@ -364,11 +369,17 @@ def _offer(turn: Turn, draft: ManageDraft, appointment: Appointment, when: When)
 
 def _fill(turn: Turn, draft: ManageDraft, text: str) -> bool:
     """At any step of a move, a message naming a new time ("friday at 2 instead", "an hour
-    later") proposes or offers it."""
+    later") proposes or offers it; one that asks to cancel instead ("actually just cancel
+    it") makes the change a cancellation."""
     appointment = _current(turn, draft)
     if draft.action is not Action.MOVE or appointment is None or not text:
         return False
-    return _read_move(turn, draft, appointment, text)
+    if _read_move(turn, draft, appointment, text):
+        return True
+    if primary_intent(text) is Intent.CANCEL:
+        draft.action, draft.start, draft.offered, draft.lead = Action.CANCEL, None, [], None
+        return True
+    return False
 
 
 # --- the steps: what each asks, what answers it -----------------------------------------------
@@ -557,11 +568,23 @@ def _ask_reason(turn: Turn, draft: ManageDraft) -> Question | None:
 
 
 def _read_reason(turn: Turn, draft: ManageDraft, text: str, option: str | None) -> bool:
-    """Yes cancels, no keeps it, anything else is the reason (and cancels)."""
+    """Yes cancels, no or "leave it" keeps it, a new time asked for ("could we do thursday
+    instead?") makes it a move; anything else is the reason (and cancels)."""
     appointment = _current(turn, draft)
     if appointment is None:
         return False
+    # "can't make it wednesday, cancel please" is still a cancellation: a move only when
+    # the message asks for another time and not to cancel.
+    if option is None and asks_to_move(text) and primary_intent(text) is not Intent.CANCEL:
+        draft.action = Action.MOVE
+        if _read_move(turn, draft, appointment, text):
+            return True
+        draft.action = Action.CANCEL
     answer = True if option == "yes" else False if option == _KEEP.id else yes_no(text)
+    if answer is False and option is None and _CANT_COME.search(text.lower()):
+        answer = None  # "I can't make it, sorry": not a no to cancelling, the reason for it
+    if answer is None and option is None and _KEEP_IT.search(text.lower()):
+        answer = False
     if answer is False:
         _keep(turn, appointment)
         return True

@@ -278,3 +278,63 @@ def test_the_docs_show_the_manage_and_owner_booking_tables_as_the_code_has_them(
     tables = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tables)
     assert tables.block() in tables.DOC.read_text(), "run: python docs/manage_tables.py"
+
+
+# --- a change of mind between moving and cancelling ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "second_thought, proposal",
+    [
+        ("actually can we move it to friday at 2 instead?", "to Fri, Nov 20, 2:00 PM?"),
+        ("wait, could I do thursday at 3 rather", "to Thu, Nov 19, 3:00 PM?"),
+        ("hmm no, push it back an hour instead", "to Wed, Nov 18, 12:00 PM?"),
+    ],
+)
+def test_a_new_time_asked_for_at_the_cancel_question_moves_instead(
+    chat, salon, second_thought, proposal
+):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.expect("Cancel Facial with Priya")
+    chat.say(second_thought)
+    chat.expect("Move Facial with Priya, Wed, Nov 18, 11:00 AM " + proposal)
+    assert appointments(salon)[0].status != CANCELLED
+    chat.press("Yes, move it")
+    chat.expect("Done. Moved")
+    assert appointments(salon)[0].status != CANCELLED
+
+
+@pytest.mark.parametrize(
+    "reason", ["can't make it on wednesday, cancel please", "I can't make it, sorry", "ill"]
+)
+def test_a_reason_that_sounds_like_a_move_still_cancels(chat, salon, reason):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.say(reason)
+    chat.expect("Cancelled: Facial")
+
+
+@pytest.mark.parametrize(
+    "second_thought", ["on second thought leave it", "no wait, keep it", "keep my current one"]
+)
+def test_leaving_it_at_the_cancel_question_keeps_the_appointment(chat, salon, second_thought):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.say(second_thought)
+    chat.expect("stays booked")
+    assert appointments(salon)[0].status != CANCELLED
+
+
+@pytest.mark.parametrize(
+    "second_thought", ["actually just cancel it", "cancel it instead", "no, cancel the whole thing"]
+)
+def test_cancelling_instead_during_a_move_asks_the_cancel_question(chat, salon, second_thought):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("can we do friday at 2 instead?")
+    chat.expect("Move Facial with Priya")
+    chat.say(second_thought)
+    chat.expect("Cancel Facial with Priya, Wed, Nov 18, 11:00 AM?")
+    assert appointments(salon)[0].status != CANCELLED
+    chat.press("Yes, cancel it")
+    chat.expect("Cancelled: Facial")
