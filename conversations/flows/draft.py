@@ -14,11 +14,12 @@ loose keys are dropped when the draft is written back.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from conversations.turn import Turn
 from conversations.when import When
@@ -112,6 +113,7 @@ class BookingDraft(_Part):
         "also",
         "service_choices",
         "staff",
+        "staff_choices",
         "when",
         "slot",
         "offered",
@@ -126,43 +128,79 @@ class BookingDraft(_Part):
         "topic",
     )
 
-    service: str | None = None  # the service's key
-    also: list[str] = []  # further services in the same visit, in the order said
-    service_choices: list[str] = []  # several services matched ("a cut"): which one?
-    staff: str | None = None  # a staff key, or ANYONE
-    when: Window | None = None
-    slot: Chosen | None = None
-    offered: list[Offer] = []
-    hold_id: int | None = None  # held only once proposed for confirmation
-    chain: list[Then] = []
-    attendee: str | None = None  # who comes, when not the sender ("it's for my son Leo")
-    relation: str | None = None  # "my son needs a trim": his name still to ask
-    pin: tuple[float, float] | None = None  # a location shared for an on-site visit
-    trail: list[str] = []  # the steps asked, in order ("go back")
-    lead: str | None = None  # said before the next question ("Sam doesn't do facials...")
-    echo: str | None = None  # a correction said back ("Fri, Nov 20 then.")
-    topic: str | None = None  # idle: the service just asked about ("how much is a colour?")
+    service: str | None = Field(None, description="the service's key")
+    also: list[str] = Field([], description="further services in the same visit, in the order said")
+    service_choices: list[str] = Field(
+        [], description='services a word matched ("a colour"): which one is asked'
+    )
+    staff: str | None = Field(None, description='a staff key, or "any" (anyone)')
+    staff_choices: list[str] = Field(
+        [], description='staff an ambiguous name matched ("pri"): who is asked'
+    )
+    when: Window | None = Field(
+        None, description="the day and time asked for: start, end, target, exact, label, daily"
+    )
+    slot: Chosen | None = Field(
+        None, description="the time picked (or asked for exactly) and free: start, staff, pinned"
+    )
+    offered: list[Offer] = Field([], description="the times listed: id, start, staff")
+    hold_id: int | None = Field(None, description="the hold, made only once proposed")
+    chain: list[Then] = Field(
+        [], description="the rest of the visit, back to back: service, staff, start"
+    )
+    attendee: str | None = Field(
+        None, description='who comes, when not the sender ("it\'s for my son Leo")'
+    )
+    relation: str | None = Field(
+        None, description='a relation said without a name ("my son"): the name is asked'
+    )
+    pin: tuple[float, float] | None = Field(
+        None, description="a location shared for an on-site visit (lat, lon)"
+    )
+    trail: list[str] = Field([], description='the steps asked, in order ("go back")')
+    lead: str | None = Field(
+        None, description='said before the next question ("Sam doesn\'t do facials; ...")'
+    )
+    echo: str | None = Field(None, description='a correction said back ("Fri, Nov 20 then.")')
+    topic: str | None = Field(
+        None, description='while idle: the service just asked about ("how much is a colour?")'
+    )
+    _loose: bool = PrivateAttr(default=False)  # read from the loose keys of before
 
     @classmethod
     def read(cls, data: dict[str, Any]) -> Self:
         """The draft stored in a conversation's data (or its loose keys, from before)."""
         stored = data.get(KEY)
-        if not isinstance(stored, dict):
+        loose = not isinstance(stored, dict)
+        if loose:
             stored = {k: data[k] for k in cls.LOOSE if k in data}
         try:
-            return cls.model_validate(stored)
+            draft = cls.model_validate(stored)
         except ValidationError:
-            return cls()  # unreadable (hand-edited, truncated): start the draft afresh
+            draft = cls()  # unreadable (hand-edited, truncated): start the draft afresh
+        draft._loose = loose and bool(stored)
+        return draft
 
     def written(self, data: dict[str, Any]) -> dict[str, Any]:
-        """`data` with this draft stored in it (and the loose keys of before gone)."""
-        out = {k: v for k, v in data.items() if k not in self.LOOSE}
+        """`data` with this draft stored in it (and the loose keys it was read from gone)."""
+        out = {k: v for k, v in data.items() if not (self._loose and k in self.LOOSE)}
         stored = self.model_dump(mode="json", exclude_defaults=True)
         if stored:
             out[KEY] = stored
         else:
             out.pop(KEY, None)
         return out
+
+
+def fields_markdown() -> str:
+    """The draft's fields as a Markdown table (docs/CONVERSATIONS.md keeps a copy)."""
+    lines = ["| field | type | what |", "|---|---|---|"]
+    for name, info in BookingDraft.model_fields.items():
+        kind = re.sub(r"\b[\w.]+\.(\w+)", r"\1", str(info.annotation)).replace("typing.", "")
+        kind = re.sub(r"Optional\[(.+)\]", r"\1 | None", kind)
+        kind = kind.replace("|", "\\|")  # a pipe in a cell, even in code, splits it
+        lines.append(f"| `{name}` | `{kind}` | {info.description} |")
+    return "\n".join(lines)
 
 
 def draft_of(turn: Turn) -> BookingDraft:

@@ -124,17 +124,24 @@ class Steps(Generic[D]):
             step.back(turn, draft)
         return previous
 
-    def table(self) -> list[tuple[str, str, str, str, str]]:
-        """Each step as the docs show it: name, question, what answers it, hint, go back."""
+    def table(self) -> list[tuple[str, ...]]:
+        """Each step as the docs show it: name, asked while, question, what answers it,
+        hint, go back."""
         rows = []
         for step in self.steps:
-            answers = [_doc(f) for f in (step.reads, step.reads_after) if f is not None]
+            answers = "; ".join(_doc(f) for f in (step.reads, step.reads_after) if f is not None)
+            if step.open:
+                answers += _OPEN_CHANGES if step.corrections else _OPEN
+            asked = _doc(step.missing)
+            if step.settle is not None:
+                asked += f" (first: {_doc(step.settle)})"
             rows.append(
                 (
                     step.name,
+                    asked,
                     _doc(step.ask),
-                    "; ".join(answers) or "what the whole message says",
-                    f'"{step.hint}"' if step.hint else "",
+                    answers.strip() or "(what the message says, read into the draft)",
+                    step.hint or "",
                     _doc(step.back) if step.back is not None else "",
                 )
             )
@@ -143,12 +150,17 @@ class Steps(Generic[D]):
     def markdown(self) -> str:
         """The table in Markdown (docs/CONVERSATIONS.md keeps a copy; a test compares)."""
         lines = [
-            "| step | question | what answers it | hint | go back |",
-            "|---|---|---|---|---|",
+            "| step | asked while | question | what answers it | hint | go back |",
+            "|---|---|---|---|---|---|",
         ]
         for row in self.table():
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
         return "\n".join(lines)
+
+
+# How the docs' table says a step is a free-text question (not a reply: no catalogue).
+_OPEN = " (free text: a request or a question is not an answer)"
+_OPEN_CHANGES = " (free text: a change of the booking first; a request or a question is no answer)"
 
 
 def _doc(function: Callable[..., object]) -> str:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 from conversations.flows.steps import Question, Step, Steps
@@ -78,5 +80,21 @@ def test_going_back_undoes_the_step_before_so_it_is_asked_again():
 
 def test_a_step_not_understood_has_its_hint_and_the_table_describes_every_step():
     assert STEPS.hint("size") == "Say S or L." and STEPS.hint("colour") == ""
-    assert STEPS.table()[1] == ("size", "Which size?", "A size typed.", '"Say S or L."', "")
-    assert STEPS.markdown().splitlines()[2].startswith("| colour | Which colour? |")
+    assert STEPS.table()[1] == (
+        "size",
+        "<lambda>",
+        "Which size?",
+        "A size typed.",
+        "Say S or L.",
+        "",
+    )
+    assert STEPS.markdown().splitlines()[2].startswith("| colour | <lambda> | Which colour? |")
+
+
+def test_the_docs_show_the_booking_draft_and_steps_as_the_code_has_them():
+    path = Path(__file__).resolve().parents[2] / "docs" / "steps_tables.py"
+    spec = importlib.util.spec_from_file_location("steps_tables", path)
+    assert spec is not None and spec.loader is not None
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    assert tables.block() in tables.DOC.read_text(), "stale: run docs/steps_tables.py"
