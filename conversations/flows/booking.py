@@ -1271,7 +1271,7 @@ def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
     named = parse_when(text, local_now)
     if (
         named is not None
-        and screen.names_a_day(text, local_now)
+        and screen.names_a_day(text, local_now, listed=True)
         and start.astimezone(zone).date() not in set(named.days)
     ):
         return False

@@ -236,6 +236,8 @@ def _cut_words(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for tok in tokens:
         tok = _SPELLING.get(tok, _NUMBER_WORDS.get(tok, tok))
+        if tok.startswith("colour"):
+            tok = "color" + tok[6:]  # "coloured", "colourist": one spelling, any ending
         prev = out[-1] if out else ""
         if tok in _MIN_WORDS and prev.isdigit():
             out.append("min")
@@ -283,11 +285,30 @@ def _typo_ok(want: str, got: str) -> bool:
     return True
 
 
+_INFLECTIONS = ("ing", "ed", "es", "s", "d")
+
+
+def _stems(word: str) -> frozenset[str]:
+    """What an inflected word may be the base of: "trimming" -> trim, "dyed" -> dye."""
+    out: set[str] = set()
+    for ending in _INFLECTIONS:
+        base = word[: -len(ending)]
+        if word.endswith(ending) and len(base) >= 3:
+            out.add(base)
+            if len(base) > 3 and base[-1] == base[-2]:
+                out.add(base[:-1])  # "trimm-ing", "cutt-ing"
+            if ending in ("ing", "ed"):
+                out.add(base + "e")  # "shav-ing", "waxing" stays wax
+    return frozenset(out)
+
+
 @lru_cache(maxsize=16384)
 def _similarity(want: str, got: str) -> float:
     """Score one word of a name against one word of the message: 100 exact, 80-90 a typo."""
     if want == got:
         return 100.0
+    if len(want) >= 3 and got not in _COMMON_WORDS and want in _stems(got):
+        return 90.0  # "coloured", "cuts", "dyed", "trimming": the word inflected, as a typo
     if not _typo_ok(want, got):
         return 0.0
     return 100.0 - 10.0 * OSA.distance(want, got)
@@ -1325,6 +1346,12 @@ _HERE = re.compile(
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
     re.I,
 )
+# A signature at the very end: "... friday at 3 - Robin Vale", "... at 3? thanks, Robin".
+_SIGN_OFF = re.compile(
+    rf"(?:(?<=\s)|(?<=[,.;!?]))(?:[-–—~]+|(?:thanks|thank you|thx|cheers|ta)\W*)\s*"
+    rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})[\s.!]*$",
+    re.I,
+)
 _SENTENCE_START = re.compile(r"^\W*(?:(?:hi|hey|hello|hiya|yes|yeah|ok)\W+)*$", re.I)
 # "haircut friday - it's Hana": after a break in the sentence "it's" introduces again.
 _AFTER_BREAK = re.compile(r"[,.;:!?\-–—(]\s*$")
@@ -1395,7 +1422,33 @@ def extract_name(text: str) -> str | None:
             words.append(word.rstrip("."))
         if words and len("".join(words)) >= 2:
             return _format_name(words)
-    return None
+    return _signed(head)
+
+
+_NOT_SIGNATURES = (
+    _LONGER
+    | _SHORTER
+    | _wordset(
+        "noon midday midnight whenever anytime asap later soon earlier morning afternoon evening"
+    )
+)
+
+
+def _signed(head: str) -> str | None:
+    """The name a message is signed with, capitalised as names are ("... - Robin")."""
+    m = _SIGN_OFF.search(head)
+    if m is None:
+        return None
+    words = m.group("name").split()
+    for word in words:
+        low = word.lower().rstrip(".")
+        if not word[:1].isupper() or low in _NOT_NAME_WORDS or low.endswith("'s"):
+            return None
+        if not _name_word_ok(word, reply=False, extra=frozenset()) or low in _FUNCTION_WORDS:
+            return None
+        if low in _NOT_SIGNATURES or _WEEKDAYS.fullmatch(low) or low in MONTHS or low in _MONTHS:
+            return None  # "haircut - Sat", "cut - Noon": when, not who
+    return _format_name([w.rstrip(".") for w in words]) if len("".join(words)) >= 2 else None
 
 
 _RELATIONS = (
