@@ -1328,16 +1328,30 @@ def pick_option(
     if labelled is not None:
         constraints.append(labelled)
     if not constraints:
-        return None
+        return _by_length(text, opts)
     chosen = set(range(len(opts))).intersection(*constraints)
     return opts[chosen.pop()] if len(chosen) == 1 else None
+
+
+def _by_length(text: str, opts: list[Offered]) -> Offered | None:
+    """ "the long one", "the shorter": the option whose label states the longer (shorter)
+    duration, among versions of one service ("Massage (30 min)", "Massage (60 min)")."""
+    words = _words(text)
+    if not (_LONGER | _SHORTER).intersection(words) or len(opts) < 2:
+        return None
+    named = tuple(Named(o.id, o.label) for o in opts)
+    sized = _by_size(words, named)
+    if len(sized) != 1:
+        return None
+    return next(o for o in opts if o.id == sized[0].key)
 
 
 # --------------------------------------------------------------------------- personal details
 
 _NAME_WORD = r"[^\W\d_]+(?:['\-][^\W\d_]+)*\.?"
 _INTRO = re.compile(
-    r"(?:^|\b)(?:my name(?:'s| is)|name's|names|i'm|i am|im|this is|it's|its|it is|call me)\s+"
+    r"(?:^|\b)(?:my name(?:'s| is)|name's|names|name is|name:|i'm|i am|im|this is|it's|its"
+    r"|it is|call me)\s+"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})",
     re.I,
 )

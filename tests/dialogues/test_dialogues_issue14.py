@@ -395,3 +395,92 @@ def test_a_signature_that_is_no_name_is_not_taken(chat, salon, request_):
     chat.say(request_)
     chat.expect("What name should I put the booking under?")
     assert names_of(salon) == [None]
+
+
+@pytest.mark.parametrize(
+    ("answer", "service"),
+    [
+        ("the long one", "Massage (60 min)"),
+        ("shorter please", "Massage (30 min)"),
+        ("the longer", "Massage (60 min)"),
+    ],
+)
+def test_which_version_of_a_service_is_answered_by_its_length(chat, answer, service):
+    chat.say("massage sunday at 11")
+    chat.expect("Which one: Massage (30 min) or Massage (60 min)?")
+    chat.say(answer)
+    chat.expect(f"{service}: any preference")
+
+
+@pytest.mark.parametrize(
+    ("request_", "name"),
+    [
+        ("beard trim with jordan thursday at 5 pls, name is kit", "Kit"),
+        ("haircut with sam wednesday at 2. name: Ola Berg", "Ola Berg"),
+        ("the name is Dee, haircut with sam wednesday at 2", "Dee"),
+    ],
+)
+def test_a_name_given_as_name_is_is_taken(chat, salon, request_, name):
+    chat.say(request_)
+    chat.expect(f"{name.split()[0]}, shall I book this?")
+    chat.say("yes")
+    assert names_of(salon) == [name]
+
+
+# --- 9. a service added to the visit under way -----------------------------------------------
+
+
+def visit_of(db: Database) -> list[tuple[str, str]]:
+    with db.read() as session:
+        rows = session.scalars(select(Appointment).order_by(Appointment.starts_at)).all()
+        return [
+            (r.service.key, r.starts_at.astimezone(NOW.tzinfo).strftime("%a %H:%M")) for r in rows
+        ]
+
+
+@pytest.mark.parametrize(
+    "addition", ["oh and a beard trim after", "can I add a beard trim too?", "plus a beard trim"]
+)
+def test_a_service_added_at_the_name_question_joins_the_visit(chat, salon, addition):
+    chat.say("haircut with sam saturday at 2")
+    chat.expect("What name")
+    chat.say(addition)
+    chat.expect("What name")
+    chat.say("Lou")
+    chat.expect("Haircut with Sam", "Sat, Nov 21, 2:00 PM", "Then: Beard trim with Sam, 2:55 PM")
+    chat.say("yes")
+    assert visit_of(salon) == [("haircut", "Sat 14:00"), ("beard-trim", "Sat 14:55")]
+
+
+@pytest.mark.parametrize(
+    "change", ["actually a beard trim instead", "make it a beard trim", "no, a beard trim"]
+)
+def test_a_service_said_instead_still_replaces_the_one_asked_for(chat, change):
+    chat.say("haircut with sam saturday at 2")
+    chat.say(change)
+    chat.expect("A beard trim then.")
+    chat.say("Lou")
+    chat.expect("Beard trim with Sam", "Sat, Nov 21, 2:00 PM")
+    chat.expect_not("Then:", "Haircut")
+
+
+# --- a short day word after the staff member's name is the day ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "day"),
+    [
+        ("haircut with jordan sun first thing, I'm Lou", "Sun, Nov 22"),
+        ("beard trim with alex sat, I'm Lou", "Sat, Nov 21"),
+        ("haircut w sam wed early, I'm Lou", "Wed, Nov 18"),
+    ],
+)
+def test_a_short_day_word_after_the_staff_name_is_that_day(chat, request_, day):
+    chat.say(request_)
+    chat.expect(day)
+    chat.expect_not("Tue, Nov 17", "Thu, Nov 19", "doesn't work")
+
+
+def test_a_short_day_word_after_a_pronoun_is_still_no_day(chat):
+    chat.say("haircut with sam tuesday at 2, same chair I sat, I'm Lou")
+    chat.expect("Tue, Nov 17, 2:00 PM")
