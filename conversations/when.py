@@ -584,7 +584,7 @@ _WITH = frozenset({"with", "w", "w/", "wth"})
 _NAMING = frozenset({"im", "i'm", "is", "name", "names", "named", "called", "mr", "ms", "mrs"})
 _DAY_THEN = frozenset(
     {"first", "early", "late", "noon", "midday", "lunch", "anytime", "any", "please", "pls"}
-    | {"im", "i'm", "thanks", "thx", "if", "or"}  # "with alex sat, I'm Lou"
+    | {"im", "i'm", "thanks", "thx", "if", "or", "between", "betw", "btwn"}  # "alex sat, I'm Lou"
 )
 _PRONOUNS = frozenset({"i", "we", "he", "she", "they", "you", "u", "who", "just", "had"})
 

@@ -592,7 +592,7 @@ class _Stays(Enum):
 _STAYS = _Stays.STAYS
 _CHANGE_CUE = re.compile(
     r"\b(?:actually|instead|i meant|meant|make (?:it|that)|change (?:it|that|to)|switch"
-    r"|swap|rather|no wait|wait|oops|sorry|correction|not (?:mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"|swap|rather|no wait|wait|oops|sorry|correction|not"
     r"|can (?:it|we) be|how about|what about)\b"
 )
 _ONLY = re.compile(r"\b(?:just|only|no .{1,20}after all|skip the|not the|without the)\b")

@@ -513,6 +513,9 @@ def _diminutives(item: Named) -> tuple[str, ...]:
     )
 
 
+_NOT_STAFF = re.compile(
+    r"\b(?:(?:not|no|instead of|rather than|other than|except|but not)\s+)+(\S+)"
+)
 _WITH_STAFF = re.compile(r"\b(?:with|w|by|from|see|prefer)\s+((?:\S+\s*){1,3})")
 
 
@@ -536,6 +539,17 @@ def find_staff(text: str, staff: Sequence[object], *, cutoff: float = 75) -> Mat
         narrowed = match_one(after.group(1), people, cutoff=cutoff, margin=8) if after else None
         if narrowed is not None and narrowed.item is not None:
             found = narrowed
+    if found.ambiguous:
+        # "no, not sam - alex", "alex rather than sam": the one not ruled out
+        ruled_out = {
+            c.key
+            for m in _NOT_STAFF.finditer(normalise(text))
+            for c in (match_one(m.group(1), people, cutoff=cutoff, margin=8).item,)
+            if c is not None
+        }
+        left = [c for c in found.candidates if c.key not in ruled_out]
+        if ruled_out and len(left) == 1:
+            found = Match(left[0], (left[0],), found.score)
     # hand back the caller's own objects' Named form, not the one with derived aliases
     plain = {p.key: to_named(s) for p, s in zip(people, staff, strict=True)}
     return Match(
@@ -552,7 +566,11 @@ _ANYONE = re.compile(
     r"|available|works|one)\b"
     r"|\b(?:don't|dont|do not|doesn't|doesnt|does not) (?:mind|care|matter)\b"
     r"|\bno (?:preference|pref|one in particular|particular)\b|\bnot (?:fussed|bothered|picky)\b"
-    r"|\b(?:first|next|earliest|soonest) (?:available|free|person|one)\b"
+    r"|\b(?:first|next|earliest|soonest) (?:person|one)\b"
+    # "next available" alone is anyone; "haircut with sam next available" is Sam's next time
+    r"|^(?:the )?(?:first|next|earliest|soonest) (?:available|free)(?: (?:one|please|is fine))?$"
+    r"|\b(?:first|next|earliest|soonest) (?:available|free) (?:person|stylist|barber|therapist"
+    r"|staff|one)\b"
     r"|\bdoesn't matter\b|\bup to you\b|\byou (?:choose|pick|decide)\b"
 )
 

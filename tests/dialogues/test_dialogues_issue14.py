@@ -473,6 +473,7 @@ def test_a_service_said_instead_still_replaces_the_one_asked_for(chat, change):
         ("haircut with jordan sun first thing, I'm Lou", "Sun, Nov 22"),
         ("beard trim with alex sat, I'm Lou", "Sat, Nov 21"),
         ("haircut w sam wed early, I'm Lou", "Wed, Nov 18"),
+        ("haircut with sam wed between 2 and 4, I'm Lou", "Wed, Nov 18"),
     ],
 )
 def test_a_short_day_word_after_the_staff_name_is_that_day(chat, request_, day):
@@ -484,3 +485,48 @@ def test_a_short_day_word_after_the_staff_name_is_that_day(chat, request_, day):
 def test_a_short_day_word_after_a_pronoun_is_still_no_day(chat):
     chat.say("haircut with sam tuesday at 2, same chair I sat, I'm Lou")
     chat.expect("Tue, Nov 17, 2:00 PM")
+
+
+# --- the staff member named, never swapped for "anyone" or for the one ruled out ------------
+
+
+@pytest.mark.parametrize(
+    ("change", "who"),
+    [
+        ("no, not sam - alex", "Alex"),
+        ("alex rather than sam please", "Alex"),
+        ("not sam, jordan", "Jordan"),
+    ],
+)
+def test_a_staff_member_ruled_out_at_the_name_question_gives_way_to_the_other(chat, change, who):
+    chat.say("haircut with sam thursday at 2")
+    chat.expect("What name")
+    chat.say(change)
+    chat.expect(f"With {who} then", "What name")
+    chat.say("Lou")
+    chat.expect(f"Haircut with {who}", "Thu, Nov 19, 2:00 PM")
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "haircut with sam next available",
+        "first available haircut with sam",
+        "beard trim with sam, soonest free",
+    ],
+)
+def test_next_available_with_a_staff_member_named_lists_only_theirs(chat, request_):
+    chat.say(request_)
+    chat.expect("Here's what I have")
+    offered = [o for o in chat.options if o != "Other times"]
+    assert offered and all(o.endswith("with Sam") for o in offered), chat.log()
+
+
+@pytest.mark.parametrize("answer", ["next available", "first available please", "soonest free"])
+def test_next_available_alone_at_the_staff_question_is_anyone(chat, answer):
+    chat.say("haircut thursday at 2")
+    chat.expect("any preference")
+    chat.say(answer)
+    chat.expect_not("any preference")
+    staff = {o.rsplit(" with ", 1)[-1] for o in chat.options if " with " in o}
+    assert len(staff) > 1, chat.log()  # anyone's times, not one person's
