@@ -58,7 +58,8 @@ def several(turn: Turn, text: str) -> list[str]:
         match = find_services(part, named)
         if match.item is not None and match.item.key not in keys:
             keys.append(match.item.key)
-    current = [k for k in (turn.data.get("service"), *(turn.data.get("also") or [])) if k]
+    draft = draft_of(turn)
+    current = [k for k in (draft.service, *draft.also) if k]
     if len(keys) == 1 and current and keys[0] not in current and _adds(text):
         return [*current, keys[0]]
     return keys if len(keys) >= 2 else []
