@@ -20,7 +20,6 @@ next pool to start drops it.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import re
 import uuid
@@ -36,6 +35,8 @@ _APPLICATION_NAME = "slotbot-test-schemas"
 _SETVAL = re.compile(r"^SELECT pg_catalog\.setval\('[^.]+\.(\w+)', (\d+), (true|false)\);$", re.M)
 # A leaked connection still inside a transaction on the schema: wait this long, then give up.
 _LOCK_TIMEOUT = "2s"
+# Dropping waits this long for a test's leftover connection, then leaves the schema for later.
+_DROP_LOCK_TIMEOUT = "10s"
 
 # What "the same structure" means: every relation, column, default, constraint, trigger,
 # function and sequence setting in the schema, by object id (so dropped-and-recreated counts
@@ -69,6 +70,15 @@ SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
 """
 
 
+def _local(script: str) -> str:
+    """The dump with its session settings (lock_timeout = 0, an empty search_path, ...) made
+    local to the transaction that replays it, so the pool's connection keeps its own."""
+    script = re.sub(r"^SET (\w+) =", r"SET LOCAL \1 =", script, flags=re.M)
+    return script.replace(
+        "set_config('search_path', '', false)", "set_config('search_path', '', true)"
+    )
+
+
 @dataclass
 class _Schema:
     """One migrated schema: its current name and its structure as made."""
@@ -86,6 +96,7 @@ class SchemaPool:
     template: Callable[[], tuple[str, str]]  # -> (template schema name, its dump as SQL)
     _free: list[_Schema] = field(default_factory=list)
     _taken: dict[str, _Schema] = field(default_factory=dict)
+    _left: list[str] = field(default_factory=list)  # could not be dropped yet: retried at close
     _admin: psycopg.Connection | None = None
     _key: int = 0
     # From the template, once: the tables children first, and the sequences' values.
@@ -116,8 +127,10 @@ class SchemaPool:
         """Drop every schema this process made and let go of its lock."""
         if self._admin is None:
             return
-        for schema in [*self._free, *self._taken.values()]:
-            self._drop(self._admin, schema.name)
+        names = [*(s.name for s in self._free), *self._taken, *self._left]
+        self._left.clear()
+        for name in names:
+            self._drop(self._admin, name)
         self._free.clear()
         self._taken.clear()
         self._admin.close()
@@ -135,8 +148,7 @@ class SchemaPool:
             )
             self._key = random.getrandbits(62)
             self._admin.execute("SELECT pg_advisory_lock(%s)", (self._key,))
-            # Dropping waits this long for a test's leftover connection, then leaves it stale.
-            self._admin.execute("SET lock_timeout = '10s'")
+            self._admin.execute(f"SET lock_timeout = '{_DROP_LOCK_TIMEOUT}'")
             self._drop_stale(self._admin)
         return self._admin
 
@@ -147,7 +159,7 @@ class SchemaPool:
         template, script = self.template()
         name = self._new_name()
         with conn.transaction():
-            conn.execute(script.replace(template, name))
+            conn.execute(_local(script).replace(template, name))
         if self._delete_order is None:
             self._learn(conn, name, script)
         row = conn.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", (name,)).fetchone()
@@ -238,9 +250,12 @@ class SchemaPool:
         return True
 
     def _drop(self, conn: psycopg.Connection, name: str) -> None:
-        # Still in use past the timeout: the next pool to start drops it as stale.
-        with contextlib.suppress(psycopg.Error):
+        try:
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        except psycopg.Error:
+            # Still in use past the timeout: tried again at close, else by the next pool.
+            if name not in self._left:
+                self._left.append(name)
 
     def _drop_stale(self, conn: psycopg.Connection) -> None:
         """Drop the schemas of test processes that are gone (their lock is free)."""
