@@ -112,7 +112,9 @@ class SchemaPool:
 
     def give_back(self, name: str) -> None:
         """Empty the schema `name` for the next test, or drop it when it cannot be reused."""
-        schema = self._taken.pop(name)
+        schema = self._taken.pop(name, None)
+        if schema is None:  # the pool has closed (a generator finalised at exit): dropped
+            return
         conn = self._connection()
         try:
             reusable = self._empty(conn, schema)
