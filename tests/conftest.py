@@ -130,9 +130,13 @@ def _schema_pool() -> SchemaPool:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Drop this process's schemas: nothing of a run stays in the test database."""
+    """Drop this process's schemas (nothing of a run stays in the test database) and close
+    its browser."""
+    from tests.browser import close_browser
+
     for pool in _POOL:
         pool.close()
+    close_browser()
 
 
 _TEMPLATES: dict[str, Any] = {}
