@@ -335,6 +335,7 @@ class Engine:
         else:
             _expire_if_stale(turn)
             flows.dispatch(turn)
+        turn.save()  # the flow's draft, read once this turn, written back once
         if flood is Flood.CALM:
             # Remember what was offered, in order: on SMS and WhatsApp the options are a
             # numbered list, and "2" must mean the second of them at any step.

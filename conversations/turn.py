@@ -5,9 +5,10 @@ what the bot says back. Flows read and change a `Turn`; the engine saves it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -43,6 +44,17 @@ _OPEN_QUESTION = (
 _ACTIVE_SERVICES = select(Service).where(Service.active.is_(True))
 
 
+class Kept(Protocol):
+    """Typed state a flow keeps in the conversation's data (the booking draft)."""
+
+    def written(self, data: dict[str, Any]) -> dict[str, Any]:
+        """`data` with this state stored in it."""
+        ...
+
+
+K = TypeVar("K", bound=Kept)
+
+
 @dataclass
 class Turn:
     """Everything a flow handler needs for one inbound message."""
@@ -58,6 +70,9 @@ class Turn:
     _services: list[Service] | None = field(default=None, repr=False)
     # Known that no question waits for this chat's reply (open_question() need not look).
     no_open_question: bool = field(default=False, repr=False)
+    # Typed flow state (conversations.flows.draft), read from `data` at most once a turn and
+    # written back once, by `save`, when the engine ends the turn.
+    _kept: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- dialogue state ----------------------------------------------------------------
 
@@ -70,6 +85,7 @@ class Turn:
         """Move to `flow`/`step`, replacing the flow data when entering a new flow."""
         if flow != self.conversation.flow:
             self.conversation.data = {}
+            self._kept.clear()
         self.conversation.flow = flow
         self.conversation.step = step
         self.conversation.data = {**self.conversation.data, **data}
@@ -87,6 +103,24 @@ class Turn:
         self.conversation.flow = "idle"
         self.conversation.step = "start"
         self.conversation.data = {}
+        self._kept.clear()
+
+    def kept(self, key: str, read: Callable[[dict[str, Any]], K]) -> K:
+        """The typed state stored under `key`, read from the data the first time it is asked
+        for this turn (and again after the flow ends); the same object after that."""
+        if key not in self._kept:
+            self._kept[key] = read(self.conversation.data)
+        return self._kept[key]
+
+    def save(self) -> None:
+        """Write the typed state read this turn back into the data (once, at the end)."""
+        if not self._kept:
+            return
+        data = dict(self.conversation.data)
+        for state in self._kept.values():
+            data = state.written(data)
+        if data != self.conversation.data:
+            self.conversation.data = data
 
     # --- saying things -------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -25,8 +24,10 @@ from bot.scheduling.availability import Slot, SlotQuery, best_slots, nearest_slo
 from bot.scheduling.booking import Booked, Held, book, book_hold, hold_slot, release_hold, upcoming
 from bot.scheduling.waitlist import join_waitlist
 from conversations.flows import consent, faq, opening, visit
+from conversations.flows.draft import ANYONE, BookingDraft, Chosen, Offer, Window, draft_of
 from conversations.flows.menu import menu
 from conversations.flows.payments import ask_for_deposit
+from conversations.flows.steps import Question, Step, Steps
 from conversations.flows.visits import (
     NOT_ON_MAP,
     field_place_known,
@@ -62,7 +63,6 @@ from conversations.when import When, parse_when
 from storage.messaging import OutboxMessage
 from storage.models import AWAITING_DEPOSIT, BOOKED, Appointment, Service, Staff
 
-ANYONE = "any"
 NO_THANKS = Option("restart", N_("Never mind"))
 
 
@@ -77,28 +77,22 @@ def _named(items: list[Service] | list[Staff]) -> list[Named]:
 
 
 def _service(turn: Turn) -> Service | None:
-    key = turn.data.get("service")
+    key = draft_of(turn).service
     return next((s for s in turn.services() if s.key == key), None) if key else None
 
 
-def _when_to_json(when: When) -> dict[str, Any]:
-    return {
-        "start": when.start.isoformat(),
-        "end": when.end.isoformat(),
-        "target": when.target.isoformat() if when.target else None,
-        "exact": when.exact,
-        "label": when.label,
-        "daily": list(when.daily) if when.daily else None,
-    }
-
-
-def _window(turn: Turn, when: dict[str, Any]) -> str:
+def _window(turn: Turn, when: Window) -> str:
     """The window's label as the customer reads days and times ("Fri, Dec 4, after 3:00 PM")."""
-    return turn.window(when["label"], datetime.fromisoformat(when["start"]))
+    return turn.window(when.label, when.start)
 
 
-def _when(turn: Turn) -> dict[str, Any] | None:
-    return turn.data.get("when")
+def _when(turn: Turn) -> Window | None:
+    return draft_of(turn).when
+
+
+def _settled(draft: BookingDraft) -> tuple[str | None, str | None, Window | None]:
+    """What a correction is said back against: the service, staff and time before it."""
+    return draft.service, draft.staff, draft.when
 
 
 def looks_like_a_request(turn: Turn, text: str) -> bool:
@@ -128,65 +122,70 @@ def absorb(turn: Turn, text: str) -> bool:
     """
     if not text.strip():
         return False
-    before = {k: turn.data.get(k) for k in ("service", "staff", "when")}
+    draft = draft_of(turn)
+    before = _settled(draft)
     changed = False
     services = turn.services()
     match = find_services(text, _named(services))
     together = visit.several(turn, text)  # "a cut and a beard trim after": one visit
     if together:
-        if [turn.data.get("service"), *(turn.data.get("also") or [])] != together:
-            turn.set(service=together[0], also=together[1:])
-            turn.forget("service_choices")
+        if [draft.service, *draft.also] != together:
+            draft.service, draft.also = together[0], together[1:]
+            draft.service_choices = []
             changed = True
-    elif match.item is not None and turn.data.get("also") and _ONLY.search(normalise(text)):
-        turn.set(service=match.item.key)  # "actually just the haircut": one service after all
-        turn.forget("service_choices", "also")
+    elif match.item is not None and draft.also and _ONLY.search(normalise(text)):
+        draft.service = match.item.key  # "actually just the haircut": one service after all
+        draft.service_choices, draft.also = [], []
         changed = True
-    elif match.item is not None and match.item.key != turn.data.get("service"):
-        turn.set(service=match.item.key)
-        turn.forget("service_choices", "also")
-        if turn.data.get("staff") not in (None, ANYONE):
+    elif match.item is not None and match.item.key != draft.service:
+        draft.service = match.item.key
+        draft.service_choices, draft.also = [], []
+        if draft.staff not in (None, ANYONE):
             service = _service(turn)
-            if service and turn.data["staff"] not in {s.key for s in turn.staff_for(service)}:
-                _not_doing(turn, turn.data["staff"], service)
-                turn.forget("staff")
+            if service and draft.staff not in {s.key for s in turn.staff_for(service)}:
+                _not_doing(turn, draft.staff, service)
+                draft.staff = None
         changed = True
-    elif match.item is None and match.candidates and "service" not in turn.data:
-        turn.set(service_choices=[c.key for c in match.candidates])
+    elif match.item is None and match.candidates and draft.service is None:
+        draft.service_choices = [c.key for c in match.candidates]
         changed = True
 
     service = _service(turn)
     staff_pool = turn.staff_for(service) if service else _all_staff(turn)
     if wants_anyone(text):
-        if turn.data.get("staff") != ANYONE:
-            turn.set(staff=ANYONE)
+        if draft.staff != ANYONE:
+            draft.staff, draft.staff_choices = ANYONE, []
             changed = True
     else:
         who = find_staff(text, _named(staff_pool))
         if who.item is None and service is not None:
             # Named, but not among those who do this service: say so, never swap silently.
             other = find_staff(text, _named(_every_staff(turn)))
-            if other.item is not None and other.item.key != turn.data.get("staff"):
+            if other.item is not None and other.item.key != draft.staff:
                 # Said so; whoever was chosen before stays chosen.
                 _not_doing(turn, other.item.key, service)
                 changed = True
-        if who.item is not None and who.item.key != turn.data.get("staff"):
-            turn.set(staff=who.item.key)
+        if who.item is not None and who.item.key != draft.staff:
+            draft.staff, draft.staff_choices = who.item.key, []
+            changed = True
+        elif who.item is None and len(who.candidates) > 1 and draft.staff is None:
+            # "pri" for Priya and Priyanka: asked about, never guessed
+            draft.staff_choices = [c.key for c in who.candidates]
             changed = True
 
     when = parse_when(text, turn.now.astimezone(turn.business.zone))
     if when is not None:
-        turn.set(when=_keep_time_of_day(turn, _on_the_day_given(turn, text, when)))
+        draft.when = _keep_time_of_day(turn, _on_the_day_given(turn, text, when))
         changed = True
 
     name = clean_display_name(extract_name(text))
     if name and not turn.customer.name:
         turn.customer.name = name
     attendee = extract_attendee(text)  # "it's for my son Leo": Leo comes, the sender books
-    if attendee and attendee != turn.data.get("attendee"):
-        turn.set(attendee=attendee)
-    elif not attendee and not turn.data.get("attendee") and visit.relation(text):
-        turn.set(relation=visit.relation(text))  # "my son needs a trim": ask his name
+    if attendee and attendee != draft.attendee:
+        draft.attendee = attendee
+    elif not attendee and not draft.attendee and visit.relation(text):
+        draft.relation = visit.relation(text)  # "my son needs a trim": ask his name
     email = extract_email(text)
     if email:
         turn.customer.email = email
@@ -230,28 +229,29 @@ def _plural(service: Service) -> str:
 
 def _lead(turn: Turn, text: str) -> None:
     """Something to say before the next question ("Friday then.")."""
-    lead = turn.data.get("lead")
-    turn.set(lead=f"{lead} {text}" if lead else text)
+    draft = draft_of(turn)
+    draft.lead = f"{draft.lead} {text}" if draft.lead else text
 
 
-def _say_changes(turn: Turn, before: dict[str, Any]) -> None:
+def _say_changes(turn: Turn, before: tuple[str | None, str | None, Window | None]) -> None:
     """Say back a correction of something already settled; a first answer needs no echo."""
+    draft = draft_of(turn)
+    service_before, staff_before, when_before = before
     said: list[str] = []
-    if before["when"] and turn.data.get("when") and turn.data["when"] != before["when"]:
-        when = turn.data["when"]
-        start = datetime.fromisoformat(when["start"])
-        if when.get("exact"):
-            said.append(turn.when(start))
-        elif _single_day(when, turn.business.zone) and not when.get("daily"):
-            said.append(turn.day(start) if _whole_day(when) else _window(turn, when))
+    when = draft.when
+    if when_before and when and when != when_before:
+        if when.exact:
+            said.append(turn.when(when.start))
+        elif when.single_day(turn.business.zone) and not when.daily:
+            said.append(turn.day(when.start) if when.whole_day() else _window(turn, when))
         else:
             said.append(_window(turn, when))
-    if before["service"] and turn.data.get("service") not in (None, before["service"]):
+    if service_before and draft.service not in (None, service_before):
         service = _service(turn)
         if service is not None:
             said.append(f"a {service.name.lower()}")
-    staff = turn.data.get("staff")
-    if before["staff"] and staff and staff != before["staff"]:
+    staff = draft.staff
+    if staff_before and staff and staff != staff_before:
         member = next((s for s in _every_staff(turn) if s.key == staff), None)
         said.append(
             "anyone" if staff == ANYONE else f"with {member.name.split()[0]}" if member else ""
@@ -259,73 +259,54 @@ def _say_changes(turn: Turn, before: dict[str, Any]) -> None:
     said = [p for p in said if p]
     if said:
         text = ", ".join(said)
-        turn.set(echo=t("{said} then.", said=text[0].upper() + text[1:]))
+        draft.echo = t("{said} then.", said=text[0].upper() + text[1:])
 
 
-def _single_day(when: dict[str, Any], zone: Any) -> bool:
-    start = datetime.fromisoformat(when["start"]).astimezone(zone)
-    end = datetime.fromisoformat(when["end"]).astimezone(zone) - timedelta(microseconds=1)
-    return start.date() == end.date()
-
-
-def _whole_day(when: dict[str, Any]) -> bool:
-    """A window that is a day with no time said (the label is just the day)."""
-    end = datetime.fromisoformat(when["end"])
-    return not when.get("exact") and end.hour == 0 and end.minute == 0 and "," not in when["label"]
-
-
-def _on_the_day_given(turn: Turn, text: str, when: When) -> dict[str, Any]:
+def _on_the_day_given(turn: Turn, text: str, when: When) -> Window:
     """A time that names no day ("5pm", "with jordan around 2") is on the day already
     given ("haircut friday"), never today: the bot proposes only days the customer said."""
-    old = turn.data.get("when")
+    old = draft_of(turn).when
     zone = turn.business.zone
-    if not old or not _single_day(old, zone):
-        return _when_to_json(when)
+    if not old or not old.single_day(zone):
+        return Window.of(when)
     if screen.names_a_day(text, turn.now.astimezone(zone)):
-        return _when_to_json(when)
-    day = datetime.fromisoformat(old["start"]).astimezone(zone).date()
+        return Window.of(when)
+    day = old.day(zone)
     on_day = screen.time_on(day, text, zone, _day_opening(turn, day))
-    return _when_to_json(on_day if on_day is not None else when)
+    return Window.of(on_day if on_day is not None else when)
 
 
-def _keep_time_of_day(turn: Turn, new: dict[str, Any]) -> dict[str, Any]:
+def _keep_time_of_day(turn: Turn, new: Window) -> Window:
     """A change of day alone ("make it friday") keeps the time already settled."""
-    old = turn.data.get("when")
-    slot = turn.data.get("slot")
+    draft = draft_of(turn)
+    old, slot = draft.when, draft.slot
     zone = turn.business.zone
-    if not old or not _whole_day(new) or not _single_day(new, zone):
+    if not old or not new.whole_day() or not new.single_day(zone):
         return new
-    if not slot and not (old.get("exact") or (_single_day(old, zone) and not _whole_day(old))):
+    if not slot and not (old.exact or (old.single_day(zone) and not old.whole_day())):
         return new
-    day = datetime.fromisoformat(new["start"]).astimezone(zone).date()
-    if slot or old.get("exact"):
-        then = datetime.fromisoformat(slot["start"] if slot else old["start"]).astimezone(zone)
+    day = new.day(zone)
+    if slot or old.exact:
+        then = (slot.start if slot else old.start).astimezone(zone)
         moment = datetime.combine(day, then.time().replace(tzinfo=None), zone)
         if moment <= turn.now:
             return new
-        end = moment + timedelta(minutes=1)
-        return {
-            **new,
-            "start": moment.isoformat(),
-            "end": end.isoformat(),
-            "target": moment.isoformat(),
-            "exact": True,
-            "label": turn.when(moment),
-        }
-    lo = datetime.fromisoformat(old["start"]).astimezone(zone)
-    hi = datetime.fromisoformat(old["end"]).astimezone(zone)
+        return new.model_copy(
+            update={
+                "start": moment,
+                "end": moment + timedelta(minutes=1),
+                "target": moment,
+                "exact": True,
+                "label": turn.when(moment),
+            }
+        )
+    lo, hi = old.start.astimezone(zone), old.end.astimezone(zone)
     start = max(datetime.combine(day, lo.time().replace(tzinfo=None), zone), turn.now)
     end = datetime.combine(day, hi.time().replace(tzinfo=None), zone)
     if end <= start:
         return new
     label = f"{turn.day(start)}, {_clock(turn, start)}-{_clock(turn, end)}"
-    return {
-        **new,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "target": start.isoformat(),
-        "label": label,
-    }
+    return new.model_copy(update={"start": start, "end": end, "target": start, "label": label})
 
 
 def _clock(turn: Turn, moment: datetime) -> str:
@@ -343,9 +324,10 @@ def _all_staff(turn: Turn) -> list[Staff]:
 
 def _drop_slot(turn: Turn) -> None:
     """A change of service, staff or time makes the held slot and the offers stale."""
-    if turn.data.get("hold_id"):
-        release_hold(turn.session, turn.data["hold_id"])
-    turn.forget("hold_id", "slot", "offered", "chain")
+    draft = draft_of(turn)
+    if draft.hold_id:
+        release_hold(turn.session, draft.hold_id)
+    draft.hold_id, draft.slot, draft.offered, draft.chain = None, None, [], []
 
 
 # --- times read against what is on screen -------------------------------------------------
@@ -353,10 +335,10 @@ def _drop_slot(turn: Turn) -> None:
 
 def _shown_starts(turn: Turn) -> list[datetime]:
     """The times the customer is looking at: the proposal, else the offered list."""
-    slot = turn.data.get("slot")
-    if slot and turn.conversation.step != "offer":
-        return [datetime.fromisoformat(slot["start"])]
-    return [datetime.fromisoformat(o["start"]) for o in turn.data.get("offered") or []]
+    draft = draft_of(turn)
+    if draft.slot and turn.conversation.step != "offer":
+        return [draft.slot.start]
+    return [o.start for o in draft.offered]
 
 
 def _day_opening(turn: Turn, day: date) -> tuple[time, time]:
@@ -375,15 +357,16 @@ def _screen(turn: Turn, text: str) -> tuple[list[datetime], date | None] | None:
         return None
     day = screen.screen_day(starts, zone)
     when = _when(turn)
-    if day is None and when and _single_day(when, zone):
+    if day is None and when and when.single_day(zone):
         # Nearest times around a day asked for may spill over; the day asked for is meant.
-        day = datetime.fromisoformat(when["start"]).astimezone(zone).date()
+        day = when.day(zone)
     return starts, day
 
 
-def _set_when(turn: Turn, when: dict[str, Any], *, echo: bool) -> None:
-    before = {k: turn.data.get(k) for k in ("service", "staff", "when")}
-    turn.set(when=when)
+def _set_when(turn: Turn, when: Window, *, echo: bool) -> None:
+    draft = draft_of(turn)
+    before = _settled(draft)
+    draft.when = when
     if echo:
         _say_changes(turn, before)
     _drop_slot(turn)
@@ -396,17 +379,17 @@ def _on_screen_window(turn: Turn, text: str) -> bool:
         return False
     starts, day = seen
     zone = turn.business.zone
-    current = _when(turn) or {}
+    current = _when(turn)
     direction = screen.later_or_earlier(text)
     if direction is not None:
         edge = max(starts) if direction == "later" else min(starts)
         local = edge.astimezone(zone)
-        if day is not None or not current:
+        if day is not None or current is None:
             day_end = screen.midnight(local.date() + timedelta(days=1), zone)
             day_start = max(screen.midnight(local.date(), zone), turn.now)
         else:
-            day_end = datetime.fromisoformat(current["end"])
-            day_start = max(datetime.fromisoformat(current["start"]), turn.now)
+            day_end = current.end
+            day_start = max(current.start, turn.now)
         if direction == "later":
             lo, hi, target = local + timedelta(minutes=1), day_end, local + timedelta(minutes=1)
             label = t("{day}, after {clock}", day=turn.day(local), clock=_clock(turn, local))
@@ -415,16 +398,8 @@ def _on_screen_window(turn: Turn, text: str) -> bool:
             label = t("{day}, before {clock}", day=turn.day(local), clock=_clock(turn, local))
         if hi <= lo:
             return False
-        when: dict[str, Any] = {
-            "start": lo.isoformat(),
-            "end": hi.isoformat(),
-            "target": target.isoformat(),
-            "exact": False,
-            "label": label,
-            "daily": None,
-        }
-        if day is None and current.get("daily"):
-            when["daily"] = current["daily"]
+        daily = current.daily if day is None and current is not None else None
+        when = Window(start=lo, end=hi, target=target, label=label, daily=daily)
         _set_when(turn, when, echo=False)
         advance(turn)
         return True
@@ -433,7 +408,7 @@ def _on_screen_window(turn: Turn, text: str) -> bool:
     found = screen.time_on(day, text, zone, _day_opening(turn, day))
     if found is None or found.exact:
         return False
-    _set_when(turn, _when_to_json(found), echo=False)
+    _set_when(turn, Window.of(found), echo=False)
     advance(turn)
     return True
 
@@ -448,7 +423,7 @@ def _on_screen(turn: Turn, text: str, *, options: bool) -> bool:
     zone = turn.business.zone
     first = day or min(starts).astimezone(zone).date()
     hours = _day_opening(turn, first)
-    count = len(turn.data.get("offered") or []) if options else 0
+    count = len(draft_of(turn).offered) if options else 0
     found = screen.time_on(first, text, zone, hours)
     number = screen.bare_number(text, count, hours) if found is None else None
     if number is not None and number.minute is not None and not (options and number.option):
@@ -471,46 +446,25 @@ def _on_screen(turn: Turn, text: str, *, options: bool) -> bool:
     if day is not None and exact_at is not None:
         if exact_at <= turn.now:
             return False
-        end = exact_at + timedelta(minutes=1)
-        _set_when(
-            turn,
-            {
-                "start": exact_at.isoformat(),
-                "end": end.isoformat(),
-                "target": exact_at.isoformat(),
-                "exact": True,
-                "label": turn.when(exact_at),
-                "daily": None,
-            },
-            echo=True,
-        )
+        _set_when(turn, Window.at(exact_at, turn.when(exact_at)), echo=True)
         return True
     current = _when(turn)
     if current is None or clock is None:
         return False
     # Several days on screen: that time on each of them.
-    target = max(datetime.fromisoformat(current["start"]), turn.now)
+    target = max(current.start, turn.now)
     start_day = target.astimezone(zone).date()
     aim = datetime.combine(start_day, time(clock[0] // 60, clock[0] % 60), zone)
-    label = f"{current['label']}, {_clock(turn, aim)}"
-    _set_when(
-        turn,
-        {
-            **current,
-            "target": max(aim, target).isoformat(),
-            "exact": False,
-            "label": label,
-            "daily": list(clock),
-        },
-        echo=False,
-    )
+    label = f"{current.label}, {_clock(turn, aim)}"
+    update = {"target": max(aim, target), "exact": False, "label": label, "daily": clock}
+    _set_when(turn, current.model_copy(update=update), echo=False)
     return True
 
 
 def _ask_number(turn: Turn, text: str) -> bool:
     """A number that can be an option and a time of the day on screen: ask which."""
     seen = _screen(turn, text)
-    offered = turn.data.get("offered") or []
+    offered = draft_of(turn).offered
     if seen is None or seen[1] is None or not offered:
         return False
     day = seen[1]
@@ -520,15 +474,15 @@ def _ask_number(turn: Turn, text: str) -> bool:
         return False
     as_time = datetime.combine(day, time(number.minute // 60, number.minute % 60), zone)
     as_option = offered[number.value - 1]
-    if datetime.fromisoformat(as_option["start"]) == as_time:
+    if as_option.start == as_time:
         return False  # both readings agree
-    at_time = [o for o in offered if datetime.fromisoformat(o["start"]) == as_time]
+    at_time = [o for o in offered if o.start == as_time]
     if number.lone and not at_time:
         return False  # "2" alone, with no 2 o'clock on screen: the second option
     if as_time <= turn.now:
         return False
     time_option = (
-        Option(at_time[0]["id"], _label(turn, at_time[0]))
+        Option(at_time[0].id, _label(turn, at_time[0]))
         if at_time
         else Option(f"at:{as_time.isoformat()}", turn.when(as_time))
     )
@@ -544,7 +498,7 @@ def _ask_number(turn: Turn, text: str) -> bool:
         [
             time_option,
             Option(
-                as_option["id"],
+                as_option.id,
                 t("Option {number}: {label}", number=number.value, label=_label(turn, as_option)),
             ),
         ],
@@ -559,12 +513,15 @@ def start(turn: Turn, text: str, *, service: str | None = None, staff: str | Non
     """Entry point: begin a booking, using everything the first message already says
     (and a service or staff member already known, when rebooking)."""
     # The service asked about just before ("how much is a colour?" - "ok book one").
-    topic = turn.data.get("topic") if turn.conversation.flow == "idle" else None
-    turn.go("book", "service", trail=[])
-    turn.set(**{k: v for k, v in (("service", service), ("staff", staff)) if v})
+    topic = draft_of(turn).topic if turn.conversation.flow == "idle" else None
+    turn.go("book", "service")
+    draft = draft_of(turn)
+    draft.trail = []
+    draft.service = service or draft.service
+    draft.staff = staff or draft.staff
     absorb(turn, text)
-    if topic and "service" not in turn.data and "service_choices" not in turn.data:
-        turn.set(service=topic)
+    if topic and draft.service is None and not draft.service_choices:
+        draft.service = topic
     advance(turn)
 
 
@@ -580,7 +537,6 @@ _ELSEWHERE = frozenset(
         Intent.INVOICE,
     }
 )
-_FREE_TEXT = ("name", "address", "notes", "attendee")
 
 
 class _Stays(Enum):
@@ -616,62 +572,46 @@ def handle(turn: Turn) -> Intent | None:
     step = turn.conversation.step
     option = turn.inbound.option_id
     intent = Intent.UNKNOWN if option else primary_intent(text)
+    here = STEPS.get(step)
+    draft = draft_of(turn)
 
     if take_pin(turn) and not text.strip() and option is None:
         advance(turn)  # a shared location answers "where's the visit?" at any step
-        return
+        return None
     if intent is Intent.BACK or option == "back":
         _back(turn)
-        return
+        return None
     if option is None and _aside(turn, text, step):
-        return
-    if option is None and step in _FREE_TEXT:
+        return None
+    if option is None and here is not None and here.open:
         elsewhere = _elsewhere(turn, text, intent, step)
         if elsewhere is not _STAYS:
             return elsewhere
-    if step == "notes":
-        _take_notes(turn, text)
-        return
-    if intent is Intent.CANCEL and step != "done":
+    if intent is Intent.CANCEL:  # (at the notes, handed back as a request just above)
         abandon(turn)
         _stopped(turn)
-        return
-    changing = option is None and step in ("name", "address") and _reads_as_change(turn, text)
+        return None
+    changing = (
+        option is None and here is not None and here.corrections and _reads_as_change(turn, text)
+    )
     if changing and (_on_screen(turn, text, options=False) or absorb(turn, text)):
         advance(turn)
-        return
-    if step == "name":
-        _take_name(turn, text)
-        return
-    if step == "attendee":
-        _take_attendee(turn, text)
-        return
-    if step == "address":
-        _take_address(turn, text)
-        return
+        return None
+    if here is not None and here.open and here.reads is not None:
+        here.reads(turn, draft, text, option)  # a free-text answer: the step's, whatever it is
+        return None
     if option and _take_option(turn, option):
-        return
-    if step == "confirm" and _take_yes_no(turn, text):
-        return
-    if step in ("offer", "confirm") and option is None and _on_screen_window(turn, text):
-        return
-    if step == "offer" and option is None and _ask_number(turn, text):
-        return
-    if step == "offer" and _take_pick(turn, text):
-        return
-    if step in ("offer", "confirm") and option is None and _on_screen(turn, text, options=False):
-        advance(turn)
-        return
-    if step == "service" and _take_service_choice(turn, text):
-        return
+        return None
+    if here is not None and here.reads is not None and here.reads(turn, draft, text, option):
+        return None
     if absorb(turn, text):
         advance(turn)
-        return
-    if step == "staff" and yes_no(text) is False:
-        turn.set(staff=ANYONE)
-        advance(turn)
-        return
+        return None
+    after = here.reads_after if here is not None else None
+    if after is not None and after(turn, draft, text, option):
+        return None
     _not_understood(turn)
+    return None
 
 
 def _stopped(turn: Turn) -> None:
@@ -707,7 +647,8 @@ def abandon(turn: Turn) -> None:
 
 def _aside(turn: Turn, text: str, step: str) -> bool:
     """A question in passing (prices, hours, who works when...): answer it, ask again."""
-    if step in _FREE_TEXT and not _is_question(text):
+    here = STEPS.get(step)
+    if here is not None and here.open and not _is_question(text):
         return False  # "Hope Price" is a name, "parking on the left" a note
     if not faq.answer(turn, text):
         return False
@@ -752,7 +693,7 @@ def _reads_as_change(turn: Turn, text: str) -> bool:
     if _CHANGE_CUE.search(lowered):
         return True
     match = find_services(text, _named(turn.services()))
-    if match.item is not None and match.item.key != turn.data.get("service"):
+    if match.item is not None and match.item.key != draft_of(turn).service:
         return True
     if not (re.search(r"\d", lowered) or _DAY_WORD.search(lowered)):
         return False
@@ -769,120 +710,41 @@ def _menu() -> tuple[Option, ...]:
 
 
 def _ask(turn: Turn, step: str, text: str, options: list[Option] | tuple[Option, ...] = ()) -> None:
-    trail = list(turn.data.get("trail", []))
-    if not trail or trail[-1] != step:
-        trail.append(step)
+    draft = draft_of(turn)
+    if not draft.trail or draft.trail[-1] != step:
+        draft.trail.append(step)
     turn.conversation.step = step
-    lead = " ".join(p for p in (turn.data.get("echo"), turn.data.get("lead")) if p)
-    turn.forget("lead", "echo")
-    turn.set(trail=trail)
+    lead = " ".join(p for p in (draft.echo, draft.lead) if p)
+    draft.echo = draft.lead = None
     turn.say(f"{lead} {text}" if lead else text, options)
 
 
 def advance(turn: Turn, again: bool = False) -> None:
-    """Ask for the next missing thing, or offer slots, or ask to confirm."""
-    service = _service(turn)
-    if service is None:
-        _ask_service(turn)
-        return
-    staff = turn.staff_for(service)
-    chosen = turn.data.get("staff")
-    if chosen not in (None, ANYONE) and chosen not in {s.key for s in staff}:
-        _not_doing(turn, chosen, service)  # never swapped for someone else in silence
-        turn.forget("staff")
-    if "staff" not in turn.data:
-        if len(staff) <= 1:
-            turn.set(staff=ANYONE)
-        else:
-            options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in staff]
-            _ask(
-                turn,
-                "staff",
-                t("{service}: any preference who with?", service=service.name),
-                [*options, Option(f"staff:{ANYONE}", _("Anyone"))],
-            )
-            return
-    if is_field_visit(turn, service) and not field_place_known(turn):
-        _ask(
-            turn,
-            "address",
-            _(
-                "What's the address for the visit? (street, number, town and ZIP code, "
-                "or share your location)"
-            ),
-        )
-        return
-    if _when(turn) is None:
-        _ask(
-            turn,
-            "when",
-            t(
-                'When would you like your {service}? For example "tomorrow afternoon" or "Friday after 3".',
-                service=service.name.lower(),
-            ),
-        )
-        return
-    if "slot" not in turn.data:
-        if again and turn.data.get("offered"):
-            _show_offers(turn, turn.data["offered"], _("Here are the times again:"))
-            return
-        _offer(turn, service)
-        return
-    if not turn.customer.name:
-        _ask(turn, "name", _("Great. What name should I put the booking under?"))
-        return
-    if service.on_site and not has_place(turn):
-        _ask(turn, "address", _("What's the address for the visit? (street, number and town)"))
-        return
-    if turn.data.get("relation") and not turn.data.get("attendee"):
-        _ask(
-            turn,
-            "attendee",
-            t(
-                "And what's your {relation}'s name, for the booking?",
-                relation=turn.data["relation"],
-            ),
-        )
-        return
-    _ask_confirm(turn, service)
+    """Ask the first step of STEPS the draft still lacks: a question, the times, or the
+    proposal to confirm (`again`: the current question re-asked, the times listed again)."""
+    STEPS.advance(turn, draft_of(turn), again=again)
 
 
-def _ask_service(turn: Turn) -> None:
-    services = turn.services()
-    choices = turn.data.get("service_choices")
-    if choices:
-        pool = [s for s in services if s.key in choices]
-        names = " or ".join(s.name for s in pool)
-        _ask(
-            turn,
-            "service",
-            t("Which one: {names}?", names=names),
-            [Option(f"svc:{s.key}", s.name) for s in pool],
-        )
-        return
-    _ask(
-        turn,
-        "service",
-        _("What would you like to book?"),
-        [Option(f"svc:{s.key}", s.name) for s in services[:8]],
-    )
-
-
-def _query(turn: Turn, service: Service, when: dict[str, Any]) -> SlotQuery:
-    staff_key = turn.data.get("staff")
+def _query(turn: Turn, service: Service, when: Window) -> SlotQuery:
+    staff_key = draft_of(turn).staff
     staff_id = None
     if staff_key and staff_key != ANYONE:
         staff_id = next((s.id for s in turn.staff_for(service) if s.key == staff_key), None)
     return SlotQuery(
         service_id=service.id,
-        start=datetime.fromisoformat(when["start"]),
-        end=datetime.fromisoformat(when["end"]),
+        start=when.start,
+        end=when.end,
         staff_id=staff_id,
         customer_id=turn.customer.id,
-        target=datetime.fromisoformat(when["target"]) if when.get("target") else None,
-        daily=tuple(when["daily"]) if when.get("daily") else None,
+        target=when.target,
+        daily=when.daily,
         place=visit_point(turn, service),
     )
+
+
+def _aimed(when: Window | None, start: datetime) -> Window:
+    """The window (or `start` alone, when none) aimed at `start`: the nearest to it first."""
+    return (when or Window.at(start, "")).model_copy(update={"target": start})
 
 
 def _limit(turn: Turn) -> int:
@@ -894,7 +756,7 @@ def _offer(turn: Turn, service: Service) -> None:
     when = _when(turn)
     assert when is not None
     query = _query(turn, service, when)
-    if when.get("exact"):
+    if when.exact:
         slot = _exact_fit(turn, query)
         if slot is not None and visit.chain(turn, service, slot) is not None:
             _choose(turn, slot)
@@ -904,8 +766,9 @@ def _offer(turn: Turn, service: Service) -> None:
         near = _fit(
             turn, service, nearest_slots(turn.session, query, now=turn.now, limit=_wide(turn))
         )
-        if str(turn.data.get("echo", "")).startswith(turn.when(query.start)):
-            turn.forget("echo")  # "4:30 then." and "4:30 isn't free" would say it twice
+        draft = draft_of(turn)
+        if (draft.echo or "").startswith(turn.when(query.start)):
+            draft.echo = None  # "4:30 then." and "4:30 isn't free" would say it twice
         lead = t("Sorry, {when} isn't free.", when=turn.when(query.start))
         _present(turn, near, lead + _(" The nearest times I have:"), lead)
         return
@@ -925,7 +788,7 @@ def _offer(turn: Turn, service: Service) -> None:
 
 def _wide(turn: Turn) -> int:
     """How many candidates to look at: more when the rest of a visit must fit after."""
-    return _limit(turn) * (8 if turn.data.get("also") else 1)
+    return _limit(turn) * (8 if draft_of(turn).also else 1)
 
 
 def _fit(turn: Turn, service: Service, slots: list[Slot]) -> list[Slot]:
@@ -1013,7 +876,7 @@ def _present(
                 extra,
             )
             return
-        turn.forget("when")
+        draft_of(turn).when = None
         _ask(
             turn,
             "when",
@@ -1023,16 +886,16 @@ def _present(
             ).strip(),
         )
         return
-    if turn.data.get("hold_id"):  # a new proposal: the old hold goes back at once
-        release_hold(turn.session, turn.data["hold_id"])
-        turn.forget("hold_id")
+    draft = draft_of(turn)
+    if draft.hold_id:  # a new proposal: the old hold goes back at once
+        release_hold(turn.session, draft.hold_id)
+        draft.hold_id = None
     # Ranking chose which slots; people read times in order.
-    offered = [
-        {"id": f"slot:{i}", "start": s.start.isoformat(), "staff_id": s.staff_id}
+    draft.offered = [
+        Offer(id=f"slot:{i}", start=s.start, staff_id=s.staff_id)
         for i, s in enumerate(sorted(slots, key=lambda s: s.start))
     ]
-    turn.set(offered=offered)
-    _show_offers(turn, offered, lead, extra)
+    _show_offers(turn, draft.offered, lead, extra)
 
 
 def _staff_name(turn: Turn, staff_id: int) -> str:
@@ -1040,80 +903,78 @@ def _staff_name(turn: Turn, staff_id: int) -> str:
     return member.name.split()[0] if member else "us"
 
 
-def _label(turn: Turn, offer: dict[str, Any]) -> str:
-    start = datetime.fromisoformat(offer["start"])
+def _label(turn: Turn, offer: Offer) -> str:
     service = _service(turn)
+    start = offer.start
     when = when_text(turn, service, start) if service is not None else turn.when(start)
-    return t("{when} with {staff_name}", when=when, staff_name=_staff_name(turn, offer["staff_id"]))
+    return t("{when} with {staff_name}", when=when, staff_name=_staff_name(turn, offer.staff_id))
 
 
 def _show_offers(
-    turn: Turn, offered: list[dict[str, Any]], lead: str, extra: list[Option] | None = None
+    turn: Turn, offered: list[Offer], lead: str, extra: list[Option] | None = None
 ) -> None:
-    options = [Option(o["id"], _label(turn, o)) for o in offered]
+    options = [Option(o.id, _label(turn, o)) for o in offered]
     _ask(turn, "offer", lead, [*options, *(extra or []), Option("other", _("Other times"))])
 
 
 def _choose(turn: Turn, slot: Slot) -> None:
     """The customer picked (or asked for exactly) this slot: it becomes the draft's slot.
     Nothing is held yet: a slot is held only once it is proposed for confirmation."""
-    if turn.data.get("hold_id"):
-        release_hold(turn.session, turn.data["hold_id"])
-    turn.forget("hold_id")
+    draft = draft_of(turn)
+    if draft.hold_id:
+        release_hold(turn.session, draft.hold_id)
+    draft.hold_id = None
     service = _service(turn)
     planned = visit.chain(turn, service, slot) if service else []
     if planned is None:
-        turn.forget("slot", "chain")
+        draft.slot, draft.chain = None, []
         _lead(turn, _("Sorry, there isn't room for the whole visit then."))
         if service is not None and _when(turn):
             _offer(turn, service)
         return
     pinned = _named_staff_pinned(turn, service, slot.staff_id)
-    turn.set(
-        slot={"start": slot.start.isoformat(), "staff_id": slot.staff_id, "pinned": pinned},
-        chain=planned,
-    )
+    draft.slot = Chosen(start=slot.start, staff_id=slot.staff_id, pinned=pinned)
+    draft.chain = planned
     advance(turn)
 
 
 def _hold(turn: Turn, service: Service) -> bool:
     """Hold the draft's slot for the confirmation; False (alternatives offered) if gone."""
-    slot = turn.data["slot"]
-    start = datetime.fromisoformat(slot["start"])
+    draft = draft_of(turn)
+    assert draft.slot is not None
+    start = draft.slot.start
     held = hold_slot(
         turn.session,
         customer_id=turn.customer.id,
         service_id=service.id,
         start=start,
-        staff_id=slot["staff_id"],
+        staff_id=draft.slot.staff_id,
         now=turn.now,
         place=visit_place(turn, service),
     )
     if not isinstance(held, Held):
-        turn.forget("slot", "hold_id")
-        when = _when(turn) or {}
-        query = _query(turn, service, {**when, "target": start.isoformat()})
+        draft.slot = draft.hold_id = None
+        query = _query(turn, service, _aimed(draft.when, start))
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
         _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return False
     pinned = _named_staff_pinned(turn, service, held.slot.staff_id)
-    turn.set(
-        hold_id=held.hold_id,
-        slot={"start": held.slot.start.isoformat(), "staff_id": held.slot.staff_id, "pinned": pinned},
-    )
+    draft.hold_id = held.hold_id
+    draft.slot = Chosen(start=held.slot.start, staff_id=held.slot.staff_id, pinned=pinned)
     return True
 
 
 def _ask_confirm(turn: Turn, service: Service) -> None:
-    if not turn.data.get("hold_id") and not _hold(turn, service):
+    draft = draft_of(turn)
+    if not draft.hold_id and not _hold(turn, service):
         return
-    slot = turn.data["slot"]
-    start = datetime.fromisoformat(slot["start"])
+    assert draft.slot is not None
+    start = draft.slot.start
     lines = [
         t(
             "{service} with {staff_name}",
             service=service.name,
-            staff_name=_staff_name(turn, slot["staff_id"]),
+            staff_name=_staff_name(turn, draft.slot.staff_id),
         ),
         t(
             "{when_text} ({duration_minutes} min)",
@@ -1121,15 +982,15 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
             duration_minutes=service.duration_minutes,
         ),
         f"Price: {turn.money(service.price_minor)}",
-        *visit.lines(turn, turn.data.get("chain") or [], _staff_name),
+        *visit.lines(turn, draft.chain, _staff_name),
     ]
     deposit = deposit_for(turn.session, service.id)
     if deposit:
         lines.append(t("Deposit to secure it: {amount}", amount=turn.money(deposit)))
     if service.on_site and where_text(turn):
         lines.append(f"At: {where_text(turn)}")
-    if turn.data.get("attendee"):
-        lines.append(f"For: {turn.data['attendee']}")
+    if draft.attendee:
+        lines.append(f"For: {draft.attendee}")
     name = turn.customer.name or ""
     lead = (
         t("{name}, shall I book this?", name=name.split()[0]) if name else _("Shall I book this?")
@@ -1150,40 +1011,28 @@ def _ask_confirm(turn: Turn, service: Service) -> None:
 
 
 def _take_option(turn: Turn, option: str) -> bool:
+    draft = draft_of(turn)
     if option.startswith("svc:"):
-        turn.set(service=option[4:])
-        turn.forget("service_choices")
+        draft.service, draft.service_choices = option[4:], []
         _drop_slot(turn)
         advance(turn)
         return True
     if option.startswith("staff:"):
-        turn.set(staff=option[6:])
+        draft.staff, draft.staff_choices = option[6:], []
         _drop_slot(turn)
         advance(turn)
         return True
     if option == "other":
         _drop_slot(turn)
-        turn.forget("when")
+        draft.when = None
         advance(turn)
         return True
     if option == "waitlist":
         _join_waitlist(turn)
         return True
     if option.startswith("at:"):
-        moment = datetime.fromisoformat(option[3:])
-        end = moment + timedelta(minutes=1)
-        _set_when(
-            turn,
-            {
-                "start": moment.isoformat(),
-                "end": end.isoformat(),
-                "target": moment.isoformat(),
-                "exact": True,
-                "label": turn.when(moment),
-                "daily": None,
-            },
-            echo=False,
-        )
+        moment = datetime.fromisoformat(option[3:])  # an option id, not the stored draft
+        _set_when(turn, Window.at(moment, turn.when(moment)), echo=False)
         advance(turn)
         return True
     if option == "yes" and turn.conversation.step == "confirm":
@@ -1220,42 +1069,37 @@ def _join_waitlist(turn: Turn) -> None:
 
 
 def _take_service_choice(turn: Turn, text: str) -> bool:
-    choices = turn.data.get("service_choices")
-    if not choices:
+    draft = draft_of(turn)
+    if not draft.service_choices:
         return False
-    pool = [s for s in turn.services() if s.key in choices]
+    pool = [s for s in turn.services() if s.key in draft.service_choices]
     picked = pick_option(text, [Offered(id=s.key, label=s.name) for s in pool])
     if picked is None:
         return False
-    turn.set(service=picked.id)
-    turn.forget("service_choices")
+    draft.service, draft.service_choices = picked.id, []
     absorb(turn, text)
     advance(turn)
     return True
 
 
 def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
-    offered = turn.data.get("offered") or []
-    choices = [
-        Offered(id=o["id"], label=_label(turn, o), start=datetime.fromisoformat(o["start"]))
-        for o in offered
-    ]
+    offered = draft_of(turn).offered
+    choices = [Offered(id=o.id, label=_label(turn, o), start=o.start) for o in offered]
     picked = pick_option(text, choices, option_id=option_id, zone=turn.business.zone)
     if picked is None:
         return False
-    chosen = next(o for o in offered if o["id"] == picked.id)
-    start = datetime.fromisoformat(chosen["start"])
+    chosen = next(o for o in offered if o.id == picked.id)
+    start = chosen.start
     if option_id is None and not _said_clock_agrees(turn, text, start):
         return False  # "at 11" is 11:00, never the 11:45 on the list
 
     service = _service(turn)
     assert service is not None
     # Not held yet (that waits for the proposal), but still free? Someone may have booked it.
-    when = {"start": start.isoformat(), "end": (start + timedelta(minutes=1)).isoformat()}
-    query = _query(turn, service, {**when, "target": start.isoformat()})
-    slot = slot_fits(turn.session, query, chosen["staff_id"], now=turn.now)
+    query = _query(turn, service, _aimed(None, start))
+    slot = slot_fits(turn.session, query, chosen.staff_id, now=turn.now)
     if slot is None:
-        query = _query(turn, service, {**(_when(turn) or when), "target": start.isoformat()})
+        query = _query(turn, service, _aimed(_when(turn), start))
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
         _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return True
@@ -1289,8 +1133,9 @@ def _take_yes_no(turn: Turn, text: str) -> bool:
         return True
     if answer is False and not absorb(turn, text):
         _drop_slot(turn)
-        turn.forget("when")
-        turn.set(trail=[t for t in turn.data.get("trail", []) if t != "confirm"])
+        draft = draft_of(turn)
+        draft.when = None
+        draft.trail = [t for t in draft.trail if t != "confirm"]
         _ask(turn, "when", _("No problem. What other day or time would suit you?"))
         return True
     return False
@@ -1306,17 +1151,16 @@ def _take_name(turn: Turn, text: str) -> None:
 
 
 def _take_attendee(turn: Turn, text: str) -> None:
+    draft = draft_of(turn)
     if visit.means_myself(text):
-        turn.forget("relation")  # "it's for me after all"
+        draft.relation = None  # "it's for me after all"
         advance(turn)
         return
     name = clean_display_name(clean_name(visit.their_name(text)))
     if name is None:
-        turn.say(
-            t("Sorry, what's your {relation}'s name?", relation=turn.data.get("relation", "guest"))
-        )
+        turn.say(t("Sorry, what's your {relation}'s name?", relation=draft.relation or "guest"))
         return
-    turn.set(attendee=name)
+    draft.attendee = name
     advance(turn)
 
 
@@ -1343,7 +1187,7 @@ def _take_notes(turn: Turn, text: str) -> None:
         return
     if answer is True:
         turn.say(_("Go ahead, what should we know?"))
-        turn.go("book", "notes", trail=[])
+        turn.go("book", "notes")
         return
     note = text.strip()[:1000]
     turn.customer.notes = f"{turn.customer.notes}\n{note}".strip() if turn.customer.notes else note
@@ -1352,23 +1196,8 @@ def _take_notes(turn: Turn, text: str) -> None:
 
 
 def _back(turn: Turn) -> None:
-    trail = list(turn.data.get("trail", []))
-    if trail:
-        trail.pop()  # the question we are on
-    previous = trail.pop() if trail else "service"
-    turn.set(trail=trail)
-    clear = {"service": ("service", "staff", "when"), "staff": ("staff",), "when": ("when",)}
-    for key in clear.get(previous, ()):
-        turn.forget(key)
-    if previous in ("offer", "when", "staff", "service", "confirm"):
-        _drop_slot(turn)
-    if previous == "name":
-        turn.customer.name = None
-    if previous == "offer" and turn.data.get("when"):
-        service = _service(turn)
-        if service is not None:
-            _offer(turn, service)
-            return
+    """ "go back": the step asked before is undone (its `back` in STEPS) and asked again."""
+    STEPS.back(turn, draft_of(turn), "service")
     advance(turn)
 
 
@@ -1376,21 +1205,14 @@ def _not_understood(turn: Turn) -> None:
     if faq.answer(turn, turn.inbound.text or ""):
         advance(turn, again=True)
         return
-    step = turn.conversation.step
-    hints = {
-        "offer": _("Pick one of the times by number, or say another day."),
-        "confirm": _('Reply "yes" to book it, or tell me another time.'),
-        "when": _('Tell me a day and time, like "tomorrow at 3" or "Saturday morning".'),
-        "staff": _("Tell me who you'd like, or say anyone."),
-        "service": _("Tell me which service, or pick one below."),
-    }
-    turn.say(_("Sorry, I didn't get that. ") + hints.get(step, ""))
+    turn.say(_("Sorry, I didn't get that. ") + STEPS.hint(turn.conversation.step))
     advance(turn, again=True)
 
 
 def _book(turn: Turn) -> None:
     service = _service(turn)
-    hold_id = turn.data.get("hold_id")
+    draft = draft_of(turn)
+    hold_id = draft.hold_id
     if service is None or hold_id is None:
         advance(turn)
         return
@@ -1404,23 +1226,23 @@ def _book(turn: Turn) -> None:
             status=status,
             actor="customer",
             place=visit_place(turn, service),
-            staff_pinned=bool((turn.data.get("slot") or {}).get("pinned")),
+            staff_pinned=bool(draft.slot and draft.slot.pinned),
         )
         if isinstance(outcome, Booked) and not _book_rest(turn, outcome, status):
             whole_visit.rollback()
             outcome = None
     if not isinstance(outcome, Booked):
-        turn.forget("hold_id")
-        slot = turn.data.get("slot") or {}
-        when = {**(_when(turn) or {}), "target": slot.get("start")}
-        turn.forget("slot")
+        draft.hold_id = None
+        when = draft.when or Window.at(turn.now, "")
+        when = when.model_copy(update={"target": draft.slot.start if draft.slot else None})
+        draft.slot = None
         query = _query(turn, service, when)
         near = nearest_slots(turn.session, query, now=turn.now, limit=_limit(turn))
         _present(turn, near, _("Sorry, that time was just taken. The nearest I have:"), _("Sorry,"))
         return
     appointment = outcome.appointment
-    if turn.data.get("attendee") is not None:  # (a new row's is NULL already: no UPDATE)
-        appointment.attendee = turn.data["attendee"]
+    if draft.attendee is not None:  # (a new row's is NULL already: no UPDATE)
+        appointment.attendee = draft.attendee
     first_visit = not turn.customer.notes and _is_first_booking(turn)
     turn.idle()
     staff = _staff_name(turn, appointment.staff_id)
@@ -1445,7 +1267,7 @@ def _book(turn: Turn) -> None:
         # The confirmation (with its .ics) went to another channel: say so here.
         turn.say(t("You're booked: {what}. Your confirmation is on its way.", what=what))
     if first_visit:
-        turn.go("book", "notes", trail=[])
+        turn.go("book", "notes")
         turn.say(
             _(
                 "Anything we should know before your visit, like allergies? Just reply here, or say no."
@@ -1455,7 +1277,7 @@ def _book(turn: Turn) -> None:
 
 def _named_staff_pinned(turn: Turn, service: Service | None, staff_id: int | None) -> bool:
     """Whether the customer asked for this staff member by name (the optimiser keeps it so)."""
-    named = turn.data.get("staff")
+    named = draft_of(turn).staff
     if named in (None, ANYONE) or service is None or staff_id is None:
         return False
     return any(s.id == staff_id and s.key == named for s in turn.staff_for(service))
@@ -1464,27 +1286,28 @@ def _named_staff_pinned(turn: Turn, service: Service | None, staff_id: int | Non
 def _book_rest(turn: Turn, first: Booked, status: str) -> bool:
     """Book the services after the first of one visit; False if one no longer fits."""
     services = {s.key: s for s in turn.services()}
-    for item in turn.data.get("chain") or []:
-        service = services.get(item["service"])
+    draft = draft_of(turn)
+    for item in draft.chain:
+        service = services.get(item.service)
         if service is None:
             return False
         outcome = book(
             turn.session,
             customer_id=turn.customer.id,
             service_id=service.id,
-            start=datetime.fromisoformat(item["start"]),
-            staff_id=item["staff_id"],
+            start=item.start,
+            staff_id=item.staff_id,
             now=turn.now,
             # Booked outright: only the first service carries a deposit invoice, and one
             # left awaiting a deposit it has none of would be released unpaid later.
             status=BOOKED,
             actor="customer",
-            staff_pinned=_named_staff_pinned(turn, services.get(item["service"]), item["staff_id"]),
+            staff_pinned=_named_staff_pinned(turn, service, item.staff_id),
         )
         if not isinstance(outcome, Booked):
             return False
-        if turn.data.get("attendee") is not None:
-            outcome.appointment.attendee = turn.data["attendee"]
+        if draft.attendee is not None:
+            outcome.appointment.attendee = draft.attendee
     return True
 
 
@@ -1517,4 +1340,375 @@ def _is_first_booking(turn: Turn) -> bool:
         .select_from(Appointment)
         .where(Appointment.customer_id == turn.customer.id)
     )
-    return (count or 0) <= 1 + len(turn.data.get("chain") or [])
+    return (count or 0) <= 1 + len(draft_of(turn).chain)
+
+
+# --- the steps, as data ------------------------------------------------------------------
+# Each step's question, the test of whether the draft still lacks what it asks, what answers
+# it, the hint when not understood and what "go back" to it undoes. The one-line docstrings
+# are the table in docs/CONVERSATIONS.md ("The draft and the steps"; a test compares).
+
+
+def _lacks_service(turn: Turn, draft: BookingDraft) -> bool:
+    """No service chosen."""
+    return _service(turn) is None
+
+
+def _question_service(turn: Turn, draft: BookingDraft) -> Question:
+    """ "What would you like to book?" with the services as buttons ("Which one: Colour or
+    Colour (roots)?" when several matched)."""
+    services = turn.services()
+    if draft.service_choices:
+        pool = [s for s in services if s.key in draft.service_choices]
+        names = " or ".join(s.name for s in pool)
+        return Question(
+            t("Which one: {names}?", names=names),
+            tuple(Option(f"svc:{s.key}", s.name) for s in pool),
+        )
+    return Question(
+        _("What would you like to book?"),
+        tuple(Option(f"svc:{s.key}", s.name) for s in services[:8]),
+    )
+
+
+def _read_service(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """Which of the services matched, by name or number."""
+    return _take_service_choice(turn, text)
+
+
+def _unset_service(turn: Turn, draft: BookingDraft) -> None:
+    """The service, staff and time are asked again."""
+    draft.service = draft.staff = draft.when = None
+    _drop_slot(turn)
+
+
+def _settle_staff(turn: Turn, draft: BookingDraft) -> None:
+    """A staff member who doesn't do the service is dropped, and said so (never swapped in
+    silence); anyone when one person does it, or when a time is given and no name was
+    ambiguous (whoever is free then, named in the proposal)."""
+    service = _service(turn)
+    if service is None:
+        return
+    staff = turn.staff_for(service)
+    if draft.staff not in (None, ANYONE) and draft.staff not in {s.key for s in staff}:
+        _not_doing(turn, draft.staff, service)
+        draft.staff = None
+    if draft.staff is None and (len(staff) <= 1 or (draft.when and not _staff_choices(turn))):
+        # A time already given: whoever is free then, named in the proposal (a preference
+        # said later still counts), rather than one more question first.
+        draft.staff = ANYONE
+
+
+def _staff_choices(turn: Turn) -> list[Staff]:
+    """Those doing the service whom an ambiguous name matched ("pri": Priya, Priyanka)."""
+    service = _service(turn)
+    choices = draft_of(turn).staff_choices
+    return [s for s in turn.staff_for(service) if s.key in choices] if service else []
+
+
+def _lacks_staff(turn: Turn, draft: BookingDraft) -> bool:
+    """No staff member chosen, nor anyone."""
+    return draft.staff is None
+
+
+def _question_staff(turn: Turn, draft: BookingDraft) -> Question:
+    """ "Haircut: any preference who with?", with who does it (those an ambiguous name
+    matched) and Anyone as buttons."""
+    service = _service(turn)
+    assert service is not None
+    staff = _staff_choices(turn) or turn.staff_for(service)
+    options = [Option(f"staff:{s.key}", s.name.split()[0]) for s in staff]
+    return Question(
+        t("{service}: any preference who with?", service=service.name),
+        (*options, Option(f"staff:{ANYONE}", _("Anyone"))),
+    )
+
+
+def _no_preference(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """ "no" (a message saying nothing else): anyone."""
+    if yes_no(text) is not False:
+        return False
+    draft.staff = ANYONE
+    advance(turn)
+    return True
+
+
+def _unset_staff(turn: Turn, draft: BookingDraft) -> None:
+    """The staff member is asked again."""
+    draft.staff = None
+    _drop_slot(turn)
+
+
+def _lacks_field_place(turn: Turn, draft: BookingDraft) -> bool:
+    """A field visit whose place is not known, or not on the map."""
+    service = _service(turn)
+    return service is not None and is_field_visit(turn, service) and not field_place_known(turn)
+
+
+def _question_field_place(turn: Turn, draft: BookingDraft) -> Question:
+    """ "What's the address for the visit? (street, number, town and ZIP code, or share your
+    location)"."""
+    return Question(
+        _(
+            "What's the address for the visit? (street, number, town and ZIP code, "
+            "or share your location)"
+        )
+    )
+
+
+def _read_address(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """An address with street, number and town (a field visit's found on the map); else
+    what is missing is asked."""
+    _take_address(turn, text)
+    return True
+
+
+def _lacks_when(turn: Turn, draft: BookingDraft) -> bool:
+    """No day or time said."""
+    return draft.when is None
+
+
+def _question_when(turn: Turn, draft: BookingDraft) -> Question:
+    """ "When would you like your haircut? For example "tomorrow afternoon" or "Friday
+    after 3"."."""
+    service = _service(turn)
+    assert service is not None
+    return Question(
+        t(
+            'When would you like your {service}? For example "tomorrow afternoon" or "Friday after 3".',
+            service=service.name.lower(),
+        )
+    )
+
+
+def _unset_when(turn: Turn, draft: BookingDraft) -> None:
+    """The day and time are asked again."""
+    draft.when = None
+    _drop_slot(turn)
+
+
+def _lacks_slot(turn: Turn, draft: BookingDraft) -> bool:
+    """No time picked (or asked for exactly) that is free."""
+    return draft.slot is None
+
+
+def _offer_times(turn: Turn, draft: BookingDraft) -> None:
+    """The free times of the window as buttons (a time asked for exactly and free: the next
+    step at once); a closed day, a day off or nothing free said, with the nearest times."""
+    service = _service(turn)
+    assert service is not None
+    _offer(turn, service)
+
+
+def _offer_again(turn: Turn, draft: BookingDraft) -> None:
+    """The times listed again."""
+    if draft.offered:
+        _show_offers(turn, draft.offered, _("Here are the times again:"))
+        return
+    _offer_times(turn, draft)
+
+
+def _read_offer(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """A time of the list picked (button, number, or typed); "a bit later", "after 2", a
+    time typed: of the day on screen; a number that can be an option and a time: asked."""
+    if option is None and _on_screen_window(turn, text):
+        return True
+    if option is None and _ask_number(turn, text):
+        return True
+    if _take_pick(turn, text):
+        return True
+    if option is None and _on_screen(turn, text, options=False):
+        advance(turn)
+        return True
+    return False
+
+
+def _unpick(turn: Turn, draft: BookingDraft) -> None:
+    """The time picked is dropped and the times looked up again."""
+    _drop_slot(turn)
+
+
+def _lacks_name(turn: Turn, draft: BookingDraft) -> bool:
+    """The customer's name not known."""
+    return not turn.customer.name
+
+
+def _question_name(turn: Turn, draft: BookingDraft) -> Question:
+    """ "Great: Haircut with Sam, Fri, Nov 20, 3:00 PM is free. What name should I put the
+    booking under?" (without the time when a correction is said back)."""
+    # The time said back with the question: a time typed against a list or a nickname is
+    # seen read right before anything is held or proposed.
+    service = _service(turn)
+    if draft.echo or draft.slot is None or service is None:  # a correction says what changed
+        return Question(_("Great. What name should I put the booking under?"))
+    return Question(
+        t(
+            "Great: {service} with {staff_name}, {when} is free. What name should I put the booking under?",
+            service=service.name,
+            staff_name=_staff_name(turn, draft.slot.staff_id),
+            when=turn.when(draft.slot.start),
+        )
+    )
+
+
+def _read_name(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """A name ("Jo", "it's Jo Park"); else asked again."""
+    _take_name(turn, text)
+    return True
+
+
+def _unset_name(turn: Turn, draft: BookingDraft) -> None:
+    """The name is asked again."""
+    turn.customer.name = None
+
+
+def _lacks_place(turn: Turn, draft: BookingDraft) -> bool:
+    """An on-site visit with no address or shared location."""
+    service = _service(turn)
+    return service is not None and service.on_site and not has_place(turn)
+
+
+def _question_place(turn: Turn, draft: BookingDraft) -> Question:
+    """ "What's the address for the visit? (street, number and town)"."""
+    return Question(_("What's the address for the visit? (street, number and town)"))
+
+
+def _lacks_attendee(turn: Turn, draft: BookingDraft) -> bool:
+    """A relation said ("my son needs a trim") without their name."""
+    return bool(draft.relation) and not draft.attendee
+
+
+def _question_attendee(turn: Turn, draft: BookingDraft) -> Question:
+    """ "And what's your son's name, for the booking?"."""
+    return Question(
+        t("And what's your {relation}'s name, for the booking?", relation=draft.relation)
+    )
+
+
+def _read_attendee(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """Their name ("his name is Leo"), or "it's for me after all"."""
+    _take_attendee(turn, text)
+    return True
+
+
+def _unconfirmed(turn: Turn, draft: BookingDraft) -> bool:
+    """Always: nothing is booked without a yes."""
+    return True
+
+
+def _question_confirm(turn: Turn, draft: BookingDraft) -> None:
+    """ "Jo, shall I book this?" and the summary (service, staff, "Sat, Dec 5, 3:00 PM",
+    price, the rest of the visit, deposit, place, who for); the time is held now."""
+    service = _service(turn)
+    assert service is not None
+    _ask_confirm(turn, service)
+
+
+def _read_confirm(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """Yes (booked), no (another day or time asked); "a bit later", a time typed: of the
+    day proposed."""
+    if _take_yes_no(turn, text):
+        return True
+    if option is None and _on_screen_window(turn, text):
+        return True
+    if option is None and _on_screen(turn, text, options=False):
+        advance(turn)
+        return True
+    return False
+
+
+def _never(turn: Turn, draft: BookingDraft) -> bool:
+    """Never missing: asked once, after a first booking."""
+    return False
+
+
+def _question_notes(turn: Turn, draft: BookingDraft) -> Question:
+    """ "Anything we should know before your visit, like allergies?"."""
+    return Question(
+        _("Anything we should know before your visit, like allergies? Just reply here, or say no.")
+    )
+
+
+def _read_notes(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:
+    """No (all set), yes (go ahead), else a note kept for the team."""
+    _take_notes(turn, text)
+    return True
+
+
+def _say_step(turn: Turn, draft: BookingDraft, step: str, question: Question) -> None:
+    _ask(turn, step, question.text, question.options)
+
+
+STEPS: Steps[BookingDraft] = Steps(
+    (
+        Step(
+            "service",
+            _question_service,
+            _lacks_service,
+            reads=_read_service,
+            hint=N_("Tell me which service, or pick one below."),
+            back=_unset_service,
+        ),
+        Step(
+            "staff",
+            _question_staff,
+            _lacks_staff,
+            settle=_settle_staff,
+            reads_after=_no_preference,
+            hint=N_("Tell me who you'd like, or say anyone."),
+            back=_unset_staff,
+        ),
+        Step(
+            "address",
+            _question_field_place,
+            _lacks_field_place,
+            reads=_read_address,
+            open=True,
+            corrections=True,
+        ),
+        Step(
+            "when",
+            _question_when,
+            _lacks_when,
+            hint=N_('Tell me a day and time, like "tomorrow at 3" or "Saturday morning".'),
+            back=_unset_when,
+        ),
+        Step(
+            "offer",
+            _offer_times,
+            _lacks_slot,
+            reads=_read_offer,
+            hint=N_("Pick one of the times by number, or say another day."),
+            back=_unpick,
+            again=_offer_again,
+        ),
+        Step(
+            "name",
+            _question_name,
+            _lacks_name,
+            reads=_read_name,
+            back=_unset_name,
+            open=True,
+            corrections=True,
+        ),
+        Step(
+            "address",
+            _question_place,
+            _lacks_place,
+            reads=_read_address,
+            open=True,
+            corrections=True,
+        ),
+        Step("attendee", _question_attendee, _lacks_attendee, reads=_read_attendee, open=True),
+        Step(
+            "confirm",
+            _question_confirm,
+            _unconfirmed,
+            reads=_read_confirm,
+            hint=N_('Reply "yes" to book it, or tell me another time.'),
+            back=_unpick,
+        ),
+        Step("notes", _question_notes, _never, reads=_read_notes, open=True),
+    ),
+    say=_say_step,
+)

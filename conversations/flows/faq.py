@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.billing.payments.deposits import deposit_for
 from bot.core.text import _, t
 from conversations.flows import opening
+from conversations.flows.draft import draft_of
 from conversations.nlu.understand import Named, find_services, find_staff, normalise
 from conversations.turn import Turn
 from conversations.when import parse_when
@@ -378,7 +379,7 @@ def _asked_services(turn: Turn, text: str) -> list:
     ]
     if not wanted and turn.conversation.flow == "book":
         # "how long does it take?" while booking a facial: the facial.
-        wanted = [s for s in services if s.key == turn.data.get("service")]
+        wanted = [s for s in services if s.key == draft_of(turn).service]
     return wanted
 
 

@@ -32,6 +32,7 @@ from conversations.flows import faq, threads
 from conversations.flows import handover as person
 from conversations.flows import manage as manage_flow
 from conversations.flows import series as series_flow
+from conversations.flows.draft import draft_of
 from conversations.flows.menu import menu
 from conversations.flows.payments import money_reply
 from conversations.nlu.understand import Intent, extract_name, primary_intent, yes_no
@@ -178,7 +179,7 @@ def idle(turn: Turn, intent: Intent) -> None:
             return
         topic = faq.asked_service(turn, text)
         if topic:
-            turn.set(topic=topic)  # "ok book one" next: that service
+            draft_of(turn).topic = topic  # "ok book one" next: that service
         return
     elif booking_flow.looks_like_a_request(turn, text):
         booking_flow.start(turn, text)
@@ -205,7 +206,7 @@ def account_link(turn: Turn) -> None:
 
 def greet(turn: Turn, greeted: bool) -> None:
     """Say hello (by name for returning customers) and show what the bot can do."""
-    turn.forget("topic")
+    draft_of(turn).topic = None
     name = turn.customer.name
     hello = t("Hi {name}!", name=name.split()[0]) if name else _("Hi!")
     if greeted or not turn.inbound.text.strip():

@@ -11,11 +11,12 @@ visit fits; the customer confirms once, and the visit is booked all or nothing.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.core.text import t
 from bot.scheduling.availability import Slot, SlotQuery, slot_fits
+from conversations.flows.draft import Chosen, Then, draft_of
 from conversations.nlu.understand import Named, find_services
 from conversations.turn import Turn
 from storage.models import Service
@@ -53,16 +54,15 @@ def _by_key(turn: Turn) -> dict[str, Service]:
     return {s.key: s for s in turn.services()}
 
 
-def chain(turn: Turn, first: Service, slot: Slot | dict[str, Any]) -> list[dict[str, Any]] | None:
+def chain(turn: Turn, first: Service, slot: Slot | Chosen) -> list[Then] | None:
     """The rest of the visit after `first` at `slot`, back to back; None if it doesn't fit."""
-    extra = turn.data.get("also") or []
+    extra = draft_of(turn).also
     if not extra:
         return []
     services = _by_key(turn)
-    start = slot.start if isinstance(slot, Slot) else datetime.fromisoformat(slot["start"])
-    staff_id = slot.staff_id if isinstance(slot, Slot) else slot["staff_id"]
+    start, staff_id = slot.start, slot.staff_id
     previous = first
-    planned: list[dict[str, Any]] = []
+    planned: list[Then] = []
     for key in extra:
         service = services.get(key)
         if service is None:
@@ -88,32 +88,32 @@ def chain(turn: Turn, first: Service, slot: Slot | dict[str, Any]) -> list[dict[
         )
         if fit is None:
             return None
-        planned.append({"service": key, "staff_id": fit.staff_id, "start": start.isoformat()})
+        planned.append(Then(service=key, staff_id=fit.staff_id, start=start))
         previous, staff_id = service, fit.staff_id
     return planned
 
 
 def fitting(turn: Turn, first: Service, slots: list[Slot], limit: int) -> list[Slot]:
     """Of `slots`, the first `limit` at which the whole visit fits."""
-    if not turn.data.get("also"):
+    if not draft_of(turn).also:
         return slots[:limit]
     return [s for s in slots if chain(turn, first, s) is not None][:limit]
 
 
-def lines(turn: Turn, planned: list[dict[str, Any]], staff_name: Any) -> list[str]:
+def lines(turn: Turn, planned: list[Then], staff_name: Any) -> list[str]:
     """ "Then: Beard trim with Sam, 3:55 PM" for each service after the first."""
     services = _by_key(turn)
     out = []
     for item in planned:
-        service = services.get(item["service"])
+        service = services.get(item.service)
         if service is None:
             continue
-        clock = turn.when(datetime.fromisoformat(item["start"])).rsplit(", ", 1)[-1]
+        clock = turn.when(item.start).rsplit(", ", 1)[-1]
         out.append(
             t(
                 "Then: {service} with {staff_name}, {clock} ({duration_minutes} min, {amount})",
                 service=service.name,
-                staff_name=staff_name(turn, item["staff_id"]),
+                staff_name=staff_name(turn, item.staff_id),
                 clock=clock,
                 duration_minutes=service.duration_minutes,
                 amount=turn.money(service.price_minor),

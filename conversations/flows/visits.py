@@ -15,10 +15,10 @@ from datetime import datetime
 from bot.core.text import N_
 from bot.field.places import LatLon, Located, geocode, located, place_from_pin
 from bot.field.places.windows import format_window, window_for
+from conversations.flows.draft import draft_of
 from conversations.turn import Turn
 from storage.models import Appointment, Service
 
-PIN = "pin"  # flow data: [lat, lon] of a location the customer shared in this booking
 NOT_ON_MAP = N_(
     "I couldn't find that address on the map. Could you check it and add the ZIP code "
     "(or share your location)?"
@@ -41,18 +41,18 @@ def take_pin(turn: Turn) -> bool:
         pin = place_from_pin(location.latitude, location.longitude)
     except (TypeError, ValueError):
         return False
-    turn.set(**{PIN: [pin.lat, pin.lon]})
+    draft_of(turn).pin = (pin.lat, pin.lon)
     return True
 
 
 def has_place(turn: Turn) -> bool:
     """Whether the visit's place is known: a shared pin or an address on file."""
-    return bool(turn.data.get(PIN)) or bool(turn.customer.address)
+    return bool(draft_of(turn).pin) or bool(turn.customer.address)
 
 
 def field_place_known(turn: Turn) -> bool:
     """For a field visit: a shared pin, or an address on file that is on the map."""
-    if turn.data.get(PIN):
+    if draft_of(turn).pin:
         return True
     return bool(turn.customer.address) and on_the_map(turn, turn.customer.address or "")
 
@@ -61,7 +61,7 @@ def visit_place(turn: Turn, service: Service) -> Located | None:
     """The visit's coordinates: the shared pin, else the customer's geocoded address."""
     if not service.on_site:
         return None
-    pin = turn.data.get(PIN)
+    pin = draft_of(turn).pin
     if pin:
         return place_from_pin(pin[0], pin[1])
     if not turn.customer.address:
@@ -100,4 +100,4 @@ def where_text(turn: Turn) -> str | None:
     """Where the visit is, for the confirmation summary."""
     if turn.customer.address:
         return turn.customer.address
-    return "the location you shared" if turn.data.get(PIN) else None
+    return "the location you shared" if draft_of(turn).pin else None

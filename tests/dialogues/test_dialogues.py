@@ -100,11 +100,9 @@ def test_typos_still_book(chat, salon):
 
 def test_changing_ones_mind_mid_flow_changes_the_service(chat, salon):
     chat.say("I'd like a haircut on friday")
-    chat.expect("any preference")
+    chat.expect("Here's what I have for Fri")  # a day given: no staff question first
     chat.say("actually make it a beard trim")
-    chat.expect("Beard trim: any preference")
-    chat.say("anyone is fine")
-    chat.expect("Here's what I have for")
+    chat.expect("Beard trim", "Here's what I have for Fri")
     chat.say("2")
     chat.say("Tom")
     chat.expect("Beard trim with")
@@ -427,3 +425,46 @@ def test_yes_to_a_rebooking_nudge_starts_booking_the_same_service(chat, salon):
         )
     chat.say("yes please")
     chat.expect("Haircut: any preference")
+
+
+# --- a time given: no staff question first ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "said_back"),
+    [
+        ("beard trim thursday at 2pm", "Beard trim with"),
+        ("could i get a haircut on wednesday at 11", "Haircut with"),
+        ("haircut tmrw 3pm pls", "Haircut with"),
+    ],
+)
+def test_a_request_with_a_time_names_who_is_free_instead_of_asking_who_first(
+    chat, salon, request_, said_back
+):
+    chat.say(request_)
+    chat.expect_not("any preference")
+    chat.expect(said_back, "is free", "What name")
+    chat.say("Dana Reyes")
+    chat.expect("Dana, shall I book this?")
+    chat.say("yes")
+    chat.expect("You're booked")
+    assert len(appointments(salon)) == 1
+
+
+@pytest.mark.parametrize("preference", ["with jordan please", "can it be jordan?", "jordan instead"])
+def test_a_staff_preference_said_at_the_proposal_moves_it_to_that_person(
+    chat, salon, preference
+):
+    chat.say("haircut thursday at 2pm, I'm Lee Park")
+    chat.expect("shall I book this?")
+    chat.say(preference)
+    chat.expect("Haircut with Jordan", "Thu, Nov 19, 2:00 PM")
+    chat.say("yes")
+    [booked] = appointments(salon)
+    assert booked.staff.name.startswith("Jordan")
+    assert booked.starts_at == local("2026-11-19 14:00")
+
+
+def test_a_request_without_a_time_still_asks_who_with(chat):
+    chat.say("i'd like to book a haircut")
+    chat.expect("Haircut: any preference", "Anyone")

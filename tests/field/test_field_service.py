@@ -136,9 +136,7 @@ def test_the_busiest_day_books_sixty_jobs_for_eight_technicians_that_can_all_be_
 
 def test_a_field_visit_asks_where_first_and_offers_arrival_windows(chat: FieldChat) -> None:
     chat.say("I need a drain cleaning tomorrow morning")
-    chat.expect("any preference")
-    chat.say("anyone")
-    chat.expect("address for the visit", "ZIP code")
+    chat.expect("address for the visit", "ZIP code")  # a day given: whoever is free then
     chat.say("2150 W Fulton St, Chicago, IL 60612")
     chat.expect("Here's what I have", "between 9 and 11 AM")
     assert all("between" in label for label in chat.options if " with " in label)
@@ -168,7 +166,6 @@ def test_an_address_nobody_can_find_on_the_map_is_asked_again(chat: FieldChat) -
 
 def test_a_shared_location_pin_answers_where_and_the_visit_keeps_it(chat: FieldChat) -> None:
     chat.say("can someone fix an electrical outlet on tuesday")
-    chat.say("no preference")
     chat.expect("share your location")
     chat.share_location(41.9484, -87.6553)  # Wrigley Field
     chat.expect("Here's what I have", "between")

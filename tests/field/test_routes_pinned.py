@@ -27,9 +27,7 @@ def quick_solver(monkeypatch: pytest.MonkeyPatch) -> None:
 def book_boiler(db: Database, who: str, sender: str, name: str) -> Appointment:
     """A customer books a boiler service on Tuesday near Ana, asking for `who` (or anyone)."""
     chat = Chat(db, NOW, channel="web", sender=sender)
-    chat.say("I need a boiler service on tuesday")
-    chat.expect("any preference")
-    chat.say(who)
+    chat.say(f"I need a boiler service on tuesday, {who}")
     chat.expect("address for the visit")
     chat.say(NEAR_ANA)
     chat.expect("Here's what I have", "between")
