@@ -626,7 +626,7 @@ class _Stays(Enum):
 _STAYS = _Stays.STAYS
 _CHANGE_CUE = re.compile(
     r"\b(?:actually|instead|i meant|meant|make (?:it|that)|change (?:it|that|to)|switch"
-    r"|swap|rather|no wait|wait|oops|sorry|correction|not (?:mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"|swap|rather|no wait|wait|oops|sorry|correction|not"
     r"|can (?:it|we) be|how about|what about)\b"
 )
 _ONLY = re.compile(r"\b(?:just|only|no .{1,20}after all|skip the|not the|without the)\b")
@@ -1201,7 +1201,7 @@ def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
     named = parse_when(text, local_now)
     if (
         named is not None
-        and screen.names_a_day(text, local_now)
+        and screen.names_a_day(text, local_now, listed=True)
         and start.astimezone(zone).date() not in set(named.days)
     ):
         return False
