@@ -161,30 +161,7 @@ def absorb(turn: Turn, text: str) -> bool:
         draft.service_choices = [c.key for c in match.candidates]
         changed = True
 
-    service = _service(turn)
-    staff_pool = turn.staff_for(service) if service else _all_staff(turn)
-    if _asks_about_staff(turn, text):
-        pass  # "is Jordan good with curly hair?": a question about them, not a choice
-    elif wants_anyone(text):
-        if draft.staff != ANYONE:
-            draft.staff, draft.staff_choices = ANYONE, []
-            changed = True
-    else:
-        who = find_staff(text, _named(staff_pool))
-        if who.item is None and service is not None:
-            # Named, but not among those who do this service: say so, never swap silently.
-            other = find_staff(text, _named(_every_staff(turn)))
-            if other.item is not None and other.item.key != draft.staff:
-                # Said so; whoever was chosen before stays chosen.
-                _not_doing(turn, other.item.key, service)
-                changed = True
-        if who.item is not None and who.item.key != draft.staff:
-            draft.staff, draft.staff_choices = who.item.key, []
-            changed = True
-        elif who.item is None and len(who.candidates) > 1 and draft.staff is None:
-            # "pri" for Priya and Priyanka: asked about, never guessed
-            draft.staff_choices = [c.key for c in who.candidates]
-            changed = True
+    changed = _take_staff(turn, text) or changed
 
     when = parse_when(text, turn.now.astimezone(turn.business.zone))
     if when is not None:
@@ -223,6 +200,37 @@ def _asks_about_staff(turn: Turn, text: str) -> bool:
     if not _ABOUT.match(lowered) or _FOR.search(lowered) or _CHANGE_CUE.search(lowered):
         return False
     return parse_when(text, turn.now.astimezone(turn.business.zone)) is None
+
+
+def _take_staff(turn: Turn, text: str) -> bool:
+    """Take the staff member (or anyone) a message names; True if that changed the draft."""
+    draft = draft_of(turn)
+    service = _service(turn)
+    staff_pool = turn.staff_for(service) if service else _all_staff(turn)
+    if _asks_about_staff(turn, text):
+        return False  # "is Jordan good with curly hair?": a question about them, not a choice
+    if wants_anyone(text):
+        if draft.staff == ANYONE:
+            return False
+        draft.staff, draft.staff_choices = ANYONE, []
+        return True
+    changed = False
+    who = find_staff(text, _named(staff_pool))
+    if who.item is None and service is not None:
+        # Named, but not among those who do this service: say so, never swap silently.
+        other = find_staff(text, _named(_every_staff(turn)))
+        if other.item is not None and other.item.key != draft.staff:
+            # Said so; whoever was chosen before stays chosen.
+            _not_doing(turn, other.item.key, service)
+            changed = True
+    if who.item is not None and who.item.key != draft.staff:
+        draft.staff, draft.staff_choices = who.item.key, []
+        changed = True
+    elif who.item is None and len(who.candidates) > 1 and draft.staff is None:
+        # "pri" for Priya and Priyanka: asked about, never guessed
+        draft.staff_choices = [c.key for c in who.candidates]
+        changed = True
+    return changed
 
 
 def _every_staff(turn: Turn) -> list[Staff]:
@@ -393,10 +401,14 @@ def _screen(turn: Turn, text: str) -> tuple[list[datetime], date | None] | None:
     return starts, day
 
 
-def _set_when(turn: Turn, when: Window, *, echo: bool) -> None:
+def _set_when(turn: Turn, when: Window, *, echo: bool, text: str = "") -> None:
+    """The time read against the screen; a staff member named with it is taken too ("is
+    sam free at 2?")."""
     draft = draft_of(turn)
     before = _settled(draft)
     draft.when = when
+    if text:
+        _take_staff(turn, text)
     if echo:
         _say_changes(turn, before)
     _drop_slot(turn)
@@ -430,7 +442,7 @@ def _on_screen_window(turn: Turn, text: str) -> bool:
             return False
         daily = current.daily if day is None and current is not None else None
         when = Window(start=lo, end=hi, target=target, label=label, daily=daily)
-        _set_when(turn, when, echo=False)
+        _set_when(turn, when, echo=False, text=text)
         advance(turn)
         return True
     if day is None:
@@ -438,7 +450,7 @@ def _on_screen_window(turn: Turn, text: str) -> bool:
     found = screen.time_on(day, text, zone, _day_opening(turn, day))
     if found is None or found.exact:
         return False
-    _set_when(turn, Window.of(found), echo=False)
+    _set_when(turn, Window.of(found), echo=False, text=text)
     advance(turn)
     return True
 
@@ -476,7 +488,7 @@ def _on_screen(turn: Turn, text: str, *, options: bool) -> bool:
     if day is not None and exact_at is not None:
         if exact_at <= turn.now:
             return False
-        _set_when(turn, Window.at(exact_at, turn.when(exact_at)), echo=True)
+        _set_when(turn, Window.at(exact_at, turn.when(exact_at)), echo=True, text=text)
         return True
     current = _when(turn)
     if current is None or clock is None:
@@ -487,7 +499,7 @@ def _on_screen(turn: Turn, text: str, *, options: bool) -> bool:
     aim = datetime.combine(start_day, time(clock[0] // 60, clock[0] % 60), zone)
     label = f"{current.label}, {_clock(turn, aim)}"
     update = {"target": max(aim, target), "exact": False, "label": label, "daily": clock}
-    _set_when(turn, current.model_copy(update=update), echo=False)
+    _set_when(turn, current.model_copy(update=update), echo=False, text=text)
     return True
 
 
@@ -1178,6 +1190,8 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
     start = chosen.start
     if option_id is None and not _said_clock_agrees(turn, text, start):
         return False  # "at 11" is 11:00, never the 11:45 on the list
+    if option_id is None and not _said_staff_agrees(turn, text, chosen.staff_id):
+        return False  # "3:30 with alex" is not Sam's 3:30 on the list
 
     service = _service(turn)
     assert service is not None
@@ -1191,6 +1205,14 @@ def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
         return True
     _choose(turn, slot)
     return True
+
+
+def _said_staff_agrees(turn: Turn, text: str, staff_id: int) -> bool:
+    """Whether a staff member typed with a pick (if any) is the picked option's."""
+    who = find_staff(text, _named(_every_staff(turn)))
+    if who.item is None:
+        return True
+    return any(s.id == staff_id and s.key == who.item.key for s in _every_staff(turn))
 
 
 def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
