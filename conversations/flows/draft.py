@@ -188,6 +188,8 @@ class BookingDraft(_Part):
         loose = not isinstance(stored, dict)
         if loose:
             stored = {k: data[k] for k in cls.LOOSE if k in data}
+        if not stored:  # nothing stored (a greeting, a new booking): nothing to validate
+            return cls.model_construct()
         try:
             draft = cls.model_validate(stored)
         except ValidationError:
