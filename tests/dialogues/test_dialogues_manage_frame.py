@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.config import apply_config, load_config
 from bot.engagement.reminders import queue_reminders
-from bot.messaging.messages import TELEGRAM
+from bot.messaging.messages import SMS, TELEGRAM
 from conversations.nlu.moves import move_target
 from storage.db import Database
 from storage.models import CANCELLED, Appointment, AwaitingReply, Conversation
@@ -83,10 +83,11 @@ def test_the_same_time_on_another_day_is_a_move_even_with_the_word_cancel(
 # --- a free-text reply to a reminder moves that appointment, in the thread ---------------------
 
 
-@pytest.fixture
-def reminded(salon: Database) -> Chat:
-    """A Telegram customer booked for Wed 11:00 who has just had the 24-hour reminder."""
-    chat = Chat(salon, NOW, channel=TELEGRAM, sender="5550777")
+@pytest.fixture(params=[(TELEGRAM, "5550777"), (SMS, "+12125550777")], ids=["telegram", "sms"])
+def reminded(request: pytest.FixtureRequest, salon: Database) -> Chat:
+    """A customer booked for Wed 11:00 who has just had the 24-hour reminder."""
+    channel, sender = request.param
+    chat = Chat(salon, NOW, channel=channel, sender=sender)
     book(chat, "haircut with sam wednesday at 11, I'm Pat")
     chat.now = local("2026-11-17 11:00")
     with salon.write() as session:
