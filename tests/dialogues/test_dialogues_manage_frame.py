@@ -281,6 +281,23 @@ def test_the_docs_show_the_manage_and_owner_booking_tables_as_the_code_has_them(
     assert tables.block() in tables.DOC.read_text(), "run: python docs/manage_tables.py"
 
 
+@pytest.mark.parametrize(
+    "aside, again",
+    [
+        ("help", "to Fri, Nov 20, 2:00 PM?"),
+        ("how much is a haircut?", "to Fri, Nov 20, 2:00 PM?"),
+        ("do you have parking?", "to Fri, Nov 20, 2:00 PM?"),
+    ],
+)
+def test_an_aside_at_the_proposal_asks_it_again(chat, salon, aside, again):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    chat.say("can we do friday at 2 instead?")
+    chat.say(aside)
+    chat.expect(again, "Yes, move it")
+    chat.press("Yes, move it")
+    assert appointments(salon)[0].starts_at == local("2026-11-20 14:00")
+
+
 # --- a change of mind between moving and cancelling ---------------------------------------------
 
 
@@ -303,6 +320,19 @@ def test_a_new_time_asked_for_at_the_cancel_question_moves_instead(
     assert appointments(salon)[0].status != CANCELLED
     chat.press("Yes, move it")
     chat.expect("Done. Moved")
+    assert appointments(salon)[0].status != CANCELLED
+
+
+@pytest.mark.parametrize(
+    "question", ["is there a fee if I cancel?", "what's your cancellation policy?"]
+)
+def test_a_question_at_the_cancel_question_is_answered_not_taken_as_the_reason(
+    chat, salon, question
+):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.say(question)
+    chat.expect("Cancel Facial with Priya")
     assert appointments(salon)[0].status != CANCELLED
 
 
