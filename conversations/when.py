@@ -550,6 +550,14 @@ def _word(tokens: list[str], i: int) -> str:
             return _GUARDED[tok]
         if nxt in _WITH and prev not in _PRONOUNS:
             return _GUARDED[tok]  # "haircut sat with sam at 2" (but "I sat with her")
+        if (
+            _GUARDED[tok] in _WEEKDAYS
+            and prev not in _PRONOUNS | _NAMING
+            and (nxt in _DAY_THEN or (nxt == "" and i > 0))
+        ):
+            # "with jordan sun first thing", "sat early", "haircut with sam sat": a day,
+            # unless someone sat ("I sat early", "where we sat")
+            return _GUARDED[tok]
         return tok
     if tok in _MINUTE_WORDS and nxt in _MINUTE_AFTER and prev not in ("from", "between"):
         return f"{_MINUTE_WORDS[tok]}min"
@@ -573,6 +581,11 @@ def _word(tokens: list[str], i: int) -> str:
 
 
 _WITH = frozenset({"with", "w", "w/", "wth"})
+_NAMING = frozenset({"im", "i'm", "is", "name", "names", "named", "called", "mr", "ms", "mrs"})
+_DAY_THEN = frozenset(
+    {"first", "early", "late", "noon", "midday", "lunch", "anytime", "any", "please", "pls"}
+    | {"im", "i'm", "thanks", "thx", "if", "or", "between", "betw", "btwn"}  # "alex sat, I'm Lou"
+)
 _PRONOUNS = frozenset({"i", "we", "he", "she", "they", "you", "u", "who", "just", "had"})
 
 

@@ -47,15 +47,31 @@ _WHERE = re.compile(
     r"|where (?:can|do|should|could) (?:i|we) park)\b"
 )
 _PARKING = re.compile(r"\bparking\b|\bpark (?:my|the|a|nearby|near)\b|\bi park\b|\bwe park\b")
-_DEPOSIT = re.compile(r"\bdeposits?\b|\bpay (?:up ?front|in advance|ahead)\b|\bprepay\w*")
+_DEPOSIT = re.compile(
+    r"\bdeposits?\b|\bup ?front\b|\bprepay\w*|\bdown ?payment\b"
+    r"|\bpay\w*\b.{0,25}\b(?:in advance|ahead|beforehand|when (?:i|we) book\w*|at booking"
+    r"|to (?:book|reserve|secure))\b"
+)
 _POLICY = re.compile(
     r"\bcancel\w* (?:policy|fee|charge|rules?)\b|\bpolicy\b|\bno.?show (?:fee|charge)\b"
     r"|\bhow (?:late|far ahead|much notice|long before)\b.{0,30}\b(?:cancel|move|change)\w*"
     r"|\b(?:fee|charge) (?:if|for|to) (?:i )?(?:cancel|miss|don't show|dont show|no.?show)"
-    r"|\bif i (?:cancel|miss|don't show|dont show|can't make it|cant make it)\b"
+    r"|\bif i (?:need to |have to |must |want to )?(?:cancel|miss|don't show|dont show"
+    r"|can't make it|cant make it)\b"
+    r"|\bcancel\w*\b.{0,20}\b(?:for free|free of charge|without (?:a |any )?(?:fee|charge|penalty"
+    r"|paying))"
 )
 _DURATION = re.compile(r"\bhow long\b|\bduration\b|\bhow many (?:minutes|mins|hours)\b")
-_PRICE = re.compile(r"\b(?:how much|price|prices|pricing|cost|costs|charge|rates?|fee)\b")
+_PRICE = re.compile(
+    r"\b(?:how much|price|prices|pricing|cost|costs|charge|rates?|fee)\b|\bwhat'?s the damage\b"
+    r"|\$\s?\d|\b\d+ ?(?:bucks|dollars|usd)\b"
+)
+# "who does facials?", "can alex do colour?", "does jordan do massages?"
+_WHO_DOES = re.compile(
+    r"\bwho(?:'s| is)? (?:does|do|can do|could do|can|offers?|is good at|is best for)\b"
+    r"|\b(?:can|does|do|could|will) (?P<who>[a-z]+) (?:do|does|offer|handle)\b"
+)
+_NOT_A_QUESTION = re.compile(r"\b(?:instead|rather|switch|change|actually)\b")
 _MENU = re.compile(r"\b(?:what services|what do you (?:do|offer)|services|menu|treatments)\b")
 _PHONE = re.compile(r"\b(?:phone|call you|number to call|telephone)\b")
 _WEEKDAY = re.compile(
@@ -81,6 +97,8 @@ def answer(turn: Turn, text: str) -> bool:
         _deposits(turn, text)
         return True
     if _staff_days(turn, text, lowered):
+        return True
+    if _who_does(turn, text, lowered):
         return True
     if _DURATION.search(lowered):
         _durations(turn, text)
@@ -366,6 +384,54 @@ def _staff_days(turn: Turn, text: str, lowered: str) -> bool:
         )
     )
     return True
+
+
+def _who_does(turn: Turn, text: str, lowered: str) -> bool:
+    """ "Who does facials?" / "can Alex do colour?": who does the service, said plainly.
+
+    A day or time in the message makes it a request ("can Sam do a cut friday at 3"),
+    and "instead" a correction: neither is answered here.
+    """
+    m = _WHO_DOES.search(lowered)
+    if m is None or _NOT_A_QUESTION.search(lowered):
+        return False
+    if parse_when(text, turn.now.astimezone(turn.business.zone)) is not None:
+        return False
+    services = turn.services()
+    match = find_services(text, [Named(s.key, s.name, tuple(s.aliases or ())) for s in services])
+    service = next((s for s in services if match.item and s.key == match.item.key), None)
+    if service is None:
+        return False
+    doers = [s.name.split()[0] for s in turn.staff_for(service)]
+    plural = _plural(service)
+    if not doers:
+        turn.say(t("Nobody does {plural} at the moment.", plural=plural))
+        return True
+    who = (
+        t("{who} does", who=doers[0])
+        if len(doers) == 1
+        else t("{others} or {last} do", others=", ".join(doers[:-1]), last=doers[-1])
+    )
+    member = None
+    if m.group("who"):
+        staff = _all_staff(turn)
+        named = [Named(s.key, s.name, tuple(getattr(s, "aliases", None) or ())) for s in staff]
+        found = find_staff(text, named)
+        member = next((s for s in staff if found.item and s.key == found.item.key), None)
+    if member is None:
+        turn.say(t("{service}: {who}.", service=plural[:1].upper() + plural[1:], who=who))
+        return True
+    first = member.name.split()[0]
+    if first in doers:
+        turn.say(t("Yes, {first} does {plural}.", first=first, plural=plural))
+    else:
+        turn.say(t("{member} doesn't do {plural}; {who}.", member=first, plural=plural, who=who))
+    return True
+
+
+def _plural(service: object) -> str:
+    name = str(getattr(service, "name", "")).lower()
+    return name if name.endswith("s") or "(" in name else name + "s"
 
 
 # --- money, time, place ------------------------------------------------------------------

@@ -35,9 +35,20 @@ _JOINS = re.compile(
 )
 
 
+# "oh and a beard trim after", "plus a facial", "add a beard trim", "a beard trim too":
+# one more service for the visit under way, not a change of service.
+_ADDING = re.compile(
+    r"^\W*(?:(?:oh|ah|ok|okay|actually|and|also)\W+)*(?:and|also|plus|add(?: on)?|\+)\s"
+    r"|\b(?:too|as well|also|after(?:wards)?|on top|after (?:that|it)|while i'?m there)\W*$",
+    re.I,
+)
+
+
 def several(turn: Turn, text: str) -> list[str]:
     """The keys of two or more services a message asks for together, in the order said;
-    [] when it names one service or none."""
+    [] when it names one service or none. A message that adds one service ("and a beard
+    trim after") to the visit under way extends it; for someone else ("my son too") it does
+    not: that is another person's visit."""
     services = turn.services()
     named = [Named(s.key, s.name, tuple(s.aliases or ())) for s in services]
     keys: list[str] = []
@@ -47,7 +58,17 @@ def several(turn: Turn, text: str) -> list[str]:
         match = find_services(part, named)
         if match.item is not None and match.item.key not in keys:
             keys.append(match.item.key)
+    draft = draft_of(turn)
+    current = [k for k in (draft.service, *draft.also) if k]
+    if len(keys) == 1 and current and keys[0] not in current and _adds(text):
+        return [*current, keys[0]]
     return keys if len(keys) >= 2 else []
+
+
+def _adds(text: str) -> bool:
+    """Whether the message adds to the visit rather than changing it or booking for another."""
+    lowered = " ".join(text.lower().split())
+    return _ADDING.search(lowered) is not None and relation(text) is None
 
 
 def _by_key(turn: Turn) -> dict[str, Service]:

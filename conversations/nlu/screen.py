@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from conversations.nlu.understand import normalise
-from conversations.nlu.words import NUMBER_WORDS
+from conversations.nlu.words import NUMBER_WORDS, ORDINAL_WORDS
 from conversations.when import When, parse_when
 
 # Words that tie a time to a particular day without naming a weekday or a date: a time
@@ -44,6 +44,11 @@ _TIME_CUE = re.compile(
     r"(?:\b(?:at|past|to|till|til|half|quarter|after|before|until|by|from|between|and|around)"
     r"|@)\s*$"
 )
+_LONE_ORDINAL = re.compile(
+    r"(?:(?:the|that|ok|okay|um|uh|hmm)\s+)*(?:"
+    + "|".join(w for w, n in ORDINAL_WORDS.items() if n <= 10 and w.isalpha())
+    + r")(?:\s+(?:one|please|pls|thanks|then|is fine|works|is good))*"
+)
 _LONE_FILLER = frozenset(["the", "please", "pls", "ok", "okay", "then", "thanks", "thx", "one"])
 
 
@@ -63,13 +68,16 @@ def screen_day(starts: list[datetime], zone: ZoneInfo) -> date | None:
     return days.pop() if len(days) == 1 else None
 
 
-def names_a_day(text: str, now: datetime) -> bool:
+def names_a_day(text: str, now: datetime, *, listed: bool = False) -> bool:
     """Whether the text ties what it says to a day of its own (a weekday, a date, "tomorrow").
 
     Read by comparing the same text read a day later: a time that names no day moves with
-    "today"; a weekday or a date stays put.
+    "today"; a weekday or a date stays put. With options `listed`, an ordinal word alone
+    ("the first", "second please") picks an option: it is not the 1st or the 2nd.
     """
     lowered = normalise(text)
+    if listed and _LONE_ORDINAL.fullmatch(lowered):
+        return False
     if _RELATIVE_DAY.search(lowered):
         return True
     first = parse_when(text, now)

@@ -236,6 +236,8 @@ def _cut_words(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for tok in tokens:
         tok = _SPELLING.get(tok, _NUMBER_WORDS.get(tok, tok))
+        if tok.startswith("colour"):
+            tok = "color" + tok[6:]  # "coloured", "colourist": one spelling, any ending
         prev = out[-1] if out else ""
         if tok in _MIN_WORDS and prev.isdigit():
             out.append("min")
@@ -283,11 +285,30 @@ def _typo_ok(want: str, got: str) -> bool:
     return True
 
 
+_INFLECTIONS = ("ing", "ed", "es", "s", "d")
+
+
+def _stems(word: str) -> frozenset[str]:
+    """What an inflected word may be the base of: "trimming" -> trim, "dyed" -> dye."""
+    out: set[str] = set()
+    for ending in _INFLECTIONS:
+        base = word[: -len(ending)]
+        if word.endswith(ending) and len(base) >= 3:
+            out.add(base)
+            if len(base) > 3 and base[-1] == base[-2]:
+                out.add(base[:-1])  # "trimm-ing", "cutt-ing"
+            if ending in ("ing", "ed"):
+                out.add(base + "e")  # "shav-ing", "waxing" stays wax
+    return frozenset(out)
+
+
 @lru_cache(maxsize=16384)
 def _similarity(want: str, got: str) -> float:
     """Score one word of a name against one word of the message: 100 exact, 80-90 a typo."""
     if want == got:
         return 100.0
+    if len(want) >= 3 and got not in _COMMON_WORDS and want in _stems(got):
+        return 90.0  # "coloured", "cuts", "dyed", "trimming": the word inflected, as a typo
     if not _typo_ok(want, got):
         return 0.0
     return 100.0 - 10.0 * OSA.distance(want, got)
@@ -492,6 +513,9 @@ def _diminutives(item: Named) -> tuple[str, ...]:
     )
 
 
+_NOT_STAFF = re.compile(
+    r"\b(?:(?:not|no|instead of|rather than|other than|except|but not)\s+)+(\S+)"
+)
 _WITH_STAFF = re.compile(r"\b(?:with|w|by|from|see|prefer)\s+((?:\S+\s*){1,3})")
 
 
@@ -515,6 +539,17 @@ def find_staff(text: str, staff: Sequence[object], *, cutoff: float = 75) -> Mat
         narrowed = match_one(after.group(1), people, cutoff=cutoff, margin=8) if after else None
         if narrowed is not None and narrowed.item is not None:
             found = narrowed
+    if found.ambiguous:
+        # "no, not sam - alex", "alex rather than sam": the one not ruled out
+        ruled_out = {
+            c.key
+            for m in _NOT_STAFF.finditer(normalise(text))
+            for c in (match_one(m.group(1), people, cutoff=cutoff, margin=8).item,)
+            if c is not None
+        }
+        left = [c for c in found.candidates if c.key not in ruled_out]
+        if ruled_out and len(left) == 1:
+            found = Match(left[0], (left[0],), found.score)
     # hand back the caller's own objects' Named form, not the one with derived aliases
     plain = {p.key: to_named(s) for p, s in zip(people, staff, strict=True)}
     return Match(
@@ -531,7 +566,11 @@ _ANYONE = re.compile(
     r"|available|works|one)\b"
     r"|\b(?:don't|dont|do not|doesn't|doesnt|does not) (?:mind|care|matter)\b"
     r"|\bno (?:preference|pref|one in particular|particular)\b|\bnot (?:fussed|bothered|picky)\b"
-    r"|\b(?:first|next|earliest|soonest) (?:available|free|person|one)\b"
+    r"|\b(?:first|next|earliest|soonest) (?:person|one)\b"
+    # "next available" alone is anyone; "haircut with sam next available" is Sam's next time
+    r"|^(?:the )?(?:first|next|earliest|soonest) (?:available|free)(?: (?:one|please|is fine))?$"
+    r"|\b(?:first|next|earliest|soonest) (?:available|free) (?:person|stylist|barber|therapist"
+    r"|staff|one)\b"
     r"|\bdoesn't matter\b|\bup to you\b|\byou (?:choose|pick|decide)\b"
 )
 
@@ -1307,22 +1346,42 @@ def pick_option(
     if labelled is not None:
         constraints.append(labelled)
     if not constraints:
-        return None
+        return _by_length(text, opts)
     chosen = set(range(len(opts))).intersection(*constraints)
     return opts[chosen.pop()] if len(chosen) == 1 else None
+
+
+def _by_length(text: str, opts: list[Offered]) -> Offered | None:
+    """ "the long one", "the shorter": the option whose label states the longer (shorter)
+    duration, among versions of one service ("Massage (30 min)", "Massage (60 min)")."""
+    words = _words(text)
+    if not (_LONGER | _SHORTER).intersection(words) or len(opts) < 2:
+        return None
+    named = tuple(Named(o.id, o.label) for o in opts)
+    sized = _by_size(words, named)
+    if len(sized) != 1:
+        return None
+    return next(o for o in opts if o.id == sized[0].key)
 
 
 # --------------------------------------------------------------------------- personal details
 
 _NAME_WORD = r"[^\W\d_]+(?:['\-][^\W\d_]+)*\.?"
 _INTRO = re.compile(
-    r"(?:^|\b)(?:my name(?:'s| is)|name's|names|i'm|i am|im|this is|it's|its|it is|call me)\s+"
+    r"(?:^|\b)(?:my name(?:'s| is)|name's|names|name is|name:|i'm|i am|im|this is|it's|its"
+    r"|it is|call me)\s+"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})",
     re.I,
 )
 _HERE = re.compile(
     rf"(?:^|[,.;:!?\-–—(]\s*)(?:(?:hi|hey|hello|hiya)\W+)?"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
+    re.I,
+)
+# A signature at the very end: "... friday at 3 - Robin Vale", "... at 3? thanks, Robin".
+_SIGN_OFF = re.compile(
+    rf"(?:(?<=\s)|(?<=[,.;!?]))(?:[-–—~]+|(?:thanks|thank you|thx|cheers|ta)\W*)\s*"
+    rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})[\s.!]*$",
     re.I,
 )
 _SENTENCE_START = re.compile(r"^\W*(?:(?:hi|hey|hello|hiya|yes|yeah|ok)\W+)*$", re.I)
@@ -1395,7 +1454,33 @@ def extract_name(text: str) -> str | None:
             words.append(word.rstrip("."))
         if words and len("".join(words)) >= 2:
             return _format_name(words)
-    return None
+    return _signed(head)
+
+
+_NOT_SIGNATURES = (
+    _LONGER
+    | _SHORTER
+    | _wordset(
+        "noon midday midnight whenever anytime asap later soon earlier morning afternoon evening"
+    )
+)
+
+
+def _signed(head: str) -> str | None:
+    """The name a message is signed with, capitalised as names are ("... - Robin")."""
+    m = _SIGN_OFF.search(head)
+    if m is None:
+        return None
+    words = m.group("name").split()
+    for word in words:
+        low = word.lower().rstrip(".")
+        if not word[:1].isupper() or low in _NOT_NAME_WORDS or low.endswith("'s"):
+            return None
+        if not _name_word_ok(word, reply=False, extra=frozenset()) or low in _FUNCTION_WORDS:
+            return None
+        if low in _NOT_SIGNATURES or _WEEKDAYS.fullmatch(low) or low in MONTHS or low in _MONTHS:
+            return None  # "haircut - Sat", "cut - Noon": when, not who
+    return _format_name([w.rstrip(".") for w in words]) if len("".join(words)) >= 2 else None
 
 
 _RELATIONS = (
