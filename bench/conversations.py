@@ -474,6 +474,22 @@ CASES = [
         "13:00",
     ),
     Case(
+        "her name at the name question",
+        ["haircut with sam friday at 2 for my daughter", "her name is Ivy"],
+        "haircut",
+        "Sam",
+        "2026-12-04",
+        "14:00",
+    ),
+    Case(
+        "relation named later",
+        ["my husband wants a beard trim sat 11, he's called Tom, I'm Robin Vale"],
+        "beard-trim",
+        None,
+        "2026-12-05",
+        "11:00",
+    ),
+    Case(
         "around six",
         ["can i come in this friday for a cut around 6"],
         "haircut",

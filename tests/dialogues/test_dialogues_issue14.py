@@ -530,3 +530,61 @@ def test_next_available_alone_at_the_staff_question_is_anyone(chat, answer):
     chat.expect_not("any preference")
     staff = {o.rsplit(" with ", 1)[-1] for o in chat.options if " with " in o}
     assert len(staff) > 1, chat.log()  # anyone's times, not one person's
+
+
+# --- the attendee named with "his / her name is", never taken for the booker ----------------
+
+
+def people_of(db: Database) -> list[tuple[str | None, str | None]]:
+    with db.read() as session:
+        rows = session.scalars(select(Appointment)).all()
+        return [(r.customer.name, r.attendee) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("request_", "reply", "attendee"),
+    [
+        ("haircut with sam friday at 2 for my daughter", "her name is Ivy", "Ivy"),
+        ("haircut with sam friday at 2 for my son", "he's called Max", "Max"),
+        ("beard trim with sam friday at 4 for my husband", "his name's Tom", "Tom"),
+    ],
+)
+def test_their_name_at_the_name_question_names_the_attendee_and_asks_the_bookers(
+    chat, salon, request_, reply, attendee
+):
+    chat.say(request_)
+    chat.expect("What name")
+    chat.say(reply)
+    chat.expect("What name")
+    chat.expect_not("shall I book")
+    chat.say("Ana")
+    chat.expect("Ana, shall I book this?", f"For: {attendee}")
+    chat.say("yes")
+    assert people_of(salon) == [("Ana", attendee)]
+
+
+@pytest.mark.parametrize(
+    ("request_", "attendee"),
+    [
+        ("my husband wants a beard trim with sam sat at 11, he's called Tom, I'm Ana", "Tom"),
+        ("haircut with sam friday at 2 for my daughter, her name is Ivy - Ana", "Ivy"),
+        ("my son needs a cut with sam friday at 2, his name's Max. I'm Ana", "Max"),
+    ],
+)
+def test_a_relation_named_later_in_the_same_message_is_the_attendee(
+    chat, salon, request_, attendee
+):
+    chat.say(request_)
+    chat.expect("Ana, shall I book this?", f"For: {attendee}")
+    chat.expect_not("what's your")
+    chat.say("yes")
+    assert people_of(salon) == [("Ana", attendee)]
+
+
+@pytest.mark.parametrize("reply", ["he's called Max", "her name is Ivy", "she's Zoe"])
+def test_someone_elses_name_is_never_taken_for_the_bookers(chat, salon, reply):
+    chat.say("haircut with sam friday at 2")
+    chat.expect("What name")
+    chat.say(reply)
+    chat.expect_not("shall I book")
+    assert names_of(salon) == [None]
