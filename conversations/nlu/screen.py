@@ -32,7 +32,10 @@ _LATER = re.compile(
     r" (later|earlier)|something (later|earlier)|(later|earlier) than)\b"
 )
 _PICK_ONLY = re.compile(r"\b(?:the )?(?:later|earlier|latest|earliest) one\b")
-_INDEX_WORD = re.compile(r"(?:#|\bno\.? ?|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)\s*$")
+# "no. 2" and "no2" are numbers; "no 2" is as often "no, 2" (a correction): not an index.
+_INDEX_WORD = re.compile(
+    r"(?:#|\bno\. ?|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)\s*$|\bno$"
+)
 _NUMBER = re.compile(
     r"(?<![\d:.$£€#])\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b"
     r"(?!\s*(?:[:.h]\d|am\b|pm\b|a\.m|p\.m|o'?clock|min|mins|minutes|hours?|hrs?|%|st\b|nd\b"

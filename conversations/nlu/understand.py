@@ -1085,7 +1085,7 @@ _TIME_PATTERNS = (
     re.compile(r"\b(?:at|@) ?" + _NUMBER + r"\b"),
 )
 _INDEX_WORDS = re.compile(
-    r"(?:#|\bno\.? ?|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)" + _NUMBER + r"\b"
+    r"(?:#|\bno\. ?|\bno(?=\d)|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)" + _NUMBER + r"\b"
 )
 _ORDINAL = re.compile(
     r"\b(?:(second|2nd) (?:to )?last|penultimate|(last|final|bottom)|(top)|(earliest|earlier|soonest)"
@@ -1380,7 +1380,9 @@ _HERE = re.compile(
 )
 # A signature at the very end: "... friday at 3 - Robin Vale", "... at 3? thanks, Robin".
 _SIGN_OFF = re.compile(
-    rf"(?:(?<=\s)|(?<=[,.;!?]))(?:[-–—~]+|(?:thanks|thank you|thx|cheers|ta)\W*)\s*"
+    rf"(?:(?<=\s)|(?<=[,.;!?]))(?:[-–—~]+|(?:best|regards|kind regards|love)[,!.]"
+    rf"|(?:(?:many )?thanks|thank you|thx|cheers|ta)(?: so much| a lot| again| in advance)?\W*)"
+    rf"\s*"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})[\s.!]*$",
     re.I,
 )

@@ -373,6 +373,8 @@ def test_a_service_named_by_an_inflected_word_is_that_service(chat, request_, se
         ("can I book a haircut with sam wednesday at 2? - Robin", "Robin"),
         ("haircut with sam wednesday at 2, thanks, Robin Vale", "Robin Vale"),
         ("beard trim w jordan sat 11am -Kit", "Kit"),
+        ("facial with priya thursday at 11 please. Thanks so much, Mia", "Mia"),
+        ("haircut with sam wednesday at 2. Best, Robin Vale", "Robin Vale"),
     ],
 )
 def test_a_name_signed_at_the_end_is_the_customers_name(chat, salon, request_, name):
@@ -389,6 +391,7 @@ def test_a_name_signed_at_the_end_is_the_customers_name(chat, salon, request_, n
         "haircut with sam wednesday at 2 - thanks",
         "haircut with sam - Wed at 2",
         "haircut with sam wednesday at 2 - Cheers!",
+        "haircut with sam wednesday at 2, thanks in advance!",
     ],
 )
 def test_a_signature_that_is_no_name_is_not_taken(chat, salon, request_):
@@ -588,3 +591,19 @@ def test_someone_elses_name_is_never_taken_for_the_bookers(chat, salon, reply):
     chat.say(reply)
     chat.expect_not("shall I book")
     assert names_of(salon) == [None]
+
+
+# --- "no 2" under a list is a correction back to 2, asked about, never option 2 -------------
+
+
+@pytest.mark.parametrize("reply", ["actually no 2 is fine", "no 2 then", "oh no 2 works"])
+def test_going_back_to_an_hour_under_a_list_is_asked_not_taken_as_option_two(chat, reply):
+    chat.say("haircut with sam on friday at 2")
+    chat.say("could we do 3 instead")
+    chat.expect("3:00 PM isn't free", "Fri, Nov 20, 2:00 PM with Sam", "Fri, Nov 20, 2:15 PM")
+    chat.say(reply)
+    chat.expect_not("2:15 PM is free", "shall I book")
+    chat.expect("2:00 PM, or option 2")
+    chat.press("Fri, Nov 20, 2:00 PM with Sam")
+    chat.say("Lou")
+    chat.expect("Lou, shall I book this?", "Fri, Nov 20, 2:00 PM")
