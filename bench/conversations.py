@@ -490,6 +490,22 @@ CASES = [
         "11:00",
     ),
     Case(
+        "second thoughts back",
+        ["haircut with sam on friday at 2", "could we do 3 instead", "actually no 2 is fine"],
+        "haircut",
+        "Sam",
+        "2026-12-04",
+        "14:00",
+    ),
+    Case(
+        "signed thanks so much",
+        ["Could you book me in with Priya for a facial? Thursday at 11. Thanks so much, Robin"],
+        "facial",
+        "Priya",
+        "2026-12-03",
+        "11:00",
+    ),
+    Case(
         "around six",
         ["can i come in this friday for a cut around 6"],
         "haircut",
