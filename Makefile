@@ -47,9 +47,11 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # One test process per core (each test has its own database; see tests/conftest.py).
+# worksteal: a worker that runs out takes tests queued for the other, so the long ones
+# (the 1,000-conversation property test, the fuzzes) do not leave a core idle at the end.
 TEST_WORKERS ?= auto
 test: $(STAMP) system-deps postgres-up lint
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --durations=25
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=25
 
 # Each prints a Markdown table; docs/BENCHMARKS.md has the figures and how to read them.
 bench: $(STAMP)

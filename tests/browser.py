@@ -4,7 +4,10 @@
         page.goto(f"{base_url}/some/page")
 
 `live_server` runs werkzeug's threaded server on 127.0.0.1:<free port> in a thread.
-`chromium_page` launches Playwright with /usr/bin/chromium (never a downloaded browser).
+`chromium_page` opens a page in a fresh browser context (its own cookies, storage and cache)
+of one Chromium per test process, launched by Playwright from /usr/bin/chromium (never a
+downloaded browser) at the first page and closed when the session ends (`close_browser`):
+a launch costs seconds, a context milliseconds, and contexts share nothing.
 `require_browser()` skips when Chromium is missing — except under CI (CI=true), where a
 missing browser is a failure, so a CI box cannot quietly stop testing the pages.
 """
@@ -67,23 +70,47 @@ def live_server(app: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+_CHROMIUM: dict[str, Any] = {}  # "playwright", "browser": this process's, once launched
+
+
+def _browser() -> Any:
+    """This process's Chromium, launched at the first call (and again if it went away)."""
+    browser = _CHROMIUM.get("browser")
+    if browser is not None and browser.is_connected():
+        return browser
+    close_browser()
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    _CHROMIUM["playwright"] = playwright
+    _CHROMIUM["browser"] = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    return _CHROMIUM["browser"]
+
+
+def close_browser() -> None:
+    """Close this process's Chromium and Playwright, if launched."""
+    browser, playwright = _CHROMIUM.pop("browser", None), _CHROMIUM.pop("playwright", None)
+    try:
+        if browser is not None and browser.is_connected():
+            browser.close()
+    finally:
+        if playwright is not None:
+            playwright.stop()
+
+
 @contextmanager
 def chromium_page(
     *, viewport: dict[str, int] | None = None, timeout_ms: int = 15000
 ) -> Iterator[Any]:
-    """A Playwright page in headless Debian Chromium, closed after the block."""
+    """A Playwright page in headless Debian Chromium, in a context of its own closed after
+    the block."""
     require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = browser.new_context(viewport=viewport or {"width": 390, "height": 844})
-            page = context.new_page()
-            page.set_default_timeout(timeout_ms)
-            yield page
-            context.close()
-        finally:
-            browser.close()
+    context = _browser().new_context(viewport=viewport or {"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        yield page
+    finally:
+        context.close()

@@ -37,6 +37,20 @@ def read_catalogue(path: Path, locale: str | None = None) -> Catalog:
         return read_po(fileobj, locale=locale, domain=DOMAIN)
 
 
+# The shipped catalogue compiled, by file and version: parsing a .po is the slow part of a
+# start, and every app a process builds (the tests build thousands) reads the same one.
+_SHIPPED: dict[tuple[Path, int, int], gettext.GNUTranslations] = {}
+
+
+def _shipped_translations(path: Path) -> gettext.GNUTranslations:
+    """The shipped catalogue at `path` compiled, read again only when the file changes."""
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _SHIPPED:
+        _SHIPPED[key] = compile_catalogue(read_catalogue(path))
+    return _SHIPPED[key]
+
+
 def compile_catalogue(catalog: Catalog) -> gettext.GNUTranslations:
     """`catalog` compiled in memory into translations gettext can read."""
     buffer = io.BytesIO()
@@ -121,10 +135,9 @@ def load_translations(locale: str, owner_catalogue: Path | None = None) -> gette
     to its source words.
     """
     shipped_path = shipped_catalogue(locale) or shipped_catalogue("en")
+    # Shared, never changed: the owner's catalogue falls back to it, not the other way.
     translations: gettext.NullTranslations = (
-        compile_catalogue(read_catalogue(shipped_path))
-        if shipped_path
-        else gettext.NullTranslations()
+        _shipped_translations(shipped_path) if shipped_path else gettext.NullTranslations()
     )
     if owner_catalogue is not None and owner_catalogue.is_file():
         owner = compile_catalogue(

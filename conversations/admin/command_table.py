@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from bot.core.text import N_, _
 from conversations.admin import billing as admin_billing
+from conversations.admin import booking as admin_booking
 from conversations.admin import commands as admin
 from conversations.admin import edits as admin_edits
 from conversations.admin import estimates as admin_estimates
@@ -208,7 +209,7 @@ TABLE: tuple[Command, ...] = (
     Command(440, r"^/?(close|close on)\b", OWNER_ONLY, admin.close_day, pin=True),
     Command(450, r"^/?(cancel)\b", OWNER_ONLY, admin.cancel_any, pin=True),
     Command(460, r"^/?(move|reschedule)\b", OWNER_ONLY, admin.move_any, pin=True),
-    Command(470, r"^/?(book)\b", OWNER_ONLY, admin.book_for, pin=True),
+    Command(470, r"^/?(book)\b", OWNER_ONLY, admin_booking.book_for, pin=True),
     Command(
         480,
         r"^/?(no ?-?show|noshow)\b|didn't show|didnt show|no show",

@@ -26,9 +26,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.config import pin_digest
-from bot.core.names import clean_display_name
 from bot.core.text import _, nt, t
-from bot.customers import attachments, intake
+from bot.customers import attachments
 from bot.customers.portal import issue_link
 from bot.engagement.broadcast import audience, send_promotion
 from bot.messaging.asking import tell_customer
@@ -43,12 +42,10 @@ from bot.scheduling.agenda import (
     job_time,
     upcoming_for,
 )
-from bot.scheduling.booking import Booked, Changed, book, cancel, reschedule, set_status
+from bot.scheduling.booking import Booked, Changed, cancel, reschedule, set_status
 from conversations.admin import slots as owner_slots
 from conversations.nlu.understand import (
     Offered,
-    extract_phone,
-    find_services,
     find_staff,
     normalise,
     pick_option,
@@ -462,60 +459,6 @@ def _do_move(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         answer(turn, [outcome.message])
 
 
-def book_for(turn: Turn, actor: Actor, text: str) -> None:
-    """Book for a customer by phone ("book Jane Doe 2125550123 haircut with sam fri at 3")."""
-    rest = strip_command(text, "book")
-    services = [to_named(s) for s in turn.services()]
-    service = find_services(rest, services)
-    when = parse_when(rest, turn.now.astimezone(turn.business.zone))
-    if service.item is None or when is None or not when.exact:
-        turn.say(
-            _('Tell me who, what and when, e.g. "book Jane Doe 2125550123 haircut with Sam '
-            'friday at 3".')
-        )
-        return
-    region = intake.business_region(turn.session)
-    phone = intake.phone_in(rest, region) or extract_phone(rest)
-    email = intake.email_in(rest)
-    staff = find_staff(rest, [to_named(s) for s in _staff(turn)])
-    bare = intake.without_contacts(rest, region) if (phone or email) else rest
-    name = clean_display_name(re.split(r"[,\d+]|\bfor\b", bare, maxsplit=1)[0])
-    customer = _customer_for(turn, name, phone, email)
-    label = customer.name if customer else name or phone or _("a walk-in")
-    row = next(s for s in turn.services() if s.key == service.item.key)
-    member = next((s for s in _staff(turn) if staff.item and s.key == staff.item.key), None)
-    verdict = owner_slots.check(
-        turn, row, member, when.start, customer_id=customer.id if customer else None
-    )
-    if not verdict.free:
-        _offer_instead(
-            turn,
-            verdict,
-            "book_at",
-            service=service.item.key,
-            staff=staff.item.key if staff.item else None,
-            customer=customer.id if customer else None,
-            name=name,
-            phone=phone,
-            label=label,
-        )
-        return
-    confirm(
-        turn,
-        t("Book {service}", service=service.item.name)
-        + (t(" with {staff}", staff=staff.item.name.split()[0]) if staff.item else "")
-        + t(" for {label}, {when}?", label=label, when=turn.when(when.start)),
-        "book",
-        service=service.item.key,
-        staff=staff.item.key if staff.item else None,
-        start=when.start.isoformat(),
-        customer=customer.id if customer else None,
-        name=name,
-        phone=phone,
-        email=email,
-    )
-
-
 def _offer_instead(turn: Turn, verdict: owner_slots.Verdict, action: str, **pending: Any) -> None:
     """Why a time cannot be had, and free ones to pick instead (never the impossible one)."""
     if not verdict.instead:
@@ -536,28 +479,6 @@ def _picked_start(pending: dict[str, Any]) -> str | None:
     return (pending.get("starts") or {}).get(raw)
 
 
-def _book_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str, Any]) -> None:
-    start = _picked_start(pending)
-    if start is None:
-        turn.say(_("Sorry, that choice has lapsed. Say it again?"))
-        return
-    service = next(s for s in turn.services() if s.key == pending["service"])
-    staff = pending.get("staff")
-    confirm(
-        turn,
-        t("Book {service}", service=service.name)
-        + (
-            t(" with {staff}", staff=next(s.name for s in _staff(turn) if s.key == staff).split()[0])
-            if staff
-            else ""
-        )
-        + t(" for {label}, {when}?", label=pending.get('label'), when=turn.when(datetime.fromisoformat(start))),
-        "book",
-        **{k: pending.get(k) for k in ("service", "staff", "customer", "name", "phone")},
-        start=start,
-    )
-
-
 def _move_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str, Any]) -> None:
     start = _picked_start(pending)
     appointment = turn.session.get(Appointment, pending.get("appointment") or 0)
@@ -572,42 +493,6 @@ def _move_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str
         appointment=appointment.id,
         start=start,
     )
-
-
-def _customer_for(
-    turn: Turn, name: str | None, phone: str | None, email: str | None = None
-) -> Customer | None:
-    """The existing customer meant: by phone, then email, then a name only one has."""
-    by_name = find_customers(turn.session, name) if name and not (phone or email) else []
-    return intake.match_customer(turn.session, phone=phone, email=email, candidates_by_name=by_name)
-
-
-def _do_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
-    customer_id = pending.get("customer")
-    if customer_id is None:
-        customer = Customer(
-            name=pending.get("name"), phone=pending.get("phone"), created_at=turn.now, notes=""
-        )
-        customer.email = pending.get("email")
-        turn.session.add(customer)
-        turn.session.flush()
-        customer_id = customer.id
-    service_id = next(s.id for s in turn.services() if s.key == pending["service"])
-    outcome = book(
-        turn.session,
-        customer_id=customer_id,
-        service_id=service_id,
-        start=datetime.fromisoformat(pending["start"]),
-        staff_id=_staff_id(turn, pending.get("staff")),
-        now=turn.now,
-        actor=actor.tag,
-        enforce_rules=False,
-    )
-    if isinstance(outcome, Booked):
-        audit(turn, actor, "book", appointment=outcome.appointment.id, customer=customer_id)
-        answer(turn, [t("Booked: {line}.", line=_line(turn, outcome.appointment, with_day=True))])
-    else:
-        answer(turn, [t("Couldn't book it: {message}", message=outcome.message)])
 
 
 def set_state(turn: Turn, actor: Actor, text: str, status: str) -> None:
@@ -1011,13 +896,15 @@ ACTIONS: dict[str, Callable[[Turn, Actor, dict[str, Any]], None]] = {
     "block": _do_block,
     "cancel": _do_cancel,
     "move": _do_move,
-    "book": _do_book,
     "broadcast": _do_broadcast,
     NO_SHOW: _do_status,
 }
 CHOSEN: dict[
     str, Callable[[Turn, Actor, Appointment | None, Customer | None, dict[str, Any]], None]
-] = {"book_at": _book_at, "move_at": _move_at}
+] = {"move_at": _move_at}
+# Steps of a dialogue inside the admin chat (the owner's booking: conversations.admin.booking)
+# → what answers a message there; False when the message is a new command instead.
+STEP_ANSWERS: dict[str, Callable[[Turn, Actor, str, str | None], bool]] = {}
 
 
 def dispatch(turn: Turn, actor: Actor) -> None:
@@ -1031,6 +918,8 @@ def dispatch(turn: Turn, actor: Actor) -> None:
     if step == "choose" and _answer_choice(turn, actor, text, option):
         return
     if step == "pin" and _answer_pin(turn, actor, text):
+        return
+    if step in STEP_ANSWERS and STEP_ANSWERS[step](turn, actor, text, option):
         return
     if option == "more":
         _more(turn, actor)

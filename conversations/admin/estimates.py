@@ -32,6 +32,7 @@ from bot.core.text import _, t
 from bot.messaging.messages import Option
 from bot.scheduling.agenda import find_customers
 from bot.scheduling.booking import Booked, Refused
+from conversations.admin import booking as admin_booking
 from conversations.admin import commands as admin
 from conversations.admin import slots as owner_slots
 from conversations.admin.commands import Actor, answer, audit, confirm
@@ -183,7 +184,7 @@ def book(turn: Turn, actor: Actor, text: str) -> None:
     """ "book EST-3 friday at 2 (with Sam)": only at a time that is free, on a yes."""
     estimate = find_estimate(turn.session, text)
     if estimate is None:
-        admin.book_for(turn, actor, text)
+        admin_booking.book_for(turn, actor, text)
         return
     if estimate.status != APPROVED:
         answer(turn, [t("{number} is {status}, not approved yet.", number=estimate.number, status=_status(estimate))])

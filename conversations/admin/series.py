@@ -36,6 +36,7 @@ from bot.scheduling.booking import (
     occurrences,
     reschedule,
 )
+from conversations.admin import booking as admin_booking
 from conversations.admin import commands as admin
 from conversations.admin import slots as owner_slots
 from conversations.admin.commands import Actor, answer, audit, confirm
@@ -280,7 +281,7 @@ def book_series(turn: Turn, actor: Actor, text: str) -> None:
     """ "book Ana haircut with Sam every other Friday at 11 for 3 months": plan, show, ask."""
     request = _read(turn, text)
     if request is None:
-        admin.book_for(turn, actor, text)
+        admin_booking.book_for(turn, actor, text)
         return
     if request.ambiguous:
         names = ", ".join(f"{c.name} (#{c.id})" for c in request.ambiguous)

@@ -1,10 +1,13 @@
 """The customer booking dialogue: service → staff → when → slot → details → confirm → booked.
 
+What the customer has said is one typed draft (conversations.flows.draft.BookingDraft).
 Every message is first read for anything it says about the booking (a service, a staff
-member, a time, a name), so "haircut with Sam tomorrow at 3, I'm Jane" fills everything at
-once and goes straight to the confirmation question, and "actually make it a colour" in the
-middle changes the service without starting over. Then the current step reads the rest
-(a picked option, yes/no). The steps asked are kept in `trail`, so "go back" works.
+member, a time, a name: `absorb`), so "haircut with Sam tomorrow at 3, I'm Jane" fills
+everything at once and goes straight to the confirmation question, and "actually make it a
+colour" in the middle changes the service without starting over. Then the current step
+reads the rest (a picked option, yes/no). The steps are data (`STEPS`, at the end: each
+one's question, whether the draft still lacks it, what answers it, its hint, what "go
+back" undoes); the question asked next is the first step still missing.
 """
 
 from __future__ import annotations
@@ -152,7 +155,9 @@ def absorb(turn: Turn, text: str) -> bool:
 
     service = _service(turn)
     staff_pool = turn.staff_for(service) if service else _all_staff(turn)
-    if wants_anyone(text):
+    if _asks_about_staff(turn, text):
+        pass  # "is Jordan good with curly hair?": a question about them, not a choice
+    elif wants_anyone(text):
         if draft.staff != ANYONE:
             draft.staff, draft.staff_choices = ANYONE, []
             changed = True
@@ -193,6 +198,23 @@ def absorb(turn: Turn, text: str) -> bool:
         _say_changes(turn, before)
         _drop_slot(turn)
     return changed
+
+
+# A question of opinion about someone ("is jordan good with curly hair?", "has sam got
+# experience with fades?") asks about them; one with these words asks for them.
+_ABOUT = re.compile(r"^(?:is|are|has|was)\b")
+_FOR = re.compile(
+    r"\b(?:free|available|availability|working|works?|there|open|busy|off|booked|instead"
+    r"|rather|prefer|switch|change|book|slot|space|room|fit|squeeze|take)\b"
+)
+
+
+def _asks_about_staff(turn: Turn, text: str) -> bool:
+    """Whether a question names staff to ask about them, not to book with them."""
+    lowered = normalise(text)
+    if not _ABOUT.match(lowered) or _FOR.search(lowered) or _CHANGE_CUE.search(lowered):
+        return False
+    return parse_when(text, turn.now.astimezone(turn.business.zone)) is None
 
 
 def _every_staff(turn: Turn) -> list[Staff]:
@@ -563,7 +585,8 @@ _QUESTION_START = re.compile(
 
 def handle(turn: Turn) -> Intent | None:
     """A message while booking: questions in passing first, then requests that belong
-    elsewhere, then corrections, then the current step's own reading.
+    elsewhere, then corrections, then the current step's own reading (its `reads` in
+    STEPS), then what the message says read into the draft (`absorb`).
 
     A request that belongs elsewhere comes back as its intent, for the router
     (conversations.flows) to answer as from idle; None when the message was handled here.
@@ -596,6 +619,9 @@ def handle(turn: Turn) -> Intent | None:
     )
     if changing and (_on_screen(turn, text, options=False) or absorb(turn, text)):
         advance(turn)
+        return None
+    if here is not None and here.open and step != "notes" and option is None and "?" in text:
+        _pass_on(turn, text)  # a question is no name nor address ("is parking free?": above)
         return None
     if here is not None and here.open and here.reads is not None:
         here.reads(turn, draft, text, option)  # a free-text answer: the step's, whatever it is
@@ -1083,6 +1109,8 @@ def _take_service_choice(turn: Turn, text: str) -> bool:
 
 
 def _take_pick(turn: Turn, text: str, option_id: str | None = None) -> bool:
+    if option_id is None and _asks_about_staff(turn, text):
+        return False  # "is sam nice?" picks none of Sam's times
     offered = draft_of(turn).offered
     choices = [Offered(id=o.id, label=_label(turn, o), start=o.start) for o in offered]
     picked = pick_option(text, choices, option_id=option_id, zone=turn.business.zone)
@@ -1219,10 +1247,31 @@ def _back(turn: Turn) -> None:
 
 
 def _not_understood(turn: Turn) -> None:
-    if faq.answer(turn, turn.inbound.text or ""):
+    text = turn.inbound.text or ""
+    if faq.answer(turn, text):
         advance(turn, again=True)
         return
+    asks = "?" in text or (_is_question(text) and len(text.split()) > 2)  # "will smith": no
+    if turn.inbound.option_id is None and asks:
+        _pass_on(turn, text)
+        return
     turn.say(_("Sorry, I didn't get that. ") + STEPS.hint(turn.conversation.step))
+    advance(turn, again=True)
+
+
+def _pass_on(turn: Turn, text: str) -> None:
+    """A question the bot cannot answer ("is Jordan good with curly hair?"): kept for the
+    team on the customer's notes, a person offered, and the step asked again."""
+    note = t("Asked while booking: {question}", question=text.strip()[:500])
+    notes = turn.customer.notes
+    turn.customer.notes = f"{notes}\n{note}" if notes else note
+    turn.say(
+        _(
+            "I can't answer that one myself, so I've noted it for the team. "
+            "To ask a person now, tap below; or let's carry on."
+        ),
+        [Option("human", _("Talk to a person"))],
+    )
     advance(turn, again=True)
 
 
@@ -1284,12 +1333,8 @@ def _book(turn: Turn) -> None:
         # The confirmation (with its .ics) went to another channel: say so here.
         turn.say(t("You're booked: {what}. Your confirmation is on its way.", what=what))
     if first_visit:
-        turn.go("book", "notes")
-        turn.say(
-            _(
-                "Anything we should know before your visit, like allergies? Just reply here, or say no."
-            )
-        )
+        turn.go("book", "notes")  # the notes step: asked here, once, never as "missing"
+        turn.say(_question_notes(turn, draft_of(turn)).text)
 
 
 def _named_staff_pinned(turn: Turn, service: Service | None, staff_id: int | None) -> bool:
@@ -1372,8 +1417,8 @@ def _lacks_service(turn: Turn, draft: BookingDraft) -> bool:
 
 
 def _question_service(turn: Turn, draft: BookingDraft) -> Question:
-    """ "What would you like to book?" with the services as buttons ("Which one: Colour or
-    Colour (roots)?" when several matched)."""
+    """ "What would you like to book?" with the services as buttons ("Which one: ... or
+    ...?" when a word matched several)."""
     services = turn.services()
     if draft.service_choices:
         pool = [s for s in services if s.key in draft.service_choices]

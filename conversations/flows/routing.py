@@ -15,6 +15,7 @@ from bot.core.text import _, t
 from bot.customers import intake
 from bot.customers.portal import issue_link
 from conversations.admin import billing as admin_billing
+from conversations.admin import booking as admin_booking
 from conversations.admin import command_table  # noqa: F401  (installs the command table)
 from conversations.admin import commands as admin
 from conversations.admin import edits as admin_edits
@@ -41,6 +42,7 @@ from conversations.turn import Turn
 # The commands themselves, and their order, are conversations.admin.command_table's; these add
 # the pending actions, card and agenda lines each command module contributes.
 admin_billing.register()
+admin_booking.register()
 admin_routes.register()
 admin_road.register()
 admin_signing.register()

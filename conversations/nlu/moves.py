@@ -117,6 +117,23 @@ def _shift(text: str) -> timedelta | None:
     return None
 
 
+# Where one part of a message ends and the next begins: "can't do wednesday, friday instead?"
+_CLAUSES = re.compile(r"[,;!?]|\s[-\u2013\u2014]+\s|\b(?:but|so|and|can|could|would)\b")
+
+
+def _other_day(text: str, current: datetime, now: datetime, when: When | None) -> When | None:
+    """The new day when a message names the appointment's own day too ("I have to cancel
+    wednesday, can we do friday instead?"): the last clause naming another day wins."""
+    if when is None or when.start.astimezone(current.tzinfo).date() != current.date():
+        return when
+    for clause in reversed(_CLAUSES.split(text)):
+        # only a clause that names a day of its own: a bare "at 2" would be read as today
+        other = parse_when(clause, now) if _DAY_WORDS.search(normalise(clause)) else None
+        if other is not None and other.start.astimezone(current.tzinfo).date() != current.date():
+            return other
+    return when
+
+
 def asks_to_move(text: str) -> bool:
     """Tell whether a message asks for another time (not just to call the visit off)."""
     words = normalise(text)
@@ -132,7 +149,7 @@ def move_target(text: str, current: datetime, now: datetime) -> MoveTarget | Non
     shift = _shift(words)
     if shift is not None:
         return MoveTarget(start=current + shift)
-    when = parse_when(text, now)
+    when = _other_day(text, current, now, parse_when(text, now))
     if when is None:
         clock = _BARE_CLOCK.search(text)
         if clock is not None:

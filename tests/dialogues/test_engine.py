@@ -22,6 +22,7 @@ from sqlalchemy import event, func, select
 from bot.config import apply_config, load_config
 from bot.messaging.messages import Inbound
 from conversations.engine import APOLOGY, Engine
+from conversations.flows.draft import BookingDraft
 from storage.db import Database
 from storage.models import Conversation, InboundMessage
 from tests.conftest import DEMO_CONFIG, ROOT
@@ -77,7 +78,7 @@ def test_two_messages_from_one_sender_at_once_are_both_handled_in_order(salon):
     assert conversation.version == 3
     # "with sam" was read after "book a haircut": Sam chosen, now asking when.
     assert (conversation.flow, conversation.step) == ("book", "when")
-    assert conversation.data["staff"] == "sam"
+    assert BookingDraft.read(conversation.data).staff == "sam"
 
 
 def test_first_messages_from_a_new_sender_at_once_both_get_answers(salon):
