@@ -44,7 +44,9 @@ _NUMBER = re.compile(
 # A number after these is part of a time phrase ("at 5", "quarter past 5", "after 5"),
 # which `parse_when` reads; it is not a bare number.
 _TIME_CUE = re.compile(
-    r"(?:\b(?:at|past|to|till|til|half|quarter|after|before|until|by|from|between|and|around)"
+    r"(?:\b(?:at|past|till|til|half|quarter|after|before|until|by|from|between|and|around)"
+    # "quarter to 5" is a time phrase; "move it to 1", "push it to 3" name the hour itself
+    r"|\b(?:quarter|half|ten|five|twenty|twenty-five|\d{1,2}) to"
     r"|@)\s*$"
 )
 _LONE_ORDINAL = re.compile(

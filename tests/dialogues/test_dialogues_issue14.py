@@ -607,3 +607,28 @@ def test_going_back_to_an_hour_under_a_list_is_asked_not_taken_as_option_two(cha
     chat.press("Fri, Nov 20, 2:00 PM with Sam")
     chat.say("Lou")
     chat.expect("Lou, shall I book this?", "Fri, Nov 20, 2:00 PM")
+
+
+# --- "move it to 1" at the proposal: that hour of the day proposed ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "when"),
+    [
+        ("hmm can i bring it forward to 1?", "Wed, Nov 18, 1:00 PM"),
+        ("push it to 3 please", "Wed, Nov 18, 3:00 PM"),
+        ("could we shift it to 11", "Wed, Nov 18, 11:00 AM"),
+    ],
+)
+def test_moving_the_proposal_to_an_hour_is_that_hour_of_its_day(chat, change, when):
+    chat.say("haircut with sam wednesday at 2, I'm Lou")
+    chat.expect("Lou, shall I book this?", "Wed, Nov 18, 2:00 PM")
+    chat.say(change)
+    chat.expect(f"{when} then", "Lou, shall I book this?")
+    chat.expect_not("noted it for the team", "no upcoming appointments")
+
+
+def test_quarter_to_an_hour_is_still_a_quarter_before_it(chat):
+    chat.say("haircut with sam wednesday at 2, I'm Lou")
+    chat.say("make it quarter to 4")
+    chat.expect("Wed, Nov 18, 3:45 PM then")
