@@ -506,6 +506,14 @@ CASES = [
         "11:00",
     ),
     Case(
+        "pushed to an hour",
+        ["haircut with sam wednesday at 2, I'm Robin Vale", "push it to 3 please"],
+        "haircut",
+        "Sam",
+        "2026-12-02",
+        "15:00",
+    ),
+    Case(
         "around six",
         ["can i come in this friday for a cut around 6"],
         "haircut",
