@@ -632,3 +632,17 @@ def test_quarter_to_an_hour_is_still_a_quarter_before_it(chat):
     chat.say("haircut with sam wednesday at 2, I'm Lou")
     chat.say("make it quarter to 4")
     chat.expect("Wed, Nov 18, 3:45 PM then")
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("are you open christmas eve?", "On Thu, Dec 24 we're open 9:00 AM-8:00 PM."),
+        ("open on xmas eve", "On Thu, Dec 24 we're open 9:00 AM-8:00 PM."),
+        ("you guys open new years eve?", "On Thu, Dec 31 we're open 9:00 AM-8:00 PM."),
+    ],
+)
+def test_the_eve_of_a_holiday_is_its_own_day_not_the_holiday(chat, question, answer):
+    chat.say(question)
+    chat.expect(answer)
+    chat.expect_not("Christmas Day", "New Year's Day")
