@@ -264,7 +264,7 @@ class SchemaPool:
         owners: dict[int, list[str]] = {}
         for (name,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_p%'"):
             match = _NAME.match(name)
-            if match:
+            if match and name not in self._taken:  # ours in use, after a reconnect: not stale
                 owners.setdefault(int(match.group(1)), []).append(name)
         for key, names in owners.items():
             if key == self._key:

@@ -692,11 +692,9 @@ def _ranked(
     target_epoch = _epoch(target) if target else None
     if len(grid) == 1:
         [(day, starts)] = grid.items()
-        ordered = (
-            sorted(starts, key=lambda s: (abs(s - target_epoch), s))  # type: ignore[operator]
-            if target_epoch is not None
-            else starts
-        )
+        if target_epoch is None:
+            return _spread(day, starts, limit, pick)
+        ordered = sorted(starts, key=lambda s: (abs(s - target_epoch), s))
         return _take(((day, s) for s in ordered), limit, pick)
     anchor = (target or _from_epoch(min(min(v) for v in grid.values()))).astimezone(zone)
     asked = anchor.hour * 60 + anchor.minute
@@ -720,6 +718,41 @@ def _ranked(
             if len(picked) == limit:
                 break
     return picked
+
+
+def _spread(
+    day: int, starts: list[int], limit: int, pick: Callable[[int, int], T | None]
+) -> list[T]:
+    """`limit` free starts spread over the day, not its first hour: "Saturday" offers the
+    morning, midday and afternoon. From the first free start to the last, the span is cut
+    into `limit` equal parts and each gives its first free start; parts with none leave
+    room for more from the others (a busy day still offers `limit` when it has them)."""
+    if limit <= 0:
+        return []
+    seen: dict[int, T | None] = {}
+
+    def free(start: int) -> T | None:
+        if start not in seen:
+            seen[start] = pick(day, start)
+        return seen[start]
+
+    first = next((i for i, start in enumerate(starts) if free(start) is not None), None)
+    if first is None:
+        return []
+    last = next(i for i in range(len(starts) - 1, first - 1, -1) if free(starts[i]) is not None)
+    span = starts[first : last + 1]
+    size = -(-len(span) // limit)  # ceiling: every start falls in one part
+    taken: list[int] = []
+    for at in range(0, len(span), size):
+        found = next((start for start in span[at : at + size] if free(start) is not None), None)
+        if found is not None:
+            taken.append(found)
+    for start in span:  # a busy day: the rest in order, from what is left
+        if len(taken) >= limit:
+            break
+        if start not in taken and free(start) is not None:
+            taken.append(start)
+    return [item for start in sorted(taken) if (item := free(start)) is not None]
 
 
 def _take(

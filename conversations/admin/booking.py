@@ -1,18 +1,20 @@
-"""The owner's booking by chat: "book Jane Doe 2125550123 haircut with Sam friday at 3".
+"""The owner's booking and move by chat: "book Jane Doe 2125550123 haircut with Sam friday
+at 3", "move #12 to friday at 4".
 
-One typed draft, `OwnerBooking` (who, the service, the staff member, the time asked, the
-free time proposed, the free times offered instead), that the first message and every
-follow-up fill, and a table of steps, `STEPS`: which service → when → (not free: pick a
-free time) → "Book …?" → booked. Only a yes books; a time that is not free is said why,
-with free ones instead (conversations.admin.slots). At every step the message is read for
-the step's own answer (a free time picked, yes or no), then — unless it is another command
-— for a service, a staff member, an exact time, a phone or an email, and what changed is
-checked again before the next question.
+One typed draft, `OwnerBooking` (who, the service, the staff member, the appointment being
+moved if it is a move, the time asked, the free time proposed, the free times offered
+instead), that the first message and every follow-up fill, and a table of steps, `STEPS`:
+which service → when → (not free: pick a free time) → "Book …?" / "Move …?" → done (a move
+knows its service and staff from the appointment). Only a yes books or moves; a time that
+is not free is said why, with free ones instead (conversations.admin.slots). At every step
+the message is read for the step's own answer (a free time picked, yes or no), then —
+unless it is another command — for a service, a staff member, an exact time, a phone or an
+email (a move: only a time), and what changed is checked again before the next question.
 
 The draft is stored once, under the admin conversation's "owner_booking" key (read once a
 turn, written back by `Turn.save`). Conversations stored before it, waiting at the generic
-"confirm" (pending action "book") or "choose" (pending action "book_at") step, go on: those
-actions stay registered and read the pending dict of before.
+"confirm" (pending action "book" / "move") or "choose" ("book_at" / "move_at") step, go on:
+those actions stay registered and read the pending dict of before.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bot.core.names import clean_display_name
 from bot.core.text import N_, _, t
 from bot.customers import intake
 from bot.messaging.messages import Option
-from bot.scheduling.booking import Booked, book
+from bot.scheduling.booking import Booked, book, reschedule
 from conversations.admin import commands as admin
 from conversations.admin import slots as owner_slots
 from conversations.admin.commands import Actor
@@ -46,7 +48,7 @@ from conversations.nlu.understand import (
 )
 from conversations.turn import Turn
 from conversations.when import parse_when
-from storage.models import Customer, Service, Staff
+from storage.models import Appointment, Customer, Service, Staff
 
 KEY = "owner_booking"  # where the draft is stored in the admin conversation's data
 
@@ -56,6 +58,7 @@ class OwnerBooking(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    appointment: int | None = Field(None, description="the appointment moved (a move), else none")
     customer: int | None = Field(None, description="an existing customer, by phone, email or name")
     name: str | None = Field(None, description="the name as typed, for a new customer")
     phone: str | None = Field(None, description="a phone number typed")
@@ -80,7 +83,7 @@ class OwnerBooking(BaseModel):
     @classmethod
     def of_pending(cls, pending: dict[str, Any]) -> Self:
         """A draft from the pending dict of before ("start" and "starts" as ISO strings)."""
-        fields = {k: pending.get(k) for k in ("customer", "name", "phone", "email")}
+        fields = {k: pending.get(k) for k in ("appointment", "customer", "name", "phone", "email")}
         fields |= {"service": pending.get("service"), "staff": pending.get("staff")}
         picked = str(pending.get("picked", "")).partition(":")[2]
         start = pending.get("start") or (pending.get("starts") or {}).get(picked)
@@ -133,15 +136,19 @@ def _fill(turn: Turn, draft: OwnerBooking, text: str) -> bool:
     """Take a service, a staff member, an exact time, a phone or an email the message
     names; True when the booking changed (the time is then checked again)."""
     changed = False
+    start = _time_of(turn, draft, text)
+    if start is not None and start != draft.asked:
+        draft.asked, changed = start, True
+    if draft.appointment is not None:  # a move: service and staff are the appointment's
+        if changed:
+            _check(turn, draft)
+        return changed
     service = find_services(text, [to_named(s) for s in turn.services()]).item
     if service is not None and service.key != draft.service:
         draft.service, changed = service.key, True
     staff = find_staff(text, [to_named(s) for s in admin._staff(turn)]).item
     if staff is not None and staff.key != draft.staff:
         draft.staff, changed = staff.key, True
-    start = _time_of(turn, draft, text)
-    if start is not None and start != draft.asked:
-        draft.asked, changed = start, True
     region = intake.business_region(turn.session)
     phone = intake.phone_in(text, region) or extract_phone(text)
     email = intake.email_in(text)
@@ -156,6 +163,10 @@ def _fill(turn: Turn, draft: OwnerBooking, text: str) -> bool:
     return changed
 
 
+# A bare hour ("make it 11", "11.30?"), read as a clock time only once a time is asked.
+_BARE_CLOCK = re.compile(
+    r"(?<![\d:/.#$])\b((?:1[0-2]|0?[1-9])(?:[:.][0-5]\d)?(?: ?[ap]\.?m\.?)?)\b(?![\d:/.])", re.I
+)
 # Relative day words: "tomorrow at 2" names a day even though it moves with today.
 _NAMED_DAY = re.compile(r"\b(?:today|tonight|tomorrow|tmrw?|tmr|next|week|weekend)\b")
 
@@ -166,6 +177,10 @@ def _time_of(turn: Turn, draft: OwnerBooking, text: str) -> datetime | None:
     zone = turn.business.zone
     now = turn.now.astimezone(zone)
     when = parse_when(text, now)
+    clock = _BARE_CLOCK.search(text) if when is None and draft.asked is not None else None
+    if clock is not None:  # "make it 11" with a time on screen: 11 o'clock
+        text = "at " + clock.group(1)  # parse_when reads a bare hour after "at"
+        when = parse_when(text, now)
     if when is None:
         return None
     if draft.asked is not None:
@@ -207,7 +222,12 @@ def _check(turn: Turn, draft: OwnerBooking) -> None:
     if service is None or draft.asked is None:
         return
     verdict = owner_slots.check(
-        turn, service, _member(turn, draft), draft.asked, customer_id=draft.customer
+        turn,
+        service,
+        _member(turn, draft),
+        draft.asked,
+        customer_id=draft.customer,
+        ignore=draft.appointment,
     )
     if verdict.free:
         draft.start = draft.asked
@@ -265,9 +285,15 @@ def _no_time(turn: Turn, draft: OwnerBooking) -> bool:
 
 
 def _ask_when(turn: Turn, draft: OwnerBooking) -> Question:
-    """When for <customer>'s <service>? (or why the time said cannot be had)"""
+    """When for <customer>'s <service>? / To when? (a move) (or why the time said cannot be had)"""
     lead, draft.lead = draft.lead, None
     service = _service(turn, draft)
+    if draft.appointment is not None:
+        question = t(
+            'To when? For example "move #{appointment} to friday at 4".',
+            appointment=draft.appointment,
+        )
+        return Question(f"{lead}\n{question}" if lead else question)
     question = t(
         'When for {label}\'s {service}? A day and a time, like "friday at 3".',
         label=_label(turn, draft),
@@ -316,7 +342,16 @@ def _proposed(turn: Turn, draft: OwnerBooking) -> bool:
 
 
 def _ask_confirm(turn: Turn, draft: OwnerBooking) -> Question:
-    """Book <service> with <staff> for <customer>, <time>? (Yes / No)"""
+    """Book <service> with <staff> for <customer>, <time>? / Move <appointment> to <time>? The
+    customer will be told. (Yes / No)"""
+    moved = turn.session.get(Appointment, draft.appointment) if draft.appointment else None
+    if moved is not None and draft.start is not None:
+        text = t(
+            "Move {line} to {when}? The customer will be told.",
+            line=admin._line(turn, moved, with_day=True),
+            when=turn.when(draft.start),
+        )
+        return Question(text, (Option("yes", _("Yes")), Option("no", _("No"))))
     service, member = _service(turn, draft), _member(turn, draft)
     text = (
         t("Book {service}", service=service.name if service else "")
@@ -331,11 +366,13 @@ def _ask_confirm(turn: Turn, draft: OwnerBooking) -> Question:
 
 
 def _read_yes_no(turn: Turn, draft: OwnerBooking, text: str, option: str | None) -> bool:
-    """Yes books it, no drops it."""
+    """Yes books (or moves) it, no drops it."""
     answer = True if option == "yes" else False if option == "no" else yes_no(text)
     if answer is None:
         return False
-    if answer:
+    if answer and draft.appointment is not None:
+        _do_move(turn, turn_actor(turn), draft)
+    elif answer:
         _do_book(turn, turn_actor(turn), draft)
     else:
         draft.reset()
@@ -377,7 +414,7 @@ STEPS: Steps[OwnerBooking] = Steps(
             ask=_ask_confirm,
             missing=_proposed,
             reads=_read_yes_no,
-            hint=N_("Book it? Yes or no, or give another time."),
+            hint=N_("Yes or no? Or give another time."),
             back=_undo_time,
         ),
     )
@@ -404,6 +441,62 @@ def book_for(turn: Turn, actor: Actor, text: str) -> None:
     draft.customer = customer.id if customer else None
     _fill(turn, draft, rest)
     _next(turn, draft)
+
+
+def move_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | None = None) -> None:
+    """Move any appointment to a new time ("move #12 to friday at 4")."""
+    appointment = appointment or admin._target_appointment(
+        turn, actor, text, "move", ("move", "reschedule")
+    )
+    if appointment is None:
+        return
+    turn.go("admin", "idle")  # before the draft is read: entering the admin flow clears data
+    draft = booking_of(turn)
+    draft.reset()
+    _moving(draft, appointment)
+    target = re.split(r"\bto\b", text, maxsplit=1)  # "move #12 to …": the time is after "to"
+    when = parse_when(target[-1], turn.now.astimezone(turn.business.zone))
+    if when is not None and when.exact:
+        draft.asked = when.start
+        _check(turn, draft)
+    _next(turn, draft)
+
+
+def _moving(draft: OwnerBooking, appointment: Appointment) -> None:
+    """The draft moves `appointment`: its customer, service and staff are known."""
+    draft.appointment, draft.customer = appointment.id, appointment.customer_id
+    draft.service, draft.staff = appointment.service.key, appointment.staff.key
+
+
+def _chosen_move(
+    turn: Turn, actor: Actor, appointment: Appointment | None, _c: object, pending: dict[str, Any]
+) -> None:
+    """The appointment picked at "Which one?" for a move: the move goes on with it."""
+    if appointment is not None:
+        move_any(turn, actor, str(pending.get("text") or ""), appointment)
+
+
+def _do_move(turn: Turn, actor: Actor, draft: OwnerBooking) -> None:
+    """Move the appointment to the time the owner said yes to (the customer is told)."""
+    appointment_id, start = draft.appointment, draft.start
+    draft.reset()
+    if appointment_id is None or start is None:
+        admin.answer(turn, [_("Sorry, that choice has lapsed. Say it again?")])
+        return
+    outcome = reschedule(
+        turn.session,
+        appointment_id,
+        new_start=start,
+        now=turn.now,
+        actor=actor.tag,
+        enforce_rules=False,
+    )
+    if isinstance(outcome, Booked):
+        admin.audit(turn, actor, "move", appointment=appointment_id, start=start.isoformat())
+        line = admin._line(turn, outcome.appointment, with_day=True)
+        admin.answer(turn, [t("Moved: {line}.", line=line)])
+    else:
+        admin.answer(turn, [outcome.message])
 
 
 def turn_actor(turn: Turn) -> Actor:
@@ -497,14 +590,22 @@ def _legacy_book(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
     _do_book(turn, actor, OwnerBooking.of_pending(pending))
 
 
+def _legacy_move(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
+    """A yes to "Move …?" asked by the code of before (pending action "move")."""
+    _do_move(turn, actor, OwnerBooking.of_pending(pending))
+
+
 def _legacy_book_at(
     turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str, Any]
 ) -> None:
-    """A free time picked from a list shown by the code of before (action "book_at")."""
+    """A free time picked from a list shown by the code of before ("book_at", "move_at")."""
     draft = booking_of(turn)
     draft.reset()
     for name, value in OwnerBooking.of_pending(pending).model_dump().items():
         setattr(draft, name, value)
+    moved = turn.session.get(Appointment, draft.appointment) if draft.appointment else None
+    if moved is not None:
+        _moving(draft, moved)
     if draft.start is None:
         turn.say(_("Sorry, that choice has lapsed. Say it again?"))
         return
@@ -515,4 +616,7 @@ def register() -> None:
     """Add the owner booking's steps and the actions of before to the admin chat."""
     admin.STEP_ANSWERS.update({name: answer_step for name in STEP_NAMES})
     admin.ACTIONS["book"] = _legacy_book
+    admin.ACTIONS["move"] = _legacy_move
     admin.CHOSEN["book_at"] = _legacy_book_at
+    admin.CHOSEN["move_at"] = _legacy_book_at
+    admin.CHOSEN["move"] = _chosen_move

@@ -208,7 +208,7 @@ TABLE: tuple[Command, ...] = (
     Command(430, r"^/?(block|block off)\b", OWNER_ONLY, admin.block, pin=True),
     Command(440, r"^/?(close|close on)\b", OWNER_ONLY, admin.close_day, pin=True),
     Command(450, r"^/?(cancel)\b", OWNER_ONLY, admin.cancel_any, pin=True),
-    Command(460, r"^/?(move|reschedule)\b", OWNER_ONLY, admin.move_any, pin=True),
+    Command(460, r"^/?(move|reschedule)\b", OWNER_ONLY, admin_booking.move_any, pin=True),
     Command(470, r"^/?(book)\b", OWNER_ONLY, admin_booking.book_for, pin=True),
     Command(
         480,

@@ -42,8 +42,7 @@ from bot.scheduling.agenda import (
     job_time,
     upcoming_for,
 )
-from bot.scheduling.booking import Booked, Changed, cancel, reschedule, set_status
-from conversations.admin import slots as owner_slots
+from bot.scheduling.booking import Changed, cancel, set_status
 from conversations.nlu.understand import (
     Offered,
     find_staff,
@@ -406,93 +405,6 @@ def _do_cancel(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
         answer(turn, [t("Cancelled #{appointment}; the customer has been told.", appointment=pending['appointment'])])
     else:
         answer(turn, [outcome.message])
-
-
-def move_any(turn: Turn, actor: Actor, text: str, appointment: Appointment | None = None) -> None:
-    """Move any appointment to a new time ("move #12 to friday at 4")."""
-    appointment = appointment or _target_appointment(
-        turn, actor, text, "move", ("move", "reschedule")
-    )
-    if appointment is None:
-        return
-    target = re.split(r"\bto\b", text, maxsplit=1)
-    when = parse_when(
-        target[1] if len(target) > 1 else text, turn.now.astimezone(turn.business.zone)
-    )
-    if when is None or not when.exact:
-        turn.say(t('To when? For example "move #{appointment} to friday at 4".', appointment=appointment.id))
-        return
-    verdict = owner_slots.check(
-        turn,
-        appointment.service,
-        appointment.staff,
-        when.start,
-        customer_id=appointment.customer_id,
-        ignore=appointment.id,
-    )
-    if not verdict.free:
-        _offer_instead(turn, verdict, "move_at", appointment=appointment.id)
-        return
-    confirm(
-        turn,
-        t("Move {line} to {when}? "
-        "The customer will be told.", line=_line(turn, appointment, with_day=True), when=turn.when(when.start)),
-        "move",
-        appointment=appointment.id,
-        start=when.start.isoformat(),
-    )
-
-
-def _do_move(turn: Turn, actor: Actor, pending: dict[str, Any]) -> None:
-    outcome = reschedule(
-        turn.session,
-        pending["appointment"],
-        new_start=datetime.fromisoformat(pending["start"]),
-        now=turn.now,
-        actor=actor.tag,
-        enforce_rules=False,
-    )
-    if isinstance(outcome, Booked):
-        audit(turn, actor, "move", appointment=pending["appointment"], start=pending["start"])
-        answer(turn, [t("Moved: {line}.", line=_line(turn, outcome.appointment, with_day=True))])
-    else:
-        answer(turn, [outcome.message])
-
-
-def _offer_instead(turn: Turn, verdict: owner_slots.Verdict, action: str, **pending: Any) -> None:
-    """Why a time cannot be had, and free ones to pick instead (never the impossible one)."""
-    if not verdict.instead:
-        answer(turn, [verdict.why, _("Nothing is free near then; try another day.")])
-        return
-    _choose(
-        turn,
-        t("{why} Free instead:", why=verdict.why),
-        action,
-        [Option(f"slot:{int(s.start.timestamp())}", turn.when(s.start)) for s in verdict.instead],
-        starts={str(int(s.start.timestamp())): s.start.isoformat() for s in verdict.instead},
-        **pending,
-    )
-
-
-def _picked_start(pending: dict[str, Any]) -> str | None:
-    raw = str(pending.get("picked", "")).partition(":")[2]
-    return (pending.get("starts") or {}).get(raw)
-
-
-def _move_at(turn: Turn, actor: Actor, _a: object, _c: object, pending: dict[str, Any]) -> None:
-    start = _picked_start(pending)
-    appointment = turn.session.get(Appointment, pending.get("appointment") or 0)
-    if start is None or appointment is None:
-        turn.say(_("Sorry, that choice has lapsed. Say it again?"))
-        return
-    confirm(
-        turn,
-        t("Move {line} to "
-        "{when}? The customer will be told.", line=_line(turn, appointment, with_day=True), when=turn.when(datetime.fromisoformat(start))),
-        "move",
-        appointment=appointment.id,
-        start=start,
-    )
 
 
 def set_state(turn: Turn, actor: Actor, text: str, status: str) -> None:
@@ -895,13 +807,12 @@ PIN_GUARDED: set[Handler] = set()
 ACTIONS: dict[str, Callable[[Turn, Actor, dict[str, Any]], None]] = {
     "block": _do_block,
     "cancel": _do_cancel,
-    "move": _do_move,
     "broadcast": _do_broadcast,
     NO_SHOW: _do_status,
 }
 CHOSEN: dict[
     str, Callable[[Turn, Actor, Appointment | None, Customer | None, dict[str, Any]], None]
-] = {"move_at": _move_at}
+] = {}
 # Steps of a dialogue inside the admin chat (the owner's booking: conversations.admin.booking)
 # → what answers a message there; False when the message is a new command instead.
 STEP_ANSWERS: dict[str, Callable[[Turn, Actor, str, str | None], bool]] = {}
@@ -997,8 +908,6 @@ def _answer_choice(turn: Turn, actor: Actor, text: str, option: str | None) -> b
     action = pending["action"]
     if action == "cancel":
         cancel_any(turn, actor, "", appointment)
-    elif action == "move":
-        move_any(turn, actor, pending.get("text", ""), appointment)
     elif action in (NO_SHOW, COMPLETED) and appointment is not None:
         if action == NO_SHOW:
             if _too_early_for_no_show(turn, appointment, pending.get("text", "")):

@@ -1250,12 +1250,29 @@ def _take_yes_no(turn: Turn, text: str) -> bool:
 
 
 def _take_name(turn: Turn, text: str) -> None:
+    if _take_their_name(turn, text):
+        return
     name = clean_display_name(extract_name(text) or clean_name(text))
     if name is None:
         turn.say(_("Sorry, what name should I put the booking under?"))
         return
     turn.customer.name = name
     advance(turn)
+
+
+def _take_their_name(turn: Turn, text: str) -> bool:
+    """ "her name is Ivy" at the name question of a booking for a relation: Ivy comes;
+    the booker's own name is still asked."""
+    draft = draft_of(turn)
+    theirs = visit.their_name(text)
+    if not draft.relation or draft.attendee or theirs == text.strip():
+        return False
+    attendee = clean_display_name(clean_name(theirs))
+    if attendee is None:
+        return False
+    draft.attendee = attendee
+    advance(turn)
+    return True
 
 
 def _take_attendee(turn: Turn, text: str) -> None:

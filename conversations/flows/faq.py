@@ -78,6 +78,10 @@ _WEEKDAY = re.compile(
     r"\b(?:(mon)(?:day)?|(tue)(?:s|sday|esday)?|(wed)(?:s|nesday|nsday)?|(thu)(?:r|rs|rsday|sday)?"
     r"|(fri)(?:day)?|(sat)(?:urday)?|(sun)(?:day)?)(s)?\b"
 )
+_HOLIDAY_WORDS = re.compile(
+    r"\b(?:christmas|xmas|new ?years?|eve|thanksgiving|easter|halloween|valentines?"
+    r"|independence day|july 4(?:th)?|labou?r day|memorial day|boxing day)\b"
+)
 _DATE_WORDS = re.compile(
     r"\b(?:today|tonight|tomorrow|tmrw|tmr|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov"
     r"|dec)\w*\b|\d{1,2}(?:st|nd|rd|th)\b|\d{1,2}/\d{1,2}"
@@ -163,7 +167,8 @@ def opening_hours(turn: Turn) -> str:
 def _asked_day(turn: Turn, text: str, lowered: str) -> tuple[date | None, int | None]:
     """(a particular date, a weekday) the question is about; either may be None."""
     zone = turn.business.zone
-    if _DATE_WORDS.search(lowered):
+    if _DATE_WORDS.search(lowered) or _HOLIDAY_WORDS.search(lowered):
+        # "christmas eve" is Dec 24, whatever a closure called "Christmas Day" is
         when = parse_when(text, turn.now.astimezone(zone))
         if when is not None:
             return when.start.astimezone(zone).date(), None

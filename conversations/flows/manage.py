@@ -7,9 +7,10 @@ explains the cut-off policy when it is too late and asks for a reason when it is
 The change under way is a typed draft (conversations.flows.manage_draft) and the questions
 are a table, `STEPS` (conversations.flows.steps): which appointment → when → the times
 offered → the proposal → done, or which appointment → the reason → done. Every message is
-read by the current step's own reading (a button, a pick, yes/no), then for a new time at
-any step of a move (`_fill`), then by the step's fallback; the question asked next is the
-first one the draft still leaves open. "go back" returns to the question asked before.
+read first for a question in passing (answered, then the question asked again), then by
+the current step's own reading (a button, a pick, yes/no), then for a new time at any step
+of a move (`_fill`), then by the step's fallback; the question asked next is the first one
+the draft still leaves open. "go back" returns to the question asked before.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.scheduling.booking import (
     reschedule_following,
     upcoming,
 )
+from conversations.flows import faq
 from conversations.flows.draft import Offer
 from conversations.flows.manage_draft import Action, ManageDraft, manage_draft_of
 from conversations.flows.steps import Question, Step, Steps
@@ -806,6 +808,9 @@ def handle(turn: Turn) -> None:
     if option is None and primary_intent(text) is Intent.BACK:
         _go_back(turn, draft)
         return
+    if option is None and _aside(turn, draft, text):
+        _next(turn, draft, again=True)  # answered; the question under way is asked again
+        return
     taken = (
         (step.reads is not None and step.reads(turn, draft, text, option))
         or (option is None and _fill(turn, draft, text))
@@ -822,6 +827,18 @@ def handle(turn: Turn) -> None:
 # straight from the request): the step before it in the table. From the others, the change
 # is dropped and the appointment stays as it is.
 BACK_TO = {"move_pick": "move_when", "move_confirm": "move_when"}
+
+
+def _aside(turn: Turn, draft: ManageDraft, text: str) -> bool:
+    """A question in passing ("how much is a haircut?", "is there a fee if I cancel?")
+    answered, unless the message names a new time for the move."""
+    appointment = _current(turn, draft)
+    if appointment is not None and draft.action is Action.MOVE:
+        zone = turn.business.zone
+        local = appointment.starts_at.astimezone(zone)
+        if move_target(text, local, turn.now.astimezone(zone)) is not None:
+            return False
+    return faq.answer(turn, text)
 
 
 def _go_back(turn: Turn, draft: ManageDraft) -> None:

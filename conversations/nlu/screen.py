@@ -32,7 +32,10 @@ _LATER = re.compile(
     r" (later|earlier)|something (later|earlier)|(later|earlier) than)\b"
 )
 _PICK_ONLY = re.compile(r"\b(?:the )?(?:later|earlier|latest|earliest) one\b")
-_INDEX_WORD = re.compile(r"(?:#|\bno\.? ?|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)\s*$")
+# "no. 2" and "no2" are numbers; "no 2" is as often "no, 2" (a correction): not an index.
+_INDEX_WORD = re.compile(
+    r"(?:#|\bno\. ?|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)\s*$|\bno$"
+)
 _NUMBER = re.compile(
     r"(?<![\d:.$£€#])\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b"
     r"(?!\s*(?:[:.h]\d|am\b|pm\b|a\.m|p\.m|o'?clock|min|mins|minutes|hours?|hrs?|%|st\b|nd\b"
@@ -41,7 +44,9 @@ _NUMBER = re.compile(
 # A number after these is part of a time phrase ("at 5", "quarter past 5", "after 5"),
 # which `parse_when` reads; it is not a bare number.
 _TIME_CUE = re.compile(
-    r"(?:\b(?:at|past|to|till|til|half|quarter|after|before|until|by|from|between|and|around)"
+    r"(?:\b(?:at|past|till|til|half|quarter|after|before|until|by|from|between|and|around)"
+    # "quarter to 5" is a time phrase; "move it to 1", "push it to 3" name the hour itself
+    r"|\b(?:quarter|half|ten|five|twenty|twenty-five|\d{1,2}) to"
     r"|@)\s*$"
 )
 _LONE_ORDINAL = re.compile(

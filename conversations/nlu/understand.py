@@ -1085,7 +1085,7 @@ _TIME_PATTERNS = (
     re.compile(r"\b(?:at|@) ?" + _NUMBER + r"\b"),
 )
 _INDEX_WORDS = re.compile(
-    r"(?:#|\bno\.? ?|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)" + _NUMBER + r"\b"
+    r"(?:#|\bno\. ?|\bno(?=\d)|\boption ?|\bnumber ?|\bnum ?|\bchoice ?|\bslot ?)" + _NUMBER + r"\b"
 )
 _ORDINAL = re.compile(
     r"\b(?:(second|2nd) (?:to )?last|penultimate|(last|final|bottom)|(top)|(earliest|earlier|soonest)"
@@ -1368,8 +1368,8 @@ def _by_length(text: str, opts: list[Offered]) -> Offered | None:
 
 _NAME_WORD = r"[^\W\d_]+(?:['\-][^\W\d_]+)*\.?"
 _INTRO = re.compile(
-    r"(?:^|\b)(?:my name(?:'s| is)|name's|names|name is|name:|i'm|i am|im|this is|it's|its"
-    r"|it is|call me)\s+"
+    r"(?:^|\b)(?:my name(?:'s| is)|(?<!his )(?<!her )(?<!their )(?<!'s )(?:name's|names"
+    r"|name is|name:)|i'm|i am|im|this is|it's|its|it is|call me)\s+"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})",
     re.I,
 )
@@ -1380,7 +1380,9 @@ _HERE = re.compile(
 )
 # A signature at the very end: "... friday at 3 - Robin Vale", "... at 3? thanks, Robin".
 _SIGN_OFF = re.compile(
-    rf"(?:(?<=\s)|(?<=[,.;!?]))(?:[-–—~]+|(?:thanks|thank you|thx|cheers|ta)\W*)\s*"
+    rf"(?:(?<=\s)|(?<=[,.;!?]))(?:[-–—~]+|(?:best|regards|kind regards|love)[,!.]"
+    rf"|(?:(?:many )?thanks|thank you|thx|cheers|ta)(?: so much| a lot| again| in advance)?\W*)"
+    rf"\s*"
     rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})[\s.!]*$",
     re.I,
 )
@@ -1494,13 +1496,41 @@ _ATTENDEE = re.compile(
 )
 
 
+# "my husband wants a trim, he's called Tom", "for my daughter - her name is Ivy"
+_THEIR_INTRO = re.compile(
+    rf"\b(?:(?:his|her|their) name(?:'s| is)|(?:he|she)(?:'s| is) called|(?:he|she)'s"
+    rf"|(?:they're|they are) called|called|named)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)",
+    re.I,
+)
+_RELATION_WORD = re.compile(rf"\bmy (?:\w+ )?(?:{_RELATIONS})\b", re.I)
+
+
 def extract_attendee(text: str) -> str | None:
     """Find who a booking is for when it is not the sender ("it's for my son Leo").
 
     The name must be capitalised unless "for my <relation>" leaves no doubt: in "my son
-    needs a trim" nobody is named.
+    needs a trim" nobody is named. "my husband ..., he's called Tom" names him too.
     """
     head = text[:_CAP].translate(_APOSTROPHES)
+    direct = _attendee_after_relation(head)
+    if direct or not _RELATION_WORD.search(head):
+        return direct
+    for m in _THEIR_INTRO.finditer(head):
+        words: list[str] = []
+        for word in m.group("name").split():
+            low = word.lower().rstrip(".,")
+            if low in _NOT_NAME_WORDS or not word[:1].isupper():
+                break
+            if not _name_word_ok(word, reply=False, extra=frozenset()):
+                break
+            words.append(word.rstrip(".,"))
+        if words and len("".join(words)) >= 2:
+            return _format_name(words)
+    return None
+
+
+def _attendee_after_relation(head: str) -> str | None:
+    """ "my son Leo", "for my wife, Mia Ross": the name right after the relation."""
     for m in _ATTENDEE.finditer(head):
         words: list[str] = []
         for word in m.group("name").split():
@@ -1534,6 +1564,8 @@ def clean_name(text: str, *, not_names: Iterable[str] = ()) -> str | None:
     if not 1 <= len(words) <= 5 or len(head) > 80:
         return None
     extra = frozenset(w for n in not_names for w in normalise(n).split())
+    if any(w.lower().endswith("'s") for w in words):
+        return None  # "he's called Max", "that's me": a contraction is never a name's word
     for word in words:
         if not re.fullmatch(_NAME_WORD, word) or not _name_word_ok(word, reply=True, extra=extra):
             return None

@@ -189,3 +189,66 @@ def test_the_pending_dict_of_before_reads_as_a_draft():
 
 def test_the_steps_table_names_every_step_the_booking_asks():
     assert [s.name for s in STEPS.steps] == ["book_what", "book_when", "book_pick", "book_confirm"]
+
+
+# --- a move is the same draft, knowing its service and staff ---------------------------------
+
+
+def test_a_move_without_a_time_asks_to_when_and_waits_for_it(owner, salon):
+    appointment = booked(salon, customer(salon, "Jane Doe", JANE), "2026-11-18 10:00")
+    owner.say(f"move #{appointment}")
+    owner.expect("To when?")
+    owner.say("saturday at 10")
+    owner.expect("Move", "to Sat, Nov 21, 10:00 AM? The customer will be told.")
+    owner.say("yes")
+    owner.expect("Moved:")
+    assert appointments(salon)[0].starts_at == local("2026-11-21 10:00")
+
+
+@pytest.mark.parametrize(
+    "correction, new_start",
+    [("make it 11", "2026-11-21 11:00"), ("friday instead", "2026-11-20 14:00")],
+)
+def test_a_correction_at_the_move_question_keeps_the_rest(owner, salon, correction, new_start):
+    appointment = booked(salon, customer(salon, "Jane Doe", JANE), "2026-11-18 10:00")
+    owner.say(f"move #{appointment} to saturday at 2")
+    owner.expect("to Sat, Nov 21, 2:00 PM?")
+    owner.say(correction)
+    when = local(new_start)
+    owner.expect(when.strftime("to %a, %b %-d, ") + when.strftime("%-I:%M %p") + "?")
+    owner.say("yes")
+    assert appointments(salon)[0].starts_at == when
+
+
+def test_a_move_by_name_picked_from_two_goes_on_with_the_time_said(owner, salon):
+    jane = customer(salon, "Jane Doe", JANE)
+    booked(salon, jane, "2026-11-18 10:00")
+    booked(salon, jane, "2026-11-19 12:00")
+    owner.say("move jane to saturday at 10")
+    owner.expect("Which one?")
+    owner.press("Wed, Nov 18")
+    owner.expect("to Sat, Nov 21, 10:00 AM?")
+
+
+def test_a_move_question_stored_by_the_code_of_before_moves_on_yes(owner, salon):
+    appointment = booked(salon, customer(salon, "Jane Doe", JANE), "2026-11-18 10:00")
+    owner.say("today")
+    start = local("2026-11-21 10:00")
+    pending = {"action": "move", "appointment": appointment, "start": start.isoformat()}
+    _stored_as_before(salon, owner, "confirm", pending=pending)
+    owner.say("yes")
+    owner.expect("Moved:")
+    assert appointments(salon)[0].starts_at == start
+
+
+def test_a_move_list_stored_by_the_code_of_before_can_be_picked(owner, salon):
+    appointment = booked(salon, customer(salon, "Jane Doe", JANE), "2026-11-18 10:00")
+    owner.say("today")
+    at = local("2026-11-21 11:00")
+    key = str(int(at.timestamp()))
+    pending = {"action": "move_at", "appointment": appointment, "starts": {key: at.isoformat()}}
+    _stored_as_before(salon, owner, "choose", pending=pending, choices=[f"slot:{key}"])
+    owner.say("11am")
+    owner.expect("to Sat, Nov 21, 11:00 AM? The customer will be told.")
+    owner.say("yes")
+    assert appointments(salon)[0].starts_at == at

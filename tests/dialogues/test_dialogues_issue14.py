@@ -373,6 +373,8 @@ def test_a_service_named_by_an_inflected_word_is_that_service(chat, request_, se
         ("can I book a haircut with sam wednesday at 2? - Robin", "Robin"),
         ("haircut with sam wednesday at 2, thanks, Robin Vale", "Robin Vale"),
         ("beard trim w jordan sat 11am -Kit", "Kit"),
+        ("facial with priya thursday at 11 please. Thanks so much, Mia", "Mia"),
+        ("haircut with sam wednesday at 2. Best, Robin Vale", "Robin Vale"),
     ],
 )
 def test_a_name_signed_at_the_end_is_the_customers_name(chat, salon, request_, name):
@@ -389,6 +391,7 @@ def test_a_name_signed_at_the_end_is_the_customers_name(chat, salon, request_, n
         "haircut with sam wednesday at 2 - thanks",
         "haircut with sam - Wed at 2",
         "haircut with sam wednesday at 2 - Cheers!",
+        "haircut with sam wednesday at 2, thanks in advance!",
     ],
 )
 def test_a_signature_that_is_no_name_is_not_taken(chat, salon, request_):
@@ -530,3 +533,116 @@ def test_next_available_alone_at_the_staff_question_is_anyone(chat, answer):
     chat.expect_not("any preference")
     staff = {o.rsplit(" with ", 1)[-1] for o in chat.options if " with " in o}
     assert len(staff) > 1, chat.log()  # anyone's times, not one person's
+
+
+# --- the attendee named with "his / her name is", never taken for the booker ----------------
+
+
+def people_of(db: Database) -> list[tuple[str | None, str | None]]:
+    with db.read() as session:
+        rows = session.scalars(select(Appointment)).all()
+        return [(r.customer.name, r.attendee) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("request_", "reply", "attendee"),
+    [
+        ("haircut with sam friday at 2 for my daughter", "her name is Ivy", "Ivy"),
+        ("haircut with sam friday at 2 for my son", "he's called Max", "Max"),
+        ("beard trim with sam friday at 4 for my husband", "his name's Tom", "Tom"),
+    ],
+)
+def test_their_name_at_the_name_question_names_the_attendee_and_asks_the_bookers(
+    chat, salon, request_, reply, attendee
+):
+    chat.say(request_)
+    chat.expect("What name")
+    chat.say(reply)
+    chat.expect("What name")
+    chat.expect_not("shall I book")
+    chat.say("Ana")
+    chat.expect("Ana, shall I book this?", f"For: {attendee}")
+    chat.say("yes")
+    assert people_of(salon) == [("Ana", attendee)]
+
+
+@pytest.mark.parametrize(
+    ("request_", "attendee"),
+    [
+        ("my husband wants a beard trim with sam sat at 11, he's called Tom, I'm Ana", "Tom"),
+        ("haircut with sam friday at 2 for my daughter, her name is Ivy - Ana", "Ivy"),
+        ("my son needs a cut with sam friday at 2, his name's Max. I'm Ana", "Max"),
+    ],
+)
+def test_a_relation_named_later_in_the_same_message_is_the_attendee(
+    chat, salon, request_, attendee
+):
+    chat.say(request_)
+    chat.expect("Ana, shall I book this?", f"For: {attendee}")
+    chat.expect_not("what's your")
+    chat.say("yes")
+    assert people_of(salon) == [("Ana", attendee)]
+
+
+@pytest.mark.parametrize("reply", ["he's called Max", "her name is Ivy", "she's Zoe"])
+def test_someone_elses_name_is_never_taken_for_the_bookers(chat, salon, reply):
+    chat.say("haircut with sam friday at 2")
+    chat.expect("What name")
+    chat.say(reply)
+    chat.expect_not("shall I book")
+    assert names_of(salon) == [None]
+
+
+# --- "no 2" under a list is a correction back to 2, asked about, never option 2 -------------
+
+
+@pytest.mark.parametrize("reply", ["actually no 2 is fine", "no 2 then", "oh no 2 works"])
+def test_going_back_to_an_hour_under_a_list_is_asked_not_taken_as_option_two(chat, reply):
+    chat.say("haircut with sam on friday at 2")
+    chat.say("could we do 3 instead")
+    chat.expect("3:00 PM isn't free", "Fri, Nov 20, 2:00 PM with Sam", "Fri, Nov 20, 2:15 PM")
+    chat.say(reply)
+    chat.expect_not("2:15 PM is free", "shall I book")
+    chat.expect("2:00 PM, or option 2")
+    chat.press("Fri, Nov 20, 2:00 PM with Sam")
+    chat.say("Lou")
+    chat.expect("Lou, shall I book this?", "Fri, Nov 20, 2:00 PM")
+
+
+# --- "move it to 1" at the proposal: that hour of the day proposed ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "when"),
+    [
+        ("hmm can i bring it forward to 1?", "Wed, Nov 18, 1:00 PM"),
+        ("push it to 3 please", "Wed, Nov 18, 3:00 PM"),
+        ("could we shift it to 11", "Wed, Nov 18, 11:00 AM"),
+    ],
+)
+def test_moving_the_proposal_to_an_hour_is_that_hour_of_its_day(chat, change, when):
+    chat.say("haircut with sam wednesday at 2, I'm Lou")
+    chat.expect("Lou, shall I book this?", "Wed, Nov 18, 2:00 PM")
+    chat.say(change)
+    chat.expect(f"{when} then", "Lou, shall I book this?")
+    chat.expect_not("noted it for the team", "no upcoming appointments")
+
+
+def test_quarter_to_an_hour_is_still_a_quarter_before_it(chat):
+    chat.say("haircut with sam wednesday at 2, I'm Lou")
+    chat.say("make it quarter to 4")
+    chat.expect("Wed, Nov 18, 3:45 PM then")
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("are you open christmas eve?", "On Thu, Dec 24 we're open 9:00 AM-8:00 PM."),
+        ("open on xmas eve", "On Thu, Dec 24 we're open 9:00 AM-8:00 PM."),
+        ("you guys open new years eve?", "On Thu, Dec 31 we're open 9:00 AM-8:00 PM."),
+    ],
+)
+def test_the_eve_of_a_holiday_is_its_own_day_not_the_holiday(chat, question, answer):
+    chat.say(question)
+    chat.expect(answer)
+    chat.expect_not("Christmas Day", "New Year's Day")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.config import apply_config, load_config
 from bot.engagement.reminders import queue_reminders
-from bot.messaging.messages import TELEGRAM
+from bot.messaging.messages import SMS, TELEGRAM
 from conversations.nlu.moves import move_target
 from storage.db import Database
 from storage.models import CANCELLED, Appointment, AwaitingReply, Conversation
@@ -83,10 +83,11 @@ def test_the_same_time_on_another_day_is_a_move_even_with_the_word_cancel(
 # --- a free-text reply to a reminder moves that appointment, in the thread ---------------------
 
 
-@pytest.fixture
-def reminded(salon: Database) -> Chat:
-    """A Telegram customer booked for Wed 11:00 who has just had the 24-hour reminder."""
-    chat = Chat(salon, NOW, channel=TELEGRAM, sender="5550777")
+@pytest.fixture(params=[(TELEGRAM, "5550777"), (SMS, "+12125550777")], ids=["telegram", "sms"])
+def reminded(request: pytest.FixtureRequest, salon: Database) -> Chat:
+    """A customer booked for Wed 11:00 who has just had the 24-hour reminder."""
+    channel, sender = request.param
+    chat = Chat(salon, NOW, channel=channel, sender=sender)
     book(chat, "haircut with sam wednesday at 11, I'm Pat")
     chat.now = local("2026-11-17 11:00")
     with salon.write() as session:
@@ -280,6 +281,23 @@ def test_the_docs_show_the_manage_and_owner_booking_tables_as_the_code_has_them(
     assert tables.block() in tables.DOC.read_text(), "run: python docs/manage_tables.py"
 
 
+@pytest.mark.parametrize(
+    "aside, again",
+    [
+        ("help", "to Fri, Nov 20, 2:00 PM?"),
+        ("how much is a haircut?", "to Fri, Nov 20, 2:00 PM?"),
+        ("do you have parking?", "to Fri, Nov 20, 2:00 PM?"),
+    ],
+)
+def test_an_aside_at_the_proposal_asks_it_again(chat, salon, aside, again):
+    book(chat, "haircut with sam wednesday at 11, I'm Pat")
+    chat.say("can we do friday at 2 instead?")
+    chat.say(aside)
+    chat.expect(again, "Yes, move it")
+    chat.press("Yes, move it")
+    assert appointments(salon)[0].starts_at == local("2026-11-20 14:00")
+
+
 # --- a change of mind between moving and cancelling ---------------------------------------------
 
 
@@ -302,6 +320,19 @@ def test_a_new_time_asked_for_at_the_cancel_question_moves_instead(
     assert appointments(salon)[0].status != CANCELLED
     chat.press("Yes, move it")
     chat.expect("Done. Moved")
+    assert appointments(salon)[0].status != CANCELLED
+
+
+@pytest.mark.parametrize(
+    "question", ["is there a fee if I cancel?", "what's your cancellation policy?"]
+)
+def test_a_question_at_the_cancel_question_is_answered_not_taken_as_the_reason(
+    chat, salon, question
+):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.say(question)
+    chat.expect("Cancel Facial with Priya")
     assert appointments(salon)[0].status != CANCELLED
 
 

@@ -262,3 +262,35 @@ def test_opening_time_stays_nine_local_across_a_dst_change(
         first = slots[0].start
         assert first.astimezone(ZoneInfo(zone)).hour == 9
         assert first.astimezone(UTC).hour == utc_hour
+
+
+def test_a_whole_day_with_no_time_asked_offers_starts_spread_over_the_day(salon):
+    query = day_query(salon, "cut", "2026-11-17")
+    with salon.read() as session:
+        best = best_slots(session, query, now=NOW, limit=5)
+    # 09:00-16:00 on a 30-minute grid, in five parts: morning to afternoon, not 09:00-11:00.
+    assert [f"{s.start.astimezone(NY):%H:%M}" for s in best] == [
+        "09:00",
+        "10:30",
+        "12:00",
+        "13:30",
+        "15:00",
+    ]
+
+
+def test_a_busy_day_fills_the_offer_from_what_is_left(salon):
+    query = day_query(salon, "cut", "2026-11-17")
+    while True:  # the morning booked up, whoever is free each time
+        with salon.read() as session:
+            morning = [
+                s
+                for s in open_slots(session, query, now=NOW)
+                if s.start < local("2026-11-17 12:00")
+            ]
+        if not morning:
+            break
+        book_at(salon, "cut", morning[0].start)
+    with salon.read() as session:
+        best = best_slots(session, query, now=NOW, limit=5)
+    got = [f"{s.start.astimezone(NY):%H:%M}" for s in best]
+    assert len(got) == 5 and got == sorted(got) and got[0] >= "12:00"
