@@ -1700,12 +1700,30 @@ def _question_name(turn: Turn, draft: BookingDraft) -> Question:
         return Question(_("Great. What name should I put the booking under?"))
     return Question(
         t(
-            "Great: {service} with {staff_name}, {when} is free. What name should I put the booking under?",
-            service=service.name,
-            staff_name=_staff_name(turn, draft.slot.staff_id),
+            "Great: {visit}, {when} is free. What name should I put the booking under?",
+            visit=_visit_said(turn, service, draft),
             when=turn.when(draft.slot.start),
         )
     )
+
+
+def _visit_said(turn: Turn, service: Service, draft: BookingDraft) -> str:
+    """Who does what ("Haircut with Sam, then Beard trim with Sam"): the rest of a visit too."""
+    assert draft.slot is not None
+    names = {s.key: s.name for s in turn.services()}
+    said = t(
+        "{service} with {staff_name}",
+        service=service.name,
+        staff_name=_staff_name(turn, draft.slot.staff_id),
+    )
+    for then in draft.chain:
+        said = t(
+            "{first}, then {service} with {staff_name}",
+            first=said,
+            service=names.get(then.service, then.service),
+            staff_name=_staff_name(turn, then.staff_id),
+        )
+    return said
 
 
 def _read_name(turn: Turn, draft: BookingDraft, text: str, option: str | None) -> bool:

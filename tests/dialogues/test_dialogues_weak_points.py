@@ -346,3 +346,20 @@ def test_a_day_typed_under_a_list_of_another_day_is_that_day_not_an_option(chat,
     chat.say(change)
     chat.expect_not("Sat, Jan 2, 12:00 PM (30 min)")
     chat.expect("Thu, Dec 31")
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "haircut and a beard trim after, saturday at 2 with sam",
+        "cut + beard trim w sam sat 2pm",
+        "could i do a haircut then beard trim on saturday at 2, with sam",
+    ],
+)
+def test_the_name_question_says_the_whole_visit_and_its_time(chat, salon, request_):
+    chat.say(request_)
+    chat.expect(
+        "Haircut with Sam, then Beard trim with Sam, Sat, Nov 21, 2:00 PM is free", "What name"
+    )
+    chat.say("Lou Park")
+    chat.expect("Lou, shall I book this?", "Then: Beard trim with Sam, 2:55 PM")
