@@ -81,6 +81,20 @@ CAPABILITIES: list[tuple[str, list[str]]] = [
             "can't make it, same time on friday?",
         ],
     ),
+    (
+        "The notes question hands a request on",
+        ["haircut with sam friday at 4pm, I'm Noa Bell", "yes", "can I see my appointments?"],
+    ),
+    ("Someone who doesn't do the service", ["facial with sam saturday at 11, I'm Jo Wren"]),
+    ("A time given: no staff question first", ["beard trim on thursday at 3pm"]),
+    (
+        "A second person joins the booking",
+        ["colour with alex friday at 11, I'm Mae Fox", "can my sister get a haircut too?"],
+    ),
+    (
+        "A question the bot cannot answer",
+        ["haircut with sam friday at 4pm, I'm Ari Moss", "is sam good with curly hair?"],
+    ),
 ]
 
 
