@@ -741,10 +741,10 @@ def _spread(
         return []
     last = next(i for i in range(len(starts) - 1, first - 1, -1) if free(starts[i]) is not None)
     span = starts[first : last + 1]
-    size = -(-len(span) // limit)  # ceiling: every start falls in one part
+    cuts = [round(k * len(span) / limit) for k in range(limit + 1)]  # `limit` even parts
     taken: list[int] = []
-    for at in range(0, len(span), size):
-        found = next((start for start in span[at : at + size] if free(start) is not None), None)
+    for low, high in zip(cuts, cuts[1:], strict=False):
+        found = next((start for start in span[low:high] if free(start) is not None), None)
         if found is not None:
             taken.append(found)
     for start in span:  # a busy day: the rest in order, from what is left

@@ -1,11 +1,13 @@
 """The customer booking dialogue: service → staff → when → slot → details → confirm → booked.
 
 What the customer has said is one typed draft (conversations.flows.draft.BookingDraft).
-Every message is first read for anything it says about the booking (a service, a staff
+Every message is read for everything it says about the booking (a service, a staff
 member, a time, a name: `absorb`), so "haircut with Sam tomorrow at 3, I'm Jane" fills
 everything at once and goes straight to the confirmation question, and "actually make it a
-colour" in the middle changes the service without starting over. Then the current step
-reads the rest (a picked option, yes/no). The steps are data (`STEPS`, at the end: each
+colour" in the middle changes the service without starting over. The order (`handle`):
+questions in passing, requests that belong elsewhere, corrections at the open questions,
+the current step's own reading (a picked option, yes/no — a yes that also names another
+day, time, staff member or service is that change, proposed again), then `absorb`. The steps are data (`STEPS`, at the end: each
 one's question, whether the draft still lacks it, what answers it, its hint, what "go
 back" undoes); the question asked next is the first step still missing.
 """
@@ -13,6 +15,7 @@ back" undoes); the question asked next is the first step still missing.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 
@@ -65,6 +68,7 @@ from conversations.nlu.understand import (
     find_staff,
     normalise,
     pick_option,
+    plain_yes,
     primary_intent,
     wants_anyone,
     yes_no,
@@ -870,7 +874,10 @@ def _offer(turn: Turn, service: Service) -> None:
         return
     if _offer_closed(turn, service, query):
         return
-    slots = _fit(turn, service, best_slots(turn.session, query, now=turn.now, limit=_wide(turn)))
+    listed = query
+    if when.whole_day() and when.single_day(turn.business.zone):
+        listed = replace(query, target=None)  # no time said: the list spreads over the day
+    slots = _fit(turn, service, best_slots(turn.session, listed, now=turn.now, limit=_wide(turn)))
     if slots:
         _present(turn, slots, t("Here's what I have for {window}:", window=_window(turn, when)), "")
         return
@@ -1127,7 +1134,12 @@ def _take_option(turn: Turn, option: str) -> bool:
         _join_waitlist(turn)
         return True
     if option.startswith("at:"):
-        moment = datetime.fromisoformat(option[3:])  # an option id, not the stored draft
+        try:
+            moment = datetime.fromisoformat(option[3:])  # an option id, not the stored draft
+        except ValueError:
+            return False  # a button id we never sent: not understood, asked again
+        if moment.tzinfo is None:
+            return False
         _set_when(turn, Window.at(moment, turn.when(moment)), echo=False)
         advance(turn)
         return True
@@ -1234,8 +1246,36 @@ def _said_clock_agrees(turn: Turn, text: str, start: datetime) -> bool:
     return (clock.hour, clock.minute) == (picked.hour, picked.minute)
 
 
+def _agrees_with_proposal(turn: Turn, text: str) -> bool:
+    """Whether a yes says nothing against the proposal: "ok, friday then" or "sure, with
+    Alex" under a Thursday proposal with Sam is a change, never a yes to the old one."""
+    draft = draft_of(turn)
+    slot = draft.slot
+    if slot is None:
+        return True
+    if not _said_clock_agrees(turn, text, slot.start):
+        return False
+    if plain_yes(text):
+        return True  # nothing in it but the yes (and no more statements for it)
+    staff = _every_staff(turn)
+    who = find_staff(text, _named(staff))
+    if who.item is not None:
+        member = next((s for s in staff if s.id == slot.staff_id), None)
+        if member is None or member.key != who.item.key:
+            return False
+    named = find_services(text, _named(turn.services())).item
+    return named is None or named.key in (draft.service, *draft.also)
+
+
 def _take_yes_no(turn: Turn, text: str) -> bool:
     answer = yes_no(text)
+    if answer is True and not _agrees_with_proposal(turn, text):
+        # A yes with a change in it: the change is made and proposed again, never booked as was.
+        if _on_screen(turn, text, options=False) or absorb(turn, text):
+            advance(turn)
+        else:
+            _not_understood(turn)
+        return True
     if answer is True:
         _book(turn)
         return True

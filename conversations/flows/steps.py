@@ -3,8 +3,9 @@
 A flow keeps a draft of what the customer has said (for a booking,
 conversations.flows.draft.BookingDraft) and a table of `Step`s in the order they are asked.
 The question asked next is the first step's whose `missing` says the draft still lacks it
-(or has it unconfirmed): `Steps.advance`. Each message is read by the flow for everything
-it says first; then the current step's own reader (`reads`) takes what answers it. "go
+(or has it unconfirmed): `Steps.advance`. Each message is offered to the current step's own
+reader (`reads`) after the flow's questions in passing and corrections; what it leaves is
+read into the draft by the flow (for a booking, `absorb`), then `reads_after`. "go
 back" returns to the step asked before and undoes what it took (`Steps.back`); a message not
 understood gets the step's `hint`. `Steps.markdown` renders the table for the docs.
 

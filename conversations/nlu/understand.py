@@ -239,9 +239,9 @@ def _cut_words(text: str) -> tuple[str, ...]:
         if tok.startswith("colour"):
             tok = "color" + tok[6:]  # "coloured", "colourist": one spelling, any ending
         prev = out[-1] if out else ""
-        if tok in _MIN_WORDS and prev.isdigit():
+        if tok in _MIN_WORDS and prev.isascii() and prev.isdigit():
             out.append("min")
-        elif tok in _HOUR_WORDS and prev.isdigit():
+        elif tok in _HOUR_WORDS and prev.isascii() and prev.isdigit():
             out[-1] = str(int(prev[:4]) * 60)
             out.append("min")
         elif tok in ("hour", "hr"):  # "an hour massage"
@@ -1029,6 +1029,18 @@ def _emoji_answer(text: str) -> bool | None:
     yes = any(c in _YES_EMOJI for c in head)
     no = any(c in _NO_EMOJI for c in head)
     return None if yes == no else yes
+
+
+_POLITE = _wordset(
+    """please pls plz thanks thank you thx ty it that this one book do go ahead sounds works for
+    me lets let's of course why not so much very thats that's right"""
+)
+
+
+def plain_yes(text: str) -> bool:
+    """A yes that says nothing else ("yes please", "ok book it"): no day, time or name."""
+    words = re.findall(r"[a-z']+|\d+", normalise(text))
+    return bool(words) and all(w in _YES_WORDS or w in _POLITE for w in words)
 
 
 def yes_no(text: str) -> bool | None:

@@ -451,10 +451,10 @@ def test_a_request_with_a_time_names_who_is_free_instead_of_asking_who_first(
     assert len(appointments(salon)) == 1
 
 
-@pytest.mark.parametrize("preference", ["with jordan please", "can it be jordan?", "jordan instead"])
-def test_a_staff_preference_said_at_the_proposal_moves_it_to_that_person(
-    chat, salon, preference
-):
+@pytest.mark.parametrize(
+    "preference", ["with jordan please", "can it be jordan?", "jordan instead"]
+)
+def test_a_staff_preference_said_at_the_proposal_moves_it_to_that_person(chat, salon, preference):
     chat.say("haircut thursday at 2pm, I'm Lee Park")
     chat.expect("shall I book this?")
     chat.say(preference)
@@ -468,3 +468,61 @@ def test_a_staff_preference_said_at_the_proposal_moves_it_to_that_person(
 def test_a_request_without_a_time_still_asks_who_with(chat):
     chat.say("i'd like to book a haircut")
     chat.expect("Haircut: any preference", "Anyone")
+
+
+@pytest.mark.parametrize(
+    "request_", ["haircut with sam on friday", "can sam do a cut friday?", "fri haircut w sam"]
+)
+def test_a_day_with_no_time_lists_times_spread_over_the_day(chat, request_):
+    chat.say(request_)
+    chat.expect("Here's what I have for Fri, Nov 20")
+    hours = [
+        int(label.split(", ")[2].split(":")[0]) % 12 + (12 if "PM" in label else 0)
+        for label in chat.options
+        if label.startswith("Fri, Nov 20, ")
+    ]
+    assert len(hours) >= 4 and hours == sorted(hours)
+    assert hours[-1] - hours[0] >= 5  # across the day, not its first hour
+
+
+@pytest.mark.parametrize(
+    ("answer", "proposed"),
+    [
+        ("ok, friday then", ("Haircut with Sam", "Fri, Nov 20, 2:00 PM")),
+        ("sure, with alex", ("Haircut with Alex", "Thu, Nov 19, 2:00 PM")),
+        ("yes but at 4pm", ("Haircut with Sam", "Thu, Nov 19, 4:00 PM")),
+    ],
+)
+def test_a_yes_with_a_change_in_it_proposes_the_change_and_books_nothing_yet(
+    chat, salon, answer, proposed
+):
+    chat.say("haircut with sam thursday at 2pm, I'm Lee Park")
+    chat.expect("shall I book this?", "Thu, Nov 19, 2:00 PM")
+    chat.say(answer)
+    chat.expect("shall I book this?", *proposed)
+    assert appointments(salon) == []
+    chat.say("yes")
+    [booked] = appointments(salon)
+    assert booked.staff.name.startswith(proposed[0].split(" with ")[1])
+
+
+@pytest.mark.parametrize("forged", ["at:not-a-time", "at:2026-11-19T14:00", "at:"])
+def test_a_malformed_time_button_is_not_understood_never_a_crash(chat, salon, forged):
+    chat.say("haircut with sam thursday")
+    chat.say(option=forged)
+    chat.expect_not("shall I book")
+    assert appointments(salon) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["haircut for \U00011053 hour", "massage ² hours friday", "cut ① min", "appt:\u00b2:move"],
+)
+def test_digits_that_are_not_decimal_are_read_as_words_never_a_crash(chat, text):
+    chat.say("book a massage")
+    chat.say(text)  # the chat itself fails on the apology a crash would send
+    chat.say(
+        option=text if text.startswith("appt:") else None,
+        text="" if text.startswith("appt:") else "hi",
+    )
+    assert chat.replies
