@@ -153,7 +153,7 @@ def handle_option(turn: Turn, option: str) -> None:
     """A button from the appointment list: `appt:<id>:move` or `appt:<id>:cancel`."""
     _kind, raw_id, action = (option.split(":") + ["", ""])[:3]
     mine = {a.id: a for a in _upcoming(turn)}
-    appointment = mine.get(int(raw_id)) if raw_id.isdigit() else None
+    appointment = mine.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
     if appointment is None:
         turn.say(_("That appointment isn't one of your upcoming ones any more."))
         show_upcoming(turn)
@@ -579,10 +579,14 @@ def _read_reason(turn: Turn, draft: ManageDraft, text: str, option: str | None) 
     # the message asks for another time and not to cancel.
     if option is None and asks_to_move(text) and primary_intent(text) is not Intent.CANCEL:
         draft.action = Action.MOVE
-        if _read_move(turn, draft, appointment, text):
-            return True
-        draft.action = Action.CANCEL
+        if not _read_move(turn, draft, appointment, text):
+            _next(turn, draft)  # "could we reschedule instead?": a move, its time asked
+        return True
+    if option not in (None, "yes", _KEEP.id):
+        return False  # a stale button of another question never cancels
     answer = True if option == "yes" else False if option == _KEEP.id else yes_no(text)
+    if answer is None and option is None and "?" in text:
+        return False  # a question is no reason: the cancel question is asked again
     if answer is False and option is None and _CANT_COME.search(text.lower()):
         answer = None  # "I can't make it, sorry": not a no to cancelling, the reason for it
     if answer is None and option is None and _KEEP_IT.search(text.lower()):

@@ -369,3 +369,36 @@ def test_cancelling_instead_during_a_move_asks_the_cancel_question(chat, salon, 
     assert appointments(salon)[0].status != CANCELLED
     chat.press("Yes, cancel it")
     chat.expect("Cancelled: Facial")
+
+
+@pytest.mark.parametrize(
+    "second_thought",
+    ["can we reschedule instead?", "I'd rather move it", "could I change the time instead"],
+)
+def test_a_move_asked_for_without_a_time_at_the_cancel_question_asks_when_and_cancels_nothing(
+    chat, salon, second_thought
+):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.expect("Cancel Facial with Priya")
+    chat.say(second_thought)
+    chat.expect("When would suit you instead?")
+    assert appointments(salon)[0].status != CANCELLED
+
+
+@pytest.mark.parametrize("stale", ["mine", "book", "svc:haircut"])
+def test_a_stale_button_at_the_cancel_question_cancels_nothing(chat, salon, stale):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.say(option=stale)
+    assert appointments(salon)[0].status != CANCELLED
+
+
+@pytest.mark.parametrize(
+    "question", ["will priya be in that day?", "is the parking free?", "do you do gift cards?"]
+)
+def test_any_question_at_the_cancel_question_cancels_nothing(chat, salon, question):
+    book(chat, "facial with priya wednesday at 11, I'm Pat")
+    chat.say("cancel my facial")
+    chat.say(question)
+    assert appointments(salon)[0].status != CANCELLED
