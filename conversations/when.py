@@ -1276,7 +1276,7 @@ _AMOUNTS = {
 def _amount(word: str | None) -> int:
     if word is None:
         return 1
-    return int(word) if word.isdigit() else _AMOUNTS.get(word, 1)
+    return int(word) if word.isascii() and word.isdigit() else _AMOUNTS.get(word, 1)
 
 
 def _mask(text: str, m: re.Match[str]) -> str:

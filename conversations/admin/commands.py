@@ -874,7 +874,7 @@ def _offered(turn: Turn, choice: str) -> Offered:
     """A choice as offered: a free time ("slot:<epoch>") carries its start, so a typed
     "11:15" or "the tuesday one" picks it."""
     kind, _, raw = choice.partition(":")
-    if kind == "slot" and raw.isdigit():
+    if kind == "slot" and raw.isascii() and raw.isdigit():
         start = datetime.fromtimestamp(int(raw), UTC)
         return Offered(id=choice, label=turn.when(start), start=start)
     return Offered(id=choice, label=choice)

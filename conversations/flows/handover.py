@@ -110,7 +110,7 @@ def route(turn: Turn) -> bool:
 def _threads_named(turn: Turn, target: str) -> list[Handover]:
     """Threads meant by "3", "#3" or a customer's name (open ones first)."""
     target = target.strip().lstrip("#").strip()
-    if target.isdigit():
+    if target.isascii() and target.isdigit():
         found = turn.session.get(Handover, int(target))
         return [found] if found is not None else []
     wanted = target.casefold()

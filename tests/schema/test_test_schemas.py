@@ -41,6 +41,12 @@ def _versions(admin: psycopg.Connection, schema: str) -> list[str]:
     return [version for (version,) in rows]
 
 
+def _oid(admin: psycopg.Connection, schema: str) -> int | None:
+    """The schema's namespace oid: a rename keeps it, a new schema gets another."""
+    row = admin.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
+    return int(row[0]) if row else None
+
+
 def _fill(admin: psycopg.Connection, schema: str) -> None:
     """Rows in a parent and a child table, with their ids from the sequences."""
     admin.execute(
@@ -55,9 +61,11 @@ def test_a_schema_given_back_comes_back_empty_with_fresh_ids_under_a_new_name(ad
     first = pool.take()
     migrated = _versions(admin, first)
     _fill(admin, first)
+    reused = _oid(admin, first)
     pool.give_back(first)
     second = pool.take()
     assert second != first and not _exists(admin, first)
+    assert _oid(admin, second) == reused  # the same schema, emptied and renamed: not a new one
     counts = admin.execute(
         f"SELECT (SELECT count(*) FROM {second}.customer),"
         f" (SELECT count(*) FROM {second}.customer_identity)"
@@ -72,9 +80,11 @@ def test_a_schema_given_back_comes_back_empty_with_fresh_ids_under_a_new_name(ad
 def test_a_schema_whose_structure_a_test_changed_is_dropped_not_reused(admin, pool):
     first = pool.take()
     admin.execute(f"ALTER TABLE {first}.customer ADD COLUMN nickname text")
+    changed = _oid(admin, first)
     pool.give_back(first)
     assert not _exists(admin, first)
     second = pool.take()
+    assert _oid(admin, second) != changed
     columns = admin.execute(
         "SELECT count(*) FROM information_schema.columns"
         " WHERE table_schema = %s AND table_name = 'customer' AND column_name = 'nickname'",
@@ -87,11 +97,13 @@ def test_a_schema_a_leftover_transaction_still_uses_is_not_reused(admin, pool, m
     monkeypatch.setattr(pg_schemas, "_LOCK_TIMEOUT", "100ms")
     monkeypatch.setattr(pg_schemas, "_DROP_LOCK_TIMEOUT", "100ms")
     first = pool.take()
+    held = _oid(admin, first)
     with psycopg.connect(_libpq_dsn(postgres_url())) as leftover:
         leftover.execute(f"SELECT count(*) FROM {first}.customer")  # a transaction left open
         pool.give_back(first)
         second = pool.take()
         assert second != first
+        assert _oid(admin, second) != held  # the held one is not handed out again
     pool.close()
     assert not _exists(admin, first) and not _exists(admin, second)
 
