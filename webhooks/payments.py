@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import logging
+from urllib.parse import quote
 
 from babel.numbers import get_currency_symbol
 from flask import (
@@ -207,7 +208,8 @@ def _pay_form(
 def pay_submit(token: str) -> ResponseReturnValue:
     """Start checkout for the balance as it is now."""
     if payments() is Payments.OFFLINE:
-        return redirect(f"/pay/{token}", code=303)  # the page says how to pay instead
+        # the page says how to pay instead; the token quoted, as any path a client sends may be
+        return redirect(f"/pay/{quote(token, safe='')}", code=303)
     with current_db().read() as session:
         page = pay_page(session, token)
         ctx = business_context(session)

@@ -135,6 +135,8 @@ def test_on_a_public_url_a_pay_link_says_how_to_pay_offline_and_the_sandbox_is_g
     assert "<button" not in html  # no Pay button
     submitted = client.post(f"/pay/{token}", data={"nonce": "n" * 20})
     assert submitted.status_code == 303 and submitted.headers["Location"] == f"/pay/{token}"
+    odd = client.post("/pay/%0A", data={"nonce": "n" * 20})  # a newline never reaches a header
+    assert odd.status_code == 303 and odd.headers["Location"] == "/pay/%0A"
     assert client.get("/sandbox/checkout/cs_sandbox_anything").status_code == 404
     assert client.post("/sandbox/checkout/cs_sandbox_x", data={"action": "pay"}).status_code == 404
     db.dispose()
