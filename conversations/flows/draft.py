@@ -208,11 +208,12 @@ class BookingDraft(_Part):
         return out
 
 
-def fields_markdown() -> str:
-    """The draft's fields as a Markdown table (docs/CONVERSATIONS.md keeps a copy)."""
+def fields_markdown(model: type[BaseModel] = BookingDraft) -> str:
+    """A draft's fields as a Markdown table (docs/CONVERSATIONS.md keeps a copy)."""
     lines = ["| field | type | what |", "|---|---|---|"]
-    for name, info in BookingDraft.model_fields.items():
-        kind = re.sub(r"\b[\w.]+\.(\w+)", r"\1", str(info.annotation)).replace("typing.", "")
+    for name, info in model.model_fields.items():
+        kind = re.sub(r"<class '([\w.]+)'>", r"\1", str(info.annotation))
+        kind = re.sub(r"\b[\w.]+\.(\w+)", r"\1", kind).replace("typing.", "")
         kind = re.sub(r"Optional\[(.+)\]", r"\1 | None", kind)
         kind = kind.replace("|", "\\|")  # a pipe in a cell, even in code, splits it
         lines.append(f"| `{name}` | `{kind}` | {info.description} |")
